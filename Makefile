@@ -1,0 +1,72 @@
+# luagan build.  `make` builds build/luagan (executable), build/luagan.so (Lua
+# module) and build/libluagan_core.a; `make test` runs every test suite.
+CC      ?= cc
+OPT     ?= -O2 -march=native
+CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -fPIC -fopenmp $(OPT) -g \
+           -I/usr/include/lua5.4 -I/usr/include/x86_64-linux-gnu/openblas-openmp -Icore
+LDLIBS  += -L/usr/lib/x86_64-linux-gnu/openblas-openmp -lopenblas -fopenmp -lm
+LUALIBS  = -llua5.4 -lreadline
+BUILD   ?= build
+
+CORE_SRC = $(wildcard core/*.c)
+BIND_SRC = $(filter-out lua/main.c,$(wildcard lua/*.c))
+CORE_OBJ = $(CORE_SRC:%.c=$(BUILD)/%.o)
+BIND_OBJ = $(BIND_SRC:%.c=$(BUILD)/%.o)
+CTEST_SRC = $(wildcard tests/core/test_*.c)
+CTESTS   = $(CTEST_SRC:tests/core/%.c=$(BUILD)/tests/%)
+
+all: $(BUILD)/luagan $(BUILD)/luagan.so $(BUILD)/libluagan_core.a
+
+$(BUILD)/%.o: %.c $(wildcard core/*.h lua/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libluagan_core.a: $(CORE_OBJ)
+	ar rcs $@ $^
+
+$(BUILD)/luagan.so: $(BIND_OBJ) $(CORE_OBJ)
+	$(CC) -shared $(CFLAGS) $^ -o $@ $(LDLIBS)
+
+$(BUILD)/luagan: $(BUILD)/lua/main.o $(BIND_OBJ) $(CORE_OBJ)
+	$(CC) $(CFLAGS) $^ -o $@ $(LUALIBS) $(LDLIBS)
+
+$(BUILD)/tests/%: tests/core/%.c tests/core/check.h $(BUILD)/libluagan_core.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/core $< -o $@ $(BUILD)/libluagan_core.a -lcmocka $(LDLIBS)
+
+# ---------------------------------------------------------------- tests
+# Each suite prints its own summary; tests/run.sh prints the closing
+# "N passed, N failed" line over all of them.
+test: deps-build all $(CTESTS)
+	@OMP_NUM_THREADS=2 bash tests/run.sh $(BUILD)
+
+# ASan + UBSan build in its own directory, same tests.
+sanitize:
+	$(MAKE) BUILD=build-san OPT="-O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
+	  LDFLAGS="-fsanitize=address,undefined" test
+
+bench: deps all
+	@bash tests/bench/run.sh $(BUILD)
+
+demo: deps-build all
+	$(BUILD)/luagan experiments/demo_ring.lua
+
+# Debian 12 packages, installed only when missing (so no root is needed once
+# they are there).  deps-build: what building and testing need; deps: also
+# the benchmark's reference (PyTorch) and the plotting tool.
+BUILD_DEPS = build-essential pkg-config liblua5.4-dev lua5.4 libopenblas-openmp-dev libstb-dev \
+             libcmocka-dev zlib1g-dev libreadline-dev
+ALL_DEPS   = $(BUILD_DEPS) python3-torch gnuplot-nox valgrind
+define install_missing
+	@if dpkg -s $(1) >/dev/null 2>&1; then :; else \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1); fi
+endef
+deps-build:
+	$(call install_missing,$(BUILD_DEPS))
+deps:
+	$(call install_missing,$(ALL_DEPS))
+
+clean:
+	rm -rf build build-san
+
+.PHONY: all test sanitize bench demo deps deps-build clean

@@ -1,0 +1,77 @@
+/*
+** Reverse-mode autodiff: a define-by-run graph of nodes.
+**
+** Each op output that needs a gradient gets a node holding the op's inputs
+** (retained) and whatever it saved.  Backward functions compute input
+** gradients with ordinary (differentiable) ops: when the engine runs with
+** create_graph they record a new graph, which gives higher-order gradients;
+** otherwise grad mode is off and they are plain kernels.
+*/
+#ifndef LG_AUTOGRAD_H
+#define LG_AUTOGRAD_H
+
+#include "tensor.h"
+
+#define LG_MAXIN 4
+#define LG_MAXSAVED 3
+
+/* Fills gin[i] with a new reference to d(loss)/d(input i), or leaves it NULL
+** when the input needs no gradient (or the gradient is zero).  gout has the
+** output's shape.  Returns 0, or -1 with lg_seterr. */
+typedef int (*lg_backward_fn)(lg_node *n, lg_tensor *gout, lg_tensor **gin);
+
+struct lg_node {
+  int refcount;
+  const char *name;           /* op name for error messages: "mul" */
+  lg_backward_fn backward;
+  int n_inputs;
+  lg_tensor *inputs[LG_MAXIN];     /* retained; may be NULL */
+  lg_tensor *saved[LG_MAXSAVED];   /* retained extra tensors (detached) */
+  int64_t ints[2 * LG_MAXDIM];     /* op parameters: dims, sizes, ... */
+  float floats[4];
+  int out_ndim;                    /* shape of the output, for checks */
+  int64_t out_shape[LG_MAXDIM];
+  bool released;                   /* inputs/saved dropped after backward */
+  /* engine scratch, valid only during one backward pass */
+  lg_tensor *gacc;
+  int visit;
+  bool needed;
+};
+
+/* Grad mode (thread-local; on by default). */
+bool lg_grad_enabled(void);
+bool lg_set_grad_enabled(bool on);   /* returns the previous value */
+
+/* True when an op with this input should record a node. */
+static inline bool lg_needs_grad(const lg_tensor *t) {
+  return t && t->requires_grad && lg_grad_enabled();
+}
+
+/* Creates a node for `out` from n inputs (any may be NULL) and attaches it:
+** out->grad_fn = node, out->requires_grad = true.  Returns the node so the
+** caller can fill ints/floats/saved, or NULL on allocation failure (out is
+** then left without a graph and an error is set). */
+lg_node *lg_attach(lg_tensor *out, const char *name, lg_backward_fn bw,
+                   int n, lg_tensor *const *inputs);
+/* Shorthand: records only if some input needs grad; returns the node or NULL
+** (NULL also when nothing needs grad, so check lg_any_needs_grad first when
+** you must fill the node). */
+bool lg_any_needs_grad(int n, lg_tensor *const *inputs);
+
+void lg_node_retain(lg_node *n);
+void lg_node_release(lg_node *n);
+
+/* y:backward(g): g may be NULL when y has one element.  Accumulates into
+** .grad of every leaf that requires grad.  Frees the graph's saved state
+** unless retain_graph. */
+int lg_backward(lg_tensor *y, lg_tensor *g, bool retain_graph);
+
+/* Gradients of sum_i <outputs[i], gouts[i]> with respect to inputs[] (leaves
+** or not), written as new references into result[] (zeros where the output
+** does not depend on an input).  gouts may be NULL (all outputs scalar).
+** With create_graph the results carry a graph of their own. */
+int lg_grad(int n_out, lg_tensor **outputs, lg_tensor **gouts,
+            int n_in, lg_tensor **inputs, lg_tensor **result,
+            bool create_graph, bool retain_graph);
+
+#endif

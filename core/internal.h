@@ -1,0 +1,66 @@
+/*
+** Helpers shared by the core's own files; not part of the public API.
+*/
+#ifndef LG_INTERNAL_H
+#define LG_INTERNAL_H
+
+#include "autograd.h"
+#include "tensor.h"
+
+/* Elementwise loops split over threads above this many elements: below it
+** the fork/join costs more than the work. */
+#define LG_PAR_MIN 32768
+
+/* A new header sharing t's storage (retained), same shape/strides/offset;
+** the caller adjusts the geometry. */
+lg_tensor *lg_alias(const lg_tensor *t);
+
+/* For ops whose backward uses their output (exp, tanh, ...): save a
+** detached alias at forward time, rebuild it (linked to the node under
+** create_graph) at backward time.  See ops_elementwise.c. */
+int lg_save_output(lg_node *n, lg_tensor *out);
+lg_tensor *lg_node_output(lg_node *n);
+
+/* Runs a chain of ops in a backward function where each step consumes the
+** previous result: STEP(t, lg_mul(t, y)) releases the old t. */
+#define STEP(var, call)                                                  \
+  do {                                                                   \
+    lg_tensor *next_ = (call);                                           \
+    lg_release(var);                                                     \
+    var = next_;                                                         \
+    if (!var) return -1;                                                 \
+  } while (0)
+
+/* Recomputes numel after the caller changed the shape. */
+static inline void lg_update_numel(lg_tensor *t) {
+  t->numel = 1;
+  for (int i = 0; i < t->ndim; i++) t->numel *= t->shape[i];
+}
+
+/* Broadcast shape of a and b (numpy rules) into out/out_ndim.  Returns false
+** and sets "op: shapes [..] and [..] cannot broadcast" on mismatch. */
+bool lg_broadcast_shape(const char *op, const lg_tensor *a, const lg_tensor *b,
+                        int *out_ndim, int64_t *out);
+
+/* Strides of t viewed at a broadcast shape (0 on expanded dims). */
+void lg_broadcast_strides(const lg_tensor *t, int ndim, const int64_t *shape,
+                          int64_t *strides);
+
+/* Visits every element offset of t in row-major order. */
+
+#define FOR_EACH_OFFSET(t, off, body)                                       \
+  do {                                                                      \
+    int64_t idx_[LG_MAXDIM] = {0};                                          \
+    int64_t off = (t)->offset;                                              \
+    for (int64_t n_ = 0; n_ < (t)->numel; n_++) {                           \
+      body;                                                                 \
+      for (int d_ = (t)->ndim - 1; d_ >= 0; d_--) {                         \
+        off += (t)->stride[d_];                                             \
+        if (++idx_[d_] < (t)->shape[d_]) break;                             \
+        off -= (t)->stride[d_] * (t)->shape[d_];                            \
+        idx_[d_] = 0;                                                       \
+      }                                                                     \
+    }                                                                       \
+  } while (0)
+
+#endif

@@ -1,0 +1,488 @@
+/*
+** Elementwise ops with numpy broadcasting, and their gradients.
+**
+** A kernel is a "segment" function over one run of n elements with strides
+** (0 for a broadcast operand, 1 for contiguous).  map1/map2 reduce any
+** strided, broadcast layout to runs of such segments: dims that are laid out
+** back to back are merged first, so contiguous inputs become one long run
+** that the compiler vectorises and that splits across threads.
+*/
+#include "internal.h"
+
+#include <math.h>
+#include <string.h>
+
+typedef void (*seg1_fn)(float *o, const float *a, int64_t sa, int64_t n, const float *p);
+typedef void (*seg2_fn)(float *o, const float *a, int64_t sa, const float *b, int64_t sb,
+                        int64_t n, const float *p);
+
+/* {====================================================== broadcasting */
+
+bool lg_broadcast_shape(const char *op, const lg_tensor *a, const lg_tensor *b,
+                        int *out_ndim, int64_t *out) {
+  int nd = a->ndim > b->ndim ? a->ndim : b->ndim;
+  for (int i = 0; i < nd; i++) {
+    int ia = i - (nd - a->ndim), ib = i - (nd - b->ndim);
+    int64_t sa = ia >= 0 ? a->shape[ia] : 1, sb = ib >= 0 ? b->shape[ib] : 1;
+    if (sa != sb && sa != 1 && sb != 1) {
+      char b1[128], b2[128];
+      lg_seterr("%s: shapes %s and %s cannot broadcast (dim %d: %lld vs %lld)", op,
+                lg_shape_str(a, b1, sizeof b1), lg_shape_str(b, b2, sizeof b2), i + 1,
+                (long long)sa, (long long)sb);
+      return false;
+    }
+    out[i] = sa == 1 ? sb : sa;
+  }
+  *out_ndim = nd;
+  return true;
+}
+
+void lg_broadcast_strides(const lg_tensor *t, int ndim, const int64_t *shape,
+                          int64_t *strides) {
+  for (int i = 0; i < ndim; i++) {
+    int j = i - (ndim - t->ndim);
+    strides[i] = (j >= 0 && t->shape[j] == shape[i]) ? t->stride[j] : 0;
+  }
+}
+
+/* }====================================================== */
+
+/* {====================================================== the loop driver */
+
+/* Up to 3 operands (out + 2 inputs) walked over a common shape. */
+typedef struct {
+  int ndim, nops;
+  int64_t shape[LG_MAXDIM];
+  int64_t stride[3][LG_MAXDIM];
+  float *base[3];
+} walk;
+
+/* Merge dim i into i+1 wherever every operand steps through them as one. */
+static void coalesce(walk *w) {
+  int nd = 0;
+  for (int i = 0; i < w->ndim; i++) {
+    if (w->shape[i] == 1) continue;           /* size-1 dims carry no steps */
+    if (nd > 0) {
+      bool merge = true;
+      for (int k = 0; k < w->nops; k++)
+        if (w->stride[k][nd - 1] != w->stride[k][i] * w->shape[i]) merge = false;
+      if (merge) {
+        w->shape[nd - 1] *= w->shape[i];
+        for (int k = 0; k < w->nops; k++) w->stride[k][nd - 1] = w->stride[k][i];
+        continue;
+      }
+    }
+    w->shape[nd] = w->shape[i];
+    for (int k = 0; k < w->nops; k++) w->stride[k][nd] = w->stride[k][i];
+    nd++;
+  }
+  if (nd == 0) {                              /* a single element */
+    w->shape[0] = 1;
+    for (int k = 0; k < w->nops; k++) w->stride[k][0] = 1;
+    nd = 1;
+  }
+  w->ndim = nd;
+}
+
+/* Offsets of the start of outer row r (all dims but the last). */
+static void row_offsets(const walk *w, int64_t r, int64_t *off) {
+  for (int k = 0; k < w->nops; k++) off[k] = 0;
+  for (int d = w->ndim - 2; d >= 0; d--) {
+    int64_t i = r % w->shape[d];
+    r /= w->shape[d];
+    for (int k = 0; k < w->nops; k++) off[k] += i * w->stride[k][d];
+  }
+}
+
+static void run_walk(const walk *w, seg1_fn f1, seg2_fn f2, const float *p) {
+  int64_t inner = w->shape[w->ndim - 1], rows = 1;
+  for (int d = 0; d < w->ndim - 1; d++) rows *= w->shape[d];
+  int64_t total = rows * inner;
+  int64_t s1 = w->stride[1][w->ndim - 1], s2 = w->nops > 2 ? w->stride[2][w->ndim - 1] : 0;
+  if (rows == 1) {
+    /* one run: split it into chunks across threads */
+    int64_t chunk = total >= LG_PAR_MIN ? (total + 15) / 16 : total;
+    int64_t nchunks = (total + chunk - 1) / chunk;
+#pragma omp parallel for schedule(static) if (nchunks > 1)
+    for (int64_t c = 0; c < nchunks; c++) {
+      int64_t lo = c * chunk, n = total - lo < chunk ? total - lo : chunk;
+      float *o = w->base[0] + lo;   /* the output is always contiguous */
+      if (f1) f1(o, w->base[1] + lo * s1, s1, n, p);
+      else f2(o, w->base[1] + lo * s1, s1, w->base[2] + lo * s2, s2, n, p);
+    }
+    return;
+  }
+#pragma omp parallel for schedule(static) if (total >= LG_PAR_MIN)
+  for (int64_t r = 0; r < rows; r++) {
+    int64_t off[3];
+    row_offsets(w, r, off);
+    float *o = w->base[0] + off[0];
+    if (f1) f1(o, w->base[1] + off[1], s1, inner, p);
+    else f2(o, w->base[1] + off[1], s1, w->base[2] + off[2], s2, inner, p);
+  }
+}
+
+/* out = f(a), out a new contiguous tensor. */
+static lg_tensor *map1(lg_tensor *a, seg1_fn f, const float *p) {
+  lg_tensor *out = lg_empty(a->ndim, a->shape);
+  if (!out || out->numel == 0) return out;
+  walk w = {.ndim = a->ndim, .nops = 2};
+  memcpy(w.shape, a->shape, sizeof w.shape);
+  memcpy(w.stride[0], out->stride, sizeof w.stride[0]);
+  memcpy(w.stride[1], a->stride, sizeof w.stride[1]);
+  w.base[0] = lg_data(out);
+  w.base[1] = lg_data(a);
+  coalesce(&w);
+  run_walk(&w, f, NULL, p);
+  return out;
+}
+
+/* out = f(a, b) with broadcasting. */
+static lg_tensor *map2(const char *op, lg_tensor *a, lg_tensor *b, seg2_fn f, const float *p) {
+  int nd;
+  int64_t shape[LG_MAXDIM];
+  if (!lg_broadcast_shape(op, a, b, &nd, shape)) return NULL;
+  lg_tensor *out = lg_empty(nd, shape);
+  if (!out || out->numel == 0) return out;
+  walk w = {.ndim = nd, .nops = 3};
+  memcpy(w.shape, shape, sizeof w.shape);
+  memcpy(w.stride[0], out->stride, sizeof w.stride[0]);
+  lg_broadcast_strides(a, nd, shape, w.stride[1]);
+  lg_broadcast_strides(b, nd, shape, w.stride[2]);
+  w.base[0] = lg_data(out);
+  w.base[1] = lg_data(a);
+  w.base[2] = lg_data(b);
+  coalesce(&w);
+  run_walk(&w, NULL, f, p);
+  return out;
+}
+
+/* }====================================================== */
+
+/* {====================================================== kernels
+** Each expression sees x (first operand), y (second), p[] (parameters).
+** The stride-1 branches are the ones the compiler vectorises. */
+
+#define SEG1(name, expr)                                                           \
+  static void name(float *restrict o, const float *restrict a, int64_t sa,         \
+                   int64_t n, const float *p) {                                    \
+    (void)p;                                                                       \
+    if (sa == 1)                                                                   \
+      for (int64_t i = 0; i < n; i++) { float x = a[i]; o[i] = (expr); }           \
+    else                                                                           \
+      for (int64_t i = 0; i < n; i++) { float x = a[i * sa]; o[i] = (expr); }      \
+  }
+
+#define SEG2(name, expr)                                                           \
+  static void name(float *restrict o, const float *restrict a, int64_t sa,         \
+                   const float *restrict b, int64_t sb, int64_t n, const float *p) { \
+    (void)p;                                                                       \
+    if (sa == 1 && sb == 1)                                                        \
+      for (int64_t i = 0; i < n; i++) { float x = a[i], y = b[i]; o[i] = (expr); } \
+    else if (sa == 1 && sb == 0) {                                                 \
+      float y = b[0];                                                              \
+      for (int64_t i = 0; i < n; i++) { float x = a[i]; o[i] = (expr); }           \
+    } else if (sa == 0 && sb == 1) {                                               \
+      float x = a[0];                                                              \
+      for (int64_t i = 0; i < n; i++) { float y = b[i]; o[i] = (expr); }           \
+    } else                                                                         \
+      for (int64_t i = 0; i < n; i++) {                                            \
+        float x = a[i * sa], y = b[i * sb];                                        \
+        o[i] = (expr);                                                             \
+      }                                                                            \
+  }
+
+SEG2(k_add, x + y)
+SEG2(k_sub, x - y)
+SEG2(k_mul, x * y)
+SEG2(k_div, x / y)
+SEG2(k_relu_grad, x * (y > 0.0f ? 1.0f : p[0]))
+SEG2(k_tanh_grad, x * (1.0f - y * y))
+SEG2(k_sigmoid_grad, x * y * (1.0f - y))
+SEG1(k_add_s, x + p[0])
+SEG1(k_mul_s, x * p[0])
+SEG1(k_rsub_s, p[0] - x)
+SEG1(k_rdiv_s, p[0] / x)
+SEG1(k_neg, -x)
+SEG1(k_exp, expf(x))
+SEG1(k_log, logf(x))
+SEG1(k_sqrt, sqrtf(x))
+SEG1(k_abs, fabsf(x))
+SEG1(k_sign, (float)((x > 0.0f) - (x < 0.0f)))
+SEG1(k_pow, powf(x, p[0]))
+SEG1(k_square, x * x)
+SEG1(k_clamp, fminf(fmaxf(x, p[0]), p[1]))
+SEG1(k_clamp_mask, (x >= p[0] && x <= p[1]) ? 1.0f : 0.0f)
+SEG1(k_relu, x > 0.0f ? x : 0.0f)
+SEG1(k_leaky, x > 0.0f ? x : x * p[0])
+/* sigmoid and softplus in forms that cannot overflow exp */
+SEG1(k_sigmoid, x >= 0.0f ? 1.0f / (1.0f + expf(-x)) : expf(x) / (1.0f + expf(x)))
+SEG1(k_tanh, tanhf(x))
+SEG1(k_softplus, fmaxf(x, 0.0f) + log1pf(expf(-fabsf(x))))
+
+/* }====================================================== */
+
+/* {====================================================== backward helpers */
+
+/* The output of node n, rebuilt for a backward pass.  The node keeps only a
+** detached alias (saved[0]) because keeping the output itself would be a
+** cycle; under create_graph the alias is re-linked to n so that second-order
+** gradients flow through it. */
+lg_tensor *lg_node_output(lg_node *n) {
+  lg_tensor *y = lg_alias(n->saved[0]);
+  if (y && lg_grad_enabled()) {
+    lg_node_retain(n);
+    y->grad_fn = n;
+    y->requires_grad = true;
+  }
+  return y;
+}
+
+/* Saves a detached alias of out in node->saved[0] for lg_node_output. */
+int lg_save_output(lg_node *n, lg_tensor *out) {
+  n->saved[0] = lg_alias(out);
+  return n->saved[0] ? 0 : -1;
+}
+
+/* gin = sum_to(g, shape of input i), or NULL when input i needs no grad. */
+static int reduce_into(lg_node *n, int i, lg_tensor *g, lg_tensor **gin) {
+  lg_tensor *in = n->inputs[i];
+  if (!in || !in->requires_grad) return 0;
+  gin[i] = lg_sum_to(g, in->ndim, in->shape);
+  return gin[i] ? 0 : -1;
+}
+
+static bool wants(lg_node *n, int i) { return n->inputs[i] && n->inputs[i]->requires_grad; }
+
+/* }====================================================== */
+
+/* {====================================================== binary ops */
+
+static int bw_add(lg_node *n, lg_tensor *g, lg_tensor **gin) {
+  return reduce_into(n, 0, g, gin) || reduce_into(n, 1, g, gin) ? -1 : 0;
+}
+
+static int bw_sub(lg_node *n, lg_tensor *g, lg_tensor **gin) {
+  if (reduce_into(n, 0, g, gin)) return -1;
+  if (!wants(n, 1)) return 0;
+  lg_tensor *t = lg_neg(g);
+  if (!t) return -1;
+  int rc = reduce_into(n, 1, t, gin);
+  lg_release(t);
+  return rc;
+}
+
+static int bw_mul(lg_node *n, lg_tensor *g, lg_tensor **gin) {
+  for (int i = 0; i < 2; i++) {
+    if (!wants(n, i)) continue;
+    lg_tensor *t = lg_mul(g, n->inputs[1 - i]);
+    if (!t) return -1;
+    int rc = reduce_into(n, i, t, gin);
+    lg_release(t);
+    if (rc) return -1;
+  }
+  return 0;
+}
+
+/* d(a/b)/da = 1/b;  d(a/b)/db = -a/b^2 */
+static int bw_div(lg_node *n, lg_tensor *g, lg_tensor **gin) {
+  lg_tensor *ga = lg_div(g, n->inputs[1]), *t = NULL;
+  if (!ga) return -1;
+  int rc = reduce_into(n, 0, ga, gin);
+  if (!rc && wants(n, 1)) {
+    t = lg_mul(ga, n->inputs[0]);
+    if (t) STEP(t, lg_div(t, n->inputs[1]));
+    if (t) STEP(t, lg_neg(t));
+    rc = t ? reduce_into(n, 1, t, gin) : -1;
+  }
+  lg_release(t);
+  lg_release(ga);
+  return rc;
+}
+
+static lg_tensor *binary(const char *name, lg_tensor *a, lg_tensor *b, seg2_fn k,
+                         lg_backward_fn bw, const float *p) {
+  lg_tensor *out = map2(name, a, b, k, p);
+  lg_tensor *in[2] = {a, b};
+  if (out && lg_any_needs_grad(2, in) && !lg_attach(out, name, bw, 2, in)) {
+    lg_release(out);
+    return NULL;
+  }
+  return out;
+}
+
+lg_tensor *lg_add(lg_tensor *a, lg_tensor *b) { return binary("add", a, b, k_add, bw_add, NULL); }
+lg_tensor *lg_sub(lg_tensor *a, lg_tensor *b) { return binary("sub", a, b, k_sub, bw_sub, NULL); }
+lg_tensor *lg_mul(lg_tensor *a, lg_tensor *b) { return binary("mul", a, b, k_mul, bw_mul, NULL); }
+lg_tensor *lg_div(lg_tensor *a, lg_tensor *b) { return binary("div", a, b, k_div, bw_div, NULL); }
+
+/* relu_grad(g, x) = g * (x > 0 ? 1 : slope): linear in g, flat in x. */
+static int bw_relu_grad(lg_node *n, lg_tensor *gg, lg_tensor **gin) {
+  if (!wants(n, 0)) return 0;
+  lg_tensor *t = lg_relu_grad(gg, n->inputs[1], n->floats[0]);
+  if (!t) return -1;
+  int rc = reduce_into(n, 0, t, gin);
+  lg_release(t);
+  return rc;
+}
+
+lg_tensor *lg_relu_grad(lg_tensor *g, lg_tensor *x, float slope) {
+  float p[1] = {slope};
+  lg_tensor *out = map2("relu_grad", g, x, k_relu_grad, p);
+  lg_tensor *in[2] = {g, NULL};   /* no gradient flows into x */
+  lg_node *node;
+  if (out && lg_any_needs_grad(1, in)) {
+    in[1] = x;
+    if (!(node = lg_attach(out, "relu_grad", bw_relu_grad, 2, in))) {
+      lg_release(out);
+      return NULL;
+    }
+    node->floats[0] = slope;
+  }
+  return out;
+}
+
+/* tanh_grad(g, y) = g (1 - y^2):  d/dg = (1 - y^2),  d/dy = -2 g y */
+static int bw_tanh_grad(lg_node *n, lg_tensor *gg, lg_tensor **gin) {
+  lg_tensor *g = n->inputs[0], *y = n->inputs[1], *t = NULL;
+  if (wants(n, 0)) {
+    t = lg_tanh_grad(gg, y);
+    if (!t || reduce_into(n, 0, t, gin)) { lg_release(t); return -1; }
+    lg_release(t);
+  }
+  if (wants(n, 1)) {
+    t = lg_mul(gg, g);
+    if (t) STEP(t, lg_mul(t, y));
+    if (t) STEP(t, lg_mul_scalar(t, -2.0f));
+    if (!t || reduce_into(n, 1, t, gin)) { lg_release(t); return -1; }
+    lg_release(t);
+  }
+  return 0;
+}
+
+/* sigmoid_grad(g, y) = g y (1 - y):  d/dg = y (1 - y),  d/dy = g (1 - 2y) */
+static int bw_sigmoid_grad(lg_node *n, lg_tensor *gg, lg_tensor **gin) {
+  lg_tensor *g = n->inputs[0], *y = n->inputs[1], *t = NULL;
+  if (wants(n, 0)) {
+    t = lg_sigmoid_grad(gg, y);
+    if (!t || reduce_into(n, 0, t, gin)) { lg_release(t); return -1; }
+    lg_release(t);
+  }
+  if (wants(n, 1)) {
+    t = lg_mul_scalar(y, -2.0f);
+    if (t) STEP(t, lg_add_scalar(t, 1.0f));
+    if (t) STEP(t, lg_mul(t, g));
+    if (t) STEP(t, lg_mul(t, gg));
+    if (!t || reduce_into(n, 1, t, gin)) { lg_release(t); return -1; }
+    lg_release(t);
+  }
+  return 0;
+}
+
+lg_tensor *lg_tanh_grad(lg_tensor *g, lg_tensor *y) {
+  return binary("tanh_grad", g, y, k_tanh_grad, bw_tanh_grad, NULL);
+}
+
+lg_tensor *lg_sigmoid_grad(lg_tensor *g, lg_tensor *y) {
+  return binary("sigmoid_grad", g, y, k_sigmoid_grad, bw_sigmoid_grad, NULL);
+}
+
+/* }====================================================== */
+
+/* {====================================================== unary ops */
+
+static lg_tensor *unary(const char *name, lg_tensor *a, seg1_fn k, lg_backward_fn bw,
+                        const float *p, int np, bool save_out) {
+  lg_tensor *out = map1(a, k, p);
+  if (!out || !bw || !lg_needs_grad(a)) return out;
+  lg_node *n = lg_attach(out, name, bw, 1, &a);
+  if (!n || (save_out && lg_save_output(n, out))) {
+    lg_release(out);
+    return NULL;
+  }
+  for (int i = 0; i < np; i++) n->floats[i] = p[i];
+  return out;
+}
+
+/* d = g * f'(x) with f' computed by `make` from the node. */
+#define UNARY_BW(name, body)                                             \
+  static int name(lg_node *n, lg_tensor *g, lg_tensor **gin) {           \
+    lg_tensor *x = n->inputs[0], *t = NULL;                              \
+    (void)x;                                                             \
+    body;                                                                \
+    gin[0] = t;                                                          \
+    return t ? 0 : -1;                                                   \
+  }
+
+UNARY_BW(bw_neg, t = lg_neg(g))
+UNARY_BW(bw_add_s, lg_retain(g); t = g)
+UNARY_BW(bw_mul_s, t = lg_mul_scalar(g, n->floats[0]))
+UNARY_BW(bw_rsub_s, t = lg_neg(g))
+/* d(s/x) = -s/x^2 */
+UNARY_BW(bw_rdiv_s, t = lg_mul(x, x); if (t) STEP(t, lg_div(g, t));
+         if (t) STEP(t, lg_mul_scalar(t, -n->floats[0])))
+UNARY_BW(bw_exp, lg_tensor *y = lg_node_output(n); t = y ? lg_mul(g, y) : NULL; lg_release(y))
+UNARY_BW(bw_log, t = lg_div(g, x))
+/* d sqrt(x) = 1 / (2 sqrt(x)) */
+UNARY_BW(bw_sqrt, lg_tensor *y = lg_node_output(n); t = y ? lg_div(g, y) : NULL;
+         lg_release(y); if (t) STEP(t, lg_mul_scalar(t, 0.5f)))
+UNARY_BW(bw_abs, t = lg_sign(x); if (t) STEP(t, lg_mul(g, t)))
+/* d x^p = p x^(p-1) */
+UNARY_BW(bw_pow, float p = n->floats[0];
+         t = p == 2.0f ? (lg_retain(x), x) : lg_pow(x, p - 1.0f);
+         if (t) STEP(t, lg_mul(g, t)); if (t) STEP(t, lg_mul_scalar(t, p)))
+UNARY_BW(bw_clamp, t = lg_clamp_mask(x, n->floats[0], n->floats[1]);
+         if (t) STEP(t, lg_mul(g, t)))
+UNARY_BW(bw_relu, t = lg_relu_grad(g, x, 0.0f))
+UNARY_BW(bw_leaky, t = lg_relu_grad(g, x, n->floats[0]))
+UNARY_BW(bw_sigmoid, lg_tensor *y = lg_node_output(n); t = y ? lg_sigmoid_grad(g, y) : NULL;
+         lg_release(y))
+UNARY_BW(bw_tanh, lg_tensor *y = lg_node_output(n); t = y ? lg_tanh_grad(g, y) : NULL;
+         lg_release(y))
+/* d softplus(x) = sigmoid(x) */
+UNARY_BW(bw_softplus, t = lg_sigmoid(x); if (t) STEP(t, lg_mul(g, t)))
+
+lg_tensor *lg_add_scalar(lg_tensor *a, float s) {
+  return unary("add", a, k_add_s, bw_add_s, &s, 1, false);
+}
+lg_tensor *lg_mul_scalar(lg_tensor *a, float s) {
+  return unary("mul", a, k_mul_s, bw_mul_s, &s, 1, false);
+}
+lg_tensor *lg_rsub_scalar(lg_tensor *a, float s) {
+  return unary("sub", a, k_rsub_s, bw_rsub_s, &s, 1, false);
+}
+lg_tensor *lg_rdiv_scalar(lg_tensor *a, float s) {
+  return unary("div", a, k_rdiv_s, bw_rdiv_s, &s, 1, false);
+}
+lg_tensor *lg_neg(lg_tensor *a) { return unary("neg", a, k_neg, bw_neg, NULL, 0, false); }
+lg_tensor *lg_exp(lg_tensor *a) { return unary("exp", a, k_exp, bw_exp, NULL, 0, true); }
+lg_tensor *lg_log(lg_tensor *a) { return unary("log", a, k_log, bw_log, NULL, 0, false); }
+lg_tensor *lg_sqrt(lg_tensor *a) { return unary("sqrt", a, k_sqrt, bw_sqrt, NULL, 0, true); }
+lg_tensor *lg_abs(lg_tensor *a) { return unary("abs", a, k_abs, bw_abs, NULL, 0, false); }
+lg_tensor *lg_sign(lg_tensor *a) { return unary("sign", a, k_sign, NULL, NULL, 0, false); }
+lg_tensor *lg_relu(lg_tensor *a) { return unary("relu", a, k_relu, bw_relu, NULL, 0, false); }
+lg_tensor *lg_sigmoid(lg_tensor *a) {
+  return unary("sigmoid", a, k_sigmoid, bw_sigmoid, NULL, 0, true);
+}
+lg_tensor *lg_tanh(lg_tensor *a) { return unary("tanh", a, k_tanh, bw_tanh, NULL, 0, true); }
+lg_tensor *lg_softplus(lg_tensor *a) {
+  return unary("softplus", a, k_softplus, bw_softplus, NULL, 0, false);
+}
+lg_tensor *lg_leaky_relu(lg_tensor *a, float slope) {
+  return unary("leaky_relu", a, k_leaky, bw_leaky, &slope, 1, false);
+}
+lg_tensor *lg_pow(lg_tensor *a, float p) {
+  if (p == 2.0f) return unary("pow", a, k_square, bw_pow, &p, 1, false);
+  return unary("pow", a, k_pow, bw_pow, &p, 1, false);
+}
+lg_tensor *lg_clamp(lg_tensor *a, float lo, float hi) {
+  if (lo > hi) return lg_seterr("clamp: min %g is greater than max %g", lo, hi);
+  float p[2] = {lo, hi};
+  return unary("clamp", a, k_clamp, bw_clamp, p, 2, false);
+}
+lg_tensor *lg_clamp_mask(lg_tensor *x, float lo, float hi) {
+  float p[2] = {lo, hi};
+  return unary("clamp_mask", x, k_clamp_mask, NULL, p, 2, false);
+}
+
+/* }====================================================== */

@@ -1,0 +1,184 @@
+/*
+** luagan core: float32 tensors with reverse-mode autodiff.
+**
+** Conventions (read before adding anything):
+** - Every function returning lg_tensor* returns a NEW reference (caller must
+**   lg_release it) or NULL on error, with a message in lg_errmsg() that names
+**   the operation and the offending shapes or values.  Nothing here calls
+**   abort/exit/longjmp on bad input.
+** - Dims in this C API are 0-based; the Lua binding converts from 1-based.
+**   Negative dims are NOT accepted here (the binding normalises them).
+** - Ops record an autograd node when grad mode is on and an input requires
+**   grad.  Every backward is written with these same ops, so gradients are
+**   themselves differentiable (lg_grad with create_graph).
+*/
+#ifndef LG_TENSOR_H
+#define LG_TENSOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define LG_MAXDIM 8
+
+typedef struct lg_storage {
+  float *data;
+  size_t capacity;          /* floats allocated (>= what any view uses) */
+  int refcount;
+} lg_storage;
+
+typedef struct lg_node lg_node;
+typedef struct lg_tensor lg_tensor;
+
+struct lg_tensor {
+  int refcount;
+  int ndim;                 /* 0 .. LG_MAXDIM; 0 is a scalar with numel 1 */
+  int64_t shape[LG_MAXDIM];
+  int64_t stride[LG_MAXDIM];/* in elements; 0 for broadcast (expanded) dims */
+  int64_t offset;           /* in elements, into storage->data */
+  int64_t numel;
+  lg_storage *storage;
+  bool requires_grad;       /* leaf flag set by user, or: output of a graph */
+  struct lg_tensor *grad;   /* accumulated gradient (leaves), owned */
+  lg_node *grad_fn;         /* the node that produced this tensor, owned */
+};
+
+/* ---------------------------------------------------------------- errors */
+const char *lg_errmsg(void);
+/* Formats the thread's error message; always returns NULL so that
+** `return lg_seterr(...)` reads naturally in functions returning pointers. */
+void *lg_seterr(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "[2,3]" into buf (size >= 128 recommended); returns buf. */
+char *lg_shape_str(const lg_tensor *t, char *buf, size_t size);
+char *lg_dims_str(const int64_t *shape, int ndim, char *buf, size_t size);
+
+/* ---------------------------------------------------------------- memory */
+void lg_retain(lg_tensor *t);
+void lg_release(lg_tensor *t);     /* NULL-safe */
+typedef struct lg_memstats {
+  uint64_t bytes_live;             /* bytes held by live storages */
+  uint64_t bytes_peak;
+  uint64_t bytes_cached;           /* free buffers kept by the pool */
+  uint64_t bytes_allocated_total;  /* monotonic: sum of all storage requests */
+} lg_memstats;
+lg_memstats lg_memory(void);
+void lg_memory_trim(void);         /* return pooled buffers to the system */
+
+/* ---------------------------------------------------------------- creation */
+/* Uninitialised contiguous tensor.  shape may be NULL when ndim == 0. */
+lg_tensor *lg_empty(int ndim, const int64_t *shape);
+lg_tensor *lg_zeros(int ndim, const int64_t *shape);
+lg_tensor *lg_full(int ndim, const int64_t *shape, float value);
+lg_tensor *lg_from_data(int ndim, const int64_t *shape, const float *data);
+lg_tensor *lg_scalar(float value);                 /* 0-dim */
+lg_tensor *lg_arange(int64_t n);                   /* 0..n-1 (the binding offsets) */
+lg_tensor *lg_rand(int ndim, const int64_t *shape);  /* U[0,1) */
+lg_tensor *lg_randn(int ndim, const int64_t *shape); /* N(0,1) */
+lg_tensor *lg_zeros_like(const lg_tensor *t);
+
+/* Validates a shape: 0 <= ndim <= LG_MAXDIM, every size >= 0, numel fits. */
+bool lg_check_shape(const char *op, int ndim, const int64_t *shape);
+
+/* ---------------------------------------------------------------- rng */
+/* xoshiro256** seeded through splitmix64; normals by Box-Muller (rng.c). */
+void lg_manual_seed(uint64_t seed);
+void lg_rng_get_state(uint64_t state[5]);
+void lg_rng_set_state(const uint64_t state[5]);
+double lg_rng_uniform(void);       /* [0,1) with 53 random bits */
+double lg_rng_normal(void);
+
+/* ---------------------------------------------------------------- access */
+bool lg_is_contiguous(const lg_tensor *t);
+float *lg_data(const lg_tensor *t);              /* storage->data + offset */
+float lg_item(const lg_tensor *t);               /* numel must be 1: caller checks */
+/* Copies elements in row-major order into out (numel floats). */
+void lg_copy_to(const lg_tensor *t, float *out);
+/* dst must have the same shape; broadcasting src into dst is allowed. */
+int lg_copy_(lg_tensor *dst, const lg_tensor *src);
+void lg_fill_(lg_tensor *t, float value);
+
+/* ---------------------------------------------------------------- views
+** All share storage; all are differentiable. */
+lg_tensor *lg_view(lg_tensor *t, int ndim, const int64_t *shape); /* one -1 allowed */
+lg_tensor *lg_reshape(lg_tensor *t, int ndim, const int64_t *shape); /* copies if needed */
+lg_tensor *lg_transpose(lg_tensor *t, int d0, int d1);
+lg_tensor *lg_permute(lg_tensor *t, const int *perm);  /* perm has t->ndim entries */
+lg_tensor *lg_narrow(lg_tensor *t, int dim, int64_t start, int64_t length);
+lg_tensor *lg_expand(lg_tensor *t, int ndim, const int64_t *shape);
+lg_tensor *lg_unsqueeze(lg_tensor *t, int dim);
+lg_tensor *lg_squeeze(lg_tensor *t, int dim);
+lg_tensor *lg_contiguous(lg_tensor *t);   /* returns t retained when already contiguous */
+lg_tensor *lg_clone(lg_tensor *t);        /* always copies */
+lg_tensor *lg_detach(lg_tensor *t);       /* shares storage, no graph */
+lg_tensor *lg_cat(lg_tensor **ts, int n, int dim);
+/* Sums t down to `shape` (the inverse of broadcasting): backward of expand. */
+lg_tensor *lg_sum_to(lg_tensor *t, int ndim, const int64_t *shape);
+/* Zeros of `shape` with g written at [start, start+len) of dim: backward of narrow. */
+lg_tensor *lg_narrow_scatter(lg_tensor *g, int ndim, const int64_t *shape, int dim, int64_t start);
+
+/* ---------------------------------------------------------------- elementwise
+** Binary ops broadcast (numpy rules).  *_scalar take a number. */
+lg_tensor *lg_add(lg_tensor *a, lg_tensor *b);
+lg_tensor *lg_sub(lg_tensor *a, lg_tensor *b);
+lg_tensor *lg_mul(lg_tensor *a, lg_tensor *b);
+lg_tensor *lg_div(lg_tensor *a, lg_tensor *b);
+lg_tensor *lg_add_scalar(lg_tensor *a, float s);
+lg_tensor *lg_mul_scalar(lg_tensor *a, float s);
+lg_tensor *lg_rsub_scalar(lg_tensor *a, float s);  /* s - a */
+lg_tensor *lg_rdiv_scalar(lg_tensor *a, float s);  /* s / a */
+lg_tensor *lg_neg(lg_tensor *a);
+lg_tensor *lg_exp(lg_tensor *a);
+lg_tensor *lg_log(lg_tensor *a);
+lg_tensor *lg_sqrt(lg_tensor *a);
+lg_tensor *lg_abs(lg_tensor *a);
+lg_tensor *lg_sign(lg_tensor *a);                  /* not differentiable (zero grad) */
+lg_tensor *lg_pow(lg_tensor *a, float p);
+lg_tensor *lg_clamp(lg_tensor *a, float lo, float hi); /* use -INFINITY / INFINITY for none */
+lg_tensor *lg_relu(lg_tensor *a);
+lg_tensor *lg_leaky_relu(lg_tensor *a, float slope);
+lg_tensor *lg_sigmoid(lg_tensor *a);
+lg_tensor *lg_tanh(lg_tensor *a);
+lg_tensor *lg_softplus(lg_tensor *a);
+/* Gradient helpers; differentiable themselves (used by backward passes). */
+lg_tensor *lg_relu_grad(lg_tensor *g, lg_tensor *x, float slope);  /* g * (x>0 ? 1 : slope) */
+lg_tensor *lg_tanh_grad(lg_tensor *g, lg_tensor *y);               /* g * (1 - y^2) */
+lg_tensor *lg_sigmoid_grad(lg_tensor *g, lg_tensor *y);            /* g * y * (1 - y) */
+lg_tensor *lg_clamp_mask(lg_tensor *x, float lo, float hi);        /* 1 inside [lo,hi], 0 out; no grad */
+
+/* ---------------------------------------------------------------- reductions
+** dim is 0-based; keepdim keeps a size-1 dim. */
+lg_tensor *lg_sum(lg_tensor *t);                   /* all -> 0-dim */
+lg_tensor *lg_sum_dim(lg_tensor *t, int dim, bool keepdim);
+lg_tensor *lg_mean(lg_tensor *t);
+lg_tensor *lg_mean_dim(lg_tensor *t, int dim, bool keepdim);
+lg_tensor *lg_max(lg_tensor *t);                   /* all -> 0-dim */
+/* values (differentiable) and *indices (0-based, as floats, no grad). */
+lg_tensor *lg_max_dim(lg_tensor *t, int dim, bool keepdim, lg_tensor **indices);
+/* out[i.., idx[i..], ..] = src: scatter along dim into zeros of `shape`,
+** and its adjoint gather.  index holds 0-based positions as floats and has
+** the shape of src with dim of size 1 removed... see ops_reduce.c. */
+lg_tensor *lg_gather(lg_tensor *t, int dim, lg_tensor *index);
+lg_tensor *lg_scatter(lg_tensor *src, int dim, lg_tensor *index, int ndim, const int64_t *shape);
+lg_tensor *lg_softmax(lg_tensor *t, int dim);
+lg_tensor *lg_log_softmax(lg_tensor *t, int dim);
+
+/* ---------------------------------------------------------------- matmul */
+/* [m,k]x[k,n]; [b,m,k]x[b,k,n]; [b,m,k]x[k,n]; 1-D operands as in numpy. */
+lg_tensor *lg_matmul(lg_tensor *a, lg_tensor *b);
+/* x [N,in] (or [in]), w [out,in], b [out] or NULL: x w^T + b */
+lg_tensor *lg_linear(lg_tensor *x, lg_tensor *w, lg_tensor *b);
+
+/* ---------------------------------------------------------------- losses
+** All return the mean over elements (0-dim). */
+lg_tensor *lg_bce_with_logits(lg_tensor *logits, lg_tensor *target);
+lg_tensor *lg_mse(lg_tensor *a, lg_tensor *b);
+lg_tensor *lg_l1(lg_tensor *a, lg_tensor *b);
+/* logits [N,C], labels [N] holding class numbers 1..C as floats: 1-based,
+** as Torch7's ClassNLLCriterion and the Lua API, so messages need no shift. */
+lg_tensor *lg_cross_entropy(lg_tensor *logits, lg_tensor *labels);
+
+/* ---------------------------------------------------------------- threads */
+void lg_set_num_threads(int n);    /* OpenMP and OpenBLAS together */
+int lg_get_num_threads(void);
+
+#endif

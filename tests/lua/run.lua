@@ -1,0 +1,92 @@
+-- Runs every tests/lua/test_*.lua under luagan.  A test file calls
+-- test(name, fn); fn fails by raising an error.  Helpers: eq, near,
+-- raises (checks the error message).  Prints "N passed, N failed".
+local passed, failed = 0, 0
+local current_file
+
+function test(name, fn)
+  local ok, err = xpcall(fn, debug.traceback)
+  if ok then
+    passed = passed + 1
+  else
+    failed = failed + 1
+    io.stderr:write(("FAIL %s: %s\n%s\n"):format(current_file, name, err))
+  end
+end
+
+-- eq(a, b, msg): equality of numbers, strings, booleans or nested tables.
+local function deep_eq(a, b)
+  if type(a) ~= type(b) then return false end
+  if type(a) ~= "table" then return a == b end
+  for k, v in pairs(a) do if not deep_eq(v, b[k]) then return false end end
+  for k in pairs(b) do if a[k] == nil then return false end end
+  return true
+end
+
+local function show(v)
+  if type(v) ~= "table" then return tostring(v) end
+  local parts = {}
+  for i, x in ipairs(v) do parts[i] = show(x) end
+  return "{" .. table.concat(parts, ",") .. "}"
+end
+
+function eq(a, b, msg)
+  if not deep_eq(a, b) then
+    error(("%s: expected %s, got %s"):format(msg or "eq", show(b), show(a)), 2)
+  end
+end
+
+-- near(a, b, tol): numbers or nested tables of numbers within tol (default 1e-5, relative above 1).
+function near(a, b, tol, msg)
+  tol = tol or 1e-5
+  local function walk(x, y)
+    if type(x) == "table" then
+      if type(y) ~= "table" or #x ~= #y then return false end
+      for i = 1, #x do if not walk(x[i], y[i]) then return false end end
+      return true
+    end
+    return type(x) == "number" and type(y) == "number" and
+           math.abs(x - y) <= tol * math.max(1, math.abs(y))
+  end
+  if not walk(a, b) then
+    error(("%s: expected %s, got %s (tol %g)"):format(msg or "near", show(b), show(a), tol), 2)
+  end
+end
+
+-- raises(fn, pattern): fn must raise an error whose message contains pattern (plain text).
+function raises(fn, pattern)
+  local ok, err = pcall(fn)
+  if ok then error(("expected an error containing %q, got none"):format(pattern), 2) end
+  err = tostring(err)
+  if not err:find(pattern, 1, true) then
+    error(("expected an error containing %q, got %q"):format(pattern, err), 2)
+  end
+  return err
+end
+
+local dir = (arg and arg[0] or "tests/lua/run.lua"):match("(.*/)") or "./"
+local files = {}
+local p = io.popen('ls "' .. dir .. '"')
+for f in p:lines() do
+  if f:match("^test_.*%.lua$") and (not arg[1] or f:find(arg[1], 1, true)) then
+    files[#files + 1] = f
+  end
+end
+p:close()
+table.sort(files)
+for _, f in ipairs(files) do
+  current_file = f
+  local chunk, err = loadfile(dir .. f)
+  if not chunk then
+    failed = failed + 1
+    io.stderr:write("FAIL loading " .. f .. ": " .. err .. "\n")
+  else
+    local ok, e = xpcall(chunk, debug.traceback)
+    if not ok then
+      failed = failed + 1
+      io.stderr:write("FAIL running " .. f .. ": " .. e .. "\n")
+    end
+  end
+end
+print(("lua: %d passed, %d failed"):format(passed, failed))
+os.exit(failed == 0 and 0 or 1)
