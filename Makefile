@@ -37,13 +37,27 @@ $(BUILD)/tests/%: tests/core/%.c tests/core/check.h $(BUILD)/libluagan_core.a
 # ---------------------------------------------------------------- tests
 # Each suite prints its own summary; tests/run.sh prints the closing
 # "N passed, N failed" line over all of them.
-test: deps-build all $(CTESTS)
+test: deps-build all $(CTESTS) $(FUZZ_TARGETS)
 	@OMP_NUM_THREADS=2 bash tests/run.sh $(BUILD)
 
 # ASan + UBSan build in its own directory, same tests.
 sanitize:
 	$(MAKE) BUILD=build-san OPT="-O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
 	  LDFLAGS="-fsanitize=address,undefined" test
+
+# libFuzzer targets (clang), the whole core built with ASan+UBSan.  `make fuzz`
+# runs each for FUZZ_SECONDS from its seed corpus; `make test` runs a short
+# pass (tests/run.sh).
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS = $(patsubst tests/fuzz/fuzz_%.c,$(BUILD)/fuzz/fuzz_%,$(wildcard tests/fuzz/fuzz_*.c))
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(CORE_SRC) $(wildcard core/*.h)
+	@mkdir -p $(dir $@)
+	clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fopenmp \
+	  -I/usr/include/x86_64-linux-gnu/openblas-openmp -Icore $< $(CORE_SRC) -o $@ \
+	  -L/usr/lib/x86_64-linux-gnu/openblas-openmp -lopenblas -lm
+fuzz: $(FUZZ_TARGETS)
+	@for f in $(FUZZ_TARGETS); do n=$${f##*/fuzz_}; mkdir -p $(BUILD)/fuzz/corpus-$$n; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) $(BUILD)/fuzz/corpus-$$n tests/fuzz/corpus/$$n || exit 1; done
 
 bench: deps all
 	@bash tests/bench/run.sh $(BUILD)
@@ -55,7 +69,7 @@ demo: deps-build all
 # they are there).  deps-build: what building and testing need; deps: also
 # the benchmark's reference (PyTorch) and the plotting tool.
 BUILD_DEPS = build-essential pkg-config liblua5.4-dev lua5.4 libopenblas-openmp-dev libstb-dev \
-             libcmocka-dev zlib1g-dev libreadline-dev
+             libcmocka-dev zlib1g-dev libreadline-dev clang libclang-rt-14-dev libomp-dev
 ALL_DEPS   = $(BUILD_DEPS) python3-torch gnuplot-nox valgrind
 define install_missing
 	@if dpkg -s $(1) >/dev/null 2>&1; then :; else \
@@ -69,4 +83,4 @@ deps:
 clean:
 	rm -rf build build-san
 
-.PHONY: all test sanitize bench demo deps deps-build clean
+.PHONY: all test sanitize bench demo deps deps-build fuzz clean

@@ -63,4 +63,8 @@ void lg_broadcast_strides(const lg_tensor *t, int ndim, const int64_t *shape,
     }                                                                       \
   } while (0)
 
+/* Frees the convolutions' im2col workspace (ops_conv.c); the next
+** convolution allocates it again. */
+void lg_conv_workspace_free(void);
+
 #endif

@@ -177,6 +177,62 @@ lg_tensor *lg_l1(lg_tensor *a, lg_tensor *b);
 ** as Torch7's ClassNLLCriterion and the Lua API, so messages need no shift. */
 lg_tensor *lg_cross_entropy(lg_tensor *logits, lg_tensor *labels);
 
+/* ---------------------------------------------------------------- layers
+** Weight layouts follow PyTorch: conv2d w [cout,cin,kh,kw],
+** conv_transpose2d w [cin,cout,kh,kw].  bias may be NULL. */
+typedef struct lg_conv_opts {
+  int stride[2], padding[2], output_padding[2];   /* (h, w) */
+} lg_conv_opts;
+lg_tensor *lg_conv2d(lg_tensor *x, lg_tensor *w, lg_tensor *b, const lg_conv_opts *o);
+lg_tensor *lg_conv_transpose2d(lg_tensor *x, lg_tensor *w, lg_tensor *b, const lg_conv_opts *o);
+/* The weight gradient of conv2d as an op of its own, so that the three
+** convolution ops are closed under differentiation (second order). */
+lg_tensor *lg_conv2d_weight(lg_tensor *x, lg_tensor *gy, int kh, int kw, const lg_conv_opts *o);
+/* x [N,C] or [N,C,H,W].  training: batch statistics, and running_mean/var
+** (may be NULL) updated in place with momentum; else the running values. */
+lg_tensor *lg_batch_norm(lg_tensor *x, lg_tensor *running_mean, lg_tensor *running_var,
+                         lg_tensor *weight, lg_tensor *bias, bool training,
+                         float momentum, float eps);
+lg_tensor *lg_avg_pool2d(lg_tensor *x, int k, int stride, int padding);
+lg_tensor *lg_max_pool2d(lg_tensor *x, int k, int stride, int padding);
+lg_tensor *lg_upsample_nearest(lg_tensor *x, int scale);
+lg_tensor *lg_dropout(lg_tensor *x, float p, bool training);
+
+/* ---------------------------------------------------------------- optim
+** Fused in-place update loops over a parameter and its state buffers
+** (contiguous, same shape).  Formulas match PyTorch's (optim.c). */
+int lg_sgd_step(lg_tensor *p, lg_tensor *grad, lg_tensor *momentum_buf, float lr,
+                float momentum, float dampening, float weight_decay, bool nesterov,
+                bool first_step);
+int lg_adam_step(lg_tensor *p, lg_tensor *grad, lg_tensor *m, lg_tensor *v, float lr,
+                 float beta1, float beta2, float eps, float weight_decay, int64_t step);
+int lg_rmsprop_step(lg_tensor *p, lg_tensor *grad, lg_tensor *square_avg, lg_tensor *grad_avg,
+                    lg_tensor *momentum_buf, float lr, float alpha, float eps,
+                    float weight_decay, float momentum, bool centered);
+int lg_clip_(lg_tensor *t, float lo, float hi);         /* in place, no graph */
+/* Total L2 norm of the tensors' values, in double. */
+double lg_norm2(lg_tensor **ts, int n);
+
+/* ---------------------------------------------------------------- io
+** safetensors: 8-byte little-endian header length, JSON header
+** {name: {dtype, shape, data_offsets}, "__metadata__": {str: str}}, data.
+** Writes are atomic (temp file, fsync, rename). */
+typedef struct lg_named {
+  const char *name;
+  lg_tensor *t;
+} lg_named;
+typedef struct lg_meta {
+  const char *key, *value;
+} lg_meta;
+int lg_save_safetensors(const char *path, const lg_named *ts, int n, const lg_meta *meta, int nmeta);
+/* Loads every tensor (F32; F64/F16/BF16 converted to float32).  On success
+** *ts and *meta are malloc'd arrays the caller frees with lg_free_loaded. */
+int lg_load_safetensors(const char *path, lg_named **ts, int *n, lg_meta **meta, int *nmeta);
+/* Same, from a memory buffer (what the fuzzer drives). */
+int lg_parse_safetensors(const unsigned char *buf, size_t len, lg_named **ts, int *n,
+                         lg_meta **meta, int *nmeta);
+void lg_free_loaded(lg_named *ts, int n, lg_meta *meta, int nmeta);
+
 /* ---------------------------------------------------------------- threads */
 void lg_set_num_threads(int n);    /* OpenMP and OpenBLAS together */
 int lg_get_num_threads(void);

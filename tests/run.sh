@@ -31,6 +31,20 @@ for t in "$build"/tests/test_*; do
   rm -f "$log"
 done
 
+# a short libFuzzer pass per target (the long one is `make fuzz`)
+for f in "$build"/fuzz/fuzz_*; do
+  [ -x "$f" ] || continue
+  name=${f##*/fuzz_}
+  corpus=$(mktemp -d)
+  printf '%-40s ' "fuzz $name (${FUZZ_SECONDS:-10} s)"
+  if "$f" -max_total_time="${FUZZ_SECONDS:-10}" -seed=1 "$corpus" "tests/fuzz/corpus/$name" >"$corpus.log" 2>&1; then
+    passed=$((passed + 1)); echo "1 passed, 0 failed"
+  else
+    failed=$((failed + 1)); echo "0 passed, 1 failed"; tail -30 "$corpus.log"
+  fi
+  rm -rf "$corpus" "$corpus.log"
+done
+
 log=$(mktemp)
 printf '%-40s ' "lua tests"
 if ! "$build/luagan" tests/lua/run.lua >"$log" 2>&1; then
