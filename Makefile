@@ -4,7 +4,7 @@ CC      ?= cc
 OPT     ?= -O2 -march=native
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -fPIC -fopenmp $(OPT) -g \
            -I/usr/include/lua5.4 -I/usr/include/x86_64-linux-gnu/openblas-openmp -Icore
-LDLIBS  += -L/usr/lib/x86_64-linux-gnu/openblas-openmp -lopenblas -fopenmp -lm
+LDLIBS  += -L/usr/lib/x86_64-linux-gnu/openblas-openmp -lopenblas -fopenmp -lz -lm
 LUALIBS  = -llua5.4 -lreadline
 BUILD   ?= build
 
@@ -54,7 +54,7 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(CORE_SRC) $(wildcard core/*.h)
 	@mkdir -p $(dir $@)
 	clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fopenmp \
 	  -I/usr/include/x86_64-linux-gnu/openblas-openmp -Icore $< $(CORE_SRC) -o $@ \
-	  -L/usr/lib/x86_64-linux-gnu/openblas-openmp -lopenblas -lm
+	  -L/usr/lib/x86_64-linux-gnu/openblas-openmp -lopenblas -lz -lm
 fuzz: $(FUZZ_TARGETS)
 	@for f in $(FUZZ_TARGETS); do n=$${f##*/fuzz_}; mkdir -p $(BUILD)/fuzz/corpus-$$n; \
 	  $$f -max_total_time=$(FUZZ_SECONDS) $(BUILD)/fuzz/corpus-$$n tests/fuzz/corpus/$$n || exit 1; done

@@ -178,6 +178,7 @@ static int toposort(lg_node **roots, int nroots, const targets *tg, nodelist *or
           n->needed = true;
       }
       if (push(order, n)) rc = -1;
+      else lg_node_retain(n);   /* a consumer's drop_state must not free it mid-pass */
     }
   }
   free(stack.v);
@@ -337,6 +338,7 @@ restore:
     order.v[k]->gacc = NULL;
   }
 done:
+  for (int k = 0; k < order.n; k++) lg_node_release(order.v[k]);
   free(order.v);
   return rc;
 }

@@ -154,9 +154,9 @@ lg_tensor *lg_mean_dim(lg_tensor *t, int dim, bool keepdim);
 lg_tensor *lg_max(lg_tensor *t);                   /* all -> 0-dim */
 /* values (differentiable) and *indices (0-based, as floats, no grad). */
 lg_tensor *lg_max_dim(lg_tensor *t, int dim, bool keepdim, lg_tensor **indices);
-/* out[i.., idx[i..], ..] = src: scatter along dim into zeros of `shape`,
-** and its adjoint gather.  index holds 0-based positions as floats and has
-** the shape of src with dim of size 1 removed... see ops_reduce.c. */
+/* torch's gather and scatter-add, an adjoint pair: index (0-based positions
+** as floats) has t's ndim, the output has index's shape, and along dim
+** out[..i..] = t[..index[..i..]..]; scatter adds src into zeros of `shape`. */
 lg_tensor *lg_gather(lg_tensor *t, int dim, lg_tensor *index);
 lg_tensor *lg_scatter(lg_tensor *src, int dim, lg_tensor *index, int ndim, const int64_t *shape);
 lg_tensor *lg_softmax(lg_tensor *t, int dim);
@@ -232,6 +232,12 @@ int lg_load_safetensors(const char *path, lg_named **ts, int *n, lg_meta **meta,
 int lg_parse_safetensors(const unsigned char *buf, size_t len, lg_named **ts, int *n,
                          lg_meta **meta, int *nmeta);
 void lg_free_loaded(lg_named *ts, int n, lg_meta *meta, int nmeta);
+
+/* IDX (the MNIST family's format), gzipped or raw -> a float tensor of the
+** raw values, validated field by field (io_idx.c).  `what` names the source
+** in messages. */
+lg_tensor *lg_read_idx(const char *path);
+lg_tensor *lg_parse_idx(const unsigned char *buf, size_t len, const char *what);
 
 /* ---------------------------------------------------------------- threads */
 void lg_set_num_threads(int n);    /* OpenMP and OpenBLAS together */

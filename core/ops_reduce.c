@@ -1,0 +1,527 @@
+/*
+** Reductions along a dim (sum, mean, max), gather/scatter, softmax and
+** log_softmax.
+**
+** A reduction over dim d sees its input as [outer, n, inner]: outer is the
+** product of the sizes before d, n the size of d, inner the product after.
+** Kernels read a contiguous layout (non-contiguous inputs are copied first)
+** and split the outer*inner independent slices across threads.
+**
+** Determinism: sums accumulate in double, and the order in which each
+** output adds its terms is fixed by the shape alone (never by the thread
+** count), so results are bitwise reproducible on any number of threads.
+*/
+#include "internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A long row is summed as fixed blocks of this many elements, in parallel,
+** and the block sums are then added in order. */
+#define SUM_BLOCK 8192
+/* Reducing a dim that is not the last: each task owns this many adjacent
+** columns and walks the n rows over them. */
+#define COLS 64
+
+/* {====================================================== helpers */
+
+/* Records node `name` on *out when an input needs grad.  Returns the node
+** for the caller to fill, or NULL when none was needed or on failure (then
+** *out is released and set to NULL). */
+static lg_node *track(lg_tensor **out, const char *name, lg_backward_fn bw, int n,
+                      lg_tensor *const *in) {
+  if (!*out || !lg_any_needs_grad(n, in)) return NULL;
+  lg_node *node = lg_attach(*out, name, bw, n, in);
+  if (!node) {
+    lg_release(*out);
+    *out = NULL;
+  }
+  return node;
+}
+
+static bool check_dim(const char *op, const lg_tensor *t, int dim) {
+  char buf[128];
+  if (dim >= 0 && dim < t->ndim) return true;
+  if (t->ndim == 0)
+    lg_seterr("%s: dim %d out of range for a 0-dim tensor (it has no dims)", op, dim);
+  else
+    lg_seterr("%s: dim %d out of range for shape %s", op, dim, lg_shape_str(t, buf, sizeof buf));
+  return false;
+}
+
+/* t's elements in a contiguous layout (t itself when it already is); no graph. */
+static lg_tensor *dense(lg_tensor *t) {
+  bool prev = lg_set_grad_enabled(false);
+  lg_tensor *d = lg_contiguous(t);
+  lg_set_grad_enabled(prev);
+  return d;
+}
+
+static void split_at(const lg_tensor *t, int dim, int64_t *outer, int64_t *n, int64_t *inner) {
+  *outer = *inner = 1;
+  for (int i = 0; i < dim; i++) *outer *= t->shape[i];
+  for (int i = dim + 1; i < t->ndim; i++) *inner *= t->shape[i];
+  *n = t->shape[dim];
+}
+
+/* t's shape with dim reduced: kept as size 1, or removed. */
+static int reduced_shape(const lg_tensor *t, int dim, bool keepdim, int64_t *shape) {
+  int nd = 0;
+  for (int i = 0; i < t->ndim; i++) {
+    if (i != dim) shape[nd++] = t->shape[i];
+    else if (keepdim) shape[nd++] = 1;
+  }
+  return nd;
+}
+
+static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+
+/* }====================================================== */
+
+/* {====================================================== sum kernels */
+
+/* Sum of n contiguous floats: eight interleaved double accumulators (so the
+** adds do not wait on each other) combined in a fixed tree. */
+static double row_sum(const float *x, int64_t n) {
+  double acc[8] = {0};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int l = 0; l < 8; l++) acc[l] += x[i + l];
+  for (; i < n; i++) acc[0] += x[i];
+  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
+/* y[o] = sum over the row x[o, 0..n). */
+static int sum_rows(const float *x, float *y, int64_t outer, int64_t n) {
+  int64_t nblk = n > SUM_BLOCK ? (n + SUM_BLOCK - 1) / SUM_BLOCK : 1;
+  if (nblk == 1) {
+#pragma omp parallel for schedule(static) if (outer * n >= LG_PAR_MIN && outer > 1)
+    for (int64_t o = 0; o < outer; o++) y[o] = (float)row_sum(x + o * n, n);
+    return 0;
+  }
+  double *part = malloc(sizeof *part * (size_t)(outer * nblk));
+  if (!part) {
+    lg_seterr("sum: out of memory");
+    return -1;
+  }
+#pragma omp parallel for schedule(static) if (outer * n >= LG_PAR_MIN)
+  for (int64_t b = 0; b < outer * nblk; b++) {
+    int64_t o = b / nblk, lo = (b % nblk) * SUM_BLOCK;
+    part[b] = row_sum(x + o * n + lo, min64(SUM_BLOCK, n - lo));
+  }
+  for (int64_t o = 0; o < outer; o++) {
+    double s = 0;
+    for (int64_t b = 0; b < nblk; b++) s += part[o * nblk + b];
+    y[o] = (float)s;
+  }
+  free(part);
+  return 0;
+}
+
+/* y[o, i] = sum over k of x[o, k, i]; each column adds its rows in order. */
+static void sum_cols(const float *x, float *y, int64_t outer, int64_t n, int64_t inner) {
+  int64_t per = (inner + COLS - 1) / COLS, tasks = outer * per;
+#pragma omp parallel for schedule(static) if (outer * n * inner >= LG_PAR_MIN && tasks > 1)
+  for (int64_t t = 0; t < tasks; t++) {
+    int64_t o = t / per, i0 = (t % per) * COLS, w = min64(COLS, inner - i0);
+    const float *base = x + o * n * inner + i0;
+    double acc[COLS];
+    for (int64_t i = 0; i < w; i++) acc[i] = 0;
+    for (int64_t k = 0; k < n; k++)
+      for (int64_t i = 0; i < w; i++) acc[i] += base[k * inner + i];
+    for (int64_t i = 0; i < w; i++) y[o * inner + i0 + i] = (float)acc[i];
+  }
+}
+
+/* }====================================================== */
+
+/* {====================================================== sum, mean */
+
+/* The gradient of a sum is g copied (as a stride-0 view) along dim. */
+static int bw_sum_dim(lg_node *n, lg_tensor *g, lg_tensor **gin) {
+  lg_tensor *in = n->inputs[0], *t;
+  if (n->ints[1]) {
+    lg_retain(g);
+    t = g;
+  } else if (!(t = lg_unsqueeze(g, (int)n->ints[0]))) {
+    return -1;
+  }
+  gin[0] = lg_expand(t, in->ndim, in->shape);
+  lg_release(t);
+  return gin[0] ? 0 : -1;
+}
+
+static lg_tensor *sum_dim_op(const char *op, lg_tensor *t, int dim, bool keepdim) {
+  int64_t shape[LG_MAXDIM], outer, n, inner;
+  if (!check_dim(op, t, dim)) return NULL;
+  lg_tensor *x = dense(t);
+  if (!x) return NULL;
+  lg_tensor *out = lg_empty(reduced_shape(t, dim, keepdim, shape), shape);
+  split_at(t, dim, &outer, &n, &inner);
+  int rc = 0;
+  if (out && out->numel > 0) {
+    if (inner == 1) rc = sum_rows(lg_data(x), lg_data(out), outer, n);
+    else sum_cols(lg_data(x), lg_data(out), outer, n, inner);
+  }
+  lg_release(x);
+  if (rc) {
+    lg_release(out);
+    return NULL;
+  }
+  lg_node *node = track(&out, "sum", bw_sum_dim, 1, &t);
+  if (node) {
+    node->ints[0] = dim;
+    node->ints[1] = keepdim;
+  }
+  return out;
+}
+
+/* t seen as one flat dim (a view when the layout allows). */
+static lg_tensor *flat(lg_tensor *t) {
+  int64_t n = t->numel;
+  return lg_reshape(t, 1, &n);
+}
+
+lg_tensor *lg_sum_dim(lg_tensor *t, int dim, bool keepdim) {
+  return sum_dim_op("sum", t, dim, keepdim);
+}
+
+lg_tensor *lg_sum(lg_tensor *t) {
+  lg_tensor *f = flat(t);
+  if (!f) return NULL;
+  lg_tensor *out = sum_dim_op("sum", f, 0, false);
+  lg_release(f);
+  return out;
+}
+
+/* sum / n; over zero elements that is 0 * NaN = NaN, as in torch. */
+static lg_tensor *scale_mean(lg_tensor *sum, int64_t n) {
+  if (!sum) return NULL;
+  lg_tensor *out = lg_mul_scalar(sum, n > 0 ? (float)(1.0 / (double)n) : NAN);
+  lg_release(sum);
+  return out;
+}
+
+lg_tensor *lg_mean_dim(lg_tensor *t, int dim, bool keepdim) {
+  lg_tensor *s = sum_dim_op("mean", t, dim, keepdim);
+  return scale_mean(s, s ? t->shape[dim] : 0);
+}
+
+lg_tensor *lg_mean(lg_tensor *t) {
+  lg_tensor *f = flat(t);
+  if (!f) return NULL;
+  lg_tensor *s = sum_dim_op("mean", f, 0, false);
+  lg_release(f);
+  return scale_mean(s, t->numel);
+}
+
+/* }====================================================== */
+
+/* {====================================================== gather, scatter
+** torch semantics, for a 2-D example along dim 1:
+**   gather:  out[i][j] = t[i][index[i][j]]            out has index's shape
+**   scatter: out[i][index[i][j]] += src[i][j]         out = zeros(shape) first
+** index has t's (or shape's) ndim, holds 0-based positions as floats, and
+** may be smaller than t on every dim but `dim`.  scatter adds, so the two
+** are adjoint: each one's backward is the other. */
+
+/* The element positions gather reads and scatter adds to: for element p of
+** index (row-major), the position in `big` is index's position with its
+** coordinate along dim replaced by the index value.  small is contiguous
+** with index's shape.  Validates every index value; sequential, so that
+** scatter adds colliding elements in a fixed order. */
+static int index_walk(const char *op, lg_tensor *big, int dim, const lg_tensor *index,
+                      float *small, bool scatter) {
+  char b1[128], b2[128];
+  int64_t pos[LG_MAXDIM] = {0}, io = index->offset, bo = big->offset;
+  int64_t size = big->shape[dim], step = big->stride[dim];
+  const float *ix = index->storage->data;
+  float *bd = big->storage->data;
+  for (int64_t p = 0; p < index->numel; p++) {
+    float v = ix[io];
+    if (!(v >= 0.0f && v < (float)size && v == floorf(v))) {
+      lg_seterr("%s: index value %g at position %s is not a valid position along dim %d of "
+                "shape %s (0..%lld)", op, v, lg_dims_str(pos, index->ndim, b1, sizeof b1),
+                dim, lg_shape_str(big, b2, sizeof b2), (long long)size - 1);
+      return -1;
+    }
+    int64_t at = bo + (int64_t)v * step;
+    if (scatter) bd[at] += small[p];
+    else small[p] = bd[at];
+    for (int d = index->ndim - 1; d >= 0; d--) {
+      int64_t bs = d == dim ? 0 : big->stride[d];
+      io += index->stride[d];
+      bo += bs;
+      if (++pos[d] < index->shape[d]) break;
+      io -= index->stride[d] * index->shape[d];
+      bo -= bs * index->shape[d];
+      pos[d] = 0;
+    }
+  }
+  return 0;
+}
+
+/* index must have big's ndim and fit inside big on every dim but `dim`. */
+static bool check_index(const char *op, const lg_tensor *big, int dim, const lg_tensor *index) {
+  char b1[128], b2[128];
+  if (!check_dim(op, big, dim)) return false;
+  bool ok = index->ndim == big->ndim;
+  for (int d = 0; ok && d < big->ndim; d++)
+    if (d != dim && index->shape[d] > big->shape[d]) ok = false;
+  if (!ok)
+    lg_seterr("%s: index of shape %s does not fit shape %s along dims other than %d", op,
+              lg_shape_str(index, b1, sizeof b1), lg_shape_str(big, b2, sizeof b2), dim);
+  return ok;
+}
+
+#define SAVED_INDEX 1
+
+static int bw_gather(lg_node *n, lg_tensor *g, lg_tensor **gin) {
+  lg_tensor *in = n->inputs[0];
+  gin[0] = lg_scatter(g, (int)n->ints[0], n->saved[SAVED_INDEX], in->ndim, in->shape);
+  return gin[0] ? 0 : -1;
+}
+
+static int bw_scatter(lg_node *n, lg_tensor *gg, lg_tensor **gin) {
+  gin[0] = lg_gather(gg, (int)n->ints[0], n->saved[SAVED_INDEX]);
+  return gin[0] ? 0 : -1;
+}
+
+/* Records the node of gather/scatter: input t, the index kept detached. */
+static lg_tensor *track_indexed(lg_tensor *out, const char *name, lg_backward_fn bw,
+                                lg_tensor *t, int dim, lg_tensor *index) {
+  lg_node *node = track(&out, name, bw, 1, &t);
+  if (!node) return out;
+  node->ints[0] = dim;
+  if (!(node->saved[SAVED_INDEX] = lg_detach(index))) {
+    lg_release(out);
+    return NULL;
+  }
+  return out;
+}
+
+lg_tensor *lg_gather(lg_tensor *t, int dim, lg_tensor *index) {
+  if (!check_index("gather", t, dim, index)) return NULL;
+  lg_tensor *out = lg_empty(index->ndim, index->shape);
+  if (!out) return NULL;
+  if (index_walk("gather", t, dim, index, lg_data(out), false)) {
+    lg_release(out);
+    return NULL;
+  }
+  return track_indexed(out, "gather", bw_gather, t, dim, index);
+}
+
+lg_tensor *lg_scatter(lg_tensor *src, int dim, lg_tensor *index, int ndim,
+                      const int64_t *shape) {
+  char b1[128], b2[128];
+  if (!lg_check_shape("scatter", ndim, shape)) return NULL;
+  if (src->ndim != index->ndim ||
+      memcmp(src->shape, index->shape, sizeof(int64_t) * (size_t)src->ndim))
+    return lg_seterr("scatter: source of shape %s and index of shape %s must have the same shape",
+                     lg_shape_str(src, b1, sizeof b1), lg_shape_str(index, b2, sizeof b2));
+  lg_tensor *out = lg_zeros(ndim, shape);
+  if (!out) return NULL;
+  lg_tensor *s = NULL;
+  if (!check_index("scatter", out, dim, index) || !(s = dense(src)) ||
+      index_walk("scatter", out, dim, index, lg_data(s), true)) {
+    lg_release(s);
+    lg_release(out);
+    return NULL;
+  }
+  lg_release(s);
+  return track_indexed(out, "scatter", bw_scatter, src, dim, index);
+}
+
+/* }====================================================== */
+
+/* {====================================================== max */
+
+/* NaN wins, as in torch: the first NaN of a slice is its max. */
+static inline bool beats(float v, float best) { return v > best || (v != v && best == best); }
+
+/* idx[o, i] = first k where x[o, k, i] is largest (n >= 1). */
+static void argmax_cols(const float *x, float *idx, int64_t outer, int64_t n, int64_t inner) {
+  int64_t per = (inner + COLS - 1) / COLS, tasks = outer * per;
+#pragma omp parallel for schedule(static) if (outer * n * inner >= LG_PAR_MIN && tasks > 1)
+  for (int64_t t = 0; t < tasks; t++) {
+    int64_t o = t / per, i0 = (t % per) * COLS, w = min64(COLS, inner - i0);
+    const float *base = x + o * n * inner + i0;
+    float best[COLS];
+    int64_t at[COLS];
+    for (int64_t i = 0; i < w; i++) best[i] = base[i], at[i] = 0;
+    for (int64_t k = 1; k < n; k++)
+      for (int64_t i = 0; i < w; i++)
+        if (beats(base[k * inner + i], best[i])) best[i] = base[k * inner + i], at[i] = k;
+    for (int64_t i = 0; i < w; i++) idx[o * inner + i0 + i] = (float)at[i];
+  }
+}
+
+/* Values are gather(t, dim, indices): their gradient comes from gather's. */
+static lg_tensor *max_op(const char *op, lg_tensor *t, int dim, bool keepdim,
+                         lg_tensor **indices) {
+  char buf[128];
+  int64_t shape[LG_MAXDIM], outer, n, inner;
+  if (indices) *indices = NULL;
+  if (!check_dim(op, t, dim)) return NULL;
+  if (t->shape[dim] == 0)
+    return lg_seterr("%s: cannot take the max over dim %d of size 0 in shape %s", op, dim,
+                     lg_shape_str(t, buf, sizeof buf));
+  lg_tensor *x = dense(t);
+  if (!x) return NULL;
+  lg_tensor *idx = lg_empty(reduced_shape(t, dim, true, shape), shape), *vals = NULL;
+  split_at(t, dim, &outer, &n, &inner);
+  if (idx) {
+    argmax_cols(lg_data(x), lg_data(idx), outer, n, inner);
+    vals = lg_gather(t, dim, idx);
+  }
+  lg_release(x);
+  if (vals && !keepdim) {
+    lg_tensor *v = lg_squeeze(vals, dim), *i = lg_squeeze(idx, dim);
+    lg_release(vals);
+    lg_release(idx);
+    vals = v;
+    idx = i;
+    if (!v || !i) {
+      lg_release(v);
+      lg_release(i);
+      return NULL;
+    }
+  }
+  if (vals && indices) *indices = idx;
+  else lg_release(idx);
+  return vals;
+}
+
+lg_tensor *lg_max_dim(lg_tensor *t, int dim, bool keepdim, lg_tensor **indices) {
+  return max_op("max", t, dim, keepdim, indices);
+}
+
+lg_tensor *lg_max(lg_tensor *t) {
+  char buf[128];
+  if (t->numel == 0)
+    return lg_seterr("max: cannot take the max of an empty tensor of shape %s",
+                     lg_shape_str(t, buf, sizeof buf));
+  lg_tensor *f = flat(t);
+  if (!f) return NULL;
+  lg_tensor *out = max_op("max", f, 0, false, NULL);
+  lg_release(f);
+  return out;
+}
+
+/* }====================================================== */
+
+/* {====================================================== softmax, log_softmax */
+
+/* Over each slice along dim: y = exp(x - max) / sum, or for log_softmax
+** y = (x - max) - log(sum), the sum of exponentials taken in double. */
+static void softmax_row(const float *x, float *y, int64_t n, bool log_form) {
+  float mx = -INFINITY;
+  for (int64_t k = 0; k < n; k++) mx = fmaxf(mx, x[k]);
+  for (int64_t k = 0; k < n; k++) y[k] = expf(x[k] - mx);
+  double sum = row_sum(y, n);
+  if (log_form) {
+    float lse = (float)log(sum);
+    for (int64_t k = 0; k < n; k++) y[k] = (x[k] - mx) - lse;
+  } else {
+    float inv = (float)(1.0 / sum);
+    for (int64_t k = 0; k < n; k++) y[k] *= inv;
+  }
+}
+
+static void softmax_rows(const float *x, float *y, int64_t outer, int64_t n, bool log_form) {
+#pragma omp parallel for schedule(static) if (outer * n >= LG_PAR_MIN && outer > 1)
+  for (int64_t o = 0; o < outer; o++) softmax_row(x + o * n, y + o * n, n, log_form);
+}
+
+static void softmax_cols(const float *x, float *y, int64_t outer, int64_t n, int64_t inner,
+                         bool log_form) {
+  int64_t per = (inner + COLS - 1) / COLS, tasks = outer * per;
+#pragma omp parallel for schedule(static) if (outer * n * inner >= LG_PAR_MIN && tasks > 1)
+  for (int64_t t = 0; t < tasks; t++) {
+    int64_t o = t / per, i0 = (t % per) * COLS, w = min64(COLS, inner - i0);
+    const float *xb = x + o * n * inner + i0;
+    float *yb = y + o * n * inner + i0;
+    float mx[COLS], shift[COLS];
+    double sum[COLS];
+    for (int64_t i = 0; i < w; i++) mx[i] = -INFINITY, sum[i] = 0;
+    for (int64_t k = 0; k < n; k++)
+      for (int64_t i = 0; i < w; i++) mx[i] = fmaxf(mx[i], xb[k * inner + i]);
+    for (int64_t k = 0; k < n; k++)
+      for (int64_t i = 0; i < w; i++) {
+        float e = expf(xb[k * inner + i] - mx[i]);
+        sum[i] += e;
+        if (!log_form) yb[k * inner + i] = e;
+      }
+    for (int64_t i = 0; i < w; i++)
+      shift[i] = log_form ? (float)log(sum[i]) : (float)(1.0 / sum[i]);
+    for (int64_t k = 0; k < n; k++)
+      for (int64_t i = 0; i < w; i++) {
+        int64_t at = k * inner + i;
+        yb[at] = log_form ? (xb[at] - mx[i]) - shift[i] : yb[at] * shift[i];
+      }
+  }
+}
+
+/* softmax: dx = y * (g - sum(g * y, dim)) */
+static int bw_softmax(lg_node *n, lg_tensor *g, lg_tensor **gin) {
+  int dim = (int)n->ints[0];
+  lg_tensor *y = lg_node_output(n);
+  lg_tensor *gy = y ? lg_mul(g, y) : NULL;
+  lg_tensor *s = gy ? lg_sum_dim(gy, dim, true) : NULL;
+  lg_tensor *d = s ? lg_sub(g, s) : NULL;
+  gin[0] = d ? lg_mul(y, d) : NULL;
+  lg_release(d);
+  lg_release(s);
+  lg_release(gy);
+  lg_release(y);
+  return gin[0] ? 0 : -1;
+}
+
+/* log_softmax: dx = g - exp(y) * sum(g, dim) */
+static int bw_log_softmax(lg_node *n, lg_tensor *g, lg_tensor **gin) {
+  int dim = (int)n->ints[0];
+  lg_tensor *y = lg_node_output(n);
+  lg_tensor *p = y ? lg_exp(y) : NULL;
+  lg_tensor *s = p ? lg_sum_dim(g, dim, true) : NULL;
+  lg_tensor *ps = s ? lg_mul(p, s) : NULL;
+  gin[0] = ps ? lg_sub(g, ps) : NULL;
+  lg_release(ps);
+  lg_release(s);
+  lg_release(p);
+  lg_release(y);
+  return gin[0] ? 0 : -1;
+}
+
+static lg_tensor *softmax_op(const char *op, lg_tensor *t, int dim, bool log_form,
+                             lg_backward_fn bw) {
+  int64_t outer, n, inner;
+  if (!check_dim(op, t, dim)) return NULL;
+  lg_tensor *x = dense(t);
+  if (!x) return NULL;
+  lg_tensor *out = lg_empty(t->ndim, t->shape);
+  split_at(t, dim, &outer, &n, &inner);
+  if (out && out->numel > 0) {
+    if (inner == 1) softmax_rows(lg_data(x), lg_data(out), outer, n, log_form);
+    else softmax_cols(lg_data(x), lg_data(out), outer, n, inner, log_form);
+  }
+  lg_release(x);
+  lg_node *node = track(&out, op, bw, 1, &t);
+  if (!node) return out;
+  node->ints[0] = dim;
+  if (lg_save_output(node, out)) {
+    lg_release(out);
+    return NULL;
+  }
+  return out;
+}
+
+lg_tensor *lg_softmax(lg_tensor *t, int dim) {
+  return softmax_op("softmax", t, dim, false, bw_softmax);
+}
+
+lg_tensor *lg_log_softmax(lg_tensor *t, int dim) {
+  return softmax_op("log_softmax", t, dim, true, bw_log_softmax);
+}
+
+/* }====================================================== */
