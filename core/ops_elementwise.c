@@ -99,11 +99,20 @@ static void run_walk(const walk *w, seg1_fn f1, seg2_fn f2, const float *p) {
   for (int d = 0; d < w->ndim - 1; d++) rows *= w->shape[d];
   int64_t total = rows * inner;
   int64_t s1 = w->stride[1][w->ndim - 1], s2 = w->nops > 2 ? w->stride[2][w->ndim - 1] : 0;
+  if (total < LG_PAR_MIN) {   /* no OpenMP call at all: entering a region costs more than tiny work */
+    for (int64_t r = 0; r < rows; r++) {
+      int64_t off[3];
+      row_offsets(w, r, off);
+      float *o = w->base[0] + off[0];
+      if (f1) f1(o, w->base[1] + off[1], s1, inner, p);
+      else f2(o, w->base[1] + off[1], s1, w->base[2] + off[2], s2, inner, p);
+    }
+    return;
+  }
   if (rows == 1) {
     /* one run: split it into chunks across threads */
-    int64_t chunk = total >= LG_PAR_MIN ? (total + 15) / 16 : total;
-    int64_t nchunks = (total + chunk - 1) / chunk;
-#pragma omp parallel for schedule(static) if (nchunks > 1)
+    int64_t chunk = (total + 15) / 16, nchunks = (total + chunk - 1) / chunk;
+#pragma omp parallel for schedule(static)
     for (int64_t c = 0; c < nchunks; c++) {
       int64_t lo = c * chunk, n = total - lo < chunk ? total - lo : chunk;
       float *o = w->base[0] + lo;   /* the output is always contiguous */
@@ -112,7 +121,7 @@ static void run_walk(const walk *w, seg1_fn f1, seg2_fn f2, const float *p) {
     }
     return;
   }
-#pragma omp parallel for schedule(static) if (total >= LG_PAR_MIN)
+#pragma omp parallel for schedule(static)
   for (int64_t r = 0; r < rows; r++) {
     int64_t off[3];
     row_offsets(w, r, off);
