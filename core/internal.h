@@ -11,6 +11,20 @@
 ** the fork/join costs more than the work. */
 #define LG_PAR_MIN 32768
 
+/* for (int64_t var = 0; var < n; var++) body, split over threads only when
+** cond holds.  An `omp parallel for if (false)` still enters libgomp (team
+** set-up, malloc, futex), which costs more than a small loop: ~0.7 us. */
+#define LG_PARALLEL_FOR(var, n, cond, ...)                              \
+  do {                                                                  \
+    int64_t lg_n_ = (n);                                                \
+    if (cond) {                                                         \
+      _Pragma("omp parallel for schedule(static)")                     \
+      for (int64_t var = 0; var < lg_n_; var++) __VA_ARGS__             \
+    } else {                                                            \
+      for (int64_t var = 0; var < lg_n_; var++) __VA_ARGS__             \
+    }                                                                   \
+  } while (0)
+
 /* A new header sharing t's storage (retained), same shape/strides/offset;
 ** the caller adjusts the geometry. */
 lg_tensor *lg_alias(const lg_tensor *t);

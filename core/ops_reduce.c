@@ -96,8 +96,8 @@ static double row_sum(const float *x, int64_t n) {
 static int sum_rows(const float *x, float *y, int64_t outer, int64_t n) {
   int64_t nblk = n > SUM_BLOCK ? (n + SUM_BLOCK - 1) / SUM_BLOCK : 1;
   if (nblk == 1) {
-#pragma omp parallel for schedule(static) if (outer * n >= LG_PAR_MIN && outer > 1)
-    for (int64_t o = 0; o < outer; o++) y[o] = (float)row_sum(x + o * n, n);
+    LG_PARALLEL_FOR(o, outer, outer * n >= LG_PAR_MIN && outer > 1,
+                    { y[o] = (float)row_sum(x + o * n, n); });
     return 0;
   }
   double *part = malloc(sizeof *part * (size_t)(outer * nblk));
@@ -105,11 +105,10 @@ static int sum_rows(const float *x, float *y, int64_t outer, int64_t n) {
     lg_seterr("sum: out of memory");
     return -1;
   }
-#pragma omp parallel for schedule(static) if (outer * n >= LG_PAR_MIN)
-  for (int64_t b = 0; b < outer * nblk; b++) {
+  LG_PARALLEL_FOR(b, outer * nblk, outer * n >= LG_PAR_MIN, {
     int64_t o = b / nblk, lo = (b % nblk) * SUM_BLOCK;
     part[b] = row_sum(x + o * n + lo, min64(SUM_BLOCK, n - lo));
-  }
+  });
   for (int64_t o = 0; o < outer; o++) {
     double s = 0;
     for (int64_t b = 0; b < nblk; b++) s += part[o * nblk + b];
@@ -122,8 +121,7 @@ static int sum_rows(const float *x, float *y, int64_t outer, int64_t n) {
 /* y[o, i] = sum over k of x[o, k, i]; each column adds its rows in order. */
 static void sum_cols(const float *x, float *y, int64_t outer, int64_t n, int64_t inner) {
   int64_t per = (inner + COLS - 1) / COLS, tasks = outer * per;
-#pragma omp parallel for schedule(static) if (outer * n * inner >= LG_PAR_MIN && tasks > 1)
-  for (int64_t t = 0; t < tasks; t++) {
+  LG_PARALLEL_FOR(t, tasks, outer * n * inner >= LG_PAR_MIN && tasks > 1, {
     int64_t o = t / per, i0 = (t % per) * COLS, w = min64(COLS, inner - i0);
     const float *base = x + o * n * inner + i0;
     double acc[COLS];
@@ -131,7 +129,7 @@ static void sum_cols(const float *x, float *y, int64_t outer, int64_t n, int64_t
     for (int64_t k = 0; k < n; k++)
       for (int64_t i = 0; i < w; i++) acc[i] += base[k * inner + i];
     for (int64_t i = 0; i < w; i++) y[o * inner + i0 + i] = (float)acc[i];
-  }
+  });
 }
 
 /* }====================================================== */
@@ -343,8 +341,7 @@ static inline bool beats(float v, float best) { return v > best || (v != v && be
 /* idx[o, i] = first k where x[o, k, i] is largest (n >= 1). */
 static void argmax_cols(const float *x, float *idx, int64_t outer, int64_t n, int64_t inner) {
   int64_t per = (inner + COLS - 1) / COLS, tasks = outer * per;
-#pragma omp parallel for schedule(static) if (outer * n * inner >= LG_PAR_MIN && tasks > 1)
-  for (int64_t t = 0; t < tasks; t++) {
+  LG_PARALLEL_FOR(t, tasks, outer * n * inner >= LG_PAR_MIN && tasks > 1, {
     int64_t o = t / per, i0 = (t % per) * COLS, w = min64(COLS, inner - i0);
     const float *base = x + o * n * inner + i0;
     float best[COLS];
@@ -354,7 +351,7 @@ static void argmax_cols(const float *x, float *idx, int64_t outer, int64_t n, in
       for (int64_t i = 0; i < w; i++)
         if (beats(base[k * inner + i], best[i])) best[i] = base[k * inner + i], at[i] = k;
     for (int64_t i = 0; i < w; i++) idx[o * inner + i0 + i] = (float)at[i];
-  }
+  });
 }
 
 /* Values are gather(t, dim, indices): their gradient comes from gather's. */
@@ -430,15 +427,14 @@ static void softmax_row(const float *x, float *y, int64_t n, bool log_form) {
 }
 
 static void softmax_rows(const float *x, float *y, int64_t outer, int64_t n, bool log_form) {
-#pragma omp parallel for schedule(static) if (outer * n >= LG_PAR_MIN && outer > 1)
-  for (int64_t o = 0; o < outer; o++) softmax_row(x + o * n, y + o * n, n, log_form);
+  LG_PARALLEL_FOR(o, outer, outer * n >= LG_PAR_MIN && outer > 1,
+                  { softmax_row(x + o * n, y + o * n, n, log_form); });
 }
 
 static void softmax_cols(const float *x, float *y, int64_t outer, int64_t n, int64_t inner,
                          bool log_form) {
   int64_t per = (inner + COLS - 1) / COLS, tasks = outer * per;
-#pragma omp parallel for schedule(static) if (outer * n * inner >= LG_PAR_MIN && tasks > 1)
-  for (int64_t t = 0; t < tasks; t++) {
+  LG_PARALLEL_FOR(t, tasks, outer * n * inner >= LG_PAR_MIN && tasks > 1, {
     int64_t o = t / per, i0 = (t % per) * COLS, w = min64(COLS, inner - i0);
     const float *xb = x + o * n * inner + i0;
     float *yb = y + o * n * inner + i0;
@@ -460,7 +456,7 @@ static void softmax_cols(const float *x, float *y, int64_t outer, int64_t n, int
         int64_t at = k * inner + i;
         yb[at] = log_form ? (xb[at] - mx[i]) - shift[i] : yb[at] * shift[i];
       }
-  }
+  });
 }
 
 /* softmax: dx = y * (g - sum(g * y, dim)) */

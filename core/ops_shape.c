@@ -113,17 +113,15 @@ static void copy_strided(lg_tensor *dst, const lg_tensor *src) {
   int64_t inner = shape[nd - 1], sdi = sd[nd - 1], ssi = ss[nd - 1];
   if (nd >= 2 && sdi == 1 && ssi != 1 && ss[nd - 2] == 1 && ssi != 0) {
     int64_t na = shape[nd - 2], blocks = dst->numel / (na * inner);
-#pragma omp parallel for schedule(static) if (dst->numel >= LG_PAR_MIN && blocks > 1)
-    for (int64_t r = 0; r < blocks; r++) {
+    LG_PARALLEL_FOR(r, blocks, dst->numel >= LG_PAR_MIN && blocks > 1, {
       int64_t od, os;
       block_offsets(r, nd - 2, shape, sd, ss, &od, &os);
       copy_transposed(d + od, s + os, na, inner, sd[nd - 2], ssi);
-    }
+    });
     return;
   }
   int64_t rows = dst->numel / inner;
-#pragma omp parallel for schedule(static) if (dst->numel >= LG_PAR_MIN && rows > 1)
-  for (int64_t r = 0; r < rows; r++) {
+  LG_PARALLEL_FOR(r, rows, dst->numel >= LG_PAR_MIN && rows > 1, {
     int64_t od, os;
     block_offsets(r, nd - 1, shape, sd, ss, &od, &os);
     float *o = d + od;
@@ -131,7 +129,7 @@ static void copy_strided(lg_tensor *dst, const lg_tensor *src) {
     if (sdi == 1 && ssi == 1) memcpy(o, a, (size_t)inner * sizeof(float));
     else
       for (int64_t i = 0; i < inner; i++) o[i * sdi] = a[i * ssi];
-  }
+  });
 }
 
 /* A new contiguous tensor holding t's elements (no graph). */

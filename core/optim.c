@@ -39,15 +39,14 @@ int lg_sgd_step(lg_tensor *p, lg_tensor *grad, lg_tensor *buf, float lr, float m
   float *w = lg_data(p), *b = momentum != 0.0f ? lg_data(buf) : NULL;
   const float *g = lg_data(grad);
   int64_t n = p->numel;
-#pragma omp parallel for schedule(static) if (n >= LG_PAR_MIN)
-  for (int64_t i = 0; i < n; i++) {
+  LG_PARALLEL_FOR(i, n, n >= LG_PAR_MIN, {
     float d = g[i] + weight_decay * w[i];
     if (b) {
       b[i] = first_step ? d : momentum * b[i] + (1.0f - dampening) * d;
       d = nesterov ? d + momentum * b[i] : b[i];
     }
     w[i] -= lr * d;
-  }
+  });
   return 0;
 }
 
@@ -66,13 +65,12 @@ int lg_adam_step(lg_tensor *p, lg_tensor *grad, lg_tensor *m, lg_tensor *v, floa
   float *w = lg_data(p), *mm = lg_data(m), *vv = lg_data(v);
   const float *g = lg_data(grad);
   int64_t n = p->numel;
-#pragma omp parallel for schedule(static) if (n >= LG_PAR_MIN)
-  for (int64_t i = 0; i < n; i++) {
+  LG_PARALLEL_FOR(i, n, n >= LG_PAR_MIN, {
     float d = g[i] + weight_decay * w[i];
     mm[i] = beta1 * mm[i] + (1.0f - beta1) * d;
     vv[i] = beta2 * vv[i] + (1.0f - beta2) * d * d;
     w[i] -= step_size * mm[i] / (sqrtf(vv[i]) / bc2_sqrt + eps);
-  }
+  });
   return 0;
 }
 
@@ -88,8 +86,7 @@ int lg_rmsprop_step(lg_tensor *p, lg_tensor *grad, lg_tensor *square_avg, lg_ten
   float *ga = centered ? lg_data(grad_avg) : NULL, *b = momentum > 0.0f ? lg_data(buf) : NULL;
   const float *g = lg_data(grad);
   int64_t n = p->numel;
-#pragma omp parallel for schedule(static) if (n >= LG_PAR_MIN)
-  for (int64_t i = 0; i < n; i++) {
+  LG_PARALLEL_FOR(i, n, n >= LG_PAR_MIN, {
     float d = g[i] + weight_decay * w[i];
     sq[i] = alpha * sq[i] + (1.0f - alpha) * d * d;
     float var = sq[i];
@@ -100,7 +97,7 @@ int lg_rmsprop_step(lg_tensor *p, lg_tensor *grad, lg_tensor *square_avg, lg_ten
     float step = d / (sqrtf(var) + eps);
     if (b) step = b[i] = momentum * b[i] + step;
     w[i] -= lr * step;
-  }
+  });
   return 0;
 }
 
