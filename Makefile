@@ -17,22 +17,29 @@ CTESTS   = $(CTEST_SRC:tests/core/%.c=$(BUILD)/tests/%)
 
 all: $(BUILD)/luagan $(BUILD)/luagan.so $(BUILD)/libluagan_core.a
 
+# `make V=1` shows the full command lines
+Q = $(if $(V),,@)
+
 $(BUILD)/%.o: %.c $(wildcard core/*.h lua/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	@$(if $(V),,echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/libluagan_core.a: $(CORE_OBJ)
-	ar rcs $@ $^
+	$(Q)ar rcs $@ $^
 
 $(BUILD)/luagan.so: $(BIND_OBJ) $(CORE_OBJ)
-	$(CC) -shared $(CFLAGS) $^ -o $@ $(LDLIBS)
+	@$(if $(V),,echo "  LD      $@")
+	$(Q)$(CC) -shared $(CFLAGS) $^ -o $@ $(LDLIBS)
 
 $(BUILD)/luagan: $(BUILD)/lua/main.o $(BIND_OBJ) $(CORE_OBJ)
-	$(CC) $(CFLAGS) $^ -o $@ $(LUALIBS) $(LDLIBS)
+	@$(if $(V),,echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LUALIBS) $(LDLIBS)
 
 $(BUILD)/tests/%: tests/core/%.c tests/core/check.h $(BUILD)/libluagan_core.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/core $< -o $@ $(BUILD)/libluagan_core.a -lcmocka $(LDLIBS)
+	@$(if $(V),,echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) -Itests/core $< -o $@ $(BUILD)/libluagan_core.a -lcmocka $(LDLIBS)
 
 # ---------------------------------------------------------------- tests
 # Each suite prints its own summary; tests/run.sh prints the closing
@@ -52,7 +59,8 @@ FUZZ_SECONDS ?= 60
 FUZZ_TARGETS = $(patsubst tests/fuzz/fuzz_%.c,$(BUILD)/fuzz/fuzz_%,$(wildcard tests/fuzz/fuzz_*.c))
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(CORE_SRC) $(wildcard core/*.h)
 	@mkdir -p $(dir $@)
-	clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fopenmp \
+	@$(if $(V),,echo "  FUZZ    $<")
+	$(Q)clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fopenmp \
 	  -I/usr/include/x86_64-linux-gnu/openblas-openmp -Icore $< $(CORE_SRC) -o $@ \
 	  -L/usr/lib/x86_64-linux-gnu/openblas-openmp -lopenblas -lz -lm
 fuzz: $(FUZZ_TARGETS)

@@ -125,7 +125,8 @@ static lg_tensor *from_raw(const unsigned char *p, size_t len, const char *what)
 }
 
 /* Inflates exactly n bytes into out; returns the bytes produced (< n at the
-** end of the stream) or -1 on a corrupt stream. */
+** end of the stream) or -1 on a corrupt stream.  *ended becomes 2 at the end
+** of the gzip stream (trailer CRC checked), 1 when the input ran out first. */
 static int64_t inflate_some(z_stream *z, unsigned char *out, uint64_t n, int *ended) {
   uint64_t produced = 0;
   while (produced < n && !*ended) {
@@ -134,7 +135,7 @@ static int64_t inflate_some(z_stream *z, unsigned char *out, uint64_t n, int *en
     z->avail_out = chunk;
     int rc = inflate(z, Z_NO_FLUSH);
     produced += chunk - z->avail_out;
-    if (rc == Z_STREAM_END) *ended = 1;
+    if (rc == Z_STREAM_END) *ended = 2;
     else if (z->avail_in == 0 && z->avail_out != 0 && (rc == Z_OK || rc == Z_BUF_ERROR))
       *ended = 1;                  /* the input ran out: the caller reports truncation */
     else if (rc != Z_OK) return -1;
@@ -189,6 +190,10 @@ static lg_tensor *from_gzip(const unsigned char *p, size_t len, const char *what
                                    : "read_idx: %s: shape %s needs %llu bytes of data, found more: trailing bytes",
               what, lg_dims_str(shape, ndim, b, sizeof b), (unsigned long long)need,
               (unsigned long long)got);
+    goto done;
+  }
+  if (ended != 2) {
+    lg_seterr("read_idx: %s: truncated gzip stream: its end and CRC trailer are missing", what);
     goto done;
   }
   if (z.avail_in > 0) {

@@ -731,7 +731,7 @@ static void sync_dir(const char *path) {
   char dir[PATH_MAX];
   const char *slash = strrchr(path, '/');
   if (!slash) snprintf(dir, sizeof dir, ".");
-  else snprintf(dir, sizeof dir, "%.*s", (int)(slash - path ? slash - path : 1), path);
+  else snprintf(dir, sizeof dir, "%.*s", slash == path ? 1 : (int)(slash - path), path);
   int fd = open(dir, O_RDONLY | O_DIRECTORY);
   if (fd >= 0) {
     fsync(fd);

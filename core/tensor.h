@@ -239,6 +239,20 @@ void lg_free_loaded(lg_named *ts, int n, lg_meta *meta, int nmeta);
 lg_tensor *lg_read_idx(const char *path);
 lg_tensor *lg_parse_idx(const unsigned char *buf, size_t len, const char *what);
 
+/* Images (io_image.c).  PNG only (JPEG: see io_image.c).  decode/load ->
+** float [C,H,W] in [0,1]: C = 1 for grey (alpha dropped), 3 for RGB, palette
+** and RGBA (alpha dropped); 16-bit kept as v/65535.  Limits: 16384 per side,
+** 64 Mi samples, 128 MiB files.  save: [C,H,W] (C 1 or 3) or [H,W], clamped,
+** 8-bit PNG, atomic; 0 or -1.  grid: [N,C,H,W] -> [C, rows*(H+p)+p,
+** nrow*(W+p)+p] filled with pad_value.  resize: the last two dims to h x w,
+** area averaging when shrinking, bilinear (align_corners=False) when growing.
+** None of them records autograd. */
+lg_tensor *lg_image_decode(const unsigned char *buf, size_t len, const char *what);
+lg_tensor *lg_image_load(const char *path);
+int lg_image_save(const char *path, lg_tensor *img);
+lg_tensor *lg_image_grid(lg_tensor *batch, int nrow, int padding, float pad_value);
+lg_tensor *lg_image_resize(lg_tensor *img, int h, int w);
+
 /* ---------------------------------------------------------------- threads */
 void lg_set_num_threads(int n);    /* OpenMP and OpenBLAS together */
 int lg_get_num_threads(void);
