@@ -1,0 +1,631 @@
+/*
+** Convolutions: conv2d, conv_transpose2d, and conv2d_weight (the weight
+** gradient of conv2d as an op of its own).
+**
+** One geometry serves all three.  An "image" [N,C,H,W] is what conv2d reads
+** and conv_transpose2d writes; a "grid" [N,O,Ho,Wo] is what conv2d writes and
+** conv_transpose2d reads, with Ho = (H + 2ph - kh)/sh + 1.  The weight is the
+** matrix W [O, K], K = C*kh*kw, in both cases: PyTorch's conv layout
+** [cout,cin,kh,kw] and transposed layout [cin,cout,kh,kw] are the same
+** matrix seen from its two sides.  For a chunk of nb samples, L = Ho*Wo,
+**
+**   col [K, nb*L],  col[(c,i,j)][(n,oh,ow)] = image[n, c, oh*sh-ph+i, ow*sw-pw+j]
+**                   (zero where that falls in the padding)
+**   conv2d            grid  = W col               im2col, then sgemm
+**   conv_transpose2d  image = col2im(W^T grid)    sgemm, then col2im
+**   conv2d_weight     W     = grid col^T          im2col, then sgemm
+**
+** (col2im is the adjoint of im2col: it sums each column entry back into the
+** image pixel it was copied from.)  Each backward is made of the other ops,
+** so gradients of gradients work -- WGAN-GP on a conv critic.
+**
+** The column matrix lives in one workspace buffer kept across calls, grown
+** when a larger layer comes along, so steady-state training does no malloc
+** here.  The core is driven from one thread, as the buffer pool is.
+*/
+#include "internal.h"
+
+#include <cblas.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+  int64_t n, c, h, w;      /* image */
+  int64_t o, ho, wo;       /* grid channels and size */
+  int64_t kh, kw, sh, sw, ph, pw;
+} geom;
+
+static int64_t cols_k(const geom *g) { return g->c * g->kh * g->kw; }
+static int64_t cols_l(const geom *g) { return g->ho * g->wo; }
+
+/* {====================================================== workspace */
+
+static float *workspace;
+static size_t workspace_floats;
+
+/* The old contents are not kept: every user fills what it reads. */
+static float *workspace_get(size_t nfloat) {
+  if (nfloat <= workspace_floats) return workspace;
+  size_t bytes = (nfloat * sizeof(float) + 63) & ~(size_t)63;
+  lg_conv_workspace_free();              /* before allocating: halve the peak */
+  workspace = aligned_alloc(64, bytes);
+  if (!workspace) return lg_seterr("conv: out of memory for a %zu-byte workspace", bytes);
+  workspace_floats = bytes / sizeof(float);
+  return workspace;
+}
+
+void lg_conv_workspace_free(void) {
+  free(workspace);
+  workspace = NULL;
+  workspace_floats = 0;
+}
+
+/* }====================================================== */
+
+/* {====================================================== kernels */
+
+/* Outputs ow in [*lo, *hi) read an input column ow*s - p + j inside [0, size). */
+static void span(int64_t j, int64_t p, int64_t s, int64_t size, int64_t count, int64_t *lo,
+                 int64_t *hi) {
+  int64_t first = p - j, last = size - 1 + p - j;   /* need first <= ow*s <= last */
+  *lo = first <= 0 ? 0 : (first + s - 1) / s;
+  *hi = last < 0 ? 0 : last / s + 1;
+  if (*hi > count) *hi = count;
+  if (*lo > *hi) *lo = *hi;
+}
+
+/* One row of col for tap (c, i, j) over samples n0 .. n0+nb-1.  `sw` is a
+** parameter so that im2col can pass the common strides as constants, which
+** lets the compiler specialise the strided copy. */
+static inline void im2col_row(const geom *g, const float *image, int64_t n0, int64_t nb,
+                              int64_t c, int64_t i, int64_t j, int64_t sw, float *dst) {
+  int64_t lo, hi, shift = j - g->pw;                 /* ow reads src[ow*sw + shift] */
+  span(j, g->pw, sw, g->w, g->wo, &lo, &hi);
+  for (int64_t n = n0; n < n0 + nb; n++) {
+    const float *plane = image + (n * g->c + c) * g->h * g->w;
+    for (int64_t oh = 0; oh < g->ho; oh++, dst += g->wo) {
+      int64_t ih = oh * g->sh - g->ph + i, ow = 0;
+      if (ih < 0 || ih >= g->h) {
+        memset(dst, 0, (size_t)g->wo * sizeof(float));
+        continue;
+      }
+      const float *src = plane + ih * g->w;
+      for (; ow < lo; ow++) dst[ow] = 0.0f;
+      for (; ow < hi; ow++) dst[ow] = src[ow * sw + shift];
+      for (; ow < g->wo; ow++) dst[ow] = 0.0f;
+    }
+  }
+}
+
+/* col [K, nb*L] from samples n0 .. n0+nb-1 of image [N,C,H,W].  One thread
+** per column row; rows are written front to back. */
+static void im2col(const geom *g, const float *image, int64_t n0, int64_t nb, float *col) {
+  int64_t K = cols_k(g), ld = nb * cols_l(g), kk = g->kh * g->kw;
+  LG_PARALLEL_FOR(r, K, K * ld >= LG_PAR_MIN, {
+    int64_t c = r / kk, i = r % kk / g->kw, j = r % g->kw;
+    if (g->sw == 1) im2col_row(g, image, n0, nb, c, i, j, 1, col + r * ld);
+    else if (g->sw == 2) im2col_row(g, image, n0, nb, c, i, j, 2, col + r * ld);
+    else im2col_row(g, image, n0, nb, c, i, j, g->sw, col + r * ld);
+  });
+}
+
+/* Image row ih of channel c, sample n0+n: bias plus every column entry
+** copied from it, summed over taps (i, j) in a fixed order.  `sw` as in
+** im2col_row. */
+static inline void col2im_row(const geom *g, const float *col, int64_t n0, int64_t nb,
+                              int64_t n, int64_t c, int64_t ih, int64_t sw, float b,
+                              float *image) {
+  int64_t L = cols_l(g), ld = nb * L;
+  float *dst = image + (((n0 + n) * g->c + c) * g->h + ih) * g->w;
+  for (int64_t iw = 0; iw < g->w; iw++) dst[iw] = b;
+  for (int64_t i = 0; i < g->kh; i++) {
+    int64_t t = ih + g->ph - i, oh = t / g->sh;      /* the grid row that read ih at tap i */
+    if (t < 0 || t % g->sh || oh >= g->ho) continue;
+    for (int64_t j = 0; j < g->kw; j++) {
+      int64_t lo, hi, shift = j - g->pw;
+      span(j, g->pw, sw, g->w, g->wo, &lo, &hi);
+      const float *src = col + ((c * g->kh + i) * g->kw + j) * ld + n * L + oh * g->wo;
+      for (int64_t ow = lo; ow < hi; ow++) dst[ow * sw + shift] += src[ow];
+    }
+  }
+}
+
+/* Samples n0 .. n0+nb-1 of image = col2im(col) + bias.  Each image row is
+** gathered by one thread, so results do not depend on the thread count. */
+static void col2im(const geom *g, const float *col, int64_t n0, int64_t nb, const float *bias,
+                   float *image) {
+  int64_t rows = nb * g->c * g->h;
+  LG_PARALLEL_FOR(r, rows, rows * g->w >= LG_PAR_MIN, {
+    int64_t ih = r % g->h, c = r / g->h % g->c, n = r / (g->h * g->c);
+    float b = bias ? bias[c] : 0.0f;
+    if (g->sw == 1) col2im_row(g, col, n0, nb, n, c, ih, 1, b, image);
+    else if (g->sw == 2) col2im_row(g, col, n0, nb, n, c, ih, 2, b, image);
+    else col2im_row(g, col, n0, nb, n, c, ih, g->sw, b, image);
+  });
+}
+
+/* rows [O, nb*L] <- samples n0.. of grid [N,O,L]: the batch as one matrix. */
+static void grid_to_rows(const geom *g, const float *grid, int64_t n0, int64_t nb, float *rows) {
+  int64_t L = cols_l(g), count = g->o * nb;
+  LG_PARALLEL_FOR(t, count, count * L >= LG_PAR_MIN, {
+    int64_t o = t / nb, n = t % nb;
+    memcpy(rows + o * nb * L + n * L, grid + ((n0 + n) * g->o + o) * L, (size_t)L * sizeof(float));
+  });
+}
+
+/* Samples n0.. of grid [N,O,L] <- rows [O, nb*L] + bias. */
+static void rows_to_grid(const geom *g, const float *rows, int64_t n0, int64_t nb,
+                         const float *bias, float *grid) {
+  int64_t L = cols_l(g), count = g->o * nb;
+  LG_PARALLEL_FOR(t, count, count * L >= LG_PAR_MIN, {
+    int64_t n = t / g->o, o = t % g->o;
+    const float *src = rows + o * nb * L + n * L;
+    float *dst = grid + ((n0 + n) * g->o + o) * L, b = bias ? bias[o] : 0.0f;
+    for (int64_t l = 0; l < L; l++) dst[l] = src[l] + b;
+  });
+}
+
+/* Row-major C[m,n] = op(A) op(B) + beta C. */
+static void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
+                 const float *b, int64_t ldb, float beta, float *c, int64_t ldc) {
+  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+              (int)m, (int)n, (int)k, 1.0f, a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
+}
+
+/* }====================================================== */
+
+/* {====================================================== drivers
+** The batch is processed in chunks of nb samples.  A chunk of one sample
+** needs no reshuffling (its grid slice is already the [O, L] matrix); a
+** larger chunk makes one wider, more efficient sgemm at the price of a copy
+** between the grid and rows layouts, and a chunk too large spills the
+** column matrix out of cache.  On the dcgan-28 layers (batch 64, one
+** thread, CPU time) chunks of 4..16 samples of a 7x7 grid ran 7-10% faster
+** than single samples and 10-15% faster than the whole batch in one sgemm;
+** for 14x14 grids single samples were best. */
+
+#define CHUNK_COLS 400          /* aim for sgemms about this wide */
+#define CHUNK_FLOATS (1 << 19)  /* 2 MB of columns: the L2 of one core */
+
+static int64_t chunk_samples(const geom *g) {
+  int64_t L = cols_l(g) > 0 ? cols_l(g) : 1, K = cols_k(g);
+  int64_t nb = (CHUNK_COLS + L - 1) / L;
+  if (nb * K * L > CHUNK_FLOATS) nb = CHUNK_FLOATS / (K * L);
+  if (nb > g->n) nb = g->n;
+  return nb < 1 ? 1 : nb;
+}
+
+/* Workspace for a chunk: col [K, nb*L], then rows [O, nb*L] when nb > 1. */
+static float *chunk_workspace(const geom *g, int64_t nb) {
+  size_t per_sample = (size_t)(cols_k(g) + (nb > 1 ? g->o : 0)) * (size_t)cols_l(g);
+  return workspace_get(per_sample * (size_t)nb);
+}
+
+static int conv_forward(const geom *g, const float *x, const float *w, const float *bias,
+                        float *y) {
+  int64_t nb = chunk_samples(g), K = cols_k(g), L = cols_l(g);
+  float *col = chunk_workspace(g, nb);
+  if (!col) return -1;
+  float *rows = col + K * nb * L;
+  for (int64_t n0 = 0; n0 < g->n; n0 += nb) {
+    int64_t m = g->n - n0 < nb ? g->n - n0 : nb;
+    im2col(g, x, n0, m, col);
+    if (m == 1) {
+      float *out = y + n0 * g->o * L;
+      if (bias)
+        for (int64_t o = 0; o < g->o; o++)
+          for (int64_t l = 0; l < L; l++) out[o * L + l] = bias[o];
+      gemm(false, false, g->o, L, K, w, K, col, L, bias ? 1.0f : 0.0f, out, L);
+    } else {
+      gemm(false, false, g->o, m * L, K, w, K, col, m * L, 0.0f, rows, m * L);
+      rows_to_grid(g, rows, n0, m, bias, y);
+    }
+  }
+  return 0;
+}
+
+static int conv_transpose_forward(const geom *g, const float *x, const float *w,
+                                  const float *bias, float *y) {
+  int64_t nb = chunk_samples(g), K = cols_k(g), L = cols_l(g);
+  float *col = chunk_workspace(g, nb);
+  if (!col) return -1;
+  float *rows = col + K * nb * L;
+  for (int64_t n0 = 0; n0 < g->n; n0 += nb) {
+    int64_t m = g->n - n0 < nb ? g->n - n0 : nb;
+    const float *src = x + n0 * g->o * L;
+    if (m > 1) {
+      grid_to_rows(g, x, n0, m, rows);
+      src = rows;
+    }
+    gemm(true, false, K, m * L, g->o, w, K, src, m * L, 0.0f, col, m * L);
+    col2im(g, col, n0, m, bias, y);
+  }
+  return 0;
+}
+
+static int conv_weight_forward(const geom *g, const float *x, const float *gy, float *gw) {
+  int64_t nb = chunk_samples(g), K = cols_k(g), L = cols_l(g);
+  if (g->n == 0 || L == 0) {
+    memset(gw, 0, (size_t)(g->o * K) * sizeof(float));
+    return 0;
+  }
+  float *col = chunk_workspace(g, nb);
+  if (!col) return -1;
+  float *rows = col + K * nb * L;
+  for (int64_t n0 = 0; n0 < g->n; n0 += nb) {
+    int64_t m = g->n - n0 < nb ? g->n - n0 : nb;
+    const float *src = gy + n0 * g->o * L;
+    im2col(g, x, n0, m, col);
+    if (m > 1) {
+      grid_to_rows(g, gy, n0, m, rows);
+      src = rows;
+    }
+    gemm(false, true, g->o, K, m * L, src, m * L, col, m * L, n0 ? 1.0f : 0.0f, gw, K);
+  }
+  return 0;
+}
+
+/* }====================================================== */
+
+/* {====================================================== validation */
+
+static lg_conv_opts opts_or_default(const lg_conv_opts *o) {
+  lg_conv_opts d = {{1, 1}, {0, 0}, {0, 0}};
+  return o ? *o : d;
+}
+
+static bool check_opts(const char *op, const lg_conv_opts *o, bool transposed) {
+  if (o->stride[0] < 1 || o->stride[1] < 1 || o->padding[0] < 0 || o->padding[1] < 0)
+    return lg_seterr("%s: stride must be >= 1 and padding >= 0, got stride (%d,%d) padding "
+                     "(%d,%d)", op, o->stride[0], o->stride[1], o->padding[0], o->padding[1]),
+           false;
+  if (transposed && (o->output_padding[0] < 0 || o->output_padding[1] < 0 ||
+                     o->output_padding[0] >= o->stride[0] || o->output_padding[1] >= o->stride[1]))
+    return lg_seterr("%s: output_padding (%d,%d) must be >= 0 and smaller than stride (%d,%d)",
+                     op, o->output_padding[0], o->output_padding[1], o->stride[0],
+                     o->stride[1]),
+           false;
+  return true;
+}
+
+static bool check_4d(const char *op, const char *what, const char *layout, const lg_tensor *t) {
+  char b[128];
+  if (t->ndim == 4) return true;
+  lg_seterr("%s: %s must be 4-D %s, got %s", op, what, layout, lg_shape_str(t, b, sizeof b));
+  return false;
+}
+
+static bool check_kernel(const char *op, const geom *g, const lg_tensor *image) {
+  char b[128];
+  if (g->kh < 1 || g->kw < 1)
+    return lg_seterr("%s: kernel size must be positive, got %lldx%lld", op, (long long)g->kh,
+                     (long long)g->kw), false;
+  if (g->h + 2 * g->ph < g->kh || g->w + 2 * g->pw < g->kw)
+    return lg_seterr("%s: kernel %lldx%lld is larger than the padded input %lldx%lld "
+                     "(input %s, padding (%lld,%lld))", op, (long long)g->kh, (long long)g->kw,
+                     (long long)(g->h + 2 * g->ph), (long long)(g->w + 2 * g->pw),
+                     lg_shape_str(image, b, sizeof b), (long long)g->ph, (long long)g->pw),
+           false;
+  return true;
+}
+
+static bool check_bias(const char *op, const lg_tensor *b, int64_t channels) {
+  char s[128];
+  if (!b || (b->ndim == 1 && b->shape[0] == channels)) return true;
+  lg_seterr("%s: bias must be [%lld], got %s", op, (long long)channels,
+            lg_shape_str(b, s, sizeof s));
+  return false;
+}
+
+/* sgemm takes int sizes. */
+static bool check_blas_sizes(const char *op, const geom *g) {
+  int64_t k = cols_k(g), l = cols_l(g);
+  if (k <= INT_MAX && g->o <= INT_MAX && l <= INT_MAX / (g->n > 0 ? g->n : 1)) return true;
+  lg_seterr("%s: problem too large for one sgemm (K=%lld, L=%lld)", op, (long long)k,
+            (long long)l);
+  return false;
+}
+
+static void set_spatial(geom *g, const lg_conv_opts *o) {
+  g->sh = o->stride[0];
+  g->sw = o->stride[1];
+  g->ph = o->padding[0];
+  g->pw = o->padding[1];
+}
+
+/* x [N,C,H,W], w [O,C,kh,kw] */
+static bool conv_geom(const char *op, const lg_tensor *x, const lg_tensor *w, const lg_tensor *b,
+                      const lg_conv_opts *o, geom *g) {
+  char b1[128];
+  if (!check_opts(op, o, false) || !check_4d(op, "input", "[N,C,H,W]", x) ||
+      !check_4d(op, "weight", "[cout,cin,kh,kw]", w))
+    return false;
+  if (x->shape[1] != w->shape[1])
+    return lg_seterr("%s: input has %lld channels but weight %s expects %lld", op,
+                     (long long)x->shape[1], lg_shape_str(w, b1, sizeof b1),
+                     (long long)w->shape[1]), false;
+  *g = (geom){.n = x->shape[0], .c = x->shape[1], .h = x->shape[2], .w = x->shape[3],
+              .o = w->shape[0], .kh = w->shape[2], .kw = w->shape[3]};
+  set_spatial(g, o);
+  if (!check_kernel(op, g, x) || !check_bias(op, b, g->o)) return false;
+  g->ho = (g->h + 2 * g->ph - g->kh) / g->sh + 1;
+  g->wo = (g->w + 2 * g->pw - g->kw) / g->sw + 1;
+  return check_blas_sizes(op, g);
+}
+
+/* x [N,Cin,H,W] is the grid, w [Cin,Cout,kh,kw]; the output is the image. */
+static bool conv_transpose_geom(const char *op, const lg_tensor *x, const lg_tensor *w,
+                                const lg_tensor *b, const lg_conv_opts *o, geom *g) {
+  char b1[128];
+  if (!check_opts(op, o, true) || !check_4d(op, "input", "[N,C,H,W]", x) ||
+      !check_4d(op, "weight", "[cin,cout,kh,kw]", w))
+    return false;
+  if (x->shape[1] != w->shape[0])
+    return lg_seterr("%s: input has %lld channels but weight %s expects %lld", op,
+                     (long long)x->shape[1], lg_shape_str(w, b1, sizeof b1),
+                     (long long)w->shape[0]), false;
+  if (w->shape[2] < 1 || w->shape[3] < 1 || x->shape[2] < 1 || x->shape[3] < 1)
+    return lg_seterr("%s: input %s and kernel %lldx%lld must have positive sizes", op,
+                     lg_shape_str(x, b1, sizeof b1), (long long)w->shape[2],
+                     (long long)w->shape[3]), false;
+  *g = (geom){.n = x->shape[0], .c = w->shape[1], .o = x->shape[1], .ho = x->shape[2],
+              .wo = x->shape[3], .kh = w->shape[2], .kw = w->shape[3]};
+  set_spatial(g, o);
+  g->h = (g->ho - 1) * g->sh - 2 * g->ph + g->kh + o->output_padding[0];
+  g->w = (g->wo - 1) * g->sw - 2 * g->pw + g->kw + o->output_padding[1];
+  if (g->h < 1 || g->w < 1)
+    return lg_seterr("%s: output size %lldx%lld is not positive (input %s, padding (%lld,%lld))",
+                     op, (long long)g->h, (long long)g->w, lg_shape_str(x, b1, sizeof b1),
+                     (long long)g->ph, (long long)g->pw), false;
+  return check_bias(op, b, g->c) && check_blas_sizes(op, g);
+}
+
+/* x [N,C,H,W] the image, gy [N,O,Ho,Wo] the grid. */
+static bool conv_weight_geom(const char *op, const lg_tensor *x, const lg_tensor *gy, int kh,
+                             int kw, const lg_conv_opts *o, geom *g) {
+  char b1[128], b2[128];
+  if (!check_opts(op, o, false) || !check_4d(op, "input", "[N,C,H,W]", x) ||
+      !check_4d(op, "grad_output", "[N,O,Ho,Wo]", gy))
+    return false;
+  *g = (geom){.n = x->shape[0], .c = x->shape[1], .h = x->shape[2], .w = x->shape[3],
+              .o = gy->shape[1], .kh = kh, .kw = kw};
+  set_spatial(g, o);
+  if (!check_kernel(op, g, x)) return false;
+  g->ho = (g->h + 2 * g->ph - g->kh) / g->sh + 1;
+  g->wo = (g->w + 2 * g->pw - g->kw) / g->sw + 1;
+  if (gy->shape[0] != g->n || gy->shape[2] != g->ho || gy->shape[3] != g->wo)
+    return lg_seterr("%s: grad_output %s does not match input %s (expected [%lld,*,%lld,%lld])",
+                     op, lg_shape_str(gy, b1, sizeof b1), lg_shape_str(x, b2, sizeof b2),
+                     (long long)g->n, (long long)g->ho, (long long)g->wo), false;
+  return check_blas_sizes(op, g);
+}
+
+/* }====================================================== */
+
+/* {====================================================== bias gradient
+** The bias gradient sums g over N, H, W; its adjoint spreads a [C] vector
+** over [N,C,H,W].  Each is the other's backward, so the pair is closed under
+** differentiation like the convolutions. */
+
+/* A contiguous tensor with t's values, made without recording a graph: the
+** kernels only read it, and the graph records t itself. */
+static lg_tensor *dense(lg_tensor *t) {
+  if (lg_is_contiguous(t)) {
+    lg_retain(t);
+    return t;
+  }
+  bool prev = lg_set_grad_enabled(false);
+  lg_tensor *c = lg_contiguous(t);
+  lg_set_grad_enabled(prev);
+  return c;
+}
+
+static lg_tensor *bias_grad(lg_tensor *g);
+static lg_tensor *bias_spread(lg_tensor *v, const int64_t *shape);
+
+static int bw_bias_grad(lg_node *n, lg_tensor *gout, lg_tensor **gin) {
+  gin[0] = bias_spread(gout, n->inputs[0]->shape);
+  return gin[0] ? 0 : -1;
+}
+
+static int bw_bias_spread(lg_node *n, lg_tensor *gout, lg_tensor **gin) {
+  (void)n;
+  gin[0] = bias_grad(gout);
+  return gin[0] ? 0 : -1;
+}
+
+/* [N,C,H,W] -> [C], summed in double in a fixed order. */
+static lg_tensor *bias_grad(lg_tensor *g) {
+  int64_t N = g->shape[0], C = g->shape[1], HW = g->shape[2] * g->shape[3];
+  lg_tensor *gd = dense(g), *out = gd ? lg_empty(1, &C) : NULL;
+  if (out) {
+    const float *src = lg_data(gd);
+    float *dst = lg_data(out);
+    LG_PARALLEL_FOR(c, C, g->numel >= LG_PAR_MIN, {
+      double acc = 0.0;
+      for (int64_t n = 0; n < N; n++) {
+        const float *p = src + (n * C + c) * HW;
+        for (int64_t i = 0; i < HW; i++) acc += p[i];
+      }
+      dst[c] = (float)acc;
+    });
+  }
+  lg_release(gd);
+  if (out && lg_needs_grad(g) && !lg_attach(out, "conv_bias_grad", bw_bias_grad, 1, &g)) {
+    lg_release(out);
+    return NULL;
+  }
+  return out;
+}
+
+/* [C] -> [N,C,H,W] (shape), out[n,c,h,w] = v[c]. */
+static lg_tensor *bias_spread(lg_tensor *v, const int64_t *shape) {
+  int64_t N = shape[0], C = shape[1], HW = shape[2] * shape[3];
+  lg_tensor *vd = dense(v), *out = vd ? lg_empty(4, shape) : NULL;
+  if (out) {
+    const float *src = lg_data(vd);
+    float *dst = lg_data(out);
+    LG_PARALLEL_FOR(t, N * C, out->numel >= LG_PAR_MIN, {
+      for (int64_t i = 0; i < HW; i++) dst[t * HW + i] = src[t % C];
+    });
+  }
+  lg_release(vd);
+  if (out && lg_needs_grad(v) && !lg_attach(out, "conv_bias_spread", bw_bias_spread, 1, &v)) {
+    lg_release(out);
+    return NULL;
+  }
+  return out;
+}
+
+/* }====================================================== */
+
+/* {====================================================== backward
+** With y = conv2d(x, w):  gx = conv_transpose2d(g, w) with the output
+** padding that restores x's size (the rows the last window never reached,
+** (H + 2p - k) mod s, get zero gradient), gw = conv2d_weight(x, g).
+** conv_transpose2d is the adjoint of conv2d with the same w, so for
+** y = conv_transpose2d(x, w):  gx = conv2d(g, w), gw = conv2d_weight(g, x).
+** conv2d_weight(x, gy) is bilinear with <G, conv2d_weight(x, gy)> =
+** <gy, conv2d(x, G)>, so for an incoming G:  d/dgy = conv2d(x, G) and
+** d/dx = conv_transpose2d(gy, G). */
+
+enum { I_STRIDE = 0, I_PAD = 2, I_OUTPAD = 4, I_KERNEL = 6 };
+
+static void save_opts(lg_node *n, const lg_conv_opts *o) {
+  for (int d = 0; d < 2; d++) {
+    n->ints[I_STRIDE + d] = o->stride[d];
+    n->ints[I_PAD + d] = o->padding[d];
+    n->ints[I_OUTPAD + d] = o->output_padding[d];
+  }
+}
+
+static lg_conv_opts node_opts(const lg_node *n) {
+  lg_conv_opts o;
+  for (int d = 0; d < 2; d++) {
+    o.stride[d] = (int)n->ints[I_STRIDE + d];
+    o.padding[d] = (int)n->ints[I_PAD + d];
+    o.output_padding[d] = (int)n->ints[I_OUTPAD + d];
+  }
+  return o;
+}
+
+/* Options for the conv_transpose2d that maps a conv2d's output gradient
+** back onto an image of size image_h x image_w with kernel kh x kw. */
+static lg_conv_opts adjoint_opts(lg_conv_opts o, int64_t image_h, int64_t image_w, int64_t kh,
+                                 int64_t kw) {
+  o.output_padding[0] = (int)((image_h + 2 * o.padding[0] - kh) % o.stride[0]);
+  o.output_padding[1] = (int)((image_w + 2 * o.padding[1] - kw) % o.stride[1]);
+  return o;
+}
+
+static bool wants(const lg_node *n, int i) {
+  return n->inputs[i] && n->inputs[i]->requires_grad;
+}
+
+static int bw_conv2d(lg_node *n, lg_tensor *g, lg_tensor **gin) {
+  lg_tensor *x = n->inputs[0], *w = n->inputs[1];
+  lg_conv_opts o = node_opts(n);
+  if (wants(n, 0)) {
+    lg_conv_opts a = adjoint_opts(o, x->shape[2], x->shape[3], w->shape[2], w->shape[3]);
+    if (!(gin[0] = lg_conv_transpose2d(g, w, NULL, &a))) return -1;
+  }
+  if (wants(n, 1) && !(gin[1] = lg_conv2d_weight(x, g, (int)w->shape[2], (int)w->shape[3], &o)))
+    return -1;
+  if (wants(n, 2) && !(gin[2] = bias_grad(g))) return -1;
+  return 0;
+}
+
+static int bw_conv_transpose2d(lg_node *n, lg_tensor *g, lg_tensor **gin) {
+  lg_tensor *x = n->inputs[0], *w = n->inputs[1];
+  lg_conv_opts o = node_opts(n);
+  if (wants(n, 0) && !(gin[0] = lg_conv2d(g, w, NULL, &o))) return -1;
+  if (wants(n, 1) && !(gin[1] = lg_conv2d_weight(g, x, (int)w->shape[2], (int)w->shape[3], &o)))
+    return -1;
+  if (wants(n, 2) && !(gin[2] = bias_grad(g))) return -1;
+  return 0;
+}
+
+static int bw_conv2d_weight(lg_node *n, lg_tensor *gw, lg_tensor **gin) {
+  lg_tensor *x = n->inputs[0], *gy = n->inputs[1];
+  lg_conv_opts o = node_opts(n);
+  if (wants(n, 0)) {
+    lg_conv_opts a = adjoint_opts(o, x->shape[2], x->shape[3], n->ints[I_KERNEL],
+                                  n->ints[I_KERNEL + 1]);
+    if (!(gin[0] = lg_conv_transpose2d(gy, gw, NULL, &a))) return -1;
+  }
+  if (wants(n, 1) && !(gin[1] = lg_conv2d(x, gw, NULL, &o))) return -1;
+  return 0;
+}
+
+/* }====================================================== */
+
+/* {====================================================== the ops */
+
+typedef int (*conv_kernel)(const geom *g, const float *a, const float *b, const float *bias,
+                           float *out);
+
+static int weight_kernel(const geom *g, const float *x, const float *gy, const float *bias,
+                         float *gw) {
+  (void)bias;
+  return conv_weight_forward(g, x, gy, gw);
+}
+
+/* Runs a kernel on contiguous copies of in[0..2] (in[2] may be NULL) and
+** records the node; the node's ints get the options and the kernel size. */
+static lg_tensor *run(const char *name, conv_kernel kernel, lg_backward_fn bw, const geom *g,
+                      lg_tensor **in, const int64_t *out_shape, const lg_conv_opts *o) {
+  lg_tensor *d[3] = {NULL, NULL, NULL}, *out = NULL;
+  for (int i = 0; i < 3; i++)
+    if (in[i] && !(d[i] = dense(in[i]))) goto done;
+  if (!(out = lg_empty(4, out_shape))) goto done;
+  if (kernel(g, lg_data(d[0]), lg_data(d[1]), d[2] ? lg_data(d[2]) : NULL, lg_data(out))) {
+    lg_release(out);
+    out = NULL;
+    goto done;
+  }
+  if (lg_any_needs_grad(3, in)) {
+    lg_node *node = lg_attach(out, name, bw, 3, in);
+    if (!node) {
+      lg_release(out);
+      out = NULL;
+      goto done;
+    }
+    save_opts(node, o);
+    node->ints[I_KERNEL] = g->kh;
+    node->ints[I_KERNEL + 1] = g->kw;
+  }
+done:
+  for (int i = 0; i < 3; i++) lg_release(d[i]);
+  return out;
+}
+
+lg_tensor *lg_conv2d(lg_tensor *x, lg_tensor *w, lg_tensor *b, const lg_conv_opts *o) {
+  lg_conv_opts opt = opts_or_default(o);
+  geom g;
+  if (!conv_geom("conv2d", x, w, b, &opt, &g)) return NULL;
+  lg_tensor *in[3] = {x, w, b};
+  int64_t shape[4] = {g.n, g.o, g.ho, g.wo};
+  return run("conv2d", conv_forward, bw_conv2d, &g, in, shape, &opt);
+}
+
+lg_tensor *lg_conv_transpose2d(lg_tensor *x, lg_tensor *w, lg_tensor *b, const lg_conv_opts *o) {
+  lg_conv_opts opt = opts_or_default(o);
+  geom g;
+  if (!conv_transpose_geom("conv_transpose2d", x, w, b, &opt, &g)) return NULL;
+  lg_tensor *in[3] = {x, w, b};
+  int64_t shape[4] = {g.n, g.c, g.h, g.w};
+  return run("conv_transpose2d", conv_transpose_forward, bw_conv_transpose2d, &g, in, shape,
+             &opt);
+}
+
+lg_tensor *lg_conv2d_weight(lg_tensor *x, lg_tensor *gy, int kh, int kw, const lg_conv_opts *o) {
+  lg_conv_opts opt = opts_or_default(o);
+  geom g;
+  if (!conv_weight_geom("conv2d_weight", x, gy, kh, kw, &opt, &g)) return NULL;
+  lg_tensor *in[3] = {x, gy, NULL};
+  int64_t shape[4] = {g.o, g.c, g.kh, g.kw};
+  return run("conv2d_weight", weight_kernel, bw_conv2d_weight, &g, in, shape, &opt);
+}
+
+/* }====================================================== */
