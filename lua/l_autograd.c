@@ -1,0 +1,217 @@
+/*
+** Autograd from Lua: backward, lg.grad (higher order), grad mode, detach,
+** and the requires_grad / grad properties.
+*/
+#include "luagan.h"
+#include "autograd.h"
+
+#include <string.h>
+
+/* {====================================================== properties */
+
+int lgL_getgrad(lua_State *L, lg_tensor *t) {
+  if (t->grad) lgL_pushretained(L, t->grad);
+  else lua_pushnil(L);
+  return 1;
+}
+
+/* x.grad = nil clears; x.grad = g (same shape) replaces. */
+void lgL_setgrad(lua_State *L, lg_tensor *t, int validx) {
+  lg_tensor *g = NULL;
+  char b1[160], b2[160];
+  if (!lua_isnil(L, validx)) {
+    if ((g = lgL_totensor(L, validx)) == NULL)
+      luaL_error(L, "grad: expected a tensor or nil, got %s", luaL_typename(L, validx));
+    if (g == t) luaL_error(L, "grad: a tensor cannot be its own gradient");
+    if (g->ndim != t->ndim ||
+        memcmp(g->shape, t->shape, sizeof(int64_t) * (size_t)t->ndim) != 0)
+      luaL_error(L, "grad: assigned gradient of shape %s does not match tensor of shape %s",
+                 lg_shape_str(g, b1, sizeof b1), lg_shape_str(t, b2, sizeof b2));
+    lg_retain(g);
+  }
+  lg_release(t->grad);
+  t->grad = g;
+}
+
+void lgL_setrequiresgrad(lua_State *L, lg_tensor *t, int validx) {
+  if (lua_type(L, validx) != LUA_TBOOLEAN)
+    luaL_error(L, "requires_grad: expected a boolean, got %s", luaL_typename(L, validx));
+  if (t->grad_fn != NULL)
+    luaL_error(L, "requires_grad: can only be set on a leaf tensor; this one was computed by "
+               "'%s' (use x:detach() to get a leaf)", t->grad_fn->name);
+  t->requires_grad = lua_toboolean(L, validx);
+}
+
+/* x:requires_grad_(b = true): sets the flag and returns x. */
+static int t_requires_grad_ (lua_State *L) {
+  lg_tensor *t = lgL_checktensor(L, 1);
+  if (lua_isnoneornil(L, 2)) {
+    lua_settop(L, 1);
+    lua_pushboolean(L, 1);
+  }
+  lgL_setrequiresgrad(L, t, 2);
+  lua_settop(L, 1);
+  return 1;
+}
+
+/* }====================================================== */
+
+/* {====================================================== backward, detach */
+
+/* y:backward([g], [{retain_graph = false}]) */
+static int t_backward (lua_State *L) {
+  static const char *const opts[] = {"retain_graph", NULL};
+  lg_tensor *y = lgL_checktensor(L, 1), *g = NULL;
+  int optarg = 3, retain;
+  if (lua_type(L, 2) == LUA_TTABLE) optarg = 2;   /* y:backward{retain_graph = true} */
+  else g = lgL_opttensor(L, 2);
+  lgL_checkoptions(L, optarg, "backward", opts);
+  retain = lgL_optboolfield(L, optarg, "retain_graph", 0, "backward");
+  if (lg_backward(y, g, retain)) return lgL_coreerror(L);
+  lgL_account(L);
+  return 0;
+}
+
+static int t_detach (lua_State *L) {
+  lg_tensor *t = lgL_checktensor(L, 1);
+  lg_tensor **r = lgL_newslot(L);
+  return lgL_settensor(L, r, lg_detach(t));
+}
+
+/* }====================================================== */
+
+/* {====================================================== lg.grad */
+
+/* Length of the tensor-or-list argument at arg; 0 marks a single tensor. */
+static int listlen(lua_State *L, int arg, const char *what) {
+  int n;
+  if (lgL_totensor(L, arg)) return 0;
+  if (lua_type(L, arg) != LUA_TTABLE)
+    return luaL_error(L, "grad: %s must be a tensor or a list of tensors, got %s", what,
+                      luaL_typename(L, arg));
+  n = (int)lua_rawlen(L, arg);
+  if (n == 0) return luaL_error(L, "grad: %s is an empty list", what);
+  return n;
+}
+
+/* ts[0..n) from the tensor-or-list at arg (n == 0: a single tensor). */
+static void tolist(lua_State *L, int arg, int n, lg_tensor **ts, const char *what) {
+  if (n == 0) {
+    ts[0] = lgL_totensor(L, arg);
+    return;
+  }
+  for (int i = 0; i < n; i++) {
+    lua_rawgeti(L, arg, i + 1);
+    ts[i] = lgL_totensor(L, lua_gettop(L));   /* the list keeps it alive */
+    if (ts[i] == NULL)
+      luaL_error(L, "grad: %s[%d] is a %s, expected a tensor", what, i + 1, luaL_typename(L, -1));
+    lua_pop(L, 1);
+  }
+}
+
+/* lg.grad(outputs, inputs, {create_graph, retain_graph, grad_outputs}):
+** gradients of the outputs (summed, weighted by grad_outputs) with respect
+** to each input, as a tensor or a list like `inputs`.  retain_graph
+** defaults to create_graph. */
+static int l_grad (lua_State *L) {
+  static const char *const opts[] = {"create_graph", "retain_graph", "grad_outputs", NULL};
+  int nout, nin, nout1, nin1, create, retain, ngo = -1;
+  lg_tensor **outs, **gouts, **ins, **res;
+  lua_settop(L, 3);
+  lgL_checkoptions(L, 3, "grad", opts);
+  create = lgL_optboolfield(L, 3, "create_graph", 0, "grad");
+  retain = lgL_optboolfield(L, 3, "retain_graph", create, "grad");
+  nout = listlen(L, 1, "outputs");
+  nin = listlen(L, 2, "inputs");
+  nout1 = nout ? nout : 1;
+  nin1 = nin ? nin : 1;
+  /* 4: the grad_outputs argument (or nil) */
+  if (lua_istable(L, 3)) lua_getfield(L, 3, "grad_outputs");
+  else lua_pushnil(L);
+  if (!lua_isnil(L, 4)) {
+    ngo = listlen(L, 4, "grad_outputs");
+    if ((ngo ? ngo : 1) != nout1 || (ngo == 0) != (nout == 0))
+      return luaL_error(L, "grad: grad_outputs must be shaped like outputs (%s of %d), got %s "
+                        "of %d", nout ? "a list" : "a tensor", nout1, ngo ? "a list" : "a tensor",
+                        ngo ? ngo : 1);
+  }
+  /* 5: scratch for the pointer arrays */
+  outs = (lg_tensor **)lua_newuserdatauv(L, (size_t)(2 * nout1 + 2 * nin1) * sizeof *outs, 0);
+  gouts = outs + nout1;
+  ins = gouts + nout1;
+  res = ins + nin1;
+  tolist(L, 1, nout, outs, "outputs");
+  tolist(L, 2, nin, ins, "inputs");
+  if (ngo >= 0) tolist(L, 4, ngo, gouts, "grad_outputs");
+  /* 6: the result slots, made before the core call so that none can fail after it */
+  if (nin) {
+    lua_createtable(L, nin, 0);
+    for (int i = 0; i < nin; i++) {
+      lgL_newslot(L);
+      lua_rawseti(L, 6, i + 1);
+    }
+  } else {
+    lgL_newslot(L);
+  }
+  if (lg_grad(nout1, outs, ngo >= 0 ? gouts : NULL, nin1, ins, res, create, retain))
+    return lgL_coreerror(L);
+  if (nin) {
+    for (int i = 0; i < nin; i++) {
+      lua_rawgeti(L, 6, i + 1);
+      *(lg_tensor **)lua_touserdata(L, -1) = res[i];
+      lua_pop(L, 1);
+    }
+  } else {
+    *(lg_tensor **)lua_touserdata(L, 6) = res[0];
+  }
+  lgL_account(L);
+  return 1;
+}
+
+/* }====================================================== */
+
+/* {====================================================== grad mode */
+
+/* lg.no_grad(fn, ...): fn(...) with grad mode off; the mode is restored
+** even when fn raises, and the error is re-raised unchanged. */
+static int l_no_grad (lua_State *L) {
+  bool prev;
+  int st;
+  luaL_checktype(L, 1, LUA_TFUNCTION);
+  prev = lg_set_grad_enabled(false);
+  st = lua_pcall(L, lua_gettop(L) - 1, LUA_MULTRET, 0);
+  lg_set_grad_enabled(prev);
+  if (st != LUA_OK) return lua_error(L);
+  return lua_gettop(L);
+}
+
+static int l_is_grad_enabled (lua_State *L) {
+  lua_pushboolean(L, lg_grad_enabled());
+  return 1;
+}
+
+/* lg.set_grad_enabled(b): returns the previous mode. */
+static int l_set_grad_enabled (lua_State *L) {
+  luaL_checktype(L, 1, LUA_TBOOLEAN);
+  lua_pushboolean(L, lg_set_grad_enabled(lua_toboolean(L, 1)));
+  return 1;
+}
+
+/* }====================================================== */
+
+const luaL_Reg lgL_autograd_methods[] = {
+  {"backward", t_backward},
+  {"detach", t_detach},
+  {"requires_grad_", t_requires_grad_},
+  {NULL, NULL}
+};
+
+const luaL_Reg lgL_autograd_funcs[] = {
+  {"backward", t_backward},
+  {"detach", t_detach},
+  {"grad", l_grad},
+  {"no_grad", l_no_grad},
+  {"is_grad_enabled", l_is_grad_enabled},
+  {"set_grad_enabled", l_set_grad_enabled},
+  {NULL, NULL}
+};

@@ -1,0 +1,50 @@
+/*
+** Data and random-state functions: lg.read_idx(path) for the MNIST family's
+** files, and lg.get_rng_state() / lg.set_rng_state(s) so that a checkpoint
+** can resume the random stream bit-identically.
+*/
+#include "luagan.h"
+
+/* lg.read_idx(path) -> float tensor of the raw values (gzipped or not) */
+static int l_read_idx (lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  lg_tensor **r = lgL_newslot(L);
+  return lgL_settensor(L, r, lg_read_idx(path));
+}
+
+/* lg.get_rng_state() -> {5 integers}: the generator's words as Lua's 64-bit
+** integers (bit patterns, so some are negative). */
+static int l_get_rng_state (lua_State *L) {
+  uint64_t s[5];
+  lg_rng_get_state(s);
+  lua_createtable(L, 5, 0);
+  for (int i = 0; i < 5; i++) {
+    lua_pushinteger(L, (lua_Integer)s[i]);
+    lua_rawseti(L, -2, i + 1);
+  }
+  return 1;
+}
+
+/* lg.set_rng_state(t): t as returned by get_rng_state */
+static int l_set_rng_state (lua_State *L) {
+  uint64_t s[5];
+  luaL_checktype(L, 1, LUA_TTABLE);
+  for (int i = 0; i < 5; i++) {
+    lua_rawgeti(L, 1, i + 1);
+    if (!lua_isinteger(L, -1))
+      return luaL_error(L, "set_rng_state: entry %d must be an integer (use get_rng_state's table)", i + 1);
+    s[i] = (uint64_t)lua_tointeger(L, -1);
+    lua_pop(L, 1);
+  }
+  if ((s[0] | s[1] | s[2] | s[3]) == 0)
+    return luaL_error(L, "set_rng_state: an all-zero state would make the generator emit only zeros");
+  lg_rng_set_state(s);
+  return 0;
+}
+
+const luaL_Reg lgL_data_funcs[] = {
+  {"read_idx", l_read_idx},
+  {"get_rng_state", l_get_rng_state},
+  {"set_rng_state", l_set_rng_state},
+  {NULL, NULL}
+};

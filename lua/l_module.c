@@ -1,0 +1,88 @@
+/*
+** luaopen_luagan: builds the Tensor metatable and the module table `lg`.
+**
+** The module table has a metatable whose __index loads the Lua submodules
+** (lua/luagan/NAME.lua) on first use, so `lg.nn` works without an explicit
+** require; any other missing key is nil.
+*/
+#include "luagan.h"
+
+#include <dlfcn.h>
+#include <string.h>
+
+static const char *const submodules[] = {
+  "nn", "optim", "gan", "data", "image", "experiment", "metrics", NULL
+};
+
+/* __index of the module table: lg.nn -> require("luagan.nn"), cached in lg. */
+static int lazy_submodule (lua_State *L) {
+  const char *k = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : NULL;
+  if (k == NULL) return 0;
+  for (int i = 0; submodules[i]; i++) {
+    if (strcmp(k, submodules[i]) == 0) {
+      lua_getglobal(L, "require");
+      lua_pushfstring(L, "luagan.%s", k);
+      lua_call(L, 1, 1);
+      lua_pushvalue(L, 2);
+      lua_pushvalue(L, -2);
+      lua_rawset(L, 1);
+      return 1;
+    }
+  }
+  return 0;
+}
+
+/* OpenMP's worker threads outlive lua_close.  When this module is a shared
+** object loaded by a stock interpreter, Lua dlcloses it at exit, unmapping
+** code those threads still run (a crash at exit, seen with lua5.4).  Pinning
+** the object with RTLD_NODELETE keeps it mapped until the process ends. */
+static void pin_library (void) {
+  Dl_info info;
+  if (dladdr((void *)pin_library, &info) && info.dli_fname)
+    dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
+}
+
+LUAMOD_API int luaopen_luagan (lua_State *L) {
+  int mt, methods, lg;
+  luaL_checkversion(L);
+  pin_library();
+  luaL_newmetatable(L, LG_TENSOR_MT);   /* reused if the module is loaded twice */
+  mt = lua_gettop(L);
+  lua_pushliteral(L, "tensor");         /* "tensor expected, got tensor" reads better */
+  lua_setfield(L, mt, "__name");
+  lgL_setfuncs(L, lgL_tensor_meta);
+  lgL_setfuncs(L, lgL_ops_meta);
+
+  lua_newtable(L);
+  methods = lua_gettop(L);
+  lgL_setfuncs(L, lgL_tensor_methods);
+  lgL_setfuncs(L, lgL_ops_methods);
+  lgL_setfuncs(L, lgL_autograd_methods);
+  lua_pushvalue(L, mt);
+  lua_pushvalue(L, methods);
+  lua_pushcclosure(L, lgL_index, 2);
+  lua_setfield(L, mt, "__index");
+
+  lua_newtable(L);
+  lg = lua_gettop(L);
+  lgL_setfuncs(L, lgL_tensor_funcs);
+  lgL_setfuncs(L, lgL_ops_funcs);
+  lgL_setfuncs(L, lgL_autograd_funcs);
+  lgL_setfuncs(L, lgL_layers_funcs);
+  lgL_setfuncs(L, lgL_io_funcs);
+  lgL_setfuncs(L, lgL_optim_funcs);
+  lgL_setfuncs(L, lgL_data_funcs);
+  lua_newtable(L);
+  lgL_setfuncs(L, lgL_image_funcs);
+  lua_setfield(L, lg, "image");
+  lua_pushvalue(L, methods);            /* Lua code may add methods here */
+  lua_setfield(L, lg, "Tensor");
+  lua_pushliteral(L, "luagan 0.1");
+  lua_setfield(L, lg, "_VERSION");
+
+  lua_createtable(L, 0, 1);
+  lua_pushcfunction(L, lazy_submodule);
+  lua_setfield(L, -2, "__index");
+  lua_setmetatable(L, lg);
+  return 1;
+}

@@ -1,0 +1,155 @@
+-- luagan.optim: SGD, Adam, RMSprop over a list of parameter tensors.
+--
+-- The update loops are fused C kernels (core/optim.c) following PyTorch's
+-- formulas, weight decay included as an L2 term added to the gradient.
+-- Optimizer state (moments, step counts) lives in tensors so that it can be
+-- checkpointed with lg.save and restored bit-identically.
+local lg = require "luagan"
+
+local optim = {}
+
+local function sorted_keys(t)
+  local ks = {}
+  for k in pairs(t) do ks[#ks + 1] = k end
+  table.sort(ks)
+  return ks
+end
+
+-- Merges opts over defaults, refusing unknown keys and non-numbers.
+local function config(name, opts, defaults)
+  opts = opts or {}
+  if type(opts) ~= "table" then error(name .. ": options must be a table", 3) end
+  local c = {}
+  for k, v in pairs(opts) do
+    if defaults[k] == nil then
+      error(("%s: unknown option '%s' (valid: %s)"):format(name, tostring(k),
+        table.concat(sorted_keys(defaults), ", ")), 3)
+    end
+    if type(v) ~= type(defaults[k]) then
+      error(("%s: option '%s' must be a %s, got %s"):format(name, k, type(defaults[k]), type(v)), 3)
+    end
+    c[k] = v
+  end
+  for k, v in pairs(defaults) do if c[k] == nil then c[k] = v end end
+  if c.lr < 0 then error(name .. ": lr must be >= 0, got " .. c.lr, 3) end
+  return c
+end
+
+local function check_params(name, params)
+  if type(params) ~= "table" or #params == 0 then
+    error(name .. ": a non-empty list of parameter tensors is expected", 3)
+  end
+  for i, p in ipairs(params) do
+    if not lg.is_tensor(p) then error(("%s: parameter %d is not a tensor"):format(name, i), 3) end
+    if not p.requires_grad then
+      error(("%s: parameter %d does not require grad"):format(name, i), 3)
+    end
+  end
+end
+
+local Optimizer = {}
+Optimizer.__index = Optimizer
+
+local function new(name, params, cfg, slots)
+  check_params(name, params)
+  local self = setmetatable({name = name, params = params, config = cfg, state = {}}, Optimizer)
+  for i, p in ipairs(params) do
+    local st = {step = 0}
+    for _, s in ipairs(slots) do st[s] = lg.zeros(p.shape) end
+    self.state[i] = st
+  end
+  return self
+end
+
+function Optimizer:zero_grad()
+  for _, p in ipairs(self.params) do p.grad = nil end
+end
+
+function Optimizer:step()
+  for i, p in ipairs(self.params) do
+    local g = p.grad
+    if g then
+      local st = self.state[i]
+      st.step = st.step + 1
+      self:update(p, g, st)
+    end
+  end
+end
+
+-- Flat name -> tensor table ("3.exp_avg", "3.step"), ready for lg.save.
+function Optimizer:state_dict()
+  local sd = {}
+  for i, st in ipairs(self.state) do
+    for k, v in pairs(st) do
+      sd[i .. "." .. k] = k == "step" and lg.tensor(v) or v
+    end
+  end
+  return sd
+end
+
+function Optimizer:load_state_dict(sd)
+  for i, st in ipairs(self.state) do
+    for k, v in pairs(st) do
+      local src = sd[i .. "." .. k]
+      if src == nil then
+        error(("%s.load_state_dict: missing '%d.%s'"):format(self.name, i, k), 2)
+      end
+      if k == "step" then
+        st.step = math.tointeger(src:item()) or error(self.name .. ".load_state_dict: bad step", 2)
+      else
+        if table.concat(src.shape, ",") ~= table.concat(v.shape, ",") then
+          error(("%s.load_state_dict: '%d.%s' has shape [%s], expected [%s]"):format(self.name,
+            i, k, table.concat(src.shape, ","), table.concat(v.shape, ",")), 2)
+        end
+        v:copy_(src)
+      end
+    end
+  end
+  return self
+end
+
+-- SGD (torch.optim.SGD): momentum, dampening, nesterov, L2 weight decay.
+function optim.SGD(params, opts)
+  local c = config("SGD", opts, {lr = 1e-2, momentum = 0, dampening = 0, weight_decay = 0,
+                                  nesterov = false})
+  if c.nesterov and (c.momentum <= 0 or c.dampening ~= 0) then
+    error("SGD: nesterov needs momentum > 0 and dampening 0", 2)
+  end
+  local self = new("SGD", params, c, c.momentum ~= 0 and {"momentum_buffer"} or {})
+  function self:update(p, g, st)
+    lg.sgd_step(p, g, st.momentum_buffer, c.lr, c.momentum, c.dampening, c.weight_decay,
+                c.nesterov, st.step == 1)
+  end
+  return self
+end
+
+-- Adam (Kingma and Ba 2015, Algorithm 1, with PyTorch's placement of eps).
+function optim.Adam(params, opts)
+  local c = config("Adam", opts, {lr = 1e-3, betas = {0.9, 0.999}, eps = 1e-8, weight_decay = 0})
+  local b1, b2 = c.betas[1], c.betas[2]
+  if type(b1) ~= "number" or type(b2) ~= "number" or b1 < 0 or b1 >= 1 or b2 < 0 or b2 >= 1 then
+    error("Adam: betas must be two numbers in [0, 1)", 2)
+  end
+  local self = new("Adam", params, c, {"exp_avg", "exp_avg_sq"})
+  function self:update(p, g, st)
+    lg.adam_step(p, g, st.exp_avg, st.exp_avg_sq, c.lr, b1, b2, c.eps, c.weight_decay, st.step)
+  end
+  return self
+end
+
+-- RMSprop (Tieleman and Hinton 2012) as torch.optim.RMSprop: eps outside the sqrt.
+function optim.RMSprop(params, opts)
+  local c = config("RMSprop", opts, {lr = 1e-2, alpha = 0.99, eps = 1e-8, weight_decay = 0,
+                                      momentum = 0, centered = false})
+  local slots = {"square_avg"}
+  if c.centered then slots[#slots + 1] = "grad_avg" end
+  if c.momentum > 0 then slots[#slots + 1] = "momentum_buffer" end
+  local self = new("RMSprop", params, c, slots)
+  function self:update(p, g, st)
+    lg.rmsprop_step(p, g, st.square_avg, st.grad_avg, st.momentum_buffer, c.lr, c.alpha, c.eps,
+                    c.weight_decay, c.momentum, c.centered)
+  end
+  return self
+end
+
+return optim
