@@ -338,8 +338,10 @@ static int check_layout(header *h, uint64_t data_len, const char *what) {
     lg_seterr("load: out of memory");
     return -1;
   }
-  memcpy(sorted, h->e, sizeof *sorted * (size_t)h->n);
-  qsort(sorted, (size_t)h->n, sizeof *sorted, by_begin);
+  if (h->n) {   /* memcpy/qsort of a NULL array is undefined even for 0 items */
+    memcpy(sorted, h->e, sizeof *sorted * (size_t)h->n);
+    qsort(sorted, (size_t)h->n, sizeof *sorted, by_begin);
+  }
   uint64_t pos = 0;
   int rc = 0;
   for (int i = 0; i < h->n && !rc; i++) {
@@ -571,7 +573,7 @@ int lg_load_safetensors(const char *path, lg_named **ts, int *n, lg_meta **meta,
   }
   if (parse_header(text, (size_t)hlen, total - 8 - hlen, path, &h)) goto done;
   /* entries in file order, so the data is read front to back */
-  qsort(h.e, (size_t)h.n, sizeof *h.e, by_begin);
+  if (h.n) qsort(h.e, (size_t)h.n, sizeof *h.e, by_begin);
   uint64_t biggest = 0;
   for (int i = 0; i < h.n; i++)
     if (h.e[i].end - h.e[i].begin > biggest) biggest = h.e[i].end - h.e[i].begin;

@@ -131,8 +131,10 @@ static void run_walk(const walk *w, seg1_fn f1, seg2_fn f2, const float *p) {
   }
 }
 
-/* out = f(a), out a new contiguous tensor. */
-static lg_tensor *map1(lg_tensor *a, seg1_fn f, const float *p) {
+/* out = f(a), out a new contiguous tensor.  p: NULL, or the op's parameters
+** (np of them, at most 2); the kernels always see two. */
+static lg_tensor *map1(lg_tensor *a, seg1_fn f, const float *p, int np) {
+  float pp[2] = {np > 0 ? p[0] : 0.0f, np > 1 ? p[1] : 0.0f};
   lg_tensor *out = lg_empty(a->ndim, a->shape);
   if (!out || out->numel == 0) return out;
   walk w = {.ndim = a->ndim, .nops = 2};
@@ -142,12 +144,14 @@ static lg_tensor *map1(lg_tensor *a, seg1_fn f, const float *p) {
   w.base[0] = lg_data(out);
   w.base[1] = lg_data(a);
   coalesce(&w);
-  run_walk(&w, f, NULL, p);
+  run_walk(&w, f, NULL, pp);
   return out;
 }
 
-/* out = f(a, b) with broadcasting. */
-static lg_tensor *map2(const char *op, lg_tensor *a, lg_tensor *b, seg2_fn f, const float *p) {
+/* out = f(a, b) with broadcasting; p as for map1. */
+static lg_tensor *map2(const char *op, lg_tensor *a, lg_tensor *b, seg2_fn f, const float *p,
+                       int np) {
+  float pp[2] = {np > 0 ? p[0] : 0.0f, np > 1 ? p[1] : 0.0f};
   int nd;
   int64_t shape[LG_MAXDIM];
   if (!lg_broadcast_shape(op, a, b, &nd, shape)) return NULL;
@@ -162,20 +166,24 @@ static lg_tensor *map2(const char *op, lg_tensor *a, lg_tensor *b, seg2_fn f, co
   w.base[1] = lg_data(a);
   w.base[2] = lg_data(b);
   coalesce(&w);
-  run_walk(&w, NULL, f, p);
+  run_walk(&w, NULL, f, pp);
   return out;
 }
 
 /* }====================================================== */
 
 /* {====================================================== kernels
-** Each expression sees x (first operand), y (second), p[] (parameters).
-** The stride-1 branches are the ones the compiler vectorises. */
+** Each expression sees x (first operand), y (second) and the parameters p0,
+** p1.  The parameters are copied to locals first: read through the pointer
+** inside the loop, they stop GCC from vectorising it ("no vectype").  The
+** stride-1 branches are the ones the compiler vectorises.  Every caller
+** passes two parameters (see unary and binary). */
 
 #define SEG1(name, expr)                                                           \
   static void name(float *restrict o, const float *restrict a, int64_t sa,         \
                    int64_t n, const float *p) {                                    \
-    (void)p;                                                                       \
+    const float p0 = p[0], p1 = p[1];                                              \
+    (void)p0, (void)p1;                                                            \
     if (sa == 1)                                                                   \
       for (int64_t i = 0; i < n; i++) { float x = a[i]; o[i] = (expr); }           \
     else                                                                           \
@@ -185,7 +193,8 @@ static lg_tensor *map2(const char *op, lg_tensor *a, lg_tensor *b, seg2_fn f, co
 #define SEG2(name, expr)                                                           \
   static void name(float *restrict o, const float *restrict a, int64_t sa,         \
                    const float *restrict b, int64_t sb, int64_t n, const float *p) { \
-    (void)p;                                                                       \
+    const float p0 = p[0], p1 = p[1];                                              \
+    (void)p0, (void)p1;                                                            \
     if (sa == 1 && sb == 1)                                                        \
       for (int64_t i = 0; i < n; i++) { float x = a[i], y = b[i]; o[i] = (expr); } \
     else if (sa == 1 && sb == 0) {                                                 \
@@ -205,25 +214,25 @@ SEG2(k_add, x + y)
 SEG2(k_sub, x - y)
 SEG2(k_mul, x * y)
 SEG2(k_div, x / y)
-SEG2(k_relu_grad, x * (y > 0.0f ? 1.0f : p[0]))
+SEG2(k_relu_grad, x * (y > 0.0f ? 1.0f : p0))
 SEG2(k_tanh_grad, x * (1.0f - y * y))
 SEG2(k_sigmoid_grad, x * y * (1.0f - y))
-SEG1(k_add_s, x + p[0])
-SEG1(k_mul_s, x * p[0])
-SEG1(k_rsub_s, p[0] - x)
-SEG1(k_rdiv_s, p[0] / x)
+SEG1(k_add_s, x + p0)
+SEG1(k_mul_s, x * p0)
+SEG1(k_rsub_s, p0 - x)
+SEG1(k_rdiv_s, p0 / x)
 SEG1(k_neg, -x)
 SEG1(k_exp, expf(x))
 SEG1(k_log, logf(x))
 SEG1(k_sqrt, sqrtf(x))
 SEG1(k_abs, fabsf(x))
 SEG1(k_sign, (float)((x > 0.0f) - (x < 0.0f)))
-SEG1(k_pow, powf(x, p[0]))
+SEG1(k_pow, powf(x, p0))
 SEG1(k_square, x * x)
-SEG1(k_clamp, fminf(fmaxf(x, p[0]), p[1]))
-SEG1(k_clamp_mask, (x >= p[0] && x <= p[1]) ? 1.0f : 0.0f)
+SEG1(k_clamp, fminf(fmaxf(x, p0), p1))
+SEG1(k_clamp_mask, (x >= p0 && x <= p1) ? 1.0f : 0.0f)
 SEG1(k_relu, x > 0.0f ? x : 0.0f)
-SEG1(k_leaky, x > 0.0f ? x : x * p[0])
+SEG1(k_leaky, x > 0.0f ? x : x * p0)
 /* sigmoid and softplus in forms that cannot overflow exp */
 SEG1(k_sigmoid, x >= 0.0f ? 1.0f / (1.0f + expf(-x)) : expf(x) / (1.0f + expf(x)))
 SEG1(k_tanh, tanhf(x))
@@ -310,8 +319,8 @@ static int bw_div(lg_node *n, lg_tensor *g, lg_tensor **gin) {
 }
 
 static lg_tensor *binary(const char *name, lg_tensor *a, lg_tensor *b, seg2_fn k,
-                         lg_backward_fn bw, const float *p) {
-  lg_tensor *out = map2(name, a, b, k, p);
+                         lg_backward_fn bw) {
+  lg_tensor *out = map2(name, a, b, k, NULL, 0);
   lg_tensor *in[2] = {a, b};
   if (out && lg_any_needs_grad(2, in) && !lg_attach(out, name, bw, 2, in)) {
     lg_release(out);
@@ -320,10 +329,10 @@ static lg_tensor *binary(const char *name, lg_tensor *a, lg_tensor *b, seg2_fn k
   return out;
 }
 
-lg_tensor *lg_add(lg_tensor *a, lg_tensor *b) { return binary("add", a, b, k_add, bw_add, NULL); }
-lg_tensor *lg_sub(lg_tensor *a, lg_tensor *b) { return binary("sub", a, b, k_sub, bw_sub, NULL); }
-lg_tensor *lg_mul(lg_tensor *a, lg_tensor *b) { return binary("mul", a, b, k_mul, bw_mul, NULL); }
-lg_tensor *lg_div(lg_tensor *a, lg_tensor *b) { return binary("div", a, b, k_div, bw_div, NULL); }
+lg_tensor *lg_add(lg_tensor *a, lg_tensor *b) { return binary("add", a, b, k_add, bw_add); }
+lg_tensor *lg_sub(lg_tensor *a, lg_tensor *b) { return binary("sub", a, b, k_sub, bw_sub); }
+lg_tensor *lg_mul(lg_tensor *a, lg_tensor *b) { return binary("mul", a, b, k_mul, bw_mul); }
+lg_tensor *lg_div(lg_tensor *a, lg_tensor *b) { return binary("div", a, b, k_div, bw_div); }
 
 /* relu_grad(g, x) = g * (x > 0 ? 1 : slope): linear in g, flat in x. */
 static int bw_relu_grad(lg_node *n, lg_tensor *gg, lg_tensor **gin) {
@@ -337,7 +346,7 @@ static int bw_relu_grad(lg_node *n, lg_tensor *gg, lg_tensor **gin) {
 
 lg_tensor *lg_relu_grad(lg_tensor *g, lg_tensor *x, float slope) {
   float p[1] = {slope};
-  lg_tensor *out = map2("relu_grad", g, x, k_relu_grad, p);
+  lg_tensor *out = map2("relu_grad", g, x, k_relu_grad, p, 1);
   lg_tensor *in[2] = {g, NULL};   /* no gradient flows into x */
   lg_node *node;
   if (out && lg_any_needs_grad(1, in)) {
@@ -389,11 +398,11 @@ static int bw_sigmoid_grad(lg_node *n, lg_tensor *gg, lg_tensor **gin) {
 }
 
 lg_tensor *lg_tanh_grad(lg_tensor *g, lg_tensor *y) {
-  return binary("tanh_grad", g, y, k_tanh_grad, bw_tanh_grad, NULL);
+  return binary("tanh_grad", g, y, k_tanh_grad, bw_tanh_grad);
 }
 
 lg_tensor *lg_sigmoid_grad(lg_tensor *g, lg_tensor *y) {
-  return binary("sigmoid_grad", g, y, k_sigmoid_grad, bw_sigmoid_grad, NULL);
+  return binary("sigmoid_grad", g, y, k_sigmoid_grad, bw_sigmoid_grad);
 }
 
 /* }====================================================== */
@@ -402,7 +411,7 @@ lg_tensor *lg_sigmoid_grad(lg_tensor *g, lg_tensor *y) {
 
 static lg_tensor *unary(const char *name, lg_tensor *a, seg1_fn k, lg_backward_fn bw,
                         const float *p, int np, bool save_out) {
-  lg_tensor *out = map1(a, k, p);
+  lg_tensor *out = map1(a, k, p, np);
   if (!out || !bw || !lg_needs_grad(a)) return out;
   lg_node *n = lg_attach(out, name, bw, 1, &a);
   if (!n || (save_out && lg_save_output(n, out))) {

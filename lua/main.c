@@ -214,8 +214,13 @@ static void prepend_path (lua_State *L, const char *field, const char *prefix) {
 
 /*
 ** Lets `require "luagan.nn"` find lua/luagan/nn.lua of the source tree
-** (the executable lives in build/) and luagan.so next to the executable.
+** (the executable lives in build/, or in any BUILD dir: the Makefile passes
+** the source tree's lua/ as LG_LUA_DIR) and luagan.so next to the executable.
 */
+#ifndef LG_LUA_DIR
+#define LG_LUA_DIR "lua"
+#endif
+
 static void set_paths (lua_State *L) {
   char dir[PATH_MAX], *slash;
   ssize_t n = readlink("/proc/self/exe", dir, sizeof(dir) - 1);
@@ -223,7 +228,8 @@ static void set_paths (lua_State *L) {
   dir[n] = '\0';
   if ((slash = strrchr(dir, '/')) == NULL) return;
   *slash = '\0';  /* directory of the executable */
-  lua_pushfstring(L, "%s/../lua/?.lua;%s/../lua/?/init.lua", dir, dir);
+  lua_pushfstring(L, "%s/../lua/?.lua;%s/../lua/?/init.lua;" LG_LUA_DIR "/?.lua;" LG_LUA_DIR
+                  "/?/init.lua", dir, dir);
   prepend_path(L, "path", lua_tostring(L, -1));
   lua_pushfstring(L, "%s/?.so", dir);
   prepend_path(L, "cpath", lua_tostring(L, -1));
