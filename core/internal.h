@@ -7,9 +7,11 @@
 #include "autograd.h"
 #include "tensor.h"
 
-/* Elementwise loops split over threads above this many elements: below it
-** the fork/join costs more than the work. */
-#define LG_PAR_MIN 32768
+/* Loops split over threads above this many elements: below it the fork/join
+** costs more than the work (memory-bound kernels gain little from a second
+** thread, and on a loaded machine a region waits for a thread that is not
+** running: a [256,128] activation went from 6.7 to 193 ms per GAN step). */
+#define LG_PAR_MIN 131072
 
 /* for (int64_t var = 0; var < n; var++) body, split over threads only when
 ** cond holds.  An `omp parallel for if (false)` still enters libgomp (team
