@@ -94,7 +94,11 @@ deps-build:
 deps:
 	$(call install_missing,$(ALL_DEPS))
 
+# Fashion-MNIST (70k, IDX under /usr/share/datasets/fashion-mnist) from Debian.
+datasets:
+	$(call install_missing,dataset-fashion-mnist)
+
 clean:
 	rm -rf build build-san
 
-.PHONY: all test sanitize bench demo deps deps-build fuzz clean
+.PHONY: all test sanitize bench demo deps deps-build datasets fuzz clean

@@ -1,0 +1,701 @@
+-- luagan.experiment: command-line flags, run directories, checkpoints and exact resume.
+--
+--   local run = lg.experiment{name = "gan_mnist", iters = 5000, lr = 2e-4, loss = "nonsat"}
+--   local cfg = run.config                  -- the resolved flags
+--   ... build data, models, optimizers, a loader, fixed noise z ...
+--   run:track{G = G, D = D, optG = optG, optD = optD, data = loader, state = {}}
+--   run:sampler(function() return G(z) end)                 -- images in [-1, 1]
+--   for it in run:iterations() do
+--     ... one training step ...
+--     run:log{lossD = lossD, lossG = lossG}                  -- numbers or 1-element tensors
+--   end
+--
+-- Flags.  Every key of the table given to lg.experiment is a flag typed by its
+-- default (integer, float, string or boolean); `name` names the experiment and
+-- an optional `doc = {key = "text"}` describes flags for --help.  Every
+-- experiment also has the common flags below (an experiment's table may change
+-- their defaults).  `--key value` and `--key=value` are accepted, `-` and `_`
+-- alike in names; a boolean is `--flag`, `--flag true` or `--flag false`.  An
+-- unknown or ill-typed flag stops the script with a message listing the valid
+-- flags; `--help` prints them with their defaults and exits.
+--
+-- The run directory (--out, default runs/<name>-<yyyymmdd-hhmmss>) holds
+--   config.lua          the resolved flags, a Lua table (`return {...}`)
+--   metrics.csv         one row per iteration that logged: `iter` then the
+--                       first logged row's keys in sorted order; floats as %.9g
+--   samples/iter-NNNNNN.png   grids of the sampler's images, every --sample_every
+--                       iterations and at the end
+--   loss.png, loss.gp   every metrics column against iter (gnuplot), refreshed
+--                       with the samples; skipped with a note when gnuplot is missing
+--   checkpoint.safetensors               the latest checkpoint
+--   checkpoints/iter-NNNNNN.safetensors  every --checkpoint_every iterations
+-- A checkpoint (lg.save, written atomically) holds every tracked object's
+-- state_dict under "<name>.<key>" (modules, optimizers, loaders: anything with
+-- state_dict/load_state_dict), and in its metadata the iteration, lg's random
+-- generator state, the length of metrics.csv at that point and the plain
+-- tables passed to track (numbers, strings, booleans; tensors in them are
+-- stored as tensors).  The run's checkpoints come after the row, the sample
+-- and the plot of their iteration.
+--
+-- --resume DIR reruns the script's set-up (same seed, so the same models,
+-- loader and fixed noise are built), then run:iterations() loads
+-- DIR/checkpoint.safetensors into the tracked objects, restores the random
+-- generator, cuts metrics.csv back to the checkpoint and continues after its
+-- iteration: the metrics are bitwise identical to an uninterrupted run.  The
+-- flags come from DIR/config.lua; flags given with --resume override them
+-- (changing any but --iters breaks the identity).  --stop_at N ends the
+-- process after iteration N with a checkpoint, as an interruption would.
+--
+-- Progress goes to stderr: a bar (iterations/s, ETA, last logged values) when
+-- stderr is a terminal, else a line every tenth of the run or minute.
+local lg = require "luagan"
+
+local experiment = {}
+
+-- {====================================================== flags
+
+-- name, default, description; in --help order
+local COMMON = {
+  {"iters", 1000, "training iterations"},
+  {"batch", 64, "batch size"},
+  {"seed", 1, "seed of lg's random generator"},
+  {"dataset", "mnist", "data set"},
+  {"out", "", "run directory (default runs/<name>-<timestamp>)"},
+  {"sample_every", 500, "write a sample grid every N iterations (0: only at the end)"},
+  {"checkpoint_every", 1000, "keep a checkpoint every N iterations (0: only the latest, at the end)"},
+  {"resume", "", "continue the run in this directory from its latest checkpoint"},
+  {"stop_at", 0, "stop after iteration N with a checkpoint (0: run to the end)"},
+  {"threads", 0, "compute threads (0: the library's default)"},
+}
+-- flags that steer this process only: not written to config.lua
+local RUN_CONTROL = {resume = true, stop_at = true}
+
+local function kind(v)
+  local t = type(v)
+  if t == "number" then return math.type(v) == "integer" and "integer" or "number" end
+  if t == "string" or t == "boolean" then return t end
+  return nil
+end
+
+-- ordered flag specs {key=, default=, kind=, doc=} from a defaults table
+local function specs(defaults)
+  if type(defaults) ~= "table" then error("experiment: a table of defaults is expected", 3) end
+  local doc = defaults.doc or {}
+  local list, seen = {}, {}
+  for _, c in ipairs(COMMON) do
+    local k = c[1]
+    local v = defaults[k]
+    if v == nil then v = c[2] end
+    if kind(v) ~= kind(c[2]) then
+      error(("experiment: default of '%s' must be a %s, got %s"):format(k, kind(c[2]), type(v)), 3)
+    end
+    list[#list + 1] = {key = k, default = v, kind = kind(v), doc = doc[k] or c[3]}
+    seen[k] = true
+  end
+  local own = {}
+  for k, v in pairs(defaults) do
+    if k ~= "name" and k ~= "doc" and not seen[k] then
+      if type(k) ~= "string" or not k:match("^[%a_][%w_]*$") then
+        error(("experiment: flag names must be identifiers, got %s"):format(tostring(k)), 3)
+      end
+      if k == "help" then error("experiment: 'help' is reserved", 3) end
+      if not kind(v) then
+        error(("experiment: default of '%s' must be a number, string or boolean, got %s")
+          :format(k, type(v)), 3)
+      end
+      own[#own + 1] = k
+    end
+  end
+  table.sort(own)
+  for _, k in ipairs(own) do
+    list[#list + 1] = {key = k, default = defaults[k], kind = kind(defaults[k]), doc = doc[k]}
+  end
+  return list
+end
+
+local function show(v)
+  if type(v) == "string" then return v == "" and '""' or v end
+  return tostring(v)
+end
+
+local function flag_names(list)
+  local names = {}
+  for i, s in ipairs(list) do names[i] = "--" .. s.key end
+  names[#names + 1] = "--help"
+  return table.concat(names, " ")
+end
+
+-- The --help text.
+local PLACEHOLDER = {integer = "N", number = "X", string = "S", boolean = "[true|false]"}
+
+function experiment.usage(defaults)
+  local list = specs(defaults)
+  local name = defaults.name or "experiment"
+  local lines = {("usage: luagan %s.lua [--flag value ...]"):format(name), "flags:"}
+  local heads, w = {}, 6
+  for i, s in ipairs(list) do
+    heads[i] = ("--%s %s"):format(s.key, PLACEHOLDER[s.kind])
+    w = math.max(w, #heads[i])
+  end
+  for i, s in ipairs(list) do
+    lines[#lines + 1] = ("  %-" .. w .. "s  %s%sdefault %s"):format(heads[i], s.doc or "",
+      s.doc and "; " or "", show(s.default))
+  end
+  lines[#lines + 1] = ("  %-" .. w .. "s  print this and exit"):format("--help")
+  return table.concat(lines, "\n")
+end
+
+local function convert(s, text)
+  if s.kind == "string" then return text end
+  if s.kind == "boolean" then
+    if text == "true" then return true elseif text == "false" then return false end
+    return nil, "true or false"
+  end
+  local n = tonumber(text)
+  if s.kind == "integer" then
+    n = n and math.tointeger(n)
+    if not n then return nil, "an integer" end
+    return n
+  end
+  if not n then return nil, "a number" end
+  return n + 0.0
+end
+
+-- experiment.parse(defaults, argv) -> config, given
+--   config: the resolved flags; given: set of the flags on the command line.
+-- Returns nil, usage text when argv asks for --help; raises on a bad flag.
+function experiment.parse(defaults, argv)
+  local list = specs(defaults)
+  local by_key = {}
+  for _, s in ipairs(list) do by_key[s.key] = s end
+  local cfg, given = {}, {}
+  for _, s in ipairs(list) do cfg[s.key] = s.default end
+  argv = argv or {}
+  local i = 1
+  local function fail(msg)
+    error(("%s\nvalid flags: %s (--help lists them with defaults)"):format(msg, flag_names(list)), 0)
+  end
+  while i <= #argv do
+    local a = argv[i]
+    if a == "--help" or a == "-h" then return nil, experiment.usage(defaults) end
+    local key, val = a:match("^%-%-([%w_%-]+)=(.*)$")
+    if not key then key = a:match("^%-%-([%w_%-]+)$") end
+    if not key then fail(("unexpected argument '%s' (flags look like --key value)"):format(a)) end
+    key = key:gsub("%-", "_")
+    local s = by_key[key]
+    if not s then fail(("unknown flag --%s"):format(key)) end
+    if val == nil then
+      local nxt = argv[i + 1]
+      if s.kind == "boolean" then
+        if nxt == "true" or nxt == "false" then val, i = nxt, i + 1 else val = "true" end
+      else
+        if nxt == nil then fail(("flag --%s needs a value (%s)"):format(key, s.kind)) end
+        val, i = nxt, i + 1
+      end
+    end
+    local v, want = convert(s, val)
+    if v == nil then
+      fail(("flag --%s expects %s, got '%s'"):format(key, want, val))
+    end
+    cfg[key], given[key] = v, true
+    i = i + 1
+  end
+  for _, k in ipairs{"iters", "batch", "sample_every", "checkpoint_every", "stop_at", "threads"} do
+    if cfg[k] < 0 or (cfg[k] == 0 and (k == "batch")) then
+      fail(("flag --%s must be %s, got %d"):format(k, k == "batch" and "positive" or ">= 0", cfg[k]))
+    end
+  end
+  return cfg, given
+end
+
+-- }======================================================
+
+-- {====================================================== files
+
+local function quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+
+local function mkdir(dir)
+  if not os.execute("mkdir -p " .. quote(dir)) then
+    error(("experiment: cannot create directory %s"):format(dir), 0)
+  end
+end
+
+local function exists(path)
+  local f = io.open(path, "rb")
+  if f then f:close() return true end
+  return false
+end
+
+-- a number as the shortest text that reads back to the same value
+local function number_text(v)
+  if math.type(v) == "integer" then return ("%d"):format(v) end
+  if v ~= v then return "0/0" end
+  if v == math.huge then return "math.huge" elseif v == -math.huge then return "-math.huge" end
+  for p = 15, 17 do
+    local s = ("%." .. p .. "g"):format(v)
+    if tonumber(s) == v then
+      if not s:find("[%.eEn]") then s = s .. ".0" end
+      return s
+    end
+  end
+end
+
+local function sorted_keys(t)
+  local ks = {}
+  for k in pairs(t) do ks[#ks + 1] = k end
+  table.sort(ks, function(a, b)
+    if type(a) == type(b) then return a < b end
+    return type(a) == "number"
+  end)
+  return ks
+end
+
+-- Lua text of a plain value (numbers exact); tensors are left out.
+local function serialize(v, indent)
+  local t = type(v)
+  if t == "number" then return number_text(v) end
+  if t == "string" then return ("%q"):format(v) end
+  if t == "boolean" then return tostring(v) end
+  if t == "table" and not lg.is_tensor(v) then
+    indent = indent or ""
+    local inner, parts = indent .. "  ", {}
+    for _, k in ipairs(sorted_keys(v)) do
+      if not lg.is_tensor(v[k]) then
+        local key = type(k) == "string" and k:match("^[%a_][%w_]*$") and k or
+                    "[" .. serialize(k) .. "]"
+        parts[#parts + 1] = inner .. key .. " = " .. serialize(v[k], inner)
+      end
+    end
+    if #parts == 0 then return "{}" end
+    return "{\n" .. table.concat(parts, ",\n") .. "\n" .. indent .. "}"
+  end
+  error(("experiment: cannot store a %s"):format(t), 0)
+end
+
+local function read_value(text, what)
+  local chunk, err = load("return " .. text, "=" .. what, "t", {math = {huge = math.huge}})
+  if not chunk then error(("experiment: %s is malformed: %s"):format(what, err), 0) end
+  return chunk()
+end
+
+-- write text to path through a temporary file and a rename
+local function write_atomic(path, text)
+  local tmp = path .. ".tmp"
+  local f = assert(io.open(tmp, "wb"))
+  f:write(text)
+  f:close()
+  local ok, err = os.rename(tmp, path)
+  if not ok then error(("experiment: cannot write %s: %s"):format(path, err), 0) end
+end
+
+local function read_all(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+-- }======================================================
+
+-- {====================================================== progress
+
+local function stderr_is_tty()
+  local term = os.getenv("TERM")
+  if not term or term == "" or term == "dumb" then return false end
+  -- io.popen redirects only the child's stdout: `test -t 2` sees our stderr
+  local p = io.popen("test -t 2 && echo tty")
+  if not p then return false end
+  local r = p:read("l")
+  p:close()
+  return r == "tty"
+end
+
+-- wall-clock seconds: lg.clock when the binding has one, else os.time
+local function now()
+  local c = rawget(lg, "clock")
+  if c then return c() end
+  return os.time()
+end
+
+local function duration(s)
+  s = math.floor(s + 0.5)
+  if s >= 3600 then return ("%dh%02dm"):format(s // 3600, s % 3600 // 60) end
+  if s >= 60 then return ("%dm%02ds"):format(s // 60, s % 60) end
+  return ("%ds"):format(s)
+end
+
+-- }======================================================
+
+local Run = {}
+Run.__index = Run
+
+local function new(defaults, argv)
+  local name = defaults.name or "experiment"
+  if type(name) ~= "string" or not name:match("^[%w_%-%.]+$") then
+    error("experiment: name must be a word (letters, digits, _ - .)", 2)
+  end
+  local cli = argv == nil
+  -- user errors: a message and exit status 2 from the command line, an
+  -- error when argv was given (tests, REPL)
+  local function fail(msg)
+    if cli then
+      io.stderr:write(name, ": ", tostring(msg), "\n")
+      os.exit(2)
+    end
+    error(msg, 3)
+  end
+  local ok, cfg, given = pcall(experiment.parse, defaults, argv or arg)
+  if not ok then fail(cfg) end
+  if cfg == nil then
+    print(given)
+    os.exit(0)
+  end
+
+  local self = setmetatable({name = name, tracked = {}, tracked_order = {}}, Run)
+  if cfg.resume ~= "" then
+    local dir = cfg.resume
+    local text = read_all(dir .. "/config.lua")
+    if not text or not exists(dir .. "/checkpoint.safetensors") then
+      fail(("--resume %s: no config.lua and checkpoint.safetensors there"):format(dir))
+    end
+    local saved = read_value(text:gsub("^%-%-[^\n]*\n", ""):gsub("^return", ""), dir .. "/config.lua")
+    for k, v in pairs(saved) do
+      if cfg[k] ~= nil and not given[k] and not RUN_CONTROL[k] then cfg[k] = v end
+    end
+    cfg.out = dir
+    self.resuming = true
+  else
+    if cfg.out == "" then cfg.out = "runs/" .. name .. "-" .. os.date("%Y%m%d-%H%M%S") end
+    if exists(cfg.out .. "/metrics.csv") then
+      fail(("%s already holds a run (metrics.csv); --resume %s continues it, "
+        .. "or choose another --out"):format(cfg.out, cfg.out))
+    end
+  end
+  self.config, self.dir = cfg, cfg.out
+  mkdir(self.dir .. "/samples")
+  mkdir(self.dir .. "/checkpoints")
+  local stored = {}
+  for k, v in pairs(cfg) do if not RUN_CONTROL[k] then stored[k] = v end end
+  write_atomic(self.dir .. "/config.lua",
+    ("-- luagan run '%s': the resolved flags (read back by --resume)\nreturn %s\n")
+      :format(name, serialize(stored)))
+  if cfg.threads > 0 then lg.set_num_threads(cfg.threads) end
+  lg.manual_seed(cfg.seed)
+  self.iter = 0
+  return self
+end
+
+setmetatable(experiment, {__call = function(_, defaults, argv) return new(defaults, argv) end})
+experiment.new = new
+
+-- {====================================================== set-up
+
+-- run:track{name = object, ...}: objects with state_dict/load_state_dict
+-- (modules, optimizers, loaders) or plain tables of user state.
+function Run:track(objects)
+  if type(objects) ~= "table" then error("run:track: a table name -> object is expected", 2) end
+  for _, k in ipairs(sorted_keys(objects)) do
+    local v = objects[k]
+    if type(k) ~= "string" or not k:match("^[%w_]+$") then
+      error(("run:track: names must be words, got %s"):format(tostring(k)), 2)
+    end
+    if type(v) ~= "table" then error(("run:track: '%s' is a %s, a table is expected"):format(k, type(v)), 2) end
+    if self.tracked[k] == nil then self.tracked_order[#self.tracked_order + 1] = k end
+    self.tracked[k] = v
+  end
+  table.sort(self.tracked_order)
+  return self
+end
+
+-- run:sampler(fn, {range = {-1, 1}, nrow = 8}): fn() returns images
+-- [N,C,H,W] in `range`; it runs under lg.no_grad.
+function Run:sampler(fn, opts)
+  if type(fn) ~= "function" then error("run:sampler: a function is expected", 2) end
+  opts = opts or {}
+  self.sample_fn, self.sample_range, self.sample_nrow = fn, opts.range or {-1, 1}, opts.nrow or 8
+  return self
+end
+
+-- }======================================================
+
+-- {====================================================== metrics
+
+local function cell(v)
+  if type(v) == "number" then
+    return math.type(v) == "integer" and ("%d"):format(v) or ("%.9g"):format(v)
+  end
+  if type(v) == "boolean" then return v and "1" or "0" end
+  local s = tostring(v)
+  if s:find('[,"\n]') then s = '"' .. s:gsub('"', '""') .. '"' end
+  return s
+end
+
+-- run:log{key = value}: values are numbers, booleans, strings or tensors of
+-- one element; several calls in one iteration make one row.
+function Run:log(values)
+  if not self.active then error("run:log: call it inside `for it in run:iterations()`", 2) end
+  self.row = self.row or {}
+  for k, v in pairs(values) do
+    if type(k) ~= "string" or k == "iter" then
+      error(("run:log: keys must be strings other than 'iter', got %s"):format(tostring(k)), 2)
+    end
+    if lg.is_tensor(v) then v = v:item() end
+    self.row[k] = v
+    self.last[k] = v
+  end
+end
+
+function Run:_write_row(it)
+  local row = self.row
+  self.row = nil
+  if not row then return end
+  if not self.columns then
+    self.columns = sorted_keys(row)
+    self.metrics:write("iter," .. table.concat(self.columns, ",") .. "\n")
+  end
+  local known = {}
+  for _, k in ipairs(self.columns) do known[k] = true end
+  for k in pairs(row) do
+    if not known[k] then
+      error(("run:log: '%s' was not in the first logged row (columns: %s)"):format(k,
+        table.concat(self.columns, ", ")), 0)
+    end
+  end
+  local cells = {("%d"):format(it)}
+  for i, k in ipairs(self.columns) do cells[i + 1] = row[k] == nil and "" or cell(row[k]) end
+  self.metrics:write(table.concat(cells, ","), "\n")
+end
+
+-- }======================================================
+
+-- {====================================================== samples and plot
+
+function Run:sample(it)
+  if not self.sample_fn then return nil end
+  local imgs = lg.no_grad(self.sample_fn)
+  if not lg.is_tensor(imgs) or imgs:dim() ~= 4 then
+    error("run:sampler: the function must return images [N,C,H,W]", 0)
+  end
+  local lo, hi = self.sample_range[1], self.sample_range[2]
+  local grid = lg.image.grid(((imgs:detach() - lo) / (hi - lo)):clamp(0, 1), {nrow = self.sample_nrow})
+  local path = ("%s/samples/iter-%06d.png"):format(self.dir, it)
+  lg.image.save(path, grid)
+  self.last_sample, self.sampled_at = path, it
+  return path
+end
+
+local gnuplot_terminal   -- nil: not probed; false: no gnuplot
+
+function Run:plot()
+  if not self.columns or #self.columns == 0 then return nil end
+  if gnuplot_terminal == nil then
+    if os.execute("command -v gnuplot >/dev/null 2>&1") then
+      gnuplot_terminal = os.execute("gnuplot -e 'set terminal pngcairo' >/dev/null 2>&1")
+        and "pngcairo" or "png"
+    else
+      gnuplot_terminal = false
+      io.stderr:write(self.name, ": gnuplot not found, no loss plot (Debian: apt-get install gnuplot-nox)\n")
+    end
+  end
+  if not gnuplot_terminal then return nil end
+  self.metrics:flush()
+  local gp = self.dir .. "/loss.gp"
+  write_atomic(gp, table.concat({
+    "# loss curves of metrics.csv; run `gnuplot loss.gp` in the run directory",
+    ("set terminal %s size 1000,560"):format(gnuplot_terminal),
+    "set output 'loss.png'",
+    "set datafile separator ','",
+    "set key outside right top noenhanced",
+    ("set title '%s' noenhanced"):format(self.name),
+    "set xlabel 'iteration'",
+    "set grid",
+    ("plot for [i=2:%d] 'metrics.csv' using 1:i with lines title columnheader(i)"):format(
+      #self.columns + 1),
+    ""}, "\n"))
+  if os.execute(("cd %s && gnuplot loss.gp >/dev/null 2>&1"):format(quote(self.dir))) then
+    self.last_plot = self.dir .. "/loss.png"
+  end
+  return self.last_plot
+end
+
+-- }======================================================
+
+-- {====================================================== checkpoints
+
+local CKPT = "checkpoint.safetensors"
+
+function Run:checkpoint(it, keep)
+  self.metrics:flush()
+  local tensors, meta = {}, {
+    format = "luagan-run/1", name = self.name, iter = ("%d"):format(it),
+    rng = table.concat(lg.get_rng_state(), ","),
+    metrics_bytes = ("%d"):format(self.metrics:seek("end")),
+  }
+  for _, name in ipairs(self.tracked_order) do
+    local obj = self.tracked[name]
+    if type(obj.state_dict) == "function" then
+      for k, t in pairs(obj:state_dict()) do tensors[name .. "." .. k] = t end
+    else
+      meta["state." .. name] = serialize(obj)
+      for k, t in pairs(obj) do
+        if lg.is_tensor(t) then tensors[name .. "." .. tostring(k)] = t end
+      end
+    end
+  end
+  if keep then
+    lg.save(("%s/checkpoints/iter-%06d.safetensors"):format(self.dir, it), tensors, meta)
+  end
+  lg.save(self.dir .. "/" .. CKPT, tensors, meta)
+  self.checkpointed_at = it
+end
+
+function Run:_restore()
+  local path = self.dir .. "/" .. CKPT
+  local tensors, meta = lg.load(path)
+  if meta.format ~= "luagan-run/1" then
+    error(("experiment: %s is not a luagan run checkpoint"):format(path), 0)
+  end
+  for _, name in ipairs(self.tracked_order) do
+    local obj, sub, any = self.tracked[name], {}, false
+    local prefix = name .. "."
+    for k, t in pairs(tensors) do
+      if k:sub(1, #prefix) == prefix then sub[k:sub(#prefix + 1)], any = t, true end
+    end
+    if type(obj.state_dict) == "function" then
+      if not any and next(obj:state_dict()) ~= nil then
+        error(("experiment: %s holds nothing for '%s'"):format(path, name), 0)
+      end
+      obj:load_state_dict(sub)
+    else
+      local text = meta["state." .. name]
+      if not text then error(("experiment: %s holds no state '%s'"):format(path, name), 0) end
+      for k, v in pairs(read_value(text, path .. " state." .. name)) do obj[k] = v end
+      for k, t in pairs(sub) do obj[math.tointeger(tonumber(k)) or k] = t:clone() end
+    end
+  end
+  local rng = {}
+  for w in meta.rng:gmatch("[^,]+") do rng[#rng + 1] = math.tointeger(tonumber(w)) end
+  lg.set_rng_state(rng)
+  -- metrics.csv back to its length at the checkpoint
+  local text = read_all(self.dir .. "/metrics.csv") or ""
+  local bytes = math.tointeger(tonumber(meta.metrics_bytes))
+  if #text < bytes then
+    error(("experiment: %s/metrics.csv is shorter than at the checkpoint"):format(self.dir), 0)
+  end
+  text = text:sub(1, bytes)
+  write_atomic(self.dir .. "/metrics.csv", text)
+  local header = text:match("^([^\n]*)\n")
+  if header then
+    self.columns = {}
+    for c in header:gmatch("[^,]+") do self.columns[#self.columns + 1] = c end
+    table.remove(self.columns, 1)
+  end
+  return math.tointeger(tonumber(meta.iter))
+end
+
+-- }======================================================
+
+-- {====================================================== the loop
+
+function Run:_progress(it, final)
+  local t = now()
+  if not final and t == self.shown_at and self.tty then return end
+  local total, done = self.config.iters, it - self.start_iter
+  local elapsed = t - self.t0
+  local rate = elapsed > 0 and done / elapsed or nil
+  local parts = {}
+  for _, k in ipairs(self.columns or {}) do
+    local v = self.last[k]
+    if type(v) == "number" and #parts < 4 then parts[#parts + 1] = ("%s %.4g"):format(k, v) end
+  end
+  local speed = rate and ("%.1f it/s"):format(rate) or "-- it/s"
+  local eta = final and ("in " .. duration(elapsed)) or
+              (rate and rate > 0 and "ETA " .. duration((total - it) / rate) or "ETA --")
+  if self.tty then
+    self.shown_at = t
+    local width, frac = 24, total > 0 and it / total or 1
+    local fill = math.floor(frac * width + 0.5)
+    io.stderr:write(("\r%s [%s%s] %d/%d %3d%%  %s  %s  %s\27[K%s"):format(self.name,
+      ("#"):rep(fill), ("-"):rep(width - fill), it, total, math.floor(frac * 100), speed, eta,
+      table.concat(parts, "  "), final and "\n" or ""))
+  else
+    local step = math.max(1, total // 10)
+    if final or it % step == 0 or t - (self.shown_at or self.t0) >= 60 then
+      self.shown_at = t
+      io.stderr:write(("%s: iter %d/%d  %s  %s  %s\n"):format(self.name, it, total, speed, eta,
+        table.concat(parts, "  ")))
+    end
+  end
+end
+
+function Run:_end_iteration(it)
+  self:_write_row(it)
+  local cfg = self.config
+  if cfg.sample_every > 0 and it % cfg.sample_every == 0 then
+    self:sample(it)
+    self:plot()
+  end
+  if cfg.checkpoint_every > 0 and it % cfg.checkpoint_every == 0 then self:checkpoint(it, true) end
+  self:_progress(it, false)
+  if cfg.stop_at > 0 and it == cfg.stop_at and it < cfg.iters then
+    if self.checkpointed_at ~= it then self:checkpoint(it, false) end
+    self.metrics:close()
+    if self.tty then io.stderr:write("\n") end
+    io.stderr:write(("%s: stopped after iteration %d; continue with --resume %s\n"):format(
+      self.name, it, self.dir))
+    os.exit(0, true)
+  end
+end
+
+-- for it in run:iterations() do ... end: iterations start_iter+1 .. iters,
+-- after a resume when --resume was given; ends with run:finish().
+function Run:iterations()
+  if self.active then error("run:iterations: already running", 2) end
+  local start = 0
+  if self.resuming then start = self:_restore() end
+  local mode = self.resuming and "r+b" or "wb"
+  self.metrics = assert(io.open(self.dir .. "/metrics.csv", mode))
+  self.metrics:seek("end")
+  self.start_iter, self.iter, self.active, self.last = start, start, true, {}
+  self.tty = stderr_is_tty()
+  self.t0 = now()
+  if start > 0 then
+    io.stderr:write(("%s: resumed %s at iteration %d\n"):format(self.name, self.dir, start))
+  end
+  local it, pending = start, false
+  return function()
+    if pending then self:_end_iteration(it) end
+    if it >= self.config.iters then
+      pending = false
+      self:finish()
+      return nil
+    end
+    it, pending = it + 1, true
+    self.iter = it
+    return it
+  end
+end
+
+-- Last sample, final checkpoint and plot; prints where they are.  Called
+-- when the iterations end.
+function Run:finish()
+  if self.finished then return end
+  self.finished = true
+  local it = self.iter
+  if self.sampled_at ~= it then self:sample(it) end
+  if self.checkpointed_at ~= it then self:checkpoint(it, false) end
+  self:plot()
+  self:_progress(it, true)
+  self.metrics:close()
+  self.active = false
+  print(("run directory: %s"):format(self.dir))
+  print(("metrics: %s/metrics.csv"):format(self.dir))
+  if self.last_sample then print(("samples: %s"):format(self.last_sample)) end
+  if self.last_plot then print(("loss plot: %s"):format(self.last_plot)) end
+  print(("checkpoint: %s/%s"):format(self.dir, CKPT))
+end
+
+-- }======================================================
+
+return experiment

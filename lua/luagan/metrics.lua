@@ -1,0 +1,83 @@
+-- luagan.metrics: numbers for GAN quality.
+--
+--   lg.metrics.mode_coverage(samples, mixture, opts) -> {modes=, hq=, counts=, ...}
+--       modes captured and share of high-quality samples on a 2-D mixture
+--
+-- All work on samples is tensor ops; Lua only sees per-mode totals.
+local lg = require "luagan"
+
+local metrics = {}
+
+-- {====================================================== 2-D mixtures
+
+-- 0/1 step: 1 where x > 0 (x's non-zero magnitudes exceed 1e-30)
+local function step(x) return (x * 1e30):clamp(0, 1) end
+
+-- mode_coverage(samples [N,2] (or [N,D]), mixture, {threshold = 3, min_hq = 1})
+--   mixture: {centres = tensor [K,D], std = number}, e.g. lg.data.ring8() or grid25().
+--
+-- The VEEGAN / PacGAN protocol (Srivastava et al. 2017, Lin et al. 2018;
+-- /work/shared/research/papers/core.md section 8): each sample is assigned
+-- to its nearest mixture mean; it is high quality (HQ) when it lies within
+-- `threshold` = 3 standard deviations of that mean (PacGAN's code:
+-- sqrt(sum(delta^2 / std^2)) < 3); a mode is captured when it is the nearest
+-- mean of at least `min_hq` = 1 HQ samples ("the number of mixture components
+-- whose mean is nearest to at least one high quality sample", VEEGAN).  Both
+-- papers draw 2,500 samples.
+--
+-- Returns
+--   modes   number of captured modes          hq      HQ samples / N
+--   counts  HQ samples per mode (list of K)    n       N, K = number of modes
+--   rev_kl  KL(q || uniform) of q = counts / sum(counts), over the modes
+--           (PacGAN's "reverse KL" column as core.md section 12 reads it; nil
+--           when there is no HQ sample)
+function metrics.mode_coverage(samples, mixture, opts)
+  opts = opts or {}
+  if not lg.is_tensor(samples) or samples:dim() ~= 2 then
+    error("metrics.mode_coverage: samples [N,D] expected", 2)
+  end
+  if type(mixture) ~= "table" or not lg.is_tensor(mixture.centres) or type(mixture.std) ~= "number" then
+    error("metrics.mode_coverage: a mixture {centres = [K,D] tensor, std = number} expected", 2)
+  end
+  local centres = mixture.centres
+  local n, d, k = samples:size(1), samples:size(2), centres:size(1)
+  if centres:dim() ~= 2 or centres:size(2) ~= d then
+    error(("metrics.mode_coverage: samples are [%d,%d] but centres [%s]"):format(n, d,
+      table.concat(centres.shape, ",")), 2)
+  end
+  if n == 0 then error("metrics.mode_coverage: no samples", 2) end
+  local threshold, min_hq = opts.threshold or 3, opts.min_hq or 1
+  local x = samples:detach()
+  local d2 = ((x:view(n, 1, d) - centres:view(1, k, d)) ^ 2):sum(3)        -- [N,K]
+  local negmin = (-d2):max(2)                                               -- [N]
+  local dmin = (-negmin):view(n, 1)
+  -- the nearest mean (1 where d2 equals the row's minimum), HQ rows only
+  local nearest = step(dmin - d2 + 1e-20)                                   -- [N,K]
+  local hq = step((threshold * mixture.std) ^ 2 - dmin)                     -- [N,1]
+  local counts = (nearest * hq):sum(1):totable()
+  local modes, total = 0, 0
+  for j = 1, k do
+    counts[j] = math.tointeger(counts[j]) or counts[j]
+    if counts[j] >= min_hq then modes = modes + 1 end
+    total = total + counts[j]
+  end
+  local rev_kl
+  if total > 0 then
+    rev_kl = 0
+    for j = 1, k do
+      local q = counts[j] / total
+      if q > 0 then rev_kl = rev_kl + q * math.log(q * k) end
+    end
+  end
+  return {modes = modes, hq = total / n, counts = counts, n = n, k = k, rev_kl = rev_kl}
+end
+
+-- }======================================================
+
+-- {====================================================== image data
+-- The classifier-based image metrics (Inception score, the MRGAN paper's
+-- MODE score, a Fréchet distance on the classifier's penultimate features,
+-- classes covered) belong in this section.
+-- }======================================================
+
+return metrics

@@ -1,0 +1,185 @@
+-- lg.experiment: flags, the run directory, checkpoints and bit-identical resume.
+local experiment = lg.experiment
+
+local defaults = {name = "t", iters = 10, lr = 2e-4, loss = "nonsat", k = 1, ema = false}
+
+test("flags: defaults, typed values, both spellings", function()
+  local cfg, given = experiment.parse(defaults, {})
+  eq(cfg.iters, 10)
+  eq(cfg.batch, 64)                 -- a common flag's default
+  eq(cfg.dataset, "mnist")
+  eq(given, {})
+  cfg, given = experiment.parse(defaults,
+    {"--iters", "20", "--lr=1", "--loss", "minimax", "--ema", "--sample-every", "5"})
+  eq(math.type(cfg.iters), "integer")
+  eq(cfg.iters, 20)
+  eq(math.type(cfg.lr), "float")
+  eq(cfg.lr, 1.0)
+  eq(cfg.loss, "minimax")
+  eq(cfg.ema, true)
+  eq(cfg.sample_every, 5)
+  eq(given, {iters = true, lr = true, loss = true, ema = true, sample_every = true})
+  cfg = experiment.parse(defaults, {"--ema", "false", "--k", "3"})
+  eq(cfg.ema, false)
+  eq(cfg.k, 3)
+  cfg = experiment.parse({name = "u", batch = 32}, {})
+  eq(cfg.batch, 32)                 -- experiments may change common defaults
+end)
+
+test("flags: unknown and ill-typed flags list the valid ones", function()
+  local err = raises(function() experiment.parse(defaults, {"--bogus", "1"}) end,
+                     "unknown flag --bogus")
+  for _, f in ipairs{"--iters", "--batch", "--seed", "--dataset", "--out", "--sample_every",
+                     "--checkpoint_every", "--resume", "--help", "--lr", "--loss", "--k", "--ema"} do
+    assert(err:find(f, 1, true), "valid flags should list " .. f .. ": " .. err)
+  end
+  raises(function() experiment.parse(defaults, {"--iters", "1.5"}) end,
+         "flag --iters expects an integer, got '1.5'")
+  raises(function() experiment.parse(defaults, {"--lr", "fast"}) end, "expects a number")
+  raises(function() experiment.parse(defaults, {"--iters"}) end, "needs a value")
+  raises(function() experiment.parse(defaults, {"--ema", "maybe"}) end, "valid flags")
+  raises(function() experiment.parse(defaults, {"stray"}) end, "unexpected argument 'stray'")
+  raises(function() experiment.parse(defaults, {"--iters", "-3"}) end, "must be >= 0")
+  raises(function() experiment.parse({name = "x", bad = {}}, {}) end, "must be a number, string or boolean")
+end)
+
+test("flags: --help returns the usage with defaults", function()
+  local cfg, usage = experiment.parse(defaults, {"--iters", "3", "--help"})
+  eq(cfg, nil)
+  assert(usage:find("--lr", 1, true) and usage:find("0.0002", 1, true), usage)
+  assert(usage:find("--checkpoint_every", 1, true), usage)
+end)
+
+-- {---------------------------------------------------------- runs in child processes
+
+-- this luagan, as an absolute path (the children run in another directory)
+local function exe()
+  local i = -1
+  while arg[i - 1] do i = i - 1 end
+  local e = arg[i] or "luagan"
+  if e:find("/", 1, true) and e:sub(1, 1) ~= "/" then
+    local p = io.popen("pwd")
+    e = p:read("l") .. "/" .. e
+    p:close()
+  end
+  return e
+end
+
+local function sh_quote(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
+
+local function read(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+local tmp = os.tmpname()
+os.remove(tmp)
+os.execute("mkdir -p " .. sh_quote(tmp))
+
+-- a tiny GAN on the ring: Adam and SGD with momentum, dropout (draws from
+-- the generator), a loader running over epochs, user state; CRASH_AT exits
+-- abruptly inside an iteration, as a kill would
+local script = tmp .. "/tiny.lua"
+do
+  local f = assert(io.open(script, "w"))
+  f:write([[
+local lg = require "luagan"
+local nn, optim = lg.nn, lg.optim
+local run = lg.experiment{name = "tiny", iters = 12, batch = 16, lr = 1e-3,
+                          sample_every = 4, checkpoint_every = 4}
+local cfg = run.config
+local ring = lg.data.ring8()
+local loader = lg.data.Loader(ring:sample(40), {batch = cfg.batch})
+local G = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 2))
+local D = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Dropout(0.3), nn.Linear(8, 1))
+local optG = optim.Adam(G:parameters(), {lr = cfg.lr, betas = {0.5, 0.999}})
+local optD = optim.SGD(D:parameters(), {lr = cfg.lr, momentum = 0.9})
+local z = lg.randn(4, 2)
+local state = {ema = 0.0, note = "x"}
+run:track{G = G, D = D, optG = optG, optD = optD, data = loader, state = state}
+run:sampler(function() return G(z):view(4, 1, 1, 2) end)
+local crash = tonumber(os.getenv("CRASH_AT") or "")
+for it in run:iterations() do
+  local real = loader:next()
+  local fake = G(lg.randn(cfg.batch, 2))
+  local lossD = lg.bce_with_logits(D(real), lg.ones(cfg.batch, 1))
+              + lg.bce_with_logits(D(fake:detach()), lg.zeros(cfg.batch, 1))
+  optD:zero_grad() lossD:backward() optD:step()
+  local lossG = lg.bce_with_logits(D(fake), lg.ones(cfg.batch, 1))
+  optG:zero_grad() lossG:backward() optG:step()
+  state.ema = 0.9 * state.ema + 0.1 * lossD:item()
+  run:log{lossD = lossD, lossG = lossG, ema = state.ema, epoch = loader.epoch_count}
+  if it == crash then os.exit(3, false) end
+end
+]])
+  f:close()
+end
+
+local function run_tiny(flags, env)
+  local cmd = ("cd %s && %s%s tiny.lua %s >/dev/null 2>>%s"):format(sh_quote(tmp), env or "",
+    sh_quote(exe()), flags, sh_quote(tmp .. "/stderr.txt"))
+  local ok, how, code = os.execute(cmd)
+  return ok and 0 or code
+end
+
+test("a tiny run writes config, metrics.csv, samples, checkpoints", function()
+  eq(run_tiny("--out straight"), 0)
+  local dir = tmp .. "/straight"
+  local cfg = assert(read(dir .. "/config.lua"), "config.lua")
+  assert(cfg:find("iters = 12", 1, true) and cfg:find("lr = 0.001", 1, true), cfg)
+  local csv = assert(read(dir .. "/metrics.csv"))
+  local lines = {}
+  for l in csv:gmatch("[^\n]+") do lines[#lines + 1] = l end
+  eq(#lines, 13)
+  eq(lines[1], "iter,ema,epoch,lossD,lossG")
+  assert(lines[13]:match("^12,[%d.e-]+,%d+,[%d.e-]+,[%d.e-]+$"), lines[13])
+  assert(lines[2]:match("^1,%d%.%d+"), lines[2])
+  for _, f in ipairs{"samples/iter-000004.png", "samples/iter-000012.png",
+                     "checkpoint.safetensors", "checkpoints/iter-000008.safetensors"} do
+    assert(read(dir .. "/" .. f), "missing " .. f)
+  end
+  local img = lg.image.load(dir .. "/samples/iter-000012.png")
+  eq(img:dim(), 3)
+  local t, meta = lg.load(dir .. "/checkpoint.safetensors")
+  eq(meta.iter, "12")
+  eq(meta.format, "luagan-run/1")
+  assert(t["G.0.weight"] and t["optG.1.exp_avg"] and t["optD.1.momentum_buffer"] and
+         t["data.perm"], "checkpoint tensors")
+  assert(meta["state.state"]:find("ema", 1, true), "user state in the metadata")
+  -- a second run into the same directory is refused
+  eq(run_tiny("--out straight"), 2)
+  assert(read(tmp .. "/stderr.txt"):find("already holds a run", 1, true))
+end)
+
+test("resume after a kill gives a byte-identical metrics.csv", function()
+  -- killed inside iteration 7: checkpoint at 4, rows 5-6 written after it
+  eq(run_tiny("--out killed", "CRASH_AT=7 "), 3)
+  eq(run_tiny("--resume killed"), 0)
+  local a, b = read(tmp .. "/straight/metrics.csv"), read(tmp .. "/killed/metrics.csv")
+  assert(a and b and #a > 0, "metrics written")
+  eq(b, a, "metrics.csv after kill + resume")
+  eq(read(tmp .. "/killed/samples/iter-000012.png"), read(tmp .. "/straight/samples/iter-000012.png"),
+     "final sample grid")
+end)
+
+test("--stop_at N then --resume gives a byte-identical metrics.csv", function()
+  eq(run_tiny("--out stopped --stop_at 6"), 0)
+  local csv = read(tmp .. "/stopped/metrics.csv")
+  local n = 0
+  for _ in csv:gmatch("\n") do n = n + 1 end
+  eq(n, 7)                                       -- header + 6 rows
+  eq(run_tiny("--resume stopped"), 0)
+  eq(read(tmp .. "/stopped/metrics.csv"), read(tmp .. "/straight/metrics.csv"))
+end)
+
+test("the command line: --help exits 0, a bad flag exits 2 with the list", function()
+  eq(run_tiny("--help"), 0)
+  eq(run_tiny("--iters 2.5"), 2)
+  local err = read(tmp .. "/stderr.txt")
+  assert(err:find("flag --iters expects an integer", 1, true) and err:find("--checkpoint_every", 1, true), err)
+end)
+
+os.execute("rm -rf " .. sh_quote(tmp))
