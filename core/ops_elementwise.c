@@ -236,6 +236,8 @@ SEG1(k_leaky, x > 0.0f ? x : x * p0)
 /* sigmoid and softplus in forms that cannot overflow exp */
 SEG1(k_sigmoid, x >= 0.0f ? 1.0f / (1.0f + expf(-x)) : expf(x) / (1.0f + expf(x)))
 SEG1(k_tanh, tanhf(x))
+SEG1(k_sin, sinf(x))
+SEG1(k_cos, cosf(x))
 SEG1(k_softplus, fmaxf(x, 0.0f) + log1pf(expf(-fabsf(x))))
 
 /* }====================================================== */
@@ -457,6 +459,8 @@ UNARY_BW(bw_sigmoid, lg_tensor *y = lg_node_output(n); t = y ? lg_sigmoid_grad(g
          lg_release(y))
 UNARY_BW(bw_tanh, lg_tensor *y = lg_node_output(n); t = y ? lg_tanh_grad(g, y) : NULL;
          lg_release(y))
+UNARY_BW(bw_sin, t = lg_cos(x); if (t) STEP(t, lg_mul(g, t)))
+UNARY_BW(bw_cos, t = lg_sin(x); if (t) STEP(t, lg_mul(g, t)); if (t) STEP(t, lg_neg(t)))
 /* d softplus(x) = sigmoid(x) */
 UNARY_BW(bw_softplus, t = lg_sigmoid(x); if (t) STEP(t, lg_mul(g, t)))
 
@@ -483,6 +487,8 @@ lg_tensor *lg_sigmoid(lg_tensor *a) {
   return unary("sigmoid", a, k_sigmoid, bw_sigmoid, NULL, 0, true);
 }
 lg_tensor *lg_tanh(lg_tensor *a) { return unary("tanh", a, k_tanh, bw_tanh, NULL, 0, true); }
+lg_tensor *lg_sin(lg_tensor *a) { return unary("sin", a, k_sin, bw_sin, NULL, 0, false); }
+lg_tensor *lg_cos(lg_tensor *a) { return unary("cos", a, k_cos, bw_cos, NULL, 0, false); }
 lg_tensor *lg_softplus(lg_tensor *a) {
   return unary("softplus", a, k_softplus, bw_softplus, NULL, 0, false);
 }

@@ -15,6 +15,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 /* A long row is summed as fixed blocks of this many elements, in parallel,
@@ -308,6 +309,31 @@ lg_tensor *lg_gather(lg_tensor *t, int dim, lg_tensor *index) {
     return NULL;
   }
   return track_indexed(out, "gather", bw_gather, t, dim, index);
+}
+
+lg_tensor *lg_index_select(lg_tensor *t, int dim, lg_tensor *index) {
+  char b1[128];
+  if (!check_dim("index_select", t, dim)) return NULL;
+  if (index->ndim != 1)
+    return lg_seterr("index_select: index must be 1-D, got shape %s",
+                     lg_shape_str(index, b1, sizeof b1));
+  /* index [k] viewed as [1,..,k,..,1] and broadcast to t's shape with k on dim */
+  int64_t view[LG_MAXDIM], full[LG_MAXDIM];
+  for (int i = 0; i < t->ndim; i++) {
+    view[i] = i == dim ? index->shape[0] : 1;
+    full[i] = i == dim ? index->shape[0] : t->shape[i];
+  }
+  lg_tensor *v = lg_reshape(index, t->ndim, view);
+  lg_tensor *e = v ? lg_expand(v, t->ndim, full) : NULL;
+  lg_tensor *out = e ? lg_gather(t, dim, e) : NULL;
+  lg_release(v);
+  lg_release(e);
+  if (!out && strncmp(lg_errmsg(), "gather", 6) == 0) {  /* name the op the caller used */
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s", lg_errmsg() + 6);
+    lg_seterr("index_select%s", msg);
+  }
+  return out;
 }
 
 lg_tensor *lg_scatter(lg_tensor *src, int dim, lg_tensor *index, int ndim,

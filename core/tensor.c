@@ -289,6 +289,19 @@ lg_tensor *lg_rand(int ndim, const int64_t *shape) {
   return t;
 }
 
+lg_tensor *lg_randperm(int64_t n) {
+  lg_tensor *t = lg_arange(n);
+  if (!t) return NULL;
+  float *d = lg_data(t);
+  for (int64_t i = n - 1; i > 0; i--) {   /* Fisher-Yates, back to front */
+    int64_t j = (int64_t)(lg_rng_uniform() * (double)(i + 1));
+    float tmp = d[i];
+    d[i] = d[j];
+    d[j] = tmp;
+  }
+  return t;
+}
+
 lg_tensor *lg_randn(int ndim, const int64_t *shape) {
   lg_tensor *t = lg_empty(ndim, shape);
   if (!t) return NULL;

@@ -139,6 +139,8 @@ lg_tensor *lg_leaky_relu(lg_tensor *a, float slope);
 lg_tensor *lg_sigmoid(lg_tensor *a);
 lg_tensor *lg_tanh(lg_tensor *a);
 lg_tensor *lg_softplus(lg_tensor *a);
+lg_tensor *lg_sin(lg_tensor *a);
+lg_tensor *lg_cos(lg_tensor *a);
 /* Gradient helpers; differentiable themselves (used by backward passes). */
 lg_tensor *lg_relu_grad(lg_tensor *g, lg_tensor *x, float slope);  /* g * (x>0 ? 1 : slope) */
 lg_tensor *lg_tanh_grad(lg_tensor *g, lg_tensor *y);               /* g * (1 - y^2) */
@@ -159,6 +161,11 @@ lg_tensor *lg_max_dim(lg_tensor *t, int dim, bool keepdim, lg_tensor **indices);
 ** out[..i..] = t[..index[..i..]..]; scatter adds src into zeros of `shape`. */
 lg_tensor *lg_gather(lg_tensor *t, int dim, lg_tensor *index);
 lg_tensor *lg_scatter(lg_tensor *src, int dim, lg_tensor *index, int ndim, const int64_t *shape);
+/* Rows of t along dim at the 0-based positions in index ([k] floats): a
+** gather with the index broadcast over the other dims. */
+lg_tensor *lg_index_select(lg_tensor *t, int dim, lg_tensor *index);
+/* A random permutation of 0..n-1 as floats (Fisher-Yates on the generator). */
+lg_tensor *lg_randperm(int64_t n);
 lg_tensor *lg_softmax(lg_tensor *t, int dim);
 lg_tensor *lg_log_softmax(lg_tensor *t, int dim);
 

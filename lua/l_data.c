@@ -1,9 +1,12 @@
 /*
 ** Data and random-state functions: lg.read_idx(path) for the MNIST family's
-** files, and lg.get_rng_state() / lg.set_rng_state(s) so that a checkpoint
-** can resume the random stream bit-identically.
+** files, lg.get_rng_state() / lg.set_rng_state(s) so that a checkpoint can
+** resume the random stream bit-identically, lg.randperm(n) for shuffling,
+** and lg.clock() (monotonic wall time) for timing.
 */
 #include "luagan.h"
+
+#include <time.h>
 
 /* lg.read_idx(path) -> float tensor of the raw values (gzipped or not) */
 static int l_read_idx (lua_State *L) {
@@ -42,7 +45,29 @@ static int l_set_rng_state (lua_State *L) {
   return 0;
 }
 
+/* lg.randperm(n) -> a random permutation of 1..n (1-based, like indices) */
+static int l_randperm (lua_State *L) {
+  lua_Integer n = luaL_checkinteger(L, 1);
+  luaL_argcheck(L, n >= 0 && n <= ((lua_Integer)1 << 24), 1,
+                "randperm: n must be in 0..16777216 (floats hold indices exactly up to 2^24)");
+  lg_tensor **r = lgL_newslot(L);
+  lg_tensor *p = lg_randperm(n);
+  lg_tensor *one_based = p ? lg_add_scalar(p, 1.0f) : NULL;
+  lg_release(p);
+  return lgL_settensor(L, r, one_based);
+}
+
+/* lg.clock() -> seconds of monotonic wall time, for timing and ETAs */
+static int l_clock (lua_State *L) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  lua_pushnumber(L, (lua_Number)ts.tv_sec + (lua_Number)ts.tv_nsec * 1e-9);
+  return 1;
+}
+
 const luaL_Reg lgL_data_funcs[] = {
+  {"randperm", l_randperm},
+  {"clock", l_clock},
   {"read_idx", l_read_idx},
   {"get_rng_state", l_get_rng_state},
   {"set_rng_state", l_set_rng_state},

@@ -133,6 +133,8 @@ UNARY(t_relu, lg_relu)
 UNARY(t_sigmoid, lg_sigmoid)
 UNARY(t_tanh, lg_tanh)
 UNARY(t_softplus, lg_softplus)
+UNARY(t_sin, lg_sin)
+UNARY(t_cos, lg_cos)
 
 static int t_leaky_relu (lua_State *L) {
   lg_tensor *x = lgL_checktensor(L, 1), **r;
@@ -230,6 +232,62 @@ static int t_max (lua_State *L) {
   return lgL_settensor(L, ix, one) + 1;
 }
 
+/* The integers at arg (1-based class numbers or positions): a tensor, or a
+** Lua list turned into a new tensor that a userdata pushed on the stack owns. */
+static lg_tensor *integers(lua_State *L, int arg, const char *op, const char *what) {
+  lg_tensor *t = lgL_totensor(L, arg), **r;
+  int64_t n;
+  float *d;
+  if (t != NULL) return t;
+  if (lua_type(L, arg) != LUA_TTABLE) {
+    luaL_typeerror(L, arg, "tensor or table of integers");
+    return NULL;
+  }
+  n = (int64_t)lua_rawlen(L, arg);
+  r = lgL_newslot(L);
+  lgL_settensor(L, r, lg_empty(1, &n));
+  d = lg_data(*r);
+  for (int64_t i = 0; i < n; i++) {
+    int isint;
+    lua_Integer v;
+    lua_rawgeti(L, arg, (lua_Integer)i + 1);
+    v = lua_type(L, -1) == LUA_TNUMBER ? lua_tointegerx(L, -1, &isint) : (isint = 0);
+    if (!isint)
+      luaL_error(L, "%s: %s at position %I must be an integer, got %s", op, what,
+                 (lua_Integer)i + 1, lua_type(L, -1) == LUA_TNUMBER ? lua_tostring(L, -1)
+                                                                    : luaL_typename(L, -1));
+    d[i] = (float)v;
+    lua_pop(L, 1);
+  }
+  return *r;
+}
+
+/* x:index_select(d, idx): the slices of x along d at the 1-based positions
+** idx (a tensor or a list), e.g. a minibatch of rows. */
+static int t_index_select (lua_State *L) {
+  lg_tensor *x = lgL_checktensor(L, 1);
+  int d = lgL_checkdim(L, 2, x, "index_select");
+  lua_settop(L, 3);
+  lg_tensor *idx = integers(L, 3, "index_select", "index");
+  if (idx->numel > 0) {   /* range-check here so the message counts from 1 */
+    lg_tensor **hi = lgL_newslot(L), **neg = lgL_newslot(L), **lo = lgL_newslot(L);
+    lgL_settensor(L, hi, lg_max(idx));
+    lgL_settensor(L, neg, lg_neg(idx));
+    lgL_settensor(L, lo, lg_max(*neg));
+    float top = lg_item(*hi), bottom = -lg_item(*lo);
+    if (bottom < 1 || top > (float)x->shape[d]) {
+      char buf[128];
+      return luaL_error(L, "index_select: index %d out of range 1..%d for dim %d of shape %s",
+                        (int)(bottom < 1 ? bottom : top), (int)x->shape[d], d + 1,
+                        lg_shape_str(x, buf, sizeof buf));
+    }
+  }
+  lg_tensor **zero_based = lgL_newslot(L);
+  lgL_settensor(L, zero_based, lg_add_scalar(idx, -1.0f));
+  lg_tensor **r = lgL_newslot(L);
+  return lgL_settensor(L, r, lg_index_select(x, d, *zero_based));
+}
+
 /* }====================================================== */
 
 /* {====================================================== matmul, linear */
@@ -277,31 +335,9 @@ static int l_l1 (lua_State *L) { return pair_loss(L, lg_l1); }
 /* lg.cross_entropy(logits [N,C], labels): labels are class numbers 1..C,
 ** as a tensor [N] or a Lua list; the core checks their range. */
 static int l_cross_entropy (lua_State *L) {
-  lg_tensor *x = lgL_checktensor(L, 1), *labels = lgL_totensor(L, 2), **r;
-  if (labels == NULL) {
-    int64_t n;
-    float *d;
-    if (lua_type(L, 2) != LUA_TTABLE) return luaL_typeerror(L, 2, "tensor or table of labels");
-    n = (int64_t)lua_rawlen(L, 2);
-    lua_settop(L, 2);
-    r = lgL_newslot(L);   /* index 3 owns the labels tensor */
-    lgL_settensor(L, r, lg_empty(1, &n));
-    d = lg_data(*r);
-    for (int64_t i = 0; i < n; i++) {
-      int isint;
-      lua_Integer v;
-      lua_rawgeti(L, 2, (lua_Integer)i + 1);
-      v = lua_type(L, -1) == LUA_TNUMBER ? lua_tointegerx(L, -1, &isint) : (isint = 0);
-      if (!isint)
-        return luaL_error(L, "cross_entropy: label at position %I must be an integer class "
-                          "number, got %s", (lua_Integer)i + 1,
-                          lua_type(L, -1) == LUA_TNUMBER ? lua_tostring(L, -1)
-                                                         : luaL_typename(L, -1));
-      d[i] = (float)v;
-      lua_pop(L, 1);
-    }
-    labels = *r;
-  }
+  lg_tensor *x = lgL_checktensor(L, 1), **r;
+  lua_settop(L, 2);
+  lg_tensor *labels = integers(L, 2, "cross_entropy", "label");
   r = lgL_newslot(L);
   return lgL_settensor(L, r, lg_cross_entropy(x, labels));
 }
@@ -336,12 +372,15 @@ const luaL_Reg lgL_ops_meta[] = {
   {"sigmoid", t_sigmoid},             \
   {"tanh", t_tanh},                   \
   {"softplus", t_softplus},           \
+  {"sin", t_sin},                     \
+  {"cos", t_cos},                     \
   {"clamp", t_clamp},                 \
   {"softmax", t_softmax},             \
   {"log_softmax", t_log_softmax},     \
   {"sum", t_sum},                     \
   {"mean", t_mean},                   \
   {"max", t_max},                     \
+  {"index_select", t_index_select},   \
   {"matmul", t_matmul}
 
 const luaL_Reg lgL_ops_methods[] = {

@@ -311,3 +311,35 @@ test("to-be-closed tensors free their memory at scope exit", function()
   end
   assert(lg.memory().live <= before + 4096)
 end)
+
+test("index_select picks 1-based rows and columns, and checks the range", function()
+  local x = lg.arange(12):view(4, 3)
+  eq(x:index_select(1, {4, 1}):totable(), {{9, 10, 11}, {0, 1, 2}})
+  eq(x:index_select(-1, lg.tensor{3}):totable(), {{2}, {5}, {8}, {11}})
+  raises(function() return x:index_select(1, {5}) end, "index_select: index 5 out of range 1..4 for dim 1")
+  raises(function() return x:index_select(1, {1.5}) end, "index_select: index at position 1 must be an integer")
+  local w = lg.tensor{{1, 2}, {3, 4}}
+  w.requires_grad = true
+  w:index_select(1, {2, 2, 1}):sum():backward()
+  eq(w.grad:totable(), {{1, 1}, {2, 2}})
+end)
+
+test("randperm is a seeded permutation of 1..n", function()
+  lg.manual_seed(3)
+  local p = lg.randperm(10)
+  local seen = {}
+  for _, v in ipairs(p:totable()) do seen[v] = true end
+  for i = 1, 10 do assert(seen[i], "missing " .. i) end
+  lg.manual_seed(3)
+  eq(lg.randperm(10):totable(), p:totable())
+end)
+
+test("sin and cos: values and gradients to second order", function()
+  local x = lg.tensor{0.5, 1}
+  x.requires_grad = true
+  near(x:sin():totable(), {math.sin(0.5), math.sin(1)}, 1e-6)
+  local g = lg.grad(x:sin():sum(), x, {create_graph = true})
+  near(g:totable(), {math.cos(0.5), math.cos(1)}, 1e-6)
+  near(lg.grad(g:sum(), x):totable(), {-math.sin(0.5), -math.sin(1)}, 1e-6)
+  near(lg.grad(x:cos():sum(), x):totable(), {-math.sin(0.5), -math.sin(1)}, 1e-6)
+end)
