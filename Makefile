@@ -47,17 +47,6 @@ $(BUILD)/tests/%: tests/core/%.c tests/core/check.h $(BUILD)/libluagan_core.a
 	@$(if $(V),,echo "  CC      $<")
 	$(Q)$(CC) $(CFLAGS) -Itests/core $< -o $@ $(BUILD)/libluagan_core.a -lcmocka $(LDLIBS)
 
-# ---------------------------------------------------------------- tests
-# Each suite prints its own summary; tests/run.sh prints the closing
-# "N passed, N failed" line over all of them.
-test: deps-build all $(CTESTS) $(FUZZ_TARGETS)
-	@OMP_NUM_THREADS=2 bash tests/run.sh $(BUILD)
-
-# ASan + UBSan build in its own directory, same tests.
-sanitize:
-	$(MAKE) BUILD=build-san OPT="-O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
-	  LDFLAGS="-fsanitize=address,undefined" test
-
 # libFuzzer targets (clang), the whole core built with ASan+UBSan.  `make fuzz`
 # runs each for FUZZ_SECONDS from its seed corpus; `make test` runs a short
 # pass (tests/run.sh).
@@ -69,6 +58,17 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(CORE_SRC) $(wildcard core/*.h)
 	$(Q)clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fopenmp \
 	  -I/usr/include/x86_64-linux-gnu/openblas-openmp -Icore $< $(CORE_SRC) -o $@ \
 	  -L/usr/lib/x86_64-linux-gnu/openblas-openmp -lopenblas -lz -lm
+# ---------------------------------------------------------------- tests
+# Each suite prints its own summary; tests/run.sh prints the closing
+# "N passed, N failed" line over all of them.
+test: deps-build all $(CTESTS) $(FUZZ_TARGETS)
+	@OMP_NUM_THREADS=2 bash tests/run.sh $(BUILD)
+
+# ASan + UBSan build in its own directory, same tests.
+sanitize:
+	$(MAKE) BUILD=build-san OPT="-O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
+	  LDFLAGS="-fsanitize=address,undefined" test
+
 fuzz: $(FUZZ_TARGETS)
 	@for f in $(FUZZ_TARGETS); do n=$${f##*/fuzz_}; mkdir -p $(BUILD)/fuzz/corpus-$$n; \
 	  $$f -max_total_time=$(FUZZ_SECONDS) $(BUILD)/fuzz/corpus-$$n tests/fuzz/corpus/$$n || exit 1; done

@@ -6,6 +6,7 @@
 */
 #include "luagan.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,8 +58,14 @@ static int l_save (lua_State *L) {
     lua_pushnil(L);
     while (lua_next(L, 3)) {
       meta[i].key = lua_tostring(L, -2);
-      lua_pushvalue(L, -1);
-      meta[i].value = lua_tostring(L, -1);  /* converts numbers; stored below */
+      if (lua_type(L, -1) == LUA_TNUMBER && !lua_isinteger(L, -1)) {
+        char num[32];   /* %.17g: tonumber gives back the same double */
+        snprintf(num, sizeof num, "%.17g", (double)lua_tonumber(L, -1));
+        lua_pushstring(L, num);
+      } else {
+        lua_pushvalue(L, -1);
+      }
+      meta[i].value = lua_tostring(L, -1);  /* converts integers; anchored below */
       lua_rawseti(L, anchor, i + 1);
       i++;
       lua_pop(L, 1);

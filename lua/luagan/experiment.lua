@@ -49,6 +49,7 @@
 -- Progress goes to stderr: a bar (iterations/s, ETA, last logged values) when
 -- stderr is a terminal, else a line every tenth of the run or minute.
 local lg = require "luagan"
+local sorted_keys = require("luagan.util").sorted_keys
 
 local experiment = {}
 
@@ -240,15 +241,6 @@ local function number_text(v)
   end
 end
 
-local function sorted_keys(t)
-  local ks = {}
-  for k in pairs(t) do ks[#ks + 1] = k end
-  table.sort(ks, function(a, b)
-    if type(a) == type(b) then return a < b end
-    return type(a) == "number"
-  end)
-  return ks
-end
 
 -- Lua text of a plain value (numbers exact); tensors are left out.
 local function serialize(v, indent)

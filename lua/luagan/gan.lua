@@ -22,6 +22,9 @@
 -- Arjovsky et al. flips the critic's sign (f_code = -f_paper), which changes
 -- nothing but the printed numbers.
 local lg = require "luagan"
+local util = require "luagan.util"
+
+local sorted_keys = util.sorted_keys
 
 local gan = {}
 
@@ -36,29 +39,8 @@ local function check_tensor(op, what, x)
   end
 end
 
-local function sorted_keys(t)
-  local ks = {}
-  for k in pairs(t) do ks[#ks + 1] = k end
-  table.sort(ks)
-  return ks
-end
 
--- Merges opts over defaults and refuses unknown keys (a misspelt key must not
--- pass silently).
-local function options(op, opts, defaults)
-  opts = opts or {}
-  if type(opts) ~= "table" then error(op .. ": options must be a table", 3) end
-  local out = {}
-  for k, v in pairs(opts) do
-    if defaults[k] == nil then
-      error(("%s: unknown option '%s' (valid: %s)"):format(op, tostring(k),
-        table.concat(sorted_keys(defaults), ", ")), 3)
-    end
-    out[k] = v
-  end
-  for k, v in pairs(defaults) do if out[k] == nil then out[k] = v end end
-  return out
-end
+local options = util.options
 
 -- a tensor stands for itself; a function is called for a fresh batch
 local function source(op, what, v)

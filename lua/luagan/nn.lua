@@ -9,6 +9,9 @@
 -- ("main.0.weight", children of a Sequential numbered from 0) so that
 -- checkpoints interoperate with PyTorch models of the same architecture.
 local lg = require "luagan"
+local util = require "luagan.util"
+
+local sorted_keys = util.sorted_keys
 
 local nn = {}
 
@@ -18,10 +21,13 @@ local Module = {}
 Module.__name = "Module"
 Module.__index = Module
 
--- Records the order of first assignment; values are stored raw.
+-- Records the order of first assignment; values are stored raw.  A field set
+-- to nil and assigned again keeps its first place.
 local function ordered_newindex(self, k, v)
   local order = rawget(self, "_order")
-  order[#order + 1] = k
+  local known = false
+  for _, o in ipairs(order) do if o == k then known = true break end end
+  if not known then order[#order + 1] = k end
   rawset(self, k, v)
 end
 
@@ -70,11 +76,15 @@ local function children(self)
   return out
 end
 
--- (prefix, module) pairs of the whole tree, depth first, parents first
-local function walk(self, prefix, out)
+-- (prefix, module) pairs of the whole tree, depth first, parents first; a
+-- module reachable twice (shared weights) is listed once, as PyTorch does.
+local function walk(self, prefix, out, seen)
+  seen = seen or {}
+  if seen[self] then return out end
+  seen[self] = true
   out[#out + 1] = {prefix, self}
   for _, c in ipairs(children(self)) do
-    walk(c[2], prefix == "" and c[1] or prefix .. "." .. c[1], out)
+    walk(c[2], prefix == "" and c[1] or prefix .. "." .. c[1], out, seen)
   end
   return out
 end
@@ -83,14 +93,16 @@ local function key(prefix, name)
   return prefix == "" and name or prefix .. "." .. name
 end
 
--- ordered list of {name, tensor} for parameters (kind "param") or buffers
+-- ordered list of {name, tensor} for parameters (kind "param") or buffers;
+-- a tensor held twice is listed once, so an optimizer updates it once
 local function tensors_of(self, kind)
-  local out = {}
+  local out, seen = {}, {}
   for _, pm in ipairs(walk(self, "", {})) do
     local prefix, m = pm[1], pm[2]
     for _, k in ipairs(m._order) do
       local v = rawget(m, k)
-      if lg.is_tensor(v) then
+      if lg.is_tensor(v) and not seen[v] then
+        seen[v] = true
         local is_buffer = m._buffers[k] or false
         if (kind == "param" and not is_buffer and v.requires_grad) or
            (kind == "buffer" and is_buffer) then
@@ -145,12 +157,6 @@ function Module:state_dict()
   return sd
 end
 
-local function sorted_keys(t)
-  local ks = {}
-  for k in pairs(t) do ks[#ks + 1] = k end
-  table.sort(ks)
-  return ks
-end
 
 -- Copies values in place; strict (default) refuses missing or unexpected keys.
 function Module:load_state_dict(sd, strict)
@@ -335,21 +341,7 @@ local function param(...)
   return t
 end
 
--- option tables: refuse unknown keys (a misspelt key must not pass silently)
-local function options(op, opts, defaults)
-  opts = opts or {}
-  if type(opts) ~= "table" then error(op .. ": options must be a table", 3) end
-  local out = {}
-  for k, v in pairs(opts) do
-    if defaults[k] == nil then
-      local valid = sorted_keys(defaults)
-      error(("%s: unknown option '%s' (valid: %s)"):format(op, tostring(k), table.concat(valid, ", ")), 3)
-    end
-    out[k] = v
-  end
-  for k, v in pairs(defaults) do if out[k] == nil then out[k] = v end end
-  return out
-end
+local options = util.options
 
 local function pair(v) return type(v) == "table" and v or {v, v} end
 

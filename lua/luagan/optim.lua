@@ -5,33 +5,26 @@
 -- Optimizer state (moments, step counts) lives in tensors so that it can be
 -- checkpointed with lg.save and restored bit-identically.
 local lg = require "luagan"
+local util = require "luagan.util"
 
 local optim = {}
 
-local function sorted_keys(t)
-  local ks = {}
-  for k in pairs(t) do ks[#ks + 1] = k end
-  table.sort(ks)
-  return ks
-end
 
--- Merges opts over defaults, refusing unknown keys and non-numbers.
+-- Merges opts over defaults, refusing unknown keys and values of the wrong type.
 local function config(name, opts, defaults)
-  opts = opts or {}
-  if type(opts) ~= "table" then error(name .. ": options must be a table", 3) end
-  local c = {}
-  for k, v in pairs(opts) do
-    if defaults[k] == nil then
-      error(("%s: unknown option '%s' (valid: %s)"):format(name, tostring(k),
-        table.concat(sorted_keys(defaults), ", ")), 3)
-    end
+  local c = util.options(name, opts, defaults)
+  for k, v in pairs(c) do
     if type(v) ~= type(defaults[k]) then
       error(("%s: option '%s' must be a %s, got %s"):format(name, k, type(defaults[k]), type(v)), 3)
     end
-    c[k] = v
   end
-  for k, v in pairs(defaults) do if c[k] == nil then c[k] = v end end
-  if c.lr < 0 then error(name .. ": lr must be >= 0, got " .. c.lr, 3) end
+  -- as torch.optim: rates, decays and eps are never negative (nor NaN)
+  for _, k in ipairs{"lr", "momentum", "weight_decay", "eps", "alpha"} do
+    local v = c[k]
+    if v ~= nil and not (v >= 0) then
+      error(("%s: %s must be >= 0, got %s"):format(name, k, tostring(v)), 3)
+    end
+  end
   return c
 end
 
@@ -88,6 +81,13 @@ function Optimizer:state_dict()
 end
 
 function Optimizer:load_state_dict(sd)
+  for k in pairs(sd) do   -- state for more parameters than we have is a mismatch
+    local i = math.tointeger(tonumber(tostring(k):match("^(%d+)%.")))
+    if not i or i > #self.state then
+      error(("%s.load_state_dict: entry '%s' does not belong to an optimizer over %d parameters")
+            :format(self.name, tostring(k), #self.state), 2)
+    end
+  end
   for i, st in ipairs(self.state) do
     for k, v in pairs(st) do
       local src = sd[i .. "." .. k]
