@@ -77,7 +77,16 @@ end
 -- {====================================================== image data
 -- The classifier-based image metrics (Inception score, the MRGAN paper's
 -- MODE score, a Fréchet distance on the classifier's penultimate features,
--- classes covered) belong in this section.
+-- classes covered) live in luagan/image_metrics.lua, loaded on first use:
+--   local m = lg.metrics.classifier("mnist")   -- or "fashion", or a path
+--   m:evaluate(x)  -- {is=, mode=, fid=, classes=} for x [N,1,28,28] in [-1,1]
+function metrics.classifier(name)
+  return require("luagan.image_metrics").load(name)
+end
+
+function metrics.frechet_distance(...)
+  return require("luagan.image_metrics").frechet_distance(...)
+end
 -- }======================================================
 
 return metrics

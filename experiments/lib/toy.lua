@@ -1,0 +1,334 @@
+-- experiments/lib/toy.lua: what the 2-D mode-collapse experiments share
+-- (unrolled_gan.lua, lsgan.lua, wgan_gp.lua, mode_count.lua).
+--
+--   local toy = dofile(<experiments dir> .. "lib/toy.lua")
+--   toy.dataset(name, variant)    ring8 | grid25 | swissroll with the constants of a
+--                                 paper's code; returns {sample = fn(n), eval = mixture, ...}
+--   toy.mlp{...}                  MLPs: Linear [+BatchNorm1d] + tanh/relu, or maxout
+--   toy.orthogonal_(w, gain)      orthogonal init (the unrolled-GAN / LSGAN toy nets)
+--   toy.Evaluator(ds, G, nz, ...) modes / hq / rev_kl / mode set on fixed noise
+--   toy.render(...)               a scatter of generated (red) over real (blue) points
+--   toy.Stopwatch()               iterations/s between evaluations
+--
+-- All sample-level work is tensor ops; Lua only sees per-mode totals.
+local lg = require "luagan"
+local nn = lg.nn
+
+local toy = {}
+
+-- 0/1 step: 1 where x > 0 (the magnitudes here exceed 1e-20)
+local function step(x) return (x * 1e20):clamp(0, 1) end
+
+-- {====================================================== data
+
+-- The swiss roll as a "mixture" for mode_coverage: `points` centres evenly
+-- spaced in t along the noiseless curve (t in [1.5 pi, 4.5 pi], / scale) with
+-- std = noise / scale, so that hq = share of samples within 3 noise std of
+-- the curve.  Modes are reported per arc: the curve is cut into `arcs` arcs
+-- of equal t-length (equal probability: sklearn's t is uniform), and an arc
+-- counts when one of its centres is the nearest of an HQ sample.
+local function swissroll_eval(noise, scale, points, arcs)
+  local t = lg.arange(points) * (3 * math.pi / (points - 1)) + 1.5 * math.pi   -- [points]
+  t = t:view(points, 1)
+  local centres = lg.cat({t * lg.cos(t), t * lg.sin(t)}, 2) / scale
+  return {centres = centres, std = noise / scale, arcs = arcs, points = points}
+end
+
+-- variant: which paper's constants (papers/core.md sections 8 and 12):
+--   "pacgan"  ring radius 1 std 0.01; grid (2i, 2j) std 0.05  (VEEGAN / PacGAN, LSGAN and
+--             unrolled-GAN notebooks with 8 distinct angles)
+--   "wgangp"  gan_toy.py: ring radius 2 std 0.02, grid (2i, 2j) std 0.05, both divided by
+--             1.414 / 2.828; swiss roll noise 0.25 / 7.5
+--   "paper2"  ring radius 2 std 0.02 (the unrolled-GAN paper's appendix as core.md
+--             section 7 recalls it, unverified)
+function toy.dataset(name, variant)
+  variant = variant or "pacgan"
+  local ds
+  if name == "ring8" then
+    local r, s = 1, 0.01
+    if variant == "wgangp" then r, s = 2 / 1.414, 0.02 / 1.414
+    elseif variant == "paper2" then r, s = 2, 0.02 end
+    ds = lg.data.ring8{radius = r, std = s}
+    ds.extent = r + 0.5 * r
+  elseif name == "grid25" then
+    local sp, s = 2, 0.05
+    if variant == "wgangp" then sp, s = 2 / 2.828, 0.05 / 2.828 end
+    ds = lg.data.grid25{spacing = sp, std = s}
+    ds.extent = 2 * sp + sp * 0.75
+  elseif name == "swissroll" then
+    ds = lg.data.swissroll{noise = 0.25, scale = 7.5}
+    ds.extent = 2.4
+    ds.eval = swissroll_eval(0.25, 7.5, 400, 20)
+  else
+    error(("toy: --dataset must be ring8, grid25 or swissroll, got '%s'"):format(tostring(name)), 0)
+  end
+  ds.eval = ds.eval or ds            -- a mixture is its own evaluation set
+  ds.name = name
+  ds.variant = variant
+  ds.modes_total = ds.eval.arcs or ds.modes
+  return ds
+end
+
+-- }======================================================
+
+-- {====================================================== networks
+
+-- Orthogonal initialisation (Saxe et al. 2014), as tf's orthogonal_initializer
+-- used by the unrolled-GAN / LSGAN toy notebooks (gain 1.4 there): the polar
+-- factor of a Gaussian matrix, which is Haar-distributed (the distribution
+-- QR with sign correction gives), computed with the Newton-Schulz iteration
+-- X <- 1.5 X - 0.5 X X^T X from X0 = A / ||A||_F (every singular value in
+-- (0, 1], each converging to 1).  Only matmuls: no Lua loop over elements.
+function toy.orthogonal_(w, gain)
+  local rows, cols = w:size(1), w:size(2)
+  local x = lg.randn(rows, cols)
+  if rows > cols then x = x:t():contiguous() end     -- iterate on the wide side
+  x = x / (x * x):sum():sqrt()
+  for _ = 1, 60 do
+    x = x * 1.5 - x:matmul(x:t()):matmul(x) * 0.5
+  end
+  if rows > cols then x = x:t():contiguous() end
+  lg.no_grad(function() w:copy_(x * (gain or 1)) end)
+  return w
+end
+
+-- Maxout units (Goodfellow et al. 2013): a linear layer whose outputs come in
+-- groups of `pieces`, each reduced by max (PacGAN's / VEEGAN's 2-D D).
+local Maxout = nn.Module:extend("Maxout")
+function Maxout:init(nin, units, pieces)
+  self.units, self.pieces = units, pieces
+  self.linear = nn.Linear(nin, units * pieces)
+end
+function Maxout:forward(x)
+  return self.linear(x):view(x:size(1), self.units, self.pieces):max(3)
+end
+function Maxout:extra_repr() return ("units=%d, pieces=%d"):format(self.units, self.pieces) end
+toy.Maxout = Maxout
+
+-- toy.mlp{nin =, nout =, hidden =, layers = 2, act = "tanh"|"relu"|"maxout",
+--         pieces = 5, bn = false, init = "default"|"orthogonal"|"he"|"normal", gain =,
+--         std = 0.02}
+--   "default": PyTorch's Linear init; "orthogonal": toy.orthogonal_ with `gain`,
+--   zero biases; "he": N(0, 2 / fan_in) weights, zero biases (gan_toy.py's
+--   He init); "normal": N(0, std) weights, zero biases (PacGAN's N(0, 0.02)).
+function toy.mlp(o)
+  local layers, act = o.layers or 2, o.act or "tanh"
+  local net = nn.Sequential()
+  local nin = o.nin
+  local linears = {}
+  for _ = 1, layers do
+    if act == "maxout" then
+      local m = Maxout(nin, o.hidden, o.pieces or 5)
+      net:add(m)
+      linears[#linears + 1] = m.linear
+    else
+      local l = nn.Linear(nin, o.hidden)
+      net:add(l)
+      linears[#linears + 1] = l
+      if o.bn then net:add(nn.BatchNorm1d(o.hidden)) end
+      net:add(act == "relu" and nn.ReLU() or nn.Tanh())
+    end
+    nin = o.hidden
+  end
+  local last = nn.Linear(nin, o.nout)
+  net:add(last)
+  linears[#linears + 1] = last
+  local init = o.init or "default"
+  if init ~= "default" then
+    for _, l in ipairs(linears) do
+      if init == "orthogonal" then toy.orthogonal_(l.weight, o.gain or 1)
+      elseif init == "he" then nn.init.normal_(l.weight, 0, math.sqrt(2 / l.weight:size(2)))
+      elseif init == "normal" then nn.init.normal_(l.weight, 0, o.std or 0.02)
+      else error("toy.mlp: unknown init '" .. tostring(init) .. "'", 2) end
+      nn.init.zeros_(l.bias)
+    end
+  end
+  return net
+end
+
+-- }======================================================
+
+-- {====================================================== evaluation
+
+-- Summary of samples [N,2] against the data set's evaluation mixture:
+-- {modes, hq, rev_kl, set (bit mask of captured modes), near} (modes, hq and
+-- rev_kl: metrics.mode_coverage, the VEEGAN / PacGAN protocol; rev_kl is
+-- log K when no sample is HQ).  near: the mean distance of a sample to its
+-- nearest mode (or curve point), in data units: a smooth companion of hq that
+-- already moves while hq is still 0.
+function toy.coverage(samples, ds)
+  local c = lg.metrics.mode_coverage(samples, ds.eval)
+  local x, centres = samples:detach(), ds.eval.centres
+  local n, k = x:size(1), centres:size(1)
+  local d2 = ((x:view(n, 1, 2) - centres:view(1, k, 2)) ^ 2):sum(3)
+  local near = ((-(-d2):max(2)):clamp(0, math.huge) + 1e-12):sqrt():mean():item()
+  local counts = c.counts
+  if ds.eval.arcs then            -- swiss roll: centres grouped into arcs
+    local per = ds.eval.points // ds.eval.arcs
+    local grouped = {}
+    for a = 1, ds.eval.arcs do
+      local s = 0
+      for j = (a - 1) * per + 1, math.min(a * per, #counts) do s = s + counts[j] end
+      grouped[a] = s
+    end
+    counts = grouped
+  end
+  local modes, set = 0, 0
+  for j, n in ipairs(counts) do
+    if n > 0 then
+      modes = modes + 1
+      set = set + (1 << (j - 1))
+    end
+  end
+  return {modes = modes, hq = c.hq, rev_kl = c.rev_kl or math.log(#counts), set = set,
+          counts = counts, near = near}
+end
+
+-- ev = toy.Evaluator(ds, G, nz, {n = 2500})   fixed noise, drawn once
+-- ev:evaluate() -> coverage of G's samples; it also counts "hops": evaluations
+--   at which the set of captured modes differs from the previous evaluation's
+--   (the mode-hopping diagnostic of papers/core.md 9.8).  ev.hops, ev.evals and
+--   ev.prev_set are plain values: track the table `ev.state` for resume.
+-- G runs in eval mode (batch norm with running statistics) under no_grad.
+function toy.Evaluator(ds, G, nz, opts)
+  opts = opts or {}
+  local n = opts.n or 2500
+  local ev = {ds = ds, G = G, z = lg.randn(n, nz), n = n,
+              state = {hops = 0, evals = 0, prev_set = -1}}
+  function ev:samples()
+    return lg.no_grad(function()
+      local was = self.G.training
+      self.G:eval()
+      local x = self.G(self.z)
+      if was then self.G:train() end
+      return x
+    end)
+  end
+  function ev:evaluate()
+    local c = toy.coverage(self:samples(), self.ds)
+    local st = self.state
+    if st.evals > 0 and c.set ~= st.prev_set then st.hops = st.hops + 1 end
+    st.evals, st.prev_set = st.evals + 1, c.set
+    c.hops = st.hops
+    return c
+  end
+  return ev
+end
+
+-- the real data's own scores (what a perfect G gets under the metric)
+function toy.reference(ds, n)
+  return toy.coverage(ds:sample(n or 2500), ds)
+end
+
+-- }======================================================
+
+-- {====================================================== pictures
+
+-- [N] coordinates -> one-hot [N, R] of their bin over [-e, e] (zero rows off the canvas)
+local function bins(v, e, r)
+  local n = v:size(1)
+  local lo = lg.arange(r) * (2 * e / r) - e                 -- left edges
+  local x = v:view(n, 1)
+  return step(x - lo:view(1, r)) - step(x - (lo + 2 * e / r):view(1, r))
+end
+
+-- A scatter picture [1, 3, R, R] in [0, 1]: generated points red, real
+-- points blue, on white; y up.  Histograms as one-hot matmuls.
+function toy.render(fake, real, extent, res)
+  res = res or 192
+  local function hist(x)
+    local bx = bins(x:narrow(2, 1, 1):contiguous():view(x:size(1)), extent, res)
+    local by = bins(-x:narrow(2, 2, 1):contiguous():view(x:size(1)), extent, res)
+    return (by:t():matmul(bx)):clamp(0, 2) / 2               -- [R, R]
+  end
+  local f, r = hist(fake), hist(real)
+  local rc = 1 - r * 0.8
+  local gc = (1 - (f + r) * 0.8):clamp(0, 1)
+  local bc = 1 - f * 0.8
+  return lg.cat({rc:view(1, 1, res, res), gc:view(1, 1, res, res), bc:view(1, 1, res, res)}, 2)
+end
+
+-- }======================================================
+
+-- {====================================================== timing
+
+-- sw = toy.Stopwatch(); ... sw:rate(it) -> iterations/s since the previous call
+function toy.Stopwatch()
+  local sw = {t = lg.clock(), it = nil, t0 = lg.clock()}
+  function sw:rate(it)
+    local now = lg.clock()
+    local r = self.it and (it - self.it) / math.max(now - self.t, 1e-9) or nil
+    self.t, self.it = now, it
+    return r
+  end
+  function sw:elapsed() return lg.clock() - self.t0 end
+  return sw
+end
+
+-- one evaluation line on stdout
+function toy.report(name, it, c, rate)
+  print(("%s: iter %d  modes %d  hq %.3f  rev_kl %.3f  near %.3f  hops %d%s"):format(name, it,
+    c.modes, c.hq, c.rev_kl, c.near, c.hops or 0, rate and ("  %.1f it/s"):format(rate) or ""))
+  io.stdout:flush()
+end
+
+-- }======================================================
+
+-- {====================================================== the loop
+
+-- toy.train(run, t) -> final summary.  The training loop every 2-D script shares:
+--   t.G, t.D, t.optG, t.optD   tracked for checkpoints (plus t.extra: more objects)
+--   t.ds, t.nz                 data set (toy.dataset) and G's noise size
+--   t.step(it) -> {d =, g =, ...}   one training iteration (numbers), logged as
+--                              lossD, lossG (and t.log_keys = {key = field} more)
+--   t.eval_every               evaluate (modes, hq, rev_kl, hops) every N
+--                              iterations, at iteration 1 and at the last
+-- metrics.csv gets lossD, lossG every iteration and modes, hq, rev_kl, hops,
+-- modeset (bit mask of captured modes), near at evaluations; stdout gets one line
+-- per evaluation with iterations/s.  The summary: {modes, hq, rev_kl, hops,
+-- evals, hop_frac, modes_total, seconds, ips, reference}.
+function toy.train(run, t)
+  local cfg, ds = run.config, t.ds
+  local ev = toy.Evaluator(ds, t.G, t.nz)
+  local real_fixed = ds:sample(2500)
+  local ref = toy.reference(ds)
+  print(("%s: %s (%s constants): real data scores modes %d/%d hq %.3f (the metric's ceiling)")
+    :format(run.name, ds.name, ds.variant, ref.modes, ds.modes_total, ref.hq))
+  local tracked = {G = t.G, D = t.D, optG = t.optG, optD = t.optD, eval = ev.state}
+  for k, v in pairs(t.extra or {}) do tracked[k] = v end
+  run:track(tracked)
+  run:sampler(function() return toy.render(ev:samples(), real_fixed, ds.extent) end,
+              {range = {0, 1}, nrow = 1})
+  local sw = toy.Stopwatch()
+  local first
+  for it in run:iterations() do
+    first = first or it
+    local out = t.step(it)
+    local row = {lossD = out.d, lossG = out.g}
+    for key, field in pairs(t.log_keys or {}) do row[key] = out[field] end
+    if it == 1 or it % t.eval_every == 0 or it == cfg.iters then
+      local c = ev:evaluate()
+      row.modes, row.hq, row.rev_kl, row.hops, row.modeset = c.modes, c.hq, c.rev_kl, c.hops, c.set
+      row.near = c.near
+      toy.report(run.name, it, c, sw:rate(it))
+    end
+    run:log(row)
+  end
+  local seconds = sw:elapsed()
+  local done = first and (cfg.iters - first + 1) or 0
+  local c = toy.coverage(ev:samples(), ds)
+  local st = ev.state
+  local s = {modes = c.modes, hq = c.hq, rev_kl = c.rev_kl, near = c.near, hops = st.hops,
+             evals = st.evals,
+             hop_frac = st.evals > 1 and st.hops / (st.evals - 1) or 0,
+             modes_total = ds.modes_total, seconds = seconds,
+             ips = done > 0 and done / seconds or nil, reference = ref}
+  print(("%s: final  modes %d/%d  hq %.3f  rev_kl %.3f  mode-set changes %d of %d evaluations%s")
+    :format(run.name, s.modes, s.modes_total, s.hq, s.rev_kl, s.hops, math.max(st.evals - 1, 0),
+            s.ips and ("  %.2f it/s over %d iterations (%.1f s)"):format(s.ips, done, seconds) or ""))
+  return s
+end
+
+-- }======================================================
+
+return toy

@@ -1,0 +1,93 @@
+-- unrolled_gan.lua: Unrolled GAN (Metz, Poole, Pfau, Sohl-Dickstein, ICLR 2017,
+-- arXiv 1611.02163) on the 2-D mixture of Gaussians: G is trained on the
+-- surrogate loss f_K(theta_G, theta_D) = f(theta_G, theta_D^K), theta_D^K
+-- being K Adam steps of D from its current parameters, differentiated
+-- through the K steps (second order: gan.unrolled_g_loss); D keeps its
+-- ordinary update.
+--
+--   luagan experiments/unrolled_gan.lua [--unroll 0|5|10] [--iters N] [--seed N] ... (--help)
+--
+-- Claim reproduced (paper sec. 3.1, Fig. 1; qualitative there): with K = 0
+-- (a plain GAN) the generator collapses onto one mode or rotates through the
+-- modes; with K = 5 or 10 it covers the ring.  Measured with the VEEGAN /
+-- PacGAN mode protocol (metrics.mode_coverage, 2,500 samples, 3 std):
+-- columns modes, hq, rev_kl, hops (evaluations at which the set of captured
+-- modes changed: mode hopping), modeset in metrics.csv.
+--
+-- Setup: the authors' reference notebook (poolio/unrolled_gan @67e2c7a, read
+-- in papers/core.md section 7 [C]), which says its settings "are not
+-- identical to the one in the paper":
+--   data: ring of 8 Gaussians, radius 1, std 0.01 (the notebook's
+--         linspace(0, 2 pi, 8) repeats a mode, giving 7; we use 8 distinct
+--         angles, as LSGAN's copy of the notebook does);
+--   G: z ~ N(0, I_256) -> tanh 128 -> tanh 128 -> 2;  D: 2 -> tanh 128 -> tanh 128 -> 1 logit;
+--      orthogonal init with gain 1.4 (tf's orthogonal_initializer; zero biases);
+--   Adam, D lr 1e-4, G lr 1e-3, beta1 0.5, eps 1e-8; batch 512;
+--   G and D updated simultaneously from one forward pass;
+--   G minimises the saturating minimax loss (the notebook minimises
+--   -unrolled_loss; --loss ns gives -log D);
+--   unrolling_steps 5 through D's Adam, moments included.
+-- The paper's own appendix (radius 2, std 0.02, ReLU G 2x128, D with input
+-- scaled by 1/4 and one hidden ReLU layer, Adam 1e-4 for both, alternating
+-- updates) is NOT verified: it is recalled in core.md section 7 as [M] and
+-- the appendix text could not be retrieved; --data_variant paper2 gives
+-- that ring, --updates alternating that schedule.
+-- Deviation for CPU time: 2,000 iterations by default (notebook: 25,000;
+-- core.md 9.8 suggests 10,000); --iters restores longer runs.  With these
+-- settings G is still a diffuse cloud around the ring at 3,000 iterations
+-- (hq < 2%, here and in the same loop in PyTorch), so the claim needs
+-- --iters 10000 or more to be judged.
+local here = (arg and arg[0] or ""):match("(.*/)") or "./"
+local toy = dofile(here .. "lib/toy.lua")
+local lg = require "luagan"
+local optim, gan = lg.optim, lg.gan
+
+local run = lg.experiment{
+  name = "unrolled_gan", iters = 2000, batch = 512, dataset = "ring8",
+  sample_every = 500, checkpoint_every = 1000, threads = 1,
+  unroll = 5, nz = 256, hidden = 128, lr_d = 1e-4, lr_g = 1e-3, beta1 = 0.5,
+  gain = 1.4, loss = "minimax", updates = "simultaneous", second_order = true,
+  data_variant = "pacgan", eval_every = 250,
+  doc = {unroll = "K: D steps unrolled in G's loss (0 = plain GAN)", nz = "noise dimension",
+         hidden = "hidden units (2 tanh layers in G and D)", lr_d = "D's Adam lr",
+         lr_g = "G's Adam lr", beta1 = "Adam beta1", gain = "orthogonal init gain",
+         loss = "minimax (saturating, the notebook's) or ns (-log D)",
+         updates = "simultaneous (the notebook) or alternating (one D step, then G)",
+         second_order = "differentiate through the unrolled updates (false: stop-gradient, core.md 9.8's diagnostic)",
+         data_variant = "pacgan (radius 1, std 0.01) or paper2 (radius 2, std 0.02, unverified)",
+         eval_every = "evaluate modes / hq every N iterations",
+         dataset = "ring8 (the paper's), grid25 or swissroll",
+         threads = "compute threads (1: these matrices are small, and a second OpenMP thread on a loaded 2-core machine costs 10x)"},
+}
+local cfg = run.config
+local function fail(msg) io.stderr:write("unrolled_gan: ", msg, "\n") os.exit(2) end
+if cfg.unroll < 0 then fail("--unroll must be >= 0") end
+if cfg.eval_every < 1 then fail("--eval_every must be >= 1") end
+local losses = {minimax = gan.minimax, ns = gan.non_saturating}
+local loss = losses[cfg.loss] or fail("--loss must be minimax or ns")
+if cfg.updates ~= "simultaneous" and cfg.updates ~= "alternating" then
+  fail("--updates must be simultaneous or alternating")
+end
+local ok, ds = pcall(toy.dataset, cfg.dataset, cfg.data_variant)
+if not ok then fail(ds) end
+
+local G = toy.mlp{nin = cfg.nz, nout = 2, hidden = cfg.hidden, act = "tanh",
+                  init = "orthogonal", gain = cfg.gain}
+local D = toy.mlp{nin = 2, nout = 1, hidden = cfg.hidden, act = "tanh",
+                  init = "orthogonal", gain = cfg.gain}
+local optG = optim.Adam(G:parameters(), {lr = cfg.lr_g, betas = {cfg.beta1, 0.999}, eps = 1e-8})
+local optD = optim.Adam(D:parameters(), {lr = cfg.lr_d, betas = {cfg.beta1, 0.999}, eps = 1e-8})
+local schedule = cfg.updates == "simultaneous" and gan.schedule.simultaneous()
+                 or gan.schedule.alternating(1)
+
+print(("unrolled_gan: K = %d, %s updates, %s loss, batch %d, seed %d"):format(cfg.unroll,
+  cfg.updates, cfg.loss, cfg.batch, cfg.seed))
+toy.train(run, {
+  G = G, D = D, optG = optG, optD = optD, ds = ds, nz = cfg.nz, eval_every = cfg.eval_every,
+  step = function(it)
+    return gan.step{G = G, D = D, optG = optG, optD = optD, loss = loss, it = it,
+      schedule = schedule, unroll = cfg.unroll, second_order = cfg.second_order,
+      real = function() return ds:sample(cfg.batch) end,
+      z = function() return lg.randn(cfg.batch, cfg.nz) end}
+  end,
+})

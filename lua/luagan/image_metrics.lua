@@ -1,0 +1,577 @@
+-- luagan.image_metrics: GAN quality numbers for 28x28 grey images (MNIST, Fashion-MNIST),
+-- from a small CNN classifier trained by luagan (experiments/classifier.lua).
+--
+--   local im = require "luagan.image_metrics"
+--   local m = im.load("mnist")               -- or "fashion", or a .safetensors path
+--   m:inception_score(x, {splits = 10})       -> mean, std over the splits
+--   m:mode_score(x)                           -> score, {cond = E KL(p(y|x) || p*), marg = KL(p* || p(y))}
+--   m:fid(x, reference)                       -> Frechet distance on the 128-d penultimate features
+--   m:classes_covered(x, {threshold = 0.01})  -> number of classes, shares {10 numbers}
+--   m:evaluate(x, reference)                  -> {is=, is_std=, mode=, fid=, classes=, shares=}
+--                                                (one classifier pass for all four)
+--   m:predict(x) -> probabilities [N,10];  m:features(x) -> [N,128];  m:accuracy(x, labels)
+--
+-- Inputs: images [N,1,28,28] (or [N,784], or [N,28,28]) in [-1, 1], the range of a
+-- tanh generator and of lg.data's default.  {range = {0, 1}} (in any of the opts
+-- tables above) says the images are in [0, 1] (a sigmoid generator); they are
+-- mapped linearly onto [-1, 1], the range the classifier was trained on.
+--
+-- Definitions (p(y|x): the classifier's softmax; p(y) = mean over the samples of
+-- p(y|x); p*(y): the label frequencies of the classifier's training set):
+--   Inception score (Salimans et al. 2016):  exp(E_x KL(p(y|x) || p(y))).  As in the
+--     authors' code, the N samples are cut into `splits` consecutive parts
+--     (part i = rows floor((i-1) N/splits)+1 .. floor(i N/splits)), the score is
+--     computed per part, and the mean and standard deviation over the parts are
+--     returned.  Default splits = 10 (the official setting, on 50,000 samples);
+--     the value depends on the part size, so compare scores at equal N and splits.
+--   MODE score (Che et al. 2017, MRGAN):
+--     exp(E_x KL(p(y|x) || p*(y)) - KL(p*(y) || p(y))).
+--     The order of the second KL follows the paper as transcribed in
+--     /work/shared/research/papers/core.md section 6 (two third-party
+--     transcriptions agree); some later surveys print KL(p(y) || p*(y)) instead.
+--     Both terms are returned, so either variant is one line away.  The maximum
+--     is exp(H(p*)), about 10 for balanced classes.
+--   FID (Heusel et al. 2017, on this classifier's features instead of Inception's):
+--     |mu1 - mu2|^2 + tr(S1) + tr(S2) - 2 tr((S1 S2)^(1/2)) with means and
+--     covariances (N - 1 normalisation) of the 128 ReLU outputs feeding the last
+--     layer.  tr((S1 S2)^(1/2)) = sum of sqrt(eigenvalues of S1^(1/2) S2 S1^(1/2)),
+--     a symmetric PSD matrix with the eigenvalues of S1 S2; both eigenproblems are
+--     solved in double precision (M.symeig below).  reference: images (a tensor),
+--     precomputed {mu=, sigma=} (M:feature_stats), or nil for the statistics of
+--     the classifier's training set stored with its weights.  Like any FID, the
+--     value is biased upwards at small N: compare at equal N.
+--   Classes covered: the number of classes whose share of the samples' predicted
+--     (arg-max) labels is at least `threshold`, default 0.01 (1% of the samples,
+--     a tenth of a balanced class's share).
+--
+-- The classifier: Conv 1->32 k3 + ReLU + maxpool 2, Conv 32->64 k3 + ReLU + maxpool 2,
+-- Linear 1600->128 + ReLU (the penultimate features), Linear 128->10.  Weights live in
+-- experiments/results/classifier/<name>.safetensors with, under "stats.*", the
+-- training set's label frequencies and feature mean/covariance.
+local lg = require "luagan"
+local nn = lg.nn
+
+local M = {}
+
+-- {====================================================== the classifier
+
+local Classifier = nn.Module:extend("ImageClassifier")
+M.Classifier = Classifier
+
+function Classifier:init(opts)
+  opts = opts or {}
+  self.conv1 = nn.Conv2d(1, 32, 3)
+  self.conv2 = nn.Conv2d(32, 64, 3)
+  self.fc1 = nn.Linear(64 * 5 * 5, 128)
+  self.drop = nn.Dropout(opts.dropout or 0)
+  self.fc2 = nn.Linear(128, 10)
+end
+
+-- [N,1,28,28] in [-1, 1] -> [N,128] penultimate features
+function Classifier:features(x)
+  local h = lg.max_pool2d(self.conv1(x):relu(), 2)      -- [N,32,13,13]
+  h = lg.max_pool2d(self.conv2(h):relu(), 2)            -- [N,64,5,5]
+  return self.fc1(h:reshape(x:size(1), 64 * 5 * 5)):relu()
+end
+
+function Classifier:forward(x)
+  return self.fc2(self.drop(self:features(x)))
+end
+
+-- }======================================================
+
+-- {====================================================== dense symmetric linear algebra
+-- Small dense matrices as Lua tables of rows of numbers (1-based), in double
+-- precision.  This is the one place in the Lua side with loops over numbers:
+-- 128 x 128 eigenproblems, O(d^3), well under a second.
+
+-- A tensor [d,d] or [d], or a table, -> table(s) of numbers
+local function to_table(a)
+  if lg.is_tensor(a) then return a:totable() end
+  return a
+end
+
+-- Eigen-decomposition of a symmetric matrix: Householder reduction to
+-- tridiagonal form, then the QL algorithm with implicit shifts (the classic
+-- EISPACK tred2/tql2 pair; here after the public-domain JAMA formulation).
+-- Returns the eigenvalues in ascending order and, when vectors ~= false, the
+-- matrix V whose COLUMNS are the unit eigenvectors: A = V diag(values) V^T.
+-- A is read in full and symmetrised, (A + A^T) / 2.
+function M.symeig(a, vectors)
+  a = to_table(a)
+  local n = #a
+  if n == 0 then return {}, {} end
+  for i = 1, n do
+    if type(a[i]) ~= "table" or #a[i] ~= n then
+      error("image_metrics.symeig: a square matrix (table of rows) is expected", 2)
+    end
+  end
+  local want = vectors ~= false
+  -- 0-based working copies
+  local V, d, e = {}, {}, {}
+  for i = 0, n - 1 do      -- symmetrised: (A + A^T) / 2, which a float32 product
+    local row, src = {}, a[i + 1]   -- such as B B^T need not be exactly
+    for j = 0, n - 1 do row[j] = 0.5 * (src[j + 1] + a[j + 1][i + 1]) end
+    V[i] = row
+    d[i], e[i] = 0.0, 0.0
+  end
+  local abs, sqrt = math.abs, math.sqrt
+
+  -- tridiagonalise: d diagonal, e sub-diagonal (e[i] couples i-1, i)
+  for j = 0, n - 1 do d[j] = V[n - 1][j] end
+  for i = n - 1, 1, -1 do
+    local scale, h = 0.0, 0.0
+    for k = 0, i - 1 do scale = scale + abs(d[k]) end
+    if scale == 0.0 then
+      e[i] = d[i - 1]
+      for j = 0, i - 1 do
+        d[j] = V[i - 1][j]
+        V[i][j] = 0.0
+        V[j][i] = 0.0
+      end
+    else
+      for k = 0, i - 1 do
+        d[k] = d[k] / scale
+        h = h + d[k] * d[k]
+      end
+      local f = d[i - 1]
+      local g = sqrt(h)
+      if f > 0 then g = -g end
+      e[i] = scale * g
+      h = h - f * g
+      d[i - 1] = f - g
+      for j = 0, i - 1 do e[j] = 0.0 end
+      for j = 0, i - 1 do
+        f = d[j]
+        V[j][i] = f
+        local Vj = V[j]
+        g = e[j] + Vj[j] * f
+        for k = j + 1, i - 1 do
+          local vkj = V[k][j]
+          g = g + vkj * d[k]
+          e[k] = e[k] + vkj * f
+        end
+        e[j] = g
+      end
+      f = 0.0
+      for j = 0, i - 1 do
+        e[j] = e[j] / h
+        f = f + e[j] * d[j]
+      end
+      local hh = f / (h + h)
+      for j = 0, i - 1 do e[j] = e[j] - hh * d[j] end
+      for j = 0, i - 1 do
+        f, g = d[j], e[j]
+        for k = j, i - 1 do
+          local Vk = V[k]
+          Vk[j] = Vk[j] - (f * e[k] + g * d[k])
+        end
+        d[j] = V[i - 1][j]
+        V[i][j] = 0.0
+      end
+    end
+    d[i] = h
+  end
+  -- accumulate the transformations
+  for i = 0, n - 2 do
+    V[n - 1][i] = V[i][i]
+    V[i][i] = 1.0
+    local h = d[i + 1]
+    if h ~= 0.0 then
+      for k = 0, i do d[k] = V[k][i + 1] / h end
+      for j = 0, i do
+        local g = 0.0
+        for k = 0, i do g = g + V[k][i + 1] * V[k][j] end
+        for k = 0, i do
+          local Vk = V[k]
+          Vk[j] = Vk[j] - g * d[k]
+        end
+      end
+    end
+    for k = 0, i do V[k][i + 1] = 0.0 end
+  end
+  for j = 0, n - 1 do
+    d[j] = V[n - 1][j]
+    V[n - 1][j] = 0.0
+  end
+  V[n - 1][n - 1] = 1.0
+  e[0] = 0.0
+
+  -- QL with implicit shifts on the tridiagonal matrix
+  for i = 1, n - 1 do e[i - 1] = e[i] end
+  e[n - 1] = 0.0
+  local f, tst1 = 0.0, 0.0
+  local eps = 2.0 ^ -52
+  local function hypot(x, y)
+    x, y = abs(x), abs(y)
+    if x < y then x, y = y, x end
+    if x == 0.0 then return 0.0 end
+    local r = y / x
+    return x * sqrt(1 + r * r)
+  end
+  for l = 0, n - 1 do
+    tst1 = math.max(tst1, abs(d[l]) + abs(e[l]))
+    local m = l
+    while m < n - 1 and abs(e[m]) > eps * tst1 do m = m + 1 end
+    if m > l then
+      local iter = 0
+      repeat
+        iter = iter + 1
+        if iter > 60 then error("image_metrics.symeig: no convergence", 2) end
+        local g = d[l]
+        local p = (d[l + 1] - g) / (2.0 * e[l])
+        local r = hypot(p, 1.0)
+        if p < 0 then r = -r end
+        d[l] = e[l] / (p + r)
+        d[l + 1] = e[l] * (p + r)
+        local dl1 = d[l + 1]
+        local h = g - d[l]
+        for i = l + 2, n - 1 do d[i] = d[i] - h end
+        f = f + h
+        p = d[m]
+        local c, c2, c3 = 1.0, 1.0, 1.0
+        local el1 = e[l + 1]
+        local s, s2 = 0.0, 0.0
+        for i = m - 1, l, -1 do
+          c3 = c2
+          c2 = c
+          s2 = s
+          g = c * e[i]
+          h = c * p
+          r = hypot(p, e[i])
+          e[i + 1] = s * r
+          s = e[i] / r
+          c = p / r
+          p = c * d[i] - s * g
+          d[i + 1] = h + s * (c * g + s * d[i])
+          if want then
+            for k = 0, n - 1 do
+              local Vk = V[k]
+              h = Vk[i + 1]
+              Vk[i + 1] = s * Vk[i] + c * h
+              Vk[i] = c * Vk[i] - s * h
+            end
+          end
+        end
+        p = -s * s2 * c3 * el1 * e[l] / dl1
+        e[l] = s * p
+        d[l] = c * p
+      until abs(e[l]) <= eps * tst1
+    end
+    d[l] = d[l] + f
+    e[l] = 0.0
+  end
+
+  -- ascending order, 1-based results
+  local order = {}
+  for i = 1, n do order[i] = i - 1 end
+  table.sort(order, function(x, y) return d[x] < d[y] end)
+  local values, vecs = {}, nil
+  for i = 1, n do values[i] = d[order[i]] end
+  if want then
+    vecs = {}
+    for r = 1, n do
+      local row, Vr = {}, V[r - 1]
+      for c = 1, n do row[c] = Vr[order[c]] end
+      vecs[r] = row
+    end
+  end
+  return values, vecs
+end
+
+-- C = A B for tables of rows
+local function matmul(A, B)
+  local n, m, p = #A, #B, #B[1]
+  local C = {}
+  for i = 1, n do
+    local row, Ai = {}, A[i]
+    for j = 1, p do row[j] = 0.0 end
+    for k = 1, m do
+      local aik, Bk = Ai[k], B[k]
+      if aik ~= 0.0 then
+        for j = 1, p do row[j] = row[j] + aik * Bk[j] end
+      end
+    end
+    C[i] = row
+  end
+  return C
+end
+M.matmul = matmul
+
+-- Square root of a symmetric positive semi-definite matrix: V diag(sqrt(max(l, 0))) V^T
+-- (eigenvalues below zero, rounding noise of a PSD matrix, count as zero).
+function M.sqrtm_psd(a)
+  local values, V = M.symeig(a, true)
+  local n = #values
+  local W = {}      -- V diag(sqrt l)
+  for i = 1, n do
+    local row, Vi = {}, V[i]
+    for j = 1, n do row[j] = Vi[j] * math.sqrt(math.max(values[j], 0.0)) end
+    W[i] = row
+  end
+  local R = {}
+  for i = 1, n do
+    local row, Wi = {}, W[i]
+    for j = 1, i do
+      local Vj, s = V[j], 0.0
+      for k = 1, n do s = s + Wi[k] * Vj[k] end
+      row[j] = s
+    end
+    R[i] = row
+  end
+  for i = 1, n do
+    for j = i + 1, n do R[i][j] = R[j][i] end
+  end
+  return R
+end
+
+-- tr((S1 S2)^(1/2)) for symmetric PSD S1, S2
+function M.trace_sqrt_product(s1, s2)
+  s1, s2 = to_table(s1), to_table(s2)
+  local A = M.sqrtm_psd(s1)
+  local P = matmul(matmul(A, s2), A)
+  local values = M.symeig(P, false)
+  local t = 0.0
+  for _, v in ipairs(values) do if v > 0 then t = t + math.sqrt(v) end end
+  return t
+end
+
+-- Frechet distance between N(mu1, s1) and N(mu2, s2); tensors or tables.
+function M.frechet_distance(mu1, s1, mu2, s2)
+  mu1, mu2, s1, s2 = to_table(mu1), to_table(mu2), to_table(s1), to_table(s2)
+  local n = #mu1
+  if #mu2 ~= n or #s1 ~= n or #s2 ~= n then
+    error(("image_metrics.frechet_distance: dimensions %d, %d, %d, %d differ"):format(
+      n, #mu2, #s1, #s2), 2)
+  end
+  local dist = 0.0
+  for i = 1, n do
+    local dm = mu1[i] - mu2[i]
+    dist = dist + dm * dm + s1[i][i] + s2[i][i]
+  end
+  return dist - 2 * M.trace_sqrt_product(s1, s2)
+end
+
+-- }======================================================
+
+-- {====================================================== metrics object
+
+local Metrics = {}
+Metrics.__index = Metrics
+Metrics.__name = "ImageMetrics"
+
+local function here_root()
+  local here = package.searchpath("luagan.image_metrics", package.path)
+  if not here then return "." end
+  here = here:gsub("/[^/]+/%.%./", "/")            -- build/../lua -> lua
+  return here:match("^(.*)/[^/]*/[^/]*/[^/]*$") or "."
+end
+
+-- Where the cached weights live: $LUAGAN_CLASSIFIER_DIR, else
+-- <source tree>/experiments/results/classifier.
+function M.weights_dir()
+  local env = os.getenv("LUAGAN_CLASSIFIER_DIR")
+  if env and env ~= "" then return env end
+  return here_root() .. "/experiments/results/classifier"
+end
+
+function M.weights_path(name)
+  return M.weights_dir() .. "/" .. name .. ".safetensors"
+end
+
+-- m = M.load("mnist" | "fashion" | path.safetensors, {batch = 500})
+function M.load(name, opts)
+  opts = opts or {}
+  if type(name) ~= "string" then error("image_metrics.load: a name or a path is expected", 2) end
+  local path = name:find("%.safetensors$") and name or M.weights_path(name)
+  local f = io.open(path, "rb")
+  if not f then
+    error(("image_metrics.load: %s not found (train it: luagan experiments/classifier.lua "
+      .. "--dataset %s)"):format(path, name:match("([^/]*)%.safetensors$") or name), 2)
+  end
+  f:close()
+  local tensors, meta = lg.load(path)
+  local sd, stats = {}, {}
+  for k, v in pairs(tensors) do
+    local s = k:match("^stats%.(.*)$")
+    if s then stats[s] = v else sd[k] = v end
+  end
+  if not (stats.p_train and stats.mu and stats.sigma) then
+    error("image_metrics.load: " .. path .. " lacks stats.p_train / stats.mu / stats.sigma", 2)
+  end
+  local net = Classifier()
+  net:load_state_dict(sd)
+  net:eval()
+  return M.new(net, {p_train = stats.p_train, mu = stats.mu, sigma = stats.sigma,
+                     meta = meta, path = path, batch = opts.batch})
+end
+
+-- Wraps a classifier (anything with :features(x) and .fc2, in eval mode) with
+-- p_train [10] and the reference feature statistics mu [128], sigma [128,128].
+function M.new(net, info)
+  return setmetatable({net = net, p_train = info.p_train, train_stats = {mu = info.mu, sigma = info.sigma},
+                       meta = info.meta or {}, path = info.path, batch = info.batch or 500}, Metrics)
+end
+
+-- [N,...] images in `range` -> [N,1,28,28] in [-1, 1]
+local function prepare(op, x, opts)
+  if not lg.is_tensor(x) then error(op .. ": a tensor of images is expected", 3) end
+  local n = x:size(1)
+  if x:numel() ~= n * 784 or n == 0 then
+    error(("%s: images [N,1,28,28] expected, got [%s]"):format(op, table.concat(x.shape, ",")), 3)
+  end
+  x = x:detach():reshape(n, 1, 28, 28)
+  local r = opts and opts.range
+  if r then
+    if type(r) ~= "table" or type(r[1]) ~= "number" or type(r[2]) ~= "number" or r[1] >= r[2] then
+      error(op .. ": range must be {lo, hi} with lo < hi", 3)
+    end
+    if r[1] ~= -1 or r[2] ~= 1 then x = (x - r[1]) * (2 / (r[2] - r[1])) - 1 end
+  end
+  return x, n
+end
+
+-- one classifier pass: log-probabilities [N,10] and features [N,128]
+function Metrics:_outputs(op, x, opts)
+  local n
+  x, n = prepare(op, x, opts)
+  local logps, feats = {}, {}
+  lg.no_grad(function()
+    for start = 1, n, self.batch do
+      local b = x:narrow(1, start, math.min(self.batch, n - start + 1))
+      local f = self.net:features(b)
+      feats[#feats + 1] = f
+      logps[#logps + 1] = lg.log_softmax(self.net.fc2(f), 2)
+    end
+  end)
+  return lg.cat(logps, 1), lg.cat(feats, 1), n
+end
+
+function Metrics:predict(x, opts)
+  local logp = self:_outputs("predict", x, opts)
+  return logp:exp()
+end
+
+function Metrics:features(x, opts)
+  local _, f = self:_outputs("features", x, opts)
+  return f
+end
+
+-- labels: tensor [N] of 1-based classes
+function Metrics:accuracy(x, labels, opts)
+  local logp, _, n = self:_outputs("accuracy", x, opts)
+  local _, idx = logp:max(2)
+  local wrong = (idx - labels:view(n)):abs():clamp(0, 1):sum():item()
+  return 1 - wrong / n
+end
+
+-- mean and covariance (N - 1) of features [N,D], as tensors
+local function feature_stats(f)
+  local n = f:size(1)
+  if n < 2 then error("image_metrics: at least 2 samples are needed for a covariance", 3) end
+  local mu = f:mean(1, true)
+  local c = f - mu
+  return {mu = mu:view(f:size(2)), sigma = c:t():matmul(c) / (n - 1)}
+end
+
+function Metrics:feature_stats(x, opts)
+  return feature_stats(self:features(x, opts))
+end
+
+local function log_clamped(p) return p:clamp(1e-30, 1):log() end
+
+-- E_x KL(p(y|x) || q) for log p(y|x) [N,K] and log q [1,K]
+local function mean_kl(logp, logq)
+  return (logp:exp() * (logp - logq)):sum(2):mean():item()
+end
+
+local function inception(logp)
+  local py = logp:exp():mean(1, true)
+  return math.exp(mean_kl(logp, log_clamped(py)))
+end
+
+local function is_from(logp, n, splits)
+  splits = splits or 10
+  if math.type(splits) ~= "integer" or splits < 1 or splits > n then
+    error(("inception_score: splits must be an integer in 1..%d"):format(n), 3)
+  end
+  local scores, sum = {}, 0.0
+  for i = 1, splits do
+    local a, b = (i - 1) * n // splits, i * n // splits
+    scores[i] = inception(logp:narrow(1, a + 1, b - a))
+    sum = sum + scores[i]
+  end
+  local mean, var = sum / splits, 0.0
+  for i = 1, splits do var = var + (scores[i] - mean) ^ 2 end
+  return mean, math.sqrt(var / splits), scores
+end
+
+function Metrics:inception_score(x, opts)
+  opts = opts or {}
+  local logp, _, n = self:_outputs("inception_score", x, opts)
+  return is_from(logp, n, opts.splits)
+end
+
+local function mode_from(self, logp)
+  local pstar = self.p_train:view(1, -1)
+  local logpstar = log_clamped(pstar)
+  local cond = mean_kl(logp, logpstar)
+  local py = logp:exp():mean(1, true)
+  local marg = (pstar * (logpstar - log_clamped(py))):sum():item()
+  return math.exp(cond - marg), {cond = cond, marg = marg}
+end
+
+function Metrics:mode_score(x, opts)
+  local logp = self:_outputs("mode_score", x, opts)
+  return mode_from(self, logp)
+end
+
+function Metrics:_reference(reference, opts)
+  if reference == nil then return self.train_stats end
+  if lg.is_tensor(reference) then return self:feature_stats(reference, opts) end
+  if type(reference) == "table" and reference.mu and reference.sigma then return reference end
+  error("fid: reference must be images (a tensor), {mu=, sigma=} or nil (the training set)", 3)
+end
+
+local function fid_from(stats, ref)
+  return M.frechet_distance(stats.mu, stats.sigma, ref.mu, ref.sigma)
+end
+
+-- opts.range applies to x and, when images, to the reference
+function Metrics:fid(x, reference, opts)
+  local _, f = self:_outputs("fid", x, opts)
+  return fid_from(feature_stats(f), self:_reference(reference, opts))
+end
+
+local function classes_from(logp, n, threshold)
+  threshold = threshold or 0.01
+  local k = logp:size(2)
+  local _, idx = logp:max(2)
+  local onehot = 1 - (idx:view(n, 1) - lg.arange(k):view(1, k) - 1):abs():clamp(0, 1)
+  local shares = (onehot:sum(1) / n):totable()
+  local covered = 0
+  for c = 1, k do if shares[c] >= threshold then covered = covered + 1 end end
+  return covered, shares
+end
+
+function Metrics:classes_covered(x, opts)
+  opts = opts or {}
+  local logp, _, n = self:_outputs("classes_covered", x, opts)
+  return classes_from(logp, n, opts.threshold)
+end
+
+-- All four from one classifier pass.  opts: range, splits, threshold.
+function Metrics:evaluate(x, reference, opts)
+  opts = opts or {}
+  local logp, f, n = self:_outputs("evaluate", x, opts)
+  local r = {n = n}
+  r.is, r.is_std = is_from(logp, n, opts.splits or math.min(10, n))
+  r.mode, r.mode_terms = mode_from(self, logp)
+  r.fid = n >= 2 and fid_from(feature_stats(f), self:_reference(reference, opts)) or nil
+  r.classes, r.shares = classes_from(logp, n, opts.threshold)
+  return r
+end
+
+-- }======================================================
+
+return M

@@ -1,0 +1,191 @@
+-- Smoke tests of the 2-D mode-collapse experiments (experiments/unrolled_gan.lua,
+-- lsgan.lua, wgan_gp.lua, mode_count.lua and experiments/lib/toy.lua): each
+-- script runs a few seeded iterations of a small net in a child process;
+-- losses must be finite, the evaluation columns present and in range, and
+-- the discriminator must learn (its loss moves away from chance).
+local function sh_quote(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
+
+local function cwd()
+  local p = io.popen("pwd")
+  local d = p:read("l")
+  p:close()
+  return d
+end
+
+-- this luagan and the source tree, as absolute paths
+local function exe()
+  local i = -1
+  while arg[i - 1] do i = i - 1 end
+  local e = arg[i] or "luagan"
+  if e:find("/", 1, true) and e:sub(1, 1) ~= "/" then e = cwd() .. "/" .. e end
+  return e
+end
+local root = (arg[0]:match("(.*/)tests/lua/") or "./")
+if root:sub(1, 1) ~= "/" then root = cwd() .. "/" .. root end
+local expdir = root .. "experiments/"
+local toy = dofile(expdir .. "lib/toy.lua")
+
+local tmp = os.tmpname()
+os.remove(tmp)
+os.execute("mkdir -p " .. sh_quote(tmp))
+
+local function read(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+-- runs a script; returns exit code and stdout
+local function run(script, flags)
+  local out = tmp .. "/stdout.txt"
+  local cmd = ("cd %s && %s %s %s >%s 2>>%s"):format(sh_quote(tmp), sh_quote(exe()),
+    sh_quote(expdir .. script), flags, sh_quote(out), sh_quote(tmp .. "/stderr.txt"))
+  local ok, _, code = os.execute(cmd)
+  return ok and 0 or code, read(out) or ""
+end
+
+-- metrics.csv -> list of rows {column = number or nil}
+local function csv(path)
+  local text = assert(read(path), "missing " .. path)
+  local rows, header = {}, nil
+  for line in text:gmatch("[^\n]+") do
+    local cells = {}
+    for c in (line .. ","):gmatch("([^,]*),") do cells[#cells + 1] = c end
+    if not header then header = cells
+    else
+      local r = {}
+      for i, k in ipairs(header) do r[k] = tonumber(cells[i]) end
+      rows[#rows + 1] = r
+    end
+  end
+  return rows, header
+end
+
+local function finite(v) return type(v) == "number" and v == v and v > -math.huge and v < math.huge end
+
+-- common checks of a 2-D run directory; returns its rows
+local function check_run(dir, iters, modes_total)
+  local rows, header = csv(dir .. "/metrics.csv")
+  eq(#rows, iters, dir .. ": one row per iteration")
+  for _, k in ipairs{"lossD", "lossG", "modes", "hq", "rev_kl", "hops", "modeset", "near"} do
+    local found = false
+    for _, h in ipairs(header) do found = found or h == k end
+    assert(found, dir .. ": column " .. k .. " missing from " .. table.concat(header, ","))
+  end
+  local evals = 0
+  for _, r in ipairs(rows) do
+    assert(finite(r.lossD) and finite(r.lossG), ("%s: loss not finite at iter %d"):format(dir, r.iter))
+    if r.modes then
+      evals = evals + 1
+      assert(r.modes >= 0 and r.modes <= modes_total and r.hq >= 0 and r.hq <= 1 and
+             finite(r.near) and finite(r.rev_kl), dir .. ": evaluation out of range")
+    end
+  end
+  assert(rows[1].modes and rows[#rows].modes, dir .. ": evaluations at the first and last iteration")
+  assert(evals >= 3, dir .. ": evaluations every --eval_every")
+  assert(read(dir .. "/samples/iter-" .. ("%06d"):format(iters) .. ".png"), dir .. ": final scatter")
+  return rows
+end
+
+local function mean_of(rows, key, from, to)
+  local s = 0
+  for i = from, to do s = s + rows[i][key] end
+  return s / (to - from + 1)
+end
+
+test("toy metric: real data scores all modes, a collapsed G one, noise little", function()
+  lg.manual_seed(3)
+  for _, name in ipairs{"ring8", "grid25", "swissroll"} do
+    local ds = toy.dataset(name, name == "swissroll" and "wgangp" or "pacgan")
+    local real = toy.coverage(ds:sample(2500), ds)
+    eq(real.modes, ds.modes_total, name .. " real modes")
+    assert(real.hq > 0.95 and real.near < 0.1, name .. " real hq " .. real.hq)
+    local noise = toy.coverage(lg.randn(2500, 2) * 3, ds)
+    assert(noise.hq < 0.2 and noise.near > real.near * 3, name .. " noise hq " .. noise.hq)
+    -- every sample on the first centre: one mode, all HQ
+    local one = ds.eval.centres:narrow(1, 1, 1):expand(100, 2):contiguous()
+    local c = toy.coverage(one, ds)
+    eq(c.modes, 1, name .. " collapsed modes")
+    eq(c.set, 1, name .. " collapsed set")
+    near(c.hq, 1, 1e-6)
+  end
+  -- gan_toy.py's constants: the ring is divided by 1.414
+  local w = toy.dataset("ring8", "wgangp")
+  near(w.std, 0.02 / 1.414, 1e-9)
+end)
+
+test("toy.orthogonal_ gives orthonormal rows / columns", function()
+  lg.manual_seed(1)
+  for _, shape in ipairs{{16, 40}, {40, 16}, {24, 24}} do
+    local w = lg.zeros(shape[1], shape[2])
+    toy.orthogonal_(w, 1.4)
+    local small = math.min(shape[1], shape[2])
+    local gram = shape[1] <= shape[2] and w:matmul(w:t()) or w:t():matmul(w)
+    -- gram = 1.96 I: its entries sum to 1.96 small, their squares to 1.96^2 small
+    near((gram / 1.96):sum():item(), small, 1e-3, "sum")
+    near(((gram / 1.96) ^ 2):sum():item(), small, 1e-3, "off-diagonal zero")
+  end
+end)
+
+test("unrolled_gan: K = 2 (second order) runs, D learns, resume is exact", function()
+  local flags = "--iters 40 --batch 64 --nz 8 --hidden 16 --lr_d 3e-3 --unroll 2 --eval_every 10 " ..
+                "--sample_every 0 --checkpoint_every 20 --seed 2"
+  local code, out = run("unrolled_gan.lua", flags .. " --out u")
+  eq(code, 0)
+  assert(out:find("final  modes", 1, true), out)
+  local rows = check_run(tmp .. "/u", 40, 8)
+  -- D's BCE starts at 2 log 2 (chance) and drops as D learns
+  assert(mean_of(rows, "lossD", 31, 40) < mean_of(rows, "lossD", 1, 5) - 0.01, "D learns")
+  -- stopped at 20 and resumed: the same metrics.csv
+  eq(run("unrolled_gan.lua", flags .. " --out r --stop_at 20"), 0)
+  eq(run("unrolled_gan.lua", "--resume r"), 0)
+  eq(read(tmp .. "/r/metrics.csv"), read(tmp .. "/u/metrics.csv"), "resumed metrics.csv")
+end)
+
+test("lsgan: LS and BCE runs are finite and D learns", function()
+  for _, loss in ipairs{"ls", "bce"} do
+    local code = run("lsgan.lua", ("--loss %s --iters 60 --batch 64 --nz 8 --hidden 16 --lr_d 3e-3 " ..
+      "--eval_every 20 --sample_every 0 --checkpoint_every 0 --seed 1 --out l-%s"):format(loss, loss))
+    eq(code, 0, loss)
+    local rows = check_run(tmp .. "/l-" .. loss, 60, 8)
+    assert(mean_of(rows, "lossD", 51, 60) < mean_of(rows, "lossD", 1, 5) - 0.01, loss .. ": D learns")
+  end
+end)
+
+test("wgan_gp: ring and swiss roll; the penalty is finite, falls and holds the norm near 1", function()
+  for _, dsname in ipairs{"ring8", "swissroll"} do
+    local code = run("wgan_gp.lua", ("--dataset %s --iters 30 --batch 64 --hidden 32 --lr 1e-3 " ..
+      "--eval_every 10 --sample_every 0 --checkpoint_every 0 --seed 1 --out w-%s"):format(dsname, dsname))
+    eq(code, 0, dsname)
+    local rows = check_run(tmp .. "/w-" .. dsname, 30, dsname == "swissroll" and 20 or 8)
+    for _, r in ipairs(rows) do assert(finite(r.gp) and finite(r.grad_norm), "gp finite") end
+    -- the penalty falls from its first value as the critic's gradient norm settles near 1
+    assert(mean_of(rows, "gp", 21, 30) < rows[1].gp, dsname .. ": penalty falls")
+    local gn = mean_of(rows, "grad_norm", 21, 30)
+    assert(gn > 0.3 and gn < 3, dsname .. ": critic gradient norm near 1, got " .. gn)
+  end
+end)
+
+test("mode_count: seeds x packs in one invocation, summary with mean +- sd", function()
+  local code, out = run("mode_count.lua", "--dataset grid25 --iters 30 --batch 32 --g_hidden 16 " ..
+    "--d_units 8 --lr 1e-3 --seeds 2 --packs 1,2 --eval_every 10 --sample_every 0 " ..
+    "--checkpoint_every 0 --out m")
+  eq(code, 0)
+  assert(out:find("PacGAN2", 1, true) and out:find("+-", 1, true), out)
+  local summary = assert(read(tmp .. "/m/summary.csv"))
+  local n = 0
+  for _ in summary:gmatch("\ngrid25,") do n = n + 1 end
+  eq(n, 4, "4 runs in summary.csv")
+  for _, sub in ipairs{"grid25-pac1-seed1", "grid25-pac1-seed2", "grid25-pac2-seed1", "grid25-pac2-seed2"} do
+    local rows = check_run(tmp .. "/m/" .. sub, 30, 25)
+    assert(mean_of(rows, "lossD", 26, 30) < mean_of(rows, "lossD", 1, 3), sub .. ": D learns")
+  end
+  -- different seeds train different models
+  assert(read(tmp .. "/m/grid25-pac1-seed1/metrics.csv") ~= read(tmp .. "/m/grid25-pac1-seed2/metrics.csv"))
+  -- a bad flag is refused with exit status 2
+  eq((run("mode_count.lua", "--packs 0")), 2)
+end)
+
+os.execute("rm -rf " .. sh_quote(tmp))
