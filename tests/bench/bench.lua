@@ -1,7 +1,9 @@
 -- luagan side of the benchmarks; tests/bench/bench_torch.py has the same workloads.
 --
--- usage: luagan tests/bench/bench.lua WORKLOAD [THREADS]
+-- usage: luagan tests/bench/bench.lua WORKLOAD [THREADS [ITERS]]
 --        WORKLOAD is add1 | linear16 | sgemm1024 | memloop
+--                  | mlp-gan | dcgan-28 | dcgan-28-gp   (the issue-3 GAN workloads)
+--        ITERS overrides a GAN workload's timed iteration count (a multiple of 5)
 --
 -- Prints `name: value unit` lines that tests/bench/run.sh reads.
 --
@@ -18,6 +20,7 @@ local lg = rawget(_G, "lg") or require "luagan"
 
 local workload = arg[1]
 local threads = tonumber(arg[2] or "1")
+local iters_override = tonumber(arg[3] or "")
 
 local clock_name, now
 if type(lg.clock) == "function" then
@@ -167,9 +170,171 @@ function W.memloop()
   end
 end
 
+-- ---------------------------------------------------------------- GAN workloads
+-- The issue-3 workloads, written as a user of luagan would write them (nn
+-- modules, optim.Adam, lg.bce_with_logits, lg.grad); bench_torch.py builds the
+-- same networks with torch.nn.  Each prints the parameter count and shapes of
+-- G and D (run.sh checks that both sides agree), iterations per second (best
+-- block, as above), the peak RSS of the process (VmHWM: the workload runs
+-- alone in its process) and the last losses, which must be finite.
+-- The "real" batch is one fixed tensor of uniform [-1, 1) values: the data
+-- pipeline is not what is measured.  The noise z (and the GP's epsilon) is
+-- drawn anew every step, as in training.
+
+local function shapes_of(m)
+  local parts = {}
+  for _, p in ipairs(m:parameters()) do parts[#parts + 1] = table.concat(p.shape, "x") end
+  return table.concat(parts, ",")
+end
+
+-- blocks() with a time budget: stops after the block that crosses BUDGET
+-- seconds (on an idle machine every block fits; on a loaded one, where two
+-- threads can run 10x slower, `make bench` stays bounded).  Returns the best
+-- and mean seconds per iteration and the number of blocks run.
+local BUDGET = 30
+local function budget_blocks(n, body)
+  local m = n // BLOCKS
+  local best, total, k = math.huge, 0, 0
+  while k < BLOCKS and total < BUDGET do
+    local dt = timed(function() body(m) end)
+    best = math.min(best, dt / m)
+    total, k = total + dt, k + 1
+  end
+  return best, total / (m * k), k
+end
+
+local function report_gan(name, G, D, n, warm, step, rss_before)
+  print(("%s_G_params: %d [%s]"):format(name, G:num_parameters(), shapes_of(G)))
+  print(("%s_D_params: %d [%s]"):format(name, D:num_parameters(), shapes_of(D)))
+  n = math.max(iters_override or n, BLOCKS)
+  local lD, lG
+  for _ = 1, warm do lD, lG = step() end
+  local best, mean, k = budget_blocks(n, function(m)
+    for _ = 1, m do lD, lG = step() end
+  end)
+  local dl, gl = lD:item(), lG:item()
+  print(("%s: %.3f it/s (best of %d blocks%s, mean %.3f; n=%d, warm-up %d, threads=%d, clock=%s)"):format(
+    name, 1 / best, k, k < BLOCKS and (" of %d: %g s budget"):format(BLOCKS, BUDGET) or "", 1 / mean,
+    n // BLOCKS * k, warm, threads, clock_name))
+  print(("%s_peak_rss: %.1f MB"):format(name, status_mb("VmHWM")))
+  print(("%s_rss_before: %.1f MB"):format(name, rss_before))
+  print(("%s_last_loss: D %.4f G %.4f"):format(name, dl, gl))
+  if dl ~= dl or gl ~= gl or math.abs(dl) == math.huge or math.abs(gl) == math.huge then
+    io.stderr:write(name .. ": the losses are not finite\n")
+    os.exit(1)
+  end
+end
+
+local function adam(m) return lg.optim.Adam(m:parameters(), {lr = 2e-4, betas = {0.5, 0.999}}) end
+
+-- G 100-256-256-784 ReLU/Tanh, D 784-256-256-1 LeakyReLU 0.2, batch 64,
+-- non-saturating BCE with logits, Adam 2e-4 (0.5, 0.999).  One iteration:
+-- a D step on real + fake (fake detached), then a G step.
+W["mlp-gan"] = function()
+  local nn = lg.nn
+  local rss_before = status_mb("VmRSS")
+  local G = nn.Sequential(nn.Linear(100, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(),
+                          nn.Linear(256, 784), nn.Tanh())
+  local D = nn.Sequential(nn.Linear(784, 256), nn.LeakyReLU(0.2), nn.Linear(256, 256),
+                          nn.LeakyReLU(0.2), nn.Linear(256, 1))
+  local oG, oD = adam(G), adam(D)
+  local real = lg.rand(64, 784) * 2 - 1
+  local ones, zeros = lg.ones(64, 1), lg.zeros(64, 1)
+  local bce = lg.bce_with_logits
+  local function step()
+    local fake = G(lg.randn(64, 100))
+    oD:zero_grad()
+    local lD = bce(D(real), ones) + bce(D(fake:detach()), zeros)
+    lD:backward()
+    oD:step()
+    oG:zero_grad()
+    local lG = bce(D(fake), ones)
+    lG:backward()
+    oG:step()
+    return lD, lG
+  end
+  report_gan("mlp-gan", G, D, 500, 20, step, rss_before)
+end
+
+-- G: Linear 100->128*7*7, BN, ReLU, ConvT 128->64 k4 s2 p1, BN, ReLU,
+--    ConvT 64->1 k4 s2 p1, Tanh
+-- D: Conv 1->64 k4 s2 p1, LeakyReLU 0.2, Conv 64->128 k4 s2 p1, [BN,]
+--    LeakyReLU 0.2, Linear 6272->1   (no BN in the WGAN-GP critic)
+local function dcgan_nets(critic)
+  local nn = lg.nn
+  local G = nn.Sequential(nn.Linear(100, 128 * 7 * 7), nn.Reshape(128, 7, 7), nn.BatchNorm2d(128),
+    nn.ReLU(), nn.ConvTranspose2d(128, 64, 4, {stride = 2, padding = 1}), nn.BatchNorm2d(64),
+    nn.ReLU(), nn.ConvTranspose2d(64, 1, 4, {stride = 2, padding = 1}), nn.Tanh())
+  local layers = {nn.Conv2d(1, 64, 4, {stride = 2, padding = 1}), nn.LeakyReLU(0.2),
+                  nn.Conv2d(64, 128, 4, {stride = 2, padding = 1})}
+  if not critic then layers[#layers + 1] = nn.BatchNorm2d(128) end
+  layers[#layers + 1] = nn.LeakyReLU(0.2)
+  layers[#layers + 1] = nn.Flatten()
+  layers[#layers + 1] = nn.Linear(6272, 1)
+  return G, nn.Sequential(table.unpack(layers))
+end
+
+-- DCGAN on 28x28, batch 64, the same losses and schedule as mlp-gan.
+W["dcgan-28"] = function()
+  local rss_before = status_mb("VmRSS")
+  local G, D = dcgan_nets(false)
+  local oG, oD = adam(G), adam(D)
+  local real = lg.rand(64, 1, 28, 28) * 2 - 1
+  local ones, zeros = lg.ones(64, 1), lg.zeros(64, 1)
+  local bce = lg.bce_with_logits
+  local function step()
+    local fake = G(lg.randn(64, 100))
+    oD:zero_grad()
+    local lD = bce(D(real), ones) + bce(D(fake:detach()), zeros)
+    lD:backward()
+    oD:step()
+    oG:zero_grad()
+    local lG = bce(D(fake), ones)
+    lG:backward()
+    oG:step()
+    return lD, lG
+  end
+  report_gan("dcgan-28", G, D, 30, 3, step, rss_before)
+end
+
+-- WGAN-GP (Gulrajani et al. 2017) on the dcgan-28 networks, critic without BN:
+-- one iteration = 5 critic steps (each with the gradient penalty, lambda 10,
+-- through lg.grad with create_graph) + one G step.  Adam 2e-4 (0.5, 0.999) as
+-- the other workloads (the paper uses 1e-4 (0, 0.9); the cost is the same).
+W["dcgan-28-gp"] = function()
+  local rss_before = status_mb("VmRSS")
+  local G, D = dcgan_nets(true)
+  local oG, oD = adam(G), adam(D)
+  local real = lg.rand(64, 1, 28, 28) * 2 - 1
+  local lambda = 10
+  local function step()
+    local lD
+    for _ = 1, 5 do
+      local fake = lg.no_grad(function() return G(lg.randn(64, 100)) end)
+      local eps = lg.rand(64, 1, 1, 1)
+      local xhat = (real * eps + fake * (1 - eps)):detach()
+      xhat.requires_grad = true
+      local g = lg.grad(D(xhat):sum(), xhat, {create_graph = true})
+      local norm = (g * g):view(64, -1):sum(2):sqrt()
+      local penalty = ((norm - 1) ^ 2):mean()
+      oD:zero_grad()
+      lD = D(fake):mean() - D(real):mean() + penalty * lambda
+      lD:backward()
+      oD:step()
+    end
+    oG:zero_grad()
+    local lG = -D(G(lg.randn(64, 100))):mean()
+    lG:backward()
+    oG:step()
+    return lD, lG
+  end
+  report_gan("dcgan-28-gp", G, D, 10, 2, step, rss_before)
+end
+
 local fn = W[workload or ""]
 if not fn then
-  io.stderr:write("usage: luagan tests/bench/bench.lua {add1|linear16|sgemm1024|memloop} [threads]\n")
+  io.stderr:write("usage: luagan tests/bench/bench.lua " ..
+    "{add1|linear16|sgemm1024|memloop|mlp-gan|dcgan-28|dcgan-28-gp} [threads [iters]]\n")
   os.exit(2)
 end
 fn()

@@ -1,7 +1,9 @@
 """PyTorch side of the luagan benchmarks: the same workloads as bench.lua.
 
-usage: python3 bench_torch.py WORKLOAD [THREADS]
+usage: python3 bench_torch.py WORKLOAD [THREADS [ITERS]]
        WORKLOAD is add1 | linear16 | sgemm1024 | memloop
+                 | mlp-gan | dcgan-28 | dcgan-28-gp   (the issue-3 GAN workloads)
+       ITERS overrides a GAN workload's timed iteration count (a multiple of 5)
 
 Prints `name: value unit` lines in the format bench.lua uses, so that
 tests/bench/run.sh reads both the same way.  Timing is wall time
@@ -10,8 +12,12 @@ linear16 and sgemm1024 run in 5 blocks and report the best block (load from
 other processes only adds time) with the mean beside it; memloop is one loop.
 run.sh starts one process per workload and thread count, under
 LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp and
-OMP_NUM_THREADS=THREADS, so that torch's OpenMP pool and OpenBLAS's are one.
+OMP_NUM_THREADS=THREADS, so that torch's OpenMP pool and OpenBLAS's are one
+(and once more at 2 threads without it, torch's stock configuration, for the
+GAN workloads).
 """
+import math
+import resource
 import sys
 import time
 
@@ -122,17 +128,175 @@ def memloop(threads):
     print(f"memloop_peak_rss: {rss_mb('VmHWM'):.1f} MB")
 
 
+# ---------------------------------------------------------------- GAN workloads
+# The same networks, losses and schedules as the GAN workloads of bench.lua,
+# written the way a PyTorch user writes them.  Printed: parameter count and
+# shapes of G and D (run.sh compares them with luagan's), it/s (best block),
+# peak RSS (ru_maxrss: the workload runs alone in its process), last losses.
+
+def shapes_of(m):
+    return ",".join("x".join(str(d) for d in p.shape) for p in m.parameters())
+
+
+BUDGET = 30
+
+
+def budget_blocks(n, body):
+    """blocks() with a time budget, as bench.lua: stops after the block that
+    crosses BUDGET seconds; returns (best, mean, blocks run)."""
+    m = n // BLOCKS
+    best, total, k = float("inf"), 0.0, 0
+    while k < BLOCKS and total < BUDGET:
+        t0 = time.perf_counter()
+        body(m)
+        dt = time.perf_counter() - t0
+        best = min(best, dt / m)
+        total += dt
+        k += 1
+    return best, total / (m * k), k
+
+
+def report_gan(name, G, D, n, warm, step, rss_before, threads, iters):
+    nparams = lambda m: sum(p.numel() for p in m.parameters())
+    print(f"{name}_G_params: {nparams(G)} [{shapes_of(G)}]")
+    print(f"{name}_D_params: {nparams(D)} [{shapes_of(D)}]")
+    n = max(iters or n, BLOCKS)
+    losses = None
+    for _ in range(warm):
+        losses = step()
+
+    def body(m):
+        nonlocal losses
+        for _ in range(m):
+            losses = step()
+
+    best, mean, k = budget_blocks(n, body)
+    dl, gl = (float(x) for x in losses)
+    cut = f" of {BLOCKS}: {BUDGET} s budget" if k < BLOCKS else ""
+    print(f"{name}: {1 / best:.3f} it/s (best of {k} blocks{cut}, mean {1 / mean:.3f}; "
+          f"n={n // BLOCKS * k}, warm-up {warm}, threads={threads})")
+    print(f"{name}_peak_rss: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0:.1f} MB")
+    print(f"{name}_rss_before: {rss_before:.1f} MB")
+    print(f"{name}_last_loss: D {dl:.4f} G {gl:.4f}")
+    if not (math.isfinite(dl) and math.isfinite(gl)):
+        sys.exit(f"{name}: the losses are not finite")
+
+
+def adam(m):
+    return torch.optim.Adam(m.parameters(), lr=2e-4, betas=(0.5, 0.999))
+
+
+def mlp_gan(threads, iters):
+    nn = torch.nn
+    bce = nn.functional.binary_cross_entropy_with_logits
+    rss_before = rss_mb("VmRSS")
+    G = nn.Sequential(nn.Linear(100, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(),
+                      nn.Linear(256, 784), nn.Tanh())
+    D = nn.Sequential(nn.Linear(784, 256), nn.LeakyReLU(0.2), nn.Linear(256, 256),
+                      nn.LeakyReLU(0.2), nn.Linear(256, 1))
+    oG, oD = adam(G), adam(D)
+    real = torch.rand(64, 784) * 2 - 1
+    ones, zeros = torch.ones(64, 1), torch.zeros(64, 1)
+
+    def step():
+        fake = G(torch.randn(64, 100))
+        oD.zero_grad()
+        lD = bce(D(real), ones) + bce(D(fake.detach()), zeros)
+        lD.backward()
+        oD.step()
+        oG.zero_grad()
+        lG = bce(D(fake), ones)
+        lG.backward()
+        oG.step()
+        return lD, lG
+
+    report_gan("mlp-gan", G, D, 500, 20, step, rss_before, threads, iters)
+
+
+def dcgan_nets(critic):
+    nn = torch.nn
+    G = nn.Sequential(nn.Linear(100, 128 * 7 * 7), nn.Unflatten(1, (128, 7, 7)), nn.BatchNorm2d(128),
+                      nn.ReLU(), nn.ConvTranspose2d(128, 64, 4, stride=2, padding=1), nn.BatchNorm2d(64),
+                      nn.ReLU(), nn.ConvTranspose2d(64, 1, 4, stride=2, padding=1), nn.Tanh())
+    layers = [nn.Conv2d(1, 64, 4, stride=2, padding=1), nn.LeakyReLU(0.2),
+              nn.Conv2d(64, 128, 4, stride=2, padding=1)]
+    if not critic:
+        layers.append(nn.BatchNorm2d(128))
+    layers += [nn.LeakyReLU(0.2), nn.Flatten(), nn.Linear(6272, 1)]
+    return G, nn.Sequential(*layers)
+
+
+def dcgan_28(threads, iters):
+    bce = torch.nn.functional.binary_cross_entropy_with_logits
+    rss_before = rss_mb("VmRSS")
+    G, D = dcgan_nets(critic=False)
+    oG, oD = adam(G), adam(D)
+    real = torch.rand(64, 1, 28, 28) * 2 - 1
+    ones, zeros = torch.ones(64, 1), torch.zeros(64, 1)
+
+    def step():
+        fake = G(torch.randn(64, 100))
+        oD.zero_grad()
+        lD = bce(D(real), ones) + bce(D(fake.detach()), zeros)
+        lD.backward()
+        oD.step()
+        oG.zero_grad()
+        lG = bce(D(fake), ones)
+        lG.backward()
+        oG.step()
+        return lD, lG
+
+    report_gan("dcgan-28", G, D, 30, 3, step, rss_before, threads, iters)
+
+
+def dcgan_28_gp(threads, iters):
+    # the usual PyTorch WGAN-GP: autograd.grad(create_graph=True) and
+    # gradients.flatten(1).norm(dim=1); luagan writes the norm as
+    # sqrt(sum(g*g)) (it has no norm op), the same value and gradient.
+    rss_before = rss_mb("VmRSS")
+    G, D = dcgan_nets(critic=True)
+    oG, oD = adam(G), adam(D)
+    real = torch.rand(64, 1, 28, 28) * 2 - 1
+    lam = 10
+
+    def step():
+        for _ in range(5):
+            with torch.no_grad():
+                fake = G(torch.randn(64, 100))
+            eps = torch.rand(64, 1, 1, 1)
+            xhat = (real * eps + fake * (1 - eps)).detach().requires_grad_(True)
+            g, = torch.autograd.grad(D(xhat).sum(), xhat, create_graph=True)
+            penalty = ((g.flatten(1).norm(dim=1) - 1) ** 2).mean()
+            oD.zero_grad()
+            lD = D(fake).mean() - D(real).mean() + penalty * lam
+            lD.backward()
+            oD.step()
+        oG.zero_grad()
+        lG = -D(G(torch.randn(64, 100))).mean()
+        lG.backward()
+        oG.step()
+        return lD, lG
+
+    report_gan("dcgan-28-gp", G, D, 10, 2, step, rss_before, threads, iters)
+
+
 WORKLOADS = {"add1": add1, "linear16": linear16, "sgemm1024": sgemm1024,
              "memloop": memloop}
+GAN_WORKLOADS = {"mlp-gan": mlp_gan, "dcgan-28": dcgan_28, "dcgan-28-gp": dcgan_28_gp}
 
 
 def main():
-    if len(sys.argv) < 2 or sys.argv[1] not in WORKLOADS:
-        sys.exit("usage: bench_torch.py {%s} [threads]" % "|".join(WORKLOADS))
+    names = list(WORKLOADS) + list(GAN_WORKLOADS)
+    if len(sys.argv) < 2 or sys.argv[1] not in names:
+        sys.exit("usage: bench_torch.py {%s} [threads [iters]]" % "|".join(names))
     threads = int(sys.argv[2]) if len(sys.argv) > 2 else 1
+    iters = int(sys.argv[3]) if len(sys.argv) > 3 else None
     torch.set_num_threads(threads)
     torch.manual_seed(0)
-    WORKLOADS[sys.argv[1]](threads)
+    if sys.argv[1] in GAN_WORKLOADS:
+        GAN_WORKLOADS[sys.argv[1]](threads, iters)
+    else:
+        WORKLOADS[sys.argv[1]](threads)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # luagan vs PyTorch (and vs OpenBLAS called directly), side by side, in one run.
-# usage: tests/bench/run.sh BUILD_DIR        (`make bench` calls it)
+# usage: tests/bench/run.sh [BUILD_DIR] [--only NAME[,NAME...]]    (`make bench` calls it)
+#        BENCH_ONLY=NAME[,NAME...] does the same as --only (`make bench BENCH_ONLY=dcgan-28`).
+#        NAME is a workload: add1 linear16 sgemm1024 memloop mlp-gan dcgan-28 dcgan-28-gp
 #
 # Every workload runs in its own process (so that VmHWM belongs to that
 # workload alone), at 1 and at 2 threads:
@@ -11,26 +13,65 @@
 #            OpenBLAS share one OpenMP pool
 #   direct:  BUILD_DIR/sgemm_direct T (tests/bench/sgemm_direct.c, built here against
 #            the openblas-openmp libopenblas, rpath pinned to that directory)
+#   torchstock: the GAN workloads once more at 2 threads without that LD_LIBRARY_PATH
+#            (Debian's stock torch + OpenBLAS: two thread pools), fewer iterations;
+#            informative, and counted in PyTorch's best should it ever win
+# The GAN workloads (issue 3): mlp-gan, dcgan-28 and its WGAN-GP variant dcgan-28-gp
+# (see bench.lua): it/s and peak RSS; the parameter counts and shapes of G and D
+# printed by both sides must agree (a mismatch is a failure: the two sides would
+# not be computing the same thing).  Their timed loops stop after ~30 s (the
+# block crossing it) so that a loaded machine cannot stretch `make bench` to hours;
+# on an idle one every block runs (~3-4 minutes for everything).
+# Beside every number: the 1-minute load average when the run started and
+# "others", the cores used by other processes during the run (busy time from
+# /proc/stat minus the CPU time of the benchmark process; steal included).
 # memloop is 20,000 iterations for luagan (the full memory test) and 5,000 for torch
 # (see bench_torch.py); us/iter is per iteration either way.
 # Output: `name: value unit` lines, then one ratio line per workload computed from
-# each side's best thread count.  Targets are printed beside the ratios; nothing
-# here fails on time.  The exit status is non-zero only when a workload did not run.
+# each side's best configuration (thread count; for torch also the stock pool).
+# Targets are printed beside the ratios; nothing here fails on time.  The exit
+# status is non-zero only when a workload did not run (or the GAN workloads of
+# the two sides do not have the same parameters).
 set -u
-build=${1:-build}
+all_workloads="add1 linear16 sgemm1024 memloop mlp-gan dcgan-28 dcgan-28-gp"
+gan_workloads="mlp-gan dcgan-28 dcgan-28-gp"
+build=build
+only=${BENCH_ONLY:-}
+while [ $# -gt 0 ]; do
+  case $1 in
+    --only) [ $# -ge 2 ] || { echo "run.sh: --only needs a workload name" >&2; exit 2; }
+            only=$2; shift 2 ;;
+    --only=*) only=${1#--only=}; shift ;;
+    -h|--help) sed -n '2,4p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
+    *) build=$1; shift ;;
+  esac
+done
+if [ -n "$only" ]; then
+  workloads=""
+  for w in ${only//,/ }; do
+    case " $all_workloads " in
+      *" $w "*) workloads+="$w " ;;
+      *) echo "run.sh: unknown workload '$w' (valid: $all_workloads)" >&2; exit 2 ;;
+    esac
+  done
+else
+  workloads=$all_workloads
+fi
+# selected NAME: is NAME one of the workloads to run?
+selected() { case " $workloads " in *" $1 "*) return 0 ;; esac; return 1; }
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 cd "$root" || exit 1
 blasdir=/usr/lib/x86_64-linux-gnu/openblas-openmp
 threads="1 2"
-workloads="add1 linear16 sgemm1024 memloop"
 status=0
 log=$(mktemp -d)
 trap 'rm -rf "$log"' EXIT
 
 # ------------------------------------------------------------ the direct sgemm
 direct="$build/sgemm_direct"
-if [ ! -x "$direct" ] || [ "$here/sgemm_direct.c" -nt "$direct" ]; then
+if selected sgemm1024 && { [ ! -x "$direct" ] || [ "$here/sgemm_direct.c" -nt "$direct" ]; }; then
   mkdir -p "$build"
   ${CC:-cc} -std=c11 -O2 -march=native -Wall -Wextra -Werror \
     -I/usr/include/x86_64-linux-gnu/openblas-openmp "$here/sgemm_direct.c" -o "$direct" \
@@ -40,11 +81,32 @@ fi
 # value NAME FILE: the number after "NAME:" in FILE (empty when absent)
 value() { awk -v k="$1:" '$1 == k { print $2; exit }' "$2" 2>/dev/null; }
 
-# run TAG LIMIT_KB CMD...: runs one workload, keeps its output in $log/TAG
+# busy_jiffies: CPU time used by everything on the machine so far (/proc/stat)
+busy_jiffies() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat; }
+# child_cpu: CPU seconds of this shell's finished children (the 2nd line of bash's
+# `times`, which must run in this shell, not in a $(...) subshell)
+child_cpu() {
+  times >"$log/times"
+  awk 'NR == 2 {
+    n = split($0, f, " "); s = 0
+    for (i = 1; i <= n; i++) { v = f[i]; sub(/s$/, "", v); split(v, ms, "m"); s += ms[1] * 60 + ms[2] }
+    print s }' "$log/times"
+}
+hz=$(getconf CLK_TCK 2>/dev/null || echo 100)
+
+# run TAG LIMIT_KB CMD...: runs one workload, keeps its output in $log/TAG and,
+# in $log/TAG.load, "load L, others X cores": the 1-minute load average at the
+# start and the cores other processes kept busy while it ran
 run() {
-  local tag=$1 limit=$2 rc; shift 2
+  local tag=$1 limit=$2 rc load0 j0 c0 t0 j1 c1 t1; shift 2
+  load0=$(cut -d' ' -f1 /proc/loadavg); j0=$(busy_jiffies); child_cpu >"$log/c0"; t0=$(date +%s.%N)
   ( [ "$limit" -gt 0 ] && ulimit -v "$limit"; exec timeout 300 "$@" ) >"$log/$tag" 2>&1
   rc=$?
+  j1=$(busy_jiffies); child_cpu >"$log/c1"; t1=$(date +%s.%N)
+  c0=$(cat "$log/c0"); c1=$(cat "$log/c1")
+  awk -v l="$load0" -v j0="$j0" -v j1="$j1" -v c0="$c0" -v c1="$c1" -v t0="$t0" -v t1="$t1" -v hz="$hz" \
+    'BEGIN { o = ((j1 - j0) / hz - (c1 - c0)) / (t1 - t0); if (o < 0) o = 0
+             printf "load %s, others %.2f cores\n", l, o }' >"$log/$tag.load"
   if [ $rc -ne 0 ]; then
     case $rc in
       124) echo "$tag: FAILED (timed out after 300 s)" ;;
@@ -56,12 +118,16 @@ run() {
     return 1
   fi
 }
+# load_of TAG: what run wrote in $log/TAG.load
+load_of() { cat "$log/$1.load" 2>/dev/null || echo "not run"; }
 
 echo "== luagan vs PyTorch $(/usr/bin/python3 -c 'import torch; print(torch.__version__)' 2>/dev/null)" \
      "on $(nproc) cores; OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}"
 echo "   timing: wall clock after a warm-up; best of 5 blocks (memloop: one loop); see bench.lua"
-echo "   load average before: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews every number)"
+echo "   load average before: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews every number;"
+echo "   beside each number: the load at its start and the cores other processes used during it)"
 
+echo "   workloads: $workloads"
 for t in $threads; do
   for w in $workloads; do
     # memloop with no GC accounting would take the machine's memory: cap the
@@ -76,28 +142,52 @@ for t in $threads; do
     if [ "$w" = sgemm1024 ] && [ -x "$direct" ]; then
       run "direct_sgemm1024_t$t" 0 env OMP_NUM_THREADS=$t "$direct" "$t" 40
     fi
+    # torch's stock configuration (two pools), fewer iterations: it is slow
+    if [ "$t" = 2 ]; then
+      case $w in
+        mlp-gan) n=100 ;; dcgan-28) n=10 ;; dcgan-28-gp) n=5 ;; *) n="" ;;
+      esac
+      if [ -n "$n" ]; then
+        run "torchstock_${w}_t$t" 0 env OMP_NUM_THREADS=$t \
+          /usr/bin/python3 tests/bench/bench_torch.py "$w" "$t" "$n"
+      fi
+    fi
   done
 done
 
-# best SIDE WORKLOAD KEY min|max: best value over thread counts, "value tN"
+# configs SIDE: the tags' "SIDE_..._tN" prefixes of one side ("torch" includes torchstock)
+configs() {
+  case $1 in
+    torch) echo "torch_t1 torch_t2 torchstock_t2" ;;
+    *) local t; for t in $threads; do echo "$1_t$t"; done ;;
+  esac
+}
+# tag CONFIG WORKLOAD: torch_t2 + mlp-gan -> torch_mlp-gan_t2
+tag() { echo "${1%_t*}_${2}_${1##*_}"; }
+# label CONFIG: t2 / t2 stock
+label() { case $1 in torchstock_*) echo "${1##*_} stock" ;; *) echo "${1##*_}" ;; esac; }
+
+# best SIDE WORKLOAD KEY min|max: best value over the side's configurations,
+# "value label" (label: t1, t2, or "t2 stock")
 best() {
-  local side=$1 w=$2 key=$3 how=$4 t v out=""
-  for t in $threads; do
-    v=$(value "$key" "$log/${side}_${w}_t$t")
+  local side=$1 w=$2 key=$3 how=$4 c v out=""
+  for c in $(configs "$side"); do
+    [ -f "$log/$(tag "$c" "$w")" ] || continue
+    v=$(value "$key" "$log/$(tag "$c" "$w")")
     [ -n "$v" ] || continue
-    out+="$v t$t"$'\n'
+    out+="$v $(label "$c")"$'\n'
   done
   [ -n "$out" ] || return 0
   if [ "$how" = min ]; then printf '%s' "$out" | sort -g | head -1
   else printf '%s' "$out" | sort -g | tail -1; fi
 }
 
-# show SIDE WORKLOAD KEY UNIT: one line per thread count
+# show SIDE WORKLOAD KEY UNIT: one line per thread count, with the load
 show() {
   local side=$1 w=$2 key=$3 unit=$4 t v
   for t in $threads; do
     v=$(value "$key" "$log/${side}_${w}_t$t")
-    echo "${side}_${key}_t$t: ${v:-n/a} $unit"
+    echo "${side}_${key}_t$t: ${v:-n/a} $unit   ($(load_of "${side}_${w}_t$t"))"
   done
 }
 
@@ -106,11 +196,13 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0)
 verdict() {
   awk -v r="$1" -v op="$2" -v t="$3" 'BEGIN {
     if (r == "n/a") { print "n/a"; exit }
-    ok = (op == "<=") ? (r + 0 <= t + 0) : (r + 0 >= t + 0); print ok ? "met" : "not met" }'
+    if (op == "<=") ok = (r + 0 <= t + 0); else if (op == "<") ok = (r + 0 < t + 0); else ok = (r + 0 >= t + 0)
+    print ok ? "met" : "not met" }'
 }
 
 echo
 for w in add1 linear16; do
+  selected $w || continue
   unit="us/iter"; [ $w = add1 ] && unit="us/op"
   target=0.3; [ $w = linear16 ] && target=0.2
   show luagan $w $w "$unit"; show torch $w $w "$unit"
@@ -124,54 +216,112 @@ for w in add1 linear16; do
 done
 
 w=sgemm1024
-show luagan $w $w GFLOP/s; show torch $w $w GFLOP/s
-for t in $threads; do
-  echo "direct_sgemm1024_t$t: $(awk '$1 == "sgemm_direct:" { print $2 }' "$log/direct_sgemm1024_t$t" 2>/dev/null) GFLOP/s"
-done
-read -r lb lt <<<"$(best luagan $w $w max)"
-read -r tb tt <<<"$(best torch $w $w max)"
-db=""; dt=""
-for t in $threads; do
-  v=$(awk '$1 == "sgemm_direct:" { print $2 }' "$log/direct_sgemm1024_t$t" 2>/dev/null)
-  if [ -n "$v" ] && { [ -z "$db" ] || awk -v a="$v" -v b="$db" 'BEGIN { exit !(a > b) }'; }; then db=$v; dt=t$t; fi
-done
-echo "luagan_sgemm1024_best: ${lb:-n/a} GFLOP/s (${lt:-})"
-echo "torch_sgemm1024_best: ${tb:-n/a} GFLOP/s (${tt:-})"
-echo "direct_sgemm1024_best: ${db:-n/a} GFLOP/s (${dt:-})"
-r=$(ratio "${lb:-}" "$db")
-echo "ratio sgemm1024 (luagan/direct GFLOP/s): $r   [target >= 0.9: $(verdict "$r" ">=" 0.9)]"
-for t in $threads; do
-  a=$(value sgemm1024 "$log/luagan_sgemm1024_t$t")
-  b=$(awk '$1 == "sgemm_direct:" { print $2 }' "$log/direct_sgemm1024_t$t" 2>/dev/null)
-  echo "ratio sgemm1024_t$t (luagan/direct GFLOP/s, same threads): $(ratio "$a" "$b")"
-done
-echo "ratio sgemm1024 (luagan/torch GFLOP/s): $(ratio "${lb:-}" "${tb:-}")"
-echo
+if selected $w; then
+  show luagan $w $w GFLOP/s; show torch $w $w GFLOP/s
+  for t in $threads; do
+    echo "direct_sgemm1024_t$t: $(awk '$1 == "sgemm_direct:" { print $2 }' "$log/direct_sgemm1024_t$t" 2>/dev/null) GFLOP/s   ($(load_of "direct_sgemm1024_t$t"))"
+  done
+  read -r lb lt <<<"$(best luagan $w $w max)"
+  read -r tb tt <<<"$(best torch $w $w max)"
+  db=""; dt=""
+  for t in $threads; do
+    v=$(awk '$1 == "sgemm_direct:" { print $2 }' "$log/direct_sgemm1024_t$t" 2>/dev/null)
+    if [ -n "$v" ] && { [ -z "$db" ] || awk -v a="$v" -v b="$db" 'BEGIN { exit !(a > b) }'; }; then db=$v; dt=t$t; fi
+  done
+  echo "luagan_sgemm1024_best: ${lb:-n/a} GFLOP/s (${lt:-})"
+  echo "torch_sgemm1024_best: ${tb:-n/a} GFLOP/s (${tt:-})"
+  echo "direct_sgemm1024_best: ${db:-n/a} GFLOP/s (${dt:-})"
+  r=$(ratio "${lb:-}" "$db")
+  echo "ratio sgemm1024 (luagan/direct GFLOP/s): $r   [target >= 0.9: $(verdict "$r" ">=" 0.9)]"
+  for t in $threads; do
+    a=$(value sgemm1024 "$log/luagan_sgemm1024_t$t")
+    b=$(awk '$1 == "sgemm_direct:" { print $2 }' "$log/direct_sgemm1024_t$t" 2>/dev/null)
+    echo "ratio sgemm1024_t$t (luagan/direct GFLOP/s, same threads): $(ratio "$a" "$b")"
+  done
+  echo "ratio sgemm1024 (luagan/torch GFLOP/s): $(ratio "${lb:-}" "${tb:-}")"
+  echo
+fi
 
 w=memloop
-show luagan $w memloop us/iter; show luagan $w memloop_peak_rss MB; show luagan $w memloop_rss_before MB
-show torch $w memloop us/iter; show torch $w memloop_peak_rss MB; show torch $w memloop_rss_before MB
-for t in $threads; do
-  m=$(grep '^memloop_lg_memory:' "$log/luagan_memloop_t$t" 2>/dev/null)
-  [ -n "$m" ] && echo "luagan_${m/memloop_lg_memory:/memloop_lg_memory_t$t:}"
-done
-read -r lb lt <<<"$(best luagan $w memloop min)"
-read -r tb tt <<<"$(best torch $w memloop min)"
-echo "luagan_memloop_best: ${lb:-n/a} us/iter (${lt:-})"
-echo "torch_memloop_best: ${tb:-n/a} us/iter (${tt:-})"
-echo "ratio memloop (luagan/torch time): $(ratio "${lb:-}" "${tb:-}")"
-# peak RSS growth over the loop (peak - RSS before), worst thread count of each side
-growth() {
-  local side=$1 t p b out=""
+if selected $w; then
+  show luagan $w memloop us/iter; show luagan $w memloop_peak_rss MB; show luagan $w memloop_rss_before MB
+  show torch $w memloop us/iter; show torch $w memloop_peak_rss MB; show torch $w memloop_rss_before MB
   for t in $threads; do
-    p=$(value memloop_peak_rss "$log/${side}_memloop_t$t"); b=$(value memloop_rss_before "$log/${side}_memloop_t$t")
-    [ -n "$p" ] && [ -n "$b" ] && out+="$(awk -v p="$p" -v b="$b" 'BEGIN { printf "%.1f", p - b }')"$'\n'
+    m=$(grep '^memloop_lg_memory:' "$log/luagan_memloop_t$t" 2>/dev/null)
+    [ -n "$m" ] && echo "luagan_${m/memloop_lg_memory:/memloop_lg_memory_t$t:}"
   done
-  [ -n "$out" ] && printf '%s' "$out" | sort -g | tail -1
-}
-lg_g=$(growth luagan); th_g=$(growth torch)
-echo "luagan_memloop_rss_growth: ${lg_g:-n/a} MB (peak - before, worst thread count)"
-echo "torch_memloop_rss_growth: ${th_g:-n/a} MB (peak - before, worst thread count)"
-echo "ratio memloop_rss_growth (luagan/torch): $(ratio "${lg_g:-}" "${th_g:-}")"
+  read -r lb lt <<<"$(best luagan $w memloop min)"
+  read -r tb tt <<<"$(best torch $w memloop min)"
+  echo "luagan_memloop_best: ${lb:-n/a} us/iter (${lt:-})"
+  echo "torch_memloop_best: ${tb:-n/a} us/iter (${tt:-})"
+  echo "ratio memloop (luagan/torch time): $(ratio "${lb:-}" "${tb:-}")"
+  # peak RSS growth over the loop (peak - RSS before), worst thread count of each side
+  growth() {
+    local side=$1 t p b out=""
+    for t in $threads; do
+      p=$(value memloop_peak_rss "$log/${side}_memloop_t$t"); b=$(value memloop_rss_before "$log/${side}_memloop_t$t")
+      [ -n "$p" ] && [ -n "$b" ] && out+="$(awk -v p="$p" -v b="$b" 'BEGIN { printf "%.1f", p - b }')"$'\n'
+    done
+    [ -n "$out" ] && printf '%s' "$out" | sort -g | tail -1
+  }
+  lg_g=$(growth luagan); th_g=$(growth torch)
+  echo "luagan_memloop_rss_growth: ${lg_g:-n/a} MB (peak - before, worst thread count)"
+  echo "torch_memloop_rss_growth: ${th_g:-n/a} MB (peak - before, worst thread count)"
+  echo "ratio memloop_rss_growth (luagan/torch): $(ratio "${lg_g:-}" "${th_g:-}")"
+  echo
+fi
+
+# ------------------------------------------------------------ the GAN workloads
+# target_of WORKLOAD: the issue-3 speed target (luagan it/s over PyTorch's best)
+target_of() { case $1 in mlp-gan) echo 1.3 ;; *) echo 1.0 ;; esac; }
+# line_of KEY FILE: the text after "KEY: " in FILE
+line_of() { awk -v k="$1:" '$1 == k { sub(/^[^:]*: /, ""); print; exit }' "$2" 2>/dev/null; }
+# commas N: 1234567 -> 1,234,567
+commas() { awk -v n="$1" 'BEGIN { s = ""; while (length(n) > 3) { s = "," substr(n, length(n) - 2) s; n = substr(n, 1, length(n) - 3) } print n s }'; }
+
+for w in $gan_workloads; do
+  selected $w || continue
+  # the two sides must build the same networks: parameter counts and shapes
+  for net in G D; do
+    ref=""; refc=""; bad=""
+    for c in $(configs luagan) $(configs torch); do
+      f="$log/$(tag "$c" "$w")"
+      [ -f "$f" ] || continue
+      v=$(line_of "${w}_${net}_params" "$f")
+      [ -n "$v" ] || continue
+      if [ -z "$ref" ]; then ref=$v; refc=$c
+      elif [ "$v" != "$ref" ]; then bad+="    $(tag "$c" "$w"): $v"$'\n'; fi
+    done
+    if [ -z "$ref" ]; then
+      echo "params ${w} ${net}: n/a"
+    elif [ -n "$bad" ]; then
+      echo "params ${w} ${net}: MISMATCH between luagan and PyTorch (the workloads differ)"
+      echo "    $(tag "$refc" "$w"): $ref"; printf '%s' "$bad"
+      status=1
+    else
+      echo "params ${w} ${net}: $(commas "${ref%% *}") in both ${ref#* } (luagan and PyTorch agree)"
+    fi
+  done
+  for c in $(configs luagan) $(configs torch); do
+    tg=$(tag "$c" "$w")
+    [ -f "$log/$tg" ] || continue
+    v=$(value "$w" "$log/$tg"); r=$(value "${w}_peak_rss" "$log/$tg")
+    echo "${tg}: ${v:-n/a} it/s, peak RSS ${r:-n/a} MB   ($(load_of "$tg"))"
+  done
+  read -r lb lt <<<"$(best luagan "$w" "$w" max)"
+  read -r tb tt <<<"$(best torch "$w" "$w" max)"
+  echo "luagan_${w}_best: ${lb:-n/a} it/s (${lt:-})"
+  echo "torch_${w}_best: ${tb:-n/a} it/s (${tt:-})"
+  target=$(target_of "$w")
+  r=$(ratio "${lb:-}" "${tb:-}")
+  echo "ratio $w (luagan/torch it/s, best vs best): $r   [target >= $target: $(verdict "$r" ">=" "$target")]"
+  # peak RSS: luagan's largest over its configurations against torch's smallest
+  read -r lr _ <<<"$(best luagan "$w" "${w}_peak_rss" max)"
+  read -r tr _ <<<"$(best torch "$w" "${w}_peak_rss" min)"
+  r=$(ratio "${lr:-}" "${tr:-}")
+  echo "ratio ${w}_peak_rss (luagan largest / torch smallest): $r" \
+       "(${lr:-n/a} MB / ${tr:-n/a} MB)   [target < 1: $(verdict "$r" "<" 1)]"
+  echo
+done
 
 exit $status
