@@ -172,10 +172,9 @@ static int toposort(lg_node **roots, int nroots, const targets *tg, nodelist *or
       n->needed = false;
       for (int i = 0; i < n->n_inputs; i++) {
         lg_tensor *in = n->inputs[i];
-        if (!in) continue;
-        if (is_target_leaf(tg, in) || (in->grad_fn && (in->grad_fn->needed ||
-            (tg->inputs && target_index(tg, in) >= 0))))
-          n->needed = true;
+        n->wants[i] = in && (is_target_leaf(tg, in) || (in->grad_fn && (in->grad_fn->needed ||
+                             (tg->inputs && target_index(tg, in) >= 0))));
+        if (n->wants[i]) n->needed = true;
       }
       if (push(order, n)) rc = -1;
       else lg_node_retain(n);   /* a consumer's drop_state must not free it mid-pass */

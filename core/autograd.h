@@ -36,7 +36,12 @@ struct lg_node {
   lg_tensor *gacc;
   int visit;
   bool needed;
+  bool wants[LG_MAXIN];            /* input i's gradient is used by this pass */
 };
+
+/* For backward functions: compute the gradient of input i?  Only when the
+** pass needs it: lg.grad(D(x), x) must not pay for D's weight gradients. */
+static inline bool lg_wants_grad(const lg_node *n, int i) { return n->wants[i]; }
 
 /* Grad mode (thread-local; on by default). */
 bool lg_grad_enabled(void);

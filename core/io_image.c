@@ -1,16 +1,14 @@
 /*
-** Images: PNG in and out (stb_image v2.27 / stb_image_write v1.16 from
-** Debian's libstb-dev, compiled here so that our configuration applies),
-** sample grids, and resizing for image-folder datasets.
+** Images: PNG and JPEG in, PNG out (stb_image v2.27 / stb_image_write v1.16
+** from Debian's libstb-dev, compiled here so that our configuration
+** applies; libjpeg-turbo for JPEG), sample grids, and resizing for
+** image-folder datasets.  lg_image_decode dispatches on the magic bytes:
+** FF D8 FF is JPEG, the 8-byte PNG signature is PNG, anything else is
+** refused as an unsupported format.
 **
-** Decoding untrusted files.  Debian 12's stb_image carries open CVEs, nearly
+** Decoding untrusted PNGs.  Debian 12's stb_image carries open CVEs, nearly
 ** all in formats other than PNG (research notes A7), so:
-**   - only the PNG decoder is compiled (STBI_ONLY_PNG).  JPEG is left out:
-**     its open CVE-2022-28041/28042 are JPEG bugs, and libFuzzer+UBSan on
-**     v2.27's JPEG decoder with these same limits found, within 42k inputs
-**     (20 s), an out-of-bounds write in stbi__build_huffman (h->size[257])
-**     and a reachable assert() abort in stbi__jpeg_huff_decode.  JPEG
-**     folders would need libjpeg-turbo (Debian security-maintained);
+**   - only the PNG decoder is compiled (STBI_ONLY_PNG);
 **   - we read the file ourselves (STBI_NO_STDIO) with a size cap;
 **   - before stb sees the bytes, check_png walks the chunk list: signature,
 **     chunk lengths inside the file, CRCs of critical chunks (stb ignores
@@ -27,6 +25,37 @@
 ** image.save writes 1 or 3 channels, so load(save(x)) round-trips.  16-bit
 ** PNGs keep their precision: values are v / 65535.
 **
+** Decoding untrusted JPEGs.  stb's JPEG decoder is not used: its open
+** CVE-2022-28041/28042 are JPEG bugs, and libFuzzer+UBSan on v2.27's JPEG
+** decoder with these same limits found, within 42k inputs (20 s), an
+** out-of-bounds write in stbi__build_huffman (h->size[257]) and a reachable
+** assert() abort in stbi__jpeg_huff_decode.  libjpeg-turbo (Debian
+** security-maintained, libjpeg62-turbo) decodes instead, through the
+** libjpeg API:
+**   - its error_exit longjmps back to decode_jpeg, so a corrupt file is an
+**     error message, never exit(); everything libjpeg allocated goes with
+**     jpeg_destroy_decompress, and our tensor is released on that path;
+**   - warnings: those that mean lost pixels (premature end of file or of a
+**     data segment, a bad Huffman or arithmetic code, a broken progression,
+**     a restart resync) are errors, because a training set should not
+**     quietly hold grey-filled images; harmless ones (extraneous bytes
+**     before a marker, an unknown JFIF revision or Adobe transform, a bad
+**     ICC marker, odd SOS parameters in a sequential file) are ignored, at
+**     most MAX_JPEG_WARNINGS of them, and nothing is printed;
+**   - from the header alone (jpeg_read_header), before jpeg_start_decompress
+**     allocates anything large: at most MAX_DIM per side, at most MAX_SAMPLES
+**     samples, grey or YCbCr/RGB only (CMYK/YCCK and other component counts
+**     are refused);
+**   - libjpeg's own memory (the whole-image coefficient buffer of
+**     progressive and multi-scan files) is capped by max_memory_to_use at
+**     MAX_ALLOC: with no backing store, a larger request is an error;
+**   - a progress monitor stops files with more than MAX_JPEG_SCANS scans
+**     (each scan of a progressive file may walk the whole coefficient
+**     buffer, so thousands of tiny scans would take minutes);
+**   - our [C,H,W] tensor is allocated only after jpeg_start_decompress.
+** Channels: grey -> 1, YCbCr and RGB -> 3 (libjpeg converts to RGB with its
+** accurate integer IDCT and fancy upsampling).  Values are v / 255.
+**
 ** grid and resize are data-handling ops: they copy values and record no
 ** autograd.  grid differs from torchvision's make_grid in two ways: a single
 ** image is padded like any other, and grey stays one channel.
@@ -37,6 +66,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <math.h>
+#include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +74,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
+/* jpeglib.h needs size_t and FILE declared first (stdio.h above) */
+#include <jerror.h>
+#include <jpeglib.h>
 
 #define MAX_DIM 16384                             /* pixels per side */
 #define MAX_SAMPLES ((uint64_t)64 << 20)          /* w * h * channels in the file */
@@ -52,6 +85,8 @@
 ** (2 * MAX_SAMPLES) or the IDAT buffer (< 2 * MAX_FILE): 256 MiB. */
 #define MAX_ALLOC ((size_t)256 << 20)
 #define DEFLATE_MAX_RATIO 1032
+#define MAX_JPEG_SCANS 500                        /* libjpeg-turbo's fuzzers use 500 */
+#define MAX_JPEG_WARNINGS 100                     /* harmless warnings tolerated */
 
 /* {====================================================== stb, configured */
 
@@ -259,16 +294,7 @@ static void to_planes(const void *px, bool wide, int c, int h, int w, float *out
     }
 }
 
-lg_tensor *lg_image_decode(const unsigned char *buf, size_t len, const char *what) {
-  if (len == 0) return lg_seterr("image.load: %s: empty file", what);
-  if (len > MAX_FILE)
-    return lg_seterr("image.load: %s: %zu bytes, above the %llu-byte limit", what, len,
-                     (unsigned long long)MAX_FILE);
-  if (len >= 3 && buf[0] == 0xff && buf[1] == 0xd8 && buf[2] == 0xff)
-    return lg_seterr("image.load: %s: JPEG is not supported (PNG only: convert the folder, "
-                     "e.g. with ImageMagick's mogrify -format png)", what);
-  if (len < 8 || memcmp(buf, png_signature, 8) != 0)
-    return lg_seterr("image.load: %s: not a PNG file (bad signature)", what);
+static lg_tensor *decode_png(const unsigned char *buf, size_t len, const char *what) {
   png_info info = {0};
   if (!check_png(buf, len, what, &info)) return NULL;
   int w, h, comp;
@@ -286,6 +312,188 @@ lg_tensor *lg_image_decode(const unsigned char *buf, size_t len, const char *wha
   if (t) to_planes(px, wide, c, h, w, lg_data(t));
   stbi_image_free(px);
   return t;
+}
+
+/* {------------------------------------------------------ JPEG (libjpeg-turbo) */
+
+/* Why libjpeg stopped decode_jpeg (by longjmp); msg holds its message. */
+enum { JPEG_LIBJPEG = 1, JPEG_TRUNCATED, JPEG_TOO_MANY_WARNINGS, JPEG_MEMORY, JPEG_SCANS };
+
+typedef struct {
+  struct jpeg_error_mgr pub;    /* first: libjpeg hands us &pub */
+  jmp_buf jump;
+  int why;
+  char msg[JMSG_LENGTH_MAX];
+} jpeg_failure;
+
+static _Noreturn void jpeg_stop(j_common_ptr cinfo, int why) {
+  jpeg_failure *f = (jpeg_failure *)cinfo->err;
+  f->why = why;
+  (*cinfo->err->format_message)(cinfo, f->msg);
+  longjmp(f->jump, 1);
+}
+
+/* error_exit: must not return. */
+static void jpeg_on_error(j_common_ptr cinfo) {
+  int code = cinfo->err->msg_code;
+  jpeg_stop(cinfo, code == JERR_NO_BACKING_STORE || code == JERR_OUT_OF_MEMORY
+                       ? JPEG_MEMORY : JPEG_LIBJPEG);
+}
+
+/* emit_message: level < 0 is a warning (corrupt data), >= 0 trace output. */
+static void jpeg_on_message(j_common_ptr cinfo, int level) {
+  if (level >= 0) return;
+  switch (cinfo->err->msg_code) {
+    case JWRN_EXTRANEOUS_DATA:
+    case JWRN_JFIF_MAJOR:
+    case JWRN_ADOBE_XFORM:
+    case JWRN_BOGUS_ICC:
+    case JWRN_NOT_SEQUENTIAL:
+      if (++cinfo->err->num_warnings <= MAX_JPEG_WARNINGS) return;
+      jpeg_stop(cinfo, JPEG_TOO_MANY_WARNINGS);
+    case JWRN_JPEG_EOF:
+      jpeg_stop(cinfo, JPEG_TRUNCATED);
+    default:
+      jpeg_stop(cinfo, JPEG_LIBJPEG);
+  }
+}
+
+static void jpeg_on_progress(j_common_ptr cinfo) {
+  if (cinfo->is_decompressor && ((j_decompress_ptr)cinfo)->input_scan_number > MAX_JPEG_SCANS)
+    jpeg_stop(cinfo, JPEG_SCANS);
+}
+
+static void *jpeg_error(const char *what, const jpeg_failure *f) {
+  switch (f->why) {
+    case JPEG_TRUNCATED:
+      return lg_seterr("image.load: %s: truncated JPEG (%s)", what, f->msg);
+    case JPEG_TOO_MANY_WARNINGS:
+      return lg_seterr("image.load: %s: corrupt JPEG: more than %d warnings, the last: %s",
+                       what, MAX_JPEG_WARNINGS, f->msg);
+    case JPEG_MEMORY:
+      return lg_seterr("image.load: %s: decoding needs more than the %zu-byte memory limit "
+                       "(corrupt file?): %s", what, MAX_ALLOC, f->msg);
+    case JPEG_SCANS:
+      return lg_seterr("image.load: %s: JPEG has more than %d scans, above the limit "
+                       "(corrupt file?)", what, MAX_JPEG_SCANS);
+    default:
+      return lg_seterr("image.load: %s: corrupt JPEG (%s)", what, f->msg);
+  }
+}
+
+/* The work between setjmp and the end; any libjpeg error longjmps out of
+** here.  *out receives the tensor as soon as it exists, so the caller can
+** release it on that path.  Returns false (with lg_seterr) on a refusal. */
+static bool jpeg_run(j_decompress_ptr cinfo, struct jpeg_progress_mgr *progress,
+                     const unsigned char *buf, size_t len, const char *what,
+                     lg_tensor *volatile *out) {
+  jpeg_create_decompress(cinfo);   /* zeroes all but cinfo->err */
+  cinfo->progress = progress;
+  cinfo->mem->max_memory_to_use = (long)MAX_ALLOC;
+  jpeg_mem_src(cinfo, buf, (unsigned long)len);
+  jpeg_read_header(cinfo, TRUE);
+  JDIMENSION w = cinfo->image_width, h = cinfo->image_height;
+  if (w == 0 || h == 0) {
+    lg_seterr("image.load: %s: image is %ux%u: zero-sized", what, w, h);
+    return false;
+  }
+  if (w > MAX_DIM || h > MAX_DIM) {
+    lg_seterr("image.load: %s: image is %ux%u, above the limit of %d pixels per side", what,
+              w, h, MAX_DIM);
+    return false;
+  }
+  int c;
+  switch (cinfo->jpeg_color_space) {
+    case JCS_GRAYSCALE: c = 1; break;
+    case JCS_YCbCr: case JCS_RGB: c = 3; break;
+    case JCS_CMYK: case JCS_YCCK:
+      lg_seterr("image.load: %s: CMYK JPEG%s is not supported (grey and RGB only: convert it, "
+                "e.g. with ImageMagick's mogrify -colorspace sRGB)", what,
+                cinfo->jpeg_color_space == JCS_YCCK ? " (YCCK-coded)" : "");
+      return false;
+    default:
+      lg_seterr("image.load: %s: JPEG with %d components of unknown colour space is not "
+                "supported (grey and RGB only)", what, cinfo->num_components);
+      return false;
+  }
+  if (cinfo->num_components != c) {   /* libjpeg guarantees this; be explicit */
+    lg_seterr("image.load: %s: JPEG has %d components, %d expected", what,
+              cinfo->num_components, c);
+    return false;
+  }
+  if ((uint64_t)w * h * (uint64_t)c > MAX_SAMPLES) {
+    lg_seterr("image.load: %s: %ux%u with %d channels is above the limit of %llu samples",
+              what, w, h, c, (unsigned long long)MAX_SAMPLES);
+    return false;
+  }
+  cinfo->out_color_space = c == 1 ? JCS_GRAYSCALE : JCS_RGB;
+  cinfo->dct_method = JDCT_ISLOW;
+  jpeg_start_decompress(cinfo);
+  if (cinfo->output_width != w || cinfo->output_height != h || cinfo->output_components != c) {
+    lg_seterr("image.load: %s: libjpeg output %ux%ux%d differs from the header's %ux%ux%d",
+              what, cinfo->output_width, cinfo->output_height, cinfo->output_components, w, h, c);
+    return false;
+  }
+  /* freed by jpeg_destroy_decompress, on every path */
+  JSAMPARRAY row =
+      (*cinfo->mem->alloc_sarray)((j_common_ptr)cinfo, JPOOL_IMAGE, w * (JDIMENSION)c, 1);
+  lg_tensor *t = lg_empty(3, (int64_t[]){c, h, w});
+  if (!t) return false;
+  *out = t;
+  float *d = lg_data(t);
+  int64_t plane = (int64_t)h * w;
+  while (cinfo->output_scanline < h) {
+    int64_t y = cinfo->output_scanline;
+    if (jpeg_read_scanlines(cinfo, row, 1) != 1) {   /* cannot happen with a memory source */
+      lg_seterr("image.load: %s: libjpeg returned no scanline at row %lld", what, (long long)y);
+      return false;
+    }
+    const unsigned char *r = row[0];
+    for (int ch = 0; ch < c; ch++) {
+      float *o = d + ch * plane + y * w;
+      for (JDIMENSION x = 0; x < w; x++) o[x] = (float)r[x * (JDIMENSION)c + ch] / 255.0f;
+    }
+  }
+  jpeg_finish_decompress(cinfo);
+  return true;
+}
+
+static lg_tensor *decode_jpeg(const unsigned char *buf, size_t len, const char *what) {
+  struct jpeg_decompress_struct cinfo;
+  jpeg_failure failure;
+  struct jpeg_progress_mgr progress;
+  lg_tensor *volatile t = NULL;
+  memset(&cinfo, 0, sizeof cinfo);
+  memset(&failure, 0, sizeof failure);
+  memset(&progress, 0, sizeof progress);
+  cinfo.err = jpeg_std_error(&failure.pub);
+  failure.pub.error_exit = jpeg_on_error;
+  failure.pub.emit_message = jpeg_on_message;
+  progress.progress_monitor = jpeg_on_progress;
+  if (setjmp(failure.jump)) {
+    jpeg_destroy_decompress(&cinfo);
+    lg_release(t);
+    return jpeg_error(what, &failure);
+  }
+  bool ok = jpeg_run(&cinfo, &progress, buf, len, what, &t);
+  jpeg_destroy_decompress(&cinfo);
+  if (ok) return t;
+  lg_release(t);
+  return NULL;
+}
+
+/* }------------------------------------------------------ */
+
+lg_tensor *lg_image_decode(const unsigned char *buf, size_t len, const char *what) {
+  if (len == 0) return lg_seterr("image.load: %s: empty file", what);
+  if (len > MAX_FILE)
+    return lg_seterr("image.load: %s: %zu bytes, above the %llu-byte limit", what, len,
+                     (unsigned long long)MAX_FILE);
+  if (len >= 3 && buf[0] == 0xff && buf[1] == 0xd8 && buf[2] == 0xff)
+    return decode_jpeg(buf, len, what);
+  if (len >= 8 && memcmp(buf, png_signature, 8) == 0) return decode_png(buf, len, what);
+  return lg_seterr("image.load: %s: unsupported image format (not a PNG or JPEG file: bad "
+                   "signature)", what);
 }
 
 /* The whole regular file at path, malloc'd, at most MAX_FILE bytes. */

@@ -520,7 +520,7 @@ static lg_conv_opts adjoint_opts(lg_conv_opts o, int64_t image_h, int64_t image_
 }
 
 static bool wants(const lg_node *n, int i) {
-  return n->inputs[i] && n->inputs[i]->requires_grad;
+  return lg_wants_grad(n, i);
 }
 
 static int bw_conv2d(lg_node *n, lg_tensor *g, lg_tensor **gin) {

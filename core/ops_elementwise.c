@@ -267,12 +267,12 @@ int lg_save_output(lg_node *n, lg_tensor *out) {
 /* gin = sum_to(g, shape of input i), or NULL when input i needs no grad. */
 static int reduce_into(lg_node *n, int i, lg_tensor *g, lg_tensor **gin) {
   lg_tensor *in = n->inputs[i];
-  if (!in || !in->requires_grad) return 0;
+  if (!lg_wants_grad(n, i)) return 0;
   gin[i] = lg_sum_to(g, in->ndim, in->shape);
   return gin[i] ? 0 : -1;
 }
 
-static bool wants(lg_node *n, int i) { return n->inputs[i] && n->inputs[i]->requires_grad; }
+static bool wants(lg_node *n, int i) { return lg_wants_grad(n, i); }
 
 /* }====================================================== */
 

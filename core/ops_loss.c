@@ -107,7 +107,7 @@ static lg_tensor *replace(lg_tensor *t, lg_tensor *next) {
   return next;
 }
 
-static bool wants(lg_node *n, int i) { return n->inputs[i] && n->inputs[i]->requires_grad; }
+static bool wants(lg_node *n, int i) { return lg_wants_grad(n, i); }
 
 /* The incoming 0-dim gradient times s/N: the derivative of a mean. */
 static lg_tensor *scaled(lg_tensor *g, const lg_tensor *x, float s) {

@@ -181,7 +181,7 @@ static lg_tensor *retained(lg_tensor *t) {
   return t;
 }
 
-static bool wants(lg_node *n, int i) { return n->inputs[i] && n->inputs[i]->requires_grad; }
+static bool wants(lg_node *n, int i) { return lg_wants_grad(n, i); }
 
 static bool same_shape(const lg_tensor *t, const lg_tensor *u) {
   return t->ndim == u->ndim && !memcmp(t->shape, u->shape, sizeof(int64_t) * (size_t)t->ndim);

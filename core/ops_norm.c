@@ -231,7 +231,7 @@ static lg_tensor *channel_expand(lg_tensor *v, const lg_tensor *like) {
 
 /* {====================================================== backward */
 
-static bool wants(lg_node *n, int i) { return n->inputs[i] && n->inputs[i]->requires_grad; }
+static bool wants(lg_node *n, int i) { return lg_wants_grad(n, i); }
 
 /* Plain backward (grad mode off).  Per channel, with xhat = (x - mean) invstd
 ** and a = weight * invstd:

@@ -543,7 +543,7 @@ static int bw_cat(lg_node *n, lg_tensor *g, lg_tensor **gin) {
   int64_t start = 0;
   for (int i = 0; i < n->n_inputs; i++) {
     lg_tensor *in = n->inputs[i];
-    if (in->requires_grad && !(gin[i] = lg_narrow(g, dim, start, in->shape[dim]))) {
+    if (lg_wants_grad(n, i) && !(gin[i] = lg_narrow(g, dim, start, in->shape[dim]))) {
       for (int j = 0; j < i; j++) {
         lg_release(gin[j]);
         gin[j] = NULL;
