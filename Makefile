@@ -8,7 +8,7 @@ OPT     ?= -O3 -march=native
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -fPIC -fopenmp $(OPT) -g \
            -fno-math-errno -fno-trapping-math \
            -I/usr/include/lua5.4 -I/usr/include/x86_64-linux-gnu/openblas-openmp -Icore
-LDLIBS  += -L/usr/lib/x86_64-linux-gnu/openblas-openmp -lopenblas -fopenmp -lz -lm
+LDLIBS  += -L/usr/lib/x86_64-linux-gnu/openblas-openmp -lopenblas -fopenmp -ljpeg -lz -lm
 LUALIBS  = -llua5.4 -lreadline
 BUILD   ?= build
 
@@ -57,7 +57,7 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(CORE_SRC) $(wildcard core/*.h)
 	@$(if $(V),,echo "  FUZZ    $<")
 	$(Q)clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fopenmp -Wno-pass-failed \
 	  -I/usr/include/x86_64-linux-gnu/openblas-openmp -Icore $< $(CORE_SRC) -o $@ \
-	  -L/usr/lib/x86_64-linux-gnu/openblas-openmp -lopenblas -lz -lm
+	  -L/usr/lib/x86_64-linux-gnu/openblas-openmp -lopenblas -ljpeg -lz -lm
 # ---------------------------------------------------------------- tests
 # Each suite prints its own summary; tests/run.sh prints the closing
 # "N passed, N failed" line over all of them.
@@ -83,7 +83,7 @@ demo: deps-build all
 # they are there).  deps-build: what building and testing need; deps: also
 # the benchmark's reference (PyTorch) and the plotting tool.
 BUILD_DEPS = build-essential pkg-config liblua5.4-dev lua5.4 libopenblas-openmp-dev libstb-dev \
-             libcmocka-dev zlib1g-dev libreadline-dev clang libclang-rt-14-dev libomp-dev
+             libcmocka-dev zlib1g-dev libjpeg62-turbo-dev libreadline-dev clang libclang-rt-14-dev libomp-dev
 ALL_DEPS   = $(BUILD_DEPS) python3-torch gnuplot-nox valgrind
 define install_missing
 	@if dpkg -s $(1) >/dev/null 2>&1; then :; else \

@@ -192,7 +192,7 @@ local function to_channels(x, channels)
   error(("image_folder: cannot convert %d channels to %d"):format(c, channels), 3)
 end
 
--- All *.png files of dir (sorted by name, not recursive) as one tensor.
+-- All *.png/*.jpg/*.jpeg files of dir (sorted by name, not recursive) as one tensor.
 -- opts.size = S: each image is resized so that its shorter side is S and
 -- then centre-cropped to S x S (opts.crop = false resizes to S x S, changing
 -- the aspect ratio).  Without size, all images must share one size.
@@ -206,11 +206,12 @@ function data.image_folder(dir, opts)
     error("data.image_folder: size must be a positive integer", 2)
   end
   local p = io.popen("find " .. shell_quote(dir) ..
-                     " -maxdepth 1 -type f -iname '*.png' 2>/dev/null | LC_ALL=C sort")
+                     " -maxdepth 1 -type f \\( -iname '*.png' -o -iname '*.jpg' -o -iname '*.jpeg' \\)" ..
+                     " 2>/dev/null | LC_ALL=C sort")
   local files = {}
   for line in p:lines() do files[#files + 1] = line end
   p:close()
-  if #files == 0 then error(("data.image_folder: no PNG files in %s"):format(dir), 2) end
+  if #files == 0 then error(("data.image_folder: no PNG or JPEG files in %s"):format(dir), 2) end
   if opts.limit then
     for i = #files, opts.limit + 1, -1 do files[i] = nil end
   end

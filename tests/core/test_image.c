@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
+/* after stdio.h (check.h): jpeglib.h needs FILE and size_t */
+#include <jpeglib.h>
 
 #include "internal.h"
 
@@ -105,6 +107,100 @@ static bytes make_png(uint32_t w, uint32_t h, int depth, int color, int channels
 
 /* Decodes b and expects an error naming every substring. */
 #define EXPECT_BAD(b, ...) EXPECT_ERR(lg_image_decode((b).p, (b).n, "bad.png"), "bad.png", __VA_ARGS__)
+
+/* }====================================================== */
+
+/* {====================================================== JPEG builder */
+
+typedef struct {
+  int quality;
+  bool progressive;
+  const jpeg_scan_info *script;   /* a custom progression, or NULL */
+  int nscans;
+  bool cmyk;                      /* px holds 4 samples per pixel, written as CMYK */
+} jpeg_opts;
+
+/* A JPEG of w x h pixels with c interleaved samples per pixel (1 grey, 3
+** RGB) from px, written by libjpeg into memory. */
+static bytes make_jpeg(int w, int h, int c, const unsigned char *px, jpeg_opts o) {
+  struct jpeg_compress_struct cinfo;
+  struct jpeg_error_mgr err;
+  cinfo.err = jpeg_std_error(&err);
+  jpeg_create_compress(&cinfo);
+  unsigned char *out = NULL;
+  unsigned long n = 0;
+  jpeg_mem_dest(&cinfo, &out, &n);
+  cinfo.image_width = (JDIMENSION)w;
+  cinfo.image_height = (JDIMENSION)h;
+  cinfo.input_components = o.cmyk ? 4 : c;
+  cinfo.in_color_space = o.cmyk ? JCS_CMYK : c == 1 ? JCS_GRAYSCALE : JCS_RGB;
+  jpeg_set_defaults(&cinfo);
+  jpeg_set_quality(&cinfo, o.quality ? o.quality : 95, TRUE);
+  if (o.progressive) jpeg_simple_progression(&cinfo);
+  if (o.script) {
+    cinfo.scan_info = o.script;
+    cinfo.num_scans = o.nscans;
+  }
+  jpeg_start_compress(&cinfo, TRUE);
+  int stride = w * cinfo.input_components;
+  while (cinfo.next_scanline < cinfo.image_height) {
+    JSAMPROW row = (JSAMPROW)(px + (size_t)cinfo.next_scanline * (size_t)stride);
+    jpeg_write_scanlines(&cinfo, &row, 1);
+  }
+  jpeg_finish_compress(&cinfo);
+  jpeg_destroy_compress(&cinfo);
+  bytes b = {0};
+  put(&b, out, n);
+  free(out);
+  return b;
+}
+
+/* Offset of the first marker FF <code> after SOI, or 0. */
+static size_t find_marker(const bytes *b, unsigned char code) {
+  for (size_t i = 2; i + 1 < b->n; i++)
+    if (b->p[i] == 0xff && b->p[i + 1] == code) return i;
+  return 0;
+}
+
+/* Mean of channel ch of t ([C,H,W]) over rows y0..y1-1, columns x0..x1-1. */
+static double region_mean(lg_tensor *t, int ch, int y0, int y1, int x0, int x1) {
+  const float *d = lg_data(t);
+  int64_t h = t->shape[1], w = t->shape[2];
+  double s = 0;
+  for (int y = y0; y < y1; y++)
+    for (int x = x0; x < x1; x++) s += d[(ch * h + y) * w + x];
+  return s / ((y1 - y0) * (x1 - x0));
+}
+
+/* A 32 x 16 RGB image: left half one colour, right half another (the edge
+** falls on a 16-pixel MCU boundary). */
+static const unsigned char left_rgb[3] = {200, 30, 40}, right_rgb[3] = {20, 60, 220};
+
+static unsigned char *two_blocks(void) {
+  unsigned char *px = malloc(32 * 16 * 3);
+  for (int y = 0; y < 16; y++)
+    for (int x = 0; x < 32; x++) memcpy(px + (y * 32 + x) * 3, x < 16 ? left_rgb : right_rgb, 3);
+  return px;
+}
+
+/* Each half of the decoded two-block image keeps its colour away from the
+** edge, where chroma (subsampled 2:1, then interpolated) bleeds across:
+** block means within 2/255 and every pixel within 4/255 over columns 0..11
+** and 20..31.  (Measured: means within 0.3/255, pixels within 1/255.) */
+static void expect_two_blocks(lg_tensor *t) {
+  EXPECT_SHAPE(t, 3, 16, 32);
+  const float *d = lg_data(t);
+  for (int ch = 0; ch < 3; ch++) {
+    assert_true(fabs(region_mean(t, ch, 0, 16, 0, 12) - left_rgb[ch] / 255.0) <= 2 / 255.0);
+    assert_true(fabs(region_mean(t, ch, 0, 16, 20, 32) - right_rgb[ch] / 255.0) <= 2 / 255.0);
+    for (int y = 0; y < 16; y++)
+      for (int x = 0; x < 32; x++) {
+        if (x >= 12 && x < 20) continue;
+        double want = (x < 16 ? left_rgb : right_rgb)[ch] / 255.0;
+        assert_true(fabs(d[(ch * 16 + y) * 32 + x] - want) <= 4 / 255.0);
+      }
+  }
+}
 
 /* }====================================================== */
 
@@ -217,6 +313,176 @@ static void test_palette(void **state) {
   EXPECT_SHAPE(t, 3, 1, 2);
   EXPECT_VALUES(t, 1, 0, 0, 0, 0, 1);
   lg_release(t);
+  free(b.p);
+}
+
+/* }====================================================== */
+
+/* {====================================================== JPEG */
+
+/* A constant grey image decodes to the same grey within 2/255, from memory
+** and from a file. */
+static void test_jpeg_grey(void **state) {
+  (void)state;
+  unsigned char px[24 * 20];
+  memset(px, 100, sizeof px);
+  bytes b = make_jpeg(24, 20, 1, px, (jpeg_opts){0});
+  lg_tensor *t = CK(lg_image_decode(b.p, b.n, "grey.jpg"));
+  EXPECT_SHAPE(t, 1, 20, 24);
+  const float *d = lg_data(t);
+  for (int i = 0; i < 24 * 20; i++) assert_true(fabsf(d[i] - 100 / 255.0f) <= 2 / 255.0f);
+  lg_release(t);
+  write_file(tmp_path("grey.JPG"), b.p, b.n);
+  t = CK(lg_image_load(tmp_path("grey.JPG")));
+  EXPECT_SHAPE(t, 1, 20, 24);
+  assert_true(fabsf(((float *)lg_data(t))[7] - 100 / 255.0f) <= 2 / 255.0f);
+  lg_release(t);
+  free(b.p);
+}
+
+/* YCbCr (libjpeg's default for RGB input) decodes to 3 RGB planes. */
+static void test_jpeg_colour(void **state) {
+  (void)state;
+  unsigned char *px = two_blocks();
+  bytes b = make_jpeg(32, 16, 3, px, (jpeg_opts){0});
+  lg_tensor *t = CK(lg_image_decode(b.p, b.n, "blocks.jpg"));
+  expect_two_blocks(t);
+  lg_release(t);
+  free(b.p);
+  free(px);
+}
+
+/* Progressive files (whole-image coefficient buffer, several scans) decode
+** like baseline ones: grey and colour. */
+static void test_jpeg_progressive(void **state) {
+  (void)state;
+  unsigned char *px = two_blocks();
+  bytes b = make_jpeg(32, 16, 3, px, (jpeg_opts){.progressive = true});
+  assert_true(find_marker(&b, 0xc2) > 0);   /* SOF2: progressive */
+  lg_tensor *t = CK(lg_image_decode(b.p, b.n, "progressive.jpg"));
+  expect_two_blocks(t);
+  lg_release(t);
+  free(b.p);
+  free(px);
+
+  unsigned char grey[40 * 9];
+  for (int i = 0; i < 40 * 9; i++) grey[i] = (unsigned char)(i % 40 < 20 ? 30 : 220);
+  b = make_jpeg(40, 9, 1, grey, (jpeg_opts){.progressive = true});
+  assert_true(find_marker(&b, 0xc2) > 0);
+  t = CK(lg_image_decode(b.p, b.n, "progressive-grey.jpg"));
+  EXPECT_SHAPE(t, 1, 9, 40);
+  assert_true(fabs(region_mean(t, 0, 0, 9, 0, 16) - 30 / 255.0) <= 2 / 255.0);
+  assert_true(fabs(region_mean(t, 0, 0, 9, 24, 40) - 220 / 255.0) <= 2 / 255.0);
+  lg_release(t);
+  free(b.p);
+}
+
+/* A valid progression with 517 scans (each AC coefficient its own band,
+** refined bit by bit) is refused by the scan limit. */
+static void test_jpeg_too_many_scans(void **state) {
+  (void)state;
+  enum { NSCANS = 11 + 46 * 11 };
+  jpeg_scan_info script[NSCANS];
+  int n = 0;
+  for (int al = 10; al >= 0; al--)
+    script[n++] = (jpeg_scan_info){1, {0}, 0, 0, al == 10 ? 0 : al + 1, al};
+  for (int k = 1; k <= 46; k++)
+    for (int al = 10; al >= 0; al--)
+      script[n++] = (jpeg_scan_info){1, {0}, k, k, al == 10 ? 0 : al + 1, al};
+  assert_int_equal(n, NSCANS);
+  unsigned char px[8 * 8];
+  for (int i = 0; i < 64; i++) px[i] = (unsigned char)(i * 4);
+  bytes b = make_jpeg(8, 8, 1, px, (jpeg_opts){.progressive = true, .script = script,
+                                               .nscans = NSCANS});
+  EXPECT_ERR(lg_image_decode(b.p, b.n, "scans.jpg"), "scans.jpg", "more than 500 scans");
+  free(b.p);
+}
+
+/* A few bytes of garbage before a marker are a warning libjpeg tolerates, and
+** so do we; a stream of them is an error. */
+static void test_jpeg_warnings(void **state) {
+  (void)state;
+  unsigned char px[16 * 16];
+  memset(px, 180, sizeof px);
+  bytes good = make_jpeg(16, 16, 1, px, (jpeg_opts){0});
+  const unsigned char junk_com[] = {0x00, 0xff, 0xfe, 0x00, 0x02};   /* garbage + empty COM */
+  assert_true(good.p[2] == 0xff && good.p[3] == 0xe0);   /* SOI, then the JFIF APP0 segment */
+  size_t app0_end = 4 + ((size_t)good.p[4] << 8 | good.p[5]);
+  for (int k = 0; k < 2; k++) {
+    int copies = k == 0 ? 5 : 101;
+    bytes b = {0};
+    put(&b, good.p, app0_end);
+    for (int i = 0; i < copies; i++) put(&b, junk_com, sizeof junk_com);
+    put(&b, good.p + app0_end, good.n - app0_end);
+    if (k == 0) {
+      lg_tensor *t = CK(lg_image_decode(b.p, b.n, "junk5.jpg"));
+      assert_true(fabs(region_mean(t, 0, 0, 16, 0, 16) - 180 / 255.0) <= 2 / 255.0);
+      lg_release(t);
+    } else {
+      EXPECT_ERR(lg_image_decode(b.p, b.n, "junk101.jpg"), "junk101.jpg",
+                 "corrupt JPEG: more than 100 warnings", "extraneous bytes");
+    }
+    free(b.p);
+  }
+  free(good.p);
+}
+
+static void test_jpeg_bad_files(void **state) {
+  (void)state;
+  unsigned char *px = two_blocks();
+  bytes good = make_jpeg(32, 16, 3, px, (jpeg_opts){0});
+  free(px);
+  lg_release(CK(lg_image_decode(good.p, good.n, "good")));   /* the variants' base is valid */
+  size_t sos = find_marker(&good, 0xda), sof = find_marker(&good, 0xc0),
+         dht = find_marker(&good, 0xc4);
+  assert_true(sos > 0 && sof > 0 && dht > 0);
+
+  /* truncated: inside the header, just after SOS, in the middle of the scan
+  ** data, and only the EOI marker missing */
+  size_t cuts[] = {20, sos + 4, (sos + good.n) / 2, good.n - 2};
+  for (size_t i = 0; i < sizeof cuts / sizeof *cuts; i++)
+    EXPECT_ERR(lg_image_decode(good.p, cuts[i], "cut.jpg"), "cut.jpg", "truncated JPEG",
+               "Premature end of JPEG file");
+
+  /* nothing after SOI, and SOI directly followed by EOI */
+  EXPECT_ERR(lg_image_decode((const unsigned char *)"\xff\xd8\xff", 3, "soi.jpg"), "soi.jpg",
+             "truncated JPEG");
+  EXPECT_ERR(lg_image_decode((const unsigned char *)"\xff\xd8\xff\xd9", 4, "soieoi.jpg"),
+             "soieoi.jpg", "corrupt JPEG", "no image");
+
+  bytes b = {malloc(good.n), good.n, good.n};
+  /* a Huffman table whose code lengths over-subscribe the code space: the
+  ** first table (standard DC luminance, counts 0 1 5 1 1 ...) gets 3 codes
+  ** of length 1, 2 of length 3, the same total */
+  memcpy(b.p, good.p, good.n);
+  unsigned char *counts = b.p + dht + 5;
+  assert_int_equal(counts[0], 0);
+  assert_int_equal(counts[2], 5);
+  counts[0] = 3;
+  counts[2] = 2;
+  EXPECT_BAD(b, "corrupt JPEG", "Huffman table");
+  /* a Huffman table claiming more values than the segment holds */
+  memcpy(b.p, good.p, good.n);
+  memset(b.p + dht + 5, 0xff, 16);
+  EXPECT_BAD(b, "corrupt JPEG", "Huffman table");
+
+  /* huge dimensions in SOF, refused from the header before any allocation
+  ** (height at SOF+5, width at SOF+7, big-endian) */
+  memcpy(b.p, good.p, good.n);
+  memcpy(b.p + sof + 5, "\x4e\x20\x4e\x20", 4);   /* 20000 x 20000 */
+  EXPECT_BAD(b, "20000x20000", "above the limit of 16384 pixels per side");
+  memcpy(b.p + sof + 5, "\x3e\x80\x3e\x80", 4);   /* 16000 x 16000 x 3 */
+  EXPECT_BAD(b, "16000x16000 with 3 channels", "above the limit of 67108864 samples");
+  memcpy(b.p + sof + 5, "\x00\x00\x00\x10", 4);   /* zero height */
+  EXPECT_BAD(b, "corrupt JPEG", "Empty JPEG image");
+  free(b.p);
+  free(good.p);
+
+  /* CMYK */
+  unsigned char cmyk[8 * 8 * 4];
+  memset(cmyk, 77, sizeof cmyk);
+  b = make_jpeg(8, 8, 4, cmyk, (jpeg_opts){.cmyk = true});
+  EXPECT_BAD(b, "CMYK JPEG is not supported");
   free(b.p);
 }
 
@@ -357,9 +623,9 @@ static void test_bad_files(void **state) {
   EXPECT_BAD(b, "truncated", "claims 2147483647 bytes");
   free(b.p);
 
-  /* JPEG is recognised and refused by name */
-  EXPECT_ERR(lg_image_decode((const unsigned char *)"\xff\xd8\xff\xe0\0\x10JFIF", 10, "a.jpg"),
-             "a.jpg", "JPEG is not supported");
+  /* neither PNG nor JPEG (a GIF header) */
+  EXPECT_ERR(lg_image_decode((const unsigned char *)"GIF89a\1\0\1\0", 10, "a.gif"), "a.gif",
+             "unsupported image format");
 }
 
 static void test_bad_paths(void **state) {
@@ -492,6 +758,12 @@ int main(void) {
     TEST(test_16bit),
     TEST(test_alpha_dropped),
     TEST(test_palette),
+    TEST(test_jpeg_grey),
+    TEST(test_jpeg_colour),
+    TEST(test_jpeg_progressive),
+    TEST(test_jpeg_too_many_scans),
+    TEST(test_jpeg_warnings),
+    TEST(test_jpeg_bad_files),
     TEST(test_bad_files),
     TEST(test_bad_paths),
     TEST(test_save_errors),
