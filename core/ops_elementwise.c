@@ -7,6 +7,7 @@
 ** back to back are merged first, so contiguous inputs become one long run
 ** that the compiler vectorises and that splits across threads.
 */
+#include "fastmath.h"
 #include "internal.h"
 
 #include <math.h>
@@ -222,23 +223,24 @@ SEG1(k_mul_s, x * p0)
 SEG1(k_rsub_s, p0 - x)
 SEG1(k_rdiv_s, p0 / x)
 SEG1(k_neg, -x)
-SEG1(k_exp, expf(x))
+SEG1(k_exp, lg_expf(x))
 SEG1(k_log, logf(x))
 SEG1(k_sqrt, sqrtf(x))
 SEG1(k_abs, fabsf(x))
 SEG1(k_sign, (float)((x > 0.0f) - (x < 0.0f)))
 SEG1(k_pow, powf(x, p0))
 SEG1(k_square, x * x)
-SEG1(k_clamp, fminf(fmaxf(x, p0), p1))
+SEG1(k_clamp, x < p0 ? p0 : (x > p1 ? p1 : x))   /* NaN stays NaN, as in torch */
 SEG1(k_clamp_mask, (x >= p0 && x <= p1) ? 1.0f : 0.0f)
 SEG1(k_relu, x > 0.0f ? x : 0.0f)
 SEG1(k_leaky, x > 0.0f ? x : x * p0)
 /* sigmoid and softplus in forms that cannot overflow exp */
-SEG1(k_sigmoid, x >= 0.0f ? 1.0f / (1.0f + expf(-x)) : expf(x) / (1.0f + expf(x)))
-SEG1(k_tanh, tanhf(x))
+SEG1(k_sigmoid, x >= 0.0f ? 1.0f / (1.0f + lg_expf(-fabsf(x)))
+                           : lg_expf(-fabsf(x)) / (1.0f + lg_expf(-fabsf(x))))
+SEG1(k_tanh, lg_tanhf(x))
 SEG1(k_sin, sinf(x))
 SEG1(k_cos, cosf(x))
-SEG1(k_softplus, fmaxf(x, 0.0f) + log1pf(expf(-fabsf(x))))
+SEG1(k_softplus, (x > 0.0f ? x : 0.0f) + log1pf(lg_expf(-fabsf(x))))
 
 /* }====================================================== */
 

@@ -10,6 +10,7 @@
 ** Class labels for cross_entropy are 1-BASED, as in the Lua API and Torch7's
 ** ClassNLLCriterion: labels hold class numbers 1..C stored as floats.
 */
+#include "fastmath.h"
 #include "internal.h"
 
 #include <math.h>
@@ -93,7 +94,7 @@ static void cursor_next(cursor *c) {
   }
 
 /* max(x,0) - x t + log(1 + e^-|x|): log(1 + e^x) - x t without overflow */
-PAIR_SUM(sum_bce, fmaxf(x, 0.0f) - x * y + log1pf(expf(-fabsf(x))))
+PAIR_SUM(sum_bce, (x > 0.0f ? x : 0.0f) - x * y + log1pf(lg_expf(-fabsf(x))))
 PAIR_SUM(sum_mse, (double)(x - y) * (double)(x - y))
 PAIR_SUM(sum_l1, fabsf(x - y))
 
@@ -241,7 +242,7 @@ static double sum_nll(const void *ctx, int64_t lo, int64_t hi) {
     float top = row[0];
     for (int64_t j = 1; j < classes; j++) top = fmaxf(top, row[j * cs]);
     double e = 0.0;
-    for (int64_t j = 0; j < classes; j++) e += expf(row[j * cs] - top);
+    for (int64_t j = 0; j < classes; j++) e += lg_expf(row[j * cs] - top);
     int64_t y = (int64_t)label_at(labels, i) - 1;
     s += (double)top + log(e) - (double)row[y * cs];
   }

@@ -11,6 +11,7 @@
 ** output adds its terms is fixed by the shape alone (never by the thread
 ** count), so results are bitwise reproducible on any number of threads.
 */
+#include "fastmath.h"
 #include "internal.h"
 
 #include <math.h>
@@ -441,7 +442,7 @@ lg_tensor *lg_max(lg_tensor *t) {
 static void softmax_row(const float *x, float *y, int64_t n, bool log_form) {
   float mx = -INFINITY;
   for (int64_t k = 0; k < n; k++) mx = fmaxf(mx, x[k]);
-  for (int64_t k = 0; k < n; k++) y[k] = expf(x[k] - mx);
+  for (int64_t k = 0; k < n; k++) y[k] = lg_expf(x[k] - mx);
   double sum = row_sum(y, n);
   if (log_form) {
     float lse = (float)log(sum);
@@ -471,7 +472,7 @@ static void softmax_cols(const float *x, float *y, int64_t outer, int64_t n, int
       for (int64_t i = 0; i < w; i++) mx[i] = fmaxf(mx[i], xb[k * inner + i]);
     for (int64_t k = 0; k < n; k++)
       for (int64_t i = 0; i < w; i++) {
-        float e = expf(xb[k * inner + i] - mx[i]);
+        float e = lg_expf(xb[k * inner + i] - mx[i]);
         sum[i] += e;
         if (!log_form) yb[k * inner + i] = e;
       }
