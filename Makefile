@@ -77,7 +77,7 @@ bench: deps all
 	@bash tests/bench/run.sh $(BUILD)
 
 demo: deps-build all
-	$(BUILD)/luagan experiments/demo_ring.lua
+	$(BUILD)/luagan experiments/gan_mnist.lua
 
 # Debian 12 packages, installed only when missing (so no root is needed once
 # they are there).  deps-build: what building and testing need; deps: also
