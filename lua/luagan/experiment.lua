@@ -365,13 +365,6 @@ local function new(defaults, argv)
     end
   end
   self.config, self.dir = cfg, cfg.out
-  mkdir(self.dir .. "/samples")
-  mkdir(self.dir .. "/checkpoints")
-  local stored = {}
-  for k, v in pairs(cfg) do if not RUN_CONTROL[k] then stored[k] = v end end
-  write_atomic(self.dir .. "/config.lua",
-    ("-- luagan run '%s': the resolved flags (read back by --resume)\nreturn %s\n")
-      :format(name, serialize(stored)))
   if cfg.threads > 0 then lg.set_num_threads(cfg.threads) end
   lg.manual_seed(cfg.seed)
   self.iter = 0
@@ -642,8 +635,22 @@ end
 
 -- for it in run:iterations() do ... end: iterations start_iter+1 .. iters,
 -- after a resume when --resume was given; ends with run:finish().
+-- The run directory and its config.lua, made when the run starts rather
+-- than when the flags are parsed: a script that rejects its own flags after
+-- lg.experiment leaves no empty directory behind.
+function Run:_prepare()
+  mkdir(self.dir .. "/samples")
+  mkdir(self.dir .. "/checkpoints")
+  local stored = {}
+  for k, v in pairs(self.config) do if not RUN_CONTROL[k] then stored[k] = v end end
+  write_atomic(self.dir .. "/config.lua",
+    ("-- luagan run '%s': the resolved flags (read back by --resume)\nreturn %s\n")
+      :format(self.name, serialize(stored)))
+end
+
 function Run:iterations()
   if self.active then error("run:iterations: already running", 2) end
+  self:_prepare()
   local start = 0
   if self.resuming then start = self:_restore() end
   local mode = self.resuming and "r+b" or "wb"
