@@ -1,0 +1,196 @@
+-- experiments/lib/nets.lua: network builders shared by the image experiments
+-- (dcgan.lua, wgan.lua, mrgan.lua).
+--
+--   local here = debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or "."
+--   local nets = dofile(here .. "/lib/nets.lua")
+--   nets.dcgan_G{nz=, ngf=, channels=, size=28|32|64, bn=true, bias=false}
+--   nets.dcgan_D{ndf=, channels=, size=28|32|64, bn=true, bias=false}
+--   nets.features(D, x)            per-block activations of a dcgan_D (for probes)
+--   nets.mlp{nin=, hidden=, layers=, nout=, act="relu", out_act=nil, bn=false}
+--   nets.to_size(images, size)     [N,C,28,28] in [-1,1] -> [N,C,size,size]
+--   nets.exact_w1(a, b)            exact W1 between two equal-size point clouds [n,d]
+--   nets.assignment_cost(c, n)     min-cost perfect matching of an n x n table (Hungarian)
+--
+-- DCGAN guidelines (Radford et al. 2016, sec. 3; dcgan.torch @6eaac63, see
+-- /work/shared/research/papers/core.md section 2): no pooling, strided convs
+-- in D and fractionally-strided (transposed) convs in G; batch norm in both
+-- except on G's output layer and D's input layer; ReLU in G with a Tanh
+-- output; LeakyReLU(0.2) in D; G's first layer maps z (as a 1x1 map) to a
+-- 4x4 (3x3 at 28 px) map; D's last conv reduces to one logit (no sigmoid: the
+-- losses take logits).  Convolutions have no bias (dcgan.torch's noBias()
+-- and the WGAN authors' DCGAN_D/G, martinarjovsky/WassersteinGAN
+-- models/dcgan.py); bias = true adds them.  Initialise with
+-- model:apply(nn.init.dcgan): N(0, 0.02) weights, BN scales N(1, 0.02).
+--
+-- Layer plans (spatial size after each layer; widths in multiples of ngf/ndf):
+--   32 px   G: z -> 4 (4x) -> 8 (2x) -> 16 (1x) -> 32 (c)       k4 s2 p1 after a k4 s1 p0 projection
+--   64 px   G: z -> 4 (8x) -> 8 (4x) -> 16 (2x) -> 32 (1x) -> 64 (c)   (dcgan.torch's shape)
+--   28 px   G: z -> 3 (4x) -> 7 (2x) -> 14 (1x) -> 28 (c)       k3 s1 p0, k3 s2 p0, then k4 s2 p1
+-- D mirrors G: 32 -> 16 -> 8 -> 4 -> logit (k4 s1 p0), 28 -> 14 -> 7 -> 3 -> logit (k3).
+local lg = require "luagan"
+local nn = lg.nn
+
+local nets = {}
+
+local PLANS = {
+  -- {kernel, stride, padding} of G's layers from z to the image; D uses them reversed
+  [28] = {{3, 1, 0}, {3, 2, 0}, {4, 2, 1}, {4, 2, 1}},
+  [32] = {{4, 1, 0}, {4, 2, 1}, {4, 2, 1}, {4, 2, 1}},
+  [64] = {{4, 1, 0}, {4, 2, 1}, {4, 2, 1}, {4, 2, 1}, {4, 2, 1}},
+}
+
+local function plan(size)
+  local p = PLANS[size]
+  if not p then error(("nets: size must be 28, 32 or 64, got %s"):format(tostring(size)), 3) end
+  return p
+end
+
+-- G: z [N, nz] (or [N, nz, 1, 1]) -> images [N, channels, size, size] in [-1, 1]
+function nets.dcgan_G(o)
+  local p = plan(o.size)
+  local nz, ngf, c = o.nz or 100, o.ngf or 64, o.channels or 1
+  local bn, bias = o.bn ~= false, o.bias == true
+  local L = #p
+  local G = nn.Sequential(nn.Reshape(nz, 1, 1))
+  local cin = nz
+  for i = 1, L do
+    local last = i == L
+    local cout = last and c or ngf * 2 ^ (L - 1 - i) // 1
+    cout = math.tointeger(cout)
+    local k, s, pad = p[i][1], p[i][2], p[i][3]
+    G:add(nn.ConvTranspose2d(cin, cout, k, {stride = s, padding = pad, bias = bias or last}))
+    if last then
+      G:add(nn.Tanh())
+    else
+      if bn then G:add(nn.BatchNorm2d(cout)) end
+      G:add(nn.ReLU())
+    end
+    cin = cout
+  end
+  return G
+end
+
+-- D: images [N, channels, size, size] -> logits [N, 1]
+function nets.dcgan_D(o)
+  local p = plan(o.size)
+  local ndf, c = o.ndf or 64, o.channels or 1
+  local bn, bias = o.bn ~= false, o.bias == true
+  local L = #p
+  local D = nn.Sequential()
+  local cin = c
+  for i = 1, L do
+    local spec = p[L + 1 - i]           -- mirror of G's plan
+    local last = i == L
+    local cout = last and 1 or math.tointeger(ndf * 2 ^ (i - 1) // 1)
+    local k, s, pad = spec[1], spec[2], spec[3]
+    if last then s, pad = 1, 0 end      -- the logit: a k x k "valid" conv over the last map
+    D:add(nn.Conv2d(cin, cout, k, {stride = s, padding = pad, bias = bias or last}))
+    if not last then
+      if bn and i > 1 then D:add(nn.BatchNorm2d(cout)) end
+      D:add(nn.LeakyReLU(0.2))
+    end
+    cin = cout
+  end
+  D:add(nn.Flatten())
+  return D
+end
+
+-- The activations after each LeakyReLU of a dcgan_D (all blocks but the
+-- logit), in order: {[N, ndf, s/2, s/2], [N, 2 ndf, s/4, s/4], ...}.
+function nets.features(D, x)
+  local out = {}
+  for i = 1, #D do
+    x = D[i](x)
+    if D[i].__name == "LeakyReLU" then out[#out + 1] = x end
+  end
+  return out
+end
+
+-- A multilayer perceptron: nin -> hidden x layers -> nout.
+function nets.mlp(o)
+  local acts = {relu = nn.ReLU, tanh = nn.Tanh, lrelu = function() return nn.LeakyReLU(0.2) end}
+  local act = acts[o.act or "relu"]
+  if not act then error("nets.mlp: act must be relu, tanh or lrelu", 2) end
+  local m = nn.Sequential()
+  local cin = o.nin
+  for _ = 1, o.layers do
+    m:add(nn.Linear(cin, o.hidden))
+    if o.bn then m:add(nn.BatchNorm1d(o.hidden)) end
+    m:add(act())
+    cin = o.hidden
+  end
+  m:add(nn.Linear(cin, o.nout))
+  if o.out_act == "tanh" then m:add(nn.Tanh())
+  elseif o.out_act ~= nil then error("nets.mlp: out_act must be nil or tanh", 2) end
+  return m
+end
+
+-- 28 px images in [-1, 1] to `size`: 32 pads 2 px of background (-1) on each
+-- side (the usual way to run 32-px DCGANs on MNIST); 64 pads to 32 and then
+-- doubles with nearest-neighbour upsampling; 28 passes through.
+function nets.to_size(x, size)
+  local h = x:size(3)
+  if size == h then return x end
+  if h ~= 28 or (size ~= 32 and size ~= 64) then
+    error(("nets.to_size: %d px images cannot be brought to %d px"):format(h, size), 2)
+  end
+  local n, c = x:size(1), x:size(2)
+  local side = lg.full({n, c, 28, 2}, -1)
+  x = lg.cat({side, x, side}, 4)
+  local top = lg.full({n, c, 2, 32}, -1)
+  x = lg.cat({top, x, top}, 3)
+  if size == 64 then x = lg.upsample_nearest(x, 2) end
+  return x:contiguous()
+end
+
+-- {---------------------------------------------------------- exact W1 (wgan.lua)
+
+-- Hungarian algorithm (Kuhn-Munkres with potentials and shortest augmenting
+-- paths, O(n^3)) on a square cost matrix c[i][j] (Lua numbers); returns the
+-- minimal total cost of a perfect matching.
+function nets.assignment_cost(c, n)
+  local INF = math.huge
+  local u, v, p, way = {}, {}, {}, {}
+  for j = 0, n do u[j], v[j], p[j], way[j] = 0, 0, 0, 0 end
+  for i = 1, n do
+    p[0] = i
+    local j0 = 0
+    local minv, used = {}, {}
+    for j = 0, n do minv[j], used[j] = INF, false end
+    repeat
+      used[j0] = true
+      local i0, delta, j1 = p[j0], INF, 0
+      local row, ui0 = c[i0], u[i0]
+      for j = 1, n do
+        if not used[j] then
+          local cur = row[j] - ui0 - v[j]
+          if cur < minv[j] then minv[j], way[j] = cur, j0 end
+          if minv[j] < delta then delta, j1 = minv[j], j end
+        end
+      end
+      for j = 0, n do
+        if used[j] then u[p[j]], v[j] = u[p[j]] + delta, v[j] - delta
+        else minv[j] = minv[j] - delta end
+      end
+      j0 = j1
+    until p[j0] == 0
+    repeat
+      local j1 = way[j0]
+      p[j0] = p[j1]
+      j0 = j1
+    until j0 == 0
+  end
+  local total = 0
+  for j = 1, n do total = total + c[p[j]][j] end
+  return total
+end
+
+-- W1 between two point clouds [n,d] of equal size (Euclidean ground cost)
+function nets.exact_w1(a, b)
+  local n, d = a:size(1), a:size(2)
+  local cost = ((a:view(n, 1, d) - b:view(1, n, d)) ^ 2):sum(3):sqrt():totable()
+  return nets.assignment_cost(cost, n) / n
+end
+-- }
+
+return nets

@@ -1,0 +1,242 @@
+-- Smoke tests of the image experiments: experiments/dcgan.lua, wgan.lua,
+-- mrgan.lua and their helpers in experiments/lib/nets.lua.  Each script runs
+-- in a child process for a few iterations with tiny nets (seeded), and the
+-- tests check that it exits cleanly, that the logged losses are finite and
+-- that things move the expected way.
+local lg = require "luagan"
+
+local function sh_quote(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
+
+local function pwd()
+  local p = io.popen("pwd")
+  local d = p:read("l")
+  p:close()
+  return d
+end
+
+-- this luagan, as an absolute path
+local function exe()
+  local i = -1
+  while arg[i - 1] do i = i - 1 end
+  local e = arg[i] or "luagan"
+  if e:find("/", 1, true) and e:sub(1, 1) ~= "/" then e = pwd() .. "/" .. e end
+  return e
+end
+
+-- the source tree: tests/lua/<this file> -> ../..
+local function root()
+  local src = debug.getinfo(1, "S").source:match("^@(.*)$") or ""
+  local dir = src:match("^(.*)/tests/lua/[^/]*$")
+  if not dir or dir == "" then return pwd() end
+  if dir:sub(1, 1) ~= "/" then dir = pwd() .. "/" .. dir end
+  return dir
+end
+local ROOT = root()
+local nets = dofile(ROOT .. "/experiments/lib/nets.lua")
+
+local tmp = os.tmpname()
+os.remove(tmp)
+os.execute("mkdir -p " .. sh_quote(tmp))
+
+local function read(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+-- runs experiments/<script> with flags; returns exit code, stdout
+local function run(script, flags)
+  local out = tmp .. "/stdout.txt"
+  local cmd = ("cd %s && %s %s --threads 1 %s >%s 2>>%s"):format(sh_quote(ROOT), sh_quote(exe()),
+    sh_quote("experiments/" .. script), flags, sh_quote(out), sh_quote(tmp .. "/stderr.txt"))
+  local ok, _, code = os.execute(cmd)
+  return ok and 0 or code, read(out) or ""
+end
+
+-- metrics.csv as {columns = {...}, rows = {{col = number or nil}}}
+local function metrics(dir)
+  local text = assert(read(dir .. "/metrics.csv"), dir .. "/metrics.csv")
+  local lines = {}
+  for l in text:gmatch("[^\n]+") do lines[#lines + 1] = l end
+  local cols = {}
+  for c in lines[1]:gmatch("[^,]+") do cols[#cols + 1] = c end
+  local rows = {}
+  for i = 2, #lines do
+    local cells, r = {}, {}
+    for c in (lines[i] .. ","):gmatch("([^,]*),") do cells[#cells + 1] = c end
+    for j, c in ipairs(cols) do r[c] = tonumber(cells[j]) end
+    rows[#rows + 1] = r
+  end
+  return {columns = cols, rows = rows}
+end
+
+local function finite(v) return type(v) == "number" and v == v and v > -math.huge and v < math.huge end
+
+local function all_finite(m, keys)
+  for i, r in ipairs(m.rows) do
+    for _, k in ipairs(keys) do
+      assert(finite(r[k]), ("row %d: %s = %s is not finite"):format(i, k, tostring(r[k])))
+    end
+  end
+end
+
+-- {---------------------------------------------------------- nets
+
+test("nets: DCGAN G and D at 28, 32 and 64 px", function()
+  lg.manual_seed(1)
+  for _, s in ipairs{28, 32, 64} do
+    local G = nets.dcgan_G{size = s, nz = 8, ngf = 4, channels = 3}
+    local D = nets.dcgan_D{size = s, ndf = 4, channels = 3}
+    G:apply(lg.nn.init.dcgan)
+    D:apply(lg.nn.init.dcgan)
+    local x = G(lg.randn(2, 8))
+    eq(x.shape, {2, 3, s, s}, "G output at " .. s)
+    eq(D(x).shape, {2, 1}, "D output at " .. s)
+    local f = nets.features(D, x)
+    eq(#f, s == 64 and 4 or 3, "feature blocks at " .. s)
+    eq(f[1]:size(2), 4, "first block width")
+    -- BN everywhere but G's output and D's input
+    eq(G[#G].__name, "Tanh", "G ends with Tanh")
+    eq(D[2].__name, "LeakyReLU", "no BN after D's input conv")
+  end
+  local y = nets.to_size(lg.zeros(2, 1, 28, 28), 32)
+  eq(y.shape, {2, 1, 32, 32})
+  near(y:sum():item(), -(32 * 32 - 28 * 28) * 2, 1e-6, "padding is background (-1)")
+  eq(nets.to_size(lg.zeros(1, 1, 28, 28), 64).shape, {1, 1, 64, 64})
+end)
+
+test("nets: Hungarian W1 is exact", function()
+  lg.manual_seed(3)
+  -- against brute force over all 6! matchings
+  local n = 6
+  local a, b = lg.randn(n, 2), lg.randn(n, 2)
+  local c = ((a:view(n, 1, 2) - b:view(1, n, 2)) ^ 2):sum(3):sqrt():totable()
+  local best = math.huge
+  local perm, used = {}, {}
+  local function rec(i, acc)
+    if acc >= best then return end
+    if i > n then best = acc return end
+    for j = 1, n do
+      if not used[j] then
+        used[j] = true
+        perm[i] = j
+        rec(i + 1, acc + c[i][j])
+        used[j] = false
+      end
+    end
+  end
+  rec(1, 0)
+  near(nets.exact_w1(a, b), best / n, 1e-5, "W1 vs brute force")
+  -- a translated copy: W1 = the shift; a shuffled copy: 0
+  local x = lg.randn(64, 2)
+  near(nets.exact_w1(x, x + lg.tensor{{0.5, 0}}), 0.5, 1e-4, "translation")
+  near(nets.exact_w1(x, x:index_select(1, lg.randperm(64))), 0, 1e-6, "permutation")
+end)
+
+-- }
+
+-- {---------------------------------------------------------- dcgan.lua
+
+test("dcgan: a tiny run trains, samples and probes", function()
+  local dir = tmp .. "/dcgan"
+  local code, out = run("dcgan.lua", "--iters 5 --batch 16 --size 28 --ngf 4 --ndf 4 --nz 16 "
+    .. "--dataset mnist10k --probe --probe_labels 100 --probe_steps 5 --sample_every 0 --out " .. sh_quote(dir))
+  eq(code, 0, "exit status")
+  local m = metrics(dir)
+  eq(#m.rows, 5)
+  all_finite(m, {"lossD", "lossG", "D_real", "D_fake"})
+  assert(m.rows[5].lossD < m.rows[1].lossD, "D's loss falls in the first steps")
+  assert(m.rows[5].D_real > m.rows[1].D_real, "D(x) rises on real data")
+  assert(read(dir .. "/samples/iter-000005.png"), "sample grid")
+  local probe = assert(read(dir .. "/probe.csv"), "probe.csv")
+  local n = 0
+  for name, kind, acc in probe:gmatch("\n([%w_]+),([%w_]+),([%d.]+)") do
+    n = n + 1
+    local a = tonumber(acc)
+    assert(a > 0.1 and a <= 1, ("%s/%s accuracy %g: better than chance"):format(name, kind, a))
+  end
+  eq(n, 5, "probe rows")
+  assert(out:find("it/s", 1, true), "logs iterations/s")
+end)
+
+-- }
+
+-- {---------------------------------------------------------- wgan.lua
+
+test("wgan: 2-D critic clipped, estimate and exact W1 logged", function()
+  local dir = tmp .. "/wgan"
+  local code, out = run("wgan.lua", "--iters 3 --eval_every 1 --hidden 16 --w1_n 32 "
+    .. "--sample_every 0 --out " .. sh_quote(dir))
+  eq(code, 0, "exit status")
+  local m = metrics(dir)
+  eq(#m.rows, 3)
+  all_finite(m, {"lossD", "lossG", "w_est", "w1", "modes", "hq"})
+  eq(m.rows[1].d_steps, 100, "warm-up: 100 critic steps")
+  assert(m.rows[3].w_est > 0, "the critic separates real from fake (W_hat > 0)")
+  assert(m.rows[3].w1 > 0.1, "G starts far from the grid")
+  -- the critic's weights stay within the clipping box (clamped before each
+  -- step, so the last RMSprop step may leave it by a little)
+  local t = lg.load(dir .. "/checkpoint.safetensors")
+  local worst = 0
+  for k, v in pairs(t) do
+    if k:match("^D%.") then worst = math.max(worst, v:abs():max():item()) end
+  end
+  assert(worst > 0 and worst < 0.012, "critic weights clipped to 0.01, max " .. worst)
+end)
+
+test("wgan: an interrupted run resumes bit-identically", function()
+  local flags = "--iters 4 --eval_every 2 --hidden 8 --w1_n 16 --sample_every 0 "
+  local a, b = tmp .. "/wgan_straight", tmp .. "/wgan_resumed"
+  eq((run("wgan.lua", flags .. "--out " .. sh_quote(a))), 0)
+  eq((run("wgan.lua", flags .. "--stop_at 3 --out " .. sh_quote(b))), 0)
+  eq((run("wgan.lua", "--resume " .. sh_quote(b))), 0)
+  eq(read(b .. "/metrics.csv"), read(a .. "/metrics.csv"), "metrics.csv")
+end)
+
+test("wgan: GAN baseline and the MNIST critic run", function()
+  local dir = tmp .. "/wgan_gan"
+  eq((run("wgan.lua", "--loss gan --iters 3 --eval_every 1 --hidden 16 --w1_n 16 --sample_every 0 --out "
+    .. sh_quote(dir))), 0, "gan exit status")
+  local m = metrics(dir)
+  all_finite(m, {"lossD", "lossG", "w_est", "w1"})
+  eq(m.rows[1].d_steps, 1, "one D step")
+  dir = tmp .. "/wgan_mnist"
+  eq((run("wgan.lua", "--dataset mnist10k --iters 2 --batch 8 --ngf 4 --ndf 4 --n_critic 2 "
+    .. "--warmup false --eval_n 50 --sample_every 0 --out " .. sh_quote(dir))), 0, "mnist exit status")
+  m = metrics(dir)
+  all_finite(m, {"lossD", "lossG", "w_est", "classes"})
+  eq(m.rows[2].d_steps, 2)
+end)
+
+-- }
+
+-- {---------------------------------------------------------- mrgan.lua
+
+test("mrgan: GAN, Reg-GAN and MDGAN on the grid", function()
+  for _, reg in ipairs{"none", "mrgan", "mdgan"} do
+    local dir = tmp .. "/mrgan_" .. reg
+    eq((run("mrgan.lua", ("--reg %s --iters 4 --batch 64 --eval_every 2 --sample_every 0 --out %s")
+      :format(reg, sh_quote(dir)))), 0, reg .. " exit status")
+    local m = metrics(dir)
+    eq(#m.rows, 4)
+    all_finite(m, {"lossD", "lossG", "recon"})
+    assert(finite(m.rows[4].modes) and finite(m.rows[4].hq), reg .. ": modes and hq")
+    if reg ~= "none" then
+      assert(m.rows[4].recon < m.rows[1].recon, reg .. ": the reconstruction error falls")
+    end
+  end
+end)
+
+test("mrgan: MNIST Reg-GAN runs", function()
+  local dir = tmp .. "/mrgan_mnist"
+  eq((run("mrgan.lua", "--dataset mnist10k --batch 16 --iters 2 --eval_n 50 --sample_every 0 --out "
+    .. sh_quote(dir))), 0, "exit status")
+  local m = metrics(dir)
+  all_finite(m, {"lossD", "lossG", "recon", "mode_score"})
+end)
+
+-- }
+
+os.execute("rm -rf " .. sh_quote(tmp))
