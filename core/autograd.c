@@ -62,6 +62,17 @@ lg_node *lg_attach(lg_tensor *out, const char *name, lg_backward_fn bw, int n,
   return node;
 }
 
+lg_node *lg_track(lg_tensor **out, const char *name, lg_backward_fn bw, int n,
+                  lg_tensor *const *in) {
+  if (!*out || !lg_any_needs_grad(n, in)) return NULL;
+  lg_node *node = lg_attach(*out, name, bw, n, in);
+  if (!node) {
+    lg_release(*out);
+    *out = NULL;
+  }
+  return node;
+}
+
 void lg_node_retain(lg_node *n) {
   if (n) n->refcount++;
 }

@@ -63,6 +63,12 @@ lg_node *lg_attach(lg_tensor *out, const char *name, lg_backward_fn bw,
 ** you must fill the node). */
 bool lg_any_needs_grad(int n, lg_tensor *const *inputs);
 
+/* Records node `name` on *out when an input needs grad.  Returns the node
+** for the caller to fill, or NULL when none was needed or on failure (then
+** *out is released and set to NULL, so the caller returns *out either way). */
+lg_node *lg_track(lg_tensor **out, const char *name, lg_backward_fn bw, int n,
+                  lg_tensor *const *in);
+
 void lg_node_retain(lg_node *n);
 void lg_node_release(lg_node *n);
 

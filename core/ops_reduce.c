@@ -28,19 +28,6 @@
 
 /* {====================================================== helpers */
 
-/* Records node `name` on *out when an input needs grad.  Returns the node
-** for the caller to fill, or NULL when none was needed or on failure (then
-** *out is released and set to NULL). */
-static lg_node *track(lg_tensor **out, const char *name, lg_backward_fn bw, int n,
-                      lg_tensor *const *in) {
-  if (!*out || !lg_any_needs_grad(n, in)) return NULL;
-  lg_node *node = lg_attach(*out, name, bw, n, in);
-  if (!node) {
-    lg_release(*out);
-    *out = NULL;
-  }
-  return node;
-}
 
 static bool check_dim(const char *op, const lg_tensor *t, int dim) {
   char buf[128];
@@ -169,7 +156,7 @@ static lg_tensor *sum_dim_op(const char *op, lg_tensor *t, int dim, bool keepdim
     lg_release(out);
     return NULL;
   }
-  lg_node *node = track(&out, "sum", bw_sum_dim, 1, &t);
+  lg_node *node = lg_track(&out, "sum", bw_sum_dim, 1, &t);
   if (node) {
     node->ints[0] = dim;
     node->ints[1] = keepdim;
@@ -291,7 +278,7 @@ static int bw_scatter(lg_node *n, lg_tensor *gg, lg_tensor **gin) {
 /* Records the node of gather/scatter: input t, the index kept detached. */
 static lg_tensor *track_indexed(lg_tensor *out, const char *name, lg_backward_fn bw,
                                 lg_tensor *t, int dim, lg_tensor *index) {
-  lg_node *node = track(&out, name, bw, 1, &t);
+  lg_node *node = lg_track(&out, name, bw, 1, &t);
   if (!node) return out;
   node->ints[0] = dim;
   if (!(node->saved[SAVED_INDEX] = lg_detach(index))) {
@@ -529,7 +516,7 @@ static lg_tensor *softmax_op(const char *op, lg_tensor *t, int dim, bool log_for
     else softmax_cols(lg_data(x), lg_data(out), outer, n, inner, log_form);
   }
   lg_release(x);
-  lg_node *node = track(&out, op, bw, 1, &t);
+  lg_node *node = lg_track(&out, op, bw, 1, &t);
   if (!node) return out;
   node->ints[0] = dim;
   if (lg_save_output(node, out)) {

@@ -15,19 +15,6 @@
 
 /* {====================================================== helpers */
 
-/* Records node `name` on *out when an input needs grad.  Returns the node
-** for the caller to fill, or NULL when none was needed or on failure (then
-** *out is released and set to NULL). */
-static lg_node *track(lg_tensor **out, const char *name, lg_backward_fn bw, int n,
-                      lg_tensor *const *in) {
-  if (!*out || !lg_any_needs_grad(n, in)) return NULL;
-  lg_node *node = lg_attach(*out, name, bw, n, in);
-  if (!node) {
-    lg_release(*out);
-    *out = NULL;
-  }
-  return node;
-}
 
 static bool check_dim(const char *op, const lg_tensor *t, int dim) {
   char buf[128];
@@ -232,7 +219,7 @@ static int bw_reshape(lg_node *n, lg_tensor *g, lg_tensor **gin) {
 static lg_tensor *view_at(const char *name, lg_tensor *t, int ndim, const int64_t *shape,
                           const int64_t *stride) {
   lg_tensor *out = make_view(t, ndim, shape, stride, t->offset);
-  track(&out, name, bw_reshape, 1, &t);
+  lg_track(&out, name, bw_reshape, 1, &t);
   return out;
 }
 
@@ -312,7 +299,7 @@ lg_tensor *lg_transpose(lg_tensor *t, int d0, int d1) {
   sh[d0] = t->shape[d1], st[d0] = t->stride[d1];
   sh[d1] = t->shape[d0], st[d1] = t->stride[d0];
   lg_tensor *out = make_view(t, t->ndim, sh, st, t->offset);
-  lg_node *node = track(&out, "transpose", bw_transpose, 1, &t);
+  lg_node *node = lg_track(&out, "transpose", bw_transpose, 1, &t);
   if (node) {
     node->ints[0] = d0;
     node->ints[1] = d1;
@@ -342,7 +329,7 @@ lg_tensor *lg_permute(lg_tensor *t, const int *perm) {
     st[i] = t->stride[p];
   }
   lg_tensor *out = make_view(t, t->ndim, sh, st, t->offset);
-  lg_node *node = track(&out, "permute", bw_permute, 1, &t);
+  lg_node *node = lg_track(&out, "permute", bw_permute, 1, &t);
   if (node)
     for (int i = 0; i < t->ndim; i++) node->ints[i] = perm[i];
   return out;
@@ -369,7 +356,7 @@ lg_tensor *lg_narrow(lg_tensor *t, int dim, int64_t start, int64_t length) {
   memcpy(sh, t->shape, sizeof sh);
   sh[dim] = length;
   lg_tensor *out = make_view(t, t->ndim, sh, t->stride, t->offset + start * t->stride[dim]);
-  lg_node *node = track(&out, "narrow", bw_narrow, 1, &t);
+  lg_node *node = lg_track(&out, "narrow", bw_narrow, 1, &t);
   if (node) {
     node->ints[0] = dim;
     node->ints[1] = start;
@@ -404,7 +391,7 @@ lg_tensor *lg_narrow_scatter(lg_tensor *g, int ndim, const int64_t *shape, int d
   }
   copy_strided(win, g);
   lg_release(win);
-  lg_node *node = track(&out, "narrow_scatter", bw_narrow_scatter, 1, &g);
+  lg_node *node = lg_track(&out, "narrow_scatter", bw_narrow_scatter, 1, &g);
   if (node) {
     node->ints[0] = dim;
     node->ints[1] = start;
@@ -450,7 +437,7 @@ lg_tensor *lg_expand(lg_tensor *t, int ndim, const int64_t *shape) {
   }
   if (!lg_check_shape("expand", ndim, sh)) return NULL;
   lg_tensor *out = make_view(t, ndim, sh, st, t->offset);
-  track(&out, "expand", bw_expand, 1, &t);
+  lg_track(&out, "expand", bw_expand, 1, &t);
   return out;
 bad:
   return lg_seterr("expand: cannot expand shape %s to %s (only size-1 dims can grow)",
@@ -498,7 +485,7 @@ lg_tensor *lg_sum_to(lg_tensor *t, int ndim, const int64_t *shape) {
     return lg_seterr("sum_to: shape %s cannot be summed down to %s (not a broadcast of it)",
                      lg_shape_str(t, b1, sizeof b1), lg_dims_str(shape, ndim, b2, sizeof b2));
   lg_tensor *out = sum_down(t, ndim, shape);
-  track(&out, "sum_to", bw_sum_to, 1, &t);
+  lg_track(&out, "sum_to", bw_sum_to, 1, &t);
   return out;
 }
 
@@ -520,13 +507,13 @@ lg_tensor *lg_contiguous(lg_tensor *t) {
     return t;
   }
   lg_tensor *out = dense_copy(t);
-  track(&out, "contiguous", bw_identity, 1, &t);
+  lg_track(&out, "contiguous", bw_identity, 1, &t);
   return out;
 }
 
 lg_tensor *lg_clone(lg_tensor *t) {
   lg_tensor *out = dense_copy(t);
-  track(&out, "clone", bw_identity, 1, &t);
+  lg_track(&out, "clone", bw_identity, 1, &t);
   return out;
 }
 
@@ -628,7 +615,7 @@ lg_tensor *lg_cat(lg_tensor **ts, int n, int dim) {
     lg_release(win);
     start += ts[i]->shape[dim];
   }
-  lg_node *node = grad ? track(&out, "cat", bw_cat, n, ts) : NULL;
+  lg_node *node = grad ? lg_track(&out, "cat", bw_cat, n, ts) : NULL;
   if (node) node->ints[0] = dim;
   return out;
 }
