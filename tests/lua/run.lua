@@ -64,6 +64,54 @@ function raises(fn, pattern)
   return err
 end
 
+-- {---------------------------------------------------------- files and processes
+-- Globals for tests that write files or run luagan in a child process.
+
+function sh_quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+
+local function cwd()
+  local p = io.popen("pwd")
+  local d = p:read("l")
+  p:close()
+  return d
+end
+
+local function absolute(path)
+  if path:sub(1, 1) == "/" then return path end
+  return cwd() .. "/" .. path
+end
+
+-- the luagan running these tests (the lowest arg index), as an absolute path
+-- since children may run in another directory
+LUAGAN = (function()
+  local i = -1
+  while arg[i - 1] do i = i - 1 end
+  local e = arg[i] or "luagan"
+  return e:find("/", 1, true) and absolute(e) or e
+end)()
+
+-- the source tree: this file is <ROOT>/tests/lua/run.lua
+ROOT = absolute((arg and arg[0] or "tests/lua/run.lua"):match("^(.*)/tests/lua/[^/]*$") or ".")
+
+-- the contents of a file, or nil when it cannot be read
+function read_file(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+-- a new empty directory
+function temp_dir()
+  local d = os.tmpname()
+  os.remove(d)
+  os.execute("mkdir -p " .. sh_quote(d))
+  return d
+end
+
+-- }----------------------------------------------------------
+
 local dir = (arg and arg[0] or "tests/lua/run.lua"):match("(.*/)") or "./"
 local files = {}
 local p = io.popen('ls "' .. dir .. '"')

@@ -94,28 +94,6 @@ end)
 
 -- {---------------------------------------------------------- smoke run
 
-local function exe()
-  local i = -1
-  while arg[i - 1] do i = i - 1 end
-  local e = arg[i] or "luagan"
-  if e:find("/", 1, true) and e:sub(1, 1) ~= "/" then
-    local p = io.popen("pwd")
-    e = p:read("l") .. "/" .. e
-    p:close()
-  end
-  return e
-end
-
-local function sh_quote(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
-
--- the source tree: this file is <root>/tests/lua/test_exp_ganmnist.lua
-local function root()
-  local src = debug.getinfo(1, "S").source:gsub("^@", "")
-  local dir = src:match("^(.*)/tests/lua/[^/]*$")
-  if dir and dir ~= "" then return dir end
-  return "."
-end
-
 local function exists(path)
   local f = io.open(path, "rb")
   if f then f:close() return true end
@@ -129,7 +107,7 @@ test("gan_mnist: a tiny run logs finite metrics and writes samples, plot, Parzen
   local cmd = ("%s %s --iters 6 --batch 20 --g_hidden 16 --g_hidden2 16 --d_units 16 "
     .. "--d_units2 16 --sample_every 3 --checkpoint_every 0 --threads 1 --grad_both "
     .. "--parzen --parzen_samples 300 --holdout 200 --out %s > %s 2>&1")
-    :format(sh_quote(exe()), sh_quote(root() .. "/experiments/gan_mnist.lua"), sh_quote(out),
+    :format(sh_quote(LUAGAN), sh_quote(ROOT .. "/experiments/gan_mnist.lua"), sh_quote(out),
             sh_quote(tmp .. ".log"))
   local ok = os.execute(cmd)
   local f = io.open(tmp .. ".log")
@@ -175,7 +153,7 @@ test("gan_mnist: stop + resume gives the same metrics as a straight run", functi
   os.remove(tmp)
   local base = ("%s %s --iters 8 --batch 20 --g_hidden 16 --g_hidden2 16 --d_units 16 "
     .. "--d_units2 16 --sample_every 0 --checkpoint_every 0 --threads 1")
-    :format(sh_quote(exe()), sh_quote(root() .. "/experiments/gan_mnist.lua"))
+    :format(sh_quote(LUAGAN), sh_quote(ROOT .. "/experiments/gan_mnist.lua"))
   local function sh(flags) return os.execute(base .. " " .. flags .. " >/dev/null 2>&1") end
   assert(sh("--out " .. sh_quote(tmp .. "/a")))
   assert(sh("--out " .. sh_quote(tmp .. "/b") .. " --stop_at 4"))

@@ -5,51 +5,15 @@
 -- that things move the expected way.
 local lg = require "luagan"
 
-local function sh_quote(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
-
-local function pwd()
-  local p = io.popen("pwd")
-  local d = p:read("l")
-  p:close()
-  return d
-end
-
--- this luagan, as an absolute path
-local function exe()
-  local i = -1
-  while arg[i - 1] do i = i - 1 end
-  local e = arg[i] or "luagan"
-  if e:find("/", 1, true) and e:sub(1, 1) ~= "/" then e = pwd() .. "/" .. e end
-  return e
-end
-
--- the source tree: tests/lua/<this file> -> ../..
-local function root()
-  local src = debug.getinfo(1, "S").source:match("^@(.*)$") or ""
-  local dir = src:match("^(.*)/tests/lua/[^/]*$")
-  if not dir or dir == "" then return pwd() end
-  if dir:sub(1, 1) ~= "/" then dir = pwd() .. "/" .. dir end
-  return dir
-end
-local ROOT = root()
 local nets = dofile(ROOT .. "/experiments/lib/nets.lua")
 
-local tmp = os.tmpname()
-os.remove(tmp)
-os.execute("mkdir -p " .. sh_quote(tmp))
-
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local tmp = temp_dir()
+local read = read_file
 
 -- runs experiments/<script> with flags; returns exit code, stdout
 local function run(script, flags)
   local out = tmp .. "/stdout.txt"
-  local cmd = ("cd %s && %s %s --threads 1 %s >%s 2>>%s"):format(sh_quote(ROOT), sh_quote(exe()),
+  local cmd = ("cd %s && %s %s --threads 1 %s >%s 2>>%s"):format(sh_quote(ROOT), sh_quote(LUAGAN),
     sh_quote("experiments/" .. script), flags, sh_quote(out), sh_quote(tmp .. "/stderr.txt"))
   local ok, _, code = os.execute(cmd)
   return ok and 0 or code, read(out) or ""

@@ -3,44 +3,16 @@
 -- script runs a few seeded iterations of a small net in a child process;
 -- losses must be finite, the evaluation columns present and in range, and
 -- the discriminator must learn (its loss moves away from chance).
-local function sh_quote(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
-
-local function cwd()
-  local p = io.popen("pwd")
-  local d = p:read("l")
-  p:close()
-  return d
-end
-
--- this luagan and the source tree, as absolute paths
-local function exe()
-  local i = -1
-  while arg[i - 1] do i = i - 1 end
-  local e = arg[i] or "luagan"
-  if e:find("/", 1, true) and e:sub(1, 1) ~= "/" then e = cwd() .. "/" .. e end
-  return e
-end
-local root = (arg[0]:match("(.*/)tests/lua/") or "./")
-if root:sub(1, 1) ~= "/" then root = cwd() .. "/" .. root end
-local expdir = root .. "experiments/"
+local expdir = ROOT .. "/experiments/"
 local toy = dofile(expdir .. "lib/toy.lua")
 
-local tmp = os.tmpname()
-os.remove(tmp)
-os.execute("mkdir -p " .. sh_quote(tmp))
-
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local tmp = temp_dir()
+local read = read_file
 
 -- runs a script; returns exit code and stdout
 local function run(script, flags)
   local out = tmp .. "/stdout.txt"
-  local cmd = ("cd %s && %s %s %s >%s 2>>%s"):format(sh_quote(tmp), sh_quote(exe()),
+  local cmd = ("cd %s && %s %s %s >%s 2>>%s"):format(sh_quote(tmp), sh_quote(LUAGAN),
     sh_quote(expdir .. script), flags, sh_quote(out), sh_quote(tmp .. "/stderr.txt"))
   local ok, _, code = os.execute(cmd)
   return ok and 0 or code, read(out) or ""

@@ -52,32 +52,8 @@ end)
 
 -- {---------------------------------------------------------- runs in child processes
 
--- this luagan, as an absolute path (the children run in another directory)
-local function exe()
-  local i = -1
-  while arg[i - 1] do i = i - 1 end
-  local e = arg[i] or "luagan"
-  if e:find("/", 1, true) and e:sub(1, 1) ~= "/" then
-    local p = io.popen("pwd")
-    e = p:read("l") .. "/" .. e
-    p:close()
-  end
-  return e
-end
-
-local function sh_quote(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
-
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
-local tmp = os.tmpname()
-os.remove(tmp)
-os.execute("mkdir -p " .. sh_quote(tmp))
+local read = read_file
+local tmp = temp_dir()
 
 -- a tiny GAN on the ring: Adam and SGD with momentum, dropout (draws from
 -- the generator), a loader running over epochs, user state; CRASH_AT exits
@@ -120,7 +96,7 @@ end
 
 local function run_tiny(flags, env)
   local cmd = ("cd %s && %s%s tiny.lua %s >/dev/null 2>>%s"):format(sh_quote(tmp), env or "",
-    sh_quote(exe()), flags, sh_quote(tmp .. "/stderr.txt"))
+    sh_quote(LUAGAN), flags, sh_quote(tmp .. "/stderr.txt"))
   local ok, how, code = os.execute(cmd)
   return ok and 0 or code
 end
