@@ -317,23 +317,6 @@ function data.grid25(opts)
   return m
 end
 
--- sin and cos of a tensor in tensor ops: Taylor series of degree 17 at x/4
--- (|x/4| <= 1.2 here), then the double-angle formulas twice; about 1e-6
--- absolute error for |x| <= 5, far below the swiss roll's noise.
-local function sincos(x)
-  local v = x / 4
-  local v2 = v * v
-  -- Horner: sin v = v (1 - v2/(2*3) (1 - v2/(4*5) (...))), cos alike
-  local s, c = lg.ones_like(v), lg.ones_like(v)
-  for k = 8, 1, -1 do
-    s = 1 - v2 * s / ((2 * k) * (2 * k + 1))
-    c = 1 - v2 * c / ((2 * k - 1) * (2 * k))
-  end
-  s = v * s
-  for _ = 1, 2 do s, c = 2 * s * c, c * c - s * s end
-  return s, c
-end
-
 -- Swiss roll, as WGAN-GP's toy: sklearn's make_swiss_roll(noise=0.25), columns
 -- (0, 2), divided by 7.5 (papers/core.md section 12): t ~ U[1.5 pi, 4.5 pi],
 -- x = (t cos t, t sin t) + 0.25 N(0, I), then x / 7.5.
@@ -342,11 +325,8 @@ function data.swissroll(opts)
   local noise, scale = opts.noise or 0.25, opts.scale or 7.5
   return {name = "swissroll", noise = noise, scale = scale, sample = function(_, n)
     if math.type(n) ~= "integer" or n < 1 then error("swissroll:sample: n must be a positive integer", 2) end
-    -- t - 3 pi in [-1.5 pi, 1.5 pi]: sin t = -sin(t - 3 pi), cos t = -cos(t - 3 pi)
-    local u = (lg.rand(n, 1) * 2 - 1) * (1.5 * math.pi)
-    local s, c = sincos(u)
-    local t = u + 3 * math.pi
-    local xy = lg.cat({-(t * c), -(t * s)}, 2)
+    local t = (lg.rand(n, 1) * 2 - 1) * (1.5 * math.pi) + 3 * math.pi
+    local xy = lg.cat({t * t:cos(), t * t:sin()}, 2)
     return (xy + lg.randn(n, 2) * noise) / scale
   end}
 end
@@ -423,9 +403,7 @@ function Loader:_draw()
 end
 
 local function rows(t, perm, first, count)
-  local parts = {}
-  for i = 1, count do parts[i] = t:narrow(1, perm[first + i], 1) end
-  return lg.cat(parts, 1)
+  return t:index_select(1, table.move(perm, first + 1, first + count, 1, {}))
 end
 
 function Loader:next()
