@@ -79,6 +79,16 @@ bench: deps all
 demo: deps-build all
 	$(BUILD)/luagan experiments/gan_mnist.lua
 
+# Every experiment of issue 5 into runs/reproduce-MODE/, then experiments/README.md
+# (tables per paper) and experiments/results/ (sample grids, final metrics rows).
+# reproduce: reproduction size, seeds 1-3 (hours); reproduce-quick: smoke size
+# (minutes).  JOBS=N runs N experiments at a time (default 2, one thread each).
+reproduce: all
+	bash experiments/reproduce.sh full
+
+reproduce-quick: all
+	bash experiments/reproduce.sh quick
+
 # Debian 12 packages, installed only when missing (so no root is needed once
 # they are there).  deps-build: what building and testing need; deps: also
 # the benchmark's reference (PyTorch) and the plotting tool.
@@ -101,4 +111,4 @@ datasets:
 clean:
 	rm -rf build build-san
 
-.PHONY: all test sanitize bench demo deps deps-build datasets fuzz clean
+.PHONY: all test sanitize bench demo reproduce reproduce-quick deps deps-build datasets fuzz clean
