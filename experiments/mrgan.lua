@@ -123,13 +123,7 @@ local z_fixed = noise(toy and 512 or 64)
 if toy then
   local real_fixed = mix:sample(512)
   local res, lim = 128, cfg.dataset == "grid25" and 5.5 or 1.6
-  local col = lg.arange(res):view(1, res) - 1
-  local function raster(p)
-    local ij = ((p / lim + 1) * (res / 2)):clamp(0, res - 1)
-    local rx = (1 - (ij:narrow(2, 1, 1) - col):abs()):clamp(0, 1)
-    local ry = (1 - (ij:narrow(2, 2, 1) - col):abs()):clamp(0, 1)
-    return (ry:t():matmul(rx) * 2):clamp(0, 1):view(1, 1, res, res)
-  end
+  local function raster(p) return nets.raster(p, lim, res) end
   -- real points red, generated green, reconstructions G(E(x)) blue
   run:sampler(function()
     return lg.cat({raster(real_fixed), raster(G(z_fixed)), raster(G(E(real_fixed)))}, 2)

@@ -157,13 +157,7 @@ if toy then
   -- 2-D samples as a 128 x 128 scatter picture: real points red, generated green
   -- (each point splatted bilinearly: tensor ops only)
   local res, lim = 128, cfg.dataset == "grid25" and 5.5 or 1.6
-  local col = lg.arange(res):view(1, res) - 1
-  local function raster(p)
-    local ij = ((p / lim + 1) * (res / 2)):clamp(0, res - 1)
-    local rx = (1 - (ij:narrow(2, 1, 1) - col):abs()):clamp(0, 1)
-    local ry = (1 - (ij:narrow(2, 2, 1) - col):abs()):clamp(0, 1)
-    return (ry:t():matmul(rx) * 2):clamp(0, 1):view(1, 1, res, res)
-  end
+  local function raster(p) return nets.raster(p, lim, res) end
   run:sampler(function()
     return lg.cat({raster(real_fixed), raster(G(z_fixed)), lg.zeros(1, 1, res, res)}, 2)
   end, {range = {0, 1}, nrow = 1})

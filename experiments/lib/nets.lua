@@ -193,4 +193,15 @@ function nets.exact_w1(a, b)
 end
 -- }
 
+-- 2-D points [n,2] within [-lim, lim]^2 as a res x res picture [1,1,res,res]
+-- in [0, 1], each point splatted bilinearly (tensor ops only); the toy
+-- scripts stack several as the colour channels of their sample grid.
+function nets.raster(p, lim, res)
+  local col = lg.arange(res):view(1, res) - 1
+  local ij = ((p / lim + 1) * (res / 2)):clamp(0, res - 1)
+  local rx = (1 - (ij:narrow(2, 1, 1) - col):abs()):clamp(0, 1)
+  local ry = (1 - (ij:narrow(2, 2, 1) - col):abs()):clamp(0, 1)
+  return (ry:t():matmul(rx) * 2):clamp(0, 1):view(1, 1, res, res)
+end
+
 return nets
