@@ -227,6 +227,25 @@ end
 
 local function adam(m) return lg.optim.Adam(m:parameters(), {lr = 2e-4, betas = {0.5, 0.999}}) end
 
+-- One GAN iteration as both workloads define it: a D step on real + fake
+-- (BCE with logits), then a G step with the non-saturating loss; batch 64.
+local function bce_step(G, D, oG, oD, real)
+  local ones, zeros = lg.ones(64, 1), lg.zeros(64, 1)
+  local bce = lg.bce_with_logits
+  return function()
+    local fake = G(lg.randn(64, 100))
+    oD:zero_grad()
+    local lD = bce(D(real), ones) + bce(D(fake:detach()), zeros)
+    lD:backward()
+    oD:step()
+    oG:zero_grad()
+    local lG = bce(D(fake), ones)
+    lG:backward()
+    oG:step()
+    return lD, lG
+  end
+end
+
 -- G 100-256-256-784 ReLU/Tanh, D 784-256-256-1 LeakyReLU 0.2, batch 64,
 -- non-saturating BCE with logits, Adam 2e-4 (0.5, 0.999).  One iteration:
 -- a D step on real + fake (fake detached), then a G step.
@@ -239,20 +258,7 @@ W["mlp-gan"] = function()
                           nn.LeakyReLU(0.2), nn.Linear(256, 1))
   local oG, oD = adam(G), adam(D)
   local real = lg.rand(64, 784) * 2 - 1
-  local ones, zeros = lg.ones(64, 1), lg.zeros(64, 1)
-  local bce = lg.bce_with_logits
-  local function step()
-    local fake = G(lg.randn(64, 100))
-    oD:zero_grad()
-    local lD = bce(D(real), ones) + bce(D(fake:detach()), zeros)
-    lD:backward()
-    oD:step()
-    oG:zero_grad()
-    local lG = bce(D(fake), ones)
-    lG:backward()
-    oG:step()
-    return lD, lG
-  end
+  local step = bce_step(G, D, oG, oD, real)
   report_gan("mlp-gan", G, D, 500, 20, step, rss_before)
 end
 
@@ -280,20 +286,7 @@ W["dcgan-28"] = function()
   local G, D = dcgan_nets(false)
   local oG, oD = adam(G), adam(D)
   local real = lg.rand(64, 1, 28, 28) * 2 - 1
-  local ones, zeros = lg.ones(64, 1), lg.zeros(64, 1)
-  local bce = lg.bce_with_logits
-  local function step()
-    local fake = G(lg.randn(64, 100))
-    oD:zero_grad()
-    local lD = bce(D(real), ones) + bce(D(fake:detach()), zeros)
-    lD:backward()
-    oD:step()
-    oG:zero_grad()
-    local lG = bce(D(fake), ones)
-    lG:backward()
-    oG:step()
-    return lD, lG
-  end
+  local step = bce_step(G, D, oG, oD, real)
   report_gan("dcgan-28", G, D, 30, 3, step, rss_before)
 end
 

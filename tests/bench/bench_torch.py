@@ -186,16 +186,10 @@ def adam(m):
     return torch.optim.Adam(m.parameters(), lr=2e-4, betas=(0.5, 0.999))
 
 
-def mlp_gan(threads, iters):
-    nn = torch.nn
-    bce = nn.functional.binary_cross_entropy_with_logits
-    rss_before = rss_mb("VmRSS")
-    G = nn.Sequential(nn.Linear(100, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(),
-                      nn.Linear(256, 784), nn.Tanh())
-    D = nn.Sequential(nn.Linear(784, 256), nn.LeakyReLU(0.2), nn.Linear(256, 256),
-                      nn.LeakyReLU(0.2), nn.Linear(256, 1))
-    oG, oD = adam(G), adam(D)
-    real = torch.rand(64, 784) * 2 - 1
+def bce_step(G, D, oG, oD, real):
+    """One GAN iteration as both workloads define it: a D step on real + fake
+    (BCE with logits), then a G step with the non-saturating loss; batch 64."""
+    bce = torch.nn.functional.binary_cross_entropy_with_logits
     ones, zeros = torch.ones(64, 1), torch.zeros(64, 1)
 
     def step():
@@ -209,6 +203,18 @@ def mlp_gan(threads, iters):
         lG.backward()
         oG.step()
         return lD, lG
+    return step
+
+def mlp_gan(threads, iters):
+    nn = torch.nn
+    rss_before = rss_mb("VmRSS")
+    G = nn.Sequential(nn.Linear(100, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(),
+                      nn.Linear(256, 784), nn.Tanh())
+    D = nn.Sequential(nn.Linear(784, 256), nn.LeakyReLU(0.2), nn.Linear(256, 256),
+                      nn.LeakyReLU(0.2), nn.Linear(256, 1))
+    oG, oD = adam(G), adam(D)
+    real = torch.rand(64, 784) * 2 - 1
+    step = bce_step(G, D, oG, oD, real)
 
     report_gan("mlp-gan", G, D, 500, 20, step, rss_before, threads, iters)
 
@@ -227,24 +233,11 @@ def dcgan_nets(critic):
 
 
 def dcgan_28(threads, iters):
-    bce = torch.nn.functional.binary_cross_entropy_with_logits
     rss_before = rss_mb("VmRSS")
     G, D = dcgan_nets(critic=False)
     oG, oD = adam(G), adam(D)
     real = torch.rand(64, 1, 28, 28) * 2 - 1
-    ones, zeros = torch.ones(64, 1), torch.zeros(64, 1)
-
-    def step():
-        fake = G(torch.randn(64, 100))
-        oD.zero_grad()
-        lD = bce(D(real), ones) + bce(D(fake.detach()), zeros)
-        lD.backward()
-        oD.step()
-        oG.zero_grad()
-        lG = bce(D(fake), ones)
-        lG.backward()
-        oG.step()
-        return lD, lG
+    step = bce_step(G, D, oG, oD, real)
 
     report_gan("dcgan-28", G, D, 30, 3, step, rss_before, threads, iters)
 
