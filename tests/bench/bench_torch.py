@@ -205,6 +205,7 @@ def bce_step(G, D, oG, oD, real):
         return lD, lG
     return step
 
+
 def mlp_gan(threads, iters):
     nn = torch.nn
     rss_before = rss_mb("VmRSS")
