@@ -693,29 +693,21 @@ static int t_is_contiguous (lua_State *L) {
 
 /* {====================================================== views and copies */
 
-static int t_view (lua_State *L) {
+/* x:view(...), x:reshape(...), x:expand(...): a shape (varargs or a table,
+** -1 allowed) and the core function that applies it. */
+typedef lg_tensor *(*reshape_fn)(lg_tensor *t, int ndim, const int64_t *shape);
+
+static int to_shape(lua_State *L, const char *op, reshape_fn f) {
   int64_t shape[LG_MAXDIM];
   lg_tensor *t = lgL_checktensor(L, 1);
-  int nd = lgL_checkshape(L, 2, shape, "view", 1);
+  int nd = lgL_checkshape(L, 2, shape, op, 1);
   lg_tensor **r = lgL_newslot(L);
-  return lgL_settensor(L, r, lg_view(t, nd, shape));
+  return lgL_settensor(L, r, f(t, nd, shape));
 }
 
-static int t_reshape (lua_State *L) {
-  int64_t shape[LG_MAXDIM];
-  lg_tensor *t = lgL_checktensor(L, 1);
-  int nd = lgL_checkshape(L, 2, shape, "reshape", 1);
-  lg_tensor **r = lgL_newslot(L);
-  return lgL_settensor(L, r, lg_reshape(t, nd, shape));
-}
-
-static int t_expand (lua_State *L) {
-  int64_t shape[LG_MAXDIM];
-  lg_tensor *t = lgL_checktensor(L, 1);
-  int nd = lgL_checkshape(L, 2, shape, "expand", 1);
-  lg_tensor **r = lgL_newslot(L);
-  return lgL_settensor(L, r, lg_expand(t, nd, shape));
-}
+static int t_view (lua_State *L) { return to_shape(L, "view", lg_view); }
+static int t_reshape (lua_State *L) { return to_shape(L, "reshape", lg_reshape); }
+static int t_expand (lua_State *L) { return to_shape(L, "expand", lg_expand); }
 
 static int t_t (lua_State *L) {
   lg_tensor *t = lgL_checktensor(L, 1), **r;
