@@ -83,4 +83,14 @@ void lg_broadcast_strides(const lg_tensor *t, int ndim, const int64_t *shape,
 ** convolution allocates it again. */
 void lg_conv_workspace_free(void);
 
+/* Row-major C[m,n] = op(A) op(B) + beta C, op(X) = X^T when the flag is set
+** (gemm.c).  C is not read when beta is 0.  `par` lets it split C over the
+** threads (never inside a parallel region); the result is the same for any
+** thread count. */
+void lg_sgemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
+              const float *b, int64_t ldb, float beta, float *c, int64_t ldc, bool par);
+
+/* Frees lg_sgemm's packing buffers. */
+void lg_gemm_free(void);
+
 #endif

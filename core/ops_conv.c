@@ -27,7 +27,6 @@
 */
 #include "internal.h"
 
-#include <cblas.h>
 #include <limits.h>
 #ifdef _OPENMP
 #include <omp.h>
@@ -103,6 +102,99 @@ static inline void im2col_row(const geom *g, const float *image, int64_t n0, int
   }
 }
 
+#ifdef __AVX512F__
+/* {------------------------------------------------------ rows in registers
+** When an image row fits two vectors (W <= 32) and a grid row one (Wo <= 16)
+** -- the 28 and 32 px layers -- a row of col is one permute of the image row:
+** lane ow of tap column j reads image column ow*sw + j - pw.  col2im the
+** other way round: lane iw of the image row takes grid lane (iw + pw - j)/sw
+** when that divides.  The index vectors depend on j alone, so they are made
+** once per call; the scalar loops had to pay for a branch per 7 floats. */
+#include <immintrin.h>
+
+#define VEC_MAX_KW 16
+
+typedef struct {
+  __m512i idx[2];           /* im2col: idx[0]; col2im: one per half of the image row */
+  __mmask16 valid[2];
+} lanes;
+
+static bool rows_fit(const geom *g) {
+  return g->w <= 32 && g->wo <= 16 && g->kw <= VEC_MAX_KW;
+}
+
+static __mmask16 first_bits(int64_t count) {
+  return count >= 16 ? (__mmask16)0xffff : count <= 0 ? 0 : (__mmask16)((1u << count) - 1);
+}
+
+static void im2col_lanes(const geom *g, lanes *t) {
+  for (int64_t j = 0; j < g->kw; j++) {
+    int32_t idx[16] = {0};
+    int64_t lo, hi;
+    span(j, g->pw, g->sw, g->w, g->wo, &lo, &hi);
+    for (int64_t ow = lo; ow < hi; ow++) idx[ow] = (int32_t)(ow * g->sw + j - g->pw);
+    t[j].idx[0] = _mm512_loadu_si512(idx);
+    t[j].valid[0] = (__mmask16)(first_bits(hi) & ~first_bits(lo));
+  }
+}
+
+static void col2im_lanes(const geom *g, lanes *t) {
+  for (int64_t j = 0; j < g->kw; j++) {
+    int32_t idx[32] = {0};
+    uint32_t valid = 0;
+    for (int64_t iw = 0; iw < g->w; iw++) {
+      int64_t u = iw + g->pw - j;
+      if (u < 0 || u % g->sw || u / g->sw >= g->wo) continue;
+      idx[iw] = (int32_t)(u / g->sw);
+      valid |= 1u << iw;
+    }
+    t[j].idx[0] = _mm512_loadu_si512(idx);
+    t[j].idx[1] = _mm512_loadu_si512(idx + 16);
+    t[j].valid[0] = (__mmask16)(valid & 0xffff);
+    t[j].valid[1] = (__mmask16)(valid >> 16);
+  }
+}
+
+static void im2col_row_vec(const geom *g, const float *image, int64_t n0, int64_t nb, int64_t c,
+                           int64_t i, const lanes *t, float *dst) {
+  __mmask16 out = first_bits(g->wo), in0 = first_bits(g->w), in1 = first_bits(g->w - 16);
+  for (int64_t n = n0; n < n0 + nb; n++) {
+    const float *plane = image + (n * g->c + c) * g->h * g->w;
+    for (int64_t oh = 0; oh < g->ho; oh++, dst += g->wo) {
+      int64_t ih = oh * g->sh - g->ph + i;
+      __m512 v = _mm512_setzero_ps();
+      if (ih >= 0 && ih < g->h) {
+        const float *src = plane + ih * g->w;
+        __m512 s0 = _mm512_maskz_loadu_ps(in0, src), s1 = _mm512_maskz_loadu_ps(in1, src + 16);
+        v = _mm512_maskz_permutex2var_ps(t->valid[0], s0, t->idx[0], s1);
+      }
+      _mm512_mask_storeu_ps(dst, out, v);
+    }
+  }
+}
+
+static void col2im_row_vec(const geom *g, const float *col, int64_t nb, int64_t n, int64_t c,
+                           int64_t ih, const lanes *t, float b, float *dst) {
+  int64_t L = cols_l(g), ld = nb * L;
+  __m512 acc0 = _mm512_set1_ps(b), acc1 = acc0;
+  __mmask16 in = first_bits(g->wo);
+  for (int64_t i = 0; i < g->kh; i++) {
+    int64_t u = ih + g->ph - i, oh = u / g->sh;
+    if (u < 0 || u % g->sh || oh >= g->ho) continue;
+    for (int64_t j = 0; j < g->kw; j++) {
+      const float *src = col + ((c * g->kh + i) * g->kw + j) * ld + n * L + oh * g->wo;
+      __m512 s = _mm512_maskz_loadu_ps(in, src);
+      acc0 = _mm512_add_ps(acc0, _mm512_maskz_permutexvar_ps(t[j].valid[0], t[j].idx[0], s));
+      acc1 = _mm512_add_ps(acc1, _mm512_maskz_permutexvar_ps(t[j].valid[1], t[j].idx[1], s));
+    }
+  }
+  _mm512_mask_storeu_ps(dst, first_bits(g->w), acc0);
+  _mm512_mask_storeu_ps(dst + 16, first_bits(g->w - 16), acc1);
+}
+
+/* }------------------------------------------------------ */
+#endif
+
 /* col [K, nb*L] from samples n0 .. n0+nb-1 of image [N,C,H,W].  One thread
 ** per column row; rows are written front to back.  `par` false keeps this
 ** and the other kernels below on the calling thread (the drivers pass it
@@ -110,6 +202,16 @@ static inline void im2col_row(const geom *g, const float *image, int64_t n0, int
 static void im2col(const geom *g, const float *image, int64_t n0, int64_t nb, bool par,
                    float *col) {
   int64_t K = cols_k(g), ld = nb * cols_l(g), kk = g->kh * g->kw;
+#ifdef __AVX512F__
+  if (rows_fit(g)) {
+    lanes t[VEC_MAX_KW];
+    im2col_lanes(g, t);
+    LG_PARALLEL_FOR(r, K, par && K * ld >= LG_PAR_MIN, {
+      im2col_row_vec(g, image, n0, nb, r / kk, r % kk / g->kw, &t[r % g->kw], col + r * ld);
+    });
+    return;
+  }
+#endif
   LG_PARALLEL_FOR(r, K, par && K * ld >= LG_PAR_MIN, {
     int64_t c = r / kk, i = r % kk / g->kw, j = r % g->kw;
     if (g->sw == 1) im2col_row(g, image, n0, nb, c, i, j, 1, col + r * ld);
@@ -144,6 +246,18 @@ static inline void col2im_row(const geom *g, const float *col, int64_t n0, int64
 static void col2im(const geom *g, const float *col, int64_t n0, int64_t nb, const float *bias,
                    bool par, float *image) {
   int64_t rows = nb * g->c * g->h;
+#ifdef __AVX512F__
+  if (rows_fit(g)) {
+    lanes t[VEC_MAX_KW];
+    col2im_lanes(g, t);
+    LG_PARALLEL_FOR(r, rows, par && rows * g->w >= LG_PAR_MIN, {
+      int64_t ih = r % g->h, c = r / g->h % g->c, n = r / (g->h * g->c);
+      col2im_row_vec(g, col, nb, n, c, ih, t, bias ? bias[c] : 0.0f,
+                     image + (((n0 + n) * g->c + c) * g->h + ih) * g->w);
+    });
+    return;
+  }
+#endif
   LG_PARALLEL_FOR(r, rows, par && rows * g->w >= LG_PAR_MIN, {
     int64_t ih = r % g->h, c = r / g->h % g->c, n = r / (g->h * g->c);
     float b = bias ? bias[c] : 0.0f;
@@ -175,12 +289,6 @@ static void rows_to_grid(const geom *g, const float *rows, int64_t n0, int64_t n
   });
 }
 
-/* Row-major C[m,n] = op(A) op(B) + beta C. */
-static void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
-                 const float *b, int64_t ldb, float beta, float *c, int64_t ldc) {
-  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
-              (int)m, (int)n, (int)k, 1.0f, a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
-}
 
 /* }====================================================== */
 
@@ -192,10 +300,12 @@ static void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float 
 ** column matrix out of cache.  On the dcgan-28 layers (batch 64, one
 ** thread, CPU time) chunks of 4..16 samples of a 7x7 grid ran 7-10% faster
 ** than single samples and 10-15% faster than the whole batch in one sgemm;
-** for 14x14 grids single samples were best.  With more threads the chunks
-** run in parallel, each thread calling sgemm on its own: OpenBLAS gains
-** little from a second thread on sgemms this small (dcgan-28 at 2 threads
-** went from 11.9 to 14.5 it/s, 1 thread unchanged at 8.3). */
+** for 14x14 grids single samples were best (measured with OpenBLAS; with
+** lg_sgemm, 400 to 1600 columns were within 3% of each other, while 4 MB
+** and 8 MB of columns cost 3% and 25% more).  With more threads the chunks
+** run in parallel, each thread calling lg_sgemm on its own: a second
+** thread gains little inside sgemms this small (dcgan-28 at 2 threads went
+** from 11.9 to 14.5 it/s, 1 thread unchanged at 8.3, with OpenBLAS). */
 
 #define CHUNK_COLS 400          /* aim for sgemms about this wide */
 #define CHUNK_FLOATS (1 << 19)  /* 2 MB of columns: the L2 of one core */
@@ -225,10 +335,10 @@ static int64_t chunk_start(const geom *g, const chunking *p, int64_t c) {
 }
 
 /* Threads for the chunk loop: 1 runs the chunks in turn with each kernel
-** (and sgemm) split over the threads as before.  Otherwise each thread takes
-** whole chunks and calls sgemm from inside the parallel region, where the
-** OpenMP build of OpenBLAS runs it on the calling thread.  A small batch is
-** not worth the fork (see LG_PAR_MIN). */
+** (and lg_sgemm) split over the threads as before.  Otherwise each thread
+** takes whole chunks and calls lg_sgemm from inside the parallel region,
+** where it runs on the calling thread.  A small batch is not worth the fork
+** (see LG_PAR_MIN). */
 static int chunk_threads(const geom *g, const chunking *p) {
 #ifdef _OPENMP
   if (p->count < 2 || omp_in_parallel()) return 1;
@@ -266,10 +376,10 @@ static void conv_chunk(const geom *g, const float *x, const float *w, const floa
     if (bias)
       for (int64_t o = 0; o < g->o; o++)
         for (int64_t l = 0; l < L; l++) out[o * L + l] = bias[o];
-    gemm(false, false, g->o, L, K, w, K, col, L, bias ? 1.0f : 0.0f, out, L);
+    lg_sgemm(false, false, g->o, L, K, w, K, col, L, bias ? 1.0f : 0.0f, out, L, par);
   } else {
     float *rows = col + K * m * L;
-    gemm(false, false, g->o, m * L, K, w, K, col, m * L, 0.0f, rows, m * L);
+    lg_sgemm(false, false, g->o, m * L, K, w, K, col, m * L, 0.0f, rows, m * L, par);
     rows_to_grid(g, rows, n0, m, bias, par, y);
   }
 }
@@ -284,7 +394,7 @@ static void conv_transpose_chunk(const geom *g, const float *x, const float *w,
     grid_to_rows(g, x, n0, m, par, rows);
     src = rows;
   }
-  gemm(true, false, K, m * L, g->o, w, K, src, m * L, 0.0f, col, m * L);
+  lg_sgemm(true, false, K, m * L, g->o, w, K, src, m * L, 0.0f, col, m * L, par);
   col2im(g, col, n0, m, bias, par, y);
 }
 
@@ -299,7 +409,7 @@ static void conv_weight_chunk(const geom *g, const float *x, const float *gy, in
     grid_to_rows(g, gy, n0, m, par, rows);
     src = rows;
   }
-  gemm(false, true, g->o, K, m * L, src, m * L, col, m * L, 0.0f, dst, K);
+  lg_sgemm(false, true, g->o, K, m * L, src, m * L, col, m * L, 0.0f, dst, K, par);
 }
 
 typedef void (*chunk_fn)(const geom *g, const float *a, const float *b, const float *bias,
@@ -442,7 +552,7 @@ static bool check_bias(const char *op, const lg_tensor *b, int64_t channels) {
   return false;
 }
 
-/* sgemm takes int sizes. */
+/* cblas_sgemm (lg_sgemm's fallback) takes int sizes. */
 static bool check_blas_sizes(const char *op, const geom *g) {
   int64_t k = cols_k(g), l = cols_l(g);
   if (k <= INT_MAX && g->o <= INT_MAX && l <= INT_MAX / (g->n > 0 ? g->n : 1)) return true;

@@ -2,7 +2,7 @@
 ** Matrix products: lg_matmul (numpy rules: 1-D operands, a batch dim that
 ** may broadcast) and lg_linear, the fused x w^T + b at the heart of every MLP.
 **
-** All the arithmetic is cblas_sgemm.  An operand goes to BLAS in place
+** All the arithmetic is lg_sgemm (gemm.c).  An operand goes to it in place
 ** whenever one of its two matrix dims has unit stride, so a transposed view
 ** such as w:t() costs a CblasTrans flag instead of a copy; only layouts BLAS
 ** cannot describe (expanded dims, slices along both dims) are first copied
@@ -90,8 +90,8 @@ static bool fits_int(int64_t v) { return v <= INT_MAX; }
 
 static void sgemm(const operand *A, const operand *B, int64_t m, int64_t n, int64_t k,
                   const float *a, const float *b, float beta, float *c) {
-  cblas_sgemm(CblasRowMajor, A->trans, B->trans, (int)m, (int)n, (int)k, 1.0f, a,
-              (int)A->ld, b, (int)B->ld, beta, c, (int)n);
+  lg_sgemm(A->trans == CblasTrans, B->trans == CblasTrans, m, n, k, a, A->ld, b, B->ld, beta, c,
+           n, true);
 }
 
 /* C[i] = A[i] B[i] (+ C[i] when beta is 1) for each of `batch` entries; C is

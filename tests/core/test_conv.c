@@ -207,6 +207,85 @@ static void conv_batch_equals_per_sample(void **state) {
   lg_release(x), lg_release(w), lg_release(b), lg_release(wt), lg_release(y), lg_release(yt);
 }
 
+/* Every convolution op against a plain 7-deep loop, on images narrow enough
+** for the vector row path (W <= 32, Wo <= 16) and wide enough for the scalar
+** one, with the DCGAN k4 s2 p1 geometry and an odd one. */
+static float naive_at(const lg_tensor *x, int64_t n, int64_t c, int64_t h, int64_t w) {
+  if (h < 0 || w < 0 || h >= x->shape[2] || w >= x->shape[3]) return 0.0f;
+  return ck_get(x, ((n * x->shape[1] + c) * x->shape[2] + h) * x->shape[3] + w);
+}
+
+static void conv_ops_match_naive_loops_narrow_and_wide(void **state) {
+  (void)state;
+  static const int geo[][8] = {/* C, O, H, W, k, s, p, op */
+                               {3, 4, 14, 14, 4, 2, 1, 0},  {2, 3, 28, 28, 4, 2, 1, 0},
+                               {2, 3, 9, 30, 3, 2, 1, 1},   {2, 3, 32, 32, 4, 2, 1, 0},
+                               {2, 3, 40, 40, 4, 2, 1, 0},
+                               {3, 2, 11, 37, 5, 3, 2, 2},  {2, 2, 8, 33, 3, 1, 1, 0}};
+  for (size_t t = 0; t < sizeof geo / sizeof geo[0]; t++) {
+    int64_t C = geo[t][0], O = geo[t][1], H = geo[t][2], W = geo[t][3], k = geo[t][4];
+    int s = geo[t][5], p = geo[t][6], op = geo[t][7];
+    int64_t Ho = (H + 2 * p - k) / s + 1, Wo = (W + 2 * p - k) / s + 1, N = 3;
+    lg_conv_opts o = opts(s, s, p, p, 0, 0);
+    lg_tensor *x = ck_randn(SHAPE(N, C, H, W)), *w = ck_randn(SHAPE(O, C, k, k));
+    lg_tensor *gy = ck_randn(SHAPE(N, O, Ho, Wo));
+    lg_tensor *y = CK(lg_conv2d(x, w, NULL, &o)), *gw = CK(lg_conv2d_weight(x, gy, k, k, &o));
+    /* conv_transpose2d of gy with output padding op lands on H+op, W+op
+    ** whenever op < s and that size rounds back to Ho, Wo */
+    lg_conv_opts ot = opts(s, s, p, p, op < s ? op : 0, op < s ? op : 0);
+    lg_tensor *xt = CK(lg_conv_transpose2d(gy, w, NULL, &ot));
+    int64_t Ht = xt->shape[2], Wt = xt->shape[3];
+    int bad = 0;
+    for (int64_t n = 0; n < N; n++)
+      for (int64_t o2 = 0; o2 < O; o2++)
+        for (int64_t i = 0; i < Ho; i++)
+          for (int64_t j = 0; j < Wo; j++) {
+            double acc = 0.0;
+            for (int64_t c = 0; c < C; c++)
+              for (int64_t a = 0; a < k; a++)
+                for (int64_t b = 0; b < k; b++)
+                  acc += (double)naive_at(x, n, c, i * s - p + a, j * s - p + b) *
+                         ck_get(w, ((o2 * C + c) * k + a) * k + b);
+            float got = ck_get(y, ((n * O + o2) * Ho + i) * Wo + j);
+            bad += !(fabs(got - acc) <= 1e-4 * (1 + fabs(acc)));
+          }
+    for (int64_t o2 = 0; o2 < O; o2++)
+      for (int64_t c = 0; c < C; c++)
+        for (int64_t a = 0; a < k; a++)
+          for (int64_t b = 0; b < k; b++) {
+            double acc = 0.0;
+            for (int64_t n = 0; n < N; n++)
+              for (int64_t i = 0; i < Ho; i++)
+                for (int64_t j = 0; j < Wo; j++)
+                  acc += (double)naive_at(x, n, c, i * s - p + a, j * s - p + b) *
+                         ck_get(gy, ((n * O + o2) * Ho + i) * Wo + j);
+            float got = ck_get(gw, ((o2 * C + c) * k + a) * k + b);
+            bad += !(fabs(got - acc) <= 1e-4 * (1 + fabs(acc)));
+          }
+    /* transposed: every grid entry spreads through the kernel onto the image */
+    double *ref = calloc((size_t)(N * C * Ht * Wt), sizeof(double));
+    for (int64_t n = 0; n < N; n++)
+      for (int64_t o2 = 0; o2 < O; o2++)
+        for (int64_t i = 0; i < Ho; i++)
+          for (int64_t j = 0; j < Wo; j++)
+            for (int64_t c = 0; c < C; c++)
+              for (int64_t a = 0; a < k; a++)
+                for (int64_t b = 0; b < k; b++) {
+                  int64_t h = i * s - p + a, v = j * s - p + b;
+                  if (h < 0 || v < 0 || h >= Ht || v >= Wt) continue;
+                  ref[((n * C + c) * Ht + h) * Wt + v] +=
+                      (double)ck_get(gy, ((n * O + o2) * Ho + i) * Wo + j) *
+                      ck_get(w, ((o2 * C + c) * k + a) * k + b);
+                }
+    for (int64_t e = 0; e < xt->numel; e++)
+      bad += !(fabs(ck_get(xt, e) - ref[e]) <= 1e-4 * (1 + fabs(ref[e])));
+    free(ref);
+    if (bad) print_message("geometry %zu: %d entries off\n", t, bad);
+    assert_int_equal(bad, 0);
+    lg_release(x), lg_release(w), lg_release(gy), lg_release(y), lg_release(gw), lg_release(xt);
+  }
+}
+
 static void conv_with_empty_batch(void **state) {
   (void)state;
   lg_tensor *x = CK(lg_zeros(SHAPE(0, 2, 5, 5))), *w = ck_randn(SHAPE(3, 2, 3, 3));
@@ -392,6 +471,7 @@ int main(void) {
       TEST(conv_transpose2d_output_padding),
       TEST(conv_transpose2d_is_the_adjoint_of_conv2d),
       TEST(conv_batch_equals_per_sample),
+      TEST(conv_ops_match_naive_loops_narrow_and_wide),
       TEST(conv_with_empty_batch),
       TEST(grad_conv2d),
       TEST(grad_conv2d_odd_sizes),
