@@ -2,7 +2,7 @@
 --
 -- usage: luagan tests/bench/bench.lua WORKLOAD [THREADS [ITERS]]
 --        WORKLOAD is add1 | linear16 | sgemm1024 | memloop
---                  | mlp-gan | dcgan-28 | dcgan-28-gp   (the issue-3 GAN workloads)
+--                  | mlp-gan | toy-gan | dcgan-28 | dcgan-28-gp   (the GAN workloads)
 --        ITERS overrides a GAN workload's timed iteration count (a multiple of 5)
 --
 -- Prints `name: value unit` lines that tests/bench/run.sh reads.
@@ -227,13 +227,15 @@ end
 
 local function adam(m) return lg.optim.Adam(m:parameters(), {lr = 2e-4, betas = {0.5, 0.999}}) end
 
--- One GAN iteration as both workloads define it: a D step on real + fake
--- (BCE with logits), then a G step with the non-saturating loss; batch 64.
-local function bce_step(G, D, oG, oD, real)
-  local ones, zeros = lg.ones(64, 1), lg.zeros(64, 1)
+-- One GAN iteration as the workloads define it: a D step on real + fake
+-- (BCE with logits), then a G step with the non-saturating loss; the batch is
+-- real's, the noise nz-dimensional (100 unless given).
+local function bce_step(G, D, oG, oD, real, nz)
+  local b = real:size(1)
+  local ones, zeros = lg.ones(b, 1), lg.zeros(b, 1)
   local bce = lg.bce_with_logits
   return function()
-    local fake = G(lg.randn(64, 100))
+    local fake = G(lg.randn(b, nz or 100))
     oD:zero_grad()
     local lD = bce(D(real), ones) + bce(D(fake:detach()), zeros)
     lD:backward()
@@ -260,6 +262,32 @@ W["mlp-gan"] = function()
   local real = lg.rand(64, 784) * 2 - 1
   local step = bce_step(G, D, oG, oD, real)
   report_gan("mlp-gan", G, D, 500, 20, step, rss_before)
+end
+
+-- The 2-D mixture experiments' step (PacGAN's ring/grid setup as
+-- experiments/mode_count.lua builds it): G 2-128-128-128-128-2 with BN and
+-- ReLU after each hidden Linear, D three maxout layers (Linear to 128 x 5
+-- pieces, max over the pieces) and a Linear 128->1; batch 100, noise 2.
+local Maxout = lg.nn.Module:extend("Maxout")
+function Maxout:init(nin, units, pieces)
+  self.units, self.pieces = units, pieces
+  self.linear = lg.nn.Linear(nin, units * pieces)
+end
+function Maxout:forward(x) return self.linear(x):view(x:size(1), self.units, self.pieces):max(3) end
+
+W["toy-gan"] = function()
+  local nn = lg.nn
+  local rss_before = status_mb("VmRSS")
+  local g = {}
+  for i = 1, 4 do
+    for _, m in ipairs{nn.Linear(i == 1 and 2 or 128, 128), nn.BatchNorm1d(128), nn.ReLU()} do g[#g + 1] = m end
+  end
+  g[#g + 1] = nn.Linear(128, 2)
+  local G = nn.Sequential(table.unpack(g))
+  local D = nn.Sequential(Maxout(2, 128, 5), Maxout(128, 128, 5), Maxout(128, 128, 5), nn.Linear(128, 1))
+  local oG, oD = adam(G), adam(D)
+  local real = lg.rand(100, 2) * 2 - 1
+  report_gan("toy-gan", G, D, 500, 20, bce_step(G, D, oG, oD, real, 2), rss_before)
 end
 
 -- G: Linear 100->128*7*7, BN, ReLU, ConvT 128->64 k4 s2 p1, BN, ReLU,
@@ -327,7 +355,7 @@ end
 local fn = W[workload or ""]
 if not fn then
   io.stderr:write("usage: luagan tests/bench/bench.lua " ..
-    "{add1|linear16|sgemm1024|memloop|mlp-gan|dcgan-28|dcgan-28-gp} [threads [iters]]\n")
+    "{add1|linear16|sgemm1024|memloop|mlp-gan|toy-gan|dcgan-28|dcgan-28-gp} [threads [iters]]\n")
   os.exit(2)
 end
 fn()

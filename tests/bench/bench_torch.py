@@ -186,14 +186,16 @@ def adam(m):
     return torch.optim.Adam(m.parameters(), lr=2e-4, betas=(0.5, 0.999))
 
 
-def bce_step(G, D, oG, oD, real):
-    """One GAN iteration as both workloads define it: a D step on real + fake
-    (BCE with logits), then a G step with the non-saturating loss; batch 64."""
+def bce_step(G, D, oG, oD, real, nz=100):
+    """One GAN iteration as the workloads define it: a D step on real + fake
+    (BCE with logits), then a G step with the non-saturating loss; the batch
+    is real's, the noise nz-dimensional."""
     bce = torch.nn.functional.binary_cross_entropy_with_logits
-    ones, zeros = torch.ones(64, 1), torch.zeros(64, 1)
+    b = real.shape[0]
+    ones, zeros = torch.ones(b, 1), torch.zeros(b, 1)
 
     def step():
-        fake = G(torch.randn(64, 100))
+        fake = G(torch.randn(b, nz))
         oD.zero_grad()
         lD = bce(D(real), ones) + bce(D(fake.detach()), zeros)
         lD.backward()
@@ -218,6 +220,30 @@ def mlp_gan(threads, iters):
     step = bce_step(G, D, oG, oD, real)
 
     report_gan("mlp-gan", G, D, 500, 20, step, rss_before, threads, iters)
+
+
+class Maxout(torch.nn.Module):
+    def __init__(self, nin, units, pieces):
+        super().__init__()
+        self.units, self.pieces = units, pieces
+        self.linear = torch.nn.Linear(nin, units * pieces)
+
+    def forward(self, x):
+        return self.linear(x).view(x.shape[0], self.units, self.pieces).max(2)[0]
+
+
+def toy_gan(threads, iters):
+    """The 2-D mixture experiments' step (bench.lua's toy-gan)."""
+    nn = torch.nn
+    rss_before = rss_mb("VmRSS")
+    g = []
+    for i in range(4):
+        g += [nn.Linear(2 if i == 0 else 128, 128), nn.BatchNorm1d(128), nn.ReLU()]
+    G = nn.Sequential(*g, nn.Linear(128, 2))
+    D = nn.Sequential(Maxout(2, 128, 5), Maxout(128, 128, 5), Maxout(128, 128, 5), nn.Linear(128, 1))
+    oG, oD = adam(G), adam(D)
+    real = torch.rand(100, 2) * 2 - 1
+    report_gan("toy-gan", G, D, 500, 20, bce_step(G, D, oG, oD, real, 2), rss_before, threads, iters)
 
 
 def dcgan_nets(critic):
@@ -276,7 +302,8 @@ def dcgan_28_gp(threads, iters):
 
 WORKLOADS = {"add1": add1, "linear16": linear16, "sgemm1024": sgemm1024,
              "memloop": memloop}
-GAN_WORKLOADS = {"mlp-gan": mlp_gan, "dcgan-28": dcgan_28, "dcgan-28-gp": dcgan_28_gp}
+GAN_WORKLOADS = {"mlp-gan": mlp_gan, "toy-gan": toy_gan, "dcgan-28": dcgan_28,
+                 "dcgan-28-gp": dcgan_28_gp}
 
 
 def main():
