@@ -64,9 +64,10 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(CORE_SRC) $(wildcard core/*.h)
 test: deps-build all $(CTESTS) $(FUZZ_TARGETS)
 	@OMP_NUM_THREADS=2 bash tests/run.sh $(BUILD)
 
-# ASan + UBSan build in its own directory, same tests.
+# ASan + UBSan build in its own directory, same tests.  -march=native so that
+# the code checked is the code that runs (the AVX-512/AVX2 sgemm and conv rows).
 sanitize:
-	$(MAKE) BUILD=build-san OPT="-O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
+	$(MAKE) BUILD=build-san OPT="-O1 -march=native -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
 	  LDFLAGS="-fsanitize=address,undefined" test
 
 fuzz: $(FUZZ_TARGETS)
