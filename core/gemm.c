@@ -47,6 +47,7 @@ typedef __m512 vec;
 #define vstoreu(p, v) _mm512_storeu_ps(p, v)
 #define vbcast(x) _mm512_set1_ps(x)
 #define vfma(a, b, c) _mm512_fmadd_ps(a, b, c)
+#define vadd(a, b) _mm512_add_ps(a, b)
 #else
 typedef __m256 vec;
 #define VW 8
@@ -57,6 +58,7 @@ typedef __m256 vec;
 #define vstoreu(p, v) _mm256_storeu_ps(p, v)
 #define vbcast(x) _mm256_set1_ps(x)
 #define vfma(a, b, c) _mm256_fmadd_ps(a, b, c)
+#define vadd(a, b) _mm256_add_ps(a, b)
 #endif
 
 #define NR (2 * VW)
@@ -175,6 +177,56 @@ static void kernel(int64_t kc, const float *pa, const float *pb, float *c, int64
 
 /* }====================================================== */
 
+/* {====================================================== thin products
+** A layer into or out of one or two units (a critic's score, a 2-D
+** generator's output) makes a product with a few rows or columns, where a
+** register tile would sit mostly idle and OpenBLAS spends its time packing.
+** Two such shapes go straight through; the sums run in a fixed order.
+**   few columns, rows of A and columns of B contiguous (x w^T): dot products
+**   few rows, rows of B contiguous (g^T x): each row of C a sum of B's rows */
+
+static float dot(const float *x, const float *y, int64_t k) {
+  vec acc0 = vzero(), acc1 = vzero();
+  int64_t i = 0;
+  for (; i + 2 * VW <= k; i += 2 * VW) {
+    acc0 = vfma(vloadu(x + i), vloadu(y + i), acc0);
+    acc1 = vfma(vloadu(x + i + VW), vloadu(y + i + VW), acc1);
+  }
+  float lanes[VW], sum = 0.0f;
+  vstoreu(lanes, vadd(acc0, acc1));
+  for (int l = 0; l < VW; l++) sum += lanes[l];
+  for (; i < k; i++) sum += x[i] * y[i];
+  return sum;
+}
+
+static bool thin_product(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float *a,
+                         int64_t lda, const float *b, int64_t ldb, float beta, float *c,
+                         int64_t ldc) {
+  if (n <= NR / 2 && !ta && tb) {
+    for (int64_t i = 0; i < m; i++)
+      for (int64_t j = 0; j < n; j++) {
+        float s = dot(a + i * lda, b + j * ldb, k);
+        c[i * ldc + j] = beta != 0.0f ? s + beta * c[i * ldc + j] : s;
+      }
+    return true;
+  }
+  if (m <= MR / 2 && !tb) {
+    for (int64_t i = 0; i < m; i++) {
+      float *ci = c + i * ldc;
+      for (int64_t j = 0; j < n; j++) ci[j] = beta != 0.0f ? beta * ci[j] : 0.0f;
+      for (int64_t kk = 0; kk < k; kk++) {
+        float s = ta ? a[kk * lda + i] : a[i * lda + kk];
+        const float *bk = b + kk * ldb;
+        for (int64_t j = 0; j < n; j++) ci[j] += s * bk[j];
+      }
+    }
+    return true;
+  }
+  return false;
+}
+
+/* }====================================================== */
+
 /* {====================================================== drivers */
 
 typedef struct {
@@ -263,10 +315,13 @@ void lg_sgemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float *a,
               const float *b, int64_t ldb, float beta, float *c, int64_t ldc, bool par) {
   if (m <= 0 || n <= 0) return;
 #ifdef LG_OWN_GEMM
-  /* A product with only a few rows or columns would leave most of each
-  ** register tile idle: OpenBLAS's matrix-vector paths do those better. */
-  if (m <= MR / 2 || n <= NR / 2) goto blas;
   if (k <= 0) goto blas;
+  /* A product with only a few rows or columns would leave most of each
+  ** register tile idle: the thin shapes above, else OpenBLAS. */
+  if (m <= MR / 2 || n <= NR / 2) {
+    if (thin_product(ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc)) return;
+    goto blas;
+  }
   problem p = {ta, tb, a, b, lda, ldb, ldc, beta, c};
   int threads = gemm_threads(m, n, k, par);
   if (threads == 1) {

@@ -59,12 +59,13 @@ static void check_case(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float 
 
 /* Sizes around every blocking edge: 1, below and above the register tile
 ** (MR 6/12, NR 16/32), the depth block (KC 256) and the panel blocks (MC,
-** NC 1024). */
+** NC 1024); thin products (few rows or columns) with long and short sums. */
 static void all_transposes_and_edges(void **state) {
   (void)state;
   static const int64_t sizes[][3] = {{1, 1, 1},    {1, 33, 7},   {13, 1, 5},   {5, 7, 1},
                                      {12, 32, 16}, {13, 33, 17}, {25, 65, 255}, {24, 64, 257},
-                                     {7, 40, 600}, {150, 20, 9}, {145, 97, 300}, {3, 1100, 4}};
+                                     {7, 40, 600}, {150, 20, 9}, {145, 97, 300}, {3, 1100, 4},
+                                     {50, 2, 600},  {2, 300, 700}, {6, 16, 45}};
   for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++)
     for (int t = 0; t < 4; t++)
       check_case(t & 1, t & 2, sizes[s][0], sizes[s][1], sizes[s][2], 0.0f, false);
