@@ -27,9 +27,21 @@
 -- unreduced G loss); ours are means.  Adam is invariant to that scale up to
 -- eps, so the steps match.  5,000 iterations by default to fit minutes on 2
 -- cores (--iters 35000 for the paper's length; the collapse the paper
--- reports starts at 15k; at 5,000 both losses still give a diffuse G with
--- hq < 2%).  --coding chi2 runs a = -1, b = 1, c = 0 (the
+-- reports starts at 15k).  --coding chi2 runs a = -1, b = 1, c = 0 (the
 -- Pearson chi^2 scheme, gan.lsgan_chi2).
+-- High-quality share: with the code's D lr 1e-4 both losses give a diffuse
+-- G (hq < 2% at 5k, 0-6% at 35k): length is not the cause.  The same nets
+-- and rates in unrolled_gan.lua (the notebook this code is based on) leave
+-- D at chance in PyTorch too, and --lr_d 1e-3 makes that G concentrate
+-- (hq ~0.9 at 10k).  Mode counts at lr_d 1e-4 rest on a few stray samples;
+-- use --lr_d 1e-3 to compare the losses on a G that lands on the modes.
+-- One such pair (seed 1, 35k iterations, runs/reproduce-long/lsgan-*_fastD-s1)
+-- reverses the paper's picture: LS holds 8/8 from 6k to 12k (one dip), then
+-- drops two modes for good (mostly 6/8 with dips to 4-5; 6/8, HQ 0.88 at
+-- 35k); sigmoid ends at 8/8, HQ 0.88, with
+-- brief collapses (HQ < 0.1 and 2-6 modes for 1-2 evaluations at 16.5k,
+-- 19.5k, 22.75k, 26.5k and 33.25k), each back to 8/8 within 500
+-- iterations.  One seed: not a verdict.
 local here = (arg and arg[0] or ""):match("(.*/)") or "./"
 local toy = dofile(here .. "lib/toy.lua")
 local lg = require "luagan"
