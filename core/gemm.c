@@ -292,11 +292,15 @@ static int thread_num(void) {
 #endif
 }
 
-/* Threads worth using: a share below ~1 MFLOP does not pay for the fork. */
+/* Threads worth using: one per 8M multiply-adds.  Waking a passive OpenMP
+** thread costs tens of microseconds; with one per 0.5M, 2 threads ran the
+** mlp-gan and toy-gan workloads slower than 1 (388 vs 462 and 237 vs 411
+** it/s); with one per 4M-8M, 440-452 and 415-425, and dcgan-28 went from 19
+** to 22 it/s. */
 static int gemm_threads(int64_t m, int64_t n, int64_t k, bool par) {
 #ifdef _OPENMP
   if (!par || omp_in_parallel()) return 1;
-  int64_t t = omp_get_max_threads(), work = m * n * k / (1 << 19);
+  int64_t t = omp_get_max_threads(), work = m * n * k / (1 << 23);
   if (t > work) t = work;
   return t < 1 ? 1 : (int)t;
 #else
