@@ -136,8 +136,9 @@ test("wgan: 2-D critic clipped, estimate and exact W1 logged", function()
   eq(code, 0, "exit status")
   local m = metrics(dir)
   eq(#m.rows, 3)
-  all_finite(m, {"lossD", "lossG", "w_est", "w1", "modes", "hq"})
+  all_finite(m, {"lossD", "lossG", "w_est", "w_train", "w1", "w1_se", "modes", "hq"})
   eq(m.rows[1].d_steps, 100, "warm-up: 100 critic steps")
+  assert(m.rows[3].w1_se > 0, "W1 averaged over several draws has a standard error")
   assert(m.rows[3].w_est > 0, "the critic separates real from fake (W_hat > 0)")
   assert(m.rows[3].w1 > 0.1, "G starts far from the grid")
   -- the critic's weights stay within the clipping box (clamped before each
@@ -161,11 +162,15 @@ end)
 
 test("wgan: GAN baseline and the MNIST critic run", function()
   local dir = tmp .. "/wgan_gan"
-  eq((run("wgan.lua", "--loss gan --iters 3 --eval_every 1 --hidden 16 --w1_n 16 --sample_every 0 --out "
+  eq((run("wgan.lua", "--loss gan --iters 60 --eval_every 1 --hidden 16 --w1_n 16 --w1_reps 2 --est_n 64 "
+    .. "--sample_every 0 --out "
     .. sh_quote(dir))), 0, "gan exit status")
   local m = metrics(dir)
-  all_finite(m, {"lossD", "lossG", "w_est", "w1"})
+  all_finite(m, {"lossD", "lossG", "w_est", "w_train", "w1"})
   eq(m.rows[1].d_steps, 1, "one D step")
+  local sm = read(dir .. "/summary.txt")
+  assert(sm:find("Spearman rho(w_est, W1) =", 1, true) and sm:find("first half", 1, true)
+    and sm:find("training average", 1, true), "summary: held-out, first-half and training-average rho")
   dir = tmp .. "/wgan_mnist"
   eq((run("wgan.lua", "--dataset mnist10k --iters 2 --batch 8 --ngf 4 --ndf 4 --n_critic 2 "
     .. "--warmup false --eval_n 50 --sample_every 0 --out " .. sh_quote(dir))), 0, "mnist exit status")
