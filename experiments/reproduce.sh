@@ -6,6 +6,8 @@
 #   bash experiments/reproduce.sh long           the longer 2-D runs, ~65 minutes on 2 cores
 #                                                (unrolled K 0/5/10, LSGAN, WGAN-GP ring, WGAN grid)
 #   bash experiments/reproduce.sh MODE report    only regenerate the README from the run dirs
+#   ONLY=REGEX bash experiments/reproduce.sh MODE  only the runs whose name (<exp>-<variant>-s<seed>)
+#                                                matches the extended regex, e.g. ONLY=stacked
 #
 # `make reproduce-quick` and `make reproduce` call the first two.
 #
@@ -67,6 +69,7 @@ if [ "$ACTION" = all ]; then
   [ -x build/luagan ] || { echo "build/luagan missing: run make" >&2; exit 1; }
   mkdir -p "$OUT"
   plan=$("$LUA" "$LUAFILE" plan "$MODE") || exit 1
+  if [ -n "${ONLY:-}" ]; then plan=$(printf '%s\n' "$plan" | awk -F'\t' -v re="$ONLY" '$1 ~ re'); fi
   echo "reproduce $MODE: $(printf '%s\n' "$plan" | grep -c .) runs into $OUT, $JOBS at a time"
   t_all=$(date +%s)
   pids=()

@@ -42,12 +42,11 @@
 -- 8/8 modes with hq ~0.9 at 10k in PyTorch and here.  So judge hq (the
 -- >= 50% HQ target of core.md 9.8) with --lr_d 1e-3; with the notebook's
 -- rates only mode counts of a diffuse G can be compared.  With --lr_d 1e-3,
--- 10k iterations, seeds 1-2 (runs/reproduce-long/unrolled_gan-k*_fastD-s*):
--- K = 5 and K = 10 end at 8/8, hq 0.87-0.92; K = 0 gets there too by 2.5k
--- but has short partial collapses around 8k (seed 1: 4-6 modes, hq < 0.2
--- from 8k to 9.75k, ends 6/8 hq 0.79; seed 2: one evaluation at 4 modes,
--- ends 8/8 hq 0.91); K = 10 seed 1 had one such evaluation (6 modes at 8k),
--- K = 5 none.  K = 0 neither collapses for good nor rotates.
+-- 10k iterations, seeds 1-3 (runs/reproduce-long/unrolled_gan-k*_fastD-s*):
+-- K = 5 and K = 10 hold 8/8 from 1.75k on, hq ~0.9 from 6.5k but for
+-- single-evaluation dips; K = 0 gets there too by 1.25-2.5k but partially
+-- collapses once in every seed between 7.75k and 9.75k (down to 3-6 modes,
+-- hq < 0.2) and recovers: it neither collapses for good nor rotates.
 local here = (arg and arg[0] or ""):match("(.*/)") or "./"
 local toy = dofile(here .. "lib/toy.lua")
 local lg = require "luagan"
