@@ -206,6 +206,8 @@ local PAPERS = {
     {"long", "ring8_gantoy", {1}, "--dataset ring8 --lambda 0.1 --beta1 0.5 --iters 6000 --eval_every 250 --sample_every 1000"},
     {"long", "ring8_gantoy_10k", {1}, "--dataset ring8 --lambda 0.1 --beta1 0.5 --iters 10000 --eval_every 250 --sample_every 1000"},
     {"full", "ring8", S123, "--dataset ring8 --iters 10000 --sample_every 2000"},
+    {"long", "grid25_gantoy", {1}, "--dataset grid25 --lambda 0.1 --beta1 0.5 --iters 10000 --eval_every 250 --sample_every 2500"},
+    {"long", "swissroll_gantoy", {1}, "--dataset swissroll --lambda 0.1 --beta1 0.5 --iters 10000 --eval_every 250 --sample_every 2500"},
     {"full", "ring8_gantoy", S123, "--dataset ring8 --lambda 0.1 --beta1 0.5 --iters 10000 --sample_every 2000"},
     {"full", "grid25", S123, "--dataset grid25 --iters 10000 --sample_every 2000"},
     {"full", "swissroll", S123, "--dataset swissroll --iters 10000 --sample_every 2000"},
