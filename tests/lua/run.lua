@@ -102,6 +102,36 @@ function read_file(path)
   return s
 end
 
+-- runs experiments/<script> under luagan in directory cwd with a string of
+-- flags; returns the exit code and stdout (stderr goes to cwd/stderr.txt)
+function run_experiment(cwd, script, flags)
+  local out = cwd .. "/stdout.txt"
+  local cmd = ("cd %s && %s %s %s >%s 2>>%s"):format(sh_quote(cwd), sh_quote(LUAGAN),
+    sh_quote(ROOT .. "/experiments/" .. script), flags, sh_quote(out), sh_quote(cwd .. "/stderr.txt"))
+  local ok, _, code = os.execute(cmd)
+  return ok and 0 or code, read_file(out) or ""
+end
+
+-- a CSV file with a header line (metrics.csv) -> rows {column = number or
+-- nil}, the header's column names
+function read_csv(path)
+  local text = assert(read_file(path), "missing " .. path)
+  local rows, header = {}, nil
+  for line in text:gmatch("[^\n]+") do
+    local cells = {}
+    for c in (line .. ","):gmatch("([^,]*),") do cells[#cells + 1] = c end
+    if not header then header = cells
+    else
+      local r = {}
+      for i, k in ipairs(header) do r[k] = tonumber(cells[i]) end
+      rows[#rows + 1] = r
+    end
+  end
+  return rows, header
+end
+
+function finite(v) return type(v) == "number" and v == v and v > -math.huge and v < math.huge end
+
 -- a new empty directory
 function temp_dir()
   local d = os.tmpname()

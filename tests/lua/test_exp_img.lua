@@ -10,33 +10,14 @@ local nets = dofile(ROOT .. "/experiments/lib/nets.lua")
 local tmp = temp_dir()
 local read = read_file
 
--- runs experiments/<script> with flags; returns exit code, stdout
-local function run(script, flags)
-  local out = tmp .. "/stdout.txt"
-  local cmd = ("cd %s && %s %s --threads 1 %s >%s 2>>%s"):format(sh_quote(ROOT), sh_quote(LUAGAN),
-    sh_quote("experiments/" .. script), flags, sh_quote(out), sh_quote(tmp .. "/stderr.txt"))
-  local ok, _, code = os.execute(cmd)
-  return ok and 0 or code, read(out) or ""
-end
+-- runs experiments/<script> from the checkout's root with flags
+local function run(script, flags) return run_experiment(ROOT, script, "--threads 1 " .. flags) end
 
 -- metrics.csv as {columns = {...}, rows = {{col = number or nil}}}
 local function metrics(dir)
-  local text = assert(read(dir .. "/metrics.csv"), dir .. "/metrics.csv")
-  local lines = {}
-  for l in text:gmatch("[^\n]+") do lines[#lines + 1] = l end
-  local cols = {}
-  for c in lines[1]:gmatch("[^,]+") do cols[#cols + 1] = c end
-  local rows = {}
-  for i = 2, #lines do
-    local cells, r = {}, {}
-    for c in (lines[i] .. ","):gmatch("([^,]*),") do cells[#cells + 1] = c end
-    for j, c in ipairs(cols) do r[c] = tonumber(cells[j]) end
-    rows[#rows + 1] = r
-  end
+  local rows, cols = read_csv(dir .. "/metrics.csv")
   return {columns = cols, rows = rows}
 end
-
-local function finite(v) return type(v) == "number" and v == v and v > -math.huge and v < math.huge end
 
 local function all_finite(m, keys)
   for i, r in ipairs(m.rows) do

@@ -9,33 +9,8 @@ local toy = dofile(expdir .. "lib/toy.lua")
 local tmp = temp_dir()
 local read = read_file
 
--- runs a script; returns exit code and stdout
-local function run(script, flags)
-  local out = tmp .. "/stdout.txt"
-  local cmd = ("cd %s && %s %s %s >%s 2>>%s"):format(sh_quote(tmp), sh_quote(LUAGAN),
-    sh_quote(expdir .. script), flags, sh_quote(out), sh_quote(tmp .. "/stderr.txt"))
-  local ok, _, code = os.execute(cmd)
-  return ok and 0 or code, read(out) or ""
-end
-
--- metrics.csv -> list of rows {column = number or nil}
-local function csv(path)
-  local text = assert(read(path), "missing " .. path)
-  local rows, header = {}, nil
-  for line in text:gmatch("[^\n]+") do
-    local cells = {}
-    for c in (line .. ","):gmatch("([^,]*),") do cells[#cells + 1] = c end
-    if not header then header = cells
-    else
-      local r = {}
-      for i, k in ipairs(header) do r[k] = tonumber(cells[i]) end
-      rows[#rows + 1] = r
-    end
-  end
-  return rows, header
-end
-
-local function finite(v) return type(v) == "number" and v == v and v > -math.huge and v < math.huge end
+local function run(script, flags) return run_experiment(tmp, script, flags) end
+local csv = read_csv
 
 -- common checks of a 2-D run directory; returns its rows
 local function check_run(dir, iters, modes_total)

@@ -10,7 +10,6 @@ local tmp = temp_dir()
 local read = read_file
 local LOG1000 = math.log(1000)
 
-local function finite(v) return type(v) == "number" and v == v and v > -math.huge and v < math.huge end
 
 test("stacked_mnist: modes and KL(p || uniform) from a histogram", function()
   local counts = {}
@@ -108,30 +107,8 @@ test("stacked_mnist: PacGAN's DCGAN shapes and packing of images along channels"
   near((p:narrow(1, 2, 1):narrow(2, 4, 3) - x:narrow(1, 4, 1)):abs():max():item(), 0, 0)
 end)
 
--- runs mode_count.lua; returns exit code and stdout
-local function run(flags)
-  local out = tmp .. "/stdout.txt"
-  local cmd = ("cd %s && %s %s %s >%s 2>>%s"):format(sh_quote(tmp), sh_quote(LUAGAN),
-    sh_quote(expdir .. "mode_count.lua"), flags, sh_quote(out), sh_quote(tmp .. "/stderr.txt"))
-  local ok, _, code = os.execute(cmd)
-  return ok and 0 or code, read(out) or ""
-end
-
-local function csv(path)
-  local text = assert(read(path), "missing " .. path)
-  local rows, header = {}, nil
-  for line in text:gmatch("[^\n]+") do
-    local cells = {}
-    for c in (line .. ","):gmatch("([^,]*),") do cells[#cells + 1] = c end
-    if not header then header = cells
-    else
-      local r = {}
-      for i, k in ipairs(header) do r[k] = tonumber(cells[i]) end
-      rows[#rows + 1] = r
-    end
-  end
-  return rows, header
-end
+local function run(flags) return run_experiment(tmp, "mode_count.lua", flags) end
+local csv = read_csv
 
 test("mode_count --dataset stacked_mnist: pack 1 and 2 train, modes / kl columns, exact resume", function()
   local flags = "--dataset stacked_mnist --iters 12 --batch 16 --ngf 4 --ndf 4 --eval_n 300 " ..
