@@ -103,11 +103,13 @@ function read_file(path)
 end
 
 -- runs experiments/<script> under luagan in directory cwd with a string of
--- flags; returns the exit code and stdout (stderr goes to cwd/stderr.txt)
-function run_experiment(cwd, script, flags)
-  local out = cwd .. "/stdout.txt"
+-- flags; returns the exit code and stdout (kept in logdir/stdout.txt, stderr
+-- appended to logdir/stderr.txt; logdir defaults to cwd)
+function run_experiment(cwd, script, flags, logdir)
+  logdir = logdir or cwd
+  local out = logdir .. "/stdout.txt"
   local cmd = ("cd %s && %s %s %s >%s 2>>%s"):format(sh_quote(cwd), sh_quote(LUAGAN),
-    sh_quote(ROOT .. "/experiments/" .. script), flags, sh_quote(out), sh_quote(cwd .. "/stderr.txt"))
+    sh_quote(ROOT .. "/experiments/" .. script), flags, sh_quote(out), sh_quote(logdir .. "/stderr.txt"))
   local ok, _, code = os.execute(cmd)
   return ok and 0 or code, read_file(out) or ""
 end

@@ -11,7 +11,7 @@ local tmp = temp_dir()
 local read = read_file
 
 -- runs experiments/<script> from the checkout's root with flags
-local function run(script, flags) return run_experiment(ROOT, script, "--threads 1 " .. flags) end
+local function run(script, flags) return run_experiment(ROOT, script, "--threads 1 " .. flags, tmp) end
 
 -- metrics.csv as {columns = {...}, rows = {{col = number or nil}}}
 local function metrics(dir)
