@@ -705,7 +705,7 @@ VERDICT.pacgan = function(G)
       local gh, ph = get(G, d .. "-pac1", "hq"), get(G, d .. "-pac2", "hq")
       out[#out + 1] = ("%s: PacGAN2 %.1f modes / %.0f%% HQ vs GAN %.1f / %.0f%%: packing captures more modes: %s%s.")
         :format(d, p.mean, 100 * ph.mean, g.mean, 100 * gh.mean, yesno(p.mean > g.mean),
-          d == "grid25" and ("; core.md 9.9a (>= 23, >= +3, HQ >= 85%%): " ..
+          d == "grid25" and ("; core.md 9.9a (>= 23, >= +3, HQ >= 85%): " ..
             yesno(p.mean >= 23 and p.mean - g.mean >= 3 and ph.mean >= 0.85 and gh.mean >= 0.85)) or "")
         .. diffuse_note(G, {d .. "-pac1", d .. "-pac2"})
     end
