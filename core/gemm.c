@@ -26,9 +26,6 @@
 #include <cblas.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 #if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
 #define LG_OWN_GEMM 1
@@ -284,14 +281,6 @@ static void gemm_block(const problem *p, int64_t i0, int64_t j0, int64_t m, int6
   }
 }
 
-static int thread_num(void) {
-#ifdef _OPENMP
-  return omp_get_thread_num();
-#else
-  return 0;
-#endif
-}
-
 /* Threads worth using: one per 8M multiply-adds.  Waking a passive OpenMP
 ** thread costs tens of microseconds; with one per 0.5M, 2 threads ran the
 ** mlp-gan and toy-gan workloads slower than 1 (388 vs 462 and 237 vs 411
@@ -329,7 +318,7 @@ void lg_sgemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float *a,
   problem p = {ta, tb, a, b, lda, ldb, ldc, beta, c};
   int threads = gemm_threads(m, n, k, par);
   if (threads == 1) {
-    float *buf = slot_buffers(thread_num());
+    float *buf = slot_buffers(lg_thread_num());
     if (buf) {
       gemm_block(&p, 0, 0, m, n, k, buf);
       return;
@@ -346,7 +335,7 @@ void lg_sgemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float *a,
     if (ok) {
       #pragma omp parallel num_threads(threads)
       {
-        int t = thread_num(), nt = threads;
+        int t = lg_thread_num(), nt = threads;
 #ifdef _OPENMP
         nt = omp_get_num_threads();
 #endif

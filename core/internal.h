@@ -7,6 +7,10 @@
 #include "autograd.h"
 #include "tensor.h"
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 /* Loops split over threads above this many elements: below it the fork/join
 ** costs more than the work (memory-bound kernels gain little from a second
 ** thread, and on a loaded machine a region waits for a thread that is not
@@ -26,6 +30,15 @@
       for (int64_t var = 0; var < lg_n_; var++) __VA_ARGS__             \
     }                                                                   \
   } while (0)
+
+/* The calling thread's number in its OpenMP team (0 outside one). */
+static inline int lg_thread_num(void) {
+#ifdef _OPENMP
+  return omp_get_thread_num();
+#else
+  return 0;
+#endif
+}
 
 /* A new header sharing t's storage (retained), same shape/strides/offset;
 ** the caller adjusts the geometry. */

@@ -28,9 +28,6 @@
 #include "internal.h"
 
 #include <limits.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 #include <stdlib.h>
 #include <string.h>
 
@@ -352,14 +349,6 @@ static int chunk_threads(const geom *g, const chunking *p) {
 #endif
 }
 
-static int thread_id(void) {
-#ifdef _OPENMP
-  return omp_get_thread_num();
-#else
-  return 0;
-#endif
-}
-
 /* One thread's slot of the workspace: col [K, nb*L], then rows [O, nb*L]
 ** when nb > 1, rounded to whole cache lines. */
 static size_t slot_floats(const geom *g, int64_t nb) {
@@ -433,8 +422,8 @@ static int run_chunks(const geom *g, chunk_fn fn, const float *a, const float *b
   #pragma omp parallel for num_threads(threads) schedule(static)
   for (int64_t c = 0; c < p.count; c++) {
     int64_t n0 = chunk_start(g, &p, c);
-    fn(g, a, b, bias, n0, chunk_start(g, &p, c + 1) - n0, ws + slot * (size_t)thread_id(),
-       false, out);
+    fn(g, a, b, bias, n0, chunk_start(g, &p, c + 1) - n0,
+       ws + slot * (size_t)lg_thread_num(), false, out);
   }
   return 0;
 }
@@ -477,7 +466,7 @@ static int conv_weight_forward(const geom *g, const float *x, const float *gy, f
   }
   #pragma omp parallel num_threads(threads)
   {
-    int64_t t = thread_id(), width = 1;
+    int64_t t = lg_thread_num(), width = 1;
 #ifdef _OPENMP
     width = omp_get_num_threads();
 #endif

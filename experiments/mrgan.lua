@@ -177,15 +177,8 @@ if it0 and run.iter > it0 then
     (run.iter - it0) / elapsed))
 end
 -- the final evaluation, from the last row of metrics.csv
-local f = assert(io.open(run.dir .. "/metrics.csv"))
-local header, last = f:read("l"), nil
-for line in f:lines() do last = line end
-f:close()
-local cols, cells = {}, {}
-for c in header:gmatch("[^,]+") do cols[#cols + 1] = c end
-for c in (last .. ","):gmatch("([^,]*),") do cells[#cells + 1] = c end
-local final = {}
-for i, c in ipairs(cols) do final[c] = cells[i] end
+local rows = run:rows()
+local final = rows[#rows]
 if toy then
   print(("mrgan: final modes %s/%d, hq %.3f (reg %s, seed %d)"):format(final.modes, mix.modes,
     tonumber(final.hq), cfg.reg, cfg.seed))

@@ -301,19 +301,11 @@ local function pearson(a, b)
   return sab / math.sqrt(saa * sbb)
 end
 
--- read the evaluations back from metrics.csv (complete also after a resume)
-local f = assert(io.open(run.dir .. "/metrics.csv"))
-local header = {}
-for c in f:read("l"):gmatch("[^,]+") do header[#header + 1] = c end
-local col = {}
-for i, c in ipairs(header) do col[c] = i end
+-- the evaluations, read back from metrics.csv (complete also after a resume)
 local lines = {}
-for line in f:lines() do
-  local cells = {}
-  for c in (line .. ","):gmatch("([^,]*),") do cells[#cells + 1] = c end
-  if cells[col.w_est] ~= "" then lines[#lines + 1] = cells end
+for _, row in ipairs(run:rows()) do
+  if row.w_est ~= "" then lines[#lines + 1] = row end
 end
-f:close()
 local summary = {}
 local function say(s) print(s) summary[#summary + 1] = s end
 local last = lines[#lines]
@@ -321,12 +313,12 @@ if toy then
   -- Spearman and Pearson of an estimate column with W1 over the evaluations
   -- after the 25 warm-up iterations and up to iteration hi
   local function corr(c, hi, label)
-    if not col[c] then return end
+    if not (lines[1] and lines[1][c]) then return end
     local we, w1 = {}, {}
-    for _, cells in ipairs(lines) do
-      local i = tonumber(cells[col.iter])
+    for _, row in ipairs(lines) do
+      local i = tonumber(row.iter)
       if i > 25 and i <= hi then
-        we[#we + 1], w1[#w1 + 1] = tonumber(cells[col[c]]), tonumber(cells[col.w1])
+        we[#we + 1], w1[#w1 + 1] = tonumber(row[c]), tonumber(row.w1)
       end
     end
     if #we >= 3 then
@@ -341,15 +333,15 @@ if toy then
   corr("w_train", cfg.iters // 2,
     ("in the first half (iterations 26-%d), training average"):format(cfg.iters // 2))
   if last then
-    say(("wgan: final W1 %.4f, w_est %.4g, modes %s/%d, hq %.3f"):format(tonumber(last[col.w1]),
-      tonumber(last[col.w_est]), last[col.modes], mix.modes, tonumber(last[col.hq])))
+    say(("wgan: final W1 %.4f, w_est %.4g, modes %s/%d, hq %.3f"):format(tonumber(last.w1),
+      tonumber(last.w_est), last.modes, mix.modes, tonumber(last.hq)))
   end
 elseif last then
-  if tonumber(last[col.classes]) < 0 then
+  if tonumber(last.classes) < 0 then
     say("wgan: classes covered pending (no classifier weights: " .. tostring(why_pending) .. ")")
   else
     say(("wgan: final classes covered %s/10, top class share %.3f, MODE score %.3f (%d samples)")
-      :format(last[col.classes], tonumber(last[col.top_share]), tonumber(last[col.mode_score]), cfg.eval_n))
+      :format(last.classes, tonumber(last.top_share), tonumber(last.mode_score), cfg.eval_n))
   end
 end
 local sf = assert(io.open(run.dir .. "/summary.txt", "w"))

@@ -9,6 +9,7 @@
 --     ... one training step ...
 --     run:log{lossD = lossD, lossG = lossG}                  -- numbers or 1-element tensors
 --   end
+--   run:rows()  -- metrics.csv read back (also the rows of the run it resumed)
 --
 -- Flags.  Every key of the table given to lg.experiment is a flag typed by its
 -- default (integer, float, string or boolean); `name` names the experiment and
@@ -450,6 +451,27 @@ function Run:_write_row(it)
   local cells = {("%d"):format(it)}
   for i, k in ipairs(self.columns) do cells[i + 1] = row[k] == nil and "" or cell(row[k]) end
   self.metrics:write(table.concat(cells, ","), "\n")
+end
+
+-- run:rows(): the rows of metrics.csv so far, first to last, each a table
+-- {column = cell text} ("" where that row logged nothing); after a resume
+-- they include the rows written before it.  Cells are split at commas: a
+-- logged string holding a comma or quote comes back quoted.
+function Run:rows()
+  if io.type(self.metrics) == "file" then self.metrics:flush() end
+  local header, rows = nil, {}
+  for line in (read_all(self.dir .. "/metrics.csv") or ""):gmatch("[^\n]+") do
+    local cells = {}
+    for c in (line .. ","):gmatch("([^,]*),") do cells[#cells + 1] = c end
+    if not header then
+      header = cells
+    else
+      local r = {}
+      for i, k in ipairs(header) do r[k] = cells[i] or "" end
+      rows[#rows + 1] = r
+    end
+  end
+  return rows
 end
 
 -- }======================================================

@@ -90,6 +90,11 @@ for it in run:iterations() do
   run:log{lossD = lossD, lossG = lossG, ema = state.ema, epoch = loader.epoch_count}
   if it == crash then os.exit(3, false) end
 end
+if os.getenv("ROWS_TO") then   -- run:rows() as "iter lossD" lines
+  local f = assert(io.open(os.getenv("ROWS_TO"), "w"))
+  for _, r in ipairs(run:rows()) do f:write(r.iter, " ", r.lossD, "\n") end
+  f:close()
+end
 ]])
   f:close()
 end
@@ -139,6 +144,18 @@ test("resume after a kill gives a byte-identical metrics.csv", function()
   eq(b, a, "metrics.csv after kill + resume")
   eq(read(tmp .. "/killed/samples/iter-000012.png"), read(tmp .. "/straight/samples/iter-000012.png"),
      "final sample grid")
+end)
+
+test("run:rows() reads metrics.csv back, including the rows from before a resume", function()
+  eq(run_tiny("--out rows --stop_at 5"), 0)
+  eq(run_tiny("--resume rows", "ROWS_TO=rows.txt "), 0)
+  local want = {}
+  for line in read(tmp .. "/rows/metrics.csv"):gmatch("[^\n]+") do
+    local iter, lossD = line:match("^(%d+),[^,]*,[^,]*,([^,]*),")
+    if iter then want[#want + 1] = iter .. " " .. lossD end
+  end
+  eq(#want, 12)
+  eq(read(tmp .. "/rows.txt"), table.concat(want, "\n") .. "\n")
 end)
 
 test("--stop_at N then --resume gives a byte-identical metrics.csv", function()
