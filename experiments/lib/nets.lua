@@ -1,5 +1,5 @@
 -- experiments/lib/nets.lua: network builders shared by the image experiments
--- (dcgan.lua, wgan.lua, mrgan.lua).
+-- (dcgan.lua, wgan.lua, mrgan.lua, wgan_gp.lua).
 --
 --   local here = debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or "."
 --   local nets = dofile(here .. "/lib/nets.lua")
@@ -10,6 +10,9 @@
 --   nets.to_size(images, size)     [N,C,28,28] in [-1,1] -> [N,C,size,size]
 --   nets.exact_w1(a, b)            exact W1 between two equal-size point clouds [n,d]
 --   nets.assignment_cost(c, n)     min-cost perfect matching of an n x n table (Hungarian)
+--   nets.raster(p, lim, res)       2-D points as a picture (the toy scripts)
+--   nets.wgangp_mnist_G{dim=, nz=, bn=false}, nets.wgangp_mnist_D{dim=, bn=false}
+--                                  gan_mnist.py's nets (wgan_gp.lua); nets.tflib_init their init
 --
 -- DCGAN guidelines (Radford et al. 2016, sec. 3; dcgan.torch @6eaac63, see
 -- /work/shared/research/papers/core.md section 2): no pooling, strided convs
@@ -203,5 +206,83 @@ function nets.raster(p, lim, res)
   local ry = (1 - (ij:narrow(2, 2, 1) - col):abs()):clamp(0, 1)
   return (ry:t():matmul(rx) * 2):clamp(0, 1):view(1, 1, res, res)
 end
+
+-- {---------------------------------------------------------- WGAN-GP MNIST nets (wgan_gp.lua)
+-- The MNIST networks of Gulrajani et al.'s gan_mnist.py (igul222/improved_wgan_training
+-- @4fde7f3), written anew for luagan; DIM = dim.  TF's "SAME" padding becomes
+-- PyTorch-style symmetric padding with the same output sizes:
+--   G  z [N, nz] -> Linear(nz, 4*4*4 dim) [BN] ReLU -> [4 dim, 4, 4]
+--      -> ConvT k5 s2 p2 op1 -> 2 dim x 8x8 [BN] ReLU -> crop the top-left 7x7
+--      -> ConvT -> dim x 14x14 [BN] ReLU -> ConvT -> 1 x 28x28 -> sigmoid (images in [0, 1])
+--   D  [N, 1, 28, 28] -> Conv k5 s2 p2 -> dim x 14x14 LReLU(0.2) -> Conv -> 2 dim x 7x7
+--      [BN] LReLU -> Conv -> 4 dim x 4x4 [BN] LReLU -> Linear(4*4*4 dim, 1)  (a logit)
+-- bn = true puts batch norm where gan_mnist.py's MODE 'wgan' has it (all of G but
+-- the output; D's layers 2 and 3); its 'wgan-gp' and 'dcgan' modes have none.  All
+-- layers have biases.  Initialise with model:apply(nets.tflib_init).
+
+-- Crop(h, w): the top-left h x w of [N, C, H, W] (gan_mnist.py's output[:, :, :7, :7])
+local Crop = nn.Module:extend("Crop")
+function Crop:init(h, w) self.h, self.w = h, w end
+function Crop:forward(x) return x:narrow(3, 1, self.h):narrow(4, 1, self.w):contiguous() end
+function Crop:extra_repr() return ("%dx%d"):format(self.h, self.w) end
+nets.Crop = Crop
+
+function nets.wgangp_mnist_G(o)
+  local dim, nz, bn = o.dim or 64, o.nz or 128, o.bn == true
+  local G = nn.Sequential(nn.Linear(nz, 16 * 4 * dim))
+  if bn then G:add(nn.BatchNorm1d(16 * 4 * dim)) end
+  G:add(nn.ReLU())
+  G:add(nn.Reshape(4 * dim, 4, 4))
+  local same = {stride = 2, padding = 2, output_padding = 1}    -- k5 s2: H -> 2H
+  for i, w in ipairs{{4 * dim, 2 * dim}, {2 * dim, dim}, {dim, 1}} do
+    G:add(nn.ConvTranspose2d(w[1], w[2], 5, same))
+    if i == 3 then G:add(nn.Sigmoid()) break end
+    if bn then G:add(nn.BatchNorm2d(w[2])) end
+    G:add(nn.ReLU())
+    if i == 1 then G:add(Crop(7, 7)) end
+  end
+  return G
+end
+
+function nets.wgangp_mnist_D(o)
+  local dim, bn = o.dim or 64, o.bn == true
+  local D = nn.Sequential()
+  for i, w in ipairs{{1, dim}, {dim, 2 * dim}, {2 * dim, 4 * dim}} do
+    D:add(nn.Conv2d(w[1], w[2], 5, {stride = 2, padding = 2}))     -- 28 -> 14 -> 7 -> 4
+    if bn and i > 1 then D:add(nn.BatchNorm2d(w[2])) end
+    D:add(nn.LeakyReLU(0.2))
+  end
+  D:add(nn.Flatten())
+  D:add(nn.Linear(16 * 4 * dim, 1))
+  return D
+end
+
+-- tflib's initialisation (igul222/improved_wgan_training tflib/ops, @4fde7f3), as
+-- gan_mnist.py gets it: weights uniform with standard deviation s (bounds +-s sqrt 3),
+--   conv / transposed conv (tflib's he_init default):  s = sqrt(4 / (fan_in + fan_out)),
+--     conv fan_in = cin k^2, fan_out = cout k^2 / stride^2; transposed: fan_in / stride^2
+--   Linear (tflib's default, Glorot):                    s = sqrt(2 / (in + out));
+-- biases 0, batch-norm scale 1 and shift 0.  Use as model:apply(nets.tflib_init).
+function nets.tflib_init(m)
+  local name, w = m.__name, m.weight
+  local function uniform(s) nn.init.uniform_(w, -s * math.sqrt(3), s * math.sqrt(3)) end
+  if name == "Conv2d" or name == "ConvTranspose2d" then
+    local area = w:size(3) * w:size(4)
+    local s2 = m.stride[1] * m.stride[2]
+    local cin, cout = w:size(2), w:size(1)
+    if name == "ConvTranspose2d" then cin, cout = w:size(1), w:size(2) end
+    local fan_in, fan_out = cin * area, cout * area
+    if name == "Conv2d" then fan_out = fan_out / s2 else fan_in = fan_in / s2 end
+    uniform(math.sqrt(4 / (fan_in + fan_out)))
+  elseif name == "Linear" then
+    uniform(math.sqrt(2 / (w:size(1) + w:size(2))))
+  elseif name == "BatchNorm1d" or name == "BatchNorm2d" then
+    if w then nn.init.ones_(w) end
+  else
+    return
+  end
+  if m.bias then nn.init.zeros_(m.bias) end
+end
+-- }
 
 return nets
