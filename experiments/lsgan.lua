@@ -219,17 +219,6 @@ end
 
 -- {---------------------------------------------------------- images
 
--- the classifier behind classes / top_share / mode_score / fid (MNIST and
--- Fashion-MNIST only); nil and the reason when it is not available
-local function load_classifier(labelled)
-  if not labelled then return nil, "no classifier for a folder of images" end
-  local ok, im = pcall(require, "luagan.image_metrics")
-  if not ok then return nil, "no luagan.image_metrics" end
-  local ok2, m = pcall(im.load, cfg.dataset == "fashion" and "fashion" or "mnist")
-  if not ok2 then return nil, tostring(m) end
-  return m
-end
-
 -- generated [N,1,S,S] in [-1, 1] -> [N,1,28,28] for the classifier (undoes nets.to_size)
 local function as28(x)
   if x:size(3) == 64 then x = lg.avg_pool2d(x, 2) end
@@ -279,7 +268,7 @@ local function train_images()
   local function noise(n) return lg.rand(n, cfg.nz) * 2 - 1 end
   local z_fixed = noise(64)
   local z_eval = noise(cfg.eval_n)   -- fixed: evaluations draw nothing from the training stream
-  local classifier, why = load_classifier(labelled)
+  local classifier, why = require("luagan.image_metrics").for_dataset(cfg.dataset)
   if not classifier then io.stderr:write("lsgan: image metrics pending (", why, ")\n") end
 
   local function evaluate(row)

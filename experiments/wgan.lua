@@ -169,16 +169,8 @@ local function noise(n) return lg.randn(n, nz) end
 -- {---------------------------------------------------------- image metrics
 local classifier, why_pending
 if images then
-  local ok, im = pcall(require, "luagan.image_metrics")
-  if ok then
-    local ok2, m = pcall(im.load, cfg.dataset == "fashion" and "fashion" or "mnist")
-    if ok2 then classifier = m else why_pending = tostring(m) end
-  else
-    why_pending = "no luagan.image_metrics"
-  end
-  if not classifier then
-    io.stderr:write("wgan: image metrics pending (", why_pending, ")\n")
-  end
+  classifier, why_pending = require("luagan.image_metrics").for_dataset(cfg.dataset)
+  if not classifier then io.stderr:write("wgan: image metrics pending (", why_pending, ")\n") end
 end
 
 -- generated images as [N,1,28,28] in [-1, 1] for the classifier

@@ -270,18 +270,9 @@ local function real_batch() return loader:next() end
 -- }
 
 -- {---------------------------------------------------------- images: classifier metrics
-local classifier, why_pending
 local classifier_name = cfg.dataset == "fashion" and "fashion" or "mnist"
-do
-  local ok, im = pcall(require, "luagan.image_metrics")
-  if ok then
-    local ok2, m = pcall(im.load, classifier_name)
-    if ok2 then classifier = m else why_pending = tostring(m) end
-  else
-    why_pending = "no luagan.image_metrics"
-  end
-  if not classifier then io.stderr:write("wgan_gp: image metrics pending (", why_pending, ")\n") end
-end
+local classifier, why_pending = require("luagan.image_metrics").for_dataset(cfg.dataset)
+if not classifier then io.stderr:write("wgan_gp: image metrics pending (", why_pending, ")\n") end
 
 -- classes, top_share, mode_score, fid of eval_n samples from fixed noise (so that
 -- --eval_every does not change the training's random stream; G stays in training

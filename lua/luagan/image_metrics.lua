@@ -406,6 +406,19 @@ function M.load(name, opts)
                      meta = meta, path = path, batch = opts.batch})
 end
 
+-- The classifier for a dataset of lg.data ("mnist", "mnist10k", "fashion"), or
+-- nil and why (weights not trained yet, or no classifier for that data, e.g. a
+-- folder of images): the experiments log -1 ("pending") metrics then.
+function M.for_dataset(dataset)
+  local name = ({mnist = "mnist", mnist10k = "mnist", fashion = "fashion"})[dataset]
+  if not name then
+    return nil, ("no classifier for dataset '%s' (mnist, mnist10k and fashion have one)"):format(tostring(dataset))
+  end
+  local ok, m = pcall(M.load, name)
+  if not ok then return nil, tostring(m) end
+  return m
+end
+
 -- Wraps a classifier (anything with :features(x) and .fc2, in eval mode) with
 -- p_train [10] and the reference feature statistics mu [128], sigma [128,128].
 function M.new(net, info)

@@ -196,3 +196,20 @@ test("image metrics: single methods agree with evaluate; references; range; erro
   raises(function() m:fid(lg.zeros(4, 10)) end, "images [N,1,28,28] expected")
   raises(function() im.load("no-such-classifier") end, "not found")
 end)
+
+test("image metrics: for_dataset picks the classifier of a dataset, or says why there is none", function()
+  local x = lg.data.load("mnist", "test").images:narrow(1, 1, 20)
+  for _, name in ipairs{"mnist", "mnist10k"} do
+    local c = assert(im.for_dataset(name), name)
+    near(c:predict(x):totable(), m:predict(x):totable(), 0, name .. " uses the MNIST weights")
+  end
+  local f, why = im.for_dataset("fashion")
+  if f then
+    assert(f.path:find("fashion", 1, true), "fashion uses its own weights: " .. f.path)
+  else
+    assert(why:find("not found", 1, true), why)
+  end
+  local none, why2 = im.for_dataset("datasets/some-folder")
+  eq(none, nil)
+  assert(why2:find("no classifier for dataset 'datasets/some-folder'", 1, true), why2)
+end)
