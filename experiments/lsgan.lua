@@ -268,25 +268,18 @@ local function train_images()
   local function noise(n) return lg.rand(n, cfg.nz) * 2 - 1 end
   local z_fixed = noise(64)
   local z_eval = noise(cfg.eval_n)   -- fixed: evaluations draw nothing from the training stream
-  local classifier, why = require("luagan.image_metrics").for_dataset(cfg.dataset)
+  local im = require "luagan.image_metrics"
+  local classifier, why = im.for_dataset(cfg.dataset)
   if not classifier then io.stderr:write("lsgan: image metrics pending (", why, ")\n") end
 
   local function evaluate(row)
-    if not classifier then
-      row.classes, row.top_share, row.mode_score, row.fid = -1, -1, -1, -1
-      return
-    end
-    lg.no_grad(function()
+    local cols = im.PENDING
+    if classifier then
       G:eval()
-      local parts = {}
-      for s = 1, cfg.eval_n, 500 do
-        parts[#parts + 1] = as28(G(z_eval:narrow(1, s, math.min(500, cfg.eval_n - s + 1))))
-      end
+      cols = classifier:score(function(z) return as28(G(z)) end, z_eval)
       G:train()
-      local r = classifier:evaluate(lg.cat(parts, 1))
-      row.top_share = math.max(table.unpack(r.shares))
-      row.classes, row.mode_score, row.fid = r.classes, r.mode, r.fid
-    end)
+    end
+    for k, v in pairs(cols) do row[k] = v end
   end
 
   run:track{G = G, D = D, optG = optG, optD = optD, data = loader}

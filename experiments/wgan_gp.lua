@@ -271,7 +271,8 @@ local function real_batch() return loader:next() end
 
 -- {---------------------------------------------------------- images: classifier metrics
 local classifier_name = cfg.dataset == "fashion" and "fashion" or "mnist"
-local classifier, why_pending = require("luagan.image_metrics").for_dataset(cfg.dataset)
+local im = require "luagan.image_metrics"
+local classifier, why_pending = im.for_dataset(cfg.dataset)
 if not classifier then io.stderr:write("wgan_gp: image metrics pending (", why_pending, ")\n") end
 
 -- classes, top_share, mode_score, fid of eval_n samples from fixed noise (so that
@@ -279,20 +280,8 @@ if not classifier then io.stderr:write("wgan_gp: image metrics pending (", why_p
 -- mode: its BN, if any, uses batch statistics as tflib's does)
 local z_eval = noise(cfg.eval_n)
 local function evaluate(row)
-  if not classifier then
-    row.classes, row.top_share, row.mode_score, row.fid = -1, -1, -1, -1
-    return
-  end
-  lg.no_grad(function()
-    local parts = {}
-    for s = 1, cfg.eval_n, 500 do
-      parts[#parts + 1] = G(z_eval:narrow(1, s, math.min(500, cfg.eval_n - s + 1)))
-    end
-    local r = classifier:evaluate(lg.cat(parts, 1), nil, {range = {0, 1}})
-    local top = 0
-    for _, v in ipairs(r.shares) do top = math.max(top, v) end
-    row.classes, row.top_share, row.mode_score, row.fid = r.classes, top, r.mode, r.fid
-  end)
+  local cols = classifier and classifier:score(G, z_eval, {range = {0, 1}}) or im.PENDING
+  for k, v in pairs(cols) do row[k] = v end
 end
 -- }
 

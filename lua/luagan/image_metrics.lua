@@ -585,6 +585,25 @@ function Metrics:evaluate(x, reference, opts)
   return r
 end
 
+-- Scores a generator on fixed noise z [n, ...] (fixed, so that scoring draws
+-- nothing from a training's random stream): gen(z rows) -> images, `chunk`
+-- (500) rows at a time, without autograd.  Returns the columns the experiments
+-- log, {classes, top_share, mode_score, fid}; M.PENDING when there is no
+-- classifier.  opts: range of the images (as for evaluate), chunk, threshold.
+function Metrics:score(gen, z, opts)
+  opts = opts or {}
+  local n, chunk = z:size(1), opts.chunk or 500
+  return lg.no_grad(function()
+    local parts = {}
+    for s = 1, n, chunk do parts[#parts + 1] = gen(z:narrow(1, s, math.min(chunk, n - s + 1))) end
+    local r = self:evaluate(lg.cat(parts, 1), nil, opts)
+    local top = 0
+    for _, v in ipairs(r.shares) do top = math.max(top, v) end
+    return {classes = r.classes, top_share = top, mode_score = r.mode, fid = r.fid}
+  end)
+end
+M.PENDING = {classes = -1, top_share = -1, mode_score = -1, fid = -1}
+
 -- }======================================================
 
 return M
