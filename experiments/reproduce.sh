@@ -3,8 +3,9 @@
 #
 #   bash experiments/reproduce.sh quick          each experiment at smoke size, 1 seed (minutes)
 #   bash experiments/reproduce.sh full           reproduction size, seeds 1-3 (hours)
-#   bash experiments/reproduce.sh long           the longer 2-D runs, ~65 minutes on 2 cores
-#                                                (unrolled K 0/5/10, LSGAN, WGAN-GP ring, WGAN grid)
+#   bash experiments/reproduce.sh long           single-seed side runs full mode does not repeat,
+#                                                ~15 minutes on 2 cores (WGAN-GP ring at width 512
+#                                                and 128, unrolled K 0/5 continued to 25k)
 #   bash experiments/reproduce.sh MODE report    only regenerate the README from the run dirs
 #   ONLY=REGEX bash experiments/reproduce.sh MODE  only the runs whose name (<exp>-<variant>-s<seed>)
 #                                                matches the extended regex, e.g. ONLY=stacked
@@ -447,7 +448,7 @@ local PAPERS = {
 local MODES = {"quick", "long", "full"}
 local MODE_TEXT = {
   quick = "smoke size, 1 seed (`make reproduce-quick`): checks the pipeline, not the claims",
-  long = "longer 2-D runs at 1 thread, two at a time, about 65 minutes (`bash experiments/reproduce.sh long`)",
+  long = "single-seed side runs that full mode does not repeat, about 15 minutes (`bash experiments/reproduce.sh long`)",
   full = "reproduction size, seeds 1-3 (`make reproduce`)",
 }
 
