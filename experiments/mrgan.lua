@@ -30,7 +30,13 @@
 --        d = squared L2 per sample ("sse").
 --   images: G 100 -> 256 -> 256 -> 784 Tanh, D 784 -> 256 -> 256 -> 1
 --        (LeakyReLU 0.2), E 784 -> 256 -> 100 (core.md 9.7b); Adam 2e-4, beta1
---        0.5 for all; batch 64 (pass --batch 64); d = mean squared pixel error ("mse").
+--        0.5 for all; batch 64 (pass --batch 64); d = mean squared pixel error ("mse");
+--        --bn puts batch norm after G's hidden layers (in training mode also
+--        when sampling for the metrics: batch statistics of 500 samples).  The
+--        paper's MNIST claim is about a grid of settings (sec. 4.1 plots the
+--        spread of MODE scores over architectures and hyperparameters): core.md
+--        9.7b scales it to lr {2e-4, 1e-3} x {no BN, BN in G} x seeds, each
+--        model's median MODE score and its runs under 5 (failures).
 -- Metrics every --eval_every iterations (and at 1): 2-D: modes and hq of
 -- lg.metrics.mode_coverage on 2,500 samples; images: MODE score, classes
 -- covered and the Inception score of a pretrained classifier
@@ -46,8 +52,9 @@ local run = lg.experiment{
   sample_every = 2000, checkpoint_every = 5000,
   reg = "mrgan", lambda1 = 0.2, lambda2 = 0.4, lambda = 1e-2, distance = "",
   nz = 0, lr_g = 0.0, lr_d = 0.0, beta1 = 0.5,
-  eval_every = 500, eval_n = 5000,
-  doc = {batch = "batch size (the 2-D toy's 256; the image runs below use --batch 64)",
+  eval_every = 500, eval_n = 5000, bn = false,
+  doc = {bn = "images: batch norm after G's hidden layers (core.md 9.7b's grid: with and without)",
+         batch = "batch size (the 2-D toy's 256; the image runs below use --batch 64)",
          reg = "none (plain GAN), mrgan (Reg-GAN) or mdgan (manifold-diffusion)",
          lambda1 = "Reg-GAN geometric regulariser weight", lambda2 = "Reg-GAN mode regulariser weight",
          lambda = "MDGAN: weight of the manifold step's adversarial term",
@@ -67,6 +74,7 @@ end
 local toy = cfg.dataset == "grid25" or cfg.dataset == "ring8"
 local images = ({mnist = true, mnist10k = true, fashion = true})[cfg.dataset]
 if not toy and not images then fail("--dataset must be grid25, ring8, mnist, mnist10k or fashion") end
+if toy and cfg.bn then fail("--bn applies to the image datasets only") end
 local batch = cfg.batch
 local nz = cfg.nz > 0 and cfg.nz or (toy and 64 or 100)
 local lr_g = cfg.lr_g > 0 and cfg.lr_g or (toy and 1e-3 or 2e-4)
@@ -91,7 +99,7 @@ local function make_D()
   return nets.mlp{nin = 784, hidden = 256, layers = 2, nout = 1, act = "lrelu"}
 end
 local G = toy and nets.mlp{nin = nz, hidden = 128, layers = 2, nout = 2, act = "tanh"}
-              or nets.mlp{nin = nz, hidden = 256, layers = 2, nout = 784, out_act = "tanh"}
+              or nets.mlp{nin = nz, hidden = 256, layers = 2, nout = 784, out_act = "tanh", bn = cfg.bn}
 local E = toy and nets.mlp{nin = 2, hidden = 128, layers = 2, nout = nz, act = "tanh"}
               or nets.mlp{nin = 784, hidden = 256, layers = 1, nout = nz}
 local D = make_D()
@@ -126,8 +134,9 @@ else
   run:sampler(function() return G(z_fixed):view(64, 1, 28, 28) end)
 end
 
-print(("mrgan: %s, reg %s, batch %d, nz %d, lr G/E %g D %g, lambda1 %g lambda2 %g, distance %s")
-  :format(cfg.dataset, cfg.reg, batch, nz, lr_g, lr_d, cfg.lambda1, cfg.lambda2, distance))
+print(("mrgan: %s, reg %s, batch %d, nz %d, lr G/E %g D %g, lambda1 %g lambda2 %g, distance %s%s")
+  :format(cfg.dataset, cfg.reg, batch, nz, lr_g, lr_d, cfg.lambda1, cfg.lambda2, distance,
+          cfg.bn and ", BN in G" or ""))
 local t0, it0 = lg.clock(), nil   -- it0: the iteration before the first one run here (resume)
 local z_of = function() return noise(batch) end
 for it in run:iterations() do

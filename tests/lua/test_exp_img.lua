@@ -185,6 +185,21 @@ test("mrgan: MNIST Reg-GAN runs", function()
     .. sh_quote(dir))), 0, "exit status")
   local m = metrics(dir)
   all_finite(m, {"lossD", "lossG", "recon", "mode_score"})
+  -- --bn: batch norm after G's two hidden layers only (core.md 9.7b's grid)
+  local bdir = tmp .. "/mrgan_mnist_bn"
+  eq((run("mrgan.lua", "--dataset mnist10k --batch 16 --bn --iters 2 --eval_n 50 --sample_every 0 --out "
+    .. sh_quote(bdir))), 0, "exit status with --bn")
+  all_finite(metrics(bdir), {"lossD", "lossG", "mode_score"})
+  local function bn_layers(ck, net)
+    local n = 0
+    for k in pairs(ck) do if k:match("^" .. net .. "%.%d+%.running_mean$") then n = n + 1 end end
+    return n
+  end
+  local ck = lg.load(bdir .. "/checkpoint.safetensors")
+  eq({bn_layers(ck, "G"), bn_layers(ck, "D"), bn_layers(ck, "E")}, {2, 0, 0}, "BN layers in G, D, E")
+  eq(bn_layers(lg.load(dir .. "/checkpoint.safetensors"), "G"), 0, "no BN without --bn")
+  eq((run("mrgan.lua", "--dataset grid25 --bn --iters 2 --out " .. sh_quote(tmp .. "/mrgan_bn_toy"))), 2,
+    "--bn on a 2-D dataset is refused")
 end)
 
 -- }
