@@ -381,7 +381,8 @@ local PAPERS = {
     "10,000 iterations, seeds 1-3. Direction of the claim: K = 5 ends at 8/8 modes in all three "
       .. "seeds, its mode count rising steadily (mean 3.4-4.3 in the first 2.5k iterations, 6.0-7.8 in "
       .. "7.5k-10k), while K = 0 hovers at 5-7 modes and ends at 5-7. K = 0 does not collapse onto one "
-      .. "mode; it hops (the set of captured modes changes at 39-40 of 41 evaluations; for K = 5 at 29-40).",
+      .. "mode; it hops (the set of captured modes changes at 39-40 of 41 evaluations; for K = 5 at 29-40). "
+      .. "K = 10 behaves like K = 5: 7, 8 and 8 modes at the end, 5.4-8.0 in 7.5k-10k, HQ 1-4%.",
     "But neither concentrates on the modes: HQ is 1-3% at 10k (rising slowly for K = 5, 0.4% -> "
       .. "2.7% over the run in seed 3); the final grids show a ring-shaped cloud with 6-8 elongated "
       .. "blobs, many beside or between the modes. The >= 50% HQ target is not met; the notebook trains "
