@@ -28,7 +28,9 @@
 --   needs a multiple of 16: MNIST is padded 28 -> 32), widths --ngf/--ndf 16
 --   instead of 64; --critic_bn false drops the critic's BN; --arch mlp gives
 --   core.md 9.4b's MLPs (G 100 -> 3 x 256 ReLU -> 784 Tanh, critic 784 ->
---   3 x 256 ReLU -> 1).
+--   3 x 256 ReLU -> 1); --arch mlp512 the authors' MLP_G / MLP_D (models/mlp.py
+--   @cde8a4d, the paper's "MLP with 512 hidden units"): 3 x 512 ReLU in both,
+--   G's output linear (no Tanh), default Linear init.
 -- Baseline: --loss gan trains the same nets as a standard GAN (non-saturating,
 --   Adam 2e-4 beta1 0.5, one D step, no clipping); its D loss gives the JS
 --   estimate log 2 - loss_D / 2 (Goodfellow et al. 2014, Theorem 1).
@@ -101,7 +103,7 @@ local run = lg.experiment{
          warmup = "100 critic steps for the first 25 G iterations and every 500th",
          nz = "noise dimension (0: 2 for 2-D data, 100 for images)",
          hidden = "2-D MLP width", layers = "2-D MLP hidden layers",
-         arch = "images: dcgan or mlp", size = "image size for dcgan (32 or 64)",
+         arch = "images: dcgan, mlp (core.md 9.4b: 3 x 256, Tanh out) or mlp512 (the authors' MLP)", size = "image size for dcgan (32 or 64)",
          ngf = "G width multiple", ndf = "critic width multiple",
          critic_bn = "batch norm in the DCGAN critic (the authors' code has it)",
          eval_every = "evaluate every N generator iterations",
@@ -117,7 +119,8 @@ if cfg.loss ~= "wgan" and cfg.loss ~= "gan" then fail("--loss must be wgan or ga
 local toy = cfg.dataset == "grid25" or cfg.dataset == "ring8"
 local images = ({mnist = true, mnist10k = true, fashion = true})[cfg.dataset]
 if not toy and not images then fail("--dataset must be grid25, ring8, mnist, mnist10k or fashion") end
-if cfg.arch ~= "dcgan" and cfg.arch ~= "mlp" then fail("--arch must be dcgan or mlp") end
+local mlp = cfg.arch == "mlp" or cfg.arch == "mlp512"
+if cfg.arch ~= "dcgan" and not mlp then fail("--arch must be dcgan, mlp or mlp512") end
 if cfg.w1_n < 2 or cfg.w1_n > 1024 then fail("--w1_n must be in 2..1024") end
 if cfg.w1_reps < 1 then fail("--w1_reps must be >= 1") end
 if cfg.est_n < 1 then fail("--est_n must be >= 1") end
@@ -130,7 +133,7 @@ if toy then
   mix = lg.data[cfg.dataset]()
 else
   local train = lg.data.load(cfg.dataset, "train")
-  local x = cfg.arch == "mlp" and train.images:reshape(train.n, 784) or nets.to_size(train.images, cfg.size)
+  local x = mlp and train.images:reshape(train.n, 784) or nets.to_size(train.images, cfg.size)
   loader = lg.data.Loader(x, {batch = cfg.batch})
 end
 local function real_batch(n)
@@ -142,9 +145,11 @@ local G, D
 if toy then
   G = nets.mlp{nin = nz, hidden = cfg.hidden, layers = cfg.layers, nout = 2}
   D = nets.mlp{nin = 2, hidden = cfg.hidden, layers = cfg.layers, nout = 1}
-elseif cfg.arch == "mlp" then
-  G = nets.mlp{nin = nz, hidden = 256, layers = 3, nout = 784, out_act = "tanh"}
-  D = nets.mlp{nin = 784, hidden = 256, layers = 3, nout = 1}
+elseif mlp then
+  local width = cfg.arch == "mlp512" and 512 or 256
+  G = nets.mlp{nin = nz, hidden = width, layers = 3, nout = 784,
+               out_act = cfg.arch == "mlp" and "tanh" or nil}
+  D = nets.mlp{nin = 784, hidden = width, layers = 3, nout = 1}
 else
   G = nets.dcgan_G{size = cfg.size, nz = nz, ngf = cfg.ngf, channels = 1}
   D = nets.dcgan_D{size = cfg.size, ndf = cfg.ndf, channels = 1, bn = cfg.critic_bn}
@@ -199,7 +204,7 @@ else
     G:eval()
     local x = G(z_fixed)
     G:train()
-    return cfg.arch == "mlp" and x:view(64, 1, 28, 28) or x
+    return mlp and x:view(64, 1, 28, 28) or x
   end)
 end
 
