@@ -132,6 +132,23 @@ test("wgan: 2-D critic clipped, estimate and exact W1 logged", function()
   assert(worst > 0 and worst < 0.012, "critic weights clipped to 0.01, max " .. worst)
 end)
 
+test("wgan: MNIST with both MLPs (core.md's 256-unit Tanh G, the authors' 512-unit linear G)", function()
+  for arch, width in pairs{mlp = 256, mlp512 = 512} do
+    local dir = tmp .. "/wgan_" .. arch
+    eq((run("wgan.lua", "--dataset mnist10k --arch " .. arch .. " --iters 2 --eval_every 1 --eval_n 50 "
+      .. "--sample_every 0 --out " .. sh_quote(dir))), 0, arch .. ": exit status")
+    local m = metrics(dir)
+    eq(#m.rows, 2)
+    all_finite(m, {"lossD", "lossG", "classes", "top_share", "mode_score"})
+    local t = lg.load(dir .. "/checkpoint.safetensors")
+    eq(t["G.0.weight"].shape, {width, 100}, arch .. ": G width")
+    eq(t["G.6.weight"].shape, {784, width}, arch .. ": G output layer")
+    eq(t["D.0.weight"].shape, {width, 784}, arch .. ": critic width")
+  end
+  eq((run("wgan.lua", "--dataset mnist10k --arch mlp1024 --iters 1 --out " .. sh_quote(tmp .. "/wgan_bad"))), 2,
+    "unknown --arch refused")
+end)
+
 test("wgan: an interrupted run resumes bit-identically", function()
   local flags = "--iters 4 --eval_every 2 --hidden 8 --w1_n 16 --sample_every 0 "
   local a, b = tmp .. "/wgan_straight", tmp .. "/wgan_resumed"
