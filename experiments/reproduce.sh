@@ -295,7 +295,9 @@ local PAPERS = {
       .. "and the mode counts rest on a few samples and swing between evaluations (the set of captured "
       .. "modes changed at 113-138 of 140 evaluations). The -1/1/0 coding (chi2) finds ~0 modes in every "
       .. "seed: with D near chance D(G(z)) ~ 0 = c, where G's loss (D(G(z)) - c)^2 / 2 has no gradient, so "
-      .. "G hardly moves; core.md 9.6's \"chi2 within +-1 mode of the 0-1 coding\" does not hold here.",
+      .. "G hardly moves. With --lr_d 1e-3 (chi2_fastD) it does move: 3-4 modes with HQ 0.5-0.8 "
+      .. "in the first 10-20k, then it collapses (1, 1 and 0 modes at 35k; seed 3 from 10k on). "
+      .. "core.md 9.6's \"chi2 within +-1 mode of the 0-1 coding\" does not hold at either rate.",
     "The low HQ comes from D's lr 1e-4 (the authors' code): D stays near chance and G never tightens "
       .. "(the same in PyTorch for the unrolled-GAN notebook these scripts copy). With --lr_d 1e-3 "
       .. "(*_fastD, seeds 1-3) every run concentrates (HQ 0.86-0.91 at the end) and neither loss "
