@@ -112,12 +112,17 @@ local PAPERS = {
     {"quick", "minimax", {1}, "--loss minimax --parzen --iters 300 --parzen_samples 1000 --sample_every 0"},
     {"full", "nonsat", S123, "--loss nonsat --parzen --iters 10000"},
     {"full", "minimax", S123, "--loss minimax --parzen --iters 10000"},
+    {"full", "nonsat_g1200", S123, "--loss nonsat --parzen --g_hidden 1200 --g_hidden2 1200 --iters 30000 --sample_every 10000"},
   },
   earlier = {
     "Parzen log-likelihood 72.1 (sd 6.3 over seeds 1-3) after 10,000 iterations, non-saturating "
       .. "(measured in an earlier run, command `build/luagan experiments/gan_mnist.lua --parzen --seed S`, "
       .. "S = 1..3): does not reproduce the paper's 225 +- 2 nor the >= 150 target; real training digits score "
       .. "226.6 with the same estimator, so the gap is the generator (smaller G, 8k training digits, short run).",
+    "The paper's G width (1200-1200, `--g_hidden 1200 --g_hidden2 1200`), seed 1, measured in an earlier "
+      .. "run: 89.1 +- 5.4 nats at 10,000 iterations (64.4 for the default G, same seed); continued to 30,000 "
+      .. "iterations (the full row nonsat_g1200) 148.7 +- 4.6: width and length, not the estimator, hold "
+      .. "the number down.",
     "Saturating vs non-saturating G gradient norm (`--grad_both`): 2x smaller at iterations 1-80, 7.4x at "
       .. "81-160, 10.8x at 401-500 (measured in an earlier run): the >= 10x gap appears only around "
       .. "iteration 400, not after one epoch (80 iterations) as core.md 9.1b asks.",
@@ -638,10 +643,15 @@ local function diffuse_note(G, variants)
 end
 local VERDICT = {}
 VERDICT.gan = function(G)
-  local p = get(G, "nonsat", "parzen")
-  if not p then return {} end
-  return {("Parzen log-likelihood %.1f (mean of %d seeds) against the paper's 225 +- 2 and the >= 150 target: %s.")
-    :format(p.mean, p.n, yesno(p.mean >= 150))}
+  local out = {}
+  for _, v in ipairs{{"nonsat", "G 256-512, 10k iterations"}, {"nonsat_g1200", "the paper's G 1200-1200, 30k iterations"}} do
+    local p = get(G, v[1], "parzen")
+    if p then
+      out[#out + 1] = ("%s: Parzen log-likelihood %.1f (mean of %d seeds) against the paper's 225 +- 2 and the >= 150 target: %s.")
+        :format(v[2], p.mean, p.n, yesno(p.mean >= 150))
+    end
+  end
+  return out
 end
 VERDICT.dcgan = function(G)
   local g = get(G, "mnist32", "probe_gain")
