@@ -120,8 +120,8 @@ local PAPERS = {
       .. "S = 1..3): does not reproduce the paper's 225 +- 2 nor the >= 150 target; real training digits score "
       .. "226.6 with the same estimator, so the gap is the generator (smaller G, 8k training digits, short run).",
     "The paper's G width (1200-1200, `--g_hidden 1200 --g_hidden2 1200`), seed 1, measured in an earlier "
-      .. "run: 89.1 +- 5.4 nats at 10,000 iterations (64.4 for the default G, same seed); continued to 30,000 "
-      .. "iterations (the full row nonsat_g1200) 148.7 +- 4.6: width and length, not the estimator, hold "
+      .. "run: 89.1 +- 5.4 nats at 10,000 iterations (64.4 for the default G, same seed); a 30,000-iteration "
+      .. "run (the full row nonsat_g1200, seed 1) 148.7 +- 4.6: width and length, not the estimator, hold "
       .. "the number down.",
     "Saturating vs non-saturating G gradient norm (`--grad_both`): 2x smaller at iterations 1-80, 7.4x at "
       .. "81-160, 10.8x at 401-500 (measured in an earlier run): the >= 10x gap appears only around "
