@@ -77,10 +77,11 @@
 --     65.8 (10k): it dips while G's samples are mostly 1s, then rises as
 --     the other classes appear.  Saturating loss, same budget
 --     and seed: 80.4 +- 5.5 nats, with varied digits too: not worse here.
---   * The paper's G width (--g_hidden 1200 --g_hidden2 1200), seed 1:
---     89.1 +- 5.4 at 10,000 iterations; 148.7 +- 4.6 in a 30,000-iteration
---     run (35 CPU-minutes at one thread beside two other jobs).  Width and
---     length are most of the gap (reproduce.sh's full row nonsat_g1200).
+--   * The paper's G width (--g_hidden 1200 --g_hidden2 1200): seed 1 89.1
+--     +- 5.4 at 10,000 iterations; at 30,000 iterations (12.5 minutes at
+--     one thread) 148.7, 149.4 and 145.4 (+- 4.6-4.8) for seeds 1-3, mean
+--     147.8: width and length are most of the gap to the paper, just short
+--     of core.md's >= 150 (reproduce.sh's full row nonsat_g1200).
 --   * Paper, Table 1: 225 +- 2 nats (10,000 test digits, G trained on
 --     50,000 digits, 1200-unit G, maxout D).  The default G is ~150 nats below.  For
 --     scale, the same estimator with the 8,001 real training digits as the
