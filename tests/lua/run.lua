@@ -114,6 +114,20 @@ function run_experiment(cwd, script, flags, logdir)
   return ok and 0 or code, read_file(out) or ""
 end
 
+-- a function run(flags) that runs experiments/<script> --threads 1 <flags>
+-- from ROOT, each call with its own log directory under dir; it returns the
+-- exit code, stdout and stderr of that call
+function experiment_runner(script, dir)
+  local calls = 0
+  return function(flags)
+    calls = calls + 1
+    local logdir = ("%s/log%d"):format(dir, calls)
+    os.execute("mkdir -p " .. sh_quote(logdir))
+    local code, out = run_experiment(ROOT, script, "--threads 1 " .. flags, logdir)
+    return code, out, read_file(logdir .. "/stderr.txt") or ""
+  end
+end
+
 -- a CSV file with a header line (metrics.csv) -> rows {column = number or
 -- nil}, the header's column names
 function read_csv(path)

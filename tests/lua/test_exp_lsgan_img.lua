@@ -10,16 +10,7 @@ local lg = require "luagan"
 local tmp = temp_dir()
 local read = read_file
 
--- runs lsgan.lua from the checkout's root; stdout and stderr are kept in
--- their own directory per call
-local calls = 0
-local function run(flags)
-  calls = calls + 1
-  local logdir = ("%s/log%d"):format(tmp, calls)
-  os.execute("mkdir -p " .. sh_quote(logdir))
-  local code, out = run_experiment(ROOT, "lsgan.lua", "--threads 1 " .. flags, logdir)
-  return code, out, read(logdir .. "/stderr.txt") or ""
-end
+local run = experiment_runner("lsgan.lua", tmp)   -- code, stdout, stderr
 
 local TINY = "--dataset mnist10k --batch 16 --nz 16 --ngf 4 --ndf 4 --eval_n 50 --sample_every 0 "
   .. "--checkpoint_every 0 --seed 1 "

@@ -9,16 +9,7 @@ local nets = dofile(ROOT .. "/experiments/lib/nets.lua")
 
 local tmp = temp_dir()
 local read = read_file
-local n_logs = 0
-
--- runs wgan_gp.lua with flags; returns the exit code, stdout and stderr of this run
-local function run(flags)
-  n_logs = n_logs + 1
-  local logdir = ("%s/log%d"):format(tmp, n_logs)
-  os.execute("mkdir -p " .. sh_quote(logdir))
-  local code, out = run_experiment(ROOT, "wgan_gp.lua", "--threads 1 " .. flags, logdir)
-  return code, out, read(logdir .. "/stderr.txt") or ""
-end
+local run = experiment_runner("wgan_gp.lua", tmp)   -- code, stdout, stderr
 
 local TINY = "--dataset mnist10k --dim 4 --batch 16 --eval_n 50 --sample_every 0 --checkpoint_every 0 "
 local EVAL_COLS = {"classes", "top_share", "mode_score", "fid"}
