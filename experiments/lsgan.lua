@@ -150,7 +150,7 @@ local defaults = {
 }
 local run = lg.experiment(defaults)
 local cfg = run.config
-local _, given = lg.experiment.parse(defaults, arg)   -- the flags on the command line
+local given = run.given   -- the flags on the command line
 local function fail(msg) io.stderr:write("lsgan: ", msg, "\n") os.exit(2) end
 if cfg.eval_every < 1 then fail("--eval_every must be >= 1") end
 local images = not ({ring8 = true, grid25 = true, swissroll = true})[cfg.dataset]

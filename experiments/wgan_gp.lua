@@ -169,8 +169,7 @@ local IMAGE_SETS = {mnist = true, mnist10k = true, fashion = true}
 
 local run = lg.experiment(DEFAULTS)
 local cfg = run.config
-local _, _, given = pcall(lg.experiment.parse, DEFAULTS, arg)   -- the flags on the command line
-given = given or {}
+local given = run.given   -- the flags on the command line
 local function fail(msg) io.stderr:write("wgan_gp: ", msg, "\n") os.exit(2) end
 local images = IMAGE_SETS[cfg.dataset]
 if not images and not ({ring8 = true, grid25 = true, swissroll = true})[cfg.dataset] then

@@ -2,6 +2,7 @@
 --
 --   local run = lg.experiment{name = "gan_mnist", iters = 5000, lr = 2e-4, loss = "nonsat"}
 --   local cfg = run.config                  -- the resolved flags
+--   run.given                               -- the set of flags on the command line
 --   ... build data, models, optimizers, a loader, fixed noise z ...
 --   run:track{G = G, D = D, optG = optG, optD = optD, data = loader, state = {}}
 --   run:sampler(function() return G(z) end)                 -- images in [-1, 1]
@@ -365,7 +366,7 @@ local function new(defaults, argv)
         .. "or choose another --out"):format(cfg.out, cfg.out))
     end
   end
-  self.config, self.dir = cfg, cfg.out
+  self.config, self.dir, self.given = cfg, cfg.out, given
   if cfg.threads > 0 then lg.set_num_threads(cfg.threads) end
   lg.manual_seed(cfg.seed)
   self.iter = 0

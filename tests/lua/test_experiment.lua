@@ -106,6 +106,13 @@ local function run_tiny(flags, env)
   return ok and 0 or code
 end
 
+test("run.given: the flags the command line set", function()
+  local run = experiment(defaults, {"--iters", "3", "--lr=0.5", "--out", tmp .. "/given"})
+  eq(run.given, {iters = true, lr = true, out = true})
+  eq(run.config.iters, 3)
+  eq(experiment(defaults, {"--out", tmp .. "/given2"}).given, {out = true})
+end)
+
 test("a tiny run writes config, metrics.csv, samples, checkpoints", function()
   eq(run_tiny("--out straight"), 0)
   local dir = tmp .. "/straight"
