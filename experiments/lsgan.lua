@@ -232,9 +232,7 @@ local function make_optim(params, lr)
   if cfg.optim == "adam" then
     return optim.Adam(params, {lr = lr, betas = {cfg.beta1, 0.999}, eps = 1e-8})
   end
-  local o = optim.RMSprop(params, {lr = lr, alpha = 0.9, eps = 1e-10})
-  for _, st in ipairs(o.state) do st.square_avg:fill_(1) end
-  return o
+  return optim.RMSprop(params, {lr = lr, alpha = 0.9, eps = 1e-10, initial_square_avg = 1})
 end
 
 local function train_images()

@@ -249,12 +249,8 @@ G:apply(nets.tflib_init)
 D:apply(nets.tflib_init)
 local optG, optD
 if mode == "wgan" then
-  local function rmsprop(params)
-    local o = optim.RMSprop(params, {lr = cfg.lr, alpha = 0.9, eps = 1e-10})
-    lg.no_grad(function()
-      for _, st in ipairs(o.state) do st.square_avg:fill_(1) end   -- TF starts the mean square at 1
-    end)
-    return o
+  local function rmsprop(params)   -- as TF 1.x's: mean square started at 1
+    return optim.RMSprop(params, {lr = cfg.lr, alpha = 0.9, eps = 1e-10, initial_square_avg = 1})
   end
   optG, optD = rmsprop(G:parameters()), rmsprop(D:parameters())
 else

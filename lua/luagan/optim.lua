@@ -19,7 +19,7 @@ local function config(name, opts, defaults)
     end
   end
   -- as torch.optim: rates, decays and eps are never negative (nor NaN)
-  for _, k in ipairs{"lr", "momentum", "weight_decay", "eps", "alpha"} do
+  for _, k in ipairs{"lr", "momentum", "weight_decay", "eps", "alpha", "initial_square_avg"} do
     local v = c[k]
     if v ~= nil and not (v >= 0) then
       error(("%s: %s must be >= 0, got %s"):format(name, k, tostring(v)), 3)
@@ -138,13 +138,18 @@ function optim.Adam(params, opts)
 end
 
 -- RMSprop (Tieleman and Hinton 2012) as torch.optim.RMSprop: eps outside the sqrt.
+-- initial_square_avg: the running mean square's start, 0 as in PyTorch; TF 1.x's
+-- tf.train.RMSPropOptimizer starts it at 1 (its code's first steps are small).
 function optim.RMSprop(params, opts)
   local c = config("RMSprop", opts, {lr = 1e-2, alpha = 0.99, eps = 1e-8, weight_decay = 0,
-                                      momentum = 0, centered = false})
+                                      momentum = 0, centered = false, initial_square_avg = 0})
   local slots = {"square_avg"}
   if c.centered then slots[#slots + 1] = "grad_avg" end
   if c.momentum > 0 then slots[#slots + 1] = "momentum_buffer" end
   local self = new("RMSprop", params, c, slots)
+  if c.initial_square_avg ~= 0 then
+    for _, st in ipairs(self.state) do st.square_avg:fill_(c.initial_square_avg) end
+  end
   function self:update(p, g, st)
     lg.rmsprop_step(p, g, st.square_avg, st.grad_avg, st.momentum_buffer, c.lr, c.alpha, c.eps,
                     c.weight_decay, c.momentum, c.centered)

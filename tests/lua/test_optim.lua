@@ -266,6 +266,26 @@ test("lg.clip_: clamps parameters in place (WGAN weight clipping)", function()
   raises(function() lg.clip_("w", -1, 1) end, "tensor or list of tensors")
 end)
 
+test("optim: RMSprop initial_square_avg starts the running mean square (TF 1.x's 1)", function()
+  -- one step by hand: v = alpha v0 + (1 - alpha) g^2, w <- w - lr g / (sqrt(v) + eps)
+  for _, v0 in ipairs{0, 1} do
+    local w = lg.tensor{1.0, -2.0}
+    w.requires_grad = true
+    local opt = optim.RMSprop({w}, {lr = 0.1, alpha = 0.9, eps = 1e-10, initial_square_avg = v0})
+    eq(opt.state[1].square_avg:totable(), {v0, v0}, "the start")
+    local loss = (w * lg.tensor{3.0, -0.5}):sum()   -- g = {3, -0.5}
+    loss:backward()
+    opt:step()
+    local want = {}
+    for i, g in ipairs{3.0, -0.5} do
+      local v = 0.9 * v0 + 0.1 * g * g
+      want[i] = ({1.0, -2.0})[i] - 0.1 * g / math.sqrt(v)
+    end
+    near(w:totable(), want, 1e-6, "step from v0 = " .. v0)
+  end
+  raises(function() optim.RMSprop({lg.zeros(2)}, {initial_square_avg = -1}) end, "initial_square_avg must be >= 0")
+end)
+
 test("lg.clip_grad_norm_: returns the total norm and scales gradients as torch", function()
   local m = model()
   loss_of(m):backward()
