@@ -219,13 +219,6 @@ end
 
 -- {---------------------------------------------------------- images
 
--- generated [N,1,S,S] in [-1, 1] -> [N,1,28,28] for the classifier (undoes nets.to_size)
-local function as28(x)
-  if x:size(3) == 64 then x = lg.avg_pool2d(x, 2) end
-  if x:size(3) == 32 then x = x:narrow(3, 3, 28):narrow(4, 3, 28) end
-  return x:contiguous()
-end
-
 -- an optimiser as the authors' TF code builds it: Adam (eps 1e-8) or TF 1.x's
 -- RMSProp (decay 0.9, eps 1e-10, mean square started at 1, not 0)
 local function make_optim(params, lr)
@@ -274,7 +267,7 @@ local function train_images()
     local cols = im.PENDING
     if classifier then
       G:eval()
-      cols = classifier:score(function(z) return as28(G(z)) end, z_eval)
+      cols = classifier:score(function(z) return nets.to_28(G(z)) end, z_eval)
       G:train()
     end
     for k, v in pairs(cols) do row[k] = v end

@@ -178,13 +178,6 @@ if images then
   if not classifier then io.stderr:write("wgan: image metrics pending (", why_pending, ")\n") end
 end
 
--- generated images as [N,1,28,28] in [-1, 1] for the classifier
-local function as28(x)
-  if x:dim() == 2 then return x:view(x:size(1), 1, 28, 28) end
-  if x:size(3) == 64 then x = lg.avg_pool2d(x, 2) end
-  if x:size(3) == 32 then x = x:narrow(3, 3, 28):narrow(4, 3, 28) end
-  return x:contiguous()
-end
 -- }
 
 local z_fixed = noise(toy and 512 or 64)
@@ -251,7 +244,7 @@ for it in run:iterations() do
         if classifier then
           G:eval()
           local parts = {}
-          for s = 1, cfg.eval_n, 500 do parts[#parts + 1] = as28(G(noise(math.min(500, cfg.eval_n - s + 1)))) end
+          for s = 1, cfg.eval_n, 500 do parts[#parts + 1] = nets.to_28(G(noise(math.min(500, cfg.eval_n - s + 1)))) end
           G:train()
           local r = classifier:evaluate(lg.cat(parts, 1))
           local top = 0

@@ -8,6 +8,7 @@
 --   nets.features(D, x)            per-block activations of a dcgan_D (for probes)
 --   nets.mlp{nin=, hidden=, layers=, nout=, act="relu", out_act=nil, bn=false}
 --   nets.to_size(images, size)     [N,C,28,28] in [-1,1] -> [N,C,size,size]
+--   nets.to_28(images)             its inverse for generated images (and [N,784] rows)
 --   nets.exact_w1(a, b)            exact W1 between two equal-size point clouds [n,d]
 --   nets.assignment_cost(c, n)     min-cost perfect matching of an n x n table (Hungarian)
 --   nets.raster(p, lim, res)       2-D points as a picture (the toy scripts)
@@ -143,6 +144,16 @@ function nets.to_size(x, size)
   local top = lg.full({n, c, 2, 32}, -1)
   x = lg.cat({top, x, top}, 3)
   if size == 64 then x = lg.upsample_nearest(x, 2) end
+  return x:contiguous()
+end
+
+-- Generated images back to [N,C,28,28] for the 28-px classifier: undoes
+-- nets.to_size (64 px: 2x2 average, 32 px: the middle 28x28) and views
+-- [N,784] rows (the MLP generators) as images.
+function nets.to_28(x)
+  if x:dim() == 2 then return x:view(x:size(1), 1, 28, 28) end
+  if x:size(3) == 64 then x = lg.avg_pool2d(x, 2) end
+  if x:size(3) == 32 then x = x:narrow(3, 3, 28):narrow(4, 3, 28) end
   return x:contiguous()
 end
 

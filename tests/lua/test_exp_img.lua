@@ -50,6 +50,12 @@ test("nets: DCGAN G and D at 28, 32 and 64 px", function()
   eq(y.shape, {2, 1, 32, 32})
   near(y:sum():item(), -(32 * 32 - 28 * 28) * 2, 1e-6, "padding is background (-1)")
   eq(nets.to_size(lg.zeros(1, 1, 28, 28), 64).shape, {1, 1, 64, 64})
+  -- to_28 undoes to_size at 32 and 64 px and views MLP rows as images
+  local x = lg.rand(3, 1, 28, 28) * 2 - 1
+  for _, size in ipairs{28, 32, 64} do
+    near(nets.to_28(nets.to_size(x, size)):totable(), x:totable(), 1e-6, "round trip at " .. size)
+  end
+  eq(nets.to_28(x:view(3, 784)).shape, {3, 1, 28, 28})
 end)
 
 test("nets: Hungarian W1 is exact", function()
