@@ -188,20 +188,10 @@ end
 
 -- {---------------------------------------------------------- 2-D data
 local function train_toy()
-  if cfg.updates ~= "simultaneous" and cfg.updates ~= "alternating" then
-    fail("--updates must be simultaneous or alternating")
-  end
+  local G, D, optG, optD, schedule = toy.notebook_gan(cfg)
+  if not G then fail(D) end
   local ok, ds = pcall(toy.dataset, cfg.dataset, "pacgan")
   if not ok then fail(ds) end
-
-  local G = toy.mlp{nin = cfg.nz, nout = 2, hidden = cfg.hidden, act = "tanh",
-                    init = "orthogonal", gain = cfg.gain}
-  local D = toy.mlp{nin = 2, nout = 1, hidden = cfg.hidden, act = "tanh",
-                    init = "orthogonal", gain = cfg.gain}
-  local optG = optim.Adam(G:parameters(), {lr = cfg.lr_g, betas = {cfg.beta1, 0.999}, eps = 1e-8})
-  local optD = optim.Adam(D:parameters(), {lr = cfg.lr_d, betas = {cfg.beta1, 0.999}, eps = 1e-8})
-  local schedule = cfg.updates == "simultaneous" and gan.schedule.simultaneous()
-                   or gan.schedule.alternating(1)
 
   print(("lsgan: %s, %s updates, batch %d, seed %d"):format(tostring(loss), cfg.updates,
     cfg.batch, cfg.seed))

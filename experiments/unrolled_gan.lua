@@ -50,7 +50,7 @@
 local here = (arg and arg[0] or ""):match("(.*/)") or "./"
 local toy = dofile(here .. "lib/toy.lua")
 local lg = require "luagan"
-local optim, gan = lg.optim, lg.gan
+local gan = lg.gan
 
 local run = lg.experiment{
   name = "unrolled_gan", iters = 2000, batch = 512, dataset = "ring8",
@@ -75,20 +75,10 @@ if cfg.unroll < 0 then fail("--unroll must be >= 0") end
 if cfg.eval_every < 1 then fail("--eval_every must be >= 1") end
 local losses = {minimax = gan.minimax, ns = gan.non_saturating}
 local loss = losses[cfg.loss] or fail("--loss must be minimax or ns")
-if cfg.updates ~= "simultaneous" and cfg.updates ~= "alternating" then
-  fail("--updates must be simultaneous or alternating")
-end
+local G, D, optG, optD, schedule = toy.notebook_gan(cfg)
+if not G then fail(D) end
 local ok, ds = pcall(toy.dataset, cfg.dataset, cfg.data_variant)
 if not ok then fail(ds) end
-
-local G = toy.mlp{nin = cfg.nz, nout = 2, hidden = cfg.hidden, act = "tanh",
-                  init = "orthogonal", gain = cfg.gain}
-local D = toy.mlp{nin = 2, nout = 1, hidden = cfg.hidden, act = "tanh",
-                  init = "orthogonal", gain = cfg.gain}
-local optG = optim.Adam(G:parameters(), {lr = cfg.lr_g, betas = {cfg.beta1, 0.999}, eps = 1e-8})
-local optD = optim.Adam(D:parameters(), {lr = cfg.lr_d, betas = {cfg.beta1, 0.999}, eps = 1e-8})
-local schedule = cfg.updates == "simultaneous" and gan.schedule.simultaneous()
-                 or gan.schedule.alternating(1)
 
 print(("unrolled_gan: K = %d, %s updates, %s loss, batch %d, seed %d"):format(cfg.unroll,
   cfg.updates, cfg.loss, cfg.batch, cfg.seed))

@@ -6,6 +6,7 @@
 --                                 paper's code; returns {sample = fn(n), eval = mixture, ...}
 --   toy.mlp{...}                  MLPs: Linear [+BatchNorm1d] + tanh/relu, or maxout
 --   toy.orthogonal_(w, gain)      orthogonal init (the unrolled-GAN / LSGAN toy nets)
+--   toy.notebook_gan(cfg)         those nets, their Adam optimisers and update schedule
 --   toy.Evaluator(ds, G, nz, ...) modes / hq / rev_kl / mode set on fixed noise
 --   toy.render(...)               a scatter of generated (red) over real (blue) points
 --   toy.Stopwatch()               iterations/s between evaluations
@@ -149,6 +150,27 @@ end
 -- }======================================================
 
 -- {====================================================== evaluation
+
+-- The unrolled-GAN notebook's nets as its LSGAN port also uses them (core.md
+-- sections 5 and 7): G z -> 2 tanh layers -> 2, D 2 -> 2 tanh layers -> 1 logit,
+-- orthogonal init with cfg.gain; Adam (beta1 cfg.beta1, 0.999, eps 1e-8) at
+-- cfg.lr_g / cfg.lr_d; cfg.updates "simultaneous" (one sess.run for both) or
+-- "alternating" (a D step, then G).  Returns G, D, optG, optD, schedule, or nil
+-- and a message for a bad cfg.updates.
+function toy.notebook_gan(cfg)
+  if cfg.updates ~= "simultaneous" and cfg.updates ~= "alternating" then
+    return nil, "--updates must be simultaneous or alternating"
+  end
+  local G = toy.mlp{nin = cfg.nz, nout = 2, hidden = cfg.hidden, act = "tanh",
+                    init = "orthogonal", gain = cfg.gain}
+  local D = toy.mlp{nin = 2, nout = 1, hidden = cfg.hidden, act = "tanh",
+                    init = "orthogonal", gain = cfg.gain}
+  local optG = lg.optim.Adam(G:parameters(), {lr = cfg.lr_g, betas = {cfg.beta1, 0.999}, eps = 1e-8})
+  local optD = lg.optim.Adam(D:parameters(), {lr = cfg.lr_d, betas = {cfg.beta1, 0.999}, eps = 1e-8})
+  local schedule = cfg.updates == "simultaneous" and lg.gan.schedule.simultaneous()
+                   or lg.gan.schedule.alternating(1)
+  return G, D, optG, optD, schedule
+end
 
 -- Summary of samples [N,2] against the data set's evaluation mixture:
 -- {modes, hq, rev_kl, set (bit mask of captured modes), near} (modes, hq and
