@@ -292,8 +292,9 @@ local function pearson(a, b)
 end
 
 -- the evaluations, read back from metrics.csv (complete also after a resume)
+local rows = run:rows()
 local lines = {}
-for _, row in ipairs(run:rows()) do
+for _, row in ipairs(rows) do
   if row.w_est ~= "" then lines[#lines + 1] = row end
 end
 local summary = {}
@@ -333,6 +334,15 @@ elseif last then
     say(("wgan: final classes covered %s/10, top class share %.3f, MODE score %.3f (%d samples)")
       :format(last.classes, tonumber(last.top_share), tonumber(last.mode_score), cfg.eval_n))
   end
+end
+-- A dead critic (lg.metrics.dead_since): weight clipping kills every unit of
+-- a ReLU layer of the authors' MLP critic on MNIST in some seeds, in a
+-- PyTorch transcription of this loop too (experiments/README.md); G is frozen
+-- from then on.
+local dead_from = lg.metrics.dead_since(rows, "lossD")
+if dead_from then
+  say(("wgan: critic dead since iteration %d (loss_D exactly 0 to the end: constant D, no gradient for G)")
+    :format(dead_from))
 end
 local sf = assert(io.open(run.dir .. "/summary.txt", "w"))
 sf:write(table.concat(summary, "\n"), "\n")

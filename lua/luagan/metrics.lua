@@ -2,6 +2,8 @@
 --
 --   lg.metrics.mode_coverage(samples, mixture, opts) -> {modes=, hq=, counts=, ...}
 --       modes captured and share of high-quality samples on a 2-D mixture
+--   lg.metrics.dead_since(rows, col, min_span) -> iteration or nil
+--       where a logged loss went exactly 0 for good (a dead critic)
 --
 -- All work on samples is tensor ops; Lua only sees per-mode totals.
 local lg = require "luagan"
@@ -86,6 +88,26 @@ end
 
 function metrics.frechet_distance(...)
   return require("luagan.image_metrics").frechet_distance(...)
+end
+-- }======================================================
+
+-- {====================================================== training logs
+
+-- The iteration from which column `col` of the metrics rows (run:rows():
+-- strings or numbers, an `iter` column) is exactly 0 in every row to the end
+-- of the log, when that tail spans at least min_span iterations (default
+-- 50); else nil.  A critic whose ReLUs are all off for every input outputs
+-- its last bias for real and fake alike: the Wasserstein loss is then exactly
+-- 0 (a live critic's never is) and G gets no gradient from that iteration on.
+function metrics.dead_since(rows, col, min_span)
+  min_span = min_span or 50
+  local from
+  for i = #rows, 1, -1 do
+    if tonumber(rows[i][col]) ~= 0 then break end
+    from = tonumber(rows[i].iter)
+  end
+  if from and tonumber(rows[#rows].iter) - from >= min_span then return from end
+  return nil
 end
 -- }======================================================
 

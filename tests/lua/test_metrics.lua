@@ -54,3 +54,20 @@ test("argument errors", function()
   raises(function() metrics.mode_coverage(lg.zeros(3, 3), ring) end, "centres [8,2]")
   raises(function() metrics.mode_coverage(lg.zeros(3, 2), {}) end, "a mixture")
 end)
+
+test("dead_since: the start of a tail of exact zeros, if long enough", function()
+  local function log(losses)   -- rows as run:rows() returns them: strings
+    local rows = {}
+    for i, v in ipairs(losses) do rows[i] = {iter = tostring(i), lossD = tostring(v)} end
+    return rows
+  end
+  local tail = {}
+  for i = 1, 100 do tail[i] = i <= 40 and -0.5 or 0 end
+  eq(metrics.dead_since(log(tail), "lossD"), 41)           -- 41..100: a span of 59
+  eq(metrics.dead_since(log(tail), "lossD", 60), nil)      -- too short for 60
+  tail[70] = 1e-9                                          -- alive again after a zero stretch
+  eq(metrics.dead_since(log(tail), "lossD"), nil)
+  eq(metrics.dead_since(log(tail), "lossD", 25), 71)  -- 71..100
+  eq(metrics.dead_since({}, "lossD"), nil)
+  eq(metrics.dead_since(log{-1, -2, -3}, "lossD", 0), nil)  -- never zero
+end)
