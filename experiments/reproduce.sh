@@ -168,11 +168,11 @@ local PAPERS = {
     {"full", "grid25-wgan", S123, "--dataset grid25 --loss wgan --iters 10000"},
     {"full", "grid25-gan", S123, "--dataset grid25 --loss gan --iters 10000"},
     {"full", "mnist-wgan", S123, "--dataset mnist --arch mlp --loss wgan --iters 8000 --eval_n 10000",
-      cols = {"classes", "top_share", "mode_score"}},
+      cols = {"classes", "top_share", "mode_score", "dead_critic"}},
     {"full", "mnist-gan", S123, "--dataset mnist --arch mlp --loss gan --iters 8000 --eval_n 10000",
       cols = {"classes", "top_share", "mode_score"}},
     {"full", "mnist512-wgan", S123, "--dataset mnist --arch mlp512 --loss wgan --iters 8000 --eval_n 10000",
-      cols = {"classes", "top_share", "mode_score"}},
+      cols = {"classes", "top_share", "mode_score", "dead_critic"}},
     {"full", "mnist512-gan", S123, "--dataset mnist --arch mlp512 --loss gan --iters 8000 --eval_n 10000",
       cols = {"classes", "top_share", "mode_score"}},
   },
@@ -371,6 +371,8 @@ local PAPERS = {
     {"full", "grid25-mdgan", S123, "--dataset grid25 --reg mdgan --iters 10000"},
     {"full", "grid25_fastD-none", S123, "--dataset grid25 --reg none --lr_d 1e-3 --iters 10000"},
     {"full", "grid25_fastD-mrgan", S123, "--dataset grid25 --reg mrgan --lr_d 1e-3 --iters 10000"},
+    {"full", "grid25_30k-none", S123, "--dataset grid25 --reg none --iters 30000 --eval_every 1000 --sample_every 10000"},
+    {"full", "grid25_30k-mrgan", S123, "--dataset grid25 --reg mrgan --iters 30000 --eval_every 1000 --sample_every 10000"},
     {"full", "mnist-none", S123, "--dataset mnist --batch 64 --reg none --iters 5000 --eval_n 10000",
       cols = {"mode_score", "classes"}, evalcol = "mode_score"},
     {"full", "mnist-mrgan", S123, "--dataset mnist --batch 64 --reg mrgan --iters 5000 --eval_n 10000",
@@ -606,7 +608,11 @@ local function read_run(dir, spec, P)
     end
   end
   local sm = readfile(mdir .. "/summary.txt")
-  if sm then r.v.rho = tonumber(sm:match("Spearman rho%b() = (%-?[%d.]+)")) end
+  if sm then
+    r.v.rho = tonumber(sm:match("Spearman rho%b() = (%-?[%d.]+)"))
+    -- wgan.lua: 1 when the critic died (constant output) before the end, else 0
+    if sm:match("^wgan:") then r.v.dead_critic = sm:match("critic dead since") and 1 or 0 end
+  end
   -- the last sample grid
   local grids = lines_of("ls " .. sh(mdir) .. "/samples/iter-*.png 2>/dev/null")
   r.grid = grids[#grids]
@@ -688,9 +694,12 @@ VERDICT.wgan = function(G)
     local cw, cg = get(G, a[1] .. "-wgan", "classes"), get(G, a[1] .. "-gan", "classes")
     local tw = get(G, a[1] .. "-wgan", "top_share")
     if cw and cw.mean >= 0 then
-      out[#out + 1] = ("MNIST, %s: WGAN covers %.1f classes (min %d; target >= 9, top class < 25%%: %s)%s.")
+      local dead = get(G, a[1] .. "-wgan", "dead_critic")
+      out[#out + 1] = ("MNIST, %s: WGAN covers %.1f classes (min %d; target >= 9, top class < 25%%: %s)%s%s.")
         :format(a[2], cw.mean, cw.lo, yesno(cw.lo >= 9 and tw and tw.hi < 0.25),
-          cg and (" vs %.1f for the GAN"):format(cg.mean) or "")
+          cg and (" vs %.1f for the GAN"):format(cg.mean) or "",
+          dead and dead.mean > 0 and ("; the clipped critic died (constant output, no gradient for G) in %d "
+            .. "of %d runs"):format(math.floor(dead.mean * dead.n + 0.5), dead.n) or "")
     end
   end
   return out
@@ -763,7 +772,7 @@ VERDICT.lsgan_img = function(G)
 end
 VERDICT.mrgan = function(G)
   local out = {}
-  for _, pre in ipairs{"grid25", "grid25_fastD"} do
+  for _, pre in ipairs{"grid25", "grid25_fastD", "grid25_30k"} do
     local r, n = get(G, pre .. "-mrgan", "modes"), get(G, pre .. "-none", "modes")
     if r and n then
       local rh, nh = get(G, pre .. "-mrgan", "hq"), get(G, pre .. "-none", "hq")
@@ -914,7 +923,7 @@ for _, P in ipairs(PAPERS) do
           cells[#cells + 1] = fmt_stats(g[c])
         end
         for _, c in ipairs{"modes", "hq", "hops", "evals", "min_modes_15k", "rho", "classes", "top_share", "mode_score",
-                           "parzen", "probe_gain"} do
+                           "parzen", "probe_gain", "dead_critic"} do
           if not g[c] then
             local vals = {}
             for _, r in ipairs(runs) do if r.v[c] then vals[#vals + 1] = r.v[c] end end
