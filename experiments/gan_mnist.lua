@@ -297,6 +297,8 @@ if cfg.parzen then
   f:close()
   print(summary)
 end
-print(("training: %d iterations in %.1f s"):format(cfg.iters - run.start_iter, train_seconds))
+local trained = cfg.iters - run.start_iter
+print(("training: %d iterations in %.1f s, %.2f it/s"):format(trained, train_seconds,
+  trained / math.max(train_seconds, 1e-9)))
 if run.last_sample then print(("sample grid: %s"):format(run.last_sample)) end
 if run.last_plot then print(("loss plot: %s"):format(run.last_plot)) end
