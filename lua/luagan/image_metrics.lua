@@ -29,6 +29,11 @@
 --     The order of the second KL follows the paper as transcribed in
 --     /work/shared/research/papers/core.md section 6 (two third-party
 --     transcriptions agree); some later surveys print KL(p(y) || p*(y)) instead.
+--     Xu et al.'s GAN-Metrics code (metric.py, mode_score) subtracts KL(p* || p)
+--     as here, after E_x KL(p(y|x) || p(y)) (the Inception term): that variant
+--     is ours minus KL(p || p*) in the exponent, since E_x KL(p(y|x) || p*) =
+--     E_x KL(p(y|x) || p) + KL(p || p*).  (With KL(p || p*) second, ours would
+--     reduce to the Inception score.)  The paper's own text was not found.
 --     Both terms are returned, so either variant is one line away.  The maximum
 --     is exp(H(p*)), about 10 for balanced classes.
 --   FID (Heusel et al. 2017, on this classifier's features instead of Inception's):
