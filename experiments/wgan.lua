@@ -69,7 +69,7 @@
 -- last hidden layer is off for every input (G is frozen from then on).  That
 -- happened to --arch mlp512 on MNIST in seeds 2 and 3 of 1-3 (iterations
 -- 1,485 and 1,553), and to the PyTorch transcription of this loop
--- (experiments/reference/wgan_mlp_torch.py) in 2 of 4 seeds.
+-- (experiments/reference/wgan_mlp_torch.py) in 3 of 4 seeds.
 -- Result (grid25, 10,000 iterations, seeds 1 / 2, the measurement above):
 -- Spearman rho(w_est, W1) 0.34 / 0.30 (Pearson 0.76 / 0.72); first half
 -- (iterations 26-5000) 0.65 / 0.31; training average w_train 0.30 / 0.33.

@@ -14,8 +14,9 @@
 # of 512 real + 512 generated digits, and the spread of D's output on them.
 # A dead critic has 0 units alive and a constant output (spread ~1e-9: its
 # last bias, up to the order of float summation).
-# Seen (2,000 iterations, 1 thread): seeds 2 and 4 of 1-4 die (by iterations 900 and 1,900),
-# seed 3 runs on 16-43 of 512 units; luagan's runs died in seeds 2 and 3 of 1-3.
+# Seen (2,000 iterations, 1 thread): seeds 2, 3 and 4 of 1-4 die (by iterations 900,
+# 1,400 and 1,900), seed 1 runs on 6 of 512 units at 2,000; luagan's runs died in
+# seeds 2 and 3 of 1-3.
 import json, struct, sys
 import numpy as np
 import torch
