@@ -340,10 +340,7 @@ elseif last then
       :format(last.classes, tonumber(last.top_share), tonumber(last.mode_score), cfg.eval_n))
   end
 end
--- A dead critic (lg.metrics.dead_since): weight clipping kills every unit of
--- a ReLU layer of the authors' MLP critic on MNIST in some seeds, in a
--- PyTorch transcription of this loop too (experiments/README.md); G is frozen
--- from then on.
+-- a dead critic (see the header)
 local dead_from = lg.metrics.dead_since(rows, "lossD")
 if dead_from then
   say(("wgan: critic dead since iteration %d (loss_D exactly 0 to the end: constant D, no gradient for G)")
