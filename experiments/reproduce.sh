@@ -950,6 +950,8 @@ for _, mode in ipairs(MODES) do
 end
 if #present == 0 then w("- none yet: run `make reproduce-quick`.") end
 w()
+local summary_at = #md + 1     -- the full-mode verdicts go here once computed
+local full_verdicts = {}
 
 for _, P in ipairs(PAPERS) do
   w("## " .. P.title)
@@ -1044,6 +1046,7 @@ for _, P in ipairs(PAPERS) do
         if #v == 0 then w("Verdict: not enough runs in this mode to judge.")
         else w("Verdict (computed from the table above against the target):") end
         for _, s in ipairs(v) do w("- " .. s) end
+        if mode == "full" then full_verdicts[#full_verdicts + 1] = {P.title:match("^[^:]+"), v} end
       end
       w()
     end
@@ -1054,6 +1057,17 @@ for _, P in ipairs(PAPERS) do
   w()
 end
 w(("Committed artefacts under experiments/results/ (reproduce-*): %.0f kB."):format(total_bytes / 1024))
+
+if #full_verdicts > 0 then
+  local sum = {"## Summary: every verdict of full mode", "",
+    "The same sentences as under each paper below, computed from the full-mode tables; the "
+      .. "observations under each table explain the failures.", ""}
+  for _, pv in ipairs(full_verdicts) do
+    for _, sentence in ipairs(pv[2]) do sum[#sum + 1] = ("- **%s**: %s"):format(pv[1], sentence) end
+  end
+  sum[#sum + 1] = ""
+  for i, line in ipairs(sum) do table.insert(md, summary_at + i - 1, line) end
+end
 
 local f = assert(io.open("experiments/README.md", "w"))
 f:write(table.concat(md, "\n"), "\n")
