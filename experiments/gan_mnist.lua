@@ -80,8 +80,10 @@
 --   * The paper's G width (--g_hidden 1200 --g_hidden2 1200): seed 1 89.1
 --     +- 5.4 at 10,000 iterations; at 30,000 iterations (12.5 minutes at
 --     one thread) 148.7, 149.4 and 145.4 (+- 4.6-4.8) for seeds 1-3, mean
---     147.8: width and length are most of the gap to the paper, just short
---     of core.md's >= 150 (reproduce.sh's full row nonsat_g1200).
+--     147.8, just short of core.md's >= 150 (reproduce.sh's full row
+--     nonsat_g1200); continued to 60,000 iterations, 157.4, 160.7 and 160.9
+--     (mean 159.7, row nonsat_g1200_60k): width and length are most of the
+--     gap to the paper.
 --   * Paper, Table 1: 225 +- 2 nats (10,000 test digits, G trained on
 --     50,000 digits, 1200-unit G, maxout D).  The default G is ~150 nats below.  For
 --     scale, the same estimator with the 8,001 real training digits as the
