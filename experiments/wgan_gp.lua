@@ -45,7 +45,7 @@
 -- uniform), ours N(0, 2 / fan_in) on every layer.
 -- Deviation for CPU time: 500 generator iterations (2,500 critic steps) by
 -- default, far from converged.  With the paper's lambda 10 and beta1 0 the
--- ring takes a while: 0-2 modes up to 3,000 iterations at width 512, then
+-- ring takes a while: 0-5 modes, none HQ, up to 3,000 iterations (width 512), then
 -- 8/8 at 10,000 in seeds 1-3 (HQ 62%, 16%, 28%; 22 minutes a run at 1
 -- thread); at width 128, 4-7/8 and HQ <= 7% at 10,000 (a PyTorch copy of
 -- the loop at width 128 is unconverged at 5,000 too).  With the gan_toy.py
