@@ -782,6 +782,12 @@ VERDICT.wgangp = function(G)
       fmt(gm.median), yesno(gm.median >= 7))
   end
   out[#out + 1] = coverage(G, "grid25_gantoy", "grid25, gan_toy.py recipe", 24, 80)
+  local sm, sh = get(G, "swissroll_gantoy", "modes"), get(G, "swissroll_gantoy", "hq")
+  if sm then
+    out[#out + 1] = ("swiss roll, gan_toy.py recipe: median %s of 20 arcs covered, %.0f%% of the samples "
+      .. "within 3 noise std of the curve (no numeric target: the paper shows this toy's critic, Fig. 1)."):format(
+      fmt(sm.median), 100 * sh.mean)
+  end
   local fg, fc = get(G, "mnist-wgangp", "fid"), get(G, "mnist-wgan", "fid")
   if fg and fc and fg.mean >= 0 then
     local cg = get(G, "mnist-wgangp", "classes")
