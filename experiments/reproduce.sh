@@ -181,7 +181,7 @@ local PAPERS = {
       cols = {"classes", "top_share", "mode_score", "dead_critic"}},
     {"full", "mnist-gan", S123, "--dataset mnist --arch mlp --loss gan --iters 8000 --eval_n 10000",
       cols = {"classes", "top_share", "mode_score"}},
-    {"full", "mnist512-wgan", S123, "--dataset mnist --arch mlp512 --loss wgan --iters 8000 --eval_n 10000",
+    {"full", "mnist512-wgan", {1, 2, 3, 4, 5, 6}, "--dataset mnist --arch mlp512 --loss wgan --iters 8000 --eval_n 10000",
       cols = {"classes", "top_share", "mode_score", "dead_critic"}},
     {"full", "mnist512-gan", S123, "--dataset mnist --arch mlp512 --loss gan --iters 8000 --eval_n 10000",
       cols = {"classes", "top_share", "mode_score"}},
@@ -755,11 +755,17 @@ VERDICT.wgan = function(G)
     local tw = get(G, a[1] .. "-wgan", "top_share")
     if cw and cw.mean >= 0 then
       local dead = get(G, a[1] .. "-wgan", "dead_critic")
+      local died = ""
+      if dead and dead.mean > 0 then
+        local live = {}     -- classes of the runs whose critic lived (vals are per run, in seed order)
+        for i, d in ipairs(dead.vals) do if d == 0 then live[#live + 1] = fmt(cw.vals[i]) end end
+        died = ("; the clipped critic died (constant output, no gradient for G) in %d of %d runs, the "
+          .. "live ones cover %s classes"):format(math.floor(dead.mean * dead.n + 0.5), dead.n,
+          #live > 0 and table.concat(live, " / ") or "no")
+      end
       out[#out + 1] = ("MNIST, %s: WGAN covers %.1f classes (min %d; target >= 9, top class < 25%%: %s)%s%s.")
         :format(a[2], cw.mean, cw.lo, yesno(cw.lo >= 9 and tw and tw.hi < 0.25),
-          cg and (" vs %.1f for the GAN"):format(cg.mean) or "",
-          dead and dead.mean > 0 and ("; the clipped critic died (constant output, no gradient for G) in %d "
-            .. "of %d runs"):format(math.floor(dead.mean * dead.n + 0.5), dead.n) or "")
+          cg and (" vs %.1f for the GAN"):format(cg.mean) or "", died)
     end
   end
   return out
