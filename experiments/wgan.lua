@@ -67,8 +67,8 @@
 -- to OUT/summary.txt; and, when loss_D has been exactly 0 for the last 50+
 -- iterations, "critic dead since iteration N": a clipped ReLU critic whose
 -- last hidden layer is off for every input (G is frozen from then on).  That
--- happened to --arch mlp512 on MNIST in seeds 2 and 3 of 1-3 (iterations
--- 1,485 and 1,553), and to the PyTorch transcription of this loop
+-- happened to --arch mlp512 on MNIST in 4 of seeds 1-6 (iterations 1,485
+-- to 4,221; a fifth ended on 1 live unit), and to the PyTorch transcription of this loop
 -- (experiments/reference/wgan_mlp_torch.py) in 3 of 4 seeds.
 -- Result (grid25, 10,000 iterations, seeds 1 / 2, the measurement above):
 -- Spearman rho(w_est, W1) 0.34 / 0.30 (Pearson 0.76 / 0.72); first half
