@@ -570,7 +570,7 @@ local MODES = {"quick", "long", "full"}
 local MODE_TEXT = {
   quick = "smoke size, 1 seed (`make reproduce-quick`): checks the pipeline, not the claims",
   long = "single-seed side runs that full mode does not repeat, about 15 minutes (`bash experiments/reproduce.sh long`)",
-  full = "reproduction size, seeds 1-3 (`make reproduce`)",
+  full = "reproduction size, seeds 1-3, more where a row lists them (`make reproduce`)",
 }
 
 local function sh(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
