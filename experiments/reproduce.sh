@@ -713,6 +713,16 @@ end
 -- say against the target; no threshold is tuned to pass.
 local function get(G, v, c) return G[v] and G[v][c] end
 local function yesno(b) return b and "holds" or "does NOT hold" end
+-- how many runs of the stats st have a value v with pred(v, i) (i: the run, in seed order)
+local function count_runs(st, pred)
+  local k = 0
+  for i, v in ipairs(st.vals) do if pred(v, i) then k = k + 1 end end
+  return k
+end
+-- collapse on MNIST (core.md 9.4b): <= 5 classes covered or the top class above 40%
+local function collapsed_runs(classes, top)
+  return count_runs(classes, function(c, i) return c <= 5 or top.vals[i] > 0.4 end)
+end
 -- a comparison of mode counts means little while G is a diffuse cloud: say so
 local function diffuse_note(G, variants)
   local low = {}
@@ -758,12 +768,12 @@ VERDICT.wgan = function(G)
     if cw and cw.mean >= 0 then
       local dead = get(G, a[1] .. "-wgan", "dead_critic")
       local died = ""
-      if dead and dead.mean > 0 then
-        local live = {}     -- classes of the runs whose critic lived (vals are per run, in seed order)
+      local ndead = dead and count_runs(dead, function(d) return d == 1 end) or 0
+      if ndead > 0 then
+        local live = {}     -- classes of the runs whose critic lived
         for i, d in ipairs(dead.vals) do if d == 0 then live[#live + 1] = fmt(cw.vals[i]) end end
         died = ("; the clipped critic died (constant output, no gradient for G) in %d of %d runs, the "
-          .. "live ones cover %s classes"):format(math.floor(dead.mean * dead.n + 0.5), dead.n,
-          #live > 0 and table.concat(live, " / ") or "no")
+          .. "live ones cover %s classes"):format(ndead, dead.n, #live > 0 and table.concat(live, " / ") or "no")
       end
       out[#out + 1] = ("MNIST, %s: WGAN covers %.1f classes (min %d; target >= 9, top class < 25%%: %s)%s%s.")
         :format(a[2], cw.mean, cw.lo, yesno(cw.lo >= 9 and tw and tw.hi < 0.25),
@@ -810,8 +820,7 @@ VERDICT.wgangp = function(G)
   local cw, tw, cd = get(G, "mnist-wgan", "classes"), get(G, "mnist-wgan", "top_share"), get(G, "mnist-dcgan", "classes")
   local td = get(G, "mnist-dcgan", "top_share")
   if cw and cd and cw.mean >= 0 then
-    local collapsed = 0
-    for i, v in ipairs(cd.vals) do if v <= 5 or td.vals[i] > 0.4 then collapsed = collapsed + 1 end end
+    local collapsed = collapsed_runs(cd, td)
     out[#out + 1] = ("MNIST, WGAN (weight clipping) in these conv nets: %s classes per seed (top class at most %.0f%%; "
       .. "issue 5 asks >= 9 classes: %s; core.md 9.4b adds top class < 25%%: %s); the BN-free DCGAN baseline "
       .. "collapses (<= 5 classes or top class > 40%%) in %d of %d seeds (core.md asks >= 2 of 3).")
@@ -831,11 +840,7 @@ VERDICT.lsgan = function(G)
     .. diffuse_note(G, {ls, bce})
   local c, cl = get(G, bce, "min_modes_15k"), get(G, ls, "min_modes_15k")
   if c then
-    local function dips(st)
-      local k = 0
-      for _, v in ipairs(st.vals) do if v <= 3 then k = k + 1 end end
-      return k
-    end
+    local function dips(st) return count_runs(st, function(v) return v <= 3 end) end
     out[#out + 1] = ("Sigmoid runs with <= 3 modes at some evaluation from 15k on: %d of %d (core.md 9.6 asks >= 3 of 5)%s.")
       :format(dips(c), c.n, cl and ("; LS runs: %d of %d%s"):format(dips(cl), cl.n,
         dips(cl) >= dips(c) and " (LS dips as often: the criterion does not separate the losses)" or "") or "")
@@ -849,10 +854,7 @@ VERDICT.lsgan_img = function(G)
   local l, b = get(G, "img-ls", "fid"), get(G, "img-bce", "fid")
   if not (l and b and l.mean >= 0) then return {} end
   local lc, bc, bt = get(G, "img-ls", "classes"), get(G, "img-bce", "classes"), get(G, "img-bce", "top_share")
-  local collapsed = 0
-  for i, c in ipairs(bc.vals) do
-    if c <= 5 or bt.vals[i] > 0.4 then collapsed = collapsed + 1 end
-  end
+  local collapsed = collapsed_runs(bc, bt)
   return {("MNIST without BN in G: sigmoid runs collapsed at the end: %d of %d (target >= 2 of 3): %s; LS covers "
     .. "%s classes at least (target >= 9): %s; FID LS %.1f vs sigmoid %.1f: LS lower: %s.")
     :format(collapsed, bc.n, yesno(collapsed >= 2), fmt(lc.lo), yesno(lc.lo >= 9), l.mean, b.mean,
@@ -887,11 +889,7 @@ VERDICT.mrgan = function(G)
     end
     pooled[m[1]] = stats(vals)
   end
-  local function fails(st)
-    local k = 0
-    for _, v in ipairs(st.vals) do if v < 5 then k = k + 1 end end
-    return k
-  end
+  local function fails(st) return count_runs(st, function(v) return v < 5 end) end
   local pn = pooled.none
   for _, m in ipairs{{"mrgan", "d = mean squared pixel error"}, {"mrgan_sse", "d = per-image squared L2"}} do
     local pr = pooled[m[1]]
