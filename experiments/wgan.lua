@@ -28,9 +28,18 @@
 --   needs a multiple of 16: MNIST is padded 28 -> 32), widths --ngf/--ndf 16
 --   instead of 64; --critic_bn false drops the critic's BN; --arch mlp gives
 --   core.md 9.4b's MLPs (G 100 -> 3 x 256 ReLU -> 784 Tanh, critic 784 ->
---   3 x 256 ReLU -> 1); --arch mlp512 the authors' MLP_G / MLP_D (models/mlp.py
---   @cde8a4d, the paper's "MLP with 512 hidden units"): 3 x 512 ReLU in both,
---   G's output linear (no Tanh), default Linear init.
+--   3 x 256 ReLU -> 1); --arch mlp512 the authors' MLP_G (models/mlp.py
+--   @cde8a4d, the paper's "MLP with 512 hidden units"): 3 x 512 ReLU, output
+--   linear (no Tanh), default Linear init, size x size pixels (the paper's
+--   Figs. 3 and 7 say "4 hidden layers" / "4 layers": their code has 3
+--   hidden layers, 4 linear ones).  The critic follows the authors' README
+--   ("With MLP: python main.py --mlp_G --ngf 512": only G is an MLP) and
+--   the paper (Fig. 3: "In both upper plots the critic is a DCGAN without
+--   the sigmoid"): the DCGAN critic above, except with --arch mlp (core.md's
+--   MLP pair).  --critic mlp swaps in MLP_D (3 x 512 ReLU -> 1, their
+--   --mlp_D), whose clipped ReLUs can all switch off (below; the paper's
+--   Fig. 3 lower half shows an MLP pair failing with a constant loss, there
+--   at "substantially high learning rates").
 -- Baseline: --loss gan trains the same nets as a standard GAN (non-saturating,
 --   Adam 2e-4 beta1 0.5, one D step, no clipping); its D loss gives the JS
 --   estimate log 2 - loss_D / 2 (Goodfellow et al. 2014, Theorem 1).
@@ -67,7 +76,7 @@
 -- to OUT/summary.txt; and, when loss_D has been exactly 0 for the last 50+
 -- iterations, "critic dead since iteration N": a clipped ReLU critic whose
 -- last hidden layer is off for every input (G is frozen from then on).  That
--- happened to --arch mlp512 on MNIST in 4 of seeds 1-6 (iterations 1,485
+-- happened to --arch mlp512 --critic mlp on MNIST in 4 of seeds 1-6 (iterations 1,485
 -- to 4,221; a fifth ended on 1 live unit), and to the PyTorch transcription of this loop
 -- (experiments/reference/wgan_mlp_torch.py) in 3 of 4 seeds.
 -- Result (grid25, 10,000 iterations, seeds 1 / 2, the measurement above):
@@ -100,7 +109,7 @@ local run = lg.experiment{
   sample_every = 1000, checkpoint_every = 2000,
   loss = "wgan", lr = 5e-5, clip = 0.01, n_critic = 5, warmup = true,
   nz = 0, hidden = 128, layers = 3,
-  arch = "dcgan", size = 32, ngf = 16, ndf = 16, critic_bn = true,
+  arch = "dcgan", critic = "auto", size = 32, ngf = 16, ndf = 16, critic_bn = true,
   eval_every = 250, w1_n = 512, w1_reps = 8, est_n = 4096, eval_n = 2000,
   doc = {loss = "wgan (Algorithm 1) or gan (the standard-GAN baseline, Adam 2e-4/0.5)",
          lr = "RMSprop learning rate (wgan); the gan baseline uses 2e-4",
@@ -108,7 +117,9 @@ local run = lg.experiment{
          warmup = "100 critic steps for the first 25 G iterations and every 500th",
          nz = "noise dimension (0: 2 for 2-D data, 100 for images)",
          hidden = "2-D MLP width", layers = "2-D MLP hidden layers",
-         arch = "images: dcgan, mlp (core.md 9.4b: 3 x 256, Tanh out) or mlp512 (the authors' MLP)", size = "image size for dcgan (32 or 64)",
+         arch = "images: G dcgan, mlp (core.md 9.4b: 3 x 256, Tanh out) or mlp512 (the authors' MLP_G)",
+         critic = "images: dcgan or mlp; auto: mlp with --arch mlp, dcgan otherwise (the authors' MLP run)",
+         size = "image size of the dcgan G and critic (32 or 64)",
          ngf = "G width multiple", ndf = "critic width multiple",
          critic_bn = "batch norm in the DCGAN critic (the authors' code has it)",
          eval_every = "evaluate every N generator iterations",
@@ -124,8 +135,12 @@ if cfg.loss ~= "wgan" and cfg.loss ~= "gan" then fail("--loss must be wgan or ga
 local toy = cfg.dataset == "grid25" or cfg.dataset == "ring8"
 local images = ({mnist = true, mnist10k = true, fashion = true})[cfg.dataset]
 if not toy and not images then fail("--dataset must be grid25, ring8, mnist, mnist10k or fashion") end
-local mlp = cfg.arch == "mlp" or cfg.arch == "mlp512"
-if cfg.arch ~= "dcgan" and not mlp then fail("--arch must be dcgan, mlp or mlp512") end
+local mlp_g = cfg.arch == "mlp" or cfg.arch == "mlp512"
+if cfg.arch ~= "dcgan" and not mlp_g then fail("--arch must be dcgan, mlp or mlp512") end
+local critic = cfg.critic == "auto" and (cfg.arch == "mlp" and "mlp" or "dcgan") or cfg.critic
+if critic ~= "dcgan" and critic ~= "mlp" then fail("--critic must be dcgan, mlp or auto") end
+if critic == "mlp" and not mlp_g then fail("--critic mlp needs --arch mlp or mlp512") end
+local flat = critic == "mlp"      -- images as [N, 784] rows, else [N, 1, size, size]
 if cfg.w1_n < 2 or cfg.w1_n > 1024 then fail("--w1_n must be in 2..1024") end
 if cfg.w1_reps < 1 then fail("--w1_reps must be >= 1") end
 if cfg.est_n < 1 then fail("--est_n must be >= 1") end
@@ -138,7 +153,7 @@ if toy then
   mix = lg.data[cfg.dataset]()
 else
   local train = lg.data.load(cfg.dataset, "train")
-  local x = mlp and train.images:reshape(train.n, 784) or nets.to_size(train.images, cfg.size)
+  local x = flat and train.images:reshape(train.n, 784) or nets.to_size(train.images, cfg.size)
   loader = lg.data.Loader(x, {batch = cfg.batch})
 end
 local function real_batch(n)
@@ -150,16 +165,23 @@ local G, D
 if toy then
   G = nets.mlp{nin = nz, hidden = cfg.hidden, layers = cfg.layers, nout = 2}
   D = nets.mlp{nin = 2, hidden = cfg.hidden, layers = cfg.layers, nout = 1}
-elseif mlp then
-  local width = cfg.arch == "mlp512" and 512 or 256
-  G = nets.mlp{nin = nz, hidden = width, layers = 3, nout = 784,
-               out_act = cfg.arch == "mlp" and "tanh" or nil}
-  D = nets.mlp{nin = 784, hidden = width, layers = 3, nout = 1}
 else
-  G = nets.dcgan_G{size = cfg.size, nz = nz, ngf = cfg.ngf, channels = 1}
-  D = nets.dcgan_D{size = cfg.size, ndf = cfg.ndf, channels = 1, bn = cfg.critic_bn}
-  G:apply(nn.init.dcgan)
-  D:apply(nn.init.dcgan)
+  local width = cfg.arch == "mlp512" and 512 or 256
+  local pixels = flat and 784 or cfg.size * cfg.size
+  if mlp_g then
+    G = nets.mlp{nin = nz, hidden = width, layers = 3, nout = pixels,
+                 out_act = cfg.arch == "mlp" and "tanh" or nil}
+    if not flat then G:add(nn.Reshape(1, cfg.size, cfg.size)) end
+  else
+    G = nets.dcgan_G{size = cfg.size, nz = nz, ngf = cfg.ngf, channels = 1}
+    G:apply(nn.init.dcgan)
+  end
+  if flat then
+    D = nets.mlp{nin = 784, hidden = width, layers = 3, nout = 1}
+  else
+    D = nets.dcgan_D{size = cfg.size, ndf = cfg.ndf, channels = 1, bn = cfg.critic_bn}
+    D:apply(nn.init.dcgan)
+  end
 end
 local optG, optD, loss, schedule
 if wgan then
@@ -202,7 +224,7 @@ else
     G:eval()
     local x = G(z_fixed)
     G:train()
-    return mlp and x:view(64, 1, 28, 28) or x
+    return flat and x:view(64, 1, 28, 28) or x
   end)
 end
 
@@ -213,8 +235,8 @@ local function estimate(d)
   return math.log(2) - d / 2
 end
 
-print(("wgan: %s, loss %s, G %d / D %d parameters, batch %d"):format(cfg.dataset, cfg.loss,
-  G:num_parameters(), D:num_parameters(), cfg.batch))
+print(("wgan: %s, loss %s, G %s %d / D %s %d parameters, batch %d"):format(cfg.dataset, cfg.loss,
+  toy and "mlp" or cfg.arch, G:num_parameters(), toy and "mlp" or critic, D:num_parameters(), cfg.batch))
 local t0, it0 = lg.clock(), nil   -- it0: the iteration before the first one run here (resume)
 for it in run:iterations() do
   if not it0 then t0, it0 = lg.clock(), it - 1 end

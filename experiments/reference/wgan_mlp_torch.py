@@ -1,4 +1,4 @@
-# wgan_mlp_torch.py: the loop of `wgan.lua --dataset mnist --arch mlp512 --loss wgan`
+# wgan_mlp_torch.py: the loop of `wgan.lua --dataset mnist --arch mlp512 --critic mlp --loss wgan`
 # transcribed to PyTorch (Debian's python3-torch), to tell a luagan bug from a
 # property of the algorithm: does weight clipping kill the authors' MLP critic
 # (Arjovsky et al., models/mlp.py MLP_D: 784 -> 3 x 512 ReLU -> 1) here too?

@@ -138,21 +138,30 @@ test("wgan: 2-D critic clipped, estimate and exact W1 logged", function()
   assert(worst > 0 and worst < 0.012, "critic weights clipped to 0.01, max " .. worst)
 end)
 
-test("wgan: MNIST with both MLPs (core.md's 256-unit Tanh G, the authors' 512-unit linear G)", function()
-  for arch, width in pairs{mlp = 256, mlp512 = 512} do
-    local dir = tmp .. "/wgan_" .. arch
-    eq((run("wgan.lua", "--dataset mnist10k --arch " .. arch .. " --iters 2 --eval_every 1 --eval_n 50 "
-      .. "--sample_every 0 --out " .. sh_quote(dir))), 0, arch .. ": exit status")
+test("wgan: MNIST MLP generators with MLP or DCGAN critics (--arch, --critic)", function()
+  -- {flags, G width, G outputs, first critic weight}: core.md's MLP pair; the
+  -- authors' README MLP run (MLP_G 512 at 32 px, DCGAN critic); their --mlp_D
+  local cases = {
+    {"--arch mlp", 256, 784, {256, 784}},
+    {"--arch mlp512 --ndf 4", 512, 1024, {4, 1, 4, 4}},
+    {"--arch mlp512 --critic mlp", 512, 784, {512, 784}},
+  }
+  for i, c in ipairs(cases) do
+    local dir = tmp .. "/wgan_mlp" .. i
+    eq((run("wgan.lua", "--dataset mnist10k " .. c[1] .. " --iters 2 --warmup false --eval_every 1 --eval_n 50 "
+      .. "--sample_every 0 --out " .. sh_quote(dir))), 0, c[1] .. ": exit status")
     local m = metrics(dir)
     eq(#m.rows, 2)
     all_finite(m, {"lossD", "lossG", "classes", "top_share", "mode_score"})
     local t = lg.load(dir .. "/checkpoint.safetensors")
-    eq(t["G.0.weight"].shape, {width, 100}, arch .. ": G width")
-    eq(t["G.6.weight"].shape, {784, width}, arch .. ": G output layer")
-    eq(t["D.0.weight"].shape, {width, 784}, arch .. ": critic width")
+    eq(t["G.0.weight"].shape, {c[2], 100}, c[1] .. ": G width")
+    eq(t["G.6.weight"].shape, {c[3], c[2]}, c[1] .. ": G output layer")
+    eq(t["D.0.weight"].shape, c[4], c[1] .. ": critic's first layer")
   end
-  eq((run("wgan.lua", "--dataset mnist10k --arch mlp1024 --iters 1 --out " .. sh_quote(tmp .. "/wgan_bad"))), 2,
-    "unknown --arch refused")
+  for _, bad in ipairs{"--arch mlp1024", "--critic conv", "--arch dcgan --critic mlp"} do
+    eq((run("wgan.lua", "--dataset mnist10k " .. bad .. " --iters 1 --out " .. sh_quote(tmp .. "/wgan_bad"))), 2,
+      bad .. " refused")
+  end
 end)
 
 test("wgan: an interrupted run resumes bit-identically", function()
