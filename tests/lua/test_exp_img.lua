@@ -158,6 +158,14 @@ test("wgan: MNIST MLP generators with MLP or DCGAN critics (--arch, --critic)", 
     eq(t["G.6.weight"].shape, {c[3], c[2]}, c[1] .. ": G output layer")
     eq(t["D.0.weight"].shape, c[4], c[1] .. ": critic's first layer")
   end
+  -- images: the estimate against the MODE score over the evaluations after the warm-up
+  local dir = tmp .. "/wgan_rho"
+  eq((run("wgan.lua", "--dataset mnist10k --arch mlp512 --ndf 4 --iters 40 --warmup false --eval_every 5 "
+    .. "--eval_n 50 --sample_every 0 --out " .. sh_quote(dir))), 0, "exit status")
+  local n, rho = read(dir .. "/summary.txt"):match("over (%d+) evaluations after the warm%-up: Spearman "
+    .. "rho%(w_est, MODE score%) = (%-?[%d.]+)")
+  eq(tonumber(n), 3, "evaluations at 30, 35, 40")
+  assert(tonumber(rho) >= -1 and tonumber(rho) <= 1, "a correlation")
   for _, bad in ipairs{"--arch mlp1024", "--critic conv", "--arch dcgan --critic mlp"} do
     eq((run("wgan.lua", "--dataset mnist10k " .. bad .. " --iters 1 --out " .. sh_quote(tmp .. "/wgan_bad"))), 2,
       bad .. " refused")
