@@ -115,6 +115,19 @@ test("wgan_gp: ring and swiss roll; the penalty is finite, falls and holds the n
   end
 end)
 
+test("wgan_gp: --mode dcgan trains the plain GAN in the toy harness (one D step, no penalty)", function()
+  local code = run("wgan_gp.lua", "--mode dcgan --iters 30 --batch 64 --hidden 32 --lr 1e-3 " ..
+    "--eval_every 10 --sample_every 0 --checkpoint_every 0 --seed 1 --out w-gan")
+  eq(code, 0)
+  local rows = check_run(tmp .. "/w-gan", 30, 8)
+  eq(rows[1].gp, nil, "no penalty column")
+  -- a sigmoid D's cross-entropy: near 2 log 2 at the start, falling as D learns
+  assert(math.abs(rows[1].lossD - 2 * math.log(2)) < 0.5, "lossD starts near 2 log 2, got " .. rows[1].lossD)
+  assert(mean_of(rows, "lossD", 21, 30) < rows[1].lossD, "D learns")
+  eq((run("wgan_gp.lua", "--mode dcgan --lambda 1 --iters 1 --out w-bad")), 2, "--lambda refused")
+  eq((run("wgan_gp.lua", "--mode wgan --iters 1 --out w-bad")), 2, "--mode wgan refused on 2-D data")
+end)
+
 test("mode_count: seeds x packs in one invocation, summary with mean +- sd", function()
   local code, out = run("mode_count.lua", "--dataset grid25 --iters 30 --batch 32 --g_hidden 16 " ..
     "--d_units 8 --lr 1e-3 --seeds 2 --packs 1,2 --eval_every 10 --sample_every 0 " ..
