@@ -221,7 +221,8 @@ end)
 test("wgan_gp: bad modes and flag combinations are refused with exit status 2", function()
   local cases = {
     {"--dataset mnist10k --mode wgangp", "--mode must be wgan-gp, wgan or dcgan"},
-    {"--dataset ring8 --mode wgan", "the 2-D datasets train WGAN-GP only"},
+    {"--dataset ring8 --mode wgan", "--mode wgan is an image baseline here"},
+    {"--dataset ring8 --mode dcgan --lambda 1", "--lambda applies to --mode wgan-gp only"},
     {"--dataset ring8 --mode foo", "--mode must be"},
     {"--dataset ring8 --dim 8", "--dim applies to the image datasets"},
     {"--dataset mnist10k --hidden 8", "--hidden applies to the 2-D datasets only"},
