@@ -316,10 +316,11 @@ local PAPERS = {
     "ring8_gantoy_30k: the three 10k gan_toy-recipe runs continued to 30,000 iterations (`--resume DIR "
       .. "--iters 30000`, bit-identical to an uninterrupted run; 11.4 it/s at 1 thread, ~44 minutes a run in "
       .. "all). 8/8 modes at every evaluation after 10k in every seed. HQ, as means over 5k windows: "
-      .. "@HQ30K@. It plateaus near two thirds from about 15k on: the grid shows eight tight "
-      .. "blobs and faint filaments between them, the blobs a little wider or off-centre than 3 std "
-      .. "(0.014). So the >= 90% HQ target is not reached by running 3x longer; whether gan_toy.py's "
-      .. "100k would reach it we cannot say.",
+      .. "0.40 / 0.27 / 0.27 at 5-10k, 0.56 / 0.51 / 0.44 at 10-15k, 0.68 / 0.63 / 0.55 at 15-20k, 0.63 / "
+      .. "0.70 / 0.68 at 25-30k (single evaluations 0.53-0.59 at 30k): seed 1 flat from 15k on, seeds 2 and 3 "
+      .. "still creeping up by ~0.05 per 5k. The grid shows eight tight blobs and faint filaments between "
+      .. "them, the blobs a little wider or off-centre than 3 std (0.014). So the >= 90% HQ target is not "
+      .. "reached at 30% of gan_toy.py's 100k; at this rate it would take far longer, if ever.",
     "The plain GAN in the same harness (ring8_gan, grid25_gan: `--mode dcgan`, gan_toy's nets, data and "
       .. "Adam 1e-4 (0.5, 0.9), sigmoid cross-entropy D, non-saturating G, one D step, 10,000 iterations, "
       .. "~6 minutes a run): on the ring it covers 8 / 7 / 7 modes with HQ 36% / 64% / 63%, as well as "

@@ -57,8 +57,8 @@
 -- beyond 3 std (0.014) of the centre.  Coverage (>= 7/8) comes quickly;
 -- concentration on the modes (core.md 9.5's >= 90% HQ) does not at 10k of
 -- gan_toy.py's 100k.  Continued to 30,000 (seeds 1-3) the ring stays at 8/8
--- and HQ levels off near two thirds from about 15k on (5k-window means
--- 0.63-0.72 at the end).  --hidden 128 is core.md 9.5's cheaper net (about
+-- and HQ rises slowly to about two thirds (5k-window means 0.63 / 0.70 /
+-- 0.68 over 25-30k; seed 1 flat from 15k on).  --hidden 128 is core.md 9.5's cheaper net (about
 -- 10x faster per iteration).
 -- --mode dcgan on the toys: the plain GAN in the same harness (same nets,
 -- data and Adam; sigmoid cross-entropy D, non-saturating G loss, one D step
