@@ -817,7 +817,8 @@ VERDICT.wgan = function(G)
       {"mnist512", "the authors' MLP run (MLP G 512, linear output; DCGAN critic)"},
       {"mnist512_20k", "the authors' MLP run, WGAN continued to 20k iterations (GAN: its 8k runs)", "mnist512"},
       {"mnist512mlpd", "the authors' MLP G with their MLP critic (--mlp_D, 512)"}} do
-    local cw, cg = get(G, a[1] .. "-wgan", "classes"), get(G, (a[3] or a[1]) .. "-gan", "classes")
+    local gv = (a[3] or a[1]) .. "-gan"     -- the GAN baseline's row
+    local cw, cg = get(G, a[1] .. "-wgan", "classes"), get(G, gv, "classes")
     local tw = get(G, a[1] .. "-wgan", "top_share")
     if cw and cw.mean >= 0 then
       local dead = get(G, a[1] .. "-wgan", "dead_critic")
@@ -832,9 +833,9 @@ VERDICT.wgan = function(G)
       local gan = ""
       if cg then
         gan = ("; the GAN collapses (<= 5 classes or top class > 40%%) in %d of %d seeds (core.md asks >= 2 of 3)")
-          :format(collapsed_runs(cg, get(G, (a[3] or a[1]) .. "-gan", "top_share")), cg.n)
+          :format(collapsed_runs(cg, get(G, gv, "top_share")), cg.n)
       end
-      local rw, rg = get(G, a[1] .. "-wgan", "rho"), get(G, (a[3] or a[1]) .. "-gan", "rho")
+      local rw, rg = get(G, a[1] .. "-wgan", "rho"), get(G, gv, "rho")
       if rw then
         -- the paper's Fig. 3 on images: the estimate falls as the samples improve
         out[#out + 1] = ("MNIST, %s: Spearman rho(critic's estimate, MODE score) over the evaluations %s per "

@@ -58,8 +58,8 @@
 -- concentration on the modes (core.md 9.5's >= 90% HQ) does not at 10k of
 -- gan_toy.py's 100k.  Continued to 30,000 (seeds 1-3) the ring stays at 8/8
 -- and HQ rises slowly to about two thirds (5k-window means 0.63 / 0.70 /
--- 0.68 over 25-30k; seed 1 flat from 15k on).  --hidden 128 is core.md 9.5's cheaper net (about
--- 10x faster per iteration).
+-- 0.68 over 25-30k; seed 1 flat from 15k on).  --hidden 128 is core.md
+-- 9.5's cheaper net (about 10x faster per iteration).
 -- --mode dcgan on the toys: the plain GAN in the same harness (same nets,
 -- data and Adam; sigmoid cross-entropy D, non-saturating G loss, one D step
 -- unless --n_critic).  With gan_toy's recipe (--beta1 0.5), 10k iterations,
@@ -190,6 +190,7 @@ local function refuse(keys, what)
     if given[k] then fail(("--%s applies %s"):format(k, what)) end
   end
 end
+if cfg.mode ~= "wgan-gp" then refuse({"lambda"}, "to --mode wgan-gp only") end
 if images then
   refuse({"hidden", "layers"}, "to the 2-D datasets only")
   local m = MODES[cfg.mode]
@@ -197,7 +198,6 @@ if images then
     for k, v in pairs(IMAGE) do if not given[k] then cfg[k] = v end end
     for k, v in pairs(m) do if not given[k] then cfg[k] = v end end
   end
-  if cfg.mode ~= "wgan-gp" then refuse({"lambda"}, "to --mode wgan-gp only") end
   if cfg.mode ~= "wgan" then refuse({"clip"}, "to --mode wgan only") end
   if cfg.mode == "wgan" then refuse({"beta1", "beta2"}, "to Adam (--mode wgan-gp, dcgan)") end
   if cfg.bn ~= "auto" and cfg.bn ~= "true" and cfg.bn ~= "false" then
@@ -210,10 +210,7 @@ elseif cfg.mode == "wgan" then
   fail("--mode wgan is an image baseline here (weight clipping on 2-D data: experiments/wgan.lua)")
 else
   refuse({"dim", "eval_n", "clip", "bn"}, "to the image datasets (mnist, mnist10k, fashion) only")
-  if cfg.mode == "dcgan" then
-    refuse({"lambda"}, "to --mode wgan-gp only")
-    if cfg.resume == "" and not given.n_critic then cfg.n_critic = 1 end
-  end
+  if cfg.mode == "dcgan" and cfg.resume == "" and not given.n_critic then cfg.n_critic = MODES.dcgan.n_critic end
 end
 if cfg.eval_every < 1 then fail("--eval_every must be >= 1") end
 if cfg.n_critic < 1 then fail("--n_critic must be >= 1") end
