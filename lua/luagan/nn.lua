@@ -527,7 +527,7 @@ end
 -- A kernel with dilation d as the dense kernel of size d*(k-1)+1 with zeros
 -- between the taps, built from differentiable ops (cat, reshape, narrow), so
 -- that dilated convolutions need no kernel of their own.  The cost is that
--- of the dense kernel: d*d times the work of the taps for a 2-D dilation d.
+-- of the dense kernel: about d*d times the work of the taps for a 2-D dilation d.
 local function dilate_dim(w, dim, d)
   local k = w.shape[dim]
   if d == 1 or k == 1 then return w end
