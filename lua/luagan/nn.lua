@@ -322,7 +322,7 @@ end
 -- reference PyTorch implementation.  Use as model:apply(nn.init.dcgan).
 function init.dcgan(m)
   local name = m.__name
-  if name == "Conv2d" or name == "ConvTranspose2d" or name == "Linear" then
+  if name == "Conv1d" or name == "Conv2d" or name == "ConvTranspose2d" or name == "Linear" then
     init.normal_(m.weight, 0, 0.02)
     if m.bias then init.zeros_(m.bias) end
   elseif name == "BatchNorm1d" or name == "BatchNorm2d" then
@@ -341,21 +341,133 @@ local function param(...)
   return t
 end
 
-local options = util.options
-
 local function pair(v) return type(v) == "table" and v or {v, v} end
+
+-- {------------------------------------------------------ constructor arguments
+
+-- Raises msg at the first caller outside this file: the message points at
+-- the line of the user's script that built the module.
+local here = debug.getinfo(1, "S").source
+local function raise(msg)
+  local level = 2
+  while true do
+    local info = debug.getinfo(level, "S")
+    if info == nil or info.source ~= here then break end
+    level = level + 1
+  end
+  error(msg, level)
+end
 
 local function check_int(op, name, v, min)
   if math.type(v) ~= "integer" or v < min then
-    error(("%s: %s must be an integer >= %d, got %s"):format(op, name, min, tostring(v)), 3)
+    raise(("%s: %s must be an integer >= %d, got %s"):format(op, name, min, tostring(v)))
   end
 end
 
+-- a value as an error message shows it: 3, {2, 2}, string
+local function shown(v)
+  if type(v) == "number" or type(v) == "boolean" then return tostring(v) end
+  if type(v) == "table" and v[1] ~= nil then
+    local parts = {}
+    for i, x in ipairs(v) do parts[i] = tostring(x) end
+    return "{" .. table.concat(parts, ", ") .. "}"
+  end
+  return type(v)
+end
+
+local function int_from(min)
+  return function(v) return math.type(v) == "integer" and v >= min end
+end
+
+local function int_or_pair(min)
+  local ok = int_from(min)
+  return function(v)
+    if type(v) ~= "table" then return ok(v) end
+    return #v == 2 and ok(v[1]) and ok(v[2]) and next(v, 2) == nil
+  end
+end
+
+-- kind -> {test, what it must be}
+local kinds = {
+  kernel2 = {int_or_pair(1), "a positive integer or {kh, kw}"},
+  size2 = {int_or_pair(1), "a positive integer or {h, w}"},
+  pad2 = {int_or_pair(0), "a non-negative integer or {h, w}"},
+  kernel1 = {int_from(1), "a positive integer"},
+  size1 = {int_from(1), "a positive integer"},
+  pad1 = {int_from(0), "a non-negative integer"},
+  bool = {function(v) return type(v) == "boolean" end, "a boolean"},
+  eps = {function(v) return type(v) == "number" and v > 0 end, "a positive number"},
+  momentum = {function(v) return type(v) == "number" and v >= 0 and v <= 1 end,
+              "a number in [0, 1]"},
+  number = {function(v) return type(v) == "number" end, "a number"},
+  groups = {function(v) return v == 1 end, "1 (grouped convolutions are not supported)"},
+}
+
+local function check_kind(op, name, kind, v)
+  local k = kinds[kind]
+  if not k[1](v) then raise(("%s: %s must be %s, got %s"):format(op, name, k[2], shown(v))) end
+end
+
+-- An options table, as opposed to a {h, w} pair or a module.
+local function is_options(v)
+  return type(v) == "table" and v[1] == nil and getmetatable(v) == nil
+end
+
+-- The constructor arguments after the required ones (named by required, for
+-- messages), in PyTorch's positional order (spec: list of {name, kind}), as
+-- an options table, or both, the table last as PyTorch's keywords come last:
+-- nn.Conv2d(1, 64, 4, 2, 1, {bias = false}).  Returns the options merged over
+-- defaults, each value checked; errors name the argument, an unknown key
+-- lists the valid ones.
+local function arguments(op, required, spec, defaults, ...)
+  local n, args = select("#", ...), {...}
+  local opts = {}
+  while n > 0 and args[n] == nil do n = n - 1 end
+  if n > 0 and is_options(args[n]) then
+    opts, n = args[n], n - 1
+  end
+  local names, kind = {}, {}
+  for i, s in ipairs(spec) do names[i], kind[s[1]] = s[1], s[2] end
+  if n > #spec then
+    raise(("%s: too many arguments: %d, at most %d (%s), then an options table"):format(op,
+      #required + n, #required + #spec, table.concat(required, ", ") ..
+      (#required > 0 and ", " or "") .. table.concat(names, ", ")))
+  end
+  local out = {}
+  for k, v in pairs(opts) do
+    if kind[k] == nil then
+      raise(("%s: unknown option '%s' (valid: %s)"):format(op, tostring(k),
+        table.concat(sorted_keys(kind), ", ")))
+    end
+    out[k] = v
+  end
+  for i = 1, n do
+    if args[i] ~= nil then
+      if out[names[i]] ~= nil then
+        raise(("%s: %s is given both as argument %d and as an option"):format(op, names[i],
+          #required + i))
+      end
+      out[names[i]] = args[i]
+    end
+  end
+  for _, name in ipairs(names) do
+    if out[name] == nil then out[name] = defaults[name]
+    else check_kind(op, name, kind[name], out[name]) end
+  end
+  return out
+end
+
+-- }------------------------------------------------------
+
+-- {------------------------------------------------------ linear and convolutions
+
 local Linear = Module:extend("Linear")
-function Linear:init(inf, outf, opts)
+-- Linear(in, out), Linear(in, out, false) as PyTorch's bias=False, or {bias = false}
+function Linear:init(inf, outf, ...)
   check_int("Linear", "in_features", inf, 1)
   check_int("Linear", "out_features", outf, 1)
-  opts = options("Linear", opts, {bias = true})
+  local opts = arguments("Linear", {"in_features", "out_features"}, {{"bias", "bool"}},
+                         {bias = true}, ...)
   self.in_features, self.out_features = inf, outf
   self.weight = param(outf, inf)
   if opts.bias then self.bias = param(outf) end
@@ -367,53 +479,197 @@ function Linear:extra_repr()
 end
 nn.Linear = Linear
 
-local function conv_init(self, cls, cin, cout, k, opts, transposed)
+-- PyTorch's positional orders after (in_channels, out_channels, kernel_size)
+local conv_spec = {
+  [1] = {{"stride", "size1"}, {"padding", "pad1"}, {"dilation", "size1"}, {"groups", "groups"},
+         {"bias", "bool"}},
+  [2] = {{"stride", "size2"}, {"padding", "pad2"}, {"dilation", "size2"}, {"groups", "groups"},
+         {"bias", "bool"}},
+  transposed = {{"stride", "size2"}, {"padding", "pad2"}, {"output_padding", "pad2"},
+                {"groups", "groups"}, {"bias", "bool"}, {"dilation", "size2"}},
+}
+local conv_defaults = {stride = 1, padding = 0, dilation = 1, output_padding = 0, groups = 1,
+                       bias = true}
+
+-- dims: 1 or 2 (spatial dims); sizes are kept as lists of that length, as
+-- PyTorch keeps tuples.  The weight has PyTorch's layout: [cout,cin,k] for
+-- Conv1d, [cout,cin,kh,kw] for Conv2d, [cin,cout,kh,kw] for ConvTranspose2d.
+local function conv_init(self, cls, dims, transposed, cin, cout, k, ...)
   check_int(cls, "in_channels", cin, 1)
   check_int(cls, "out_channels", cout, 1)
-  local defaults = {stride = 1, padding = 0, bias = true}
-  if transposed then defaults.output_padding = 0 end
-  opts = options(cls, opts, defaults)
-  local kk = pair(k)
-  check_int(cls, "kernel size", kk[1], 1)
-  check_int(cls, "kernel size", kk[2], 1)
-  self.in_channels, self.out_channels, self.kernel_size = cin, cout, kk
-  self.stride, self.padding = pair(opts.stride), pair(opts.padding)
+  check_kind(cls, "kernel_size", "kernel" .. dims, k)
+  local opts = arguments(cls, {"in_channels", "out_channels", "kernel_size"},
+                         transposed and conv_spec.transposed or conv_spec[dims], conv_defaults, ...)
+  local function sizes(v) return dims == 1 and {v} or pair(v) end
+  self.in_channels, self.out_channels, self.kernel_size = cin, cout, sizes(k)
+  self.stride, self.padding = sizes(opts.stride), sizes(opts.padding)
+  self.dilation = sizes(opts.dilation)
   if transposed then self.output_padding = pair(opts.output_padding) end
+  local kk = self.kernel_size
   if transposed then self.weight = param(cin, cout, kk[1], kk[2])
+  elseif dims == 1 then self.weight = param(cout, cin, kk[1])
   else self.weight = param(cout, cin, kk[1], kk[2]) end
   if opts.bias then self.bias = param(cout) end
   default_init(self.weight, self.bias)
 end
 
 local function conv_repr(self)
-  local s = ("%d -> %d, k%s, s%s, p%s"):format(self.in_channels, self.out_channels,
-    table.concat(self.kernel_size, "x"), table.concat(self.stride, "x"), table.concat(self.padding, "x"))
-  if self.output_padding then s = s .. ", op" .. table.concat(self.output_padding, "x") end
-  return self.bias and s or s .. ", no bias"
+  local function s(v) return table.concat(v, "x") end
+  local out = ("%d -> %d, k%s, s%s, p%s"):format(self.in_channels, self.out_channels,
+    s(self.kernel_size), s(self.stride), s(self.padding))
+  if self.output_padding then out = out .. ", op" .. s(self.output_padding) end
+  for _, d in ipairs(self.dilation or {}) do
+    if d ~= 1 then out = out .. ", d" .. s(self.dilation) break end
+  end
+  return self.bias and out or out .. ", no bias"
+end
+
+-- A kernel with dilation d as the dense kernel of size d*(k-1)+1 with zeros
+-- between the taps, built from differentiable ops (cat, reshape, narrow), so
+-- that dilated convolutions need no kernel of their own.  The cost is that
+-- of the dense kernel: about d*d times the work of the taps for a 2-D dilation d.
+local function dilate_dim(w, dim, d)
+  local k = w.shape[dim]
+  if d == 1 or k == 1 then return w end
+  local zshape = {table.unpack(w.shape)}
+  table.insert(zshape, dim + 1, d - 1)
+  local spread = lg.cat({w:unsqueeze(dim + 1), lg.zeros(zshape)}, dim + 1)
+  local shape = {table.unpack(w.shape)}
+  shape[dim] = k * d
+  return spread:reshape(shape):narrow(dim, 1, d * (k - 1) + 1)
+end
+
+-- w [a,b,kh,kw] dilated by {dh, dw} on its last two dims
+local function dilated(w, dilation)
+  return dilate_dim(dilate_dim(w, 3, dilation[1]), 4, dilation[2])
 end
 
 local Conv2d = Module:extend("Conv2d")
-function Conv2d:init(cin, cout, k, opts) conv_init(self, "Conv2d", cin, cout, k, opts, false) end
+-- Conv2d(in, out, k, stride, padding, dilation, groups = 1, bias) or an options table
+function Conv2d:init(...) conv_init(self, "Conv2d", 2, false, ...) end
 function Conv2d:forward(x)
-  return lg.conv2d(x, self.weight, self.bias, {stride = self.stride, padding = self.padding})
+  return lg.conv2d(x, dilated(self.weight, self.dilation), self.bias,
+                   {stride = self.stride, padding = self.padding})
 end
 Conv2d.extra_repr = conv_repr
 nn.Conv2d = Conv2d
 
 local ConvTranspose2d = Module:extend("ConvTranspose2d")
-function ConvTranspose2d:init(cin, cout, k, opts)
-  conv_init(self, "ConvTranspose2d", cin, cout, k, opts, true)
-end
+-- ConvTranspose2d(in, out, k, stride, padding, output_padding, groups = 1, bias, dilation)
+function ConvTranspose2d:init(...) conv_init(self, "ConvTranspose2d", 2, true, ...) end
 function ConvTranspose2d:forward(x)
-  return lg.conv_transpose2d(x, self.weight, self.bias, {stride = self.stride,
-    padding = self.padding, output_padding = self.output_padding})
+  return lg.conv_transpose2d(x, dilated(self.weight, self.dilation), self.bias,
+    {stride = self.stride, padding = self.padding, output_padding = self.output_padding})
 end
 ConvTranspose2d.extra_repr = conv_repr
 nn.ConvTranspose2d = ConvTranspose2d
 
-local function bn_init(self, cls, n, opts)
+-- Conv1d on [N,C,L] is Conv2d on [N,C,1,L] with the weight viewed as
+-- [cout,cin,1,k]; the weight itself stays [cout,cin,k] as PyTorch's.
+local Conv1d = Module:extend("Conv1d")
+-- Conv1d(in, out, k, stride, padding, dilation, groups = 1, bias) or an options table
+function Conv1d:init(...) conv_init(self, "Conv1d", 1, false, ...) end
+function Conv1d:forward(x)
+  if not lg.is_tensor(x) or x:dim() ~= 3 then
+    error(("Conv1d: expected a 3-D input [N,C,L], got %s"):format(lg.is_tensor(x) and
+      "shape [" .. table.concat(x.shape, ",") .. "]" or type(x)), 2)
+  end
+  local w = self.weight
+  w = dilated(w:view(w.shape[1], w.shape[2], 1, w.shape[3]), {1, self.dilation[1]})
+  local y = lg.conv2d(x:unsqueeze(3), w, self.bias,
+                      {stride = {1, self.stride[1]}, padding = {0, self.padding[1]}})
+  return y:squeeze(3)
+end
+Conv1d.extra_repr = conv_repr
+nn.Conv1d = Conv1d
+
+-- }------------------------------------------------------
+
+-- {------------------------------------------------------ embedding
+
+-- Embedding(num, dim): Torch7's LookupTable with PyTorch's layout, weight
+-- [num, dim] drawn from N(0, 1).  The input holds 1-based indices (a float
+-- tensor of any shape, or a Lua list); the output has the input's shape
+-- followed by dim.  padding_idx (1-based, negative counts from the end) names
+-- a row that starts at zero and receives no gradient, as PyTorch's.
+local Embedding = Module:extend("Embedding")
+function Embedding:init(num, dim, ...)
+  check_int("Embedding", "num_embeddings", num, 1)
+  check_int("Embedding", "embedding_dim", dim, 1)
+  local opts = arguments("Embedding", {"num_embeddings", "embedding_dim"},
+    {{"padding_idx", "number"}}, {padding_idx = false}, ...)
+  local p = opts.padding_idx
+  if p then
+    if math.type(p) ~= "integer" or p == 0 or p < -num or p > num then
+      raise(("Embedding: padding_idx must be an integer in 1..%d (or -%d..-1 from the end), got %s")
+            :format(num, num, tostring(p)))
+    end
+    if p < 0 then p = num + 1 + p end
+    self.padding_idx = p
+  end
+  self.num_embeddings, self.embedding_dim = num, dim
+  self.weight = param(num, dim)
+  init.normal_(self.weight)
+  if p then lg.no_grad(function() self.weight:narrow(1, p, 1):zero_() end) end
+end
+
+-- the first value of flat (a 1-D tensor) that is not an integer in 1..n;
+-- used only to word an error
+local function bad_index(flat)
+  for _, v in ipairs(flat:totable()) do
+    if v ~= math.floor(v) then return v end
+  end
+end
+
+function Embedding:forward(input)
+  if type(input) == "table" and getmetatable(input) == nil then input = lg.tensor(input) end
+  if not lg.is_tensor(input) then
+    error("Embedding: input must be a tensor of 1-based indices, got " .. type(input), 2)
+  end
+  local num, dim = self.num_embeddings, self.embedding_dim
+  local shape = {table.unpack(input.shape)}
+  shape[#shape + 1] = dim
+  if input:numel() == 0 then return lg.zeros(shape) end
+  local flat = input:detach():reshape(-1)
+  local hi, lo = flat:max():item(), -(-flat):max():item()
+  if lo < 1 or hi > num then
+    error(("Embedding: index %g is out of range 1..%d (num_embeddings)"):format(
+      lo < 1 and lo or hi, num), 2)
+  end
+  local ok, rows = pcall(self.weight.index_select, self.weight, 1, flat)
+  if not ok then
+    local v = bad_index(flat)
+    if v == nil then error(rows, 2) end
+    error(("Embedding: index %s is not an integer"):format(tostring(v)), 2)
+  end
+  local p = self.padding_idx
+  if p then   -- the padding row's value, but no gradient to it
+    local keep = (flat - p):abs():clamp(0, 1):view(-1, 1)
+    rows = rows * keep + self.weight:detach():index_select(1, flat) * (1 - keep)
+  end
+  return rows:reshape(shape)
+end
+
+function Embedding:extra_repr()
+  local s = ("%d, %d"):format(self.num_embeddings, self.embedding_dim)
+  return self.padding_idx and s .. ", padding_idx=" .. self.padding_idx or s
+end
+nn.Embedding = Embedding
+
+-- }------------------------------------------------------
+
+-- {------------------------------------------------------ normalization
+
+local bn_spec = {{"eps", "eps"}, {"momentum", "momentum"}, {"affine", "bool"},
+                 {"track_running_stats", "bool"}}
+
+local function shape_str(x) return "[" .. table.concat(x.shape, ",") .. "]" end
+
+-- BatchNorm(n, eps, momentum, affine, track_running_stats) or an options table
+local function bn_init(self, cls, n, ...)
   check_int(cls, "num_features", n, 1)
-  opts = options(cls, opts, {eps = 1e-5, momentum = 0.1, affine = true, track_running_stats = true})
+  local opts = arguments(cls, {"num_features"}, bn_spec, {eps = 1e-5, momentum = 0.1,
+                         affine = true, track_running_stats = true}, ...)
   self.num_features, self.eps, self.momentum = n, opts.eps, opts.momentum
   if opts.affine then
     self.weight = param(n)
@@ -429,8 +685,8 @@ end
 
 local function bn_forward(self, x, want)
   if x:dim() ~= want and not (want == 2 and x:dim() == 3) then   -- BatchNorm1d: [N,C] or [N,C,L]
-    error(("%s: expected a %s input, got shape [%s]"):format(self.__name,
-      want == 2 and "2-D or 3-D" or "4-D", table.concat(x.shape, ",")), 2)
+    error(("%s: expected a %s input, got shape %s"):format(self.__name,
+      want == 2 and "2-D or 3-D" or "4-D", shape_str(x)), 2)
   end
   local use_batch = self.training or not self.running_mean
   if self.training and self.num_batches_tracked then
@@ -445,16 +701,195 @@ local function bn_repr(self)
 end
 
 local BatchNorm1d = Module:extend("BatchNorm1d")
-function BatchNorm1d:init(n, opts) bn_init(self, "BatchNorm1d", n, opts) end
+function BatchNorm1d:init(n, ...) bn_init(self, "BatchNorm1d", n, ...) end
 function BatchNorm1d:forward(x) return bn_forward(self, x, 2) end
 BatchNorm1d.extra_repr = bn_repr
 nn.BatchNorm1d = BatchNorm1d
 
 local BatchNorm2d = Module:extend("BatchNorm2d")
-function BatchNorm2d:init(n, opts) bn_init(self, "BatchNorm2d", n, opts) end
+function BatchNorm2d:init(n, ...) bn_init(self, "BatchNorm2d", n, ...) end
 function BatchNorm2d:forward(x) return bn_forward(self, x, 4) end
 BatchNorm2d.extra_repr = bn_repr
 nn.BatchNorm2d = BatchNorm2d
+
+-- (x - mean) / sqrt(var + eps) over dim d of x, with the biased variance, as
+-- PyTorch's layer, group and instance norms.  Written with differentiable
+-- ops, so a gradient penalty differentiates it twice.  Also returns the mean
+-- and the variance.
+local function standardize(x, d, eps)
+  local mu = x:mean(d, true)
+  local centred = x - mu
+  local var = (centred * centred):mean(d, true)
+  return centred / (var + eps):sqrt(), mu, var
+end
+
+-- LayerNorm(normalized_shape, eps, elementwise_affine, bias): normalizes over
+-- the last dims, which must equal normalized_shape (an integer or a list);
+-- weight and bias have that shape.
+local LayerNorm = Module:extend("LayerNorm")
+function LayerNorm:init(shape, ...)
+  local dims = type(shape) == "table" and {table.unpack(shape)} or {shape}
+  local ok = #dims > 0
+  if type(shape) == "table" then
+    ok = ok and getmetatable(shape) == nil and next(shape, #shape) == nil
+  end
+  for _, d in ipairs(dims) do ok = ok and math.type(d) == "integer" and d >= 1 end
+  if not ok then
+    raise("LayerNorm: normalized_shape must be a positive integer or a list of them, got " ..
+          shown(shape))
+  end
+  local opts = arguments("LayerNorm", {"normalized_shape"},
+    {{"eps", "eps"}, {"elementwise_affine", "bool"}, {"bias", "bool"}},
+    {eps = 1e-5, elementwise_affine = true, bias = true}, ...)
+  self.normalized_shape, self.eps = dims, opts.eps
+  self.elementwise_affine = opts.elementwise_affine
+  if opts.elementwise_affine then
+    self.weight = param(dims)
+    init.ones_(self.weight)
+    if opts.bias then self.bias = param(dims) end
+  end
+end
+
+function LayerNorm:forward(x)
+  local dims, n, size = self.normalized_shape, x:dim(), 1
+  local ok = n >= #dims
+  for i, d in ipairs(dims) do
+    ok = ok and x.shape[n - #dims + i] == d
+    size = size * d
+  end
+  if not ok then
+    error(("LayerNorm: expected an input whose last dims are [%s], got shape %s"):format(
+      table.concat(dims, ","), shape_str(x)), 2)
+  end
+  local y = standardize(x:reshape(-1, size), 2, self.eps):reshape(x.shape)
+  if self.weight then y = y * self.weight end
+  if self.bias then y = y + self.bias end
+  return y
+end
+
+function LayerNorm:extra_repr()
+  return ("{%s}, eps=%g, elementwise_affine=%s"):format(table.concat(self.normalized_shape, ", "),
+    self.eps, tostring(self.elementwise_affine))
+end
+nn.LayerNorm = LayerNorm
+
+-- per-channel weight and bias of a norm layer applied to y [N,C,...]
+local function channel_affine(self, y)
+  if not self.weight then return y end
+  local shape = {self.weight.shape[1]}
+  for i = 3, y:dim() do shape[#shape + 1] = 1 end
+  return y * self.weight:view(shape) + self.bias:view(shape)
+end
+
+-- GroupNorm(num_groups, num_channels, eps, affine): statistics over each
+-- group of C/G channels and all positions of one sample.
+local GroupNorm = Module:extend("GroupNorm")
+function GroupNorm:init(groups, channels, ...)
+  check_int("GroupNorm", "num_groups", groups, 1)
+  check_int("GroupNorm", "num_channels", channels, 1)
+  if channels % groups ~= 0 then
+    raise(("GroupNorm: num_channels %d is not divisible by num_groups %d"):format(channels, groups))
+  end
+  local opts = arguments("GroupNorm", {"num_groups", "num_channels"},
+                         {{"eps", "eps"}, {"affine", "bool"}},
+                         {eps = 1e-5, affine = true}, ...)
+  self.num_groups, self.num_channels = groups, channels
+  self.eps, self.affine = opts.eps, opts.affine
+  if opts.affine then
+    self.weight = param(channels)
+    self.bias = param(channels)
+    init.ones_(self.weight)
+  end
+end
+
+function GroupNorm:forward(x)
+  if x:dim() < 2 or x.shape[2] ~= self.num_channels then
+    error(("GroupNorm: expected an input [N,%d,...], got shape %s"):format(self.num_channels,
+      shape_str(x)), 2)
+  end
+  local y = standardize(x:reshape(x.shape[1], self.num_groups, -1), 3, self.eps)
+  return channel_affine(self, y:reshape(x.shape))
+end
+
+function GroupNorm:extra_repr()
+  return ("%d, %d, eps=%g, affine=%s"):format(self.num_groups, self.num_channels, self.eps,
+    tostring(self.affine))
+end
+nn.GroupNorm = GroupNorm
+
+-- InstanceNorm(num_features, eps, momentum, affine = false, track_running_stats
+-- = false): statistics over the positions of each sample and channel.  With
+-- running stats, training updates them with the batch means of the
+-- instances' mean and unbiased variance (as PyTorch) and eval uses them.
+local function in_init(self, cls, n, ...)
+  check_int(cls, "num_features", n, 1)
+  local opts = arguments(cls, {"num_features"}, bn_spec, {eps = 1e-5, momentum = 0.1,
+                         affine = false, track_running_stats = false}, ...)
+  self.num_features, self.eps, self.momentum = n, opts.eps, opts.momentum
+  self.affine, self.track_running_stats = opts.affine, opts.track_running_stats
+  if opts.affine then
+    self.weight = param(n)
+    self.bias = param(n)
+    init.ones_(self.weight)
+  end
+  if opts.track_running_stats then
+    self:register_buffer("running_mean", lg.zeros(n))
+    self:register_buffer("running_var", lg.ones(n))
+    self:register_buffer("num_batches_tracked", lg.zeros{})
+  end
+end
+
+local function in_forward(self, x, want)
+  local c = self.num_features
+  if x:dim() ~= want or x.shape[2] ~= c then
+    error(("%s: expected a %d-D input [N,%d,...], got shape %s"):format(self.__name, want, c,
+      shape_str(x)), 2)
+  end
+  local xr = x:reshape(x.shape[1], c, -1)
+  local y
+  if self.training or not self.running_mean then
+    local positions = xr.shape[3]
+    if positions < 2 then
+      error(("%s: expected more than 1 spatial element when training, got shape %s"):format(
+        self.__name, shape_str(x)), 2)
+    end
+    local mu, var
+    y, mu, var = standardize(xr, 3, self.eps)
+    if self.training and self.running_mean then
+      local m = self.momentum
+      lg.no_grad(function()
+        local unbiased = var * (positions / (positions - 1))
+        self.running_mean:copy_(self.running_mean * (1 - m) + mu:mean(1):view(c) * m)
+        self.running_var:copy_(self.running_var * (1 - m) + unbiased:mean(1):view(c) * m)
+        self.num_batches_tracked:copy_(self.num_batches_tracked + 1)
+      end)
+    end
+  else
+    y = (xr - self.running_mean:view(c, 1)) / (self.running_var:view(c, 1) + self.eps):sqrt()
+  end
+  return channel_affine(self, y):reshape(x.shape)
+end
+
+local function in_repr(self)
+  return ("%d, eps=%g, momentum=%g, affine=%s, track_running_stats=%s"):format(self.num_features,
+    self.eps, self.momentum, tostring(self.affine), tostring(self.track_running_stats))
+end
+
+local InstanceNorm1d = Module:extend("InstanceNorm1d")
+function InstanceNorm1d:init(n, ...) in_init(self, "InstanceNorm1d", n, ...) end
+function InstanceNorm1d:forward(x) return in_forward(self, x, 3) end
+InstanceNorm1d.extra_repr = in_repr
+nn.InstanceNorm1d = InstanceNorm1d
+
+local InstanceNorm2d = Module:extend("InstanceNorm2d")
+function InstanceNorm2d:init(n, ...) in_init(self, "InstanceNorm2d", n, ...) end
+function InstanceNorm2d:forward(x) return in_forward(self, x, 4) end
+InstanceNorm2d.extra_repr = in_repr
+nn.InstanceNorm2d = InstanceNorm2d
+
+-- }------------------------------------------------------
+
+-- {------------------------------------------------------ activations and shapes
 
 -- activations: one line each
 local function activation(name, fn, repr)
@@ -465,7 +900,11 @@ local function activation(name, fn, repr)
   return cls
 end
 
-activation("ReLU", function(_, x) return x:relu() end)
+-- ReLU(true) and LeakyReLU(0.2, true), as Torch7's and PyTorch's inplace flag,
+-- are accepted; the result is a new tensor all the same (autograd needs the
+-- input), with the same values.
+local ReLU = activation("ReLU", function(_, x) return x:relu() end)
+function ReLU:init(...) arguments("ReLU", {}, {{"inplace", "bool"}}, {inplace = false}, ...) end
 activation("Tanh", function(_, x) return x:tanh() end)
 activation("Sigmoid", function(_, x) return x:sigmoid() end)
 activation("Softplus", function(_, x) return x:softplus() end)
@@ -473,7 +912,11 @@ activation("Identity", function(_, x) return x end)
 
 local LeakyReLU = activation("LeakyReLU", function(self, x) return x:leaky_relu(self.slope) end,
   function(self) return tostring(self.slope) end)
-function LeakyReLU:init(slope) self.slope = slope or 0.01 end
+function LeakyReLU:init(...)
+  local opts = arguments("LeakyReLU", {}, {{"negative_slope", "number"}, {"inplace", "bool"}},
+                         {negative_slope = 0.01, inplace = false}, ...)
+  self.slope = opts.negative_slope
+end
 
 local Dropout = activation("Dropout", function(self, x) return lg.dropout(x, self.p, self.training) end,
   function(self) return "p=" .. self.p end)
@@ -504,6 +947,27 @@ function Upsample:init(scale)
   self.scale_factor = scale
 end
 
+-- }------------------------------------------------------
+
+-- {------------------------------------------------------ containers
+
+local function is_module(m)
+  return type(m) == "table" and getmetatable(m) ~= nil and m._order ~= nil
+end
+
+-- Appends m at the next integer key; such children are named 0, 1, ... in
+-- state_dict keys (PyTorch's names) and indexed 1, 2, ... from Lua.
+local function append(self, m, what)
+  if not is_module(m) then
+    raise(("%s: %s %d is a %s, a module is expected"):format(self.__name, what, #self + 1, type(m)))
+  end
+  local order = rawget(self, "_order")
+  local i = #self + 1
+  order[#order + 1] = i
+  rawset(self, i, m)
+  return self
+end
+
 -- Sequential(m1, m2, ...): children numbered 0, 1, ... in state_dict keys
 -- (PyTorch's names) and 1, 2, ... as Lua indices: seq[1] is the first.
 local Sequential = Module:extend("Sequential")
@@ -512,16 +976,7 @@ function Sequential:init(...)
   for i = 1, n do self:add((select(i, ...))) end
 end
 
-function Sequential:add(m)
-  if type(m) ~= "table" or not m._order then
-    error(("Sequential: argument %d is a %s, a module is expected"):format(#self + 1, type(m)), 3)
-  end
-  local order = rawget(self, "_order")
-  local i = #self + 1
-  order[#order + 1] = i
-  rawset(self, i, m)
-  return self
-end
+function Sequential:add(m) return append(self, m, "argument") end
 
 -- Errors deep inside name the module they came from, as nn's Container does.
 function Sequential:forward(x)
@@ -535,6 +990,80 @@ function Sequential:forward(x)
   return x
 end
 nn.Sequential = Sequential
+
+-- ModuleList{m1, m2, ...}: a list of modules that registers them (their
+-- parameters and state_dict keys "0.weight", "1.weight", ... as PyTorch's)
+-- without running them; the owner's forward decides how.  list[i], #list,
+-- ipairs(list) and list:add(m) (also append, as PyTorch) work as on a table.
+local ModuleList = Module:extend("ModuleList")
+function ModuleList:init(list)
+  if list == nil then return end
+  if type(list) ~= "table" or is_module(list) then
+    raise("ModuleList: a list of modules is expected, got " ..
+          (is_module(list) and "a module" or type(list)))
+  end
+  for _, m in ipairs(list) do append(self, m, "element") end
+end
+function ModuleList:add(m) return append(self, m, "element") end
+ModuleList.append = ModuleList.add
+function ModuleList:forward()
+  error("ModuleList: a container, not a layer: index it or iterate over it", 2)
+end
+nn.ModuleList = ModuleList
+
+-- ModuleDict{gen = G, disc = D}: modules by name, registered as fields, so
+-- their keys are "disc.weight"...; d.name or d[name] reads one and
+-- d:items() iterates (name, module) in the order added (the constructor's
+-- table in sorted order, as a Lua table has none).  A name must not hide a
+-- method (add, parameters, ...).
+local ModuleDict = Module:extend("ModuleDict")
+function ModuleDict:init(modules)
+  if modules == nil then return end
+  if type(modules) ~= "table" or is_module(modules) then
+    raise("ModuleDict: a table of name = module is expected, got " ..
+          (is_module(modules) and "a module" or type(modules)))
+  end
+  for _, k in ipairs(sorted_keys(modules)) do self:add(k, modules[k]) end
+end
+
+function ModuleDict:add(name, m)
+  if type(name) ~= "string" or name == "" or name:find(".", 1, true) then
+    raise("ModuleDict: a name must be a non-empty string without '.', got " .. shown(name))
+  end
+  if ModuleDict[name] ~= nil or name == "training" or name:sub(1, 1) == "_" then
+    raise(("ModuleDict: the name '%s' would hide a field or method of the module"):format(name))
+  end
+  if not is_module(m) then
+    raise(("ModuleDict: '%s' is a %s, a module is expected"):format(name, type(m)))
+  end
+  self[name] = m
+  return self
+end
+
+-- for name, m in d:items() do ... end
+function ModuleDict:items()
+  local list, i = {}, 0
+  for _, k in ipairs(rawget(self, "_order")) do
+    if is_module(rawget(self, k)) then list[#list + 1] = k end
+  end
+  return function()
+    i = i + 1
+    if list[i] then return list[i], rawget(self, list[i]) end
+  end
+end
+
+function ModuleDict:keys()
+  local out = {}
+  for k in self:items() do out[#out + 1] = k end
+  return out
+end
+
+function ModuleDict:forward()
+  error("ModuleDict: a container, not a layer: index it by name", 2)
+end
+nn.ModuleDict = ModuleDict
+
+-- }------------------------------------------------------
 
 -- }======================================================
 
