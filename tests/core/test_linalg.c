@@ -396,6 +396,17 @@ static lg_tensor *svd_vh(lg_tensor *x) {
   return square(vh);
 }
 
+/* full_matrices: the first k columns of U and rows of Vh, and S, get the
+** reduced gradient; the completion columns none (as PyTorch) */
+static lg_tensor *svd_full_part(lg_tensor *x) {
+  lg_tensor *u, *s, *vh;
+  if (lg_linalg_svd(x, true, &u, &s, &vh)) return NULL;
+  int64_t k = s->shape[0];
+  lg_tensor *uk = lg_narrow(u, 1, 0, k), *vk = lg_narrow(vh, 0, 0, k);
+  lg_release(u), lg_release(vh);
+  return cat_flat(cat_flat(square(uk), s), square(vk));
+}
+
 static lg_tensor *cholesky_of_gram(lg_tensor *x) {
   lg_tensor *t = lg_transpose(x, x->ndim - 2, x->ndim - 1);
   lg_tensor *a = t ? lg_matmul(x, t) : NULL, *l = a ? lg_linalg_cholesky(a) : NULL;
@@ -415,6 +426,7 @@ FN(f_svd_values, svd_values(x[0]))
 FN(f_svd_all, svd_all(x[0]))
 FN(f_svd_u, svd_u(x[0]))
 FN(f_svd_vh, svd_vh(x[0]))
+FN(f_svd_full_part, svd_full_part(x[0]))
 FN(f_cholesky, cholesky_of_gram(x[0]))
 FN(f_solve, lg_linalg_solve(x[0], x[1]))
 FN(f_inv, lg_linalg_inv(x[0]))
@@ -452,6 +464,8 @@ static void grad_svd(void **state) {
   GRADCHECK(f_svd_vh, NULL, spread(SHAPE(4, 2)));
   GRADCHECK(f_svd_vh, NULL, spread(SHAPE(2, 4)));
   GRADCHECK(f_svd_all, NULL, spread(SHAPE(2, 3, 2)));
+  GRADCHECK(f_svd_full_part, NULL, spread(SHAPE(4, 2)));
+  GRADCHECK(f_svd_full_part, NULL, spread(SHAPE(2, 4)));
 }
 
 static void grad_cholesky(void **state) {
