@@ -5,10 +5,11 @@
 ** Precision.  Every matrix is copied into a double buffer, factorised by the
 ** double routines (dsyevd, dgesdd, dpotrf, dgetrf, ...) and the results are
 ** rounded to float32 once.  The float32 routines would at most halve an
-** O(n^3) cost that is milliseconds at the sizes a GAN's metrics use (feature
-** dims 64-512), while double keeps small eigenvalues, the determinant and
-** solves with an ill-conditioned A accurate to float32 rounding instead of to
-** cond(A) * 1e-7.  So there is no precision option.  lg_eigh_f64 serves
+** O(n^3) cost that is small at the sizes a GAN's metrics use (feature dims
+** 64-512; here a 512 x 512 eigh takes 0.09 s of CPU, 2048 x 2048 2.2 s),
+** while double keeps small eigenvalues, the determinant and solves with an
+** ill-conditioned A accurate to float32 rounding instead of to cond(A) * 1e-7.
+** So there is no precision option.  lg_eigh_f64 serves
 ** callers that keep their numbers in double end to end (the FID).
 **
 ** Inputs holding NaN or Inf are refused with an error: an iterative
