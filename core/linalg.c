@@ -194,15 +194,19 @@ static const char *entry_str(const matrices *m, int64_t b, char *buf, size_t siz
   return buf;
 }
 
-/* t is [..., n, n] with n <= MAX_N and finite */
+/* t is [..., n, n] with n <= MAX_N */
 static bool check_square(const char *op, const char *name, const lg_tensor *t) {
   char buf[128];
-  if (t->ndim < 2 || t->shape[t->ndim - 1] != t->shape[t->ndim - 2])
-    return lg_seterr("linalg.%s: %s must be a square matrix or a batch of them [..., n, n], "
-                     "got %s", op, name, lg_shape_str(t, buf, sizeof buf)) != NULL;
-  if (t->shape[t->ndim - 1] > MAX_N)
-    return lg_seterr("linalg.%s: %s is %s; at most %d x %d is supported", op, name,
-                     lg_shape_str(t, buf, sizeof buf), MAX_N, MAX_N) != NULL;
+  if (t->ndim < 2 || t->shape[t->ndim - 1] != t->shape[t->ndim - 2]) {
+    lg_seterr("linalg.%s: %s must be a square matrix or a batch of them [..., n, n], got %s",
+              op, name, lg_shape_str(t, buf, sizeof buf));
+    return false;
+  }
+  if (t->shape[t->ndim - 1] > MAX_N) {
+    lg_seterr("linalg.%s: %s is %s; at most %d x %d is supported", op, name,
+              lg_shape_str(t, buf, sizeof buf), MAX_N, MAX_N);
+    return false;
+  }
   return true;
 }
 
@@ -220,6 +224,7 @@ static int open_square(matrices *m, const char *op, const char *name, const lg_t
   if (open_matrices(m, t, t->ndim - 2, n, n)) return -1;
   if (!check_finite(op, name, t, m)) {
     free(m->copy);
+    m->copy = NULL;
     return -1;
   }
   return 0;
