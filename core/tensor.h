@@ -260,6 +260,31 @@ int lg_image_save(const char *path, lg_tensor *img);
 lg_tensor *lg_image_grid(lg_tensor *batch, int nrow, int padding, float pad_value);
 lg_tensor *lg_image_resize(lg_tensor *img, int h, int w);
 
+/* ---------------------------------------------------------------- linalg
+** LAPACK (OpenBLAS) on a matrix [n,n] or a batch [..., n, n] (linalg.c).
+** Each matrix is factorised in double precision and the results rounded to
+** float32 once.  NaN or Inf in an input is an error.  Results and orders are
+** PyTorch's; all are differentiable (eigh, svd: distinct eigenvalues /
+** singular values; det, slogdet: a non-singular A).  eigh and cholesky read
+** the lower triangle of A. */
+/* eigenvalues [..., n] ascending; *vectors [..., n, n], eigenvector i in column i */
+lg_tensor *lg_linalg_eigh(lg_tensor *a, lg_tensor **vectors);
+/* A [..., m, n] = U diag(S) Vh; reduced (k = min(m,n) columns of U, rows of
+** Vh) or full (U [..., m, m], Vh [..., n, n]).  0 or -1. */
+int lg_linalg_svd(lg_tensor *a, bool full_matrices, lg_tensor **u, lg_tensor **s,
+                  lg_tensor **vh);
+lg_tensor *lg_linalg_cholesky(lg_tensor *a);         /* lower L, A = L L^T */
+/* X with A X = B; B [..., n] (vectors) or [..., n, k], with A's batch dims */
+lg_tensor *lg_linalg_solve(lg_tensor *a, lg_tensor *b);
+lg_tensor *lg_linalg_inv(lg_tensor *a);
+lg_tensor *lg_linalg_det(lg_tensor *a);              /* [...]: 0-dim for one matrix */
+/* returns sign (no gradient; 0 when singular), *logabsdet = log|det| */
+lg_tensor *lg_linalg_slogdet(lg_tensor *a, lg_tensor **logabsdet);
+/* eigh of one n x n row-major matrix of doubles, for callers that keep double
+** precision end to end: a becomes the eigenvectors (columns, row-major), w
+** the ascending eigenvalues.  0, or -1 with lg_seterr. */
+int lg_eigh_f64(int64_t n, double *a, double *w);
+
 /* ---------------------------------------------------------------- threads */
 void lg_set_num_threads(int n);    /* OpenMP and OpenBLAS together */
 int lg_get_num_threads(void);

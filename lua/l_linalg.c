@@ -1,0 +1,129 @@
+/*
+** lg.linalg: eigh, svd, cholesky, solve, inv, det, slogdet, with PyTorch's
+** names and result orders.  All numerics are the core's (core/linalg.c);
+** this file checks arguments and converts.
+**
+** eigh also takes a Lua table of rows of numbers and then stays in double
+** precision end to end, returning tables: for the FID, whose value is a
+** difference of traces that float32 results would blur.
+*/
+#include "luagan.h"
+
+#include <stdint.h>
+
+/* {====================================================== tables of doubles */
+
+/* The square table of rows at arg -> n x n row-major doubles in a scratch
+** userdata pushed on the stack. */
+static double *check_table_matrix(lua_State *L, int arg, lua_Integer *np) {
+  lua_Integer n = luaL_len(L, arg);
+  if (n > 46340) luaL_error(L, "linalg.eigh: a %I x %I table is too large", n, n);
+  double *a = lua_newuserdatauv(L, (size_t)(n * n + n + 1) * sizeof(double), 0);
+  for (lua_Integer i = 1; i <= n; i++) {
+    if (lua_geti(L, arg, i) != LUA_TTABLE || luaL_len(L, -1) != n)
+      luaL_error(L, "linalg.eigh: a square matrix is expected: row %I of a %I-row table is "
+                 "not a table of %I numbers", i, n, n);
+    for (lua_Integer j = 1; j <= n; j++) {
+      int isnum;
+      lua_geti(L, -1, j);
+      a[(i - 1) * n + (j - 1)] = lua_tonumberx(L, -1, &isnum);
+      if (!isnum) luaL_error(L, "linalg.eigh: entry [%I][%I] is not a number", i, j);
+      lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+  }
+  *np = n;
+  return a;
+}
+
+/* values {n}, vectors {{n} x n}: eigenvector i in column i */
+static int eigh_table(lua_State *L) {
+  lua_Integer n;
+  double *a = check_table_matrix(L, 1, &n), *w = a + n * n;
+  if (lg_eigh_f64(n, a, w)) return lgL_coreerror(L);
+  lua_createtable(L, (int)n, 0);
+  for (lua_Integer i = 0; i < n; i++) {
+    lua_pushnumber(L, w[i]);
+    lua_rawseti(L, -2, i + 1);
+  }
+  lua_createtable(L, (int)n, 0);
+  for (lua_Integer i = 0; i < n; i++) {
+    lua_createtable(L, (int)n, 0);
+    for (lua_Integer j = 0; j < n; j++) {
+      lua_pushnumber(L, a[i * n + j]);
+      lua_rawseti(L, -2, j + 1);
+    }
+    lua_rawseti(L, -2, i + 1);
+  }
+  return 2;
+}
+
+/* }====================================================== */
+
+/* {====================================================== tensors */
+
+/* Stores the core's results in slots already on the stack, or raises. */
+static int settensors(lua_State *L, int n, lg_tensor ***slots, lg_tensor **ts, int ok) {
+  if (!ok) return lgL_coreerror(L);
+  for (int i = 0; i < n; i++) *slots[i] = ts[i];
+  lgL_account(L);
+  return n;
+}
+
+/* lg.linalg.eigh(A) -> values [..., n] ascending, vectors [..., n, n] (columns) */
+static int l_eigh (lua_State *L) {
+  if (lua_type(L, 1) == LUA_TTABLE) return eigh_table(L);
+  lg_tensor *a = lgL_checktensor(L, 1), *ts[2];
+  lg_tensor **slots[2] = {lgL_newslot(L), lgL_newslot(L)};
+  ts[0] = lg_linalg_eigh(a, &ts[1]);
+  return settensors(L, 2, slots, ts, ts[0] != NULL);
+}
+
+/* lg.linalg.svd(A, {full_matrices = false}) -> U, S, Vh */
+static int l_svd (lua_State *L) {
+  static const char *const opts[] = {"full_matrices", NULL};
+  lg_tensor *a = lgL_checktensor(L, 1), *ts[3];
+  lgL_checkoptions(L, 2, "linalg.svd", opts);
+  int full = lgL_optboolfield(L, 2, "full_matrices", 0, "linalg.svd");
+  lg_tensor **slots[3] = {lgL_newslot(L), lgL_newslot(L), lgL_newslot(L)};
+  int ok = lg_linalg_svd(a, full, &ts[0], &ts[1], &ts[2]) == 0;
+  return settensors(L, 3, slots, ts, ok);
+}
+
+/* lg.linalg.slogdet(A) -> sign, logabsdet */
+static int l_slogdet (lua_State *L) {
+  lg_tensor *a = lgL_checktensor(L, 1), *ts[2];
+  lg_tensor **slots[2] = {lgL_newslot(L), lgL_newslot(L)};
+  ts[0] = lg_linalg_slogdet(a, &ts[1]);
+  return settensors(L, 2, slots, ts, ts[0] != NULL);
+}
+
+static int l_solve (lua_State *L) {
+  lg_tensor *a = lgL_checktensor(L, 1), *b = lgL_checktensor(L, 2);
+  lg_tensor **r = lgL_newslot(L);
+  return lgL_settensor(L, r, lg_linalg_solve(a, b));
+}
+
+#define UNARY(name, fn)                                   \
+  static int name (lua_State *L) {                        \
+    lg_tensor *a = lgL_checktensor(L, 1);                 \
+    lg_tensor **r = lgL_newslot(L);                       \
+    return lgL_settensor(L, r, fn(a));                    \
+  }
+
+UNARY(l_cholesky, lg_linalg_cholesky)
+UNARY(l_inv, lg_linalg_inv)
+UNARY(l_det, lg_linalg_det)
+
+/* }====================================================== */
+
+const luaL_Reg lgL_linalg_funcs[] = {
+  {"eigh", l_eigh},
+  {"svd", l_svd},
+  {"cholesky", l_cholesky},
+  {"solve", l_solve},
+  {"inv", l_inv},
+  {"det", l_det},
+  {"slogdet", l_slogdet},
+  {NULL, NULL}
+};
