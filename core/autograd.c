@@ -412,9 +412,14 @@ int lg_grad(int n_out, lg_tensor **outputs, lg_tensor **gouts, int n_in,
     }
     return -1;
   }
-  /* inputs the outputs do not depend on get zeros, as in torch's allow_unused + zeros */
+  /* inputs the outputs do not depend on get zeros, as in torch's allow_unused + zeros;
+  ** the engine fills only the first slot of an input listed twice */
   for (int i = 0; i < n_in; i++) {
-    if (!result[i] && !(result[i] = lg_zeros_like(inputs[i]))) {
+    int first = target_index(&tg, inputs[i]);
+    if (first < i) {
+      result[i] = result[first];
+      lg_retain(result[i]);
+    } else if (!result[i] && !(result[i] = lg_zeros_like(inputs[i]))) {
       for (int j = 0; j < n_in; j++) lg_release(result[j]);
       return -1;
     }

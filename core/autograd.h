@@ -90,6 +90,7 @@ int lg_backward(lg_tensor *y, lg_tensor *g, bool retain_graph);
 /* Gradients of sum_i <outputs[i], gouts[i]> with respect to inputs[] (leaves
 ** or not), written as new references into result[] (zeros where the output
 ** does not depend on an input).  gouts may be NULL (all outputs scalar).
+** An input listed twice gets the same gradient in both places.
 ** With create_graph the results carry a graph of their own. */
 int lg_grad(int n_out, lg_tensor **outputs, lg_tensor **gouts,
             int n_in, lg_tensor **inputs, lg_tensor **result,

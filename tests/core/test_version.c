@@ -1,5 +1,6 @@
 /* Storage versions: every in-place write bumps them, and backward refuses to
-** run on a saved tensor written since the forward pass. */
+** run on a saved tensor written since the forward pass; lg_grad with an
+** input listed twice. */
 #include "check.h"
 
 #define STALE "modified by an in-place operation"
@@ -165,6 +166,30 @@ static void create_graph_results_are_checked_too(void **state) {
   lg_release(x), lg_release(y), lg_release(s), lg_release(g), lg_release(gs);
 }
 
+static void grad_of_an_input_listed_twice(void **state) {
+  (void)state;
+  lg_tensor *a = leaf(TENSOR(SHAPE(2), 2, -1)), *b = leaf(TENSOR(SHAPE(1), 5));
+  lg_tensor *y = CK(lg_mul(a, a)), *s = CK(lg_sum(y));
+  lg_tensor *in[4] = {a, b, a, a}, *r[4];
+  assert_int_equal(lg_grad(1, &s, NULL, 4, in, r, true, true), 0);
+  EXPECT_VALUES(r[0], 4, -2);
+  EXPECT_VALUES(r[1], 0);
+  EXPECT_VALUES(r[2], 4, -2);
+  EXPECT_VALUES(r[3], 4, -2);
+  /* the repeated results are differentiable like the first */
+  lg_tensor *r2 = CK(lg_sum(r[2])), *h = NULL;
+  assert_int_equal(lg_grad(1, &r2, NULL, 1, &a, &h, false, false), 0);
+  EXPECT_VALUES(h, 2, 2);
+  for (int i = 0; i < 4; i++) lg_release(r[i]);
+  /* an unused input listed twice: zeros in both places */
+  lg_tensor *in2[2] = {b, b};
+  assert_int_equal(lg_grad(1, &s, NULL, 2, in2, r, false, false), 0);
+  EXPECT_VALUES(r[0], 0);
+  EXPECT_VALUES(r[1], 0);
+  lg_release(r[0]), lg_release(r[1]);
+  lg_release(a), lg_release(b), lg_release(y), lg_release(s), lg_release(r2), lg_release(h);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       TEST(in_place_writes_bump_the_version),
@@ -177,6 +202,7 @@ int main(void) {
       TEST(optimizer_step_between_forward_and_backward_is_refused),
       TEST(retained_graph_is_checked_on_the_next_backward),
       TEST(create_graph_results_are_checked_too),
+      TEST(grad_of_an_input_listed_twice),
   };
   return cmocka_run_group_tests_name("version", tests, NULL, NULL);
 }

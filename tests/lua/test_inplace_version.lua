@@ -1,6 +1,6 @@
 -- In-place writes against saved tensors: every write bumps its storage's
 -- version and backward refuses values changed since the forward pass, through
--- any alias and in any grad mode.
+-- any alias and in any grad mode; lg.grad with an input listed twice.
 local nn, optim = lg.nn, lg.optim
 local STALE = "modified by an in-place operation"
 
@@ -110,4 +110,16 @@ test("gradient penalty (create_graph) still works, and its graph is checked", fu
   near(lg.grad(g:sum(), x, {retain_graph = true}):totable(), {6, 12}, 1e-5)
   lg.no_grad(function() x:fill_(0) end)
   raises(function() lg.grad(g:sum(), x) end, STALE)
+end)
+
+test("lg.grad with an input listed twice gives its gradient in both places", function()
+  local a, b = leaf{2, -1}, leaf{5}
+  local gs = lg.grad((a * a):sum(), {a, b, a}, {create_graph = true})
+  near(gs[1]:totable(), {4, -2}, 1e-6)
+  near(gs[2]:totable(), {0}, 0)
+  near(gs[3]:totable(), {4, -2}, 1e-6)
+  near(lg.grad(gs[3]:sum(), a):totable(), {2, 2}, 1e-6)
+  local z = lg.grad((a * 3):sum(), {b, b})
+  near(z[1]:totable(), {0}, 0)
+  near(z[2]:totable(), {0}, 0)
 end)
