@@ -52,6 +52,7 @@ lg_node *lg_attach(lg_tensor *out, const char *name, lg_backward_fn bw, int n,
   node->n_inputs = n;
   for (int i = 0; i < n; i++) {
     node->inputs[i] = inputs[i];
+    if (inputs[i]) node->input_version[i] = inputs[i]->storage->version;
     lg_retain(inputs[i]);
   }
   node->out_ndim = out->ndim;
@@ -71,6 +72,12 @@ lg_node *lg_track(lg_tensor **out, const char *name, lg_backward_fn bw, int n,
     *out = NULL;
   }
   return node;
+}
+
+lg_tensor *lg_node_save(lg_node *n, int i, lg_tensor *t) {
+  n->saved[i] = t;
+  if (t) n->saved_version[i] = t->storage->version;
+  return t;
 }
 
 void lg_node_retain(lg_node *n) {
@@ -223,6 +230,7 @@ static int accumulate_leaf(lg_tensor *leaf, lg_tensor *g, bool create_graph) {
   if (cur->refcount == 1 && cur->storage->refcount == 1 && lg_is_contiguous(cur) &&
       cur->ndim == g->ndim && !memcmp(cur->shape, g->shape, sizeof(int64_t) * (size_t)g->ndim)) {
     float *d = lg_data(cur);
+    lg_bump_version(cur);
     if (lg_is_contiguous(g)) {
       const float *s = lg_data(g);
       for (int64_t i = 0; i < cur->numel; i++) d[i] += s[i];
@@ -239,6 +247,33 @@ static int accumulate_leaf(lg_tensor *leaf, lg_tensor *g, bool create_graph) {
 
 static bool same_shape(const lg_tensor *t, int ndim, const int64_t *shape) {
   return t->ndim == ndim && !memcmp(t->shape, shape, sizeof(int64_t) * (size_t)ndim);
+}
+
+static int stale(const lg_node *n, const lg_tensor *t, uint64_t expected, const char *what,
+                 int i) {
+  char b[128];
+  if (!t || t->storage->version == expected) return 0;
+  lg_seterr("%s backward: a tensor saved for backward was modified by an in-place operation "
+            "(version %llu, expected %llu): %s %d of shape %s; write into a clone instead, "
+            "or do the update (an optimizer step) after backward", n->name,
+            (unsigned long long)t->storage->version, (unsigned long long)expected, what, i + 1,
+            lg_shape_str(t, b, sizeof b));
+  return -1;
+}
+
+/* The values a backward reads must be those of the forward pass.  Every
+** input counts as read: the engine does not know which ones a backward
+** uses, so a write into an input that only add or a view consumed is
+** refused too (PyTorch would accept it).  Run over the whole pass, in
+** forward order, before any node runs: a refused backward changes no .grad,
+** and the error names the first op that saved the tensor (exp, for a write
+** into exp's output, rather than the sum that consumed it). */
+static int check_versions(const lg_node *n) {
+  for (int i = 0; i < n->n_inputs; i++)
+    if (stale(n, n->inputs[i], n->input_version[i], "input", i)) return -1;
+  for (int i = 0; i < LG_MAXSAVED; i++)
+    if (stale(n, n->saved[i], n->saved_version[i], "saved tensor", i)) return -1;
+  return 0;
 }
 
 static int run(int n_out, lg_tensor **outputs, lg_tensor **gouts, const targets *tg,
@@ -272,6 +307,8 @@ static int run(int n_out, lg_tensor **outputs, lg_tensor **gouts, const targets 
     roots[i] = y->grad_fn;
   }
   if (toposort(roots, n_out, tg, &order)) goto done;
+  for (int k = 0; k < order.n; k++)
+    if (order.v[k]->needed && check_versions(order.v[k])) goto done;
 
   bool prev_mode = lg_set_grad_enabled(create_graph);
   /* seed the outputs' gradients */
@@ -375,9 +412,14 @@ int lg_grad(int n_out, lg_tensor **outputs, lg_tensor **gouts, int n_in,
     }
     return -1;
   }
-  /* inputs the outputs do not depend on get zeros, as in torch's allow_unused + zeros */
+  /* inputs the outputs do not depend on get zeros, as in torch's allow_unused + zeros;
+  ** the engine fills only the first slot of an input listed twice */
   for (int i = 0; i < n_in; i++) {
-    if (!result[i] && !(result[i] = lg_zeros_like(inputs[i]))) {
+    int first = target_index(&tg, inputs[i]);
+    if (first < i) {
+      result[i] = result[first];
+      lg_retain(result[i]);
+    } else if (!result[i] && !(result[i] = lg_zeros_like(inputs[i]))) {
       for (int j = 0; j < n_in; j++) lg_release(result[j]);
       return -1;
     }

@@ -31,6 +31,10 @@ struct lg_node {
   float floats[4];
   int out_ndim;                    /* shape of the output, for checks */
   int64_t out_shape[LG_MAXDIM];
+  /* storage versions of inputs[] and saved[] when the node took them:
+  ** backward fails if an in-place write changed one since */
+  uint64_t input_version[LG_MAXIN];
+  uint64_t saved_version[LG_MAXSAVED];
   bool released;                   /* inputs/saved dropped after backward */
   /* engine scratch, valid only during one backward pass */
   lg_tensor *gacc;
@@ -69,17 +73,24 @@ bool lg_any_needs_grad(int n, lg_tensor *const *inputs);
 lg_node *lg_track(lg_tensor **out, const char *name, lg_backward_fn bw, int n,
                   lg_tensor *const *in);
 
+/* n->saved[i] = t, taking the caller's reference (t may be NULL, then
+** nothing is stored) and recording t's version for the check at backward.
+** Every saved[] entry goes through here.  Returns t. */
+lg_tensor *lg_node_save(lg_node *n, int i, lg_tensor *t);
+
 void lg_node_retain(lg_node *n);
 void lg_node_release(lg_node *n);
 
 /* y:backward(g): g may be NULL when y has one element.  Accumulates into
 ** .grad of every leaf that requires grad.  Frees the graph's saved state
-** unless retain_graph. */
+** unless retain_graph.  Fails, before a node runs, when one of its inputs
+** or saved tensors was written in place after the node took it. */
 int lg_backward(lg_tensor *y, lg_tensor *g, bool retain_graph);
 
 /* Gradients of sum_i <outputs[i], gouts[i]> with respect to inputs[] (leaves
 ** or not), written as new references into result[] (zeros where the output
 ** does not depend on an input).  gouts may be NULL (all outputs scalar).
+** An input listed twice gets the same gradient in both places.
 ** With create_graph the results carry a graph of their own. */
 int lg_grad(int n_out, lg_tensor **outputs, lg_tensor **gouts,
             int n_in, lg_tensor **inputs, lg_tensor **result,

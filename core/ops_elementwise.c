@@ -262,8 +262,7 @@ lg_tensor *lg_node_output(lg_node *n) {
 
 /* Saves a detached alias of out in node->saved[0] for lg_node_output. */
 int lg_save_output(lg_node *n, lg_tensor *out) {
-  n->saved[0] = lg_alias(out);
-  return n->saved[0] ? 0 : -1;
+  return lg_node_save(n, 0, lg_alias(out)) ? 0 : -1;
 }
 
 /* gin = sum_to(g, shape of input i), or NULL when input i needs no grad. */

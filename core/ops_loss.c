@@ -303,7 +303,7 @@ lg_tensor *lg_cross_entropy(lg_tensor *logits, lg_tensor *labels) {
     return NULL;
   }
   lg_retain(labels);            /* read-only: the classes to subtract in backward */
-  n->saved[0] = labels;
+  lg_node_save(n, 0, labels);
   return out;
 }
 

@@ -479,6 +479,8 @@ lg_tensor *lg_batch_norm(lg_tensor *x, lg_tensor *running_mean, lg_tensor *runni
   float *mu = lg_data(mean), *is = lg_data(invstd);
   float *scale = lg_data(affine), *offset = scale + d.c;
   channel_stats(lg_data(xc), d, running_mean, running_var, training, momentum, eps, mu, is);
+  if (training && running_mean) lg_bump_version(running_mean);
+  if (training && running_var) lg_bump_version(running_var);
   for (int64_t c = 0; c < d.c; c++) {
     scale[c] = is[c] * (weight ? at(weight, c) : 1.0f);
     offset[c] = bias ? at(bias, c) : 0.0f;
@@ -488,8 +490,8 @@ lg_tensor *lg_batch_norm(lg_tensor *x, lg_tensor *running_mean, lg_tensor *runni
     if (!(node = lg_attach(y, "batch_norm", bw_batch_norm, 3, in))) goto fail;
     node->ints[0] = training;
     node->floats[0] = eps;
-    node->saved[0] = mean;   /* the node takes these references */
-    node->saved[1] = invstd;
+    lg_node_save(node, 0, mean);   /* the node takes these references */
+    lg_node_save(node, 1, invstd);
     mean = invstd = NULL;
   }
   lg_release(mean);

@@ -53,7 +53,7 @@ static lg_tensor *record(lg_tensor *out, lg_tensor *in, const char *name, lg_bac
   save_geom(n, g);
   if (saved) {
     lg_retain(saved);
-    n->saved[0] = saved;
+    lg_node_save(n, 0, saved);
   }
   return out;
 }

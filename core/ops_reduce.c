@@ -309,7 +309,7 @@ static lg_tensor *track_indexed(lg_tensor *out, const char *name, lg_backward_fn
   lg_node *node = lg_track(&out, name, bw, 1, &t);
   if (!node) return out;
   node->ints[0] = dim;
-  if (!(node->saved[SAVED_INDEX] = lg_detach(index))) {
+  if (!lg_node_save(node, SAVED_INDEX, lg_detach(index))) {
     lg_release(out);
     return NULL;
   }

@@ -38,6 +38,8 @@ int lg_sgd_step(lg_tensor *p, lg_tensor *grad, lg_tensor *buf, float lr, float m
     return -1;
   float *w = lg_data(p), *b = momentum != 0.0f ? lg_data(buf) : NULL;
   const float *g = lg_data(grad);
+  lg_bump_version(p);
+  if (b) lg_bump_version(buf);
   int64_t n = p->numel;
   LG_PARALLEL_FOR(i, n, n >= LG_PAR_MIN, {
     float d = g[i] + weight_decay * w[i];
@@ -64,6 +66,9 @@ int lg_adam_step(lg_tensor *p, lg_tensor *grad, lg_tensor *m, lg_tensor *v, floa
   float step_size = (float)(lr / bc1), bc2_sqrt = (float)sqrt(bc2);
   float *w = lg_data(p), *mm = lg_data(m), *vv = lg_data(v);
   const float *g = lg_data(grad);
+  lg_bump_version(p);
+  lg_bump_version(m);
+  lg_bump_version(v);
   int64_t n = p->numel;
   LG_PARALLEL_FOR(i, n, n >= LG_PAR_MIN, {
     float d = g[i] + weight_decay * w[i];
@@ -85,6 +90,10 @@ int lg_rmsprop_step(lg_tensor *p, lg_tensor *grad, lg_tensor *square_avg, lg_ten
   float *w = lg_data(p), *sq = lg_data(square_avg);
   float *ga = centered ? lg_data(grad_avg) : NULL, *b = momentum > 0.0f ? lg_data(buf) : NULL;
   const float *g = lg_data(grad);
+  lg_bump_version(p);
+  lg_bump_version(square_avg);
+  if (ga) lg_bump_version(grad_avg);
+  if (b) lg_bump_version(buf);
   int64_t n = p->numel;
   LG_PARALLEL_FOR(i, n, n >= LG_PAR_MIN, {
     float d = g[i] + weight_decay * w[i];
@@ -106,6 +115,7 @@ int lg_clip_(lg_tensor *t, float lo, float hi) {
     lg_seterr("clip: min %g is greater than max %g", lo, hi);
     return -1;
   }
+  lg_bump_version(t);
   if (lg_is_contiguous(t)) {
     float *d = lg_data(t);
     for (int64_t i = 0; i < t->numel; i++) d[i] = fminf(fmaxf(d[i], lo), hi);

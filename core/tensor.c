@@ -140,6 +140,7 @@ static lg_storage *storage_new(size_t nfloat) {
     return NULL;
   }
   s->refcount = 1;
+  s->version = 0;
   uint64_t bytes = s->capacity * sizeof(float);
   pool.st.bytes_live += bytes;
   pool.st.bytes_allocated_total += bytes;
@@ -244,6 +245,7 @@ lg_tensor *lg_empty(int ndim, const int64_t *shape) {
 void lg_fill_(lg_tensor *t, float value) {
   if (lg_is_contiguous(t)) {
     float *d = lg_data(t);
+    lg_bump_version(t);
     for (int64_t i = 0; i < t->numel; i++) d[i] = value;
     return;
   }
@@ -356,6 +358,7 @@ int lg_copy_(lg_tensor *dst, const lg_tensor *src) {
     e.stride[i] = st;
   }
   e.numel = dst->numel;
+  lg_bump_version(dst);
   {
     float *tmp = NULL, one;
     const float *srcbuf;

@@ -25,6 +25,10 @@ typedef struct lg_storage {
   float *data;
   size_t capacity;          /* floats allocated (>= what any view uses) */
   int refcount;
+  /* Bumped by every in-place write to the buffer, through any view.  A node
+  ** records it for each tensor it keeps for backward; backward refuses to
+  ** run on values that changed since (PyTorch's version counter). */
+  uint64_t version;
 } lg_storage;
 
 typedef struct lg_node lg_node;
@@ -42,6 +46,9 @@ struct lg_tensor {
   struct lg_tensor *grad;   /* accumulated gradient (leaves), owned */
   lg_node *grad_fn;         /* the node that produced this tensor, owned */
 };
+
+/* Every function that writes into an existing tensor calls this. */
+static inline void lg_bump_version(lg_tensor *t) { t->storage->version++; }
 
 /* ---------------------------------------------------------------- errors */
 const char *lg_errmsg(void);

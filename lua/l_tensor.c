@@ -205,8 +205,11 @@ void lgL_setfuncs(lua_State *L, const luaL_Reg *l) {
   luaL_setfuncs(L, l, 1);
 }
 
-/* In-place writes would corrupt what autograd saved: refuse them, as torch
-** does, while a graph could be recorded. */
+/* The in-place ops are not recorded in the graph (torch records them, and
+** refuses them on leaves), so a write into a tensor of a graph would leave
+** backward differentiating values that are gone: refuse it while a graph
+** could be recorded.  Writes through an alias or under no_grad are caught
+** at backward instead, by the storage version of each saved tensor. */
 static void check_inplace(lua_State *L, const lg_tensor *t, const char *op) {
   if (!t->requires_grad || !lg_grad_enabled()) return;
   if (t->grad_fn == NULL)
