@@ -51,12 +51,6 @@ end
 
 -- {====================================================== files
 
-local function exists(path)
-  local f = io.open(path, "rb")
-  if f then f:close() return true end
-  return false
-end
-
 local function dirname(path) return path:match("^(.*)/[^/]*$") or "." end
 
 -- The datasets/ directory: $LUAGAN_DATA, else <source tree>/datasets.
@@ -70,10 +64,16 @@ end
 
 local FASHION_DIR = "/usr/share/datasets/fashion-mnist"
 
--- path of an IDX file stem, gzipped or raw; nil when neither exists
+-- path of an IDX file stem, gzipped or raw; nil when neither exists.  Looked
+-- up in the directory's listing: opening the file to see whether it is there
+-- would block if it were a FIFO (read_idx then refuses it by name).
 local function idx_file(dir, stem)
-  for _, p in ipairs{dir .. "/" .. stem .. ".gz", dir .. "/" .. stem} do
-    if exists(p) then return p end
+  local ok, names = try_listdir(dir)
+  if not ok then return nil end
+  local present = {}
+  for _, n in ipairs(names) do present[n] = true end
+  for _, name in ipairs{stem .. ".gz", stem} do
+    if present[name] then return dir .. "/" .. name end
   end
 end
 

@@ -253,6 +253,19 @@ test("read_idx and image.load refuse a FIFO without blocking", function()
     assert(err:find("'" .. fifo .. "' is not a regular file (a FIFO)", 1, true),
            call .. ": stderr (empty if the child hung and was killed): " .. err)
   end
+  -- a FIFO among an MNIST directory's files: found, then refused by name
+  for _, stem in ipairs{"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                        "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"} do
+    assert(os.execute(("cp %s %s"):format(sh_quote(data.root() .. "/mnist10k/" .. stem .. ".gz"),
+                                          sh_quote(dir .. "/" .. stem .. ".gz"))))
+  end
+  os.remove(dir .. "/train-labels-idx1-ubyte.gz")
+  assert(os.execute("mkfifo " .. sh_quote(dir .. "/train-labels-idx1-ubyte.gz")))
+  local ok, err = run_child(dir, ("local lg = require 'luagan'; lg.data.mnist('train', {dir = %q})"):format(dir))
+  assert(not ok, "data.mnist read a FIFO")
+  assert(err:find("train-labels-idx1-ubyte.gz' is not a regular file (a FIFO)", 1, true),
+         "data.mnist: stderr (empty if the child hung and was killed): " .. err)
+  eq(data.mnist("test", {dir = dir}).n, 999)
   raises(function() data.read_idx("/dev/zero") end, "read_idx: '/dev/zero' is not a regular file")
   raises(function() lg.image.load("/dev/null") end, "image.load: '/dev/null' is not a regular file")
   os.execute("rm -r " .. sh_quote(dir))
