@@ -106,4 +106,15 @@ void lg_sgemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float *a,
 /* Frees lg_sgemm's packing buffers. */
 void lg_gemm_free(void);
 
+/* Files the loaders read (io_file.c).  lg_open_regular opens path for
+** reading and refuses anything but a regular file (a FIFO, a device, a
+** directory) without blocking or reading: returns a blocking O_CLOEXEC fd and
+** the file's size, or -1 with "op: cannot open 'path': ..." or "op: 'path' is
+** not a regular file (a FIFO)".  lg_read_all reads exactly n bytes (-1 with
+** errno 0 at an early end of file).  lg_read_file reads a whole regular file
+** of at most max bytes into a malloc'd buffer with one spare byte. */
+int lg_open_regular(const char *op, const char *path, uint64_t *size);
+int lg_read_all(int fd, void *buf, size_t n);
+unsigned char *lg_read_file(const char *op, const char *path, uint64_t max, size_t *len);
+
 #endif

@@ -12,11 +12,9 @@
 */
 #include "internal.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <zlib.h>
 
 #define MAX_ELEMENTS ((uint64_t)1 << 31)        /* 8 GiB of floats: far beyond any IDX set */
@@ -213,23 +211,10 @@ lg_tensor *lg_parse_idx(const unsigned char *buf, size_t len, const char *what) 
 }
 
 lg_tensor *lg_read_idx(const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return lg_seterr("read_idx: cannot open '%s': %s", path, strerror(errno));
-  struct stat st;
-  unsigned char *buf = NULL;
-  lg_tensor *t = NULL;
-  if (fstat(fileno(f), &st) || !S_ISREG(st.st_mode)) {
-    lg_seterr("read_idx: '%s' is not a regular file", path);
-  } else if ((uint64_t)st.st_size > MAX_FILE) {
-    lg_seterr("read_idx: '%s' is larger than 4 GiB", path);
-  } else if (!(buf = malloc((size_t)st.st_size + 1))) {
-    lg_seterr("read_idx: out of memory reading '%s'", path);
-  } else if (fread(buf, 1, (size_t)st.st_size, f) != (size_t)st.st_size) {
-    lg_seterr("read_idx: cannot read '%s'", path);
-  } else {
-    t = lg_parse_idx(buf, (size_t)st.st_size, path);
-  }
+  size_t len = 0;
+  unsigned char *buf = lg_read_file("read_idx", path, MAX_FILE, &len);
+  if (!buf) return NULL;
+  lg_tensor *t = lg_parse_idx(buf, len, path);
   free(buf);
-  fclose(f);
   return t;
 }

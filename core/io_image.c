@@ -496,33 +496,9 @@ lg_tensor *lg_image_decode(const unsigned char *buf, size_t len, const char *wha
                    "signature)", what);
 }
 
-/* The whole regular file at path, malloc'd, at most MAX_FILE bytes. */
-static unsigned char *read_file(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return lg_seterr("image.load: cannot open '%s': %s", path, strerror(errno));
-  struct stat st;
-  unsigned char *buf = NULL;
-  if (fstat(fileno(f), &st) || !S_ISREG(st.st_mode)) {
-    lg_seterr("image.load: '%s' is not a regular file", path);
-  } else if ((uint64_t)st.st_size > MAX_FILE) {
-    lg_seterr("image.load: '%s' has %lld bytes, above the %llu-byte limit", path,
-              (long long)st.st_size, (unsigned long long)MAX_FILE);
-  } else if (!(buf = malloc((size_t)st.st_size + 1))) {
-    lg_seterr("image.load: out of memory reading '%s'", path);
-  } else if (fread(buf, 1, (size_t)st.st_size, f) != (size_t)st.st_size) {
-    lg_seterr("image.load: cannot read '%s'", path);
-    free(buf);
-    buf = NULL;
-  } else {
-    *len = (size_t)st.st_size;
-  }
-  fclose(f);
-  return buf;
-}
-
 lg_tensor *lg_image_load(const char *path) {
   size_t len = 0;
-  unsigned char *buf = read_file(path, &len);
+  unsigned char *buf = lg_read_file("image.load", path, MAX_FILE, &len);
   if (!buf) return NULL;
   lg_tensor *t = lg_image_decode(buf, len, path);
   free(buf);
@@ -571,6 +547,7 @@ static int write_all(int fd, const unsigned char *p, size_t n) {
   while (n) {
     ssize_t k = write(fd, p, n);
     if (k < 0 && errno == EINTR) continue;
+    if (k == 0) errno = ENOSPC;   /* no progress and no error: treat as a full disk */
     if (k <= 0) return -1;
     p += k;
     n -= (size_t)k;
@@ -586,14 +563,16 @@ static int write_atomic(const char *path, const unsigned char *bytes, size_t n) 
     lg_seterr("image.save: path too long: '%s'", path);
     return -1;
   }
-  int fd = mkstemp(tmp);
+  /* O_CREAT|O_EXCL under a random name: a file or symbolic link planted at
+  ** a guessable name cannot receive the write */
+  int fd = mkostemp(tmp, O_CLOEXEC);
   if (fd < 0) {
     lg_seterr("image.save: cannot create a file next to '%s': %s", path, strerror(errno));
     return -1;
   }
   mode_t mask = umask(0);   /* mkstemp makes 0600; an image gets the usual 0666 & ~umask */
   umask(mask);
-  fchmod(fd, 0666 & ~mask);
+  (void)fchmod(fd, 0666 & ~mask);   /* best effort: some file systems have no modes */
   if (write_all(fd, bytes, n) || fsync(fd)) {
     lg_seterr("image.save: writing '%s' failed: %s", tmp, strerror(errno));
     close(fd);

@@ -42,7 +42,7 @@ static const struct { const char *name; int size; } dtypes[] = {
 };
 
 typedef struct {
-  char *name;
+  const char *name;          /* in the header's text */
   dtype dt;
   int ndim;
   int64_t shape[LG_MAXDIM];
@@ -51,8 +51,12 @@ typedef struct {
 
 /* {====================================================== strict JSON subset */
 
+/* The text is ours to rewrite: strings are decoded in place (see
+** read_string), so the strings of a header cost no memory beyond its text,
+** however many there are. */
 typedef struct {
-  const char *p, *end, *start;
+  char *p, *end;
+  const char *start;
   const char *what;          /* the file name, for messages */
 } json;
 
@@ -114,21 +118,21 @@ static size_t put_utf8(char *o, unsigned cp) {
   return 4;
 }
 
-/* A string into a new malloc'd buffer (UTF-8, escapes decoded). */
-static int read_string(json *j, char **out) {
+/* A string, decoded (UTF-8, escapes resolved) in place: a decoded string is
+** never longer than its escaped form (\uXXXX, 6 bytes, becomes at most 3;
+** a surrogate pair, 12, becomes 4), so the writes stay behind the reads and
+** the NUL lands at the latest on the closing quote. */
+static int read_string(json *j, const char **out) {
   *out = NULL;
   if (expect(j, '"')) return -1;
-  const char *start = j->p;
-  while (j->p < j->end && *j->p != '"') j->p += (*j->p == '\\' && j->p + 1 < j->end) ? 2 : 1;
-  if (j->p >= j->end) return jerr(j, "unterminated string");
-  size_t raw = (size_t)(j->p - start);
-  if (raw > MAX_NAME) return jerr(j, "string longer than 4096 bytes");
-  char *s = malloc(raw * 2 + 1), *o = s;   /* \uXXXX (6 bytes) never grows past 4 */
-  if (!s) return jerr(j, "out of memory");
-  for (j->p = start; *j->p != '"';) {
+  char *s = j->p, *o = s;
+  for (;;) {
+    if (j->p >= j->end) return jerr(j, "unterminated string");
     unsigned char c = (unsigned char)*j->p++;
-    if (c < 0x20) { free(s); return jerr(j, "control character in string"); }
+    if (c == '"') break;
+    if (c < 0x20) return jerr(j, "control character in string");
     if (c != '\\') { *o++ = (char)c; continue; }
+    if (j->p >= j->end) return jerr(j, "unterminated string");
     char e = *j->p++;
     unsigned cp;
     switch (e) {
@@ -141,30 +145,26 @@ static int read_string(json *j, char **out) {
       case 'r': *o++ = '\r'; break;
       case 't': *o++ = '\t'; break;
       case 'u':
-        if (read_hex4(j, &cp)) { free(s); return -1; }
+        if (read_hex4(j, &cp)) return -1;
         if (cp >= 0xD800 && cp < 0xDC00) {     /* a surrogate pair */
           unsigned lo;
-          if (j->end - j->p < 2 || j->p[0] != '\\' || j->p[1] != 'u') {
-            free(s);
+          if (j->end - j->p < 2 || j->p[0] != '\\' || j->p[1] != 'u')
             return jerr(j, "unpaired surrogate in \\u escape");
-          }
           j->p += 2;
-          if (read_hex4(j, &lo)) { free(s); return -1; }
-          if (lo < 0xDC00 || lo > 0xDFFF) { free(s); return jerr(j, "bad surrogate pair"); }
+          if (read_hex4(j, &lo)) return -1;
+          if (lo < 0xDC00 || lo > 0xDFFF) return jerr(j, "bad surrogate pair");
           cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
         } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-          free(s);
           return jerr(j, "unpaired surrogate in \\u escape");
         }
-        if (cp == 0) { free(s); return jerr(j, "NUL character in string"); }
+        if (cp == 0) return jerr(j, "NUL character in string");
         o += put_utf8(o, cp);
         break;
       default:
-        free(s);
         return jerr(j, "bad escape in string");
     }
   }
-  j->p++;   /* closing quote */
+  if (o - s > MAX_NAME) return jerr(j, "string longer than 4096 bytes");   /* as save checks */
   *o = '\0';
   *out = s;
   return 0;
@@ -203,21 +203,20 @@ static int read_uint_array(json *j, uint64_t *v, int max, int *n) {
 
 /* {====================================================== header */
 
+/* The parsed header.  Names, keys and values point into its text, which a
+** successful load hands over to the caller with them (see make_outputs). */
 typedef struct {
   entry *e;
   int n, cap;
   lg_meta *meta;
   int nmeta, capmeta;
+  char *text;
 } header;
 
 static void header_free(header *h) {
-  for (int i = 0; i < h->n; i++) free(h->e[i].name);
   free(h->e);
-  for (int i = 0; i < h->nmeta; i++) {
-    free((char *)h->meta[i].key);
-    free((char *)h->meta[i].value);
-  }
   free(h->meta);
+  free(h->text);
   memset(h, 0, sizeof *h);
 }
 
@@ -231,21 +230,16 @@ static int grow(void **v, int *cap, int n, size_t size) {
   return 0;
 }
 
+/* Each entry takes at least 5 bytes of the header ("":""), so the array
+** stays within a few times the header's length. */
 static int read_metadata(json *j, header *h) {
   if (expect(j, '{')) return -1;
   if (peek(j, '}')) { j->p++; return 0; }
   for (;;) {
-    char *k = NULL, *v = NULL;
-    if (read_string(j, &k) || expect(j, ':') || read_string(j, &v)) {
-      free(k);
-      free(v);
-      return -1;
-    }
-    if (grow((void **)&h->meta, &h->capmeta, h->nmeta, sizeof *h->meta)) {
-      free(k);
-      free(v);
+    const char *k, *v;
+    if (read_string(j, &k) || expect(j, ':') || read_string(j, &v)) return -1;
+    if (grow((void **)&h->meta, &h->capmeta, h->nmeta, sizeof *h->meta))
       return jerr(j, "out of memory");
-    }
     h->meta[h->nmeta].key = k;
     h->meta[h->nmeta++].value = v;
     if (peek(j, ',')) { j->p++; continue; }
@@ -257,11 +251,11 @@ static int read_entry(json *j, entry *e) {
   bool have_dtype = false, have_shape = false, have_offsets = false;
   if (expect(j, '{')) return -1;
   for (;;) {
-    char *key = NULL;
-    if (read_string(j, &key) || expect(j, ':')) { free(key); return -1; }
+    const char *key;
+    if (read_string(j, &key) || expect(j, ':')) return -1;
     int rc = 0;
     if (!strcmp(key, "dtype") && !have_dtype) {
-      char *dt = NULL;
+      const char *dt;
       rc = read_string(j, &dt);
       if (!rc) {
         rc = -1;
@@ -269,7 +263,6 @@ static int read_entry(json *j, entry *e) {
           if (!strcmp(dt, dtypes[i].name)) { e->dt = (dtype)i; rc = 0; }
         if (rc) lg_seterr("load: %s: tensor '%s' has unsupported dtype '%.32s'", j->what, e->name, dt);
       }
-      free(dt);
       have_dtype = true;
     } else if (!strcmp(key, "shape") && !have_shape) {
       uint64_t dims[LG_MAXDIM];
@@ -292,7 +285,6 @@ static int read_entry(json *j, entry *e) {
                 j->what, key, e->name);
       rc = -1;
     }
-    free(key);
     if (rc) return -1;
     if (peek(j, ',')) { j->p++; continue; }
     if (expect(j, '}')) return -1;
@@ -306,12 +298,42 @@ static int read_entry(json *j, entry *e) {
   return 0;
 }
 
-static int by_begin(const void *a, const void *b) {
-  const entry *x = a, *y = b;
-  return x->begin < y->begin ? -1 : x->begin > y->begin;
+static int by_name(const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* Checks each entry's byte size and that the entries tile [0, data_len). */
+/* No two tensors share a name.  Sorted names put twins side by side: n log n
+** comparisons, each no longer than a name (comparing every pair took 26 s
+** for 100k tensors). */
+static int check_names(const header *h, const char *what) {
+  if (h->n < 2) return 0;
+  const char **names = malloc(sizeof *names * (size_t)h->n);
+  if (!names) {
+    lg_seterr("load: %s: out of memory", what);
+    return -1;
+  }
+  for (int i = 0; i < h->n; i++) names[i] = h->e[i].name;
+  qsort(names, (size_t)h->n, sizeof *names, by_name);
+  int rc = 0;
+  for (int i = 1; i < h->n && !rc; i++)
+    if (!strcmp(names[i - 1], names[i])) {
+      lg_seterr("load: %s: tensor '%.200s' appears twice", what, names[i]);
+      rc = -1;
+    }
+  free(names);
+  return rc;
+}
+
+/* File order.  Ties (empty tensors) by end, so an empty tensor at the start
+** of another sorts before it, whatever order qsort leaves equal keys in. */
+static int by_offsets(const void *a, const void *b) {
+  const entry *x = a, *y = b;
+  if (x->begin != y->begin) return x->begin < y->begin ? -1 : 1;
+  return x->end < y->end ? -1 : x->end > y->end;
+}
+
+/* Checks each entry's byte size and that the entries tile [0, data_len);
+** leaves the entries in file order. */
 static int check_layout(header *h, uint64_t data_len, const char *what) {
   for (int i = 0; i < h->n; i++) {
     entry *e = &h->e[i];
@@ -333,63 +355,54 @@ static int check_layout(header *h, uint64_t data_len, const char *what) {
       return -1;
     }
   }
-  entry *sorted = malloc(sizeof *sorted * (size_t)(h->n ? h->n : 1));
-  if (!sorted) {
-    lg_seterr("load: out of memory");
-    return -1;
-  }
-  if (h->n) {   /* memcpy/qsort of a NULL array is undefined even for 0 items */
-    memcpy(sorted, h->e, sizeof *sorted * (size_t)h->n);
-    qsort(sorted, (size_t)h->n, sizeof *sorted, by_begin);
-  }
+  if (h->n) qsort(h->e, (size_t)h->n, sizeof *h->e, by_offsets);   /* qsort(NULL, 0) is UB */
   uint64_t pos = 0;
-  int rc = 0;
-  for (int i = 0; i < h->n && !rc; i++) {
-    if (sorted[i].begin != pos) {
+  for (int i = 0; i < h->n; i++) {
+    if (h->e[i].begin != pos) {
       lg_seterr("load: %s: tensor '%.200s' starts at byte %llu of the data, expected %llu "
-                "(tensors must be contiguous and must not overlap)", what, sorted[i].name,
-                (unsigned long long)sorted[i].begin, (unsigned long long)pos);
-      rc = -1;
+                "(tensors must be contiguous and must not overlap)", what, h->e[i].name,
+                (unsigned long long)h->e[i].begin, (unsigned long long)pos);
+      return -1;
     }
-    pos = sorted[i].end;
+    pos = h->e[i].end;
   }
-  if (!rc && pos != data_len) {
+  if (pos != data_len) {
     lg_seterr(pos > data_len ? "load: %s: truncated: tensors need %llu bytes of data, the file has %llu"
                              : "load: %s: %llu bytes of tensor data but the file has %llu: trailing garbage",
               what, (unsigned long long)pos, (unsigned long long)data_len);
-    rc = -1;
+    return -1;
   }
-  free(sorted);
-  return rc;
+  return 0;
 }
 
-static int parse_header(const char *text, size_t n, uint64_t data_len, const char *what,
-                        header *h) {
-  json j = {text, text + n, text, what};
+/* Parses the n-byte header at text, a malloc'd buffer that h owns from now
+** on (freed on failure).  Memory beyond the text: the metadata array (16
+** bytes per entry, which takes at least 6 bytes of text, doubled as it
+** grows) and the tensor entries (96 bytes each, from some 50 bytes of text):
+** a few times n. */
+static int parse_header(char *text, size_t n, uint64_t data_len, const char *what, header *h) {
   memset(h, 0, sizeof *h);
-  if (expect(&j, '{')) return -1;
+  h->text = text;
+  json j = {text, text + n, text, what};
+  if (expect(&j, '{')) goto fail;
   bool first = true, have_meta = false;
   while (!peek(&j, '}')) {
     if (!first && expect(&j, ',')) goto fail;
     first = false;
-    char *name = NULL;
-    if (read_string(&j, &name) || expect(&j, ':')) { free(name); goto fail; }
+    const char *name;
+    if (read_string(&j, &name) || expect(&j, ':')) goto fail;
     if (!strcmp(name, "__metadata__")) {
-      free(name);
       if (have_meta) { jerr(&j, "repeated __metadata__"); goto fail; }
       have_meta = true;
       if (read_metadata(&j, h)) goto fail;
       continue;
     }
-    for (int i = 0; i < h->n; i++)
-      if (!strcmp(h->e[i].name, name)) {
-        lg_seterr("load: %s: tensor '%.200s' appears twice", what, name);
-        free(name);
-        goto fail;
-      }
-    if (h->n == MAX_TENSORS || grow((void **)&h->e, &h->cap, h->n, sizeof *h->e)) {
-      free(name);
-      jerr(&j, "too many tensors");
+    if (h->n == MAX_TENSORS) {
+      jerr(&j, "more than 100000 tensors");
+      goto fail;
+    }
+    if (grow((void **)&h->e, &h->cap, h->n, sizeof *h->e)) {
+      jerr(&j, "out of memory");
       goto fail;
     }
     entry *e = &h->e[h->n++];
@@ -400,7 +413,7 @@ static int parse_header(const char *text, size_t n, uint64_t data_len, const cha
   j.p++;
   skip_ws(&j);
   if (j.p != j.end) { jerr(&j, "bytes after the closing brace"); goto fail; }
-  if (check_layout(h, data_len, what)) goto fail;
+  if (check_names(h, what) || check_layout(h, data_len, what)) goto fail;
   return 0;
 fail:
   header_free(h);
@@ -450,15 +463,18 @@ static void convert(const unsigned char *src, dtype dt, int64_t n, float *dst) {
   }
 }
 
-/* Moves the parsed header's names and metadata into the caller's arrays,
-** creating an empty tensor per entry. */
+/* Creates an empty tensor per entry and hands the names and metadata over to
+** the caller, with the header text that holds their strings: its address
+** rides in the slot after the last tensor, ts[n].name, where lg_free_loaded
+** finds it.  The entries stay in h for the caller to fill the tensors. */
 static int make_outputs(header *h, lg_named **ts, int *n, lg_meta **meta, int *nmeta) {
-  lg_named *out = calloc((size_t)(h->n ? h->n : 1), sizeof *out);
+  lg_named *out = calloc((size_t)h->n + 1, sizeof *out);
   if (!out) {
     lg_seterr("load: out of memory");
     return -1;
   }
   for (int i = 0; i < h->n; i++) {
+    out[i].name = h->e[i].name;
     out[i].t = lg_empty(h->e[i].ndim, h->e[i].shape);
     if (!out[i].t) {
       for (int k = 0; k < i; k++) lg_release(out[k].t);
@@ -466,29 +482,27 @@ static int make_outputs(header *h, lg_named **ts, int *n, lg_meta **meta, int *n
       return -1;
     }
   }
-  for (int i = 0; i < h->n; i++) {
-    out[i].name = h->e[i].name;
-    h->e[i].name = NULL;
+  out[h->n].name = h->text;
+  if (h->nmeta && h->nmeta < h->capmeta) {   /* give back the growth slack */
+    lg_meta *m = realloc(h->meta, sizeof *m * (size_t)h->nmeta);
+    if (m) h->meta = m;
   }
   *ts = out;
   *n = h->n;
   *meta = h->meta;
   *nmeta = h->nmeta;
   h->meta = NULL;
-  h->nmeta = 0;
-  header_free(h);
+  h->nmeta = h->capmeta = 0;
+  h->text = NULL;
   return 0;
 }
 
 void lg_free_loaded(lg_named *ts, int n, lg_meta *meta, int nmeta) {
-  for (int i = 0; ts && i < n; i++) {
-    free((char *)ts[i].name);
-    lg_release(ts[i].t);
-  }
-  free(ts);
-  for (int i = 0; meta && i < nmeta; i++) {
-    free((char *)meta[i].key);
-    free((char *)meta[i].value);
+  (void)nmeta;   /* the metadata strings live in the header text */
+  if (ts) {
+    for (int i = 0; i < n; i++) lg_release(ts[i].t);
+    free((char *)ts[n].name);
+    free(ts);
   }
   free(meta);
 }
@@ -522,95 +536,116 @@ int lg_parse_safetensors(const unsigned char *buf, size_t len, lg_named **ts, in
   header h;
   if (check_prefix(len, buf, "<buffer>", &hlen)) return -1;
   const unsigned char *data = buf + 8 + hlen;
-  if (parse_header((const char *)buf + 8, (size_t)hlen, len - 8 - hlen, "<buffer>", &h)) return -1;
-  entry *e = h.e;    /* make_outputs frees h; keep the layout first */
-  uint64_t *begin = malloc(sizeof *begin * (size_t)(h.n ? h.n : 1));
-  dtype *dt = malloc(sizeof *dt * (size_t)(h.n ? h.n : 1));
-  if (!begin || !dt) {
-    free(begin);
-    free(dt);
-    header_free(&h);
-    lg_seterr("load: out of memory");
+  char *text = malloc((size_t)hlen);
+  if (!text) {
+    lg_seterr("load: <buffer>: out of memory for the %llu-byte header", (unsigned long long)hlen);
     return -1;
   }
-  for (int i = 0; i < h.n; i++) {
-    begin[i] = e[i].begin;
-    dt[i] = e[i].dt;
-  }
+  memcpy(text, buf + 8, (size_t)hlen);
+  if (parse_header(text, (size_t)hlen, len - 8 - hlen, "<buffer>", &h)) return -1;
   int rc = make_outputs(&h, ts, n, meta, nmeta);
-  for (int i = 0; !rc && i < *n; i++) convert(data + begin[i], dt[i], (*ts)[i].t->numel, lg_data((*ts)[i].t));
-  free(begin);
-  free(dt);
+  for (int i = 0; !rc && i < h.n; i++)
+    convert(data + h.e[i].begin, h.e[i].dt, (*ts)[i].t->numel, lg_data((*ts)[i].t));
+  header_free(&h);
   return rc;
 }
 
-int lg_load_safetensors(const char *path, lg_named **ts, int *n, lg_meta **meta, int *nmeta) {
-  FILE *f = fopen(path, "rb");
-  if (!f) {
-    lg_seterr("load: cannot open '%s': %s", path, strerror(errno));
-    return -1;
+/* The data section, read front to back through a buffer: a checkpoint of
+** many small tensors would otherwise cost a system call per tensor. */
+#define BUF ((size_t)1 << 20)
+typedef struct {
+  int fd;
+  unsigned char *buf, *scratch;   /* BUF bytes each */
+  size_t pos, len;
+} reader;
+
+/* The next n bytes into dst; -1 with errno (0 at an early end of file). */
+static int next_bytes(reader *r, void *dst, size_t n) {
+  unsigned char *d = dst;
+  while (n) {
+    if (r->pos == r->len) {
+      if (n >= BUF) return lg_read_all(r->fd, d, n);   /* a large tensor: no copy */
+      ssize_t k;
+      do k = read(r->fd, r->buf, BUF); while (k < 0 && errno == EINTR);
+      if (k <= 0) {
+        if (k == 0) errno = 0;
+        return -1;
+      }
+      r->pos = 0;
+      r->len = (size_t)k;
+    }
+    size_t take = r->len - r->pos < n ? r->len - r->pos : n;
+    memcpy(d, r->buf + r->pos, take);
+    r->pos += take;
+    d += take;
+    n -= take;
   }
-  struct stat st;
+  return 0;
+}
+
+/* Tensor t's data, of dtype dt: F32 straight into the tensor, other dtypes
+** converted a scratch buffer at a time. */
+static int read_tensor(reader *r, lg_tensor *t, dtype dt) {
+  size_t size = (size_t)dtypes[dt].size;
+  if (dt == DT_F32) return next_bytes(r, lg_data(t), (size_t)t->numel * size);
+  int64_t step = (int64_t)(BUF / size);
+  for (int64_t done = 0; done < t->numel; done += step) {
+    int64_t k = t->numel - done < step ? t->numel - done : step;
+    if (next_bytes(r, r->scratch, (size_t)k * size)) return -1;
+    convert(r->scratch, dt, k, lg_data(t) + done);
+  }
+  return 0;
+}
+
+int lg_load_safetensors(const char *path, lg_named **ts, int *n, lg_meta **meta, int *nmeta) {
+  uint64_t total, hlen;
+  int fd = lg_open_regular("load", path, &total);
+  if (fd < 0) return -1;
   unsigned char len8[8];
-  uint64_t hlen;
   char *text = NULL;
-  unsigned char *scratch = NULL;
+  reader r = {fd, NULL, NULL, 0, 0};
   header h = {0};
   int rc = -1;
-  if (fstat(fileno(f), &st) || !S_ISREG(st.st_mode)) {
-    lg_seterr("load: '%s' is not a regular file", path);
-    goto done;
-  }
-  uint64_t total = (uint64_t)st.st_size;
-  if (total >= 8 && fread(len8, 1, 8, f) != 8) {
-    lg_seterr("load: %s: cannot read: %s", path, strerror(errno));
+  if (total >= 8 && lg_read_all(fd, len8, 8)) {
+    lg_seterr("load: %s: cannot read: %s", path, errno ? strerror(errno) : "the file shrank");
     goto done;
   }
   if (check_prefix(total, len8, path, &hlen)) goto done;
-  if (!(text = malloc((size_t)hlen)) || fread(text, 1, (size_t)hlen, f) != hlen) {
-    lg_seterr("load: %s: cannot read the %llu-byte header", path, (unsigned long long)hlen);
+  if (!(text = malloc((size_t)hlen))) {
+    lg_seterr("load: %s: out of memory for the %llu-byte header", path, (unsigned long long)hlen);
     goto done;
   }
-  if (parse_header(text, (size_t)hlen, total - 8 - hlen, path, &h)) goto done;
-  /* entries in file order, so the data is read front to back */
-  if (h.n) qsort(h.e, (size_t)h.n, sizeof *h.e, by_begin);
-  uint64_t biggest = 0;
-  for (int i = 0; i < h.n; i++)
-    if (h.e[i].end - h.e[i].begin > biggest) biggest = h.e[i].end - h.e[i].begin;
-  int count = h.n;
-  dtype *dt = malloc(sizeof *dt * (size_t)(count ? count : 1));
-  if (!dt || !(scratch = malloc((size_t)(biggest ? biggest : 1)))) {
-    free(dt);
-    header_free(&h);
+  if (lg_read_all(fd, text, (size_t)hlen)) {
+    lg_seterr("load: %s: cannot read the %llu-byte header: %s", path, (unsigned long long)hlen,
+              errno ? strerror(errno) : "the file shrank");
+    goto done;
+  }
+  char *owned = text;
+  text = NULL;
+  if (parse_header(owned, (size_t)hlen, total - 8 - hlen, path, &h)) goto done;
+  if (!(r.buf = malloc(BUF)) || !(r.scratch = malloc(BUF))) {
     lg_seterr("load: %s: out of memory", path);
     goto done;
   }
-  for (int i = 0; i < count; i++) dt[i] = h.e[i].dt;
-  if (make_outputs(&h, ts, n, meta, nmeta)) {
-    free(dt);
-    goto done;
-  }
+  if (make_outputs(&h, ts, n, meta, nmeta)) goto done;
   rc = 0;
-  for (int i = 0; i < count && !rc; i++) {
-    lg_tensor *t = (*ts)[i].t;
-    size_t bytes = (size_t)t->numel * (size_t)dtypes[dt[i]].size;
-    if (fread(scratch, 1, bytes, f) != bytes) {
-      lg_seterr("load: %s: truncated while reading tensor '%.200s'", path, (*ts)[i].name);
+  for (int i = 0; i < h.n && !rc; i++)   /* the entries are in file order */
+    if (read_tensor(&r, (*ts)[i].t, h.e[i].dt)) {
+      lg_seterr("load: %s: cannot read tensor '%.200s': %s", path, (*ts)[i].name,
+                errno ? strerror(errno) : "truncated (the file shrank)");
       rc = -1;
-    } else {
-      convert(scratch, dt[i], t->numel, lg_data(t));
     }
-  }
-  free(dt);
   if (rc) {
     lg_free_loaded(*ts, *n, *meta, *nmeta);
     *ts = NULL;
     *meta = NULL;
   }
 done:
+  header_free(&h);
   free(text);
-  free(scratch);
-  fclose(f);
+  free(r.buf);
+  free(r.scratch);
+  close(fd);
   return rc;
 }
 
@@ -662,11 +697,22 @@ static int validate_save(const lg_named *ts, int n, const lg_meta *meta, int nme
       lg_seterr("save: tensor name longer than %d bytes", MAX_NAME);
       return -1;
     }
-    for (int k = 0; k < i; k++)
-      if (!strcmp(ts[i].name, ts[k].name)) {
-        lg_seterr("save: two tensors are named '%.200s'", ts[i].name);
+  }
+  if (n > 1) {   /* twins side by side in sorted order */
+    const char **names = malloc(sizeof *names * (size_t)n);
+    if (!names) {
+      lg_seterr("save: out of memory");
+      return -1;
+    }
+    for (int i = 0; i < n; i++) names[i] = ts[i].name;
+    qsort(names, (size_t)n, sizeof *names, by_name);
+    for (int i = 1; i < n; i++)
+      if (!strcmp(names[i - 1], names[i])) {
+        lg_seterr("save: two tensors are named '%.200s'", names[i]);
+        free(names);
         return -1;
       }
+    free(names);
   }
   for (int i = 0; i < nmeta; i++)
     if (!meta[i].key || !meta[i].value || strlen(meta[i].key) > MAX_NAME ||
@@ -721,6 +767,7 @@ static int write_all(int fd, const void *p, size_t n) {
   while (n) {
     ssize_t w = write(fd, c, n);
     if (w < 0 && errno == EINTR) continue;
+    if (w == 0) errno = ENOSPC;   /* no progress and no error: treat as a full disk */
     if (w <= 0) return -1;
     c += w;
     n -= (size_t)w;
@@ -755,7 +802,9 @@ int lg_save_safetensors(const char *path, const lg_named *ts, int n, const lg_me
     lg_seterr("save: path too long: '%s'", path);
     return -1;
   }
-  int fd = mkstemp(tmp);
+  /* O_CREAT|O_EXCL under a random name: a file or symbolic link planted at
+  ** a guessable name cannot receive the write */
+  int fd = mkostemp(tmp, O_CLOEXEC);
   if (fd < 0) {
     free(hdr.s);
     lg_seterr("save: cannot create a file next to '%s': %s", path, strerror(errno));
@@ -763,7 +812,7 @@ int lg_save_safetensors(const char *path, const lg_named *ts, int n, const lg_me
   }
   mode_t mask = umask(0);   /* mkstemp makes 0600; a checkpoint gets the usual 0666 & ~umask */
   umask(mask);
-  fchmod(fd, 0666 & ~mask);
+  (void)fchmod(fd, 0666 & ~mask);   /* best effort: some file systems have no modes */
   uint64_t hlen = hdr.n;
   int rc = write_all(fd, &hlen, 8) || write_all(fd, hdr.s, hdr.n);
   free(hdr.s);
@@ -787,7 +836,12 @@ int lg_save_safetensors(const char *path, const lg_named *ts, int n, const lg_me
     unlink(tmp);
     return -1;
   }
-  if (close(fd) || rename(tmp, path)) {
+  if (close(fd)) {
+    lg_seterr("save: writing '%s' failed: %s", tmp, strerror(errno));
+    unlink(tmp);
+    return -1;
+  }
+  if (rename(tmp, path)) {
     lg_seterr("save: cannot move '%s' to '%s': %s", tmp, path, strerror(errno));
     unlink(tmp);
     return -1;

@@ -109,7 +109,9 @@ static int l_load (lua_State *L) {
     lgL_pushretained(L, b->ts[i].t);
     lua_setfield(L, -2, b->ts[i].name);
   }
-  lua_createtable(L, 0, b->nmeta);
+  /* sized for at most 4096 keys: a header repeating one key many times
+  ** must not buy a table for all of them */
+  lua_createtable(L, 0, b->nmeta < 4096 ? b->nmeta : 4096);
   for (int i = 0; i < b->nmeta; i++) {
     lua_pushstring(L, b->meta[i].value);
     lua_setfield(L, -2, b->meta[i].key);

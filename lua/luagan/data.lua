@@ -5,6 +5,7 @@
 --   lg.data.fashion(split, opts)           same for Fashion-MNIST (Debian's dataset-fashion-mnist)
 --   lg.data.load(name, split, opts)        by name: "mnist" | "mnist10k" | "fashion"
 --   lg.data.image_folder(dir, opts)        PNG files -> {images=[N,C,S,S], files={...}, n=N}
+--   lg.data.listdir(dir)                   sorted names, and kinds ("file", "directory", "other")
 --   lg.data.ring8(opts) / grid25(opts) / swissroll(opts)
 --                                          2-D distributions: m:sample(n) -> [n,2];
 --                                          mixtures also carry m.centres [K,2] and m.std
@@ -33,13 +34,22 @@ function data.read_idx(path)
   return f(path)
 end
 
--- {====================================================== files
-
-local function exists(path)
-  local f = io.open(path, "rb")
-  if f then f:close() return true end
-  return false
+-- The entries of a directory, read without a shell (lg.listdir): true,
+-- names, kinds or false, message (called through pcall, the message carries
+-- no position of ours).
+local function try_listdir(dir)
+  local f = rawget(lg, "listdir")
+  if not f then return false, "this luagan build has no lg.listdir" end
+  return pcall(f, dir)
 end
+
+function data.listdir(dir)
+  local ok, names, kinds = try_listdir(dir)
+  if not ok then error(names, 2) end
+  return names, kinds
+end
+
+-- {====================================================== files
 
 local function dirname(path) return path:match("^(.*)/[^/]*$") or "." end
 
@@ -54,10 +64,16 @@ end
 
 local FASHION_DIR = "/usr/share/datasets/fashion-mnist"
 
--- path of an IDX file stem, gzipped or raw; nil when neither exists
+-- path of an IDX file stem, gzipped or raw; nil when neither exists.  Looked
+-- up in the directory's listing: opening the file to see whether it is there
+-- would block if it were a FIFO (read_idx then refuses it by name).
 local function idx_file(dir, stem)
-  for _, p in ipairs{dir .. "/" .. stem .. ".gz", dir .. "/" .. stem} do
-    if exists(p) then return p end
+  local ok, names = try_listdir(dir)
+  if not ok then return nil end
+  local present = {}
+  for _, n in ipairs(names) do present[n] = true end
+  for _, name in ipairs{stem .. ".gz", stem} do
+    if present[name] then return dir .. "/" .. name end
   end
 end
 
@@ -179,8 +195,6 @@ end
 
 -- {====================================================== image folders
 
-local function shell_quote(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
-
 -- to `channels` channels: RGBA drops alpha, grey is repeated, RGB is averaged
 local function to_channels(x, channels)
   local c = x:size(1)
@@ -190,6 +204,24 @@ local function to_channels(x, channels)
   if c == 1 then return x:expand(channels, x:size(2), x:size(3)):contiguous() end
   if channels == 1 then return x:mean(1, true) end
   error(("image_folder: cannot convert %d channels to %d"):format(c, channels), 3)
+end
+
+local IMAGE_SUFFIX = {png = true, jpg = true, jpeg = true}
+
+-- The image files of dir, sorted by name: regular files (or links to them)
+-- named *.png, *.jpg or *.jpeg in any case, not hidden (a name starting with
+-- "." such as the ._a.png that macOS leaves on foreign file systems).
+local function image_files(dir)
+  local ok, names, kinds = try_listdir(dir)
+  if not ok then error(("data.image_folder: %s"):format(names), 3) end
+  local files = {}
+  for i, name in ipairs(names) do
+    local suffix = name:match("%.([^.]+)$")
+    if kinds[i] == "file" and name:sub(1, 1) ~= "." and suffix and IMAGE_SUFFIX[suffix:lower()] then
+      files[#files + 1] = dir .. "/" .. name
+    end
+  end
+  return files
 end
 
 -- All *.png/*.jpg/*.jpeg files of dir (sorted by name, not recursive) as one tensor.
@@ -205,19 +237,17 @@ function data.image_folder(dir, opts)
   if size ~= nil and (math.type(size) ~= "integer" or size < 1) then
     error("data.image_folder: size must be a positive integer", 2)
   end
-  local p = io.popen("find " .. shell_quote(dir) ..
-                     " -maxdepth 1 -type f \\( -iname '*.png' -o -iname '*.jpg' -o -iname '*.jpeg' \\)" ..
-                     " 2>/dev/null | LC_ALL=C sort")
-  local files = {}
-  for line in p:lines() do files[#files + 1] = line end
-  p:close()
+  if opts.limit ~= nil and (math.type(opts.limit) ~= "integer" or opts.limit < 1) then
+    error("data.image_folder: limit must be a positive integer", 2)
+  end
+  local files = image_files(dir)
   if #files == 0 then error(("data.image_folder: no PNG or JPEG files in %s"):format(dir), 2) end
   if opts.limit then
     for i = #files, opts.limit + 1, -1 do files[i] = nil end
   end
   local lo, hi = range_of("data.image_folder", opts)
   local channels = opts.channels
-  local list = {}
+  local list, h1, w1 = {}, nil, nil
   for i, f in ipairs(files) do
     local ok, x = pcall(lg.image.load, f)
     if not ok then error(("data.image_folder: %s"):format(x), 2) end
@@ -233,9 +263,11 @@ function data.image_folder(dir, opts)
       elseif h ~= size or w ~= size then
         x = lg.image.resize(x, size, size)
       end
-    elseif i > 1 and (x:size(2) ~= list[1]:size(2) or x:size(3) ~= list[1]:size(3)) then
+    elseif i == 1 then
+      h1, w1 = x:size(2), x:size(3)
+    elseif x:size(2) ~= h1 or x:size(3) ~= w1 then
       error(("data.image_folder: %s is %dx%d but %s is %dx%d; pass {size=...}"):format(f,
-        x:size(2), x:size(3), files[1], list[1]:size(2), list[1]:size(3)), 2)
+        x:size(2), x:size(3), files[1], h1, w1), 2)
     end
     list[i] = x:unsqueeze(1)
   end

@@ -6,6 +6,7 @@
 */
 #include "check.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -151,7 +152,24 @@ static void test_malformed_gzip(void **state) {
 static void test_bad_paths(void **state) {
   (void)state;
   EXPECT_ERR(lg_read_idx("/nonexistent/train.idx"), "cannot open", "/nonexistent/train.idx");
-  EXPECT_ERR(lg_read_idx("/tmp"), "'/tmp' is not a regular file");
+  EXPECT_ERR(lg_read_idx("/tmp"), "'/tmp' is not a regular file (a directory)");
+  EXPECT_ERR(lg_read_idx("/dev/zero"), "'/dev/zero' is not a regular file (a character device)");
+}
+
+/* A FIFO where a data file was expected: opening it for reading blocks
+** until a writer comes, so the reader must refuse it without blocking.  The
+** alarm turns a regression into a failed run instead of a hang. */
+static void test_refuses_a_fifo(void **state) {
+  (void)state;
+  char dir[] = "/tmp/lg-test-idx-XXXXXX", fifo[64];
+  assert_non_null(mkdtemp(dir));
+  snprintf(fifo, sizeof fifo, "%s/train.idx", dir);
+  assert_int_equal(mkfifo(fifo, 0600), 0);
+  alarm(10);
+  EXPECT_ERR(lg_read_idx(fifo), "read_idx", fifo, "is not a regular file (a FIFO)");
+  alarm(0);
+  unlink(fifo);
+  rmdir(dir);
 }
 
 /* {====================================================== shipped data */
@@ -228,6 +246,7 @@ int main(void) {
     TEST(test_malformed_raw),
     TEST(test_malformed_gzip),
     TEST(test_bad_paths),
+    TEST(test_refuses_a_fifo),
     TEST(test_mnist10k),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

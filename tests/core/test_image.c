@@ -632,7 +632,23 @@ static void test_bad_paths(void **state) {
   (void)state;
   EXPECT_ERR(lg_image_load(tmp_path("missing.png")), "cannot open", "missing.png",
              "No such file");
-  EXPECT_ERR(lg_image_load(tmpdir), "is not a regular file");
+  EXPECT_ERR(lg_image_load(tmpdir), "is not a regular file (a directory)");
+  EXPECT_ERR(lg_image_load("/dev/zero"), "image.load", "is not a regular file (a character device)");
+  /* a FIFO: opening it for reading would block until a writer comes; the
+  ** alarm turns a regression into a failed run instead of a hang */
+  assert_int_equal(mkfifo(tmp_path("fifo.png"), 0600), 0);
+  alarm(10);
+  EXPECT_ERR(lg_image_load(tmp_path("fifo.png")), "fifo.png", "is not a regular file (a FIFO)");
+  alarm(0);
+  unlink(tmp_path("fifo.png"));
+  /* the size limit is checked before a byte is read (a sparse file) */
+  FILE *big = fopen(tmp_path("big.png"), "wb");
+  assert_non_null(big);
+  assert_int_equal(ftruncate(fileno(big), ((off_t)128 << 20) + 1), 0);
+  fclose(big);
+  EXPECT_ERR(lg_image_load(tmp_path("big.png")), "big.png", "134217729 bytes",
+             "above the 134217728-byte limit");
+  unlink(tmp_path("big.png"));
   write_file(tmp_path("empty.png"), "", 0);
   EXPECT_ERR(lg_image_load(tmp_path("empty.png")), "empty.png", "empty file");
   const char text[] = "this is a text file, not an image\n";

@@ -6,6 +6,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -585,8 +586,184 @@ static void load_reports_missing_and_non_regular_files(void **state) {
   make_dir(dir);
   snprintf(path, sizeof path, "%s/none.safetensors", dir);
   EXPECT_RC_ERR(lg_load_safetensors(path, &ts, &n, &meta, &nmeta), "load", path, "No such file");
-  EXPECT_RC_ERR(lg_load_safetensors(dir, &ts, &n, &meta, &nmeta), "load", dir, "not a regular file");
+  EXPECT_RC_ERR(lg_load_safetensors(dir, &ts, &n, &meta, &nmeta), "load", dir,
+                "not a regular file (a directory)");
+  EXPECT_RC_ERR(lg_load_safetensors("/dev/zero", &ts, &n, &meta, &nmeta), "load", "/dev/zero",
+                "not a regular file (a character device)");
+  /* a FIFO: opening it for reading blocks until a writer comes; the alarm
+  ** turns a regression into a failed run instead of a hang */
+  snprintf(path, sizeof path, "%s/fifo.safetensors", dir);
+  assert_int_equal(mkfifo(path, 0600), 0);
+  alarm(10);
+  EXPECT_RC_ERR(lg_load_safetensors(path, &ts, &n, &meta, &nmeta), "load", path,
+                "not a regular file (a FIFO)");
+  alarm(0);
   rm_dir(dir);
+}
+
+/* }====================================================== */
+
+/* {====================================================== large headers */
+
+/* A growing string, for headers too large to spell out. */
+typedef struct {
+  char *s;
+  size_t n, cap;
+} text;
+
+static void add(text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add(text *t, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int k = vsnprintf(NULL, 0, fmt, ap);
+  va_end(ap);
+  if (t->n + (size_t)k + 1 > t->cap) {
+    t->cap = (t->n + (size_t)k + 1) * 2;
+    t->s = realloc(t->s, t->cap);
+    assert_non_null(t->s);
+  }
+  va_start(ap, fmt);
+  vsnprintf(t->s + t->n, (size_t)k + 1, fmt, ap);
+  va_end(ap);
+  t->n += (size_t)k;
+}
+
+/* Renames the tensor `from` of a header to `to` (same length), in place. */
+static void rename_in(char *hdr, const char *from, const char *to) {
+  char *p = strstr(hdr, from);
+  assert_non_null(p);
+  assert_int_equal(strlen(from), strlen(to));
+  memcpy(p, to, strlen(to));
+}
+
+/* 100k tensors (the limit), alternately of shape [0] and [1], named in the
+** reverse of their file order.  Checking names pairwise took 26 s here; a
+** regression shows as a test run that crawls. */
+static void loads_many_small_tensors(void **state) {
+  (void)state;
+  enum { N = 100000 };
+  text h = {0};
+  float *data = malloc(sizeof(float) * N / 2);
+  uint64_t off = 0;
+  add(&h, "{\"__metadata__\":{\"n\":\"%d\"}", N);
+  for (int i = N - 1; i >= 0; i--) {
+    int one = i % 2;
+    add(&h, ",\"t%06d\":{\"dtype\":\"F32\",\"shape\":[%d],\"data_offsets\":[%llu,%llu]}", i, one,
+        (unsigned long long)off, (unsigned long long)(off + 4 * (uint64_t)one));
+    if (one) data[off / 4] = (float)i;
+    off += 4 * (uint64_t)one;
+  }
+  add(&h, "}");
+  size_t len;
+  unsigned char *img = st_image(h.s, data, off, &len);
+  char dir[64], path[128];
+  make_dir(dir);
+  snprintf(path, sizeof path, "%s/many.safetensors", dir);
+  write_bytes(path, img, len);
+  for (int from_file = 0; from_file < 2; from_file++) {
+    lg_named *ts;
+    lg_meta *meta;
+    int n, nmeta;
+    int rc = from_file ? lg_load_safetensors(path, &ts, &n, &meta, &nmeta)
+                       : lg_parse_safetensors(img, len, &ts, &n, &meta, &nmeta);
+    if (rc) fail_msg("%s", lg_errmsg());
+    assert_int_equal(n, N);
+    assert_int_equal(nmeta, 1);
+    assert_string_equal(meta[0].value, "100000");
+    char *seen = calloc(N, 1);
+    for (int k = 0; k < n; k++) {
+      int i = atoi(ts[k].name + 1);
+      assert_true(i >= 0 && i < N && !seen[i]);
+      seen[i] = 1;
+      assert_int_equal(ts[k].t->ndim, 1);
+      assert_int_equal(ts[k].t->shape[0], i % 2);
+      if (i % 2) assert_float_equal(lg_data(ts[k].t)[0], (float)i, 0);
+    }
+    free(seen);
+    lg_free_loaded(ts, n, meta, nmeta);
+  }
+  /* one name twice among them is still found */
+  free(img);
+  rename_in(h.s, "\"t000000\"", "\"t054321\"");
+  img = st_image(h.s, data, off, &len);
+  REJECT_BYTES(img, len, "'t054321'", "appears twice");
+  free(img);
+  free(h.s);
+  free(data);
+  rm_dir(dir);
+}
+
+/* 4000 names sharing a 4000-byte prefix: 16 MB of header, where comparing
+** every pair costs 32 G byte comparisons. */
+static void loads_names_with_a_long_shared_prefix(void **state) {
+  (void)state;
+  enum { N = 4000, PREFIX = 4000 };
+  char *prefix = malloc(PREFIX + 1);
+  memset(prefix, 'p', PREFIX);
+  prefix[PREFIX] = '\0';
+  text h = {0};
+  add(&h, "{");
+  for (int i = 0; i < N; i++)
+    add(&h, "%s\"%s%05d\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[0,0]}", i ? "," : "",
+        prefix, i);
+  add(&h, "}");
+  size_t len;
+  unsigned char *img = st_image(h.s, NULL, 0, &len);
+  lg_named *ts;
+  lg_meta *meta;
+  int n, nmeta;
+  if (lg_parse_safetensors(img, len, &ts, &n, &meta, &nmeta)) fail_msg("%s", lg_errmsg());
+  assert_int_equal(n, N);
+  assert_int_equal(strlen(ts[N - 1].name), PREFIX + 5);
+  lg_free_loaded(ts, n, meta, nmeta);
+  free(img);
+  /* names of the same length that differ in the last byte: all distinct but
+  ** two */
+  rename_in(h.s, "p00017\"", "p03999\"");
+  img = st_image(h.s, NULL, 0, &len);
+  REJECT_BYTES(img, len, "appears twice");
+  free(img);
+  free(h.s);
+  free(prefix);
+}
+
+/* Bytes the allocator hands out (glibc: heap in use plus mmapped blocks). */
+static size_t heap_in_use(void) {
+  struct mallinfo2 m = mallinfo2();
+  return m.uordblks + m.hblkhd;
+}
+
+/* 200k metadata entries of about 11 bytes each.  Loaded, they hold less
+** than 4 times the file: the strings stay in the header's text (a malloc'd
+** copy per string cost 64 bytes per entry, 7 times the file, and a 100 MiB
+** header of such entries drove the loader past a gigabyte). */
+static void metadata_heavy_header_uses_bounded_memory(void **state) {
+  (void)state;
+  enum { N = 200000 };
+  text h = {0};
+  add(&h, "{\"__metadata__\":{");
+  for (int i = 0; i < N; i++) add(&h, "%s\"k%d\":\"\"", i ? "," : "", i);
+  add(&h, "}}");
+  size_t len;
+  unsigned char *img = st_image(h.s, NULL, 0, &len);
+  free(h.s);
+  lg_named *ts;
+  lg_meta *meta;
+  int n, nmeta;
+  size_t before = heap_in_use();
+  if (lg_parse_safetensors(img, len, &ts, &n, &meta, &nmeta)) fail_msg("%s", lg_errmsg());
+  size_t held = heap_in_use() - before;
+  assert_int_equal(n, 0);
+  assert_int_equal(nmeta, N);
+  char key[16];
+  for (int i = 0; i < N; i++) {
+    snprintf(key, sizeof key, "k%d", i);
+    assert_string_equal(meta[i].key, key);
+    assert_string_equal(meta[i].value, "");
+  }
+  if (held > 4 * len) fail_msg("%zu bytes of metadata hold %zu bytes", len, held);
+  lg_free_loaded(ts, n, meta, nmeta);
+  free(img);
 }
 
 /* }====================================================== */
@@ -658,6 +835,52 @@ static void save_old(const char *path) {
   assert_int_equal(lg_save_safetensors(path, (lg_named[]){{"old", t}}, 1,
                                        (lg_meta[]){{"iter", "1"}}, 1), 0);
   lg_release(t);
+}
+
+static bool is_symlink(const char *path) {
+  struct stat st;
+  return lstat(path, &st) == 0 && S_ISLNK(st.st_mode);
+}
+
+static void expect_file_holds(const char *path, const char *want) {
+  size_t n;
+  unsigned char *got = read_bytes(path, &n);
+  assert_int_equal(n, strlen(want));
+  assert_memory_equal(got, want, n);
+  free(got);
+}
+
+/* Symbolic links planted where a save might write (the names a temp file
+** could have, and the target itself) never redirect the write: the temp
+** file is created with O_EXCL under a random name and renamed over the
+** target, which replaces a link instead of writing through it. */
+static void save_does_not_write_through_planted_symlinks(void **state) {
+  (void)state;
+  char dir[64], path[128], outside[128], planted[3][160];
+  make_dir(dir);
+  snprintf(path, sizeof path, "%s/ckpt.safetensors", dir);
+  snprintf(outside, sizeof outside, "%s/outside.txt", dir);
+  write_bytes(outside, "precious", 8);
+  const char *suffixes[3] = {".tmp", ".tmp-XXXXXX", "~"};
+  for (int i = 0; i < 3; i++) {
+    snprintf(planted[i], sizeof planted[i], "%s%s", path, suffixes[i]);
+    assert_int_equal(symlink(outside, planted[i]), 0);
+  }
+  save_old(path);
+  expect_old_checkpoint(path);
+  assert_false(is_symlink(path));
+  for (int i = 0; i < 3; i++) assert_true(is_symlink(planted[i]));
+  expect_file_holds(outside, "precious");
+  assert_int_equal(count_files(dir, ""), 5);   /* no temp file left either */
+
+  /* the target a link to another file: the link is replaced */
+  assert_int_equal(unlink(path), 0);
+  assert_int_equal(symlink(outside, path), 0);
+  save_old(path);
+  assert_false(is_symlink(path));
+  expect_old_checkpoint(path);
+  expect_file_holds(outside, "precious");
+  rm_dir(dir);
 }
 
 /* A write that fails half-way (the file size limit: EFBIG, even for root)
@@ -766,9 +989,13 @@ int main(void) {
       TEST(rejects_overlaps_gaps_and_trailing_bytes),
       TEST(rejects_duplicates_numbers_and_unknown_fields),
       TEST(load_reports_missing_and_non_regular_files),
+      TEST(loads_many_small_tensors),
+      TEST(loads_names_with_a_long_shared_prefix),
+      TEST(metadata_heavy_header_uses_bounded_memory),
       TEST(save_rejects_bad_names),
       TEST(save_into_a_missing_directory_fails_cleanly),
       TEST(save_over_a_directory_leaves_no_temp_file),
+      TEST(save_does_not_write_through_planted_symlinks),
       TEST(failed_overwrite_keeps_the_previous_checkpoint),
       TEST(killed_save_keeps_the_previous_checkpoint),
   };

@@ -294,6 +294,49 @@ test("load: missing file, directory, truncated file, garbage, trailing bytes", f
   raises(function() lg.load(path("junk.safetensors")) end, "load: " .. path("junk.safetensors"))
 end)
 
+-- Runs `code` in a child luagan for at most 10 s (a loader that blocked on
+-- a FIFO would otherwise hang the whole run); returns whether it exited 0
+-- and its stderr.
+local function run_child(code)
+  local err = path("child-err.txt")
+  local ok = os.execute(("timeout 10 %s -e %s 2>%s"):format(q(BIN), q(code), q(err)))
+  local text = slurp(err)
+  os.remove(err)
+  return ok, text
+end
+
+test("load: a FIFO or a device is refused without blocking", function()
+  local fifo = path("fifo.safetensors")
+  assert(os.execute("mkfifo " .. q(fifo)))
+  local ok, err = run_child(("local lg = require 'luagan'; lg.load(%q)"):format(fifo))
+  os.remove(fifo)
+  assert(not ok, "loading a FIFO succeeded")
+  assert(err:find("load: '" .. fifo .. "' is not a regular file (a FIFO)", 1, true),
+         "stderr (empty if the child hung and was killed): " .. err)
+  raises(function() lg.load("/dev/zero") end, "load: '/dev/zero' is not a regular file (a character device)")
+end)
+
+test("save: symbolic links planted by the target do not redirect the write", function()
+  local target, outside = path("sym.safetensors"), path("outside.txt")
+  spit(outside, "precious")
+  local planted = {target .. ".tmp", target .. ".tmp-XXXXXX", target .. ".tmp-000000"}
+  for _, p in ipairs(planted) do assert(os.execute(("ln -s %s %s"):format(q(outside), q(p)))) end
+  lg.save(target, {w = lg.full({2}, 3)})
+  eq(slurp(outside), "precious")
+  eq(lg.load(target).w:totable(), {3, 3})
+  for _, p in ipairs(planted) do assert(os.execute("test -L " .. q(p)), p .. " is still the link") end
+  -- the target itself a link: the checkpoint replaces the link, not the file it names
+  os.remove(target)
+  assert(os.execute(("ln -s %s %s"):format(q(outside), q(target))))
+  lg.save(target, {w = lg.full({2}, 4)})
+  eq(slurp(outside), "precious")
+  eq(lg.load(target).w:totable(), {4, 4})
+  assert(not os.execute("test -L " .. q(target)), "the target is a regular file now")
+  for _, p in ipairs(planted) do os.remove(p) end
+  os.remove(target)
+  os.remove(outside)
+end)
+
 test("a failed save leaves the previous checkpoint intact", function()
   local target = path("keep.safetensors")
   lg.save(target, {w = lg.full({3}, 1)}, {iter = "1"})

@@ -170,7 +170,103 @@ test("image_folder: PNGs resized and centre-cropped", function()
   assert(lo >= -1 and hi <= 1)
   local g = data.image_folder(dir, {size = 8, crop = false, channels = 1, range = {0, 1}})
   eq(g.images.shape, {2, 1, 8, 8})
-  raises(function() data.image_folder(dir) end, "pass {size=...}")
+  raises(function() data.image_folder(dir) end, "b.png is 16x16 but " .. dir .. "/a.png is 20x30; pass {size=...}")
+  os.execute("rm '" .. dir .. "'/*.png")
+  raises(function() data.image_folder(dir) end, "no PNG or JPEG files in " .. dir)
   os.execute("rm -r '" .. dir .. "'")
-  raises(function() data.image_folder(dir) end, "no PNG or JPEG files")
+  raises(function() data.image_folder(dir) end,
+         "data.image_folder: listdir: cannot open directory '" .. dir .. "': No such file")
+end)
+
+test("image_folder: images of one size need no {size=...}", function()
+  local dir = temp_dir()
+  local a, b = lg.rand(1, 8, 8), lg.rand(1, 8, 8)
+  lg.image.save(dir .. "/a.png", a)
+  lg.image.save(dir .. "/b.png", b)
+  local d = data.image_folder(dir, {range = {0, 1}})
+  eq(d.images.shape, {2, 1, 8, 8})
+  eq(d.files, {dir .. "/a.png", dir .. "/b.png"})
+  -- 8-bit PNGs: values within half a grey level of what was saved
+  near(d.images:narrow(1, 1, 1):totable(), a:view(1, 1, 8, 8):totable(), 0.5 / 255 + 1e-6)
+  near(d.images:narrow(1, 2, 1):totable(), b:view(1, 1, 8, 8):totable(), 0.5 / 255 + 1e-6)
+  os.execute("rm -r " .. sh_quote(dir))
+end)
+
+-- a PNG of image x saved under any name (image.save wants a .png suffix)
+local function save_as(x, path)
+  local tmp = path:match("^(.*)/") .. "/tmp-save.png"
+  lg.image.save(tmp, x)
+  assert(os.rename(tmp, path))
+end
+
+test("image_folder: odd file names, hidden files and entries that are not images", function()
+  local dir = temp_dir()
+  local x = lg.rand(1, 4, 4)
+  save_as(x, dir .. "/a.png")
+  save_as(x, dir .. "/b\nc.PNG")              -- a newline splits a listing read by lines
+  save_as(x, dir .. "/it's here.jpeg")        -- a PNG under a JPEG name: the bytes decide
+  save_as(x, dir .. "/.hidden.png")
+  local f = assert(io.open(dir .. "/._a.png", "wb"))   -- not an image: skipped as hidden
+  f:write("AppleDouble")
+  f:close()
+  f = assert(io.open(dir .. "/notes.txt", "wb"))
+  f:write("not an image")
+  f:close()
+  os.execute("mkdir " .. sh_quote(dir .. "/sub.png"))
+  assert(os.execute("mkfifo " .. sh_quote(dir .. "/fifo.png")))
+  assert(os.execute("ln -s a.png " .. sh_quote(dir .. "/link.png")))
+  assert(os.execute("ln -s missing.png " .. sh_quote(dir .. "/dangling.png")))
+
+  local names, kinds = data.listdir(dir)
+  eq(names, {"._a.png", ".hidden.png", "a.png", "b\nc.PNG", "dangling.png", "fifo.png",
+             "it's here.jpeg", "link.png", "notes.txt", "sub.png"})
+  eq(kinds, {"file", "file", "file", "file", "other", "other", "file", "file", "file",
+             "directory"})
+
+  local d = data.image_folder(dir, {range = {0, 1}})
+  eq(d.files, {dir .. "/a.png", dir .. "/b\nc.PNG", dir .. "/it's here.jpeg", dir .. "/link.png"})
+  eq(d.images.shape, {4, 1, 4, 4})
+  near(d.images:narrow(1, 2, 1):totable(), x:view(1, 1, 4, 4):totable(), 0.5 / 255 + 1e-6)
+  eq(data.image_folder(dir, {limit = 2}).files, {dir .. "/a.png", dir .. "/b\nc.PNG"})
+  raises(function() data.image_folder(dir, {limit = 0}) end, "limit must be a positive integer")
+  raises(function() data.listdir(dir .. "/notes.txt") end, "listdir: cannot open directory")
+  os.execute("rm -r " .. sh_quote(dir))
+end)
+
+-- Runs `code` in a child luagan for at most 10 s (a loader that blocked on
+-- a FIFO would otherwise hang the whole run); returns whether it exited 0
+-- and its stderr.
+local function run_child(dir, code)
+  local err = dir .. "/child-err.txt"
+  local ok = os.execute(("timeout 10 %s -e %s 2>%s"):format(sh_quote(LUAGAN), sh_quote(code),
+                                                          sh_quote(err)))
+  return ok, read_file(err) or ""
+end
+
+test("read_idx and image.load refuse a FIFO without blocking", function()
+  local dir = temp_dir()
+  local fifo = dir .. "/data"
+  assert(os.execute("mkfifo " .. sh_quote(fifo)))
+  for _, call in ipairs{"lg.data.read_idx", "lg.image.load"} do
+    local ok, err = run_child(dir, ("local lg = require 'luagan'; %s(%q)"):format(call, fifo))
+    assert(not ok, call .. " of a FIFO succeeded")
+    assert(err:find("'" .. fifo .. "' is not a regular file (a FIFO)", 1, true),
+           call .. ": stderr (empty if the child hung and was killed): " .. err)
+  end
+  -- a FIFO among an MNIST directory's files: found, then refused by name
+  for _, stem in ipairs{"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                        "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"} do
+    assert(os.execute(("cp %s %s"):format(sh_quote(data.root() .. "/mnist10k/" .. stem .. ".gz"),
+                                          sh_quote(dir .. "/" .. stem .. ".gz"))))
+  end
+  os.remove(dir .. "/train-labels-idx1-ubyte.gz")
+  assert(os.execute("mkfifo " .. sh_quote(dir .. "/train-labels-idx1-ubyte.gz")))
+  local ok, err = run_child(dir, ("local lg = require 'luagan'; lg.data.mnist('train', {dir = %q})"):format(dir))
+  assert(not ok, "data.mnist read a FIFO")
+  assert(err:find("train-labels-idx1-ubyte.gz' is not a regular file (a FIFO)", 1, true),
+         "data.mnist: stderr (empty if the child hung and was killed): " .. err)
+  eq(data.mnist("test", {dir = dir}).n, 999)
+  raises(function() data.read_idx("/dev/zero") end, "read_idx: '/dev/zero' is not a regular file")
+  raises(function() lg.image.load("/dev/null") end, "image.load: '/dev/null' is not a regular file")
+  os.execute("rm -r " .. sh_quote(dir))
 end)
