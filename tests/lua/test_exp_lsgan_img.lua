@@ -154,7 +154,7 @@ test("lsgan: flags of the other kind of data and bad values are refused with a m
     {"--dataset mnist10k --size 48", "--size must be 28, 32 or 64"},
     {"--dataset mnist10k --eval_n 1", "--eval_n must be >= 2"},
     {"--dataset mnist10k --loss hinge", "--loss must be ls or bce"},
-    {"--dataset " .. sh_quote(tmp .. "/no-such-dir"), "no PNG or JPEG files"},
+    {"--dataset " .. sh_quote(tmp .. "/no-such-dir"), "cannot open directory"},
   }
   for i, c in ipairs(cases) do
     local out = ("%s/refused%d"):format(tmp, i)
