@@ -421,6 +421,24 @@ static const char *get_prompt (lua_State *L, int firstline) {
   }
 }
 
+/* The chunk `?x` stands for.  A plain name path (lg.nn.Linear, x:matmul)
+** goes to luagan.doc's help_path, which looks it up without raising on a
+** missing part and names it in its messages; anything else is help(x). */
+static void push_help_call (lua_State *L, const char *x) {
+  size_t n;
+  x += strspn(x, " \t");
+  n = strlen(x);
+  while (n > 0 && (x[n - 1] == ' ' || x[n - 1] == '\t' || x[n - 1] == ';')) n--;
+  if (n > 0 && strspn(x, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                         "0123456789_.:") >= n) {
+    lua_pushlstring(L, x, n);
+    lua_pushfstring(L, "require(\"luagan.doc\").help_path(\"%s\")", lua_tostring(L, -1));
+    lua_remove(L, -2);
+  }
+  else
+    lua_pushfstring(L, "help(%s)", x);
+}
+
 /* Reads a line and pushes it (READ_LINE), or pushes nothing. */
 static int pushline (lua_State *L, int firstline) {
   int status;
@@ -438,7 +456,7 @@ static int pushline (lua_State *L, int firstline) {
     if (line[0] == '=')
       lua_pushfstring(L, "return %s", line + 1);  /* 5.2 style */
     else if (q[0] == '?')  /* ?lg.conv2d: help(lg.conv2d); ? alone: help() */
-      lua_pushfstring(L, "help(%s)", q + 1);
+      push_help_call(L, q + 1);
     else
       return status;
     lua_remove(L, -2);

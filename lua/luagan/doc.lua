@@ -456,18 +456,28 @@ end
 
 local GENERAL = [[
 help(x) shows the documentation of x: a function (help(lg.conv2d)), a module
-class (help(nn.Conv2d)), a value (help(gan.hinge)), an object (help(G) shows
+class (help(nn.Conv2d)), a value (help(lg.gan.hinge)), an object (help(G) shows
 its class) or a module (help(nn) lists its entries).  `?x` at the prompt is
 short for help(x); help("word") lists the entries whose name contains word.
 Tab completes globals, fields (lg.con<TAB>) and methods (x:ma<TAB>).
 Modules:]]
 
+-- How a page's module is reached: lg.nn, or require "luagan.parzen".
+local function page_title(name)
+  if name == "lg" then return "lg" end
+  if name == "Tensor" then return "lg.Tensor" end
+  if name == "parzen" or name == "util" or name == "image_metrics" then
+    return ('require "luagan.%s"'):format(name)
+  end
+  return "lg." .. name
+end
+
 local function general()
   local out = {GENERAL}
   for _, p in ipairs(PAGES) do
     local n = #doc.module_entries(p[1])
-    out[#out + 1] = ("  %-14s %s%s"):format(p[1] == "lg" and "lg" or p[1] == "Tensor" and "lg.Tensor"
-      or "lg." .. p[1], p[2], n == 0 and " [not documented yet]" or "")
+    out[#out + 1] = ("  %-30s %s%s"):format(page_title(p[1]), p[2],
+      n == 0 and " [not documented yet]" or "")
   end
   out[#out + 1] = "The whole reference: `make docs` writes build/docs/index.md."
   return table.concat(out, "\n")
@@ -490,8 +500,9 @@ local function find_name(v)
 end
 
 -- The text help(...) prints for v.
-function doc.help_text(v, ...)
-  if select("#", ...) == 0 and v == nil then return general() end
+function doc.help_text(...)
+  if select("#", ...) == 0 then return general() end
+  local v = ...
   local mod = doc.module_name(v)
   if mod then return doc.format_module(mod) end
   if lg().is_tensor(v) then return doc.format_module("Tensor") end
@@ -550,6 +561,24 @@ end
 
 function doc.help(...)
   print(doc.help_text(...))
+end
+
+-- ?name at the prompt: help for the value at a name path from the globals
+-- (lg.nn.Linear, x:matmul), looked up without raising on a missing part.
+function doc.help_path(path)
+  local v, done = _G, ""
+  for sep, key in ("." .. path):gmatch("([%.:])([^%.:]+)") do
+    local ok, nv = pcall(function() return v[key] end)
+    if not ok or nv == nil then
+      return print(("help: %s is nil"):format(done == "" and key or done .. sep .. key))
+    end
+    v, done = nv, done == "" and key or done .. sep .. key
+  end
+  local text = doc.help_text(v)
+  if doc.lookup(v) == nil and type(v) == "function" and text:match("^help: no documentation") then
+    text = path .. ": no doc entry"
+  end
+  print(text)
 end
 
 -- }======================================================
@@ -711,11 +740,7 @@ function doc.generate(dir)
   local total, c_entries = 0, {}
   for _, p in ipairs(PAGES) do
     local es = doc.module_entries(p[1])
-    local title = p[1] == "lg" and "lg" or p[1] == "Tensor" and "Tensor methods"
-                  or p[1] == "image" and "lg.image" or "lg." .. p[1]
-    if p[1] == "parzen" or p[1] == "util" or p[1] == "image_metrics" then
-      title = ('require "luagan.%s"'):format(p[1])
-    end
+    local title = p[1] == "Tensor" and "Tensor methods" or page_title(p[1])
     idx[#idx + 1] = ("| [%s](%s.md) | %s | %s |"):format(title, p[1], p[2],
       #es > 0 and tostring(#es) or "not documented yet")
     local page = {("# %s"):format(title), "", p[2] .. ".", ""}
