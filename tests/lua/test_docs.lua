@@ -309,11 +309,17 @@ end)
 
 -- docs/tutorial.md: blocks opened with ```lua run are run in order in one
 -- environment; ```lua file=NAME blocks are written to a directory where the
--- ```sh run blocks run, with build/luagan there the executable under test.
+-- ```sh run blocks run, with build/luagan there the executable under test
+-- and experiments/ the repository's.
 test("the tutorial's runnable code blocks run", function()
   local text = assert(read_file(ROOT .. "/docs/tutorial.md"), "docs/tutorial.md missing")
   local dir = temp_dir()
-  local env = setmetatable({}, {__index = _G})
+  local printed = {}
+  local env = setmetatable({print = function(...)   -- kept out of the test log
+    local parts = table.pack(...)
+    for i = 1, parts.n do parts[i] = tostring(parts[i]) end
+    printed[#printed + 1] = table.concat(parts, "\t", 1, parts.n)
+  end}, {__index = _G})
   local runs = 0
   for info, body in text:gmatch("\n```([^\n]*)\n(.-)\n```") do
     local lang, what = info:match("^(%S+)%s*(.*)$")
@@ -327,17 +333,24 @@ test("the tutorial's runnable code blocks run", function()
       f:write(body, "\n")
       f:close()
     elseif lang == "sh" and what == "run" then
-      os.execute(("mkdir -p %s/build && ln -sf %s %s/build/luagan"):format(sh_quote(dir),
-        sh_quote(LUAGAN), sh_quote(dir)))
-      local cmd = ("cd %s && %s"):format(sh_quote(dir), body)
+      os.execute(("mkdir -p %s/build && ln -sfn %s %s/build/luagan && ln -sfn %s %s/experiments")
+        :format(sh_quote(dir), sh_quote(LUAGAN), sh_quote(dir), sh_quote(ROOT .. "/experiments"),
+                sh_quote(dir)))
+      local cmd = ("cd %s && set -e && %s"):format(sh_quote(dir), body)
       local p = io.popen("{ " .. cmd .. "\n} 2>&1; echo \"exit=$?\"")
       local out = p:read("a")
       p:close()
       if not out:match("exit=0\n$") then error("tutorial shell block failed:\n" .. body .. "\n" .. out) end
+      if body:find("my_gan.lua --resume", 1, true) then   -- the run continued to the end
+        has_text(out, "resumed runs/tiny at iteration 20")
+        has_text(out, "modes covered: ")
+        has_text(out, "iter,lossD,lossG\n1,")
+      end
       runs = runs + 1
     end
   end
-  if runs < 3 then error("expected runnable blocks in docs/tutorial.md, found " .. runs) end
+  if runs < 4 then error("expected runnable blocks in docs/tutorial.md, found " .. runs) end
+  has_text(printed[1], "gan.Loss(label_smoothing(0.9))")
   os.execute("rm -rf " .. sh_quote(dir))
 end)
 
