@@ -1114,22 +1114,26 @@ function ReLU:init(...) arguments("ReLU", {}, {{"inplace", "bool"}}, {inplace = 
 -- tanh(x) elementwise: the usual output of an image generator, whose data
 -- is scaled to [-1, 1].
 -- Shapes: any -> the same shape.
+-- @function nn.Tanh
 -- @usage local G = nn.Sequential(nn.Linear(100, 784), nn.Tanh())
 activation("Tanh", function(_, x) return x:tanh() end)
 --- nn.Sigmoid() -> Module
 -- 1 / (1 + exp(-x)) elementwise.  A discriminator should output logits and
 -- leave the sigmoid to its loss (lg.gan's losses expect logits).
 -- Shapes: any -> the same shape.
+-- @function nn.Sigmoid
 -- @usage local out = nn.Sigmoid()
 activation("Sigmoid", function(_, x) return x:sigmoid() end)
 --- nn.Softplus() -> Module
 -- log(1 + exp(x)) elementwise, computed stably for any x.
 -- Shapes: any -> the same shape.
+-- @function nn.Softplus
 -- @usage local sp = nn.Softplus()
 activation("Softplus", function(_, x) return x:softplus() end)
 --- nn.Identity() -> Module
 -- Returns its input: a placeholder where a layer is optional.
 -- Shapes: any -> the same tensor.
+-- @function nn.Identity
 -- @usage local norm = use_bn and nn.BatchNorm2d(64) or nn.Identity()
 activation("Identity", function(_, x) return x end)
 
@@ -1165,6 +1169,7 @@ end
 -- Keeps the batch dim and flattens the rest, as D's bridge from
 -- convolutions to a linear layer.
 -- Shapes: x [N, ...] -> [N, product of the other dims].
+-- @function nn.Flatten
 -- @usage local D = nn.Sequential(nn.Conv2d(1, 8, 4, 2, 1), nn.Flatten(), nn.Linear(8 * 14 * 14, 1))
 activation("Flatten", function(_, x) return x:reshape(x:size(1), -1) end)
 
