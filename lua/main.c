@@ -475,6 +475,9 @@ static int pushline (lua_State *L, int firstline) {
 
 static char **cmpl_list = NULL;
 static size_t cmpl_n = 0, cmpl_cap = 0, cmpl_next = 0;
+static int cmpl_loaded = 0;  /* lg's submodules were loaded for completion */
+
+static int doc_function (lua_State *L, const char *name);
 
 static void cmpl_add (const char *s, size_t len) {
   size_t i;
@@ -599,6 +602,11 @@ static char **cmpl_attempt (const char *text, int start, int end) {
   for (i = 0; i < cmpl_n; i++) free(cmpl_list[i]);
   cmpl_n = 0;
   if (!lua_checkstack(globalL, 10)) return NULL;
+  if (!cmpl_loaded) {  /* lg.<TAB> should list the lazily loaded submodules */
+    cmpl_loaded = 1;
+    if (doc_function(globalL, "load_submodules") && lua_pcall(globalL, 0, 0, 0) != LUA_OK)
+      lua_pop(globalL, 1);
+  }
   cmpl_collect(globalL, text);
   return rl_completion_matches(text, cmpl_generator);
 }

@@ -563,6 +563,14 @@ function doc.help(...)
   print(doc.help_text(...))
 end
 
+-- Loads lg's submodules (lg.gan, lg.data, ...), which lg otherwise loads
+-- on first use, so that completing lg.<TAB> lists them.  A submodule that
+-- fails to load is left out.
+function doc.load_submodules()
+  local L = lg()
+  for _, m in ipairs(doc.LUA_MODULES) do pcall(function() return L[m] end) end
+end
+
 -- ?name at the prompt: help for the value at a name path from the globals
 -- (lg.nn.Linear, x:matmul), looked up without raising on a missing part.
 function doc.help_path(path)
