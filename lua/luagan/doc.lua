@@ -617,7 +617,7 @@ end
 
 local function sorted_keys(t, from)
   local ks = {}
-  for k in pairs(t) do
+  for k in next, t do   -- raw: no __pairs
     if not (math.type(k) == "integer" and k >= 1 and k <= from) then ks[#ks + 1] = k end
   end
   table.sort(ks, function(a, b)
@@ -642,7 +642,7 @@ local repr
 
 -- the parts "1", "x = 2", ... of table t; `more` counts those left out
 local function parts(t, depth, limit, seen)
-  local out, n = {}, #t
+  local out, n = {}, rawlen(t)
   for i = 1, n do
     if #out >= limit then break end
     out[#out + 1] = repr(rawget(t, i), depth, limit, seen)
@@ -676,14 +676,17 @@ end
 function doc.repr(v, limit)
   limit = limit or 20
   if type(v) ~= "table" or has_tostring(v) then return short(v) end
-  local line = repr(v, 2, limit, {})
+  local mt = getmetatable(v)
+  local class = type(mt) == "table" and type(rawget(mt, "__name")) == "string" and
+                rawget(mt, "__name") .. " " or ""   -- an object: Loader {...}
+  local line = class .. repr(v, 2, limit, {})
   if #line <= 100 then return line end
   local seen = {[v] = true}
   local ps, more = parts(v, 1, limit, seen)
   for i, p in ipairs(ps) do   -- one line per entry: nested tables shortened
     if #p > 100 then ps[i] = p:sub(1, 96) .. " ...}" end
   end
-  local out = {"{"}
+  local out = {class .. "{"}
   for _, p in ipairs(ps) do out[#out + 1] = "  " .. p .. "," end
   if more > 0 then out[#out + 1] = ("  ... (%d more)"):format(more) end
   out[#out + 1] = "}"

@@ -278,6 +278,10 @@ test("repr: plain tables shown two levels deep, 20 entries each", function()
   eq(doc.repr({x = lg.zeros(2, 3)}), "{x = tensor[2,3]}")
   eq(doc.repr({f = lg.nn.Module.parameters}), "{f = function nn.Module:parameters}")
   eq(doc.repr({l = lg.gan.hinge}), "{l = gan.Loss(hinge)}")
+  -- no metamethod runs; an object's class name (__name) comes first
+  local odd = setmetatable({1}, {__name = "Odd", __len = function() error("len") end,
+                                 __pairs = function() error("pairs") end})
+  eq(doc.repr(odd), "Odd {1}")
   -- long contents: one entry per line, still bounded
   local long = {}
   for i = 1, 30 do long["key" .. i] = ("v"):rep(10) end
