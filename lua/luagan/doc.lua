@@ -697,9 +697,26 @@ end
 
 -- {====================================================== the markdown reference
 
+-- An entry's text as markdown: indented lines (formulas, tables of fields)
+-- become code blocks, a Shapes: line its own paragraph.
+local function md_text(text)
+  local out, code = {}, false
+  for line in (text .. "\n"):gmatch("(.-)\n") do
+    local indented = line:match("^  ") ~= nil
+    if indented ~= code then
+      out[#out + 1] = "```"
+      code = indented
+    end
+    if not code and line:match("^Shapes:") then out[#out + 1] = "" end
+    out[#out + 1] = line
+  end
+  if code then out[#out + 1] = "```" end
+  return table.concat(out, "\n")
+end
+
 local function md_entry(e)
   local out = {("### `%s`"):format(e.signature or e.name), ""}
-  if e.text ~= "" then out[#out + 1] = e.text; out[#out + 1] = "" end
+  if e.text ~= "" then out[#out + 1] = md_text(e.text); out[#out + 1] = "" end
   if #e.params > 0 then
     for _, p in ipairs(e.params) do
       local n, rest = p:match("^(%S+)%s*(.*)$")
