@@ -137,9 +137,10 @@ local function parse_block(lines)
   local first = 1
   while lines[first] and lines[first]:match("^%s*$") do first = first + 1 end
   if lines[first] then
-    local name = signature_of(lines[first])
+    local line = lines[first]:match("^%s*(.-)%s*$")
+    local name = signature_of(line)
     if name then
-      e.name, e.signature = name, lines[first]
+      e.name, e.signature = name, line
       first = first + 1
     end
   end
@@ -265,17 +266,20 @@ doc.parse_lua, doc.parse_c = parse_lua, parse_c
 -- {====================================================== the reference
 
 local cache
+local by_value   -- value -> entry, built on the first lookup
+
+local function add_to(ref, e)
+  ref.list[#ref.list + 1] = e
+  if not ref.by_name[e.name] then ref.by_name[e.name] = e end
+  if e.line then ref.by_line[e.file:match("[^/]*$") .. ":" .. e.line] = e end
+end
 
 -- Every entry, parsed once: {list = {...}, by_name = {}, by_line = {}}.
 -- by_line["nn.lua:123"] is the entry of the function defined on that line.
 local function load()
   if cache then return cache end
   local ref = {list = {}, by_name = {}, by_line = {}, dir = doc.lua_dir(), c_source = "none"}
-  local function add(e)
-    ref.list[#ref.list + 1] = e
-    if not ref.by_name[e.name] then ref.by_name[e.name] = e end
-    if e.line then ref.by_line[e.file:match("[^/]*$") .. ":" .. e.line] = e end
-  end
+  local function add(e) add_to(ref, e) end
   if ref.dir then
     for _, m in ipairs(doc.LUA_MODULES) do
       local path = ref.dir .. "/luagan/" .. m .. ".lua"
@@ -302,7 +306,14 @@ local function load()
 end
 
 -- Forgets the parsed reference (the sources changed).
-function doc.reload() cache = nil end
+function doc.reload() cache, by_value = nil, nil end
+
+-- Adds entries (from parse_lua or parse_c of another source) to the reference.
+function doc.add(entries)
+  local ref = load()
+  for _, e in ipairs(entries) do add_to(ref, e) end
+  by_value = nil
+end
 
 function doc.entries() return load().list end
 
@@ -332,8 +343,6 @@ function doc.resolve(name)
   end
   return v
 end
-
-local by_value   -- value -> entry, built on the first lookup
 
 local function value_map()
   if by_value then return by_value end

@@ -215,6 +215,7 @@ static int l_conv2d (lua_State *L) { return 0; }
 ]], "lua/l_test.c")
   eq(#cs, 2)
   eq(cs[1].name, "lg.conv2d")
+  eq(cs[1].signature, "lg.conv2d(x, w [, b] [, opts]) -> Tensor")
   eq(cs[1].module, "lg")
   eq(cs[1].block_line, 2)
   eq(cs[2].name, "Tensor:matmul")
@@ -242,6 +243,29 @@ test("help finds entries by value: functions, classes, instances, aliases, value
   has_text(doc.help_text(opt.step), "Optimizer:step()")
   has_text(doc.help_text(opt), "Optimizer:zero_grad")
   has_text(doc.help_text(require("luagan.parzen").evaluate), "Table 1")
+end)
+
+test("C entries: help finds lg functions and Tensor methods by name", function()
+  doc.add(doc.parse_c([[
+/*** lg.conv2d(x, w [, b] [, opts]) -> Tensor
+** 2-D convolution.
+** @function lg.conv2d
+** @usage local y = lg.conv2d(x, w)
+*/
+/*** x:matmul(y) -> Tensor
+** Matrix product.
+** @function Tensor:matmul
+** @usage local z = x:matmul(y)
+*/]], "lua/l_fake.c"))
+  local ok, err = pcall(function()
+    has_text(doc.help_text(lg.conv2d), "lg.conv2d(x, w [, b] [, opts]) -> Tensor\n\n  2-D convolution.")
+    has_text(doc.help_text(lg.Tensor.matmul), "x:matmul(y) -> Tensor")
+    has_text(doc.help_text(lg.zeros(2, 2).matmul), "Matrix product.")
+    has_text(doc.help_text(lg.Tensor), "Tensor:matmul")
+    has_text(doc.help_text(lg.zeros(1)), "Tensor:matmul")
+  end)
+  doc.reload()
+  if not ok then error(err, 0) end
 end)
 
 test("help on modules lists their entries; strings search", function()
@@ -307,6 +331,36 @@ test("doc.generate writes the markdown pages and the C data file", function()
   for _, e in ipairs(doc.entries()) do if e.file:match("%.c$") then c = c + 1 end end
   eq(#data, c)
   os.execute("rm -rf " .. sh_quote(dir))
+end)
+
+test("without C sources, the C entries come from luagan/doc_c.lua", function()
+  local so = (LUAGAN:match("^(.*)/") or ".") .. "/luagan.so"
+  if not os.execute("command -v lua5.4 >/dev/null 2>&1") or not read_file(so) then
+    print("test_docs: lua5.4 or luagan.so missing, installed layout not tested")
+    return
+  end
+  -- an installed layout: the Lua modules and the data file, no lua/l_*.c
+  local dir = temp_dir()
+  os.execute(("mkdir -p %s/luagan && cp %s/luagan/*.lua %s/luagan/"):format(sh_quote(dir),
+    sh_quote(doc.lua_dir()), sh_quote(dir)))
+  local f = assert(io.open(dir .. "/luagan/doc_c.lua", "wb"))
+  f:write([[return {{name = "lg.conv2d", signature = "lg.conv2d(x, w) -> Tensor", module = "lg",
+    text = "Installed entry.", summary = "Installed entry.", params = {}, returns = {},
+    usage = {"lg.conv2d(x, w)"}, see = {}, file = "lua/l_layers.c", block_line = 1}}
+]])
+  f:close()
+  local p = io.popen(("cd %s && lua5.4 -e %s 2>&1"):format(sh_quote(dir), sh_quote(([[
+    package.path = "./?.lua;" .. package.path
+    package.cpath = %q .. ";" .. package.cpath
+    local lg = require "luagan"
+    local doc = require "luagan.doc"
+    print(doc.lua_dir(), doc.help_text(lg.conv2d), doc.help_text(lg.nn.Linear):match("^%%C*"))
+  ]]):format(so))))
+  local out = p:read("a")
+  p:close()
+  os.execute("rm -rf " .. sh_quote(dir))
+  has_text(out, ".\tlg.conv2d(x, w) -> Tensor\n\n  Installed entry.")
+  has_text(out, "nn.Linear(in_features, out_features")
 end)
 
 -- {------------------------------------------------------ the tutorial
