@@ -14,7 +14,10 @@
 **   - Ctrl-C at the prompt clears the line instead of killing the process;
 **   - the collector stays in incremental mode: the binding charges tensor
 **     bytes with LUA_GCSTEP, which paces incremental collection well;
-**   - the global `_` holds the first value of the last expression.
+**   - the global `_` holds the first value of the last expression;
+**   - help(x) (and `?x` at the prompt) prints x's doc entry, a table without
+**     __tostring prints as its contents (bounded), and Tab after a colon
+**     completes methods; the Lua side of these is luagan.doc.
 */
 
 #ifndef _GNU_SOURCE
