@@ -22,10 +22,12 @@
 -- @see.  In C the block is a comment opened with three stars:
 --
 --   /*** lg.conv2d(x, w [, b] [, opts]) -> Tensor
---   ** 2-D convolution ...
---   ** @function lg.conv2d
---   ** @usage local y = lg.conv2d(x, w, b, {stride = 2, padding = 1})
---   */
+--    * 2-D convolution ...
+--    * @function lg.conv2d
+--    * @usage local y = lg.conv2d(x, w, b, {stride = 2, padding = 1})
+--    */
+--
+-- (lines start with " * ", which LDoc strips; this parser also takes "**").
 --
 -- Lua functions are matched to their entry by where they are defined
 -- (debug.getinfo), so aliases and methods of classes the modules do not
