@@ -80,6 +80,12 @@ bench: deps all
 demo: deps-build all
 	$(BUILD)/luagan experiments/gan_mnist.lua
 
+# The API reference, generated from the doc comments of lua/luagan/*.lua and
+# lua/l_*.c (format: docs/design.md): $(BUILD)/docs/index.md and one markdown
+# page per module.  help(x) in the REPL reads the same comments.
+docs: $(BUILD)/luagan
+	@$(BUILD)/luagan -e 'print(("$(BUILD)/docs/index.md: %d entries"):format(require("luagan.doc").generate("$(BUILD)/docs")))'
+
 # Every experiment of issue 5 into runs/reproduce-MODE/, then experiments/README.md
 # (tables per paper) and experiments/results/ (sample grids, final metrics rows).
 # reproduce: reproduction size, seeds 1-3 (hours); reproduce-quick: smoke size
@@ -112,4 +118,4 @@ datasets:
 clean:
 	rm -rf build build-san
 
-.PHONY: all test sanitize bench demo reproduce reproduce-quick deps deps-build datasets fuzz clean
+.PHONY: all test sanitize bench demo docs reproduce reproduce-quick deps deps-build datasets fuzz clean

@@ -14,7 +14,10 @@
 **   - Ctrl-C at the prompt clears the line instead of killing the process;
 **   - the collector stays in incremental mode: the binding charges tensor
 **     bytes with LUA_GCSTEP, which paces incremental collection well;
-**   - the global `_` holds the first value of the last expression.
+**   - the global `_` holds the first value of the last expression;
+**   - help(x) (and `?x` at the prompt) prints x's doc entry, a table without
+**     __tostring prints as its contents (bounded), and Tab after a colon
+**     completes methods; the Lua side of these is luagan.doc.
 */
 
 #ifndef _GNU_SOURCE
@@ -421,6 +424,24 @@ static const char *get_prompt (lua_State *L, int firstline) {
   }
 }
 
+/* The chunk `?x` stands for.  A plain name path (lg.nn.Linear, x:matmul)
+** goes to luagan.doc's help_path, which looks it up without raising on a
+** missing part and names it in its messages; anything else is help(x). */
+static void push_help_call (lua_State *L, const char *x) {
+  size_t n;
+  x += strspn(x, " \t");
+  n = strlen(x);
+  while (n > 0 && (x[n - 1] == ' ' || x[n - 1] == '\t' || x[n - 1] == ';')) n--;
+  if (n > 0 && strspn(x, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                         "0123456789_.:") >= n) {
+    lua_pushlstring(L, x, n);
+    lua_pushfstring(L, "require(\"luagan.doc\").help_path(\"%s\")", lua_tostring(L, -1));
+    lua_remove(L, -2);
+  }
+  else
+    lua_pushfstring(L, "help(%s)", x);
+}
+
 /* Reads a line and pushes it (READ_LINE), or pushes nothing. */
 static int pushline (lua_State *L, int firstline) {
   int status;
@@ -432,8 +453,15 @@ static int pushline (lua_State *L, int firstline) {
   }
   else
     status = read_stream(L);
-  if (status == READ_LINE && firstline && lua_tostring(L, -1)[0] == '=') {
-    lua_pushfstring(L, "return %s", lua_tostring(L, -1) + 1);  /* 5.2 style */
+  if (status == READ_LINE && firstline) {
+    const char *line = lua_tostring(L, -1);
+    const char *q = line + strspn(line, " \t");
+    if (line[0] == '=')
+      lua_pushfstring(L, "return %s", line + 1);  /* 5.2 style */
+    else if (q[0] == '?')  /* ?lg.conv2d: help(lg.conv2d); ? alone: help() */
+      push_help_call(L, q + 1);
+    else
+      return status;
     lua_remove(L, -2);
   }
   return status;
@@ -450,6 +478,9 @@ static int pushline (lua_State *L, int firstline) {
 
 static char **cmpl_list = NULL;
 static size_t cmpl_n = 0, cmpl_cap = 0, cmpl_next = 0;
+static int cmpl_loaded = 0;  /* lg's submodules were loaded for completion */
+
+static int doc_function (lua_State *L, const char *name);
 
 static void cmpl_add (const char *s, size_t len) {
   size_t i;
@@ -509,16 +540,19 @@ static int cmpl_fields (lua_State *L, int depth) {
 }
 
 /* Adds every string key of the table on top (and of its __index chain)
-** that starts with word, as base .. key. */
+** that starts with word, as base .. key.  After a colon (`methods`) only
+** functions, and no _private or __meta names unless word starts with _:
+** x:ma<TAB> offers methods, not fields. */
 static void cmpl_keys (lua_State *L, const char *base, size_t blen,
-                       const char *word, size_t wlen, int depth) {
+                       const char *word, size_t wlen, int depth, int methods) {
   int t = lua_gettop(L);
   lua_pushnil(L);
   while (lua_next(L, t)) {
     size_t klen;
     const char *k;
     if (lua_type(L, -2) == LUA_TSTRING && (k = lua_tolstring(L, -2, &klen)) &&
-        klen >= wlen && strncmp(k, word, wlen) == 0) {
+        klen >= wlen && strncmp(k, word, wlen) == 0 &&
+        (!methods || (lua_type(L, -1) == LUA_TFUNCTION && (k[0] != '_' || word[0] == '_')))) {
       char buf[512];
       if (blen + klen < sizeof(buf)) {
         memcpy(buf, base, blen);
@@ -530,7 +564,8 @@ static void cmpl_keys (lua_State *L, const char *base, size_t blen,
   }
   if (depth < 4 && lua_getmetatable(L, t)) {
     lua_pushliteral(L, "__index");
-    if (lua_rawget(L, -2) == LUA_TTABLE) cmpl_keys(L, base, blen, word, wlen, depth + 1);
+    if (lua_rawget(L, -2) == LUA_TTABLE)
+      cmpl_keys(L, base, blen, word, wlen, depth + 1, methods);
     lua_pop(L, 2);
   }
 }
@@ -550,7 +585,8 @@ static void cmpl_collect (lua_State *L, const char *text) {
     }
   }
   if (*p == '\0' && cmpl_fields(L, 0))
-    cmpl_keys(L, text, (size_t)(word - text), word, strlen(word), 0);
+    cmpl_keys(L, text, (size_t)(word - text), word, strlen(word), 0,
+              word > text && word[-1] == ':');
   lua_settop(L, top);
 }
 
@@ -569,6 +605,11 @@ static char **cmpl_attempt (const char *text, int start, int end) {
   for (i = 0; i < cmpl_n; i++) free(cmpl_list[i]);
   cmpl_n = 0;
   if (!lua_checkstack(globalL, 10)) return NULL;
+  if (!cmpl_loaded) {  /* lg.<TAB> should list the lazily loaded submodules */
+    cmpl_loaded = 1;
+    if (doc_function(globalL, "load_submodules") && lua_pcall(globalL, 0, 0, 0) != LUA_OK)
+      lua_pop(globalL, 1);
+  }
   cmpl_collect(globalL, text);
   return rl_completion_matches(text, cmpl_generator);
 }
@@ -579,7 +620,7 @@ static void readline_init (lua_State *L) {
   rl_catch_signals = 0;  /* SIGINT is ours (see read_tty) */
   rl_persistent_signal_handlers = 1;  /* SIGWINCH all along the line */
   rl_attempted_completion_function = cmpl_attempt;
-  rl_completer_word_break_characters = " \t\n\"\\'`@$><=;|&{(),+-*/%^~#[]}";
+  rl_completer_word_break_characters = " \t\n\"\\'`@$><=;|&{(),+-*/%^~#[]}?";
   rl_completer_quote_characters = "\"'";
   history_open();
 }
@@ -656,6 +697,52 @@ static int loadline (lua_State *L) {
   return status;
 }
 
+/* luagan.doc's function `name`, pushed; nothing (returns 0) when the module
+** cannot load: the REPL then works without help and table contents. */
+static int doc_function (lua_State *L, const char *name) {
+  lua_getglobal(L, "require");
+  lua_pushliteral(L, "luagan.doc");
+  if (lua_pcall(L, 1, 1, 0) != LUA_OK || lua_type(L, -1) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  lua_getfield(L, -1, name);
+  lua_remove(L, -2);
+  if (lua_type(L, -1) == LUA_TFUNCTION) return 1;
+  lua_pop(L, 1);
+  return 0;
+}
+
+/* help(x): the global of the REPL, luagan.doc's help loaded on first use
+** (it reads the doc comments of the sources then). */
+static int l_help (lua_State *L) {
+  int n = lua_gettop(L);
+  if (!doc_function(L, "help"))
+    return luaL_error(L, "help: module luagan.doc not found");
+  lua_insert(L, 1);
+  lua_call(L, n, 0);
+  return 0;
+}
+
+/* A table without __tostring prints as its contents (two levels, 20
+** entries each) instead of "table: 0x...": replaces it on the stack with
+** the text luagan.doc's repr makes of it.  Keeps the table on failure. */
+static void show_tables (lua_State *L, int n) {
+  int i;
+  for (i = 1; i <= n; i++) {
+    if (lua_type(L, i) != LUA_TTABLE || luaL_getmetafield(L, i, "__tostring") != LUA_TNIL) {
+      if (lua_type(L, i) == LUA_TTABLE) lua_pop(L, 1);  /* the __tostring */
+      continue;
+    }
+    if (!doc_function(L, "repr")) return;
+    lua_pushvalue(L, i);
+    if (lua_pcall(L, 1, 1, 0) == LUA_OK && lua_type(L, -1) == LUA_TSTRING)
+      lua_replace(L, i);
+    else
+      lua_pop(L, 1);
+  }
+}
+
 /* Prints the results on the stack with the global print; keeps the first
 ** in `_`.  Only the last result: a history of them would keep big tensors
 ** alive behind the user's back. */
@@ -665,6 +752,7 @@ static void l_print (lua_State *L) {
     luaL_checkstack(L, LUA_MINSTACK, "too many results to print");
     lua_pushvalue(L, 1);
     lua_setglobal(L, "_");
+    show_tables(L, n);
     lua_getglobal(L, "print");
     lua_insert(L, 1);
     if (lua_pcall(L, n, 0, 0) != LUA_OK)
@@ -677,7 +765,8 @@ static void print_banner (lua_State *L) {
   int has_nn = (lua_getglobal(L, "nn") != LUA_TNIL);
   int has_optim = (lua_getglobal(L, "optim") != LUA_TNIL);
   lua_pop(L, 2);
-  printf("%s %s (%s) \xe2\x80\x94 %s; Ctrl-D to quit\n", PROGNAME, version(L),
+  printf("%s %s (%s) \xe2\x80\x94 %s; help() or ?name for help, Ctrl-D to quit\n",
+         PROGNAME, version(L),
          LUA_VERSION,
          has_nn && has_optim ? "lg, nn, optim are loaded" :
          has_nn ? "lg, nn are loaded" :
@@ -690,6 +779,11 @@ static void doREPL (lua_State *L) {
   int status;
   const char *oldprogname = progname;
   progname = NULL;  /* errors at the prompt need no program name */
+  if (lua_getglobal(L, "help") == LUA_TNIL) {  /* unless a script made its own */
+    lua_pushcfunction(L, l_help);
+    lua_setglobal(L, "help");
+  }
+  lua_pop(L, 1);
   if (interactive) {
     readline_init(L);
     print_banner(L);

@@ -60,7 +60,14 @@ local LossMT = {}
 LossMT.__index = LossMT
 LossMT.__tostring = function(self) return "gan.Loss(" .. self.name .. ")" end
 
--- gan.Loss(name, d, g): d(real_logits, fake_logits) -> D loss, g(fake_logits) -> G loss.
+--- gan.Loss(name, d, g) -> Loss
+-- Makes a GAN objective: a table {name =, d =, g =} with d(real_logits,
+-- fake_logits) -> D's loss and g(fake_logits) -> G's loss, both scalar
+-- tensors to minimise.  Logits are D's raw outputs (no sigmoid); reduce with
+-- the mean so that D may output [N] or [N,1].  Every loss of lg.gan is made
+-- this way, and gan.step, gan.unrolled_g_loss and the experiments take any.
+-- Shapes: real_logits [N] or [N,1], fake_logits the same -> scalar tensors.
+-- @usage local rel = gan.Loss("relativistic", function(r, f) return (f - r):softplus():mean() end, function(f) return (-f):softplus():mean() end)
 function gan.Loss(name, d, g)
   if type(name) ~= "string" or type(d) ~= "function" or type(g) ~= "function" then
     error("gan.Loss: expected (name, d function, g function)", 2)
@@ -79,31 +86,47 @@ local function d_bce(real, fake)
   return mean(softplus(-real)) + mean(softplus(fake))
 end
 
+--- gan.minimax: Loss
+-- The objective of Goodfellow et al. 2014, eq. 1, min_G max_D
+-- E[log D(x)] + E[log(1 - D(G(z)))] with D = sigmoid(s): D minimises
+-- softplus(-s_real) + softplus(s_fake) (BCE with targets 1 and 0), G
+-- minimises log(1 - D(G(z))) = -softplus(s_fake), the saturating loss whose
+-- gradient vanishes when D rejects the samples (sec. 3).  Also gan.losses.saturating.
+-- @usage local lossD = gan.minimax.d(D(real), D(fake:detach()))
 gan.minimax = gan.Loss("minimax", d_bce, function(fake)
   return -mean(softplus(fake))
 end)
 
+--- gan.non_saturating: Loss
 -- Goodfellow et al. 2014, sec. 3: "train G to maximize log D(G(z))", i.e.
 -- minimise -log sigmoid(s_f) = softplus(-s_f) = BCE(s_f, 1).  Same fixed point,
 -- gradient -sigmoid(-s_f) -> -1 where D rejects the samples.  D as minimax.
+-- The usual choice; also gan.losses.ns.
+-- @usage local lossG = gan.non_saturating.g(D(G(z)))
 gan.non_saturating = gan.Loss("non_saturating", d_bce, function(fake)
   return mean(softplus(-fake))
 end)
 
+--- gan.wasserstein: Loss
 -- Arjovsky et al. 2017, Algorithm 1 (lines 5 and 10) / Gulrajani et al. 2017,
 -- eq. 3 without the penalty: the critic maximises E[f(x)] - E[f(G(z))], so it
 -- minimises E[D(fake)] - E[D(real)]; G minimises -E[D(fake)].  Pair it with
--- weight clipping (gan.step{clip = 0.01}) or gan.gradient_penalty.
+-- weight clipping (gan.step{clip = 0.01}) or gan.gradient_penalty; -loss.d
+-- is the critic's estimate of the Wasserstein-1 distance.
+-- @usage local w1 = -gan.wasserstein.d(D(real), D(fake)):item()
 gan.wasserstein = gan.Loss("wasserstein",
   function(real, fake) return mean(fake) - mean(real) end,
   function(fake) return -mean(fake) end)
 
+--- gan.hinge: Loss
 -- Hinge loss (Lim and Ye 2017, "Geometric GAN"; as used by Miyato et al. 2018):
 -- D minimises E[relu(1 - D(x))] + E[relu(1 + D(G(z)))]; G minimises -E[D(G(z))].
+-- @usage gan.step{G = G, D = D, optG = optG, optD = optD, loss = gan.hinge, real = x, z = z}
 gan.hinge = gan.Loss("hinge",
   function(real, fake) return mean((1 - real):relu()) + mean((1 + fake):relu()) end,
   function(fake) return -mean(fake) end)
 
+--- gan.least_squares(a, b, c) -> Loss
 -- Least squares GAN, Mao et al. 2017, eq. 2 (a-b-c coding; D has no sigmoid):
 --   min_D 1/2 E[(D(x) - b)^2] + 1/2 E[(D(G(z)) - a)^2]
 --   min_G 1/2 E[(D(G(z)) - c)^2]
@@ -114,7 +137,8 @@ gan.hinge = gan.Loss("hinge",
 -- for its experiments.  (The two schemes are verified against third-party
 -- transcriptions and the authors' code; the equation numbers are from the
 -- arXiv version and were not re-checked here.)
--- gan.least_squares(a, b, c) or gan.least_squares{a = , b = , c = }.
+-- Also gan.least_squares{a = , b = , c = }.
+-- @usage local chi2 = gan.least_squares(-1, 1, 0)
 function gan.least_squares(a, b, c)
   if type(a) == "table" then a, b, c = a.a, a.b, a.c end
   if type(a) ~= "number" or type(b) ~= "number" or type(c) ~= "number" then
@@ -127,10 +151,24 @@ function gan.least_squares(a, b, c)
     function(fake) return mean((fake - c) ^ 2) * 0.5 end)
 end
 
+--- gan.lsgan: Loss
+-- LSGAN with the 0-1 coding a = 0, b = c = 1 (Mao et al. 2017, eq. 9), the
+-- paper's choice for its experiments: gan.least_squares(0, 1, 1).
+-- @usage local lossD = gan.lsgan.d(D(real), D(fake:detach()))
 gan.lsgan = gan.least_squares(0, 1, 1)          -- 0-1 coding (eq. 9), the paper's choice
+
+--- gan.lsgan_chi2: Loss
+-- LSGAN with a = -1, b = 1, c = 0 (Mao et al. 2017, eq. 8): b - c = 1 and
+-- b - a = 2 make G minimise the Pearson chi^2 divergence (sec. 3.2).
+-- @usage local lossG = gan.lsgan_chi2.g(D(G(z)))
 gan.lsgan_chi2 = gan.least_squares(-1, 1, 0)    -- Pearson chi^2 scheme (eq. 8)
 
--- name -> loss, for command-line flags (--loss hinge)
+--- gan.losses: table
+-- Name -> Loss for command-line flags (--loss hinge): minimax (alias
+-- saturating), non_saturating (ns), wasserstein (wgan), hinge, lsgan
+-- (least_squares), lsgan_chi2.  gan.loss(name) looks names up with an error
+-- listing the valid ones.
+-- @usage for name, l in pairs(gan.losses) do print(name, l) end
 gan.losses = {
   minimax = gan.minimax, saturating = gan.minimax,
   non_saturating = gan.non_saturating, ns = gan.non_saturating,
@@ -140,8 +178,11 @@ gan.losses = {
   lsgan_chi2 = gan.lsgan_chi2,
 }
 
--- gan.loss("hinge") -> the loss; a loss value passes through; unknown names
--- are errors that list the valid ones.
+--- gan.loss(name) -> Loss
+-- The loss called name in gan.losses ("hinge", "wgan", ...); a Loss value
+-- passes through unchanged, so functions taking a loss accept either.  An
+-- unknown name is an error listing the valid ones.
+-- @usage local loss = gan.loss(cfg.loss)
 function gan.loss(name)
   if getmetatable(name) == LossMT then return name end
   local l = gan.losses[name]
@@ -163,6 +204,7 @@ local function per_sample_norm(g)
   return ((g * g):reshape(g:size(1), -1):sum(2) + 1e-12):sqrt()
 end
 
+--- gan.gradient_penalty(D, real, fake [, opts]) -> Tensor, number
 -- WGAN-GP, Gulrajani et al. 2017, eq. 3:
 --   lambda * E_xhat[(||grad_xhat D(xhat)||_2 - 1)^2],  xhat = eps x + (1 - eps) x~,
 -- eps ~ U[0, 1] per sample.  The gradient is taken with create_graph, so the
@@ -172,6 +214,8 @@ end
 --       penalty), eps (a given [N] or [N,1,...] tensor instead of U[0, 1]).
 -- Returns the penalty (scalar tensor) and the mean gradient norm (a number,
 -- for logging: WGAN-GP keeps it near `center`).
+-- Shapes: real and fake [N, ...] (the same shape), D(x) [N] or [N,1].
+-- @usage local gp, norm = gan.gradient_penalty(D, real, fake, {lambda = 10})
 function gan.gradient_penalty(D, real, fake, opts)
   check_tensor("gradient_penalty", "real", real)
   check_tensor("gradient_penalty", "fake", fake)
@@ -208,8 +252,11 @@ end
 
 gan.schedule = {}
 
+--- gan.schedule.alternating([k]) -> schedule
 -- k discriminator steps per generator step (Goodfellow et al. 2014,
--- Algorithm 1; "we used k = 1").
+-- Algorithm 1; "we used k = 1"); k defaults to 1.  A schedule is called with
+-- the generator iteration (from 1) and returns the number of D steps.
+-- @usage local sched = gan.schedule.alternating(5); print(sched(1))
 function gan.schedule.alternating(k)
   k = k or 1
   if math.type(k) ~= "integer" or k < 0 then
@@ -218,6 +265,7 @@ function gan.schedule.alternating(k)
   return schedule("alternating(" .. k .. ")", function() return k end)
 end
 
+--- gan.schedule.wgan([n_critic] [, opts]) -> schedule
 -- WGAN's critic schedule (Arjovsky et al. 2017, Algorithm 1 with n_critic = 5,
 -- plus the warm-up of the authors' main.py, which their README says the
 -- paper forgot): 100 critic iterations for the first 25 generator iterations
@@ -227,6 +275,7 @@ end
 -- Here `it` counts generator iterations from 1 (it = gen_iterations + 1), so
 -- the warm-up covers it = 1..25 and it = 501, 1001, ... (not 500).
 -- opts: warmup (25), every (500), warmup_steps (100).
+-- @usage local sched = gan.schedule.wgan(5); print(sched(1), sched(26), sched(501))
 function gan.schedule.wgan(n_critic, opts)
   n_critic = n_critic or 5
   local o = options("schedule.wgan", opts, {warmup = 25, every = 500, warmup_steps = 100})
@@ -237,9 +286,12 @@ function gan.schedule.wgan(n_critic, opts)
   end)
 end
 
+--- gan.schedule.simultaneous() -> schedule
 -- Simultaneous updates: D's and G's gradients come from the same forward pass
 -- at the same parameters, then both take a step (the reference code of the
 -- LSGAN and unrolled-GAN toy experiments updates both in one sess.run).
+-- The schedule's field simultaneous is true; gan.step acts on it.
+-- @usage gan.step{G = G, D = D, optG = optG, optD = optD, loss = gan.lsgan, real = x, z = z, schedule = gan.schedule.simultaneous()}
 function gan.schedule.simultaneous()
   return schedule("simultaneous", function() return 1 end, true)
 end
@@ -269,11 +321,13 @@ local function param_slots(D)
   return params, slots
 end
 
--- gan.with_parameters(module, values, fn, ...): fn(...) with the module's
--- parameters (the list gan.parameters(module) returns, same order) replaced
--- by the tensors in values, which may carry a graph; the original fields are
--- restored afterwards, also when fn raises.  This is how an unrolled D runs
--- with parameters that are functions of G's parameters.
+--- gan.with_parameters(module, values, fn, ...) -> ...
+-- Calls fn(...) with the module's parameters (the list gan.parameters(module)
+-- returns, same order) replaced by the tensors in values, which may carry a
+-- graph, and returns fn's results; the original fields are restored
+-- afterwards, also when fn raises.  This is how an unrolled D runs with
+-- parameters that are functions of G's parameters.
+-- @usage local out = gan.with_parameters(D, new_params, function() return D(x) end)
 function gan.with_parameters(module, values, fn, ...)
   local params, slots = param_slots(module)
   if #values ~= #params then
@@ -286,7 +340,10 @@ function gan.with_parameters(module, values, fn, ...)
   return table.unpack(res, 2, res.n)
 end
 
--- the distinct parameters, in the order with_parameters expects
+--- gan.parameters(module) -> {Tensor, ...}
+-- The module's distinct parameters (a tensor shared by two layers once), in
+-- the order gan.with_parameters expects; the same set as module:parameters().
+-- @usage local theta = gan.parameters(D)
 function gan.parameters(module) return (param_slots(module)) end
 
 -- One optimiser update written with differentiable tensor ops, mirroring
@@ -402,6 +459,7 @@ end
 
 -- {====================================================== unrolled GAN
 
+--- gan.unrolled_g_loss(t) -> Tensor
 -- Metz et al. 2017, sec. 2: the surrogate generator loss
 --   f_K(theta_G, theta_D) = f(theta_G, theta_D^K(theta_G, theta_D)),
 --   theta_D^0 = theta_D,  theta_D^{k+1} = theta_D^k + eta^k df(theta_G, theta_D^k)/dtheta_D^k
@@ -414,10 +472,11 @@ end
 -- Only G uses this loss; D keeps its ordinary update.
 -- t: G, D, loss, real (tensor), z (tensor) or fake (G's output, with graph),
 --    K, opt (D's lg.optim optimiser or a spec), second_order (true; false
---    blocks the gradient through the unrolled updates, the diagnostic of
---    papers/core.md 9.8).
+--    blocks the gradient through the unrolled updates: a first-order
+--    diagnostic that tells what the second-order term contributes).
 -- Returns the unrolled G loss (a scalar tensor; take its gradient w.r.t. G's
 -- parameters with lg.grad: a backward() would also fill D's .grad).
+-- @usage local l = gan.unrolled_g_loss{G = G, D = D, loss = gan.non_saturating, real = x, z = z, K = 5, opt = optD}
 function gan.unrolled_g_loss(t)
   local o = options("unrolled_g_loss", t, {G = NONE, D = NONE, loss = NONE, real = NONE,
     z = NONE, fake = NONE, K = NONE, opt = NONE, second_order = true})
@@ -467,10 +526,13 @@ end
 
 -- {====================================================== PacGAN
 
+--- gan.pack(x, m) -> Tensor
 -- Lin et al. 2018 (PacGAN): D judges m samples at once, concatenated along
 -- the feature/channel dim, all real or all fake.  [N, C, ...] -> [N/m, m*C, ...];
 -- packed item i holds samples (i-1)*m+1 .. i*m (in that order), so the
 -- generator's batch must be m times D's.
+-- Shapes: x [N, C, ...] -> [N/m, m*C, ...]; x [N] -> [N/m, m].
+-- @usage local packed = gan.pack(lg.randn(8, 2), 2)   -- [4, 4]
 function gan.pack(x, m)
   check_tensor("pack", "x", x)
   if math.type(m) ~= "integer" or m < 1 then
@@ -485,11 +547,14 @@ function gan.pack(x, m)
   return x:reshape(shape)
 end
 
--- A module that packs its input before the wrapped D: gan.Packed(D, m)(x) ==
--- D(gan.pack(x, m)).  The losses, gradient_penalty (whose interpolates are
--- then packed too) and gan.step work with it unchanged.  state_dict keys get
--- a "D." prefix.
 do
+  --- gan.Packed(D, m) -> Module
+  -- A module that packs its input before the wrapped D: gan.Packed(D, m)(x) ==
+  -- D(gan.pack(x, m)).  The losses, gradient_penalty (whose interpolates are
+  -- then packed too) and gan.step work with it unchanged.  state_dict keys get
+  -- a "D." prefix.  D's first layer takes m times the features of one sample.
+  -- Shapes: x [N, C, ...] -> D's output for [N/m, m*C, ...].
+  -- @usage local PD = gan.Packed(nn.Sequential(nn.Linear(2 * 2, 64), nn.ReLU(), nn.Linear(64, 1)), 2)
   local nn = require "luagan.nn"
   local Packed = nn.Module:extend("Packed")
   function Packed:init(D, m)
@@ -532,6 +597,7 @@ local function gp_opts(gp)
   error("step: gp must be a number (lambda) or a table of gradient_penalty options", 3)
 end
 
+--- gan.step(t) -> table
 -- gan.step{G =, D =, optG =, optD =, loss =, real =, z =, ...}: one generator
 -- iteration: schedule(it) D steps, then one G step (or one simultaneous
 -- update).  real and z are tensors (reused) or functions returning a fresh
@@ -543,6 +609,7 @@ end
 -- second_order, see gan.unrolled_g_loss).
 -- Returns {d = D loss (last D step, penalty excluded), g = G loss, gp =
 -- penalty, grad_norm = mean critic gradient norm at the interpolates, d_steps}.
+-- @usage local r = gan.step{G = G, D = D, optG = optG, optD = optD, loss = gan.wasserstein, real = function() return loader:next() end, z = function() return lg.randn(64, 100) end, gp = 10, it = it, schedule = gan.schedule.alternating(5)}
 function gan.step(t)
   local o = options("step", t, {G = NONE, D = NONE, optG = NONE, optD = NONE, loss = NONE,
     real = NONE, z = NONE, it = 1, schedule = NONE, gp = false, clip = false, unroll = 0,
@@ -633,15 +700,24 @@ local function distance_fn(d)
   return f
 end
 
--- The geometric regulariser lambda1 * d(x, G(E(x))) (d = pixel-space L2 in the
--- paper; distance "mse" (default), "sse" or a function(x, recon)).
+--- gan.mrgan.geometric(x, recon [, lambda1] [, distance]) -> Tensor
+-- The geometric regulariser of Che et al. 2017 (sec. 3),
+-- lambda1 * d(x, G(E(x))): d is a pixel-space L2 in the paper; distance
+-- "mse" (default: the mean over all elements), "sse" (per-sample squared L2,
+-- averaged) or a function(x, recon).  lambda1 defaults to 0.2.
+-- Shapes: x and recon [N, ...] -> scalar.
+-- @usage local geo = gan.mrgan.geometric(x, G(E(x)), 0.2)
 function gan.mrgan.geometric(x, recon, lambda1, distance)
   check_tensor("mrgan.geometric", "x", x)
   check_tensor("mrgan.geometric", "recon", recon)
   return distance_fn(distance)(x, recon) * (lambda1 or 0.2)
 end
 
--- The mode regulariser, from D's logits on G(E(x)).
+--- gan.mrgan.mode(recon_logits [, lambda2]) -> Tensor
+-- The mode regulariser of Che et al. 2017, from D's logits on G(E(x)):
+-- lambda2 * softplus(-s) = -lambda2 log D(G(E(x))), lambda2 defaulting to 0.4.
+-- Shapes: recon_logits [N] or [N,1] -> scalar.
+--
 -- SIGN.  The paper prints "+ lambda2 log D(G(E(x)))" inside objectives that
 -- G and E minimise; taken literally that drives D(G(E(x))) to 0, i.e. pushes
 -- the reconstructions towards what D calls fake, against the paper's stated
@@ -649,15 +725,16 @@ end
 -- misses, and rewarding D for judging it real pulls G's mass onto those
 -- modes (mode coverage).  We therefore minimise
 --   -lambda2 * log D(G(E(x))) = lambda2 * softplus(-s)
--- (the non-saturating form, like T_G's first term).  papers/core.md section 6
--- reaches the same reading; reimplementations disagree (+lambda2 D(.) without
--- log; lambda2 BCE(., 0)).  The gradient w.r.t. the logits is negative: G and
--- E are pushed to make D(G(E(x))) larger.
+-- (the non-saturating form, like T_G's first term).  Reimplementations
+-- disagree (+lambda2 D(.) without log; lambda2 BCE(., 0)).  The gradient
+-- w.r.t. the logits is negative: G and E are pushed to make D(G(E(x))) larger.
+-- @usage local mode = gan.mrgan.mode(D(G(E(x))), 0.4)
 function gan.mrgan.mode(recon_logits, lambda2)
   check_tensor("mrgan.mode", "recon_logits", recon_logits)
   return mean(softplus(-recon_logits)) * (lambda2 or 0.4)
 end
 
+--- gan.mrgan.step(t) -> table
 -- One Reg-GAN iteration: a D step with the plain loss on x vs G(z), then one
 -- step of G and E on T_G (T_E is T_G without its first term, which does not
 -- depend on E, so one gradient of T_G serves both).
@@ -665,6 +742,8 @@ end
 --    functions), lambda1 (0.2), lambda2 (0.4), distance ("mse").
 -- lambda1 = 0.2, lambda2 = 0.4 are the MNIST values a reimplementation
 -- attributes to the paper's sec. 4.1.1 (not verified against the paper).
+-- Returns {d =, g =, geometric =, mode =} as numbers.
+-- @usage local r = gan.mrgan.step{G = G, E = E, D = D, optG = optG, optE = optE, optD = optD, real = x, z = z}
 function gan.mrgan.step(t)
   local o = options("mrgan.step", t, {G = NONE, E = NONE, D = NONE, optG = NONE, optE = NONE,
     optD = NONE, loss = gan.non_saturating, real = NONE, z = NONE, lambda1 = 0.2,
@@ -696,6 +775,7 @@ function gan.mrgan.step(t)
   return {d = item(lossD), g = item(adv), geometric = item(geo), mode = item(mode)}
 end
 
+--- gan.mdgan_step(t) -> table
 -- MDGAN, Che et al. 2017 sec. 3.3 (manifold-diffusion training, two
 -- discriminators), one iteration:
 --   manifold step:  (1) D1 separates x (real) from G(E(x)) (fake);
@@ -710,7 +790,8 @@ end
 -- paper's Algorithm 1 were not retrieved; the ones above follow its intent
 -- (each D separates its two sets, G/E fool them).
 -- t: G, E, D1, D2, optG, optE, optD1, optD2, loss, real, z, lambda (1e-2),
---    distance ("mse").
+--    distance ("mse").  Returns {d1, g1, recon, d2, g2} as numbers.
+-- @usage local r = gan.mdgan_step{G = G, E = E, D1 = D1, D2 = D2, optG = optG, optE = optE, optD1 = optD1, optD2 = optD2, real = x, z = z}
 function gan.mdgan_step(t)
   local o = options("mdgan_step", t, {G = NONE, E = NONE, D1 = NONE, D2 = NONE, optG = NONE,
     optE = NONE, optD1 = NONE, optD2 = NONE, loss = gan.non_saturating, real = NONE,

@@ -15,12 +15,11 @@ local metrics = {}
 -- 0/1 step: 1 where x > 0 (x's non-zero magnitudes exceed 1e-30)
 local function step(x) return (x * 1e30):clamp(0, 1) end
 
--- mode_coverage(samples [N,2] (or [N,D]), mixture, {threshold = 3, min_hq = 1})
---   mixture: {centres = tensor [K,D], std = number}, e.g. lg.data.ring8() or grid25().
---
--- The VEEGAN / PacGAN protocol (Srivastava et al. 2017, Lin et al. 2018;
--- /work/shared/research/papers/core.md section 8): each sample is assigned
--- to its nearest mixture mean; it is high quality (HQ) when it lies within
+--- metrics.mode_coverage(samples, mixture [, opts]) -> table
+-- Modes captured and share of high-quality samples on a 2-D mixture, the
+-- VEEGAN / PacGAN protocol (Srivastava et al. 2017, Lin et al. 2018): each
+-- sample is assigned to its nearest mixture mean; it is high quality (HQ)
+-- when it lies within
 -- `threshold` = 3 standard deviations of that mean (PacGAN's code:
 -- sqrt(sum(delta^2 / std^2)) < 3); a mode is captured when it is the nearest
 -- mean of at least `min_hq` = 1 HQ samples ("the number of mixture components
@@ -31,8 +30,12 @@ local function step(x) return (x * 1e30):clamp(0, 1) end
 --   modes   number of captured modes          hq      HQ samples / N
 --   counts  HQ samples per mode (list of K)    n       N, K = number of modes
 --   rev_kl  KL(q || uniform) of q = counts / sum(counts), over the modes
---           (PacGAN's "reverse KL" column as core.md section 12 reads it; nil
---           when there is no HQ sample)
+--           (our reading of PacGAN's "reverse KL" column; nil when there is
+--           no HQ sample)
+-- mixture is {centres = tensor [K,D], std = number}, e.g. lg.data.ring8() or
+-- lg.data.grid25(); opts: threshold (3), min_hq (1).
+-- Shapes: samples [N, D] (D = 2 for the toys), centres [K, D].
+-- @usage local r = metrics.mode_coverage(G(lg.randn(2500, 2)), lg.data.ring8()); print(r.modes, r.hq)
 function metrics.mode_coverage(samples, mixture, opts)
   opts = opts or {}
   if not lg.is_tensor(samples) or samples:dim() ~= 2 then
@@ -82,10 +85,24 @@ end
 -- classes covered) live in luagan/image_metrics.lua, loaded on first use:
 --   local m = lg.metrics.classifier("mnist")   -- or "fashion", or a path
 --   m:evaluate(x)  -- {is=, mode=, fid=, classes=} for x [N,1,28,28] in [-1,1]
+
+--- metrics.classifier(name) -> Metrics
+-- The image metrics object of a cached classifier: name is "mnist",
+-- "fashion" or a path to a weights file (experiments/classifier.lua trains
+-- them; see luagan.image_metrics).  Its methods give the Inception score,
+-- the MODE score, FID and classes covered for generated images.
+-- Shapes: the methods take x [N, 1, 28, 28] in [-1, 1].
+-- @usage local m = lg.metrics.classifier("mnist"); local r = m:evaluate(G(z))
 function metrics.classifier(name)
   return require("luagan.image_metrics").load(name)
 end
 
+--- metrics.frechet_distance(mu1, s1, mu2, s2) -> number
+-- The Frechet distance between the Gaussians N(mu1, s1) and N(mu2, s2),
+-- ||mu1 - mu2||^2 + tr(s1 + s2 - 2 (s1 s2)^(1/2)), the formula of FID
+-- (Heusel et al. 2017); luagan.image_metrics computes it.
+-- Shapes: mu [D], s [D, D].
+-- @usage local d = lg.metrics.frechet_distance(mu1, s1, mu2, s2)
 function metrics.frechet_distance(...)
   return require("luagan.image_metrics").frechet_distance(...)
 end
@@ -93,12 +110,14 @@ end
 
 -- {====================================================== training logs
 
+--- metrics.dead_since(rows, col [, min_span]) -> integer or nil
 -- The iteration from which column `col` of the metrics rows (run:rows():
 -- strings or numbers, an `iter` column) is exactly 0 in every row to the end
 -- of the log, when that tail spans at least min_span iterations (default
 -- 50); else nil.  A critic whose ReLUs are all off for every input outputs
 -- its last bias for real and fake alike: the Wasserstein loss is then exactly
 -- 0 (a live critic's never is) and G gets no gradient from that iteration on.
+-- @usage local it = metrics.dead_since(run:rows(), "lossD")
 function metrics.dead_since(rows, col, min_span)
   min_span = min_span or 50
   local from

@@ -17,6 +17,14 @@ local nn = {}
 
 -- {====================================================== Module
 
+--- nn.Module
+-- The base class of every module.  A module is a table: tensors with
+-- requires_grad assigned to its fields are its parameters, tensors named by
+-- register_buffer its buffers, modules its children, all listed in the order
+-- of first assignment.  Calling an instance runs forward; tostring prints
+-- the tree with parameter counts.  New modules are classes made with
+-- nn.Module:extend, whose init and forward they define.
+-- @usage local Net = nn.Module:extend("Net")
 local Module = {}
 Module.__name = "Module"
 Module.__index = Module
@@ -37,6 +45,12 @@ local function construct(cls, ...)
   return self
 end
 
+--- nn.Module:extend(name) -> class
+-- A new module class called name (its __name, shown by tostring and in
+-- errors), inheriting every method of the class it extends.  Calling the
+-- class makes an instance and runs init with the arguments; calling the
+-- instance runs forward.  cls.super is the parent class.
+-- @usage local Net = nn.Module:extend("Net"); function Net:init(n) self.fc = nn.Linear(n, 1) end; function Net:forward(x) return self.fc(x) end
 function Module:extend(name)
   assert(type(name) == "string", "extend: a class name (string) is expected")
   local cls = {}
@@ -50,14 +64,29 @@ function Module:extend(name)
   return setmetatable(cls, {__index = self, __call = construct})
 end
 
+--- nn.Module:init(...)
+-- The constructor a class defines: it receives the arguments given to the
+-- class and assigns parameters (tensors with requires_grad), buffers and
+-- child modules to self.  The base does nothing.
+-- @usage function Net:init(nin, nout) self.fc = nn.Linear(nin, nout) end
 function Module:init() end
 
+--- nn.Module:forward(...) -> ...
+-- What calling the module computes: m(x) is m:forward(x).  Every class
+-- defines it (the base raises "forward is not defined"); it may take and
+-- return any values, usually tensors.
+-- @usage function Net:forward(x) return self.fc(x):relu() end
 function Module:forward()
   error(self.__name .. ": forward is not defined", 2)
 end
 
 Module.__call = function(self, ...) return self:forward(...) end
 
+--- nn.Module:register_buffer(name, t)
+-- Stores tensor t as self[name] and marks it a buffer: state that is saved
+-- and loaded with the module (state_dict) but is not a parameter, such as
+-- batch norm's running statistics.
+-- @usage self:register_buffer("running_mean", lg.zeros(n))
 function Module:register_buffer(name, t)
   self._buffers[name] = true
   self[name] = t
@@ -114,13 +143,21 @@ local function tensors_of(self, kind)
   return out
 end
 
+--- nn.Module:parameters() -> {Tensor, ...}
+-- The parameters of the module and its children, depth first in order of
+-- assignment; a tensor shared by two layers is listed once, so an optimizer
+-- updates it once.  The live tensors, not copies.
+-- @usage local opt = optim.Adam(G:parameters(), {lr = 2e-4})
 function Module:parameters()
   local out = {}
   for i, nt in ipairs(tensors_of(self, "param")) do out[i] = nt[2] end
   return out
 end
 
--- for name, p in m:named_parameters() do ... end
+--- nn.Module:named_parameters() -> iterator
+-- Iterates (name, tensor) over the parameters, named as in state_dict
+-- ("0.weight", "main.3.bias").
+-- @usage for name, p in G:named_parameters() do print(name, p.shape[1]) end
 function Module:named_parameters()
   local list, i = tensors_of(self, "param"), 0
   return function()
@@ -129,27 +166,50 @@ function Module:named_parameters()
   end
 end
 
+--- nn.Module:modules() -> {Module, ...}
+-- The module itself and every descendant, parents before children; a
+-- module reachable twice is listed once.
+-- @usage for _, m in ipairs(G:modules()) do print(m.__name) end
 function Module:modules()
   local out = {}
   for i, pm in ipairs(walk(self, "", {})) do out[i] = pm[2] end
   return out
 end
 
+--- nn.Module:apply(fn) -> Module
+-- Calls fn(m) on every module of the tree, children before parents as
+-- PyTorch's apply, and returns self.  The way to run an initialisation
+-- scheme over a whole network.
+-- @usage G:apply(nn.init.dcgan)
 function Module:apply(fn)
   local all = walk(self, "", {})
   for i = #all, 1, -1 do fn(all[i][2]) end   -- children before parents, as PyTorch
   return self
 end
 
+--- nn.Module:train([mode]) -> Module
+-- Sets the training flag of the whole tree (mode defaults to true):
+-- batch norm uses batch statistics and updates its running ones, dropout
+-- drops.  Returns self.
+-- @usage G:train()
 function Module:train(mode)
   if mode == nil then mode = true end
   for _, m in ipairs(self:modules()) do m.training = mode end
   return self
 end
 
+--- nn.Module:eval() -> Module
+-- Evaluation mode, m:train(false): batch norm uses its running statistics,
+-- dropout passes its input through.
+-- @usage G:eval(); local x = G(z); G:train()
 function Module:eval() return self:train(false) end
 
--- name -> tensor (the live tensors: save them, or copy from them)
+--- nn.Module:state_dict() -> table
+-- Name -> tensor for every parameter and buffer, keys as PyTorch names them
+-- ("main.0.weight", children of a Sequential numbered from 0), so a
+-- checkpoint loads into the PyTorch model of the same architecture and back.
+-- The values are the live tensors: save them, or copy from them.
+-- @usage lg.save("G.safetensors", G:state_dict())
 function Module:state_dict()
   local sd = {}
   for _, nt in ipairs(tensors_of(self, "param")) do sd[nt[1]] = nt[2] end
@@ -158,7 +218,12 @@ function Module:state_dict()
 end
 
 
--- Copies values in place; strict (default) refuses missing or unexpected keys.
+--- nn.Module:load_state_dict(sd [, strict]) -> Module
+-- Copies the tensors of sd into the module's parameters and buffers in
+-- place.  strict (default true) makes a missing or unexpected key an error
+-- listing them; a shape mismatch or a non-tensor value is always an error
+-- naming the key.  Returns self.
+-- @usage G:load_state_dict((lg.load("G.safetensors")))
 function Module:load_state_dict(sd, strict)
   if strict == nil then strict = true end
   local own = self:state_dict()
@@ -190,17 +255,26 @@ function Module:load_state_dict(sd, strict)
   return self
 end
 
+--- nn.Module:zero_grad()
+-- Clears the gradient (p.grad = nil) of every parameter of the tree.
+-- @usage D:zero_grad()
 function Module:zero_grad()
   for _, p in ipairs(self:parameters()) do p.grad = nil end
 end
 
+--- nn.Module:num_parameters() -> integer
+-- The number of scalar parameters (sum of numel over parameters()).
+-- @usage print(G:num_parameters())
 function Module:num_parameters()
   local n = 0
   for _, p in ipairs(self:parameters()) do n = n + p:numel() end
   return n
 end
 
--- one line for a leaf; subclasses override extra_repr
+--- nn.Module:extra_repr() -> string
+-- The text between the parentheses when tostring shows the module
+-- ("784 -> 256" for a Linear); classes override it, the base returns "".
+-- @usage function Net:extra_repr() return ("n=%d"):format(self.n) end
 function Module:extra_repr() return "" end
 
 local function group(n)   -- 1234567 -> "1,234,567"
@@ -254,6 +328,12 @@ local function fans(t)
 end
 
 local gains = {linear = 1, sigmoid = 1, conv = 1, tanh = 5 / 3, relu = math.sqrt(2)}
+
+--- nn.init.calculate_gain(nonlinearity [, param]) -> number
+-- The gain PyTorch recommends for a nonlinearity: 1 for linear, conv and
+-- sigmoid, 5/3 for tanh, sqrt(2) for relu, sqrt(2 / (1 + slope^2)) for
+-- leaky_relu with negative slope param (0.01).  Unknown names are errors.
+-- @usage local g = nn.init.calculate_gain("leaky_relu", 0.2)
 function init.calculate_gain(nonlinearity, param)
   if nonlinearity == "leaky_relu" then
     local slope = param or 0.01
@@ -262,26 +342,51 @@ function init.calculate_gain(nonlinearity, param)
   return gains[nonlinearity] or error("calculate_gain: unknown nonlinearity '" .. tostring(nonlinearity) .. "'", 2)
 end
 
+--- nn.init.uniform_(t [, a] [, b]) -> Tensor
+-- Fills t in place with draws from U(a, b) (default U(0, 1)) from lg's
+-- generator, without recording a graph; returns t.
+-- @usage nn.init.uniform_(fc.weight, -0.05, 0.05)
 function init.uniform_(t, a, b)
   a, b = a or 0, b or 1
   return fill_(t, lg.rand(t.shape) * (b - a) + a)
 end
 
+--- nn.init.normal_(t [, mean] [, std]) -> Tensor
+-- Fills t in place with draws from N(mean, std^2) (default N(0, 1)); returns t.
+-- @usage nn.init.normal_(conv.weight, 0, 0.02)
 function init.normal_(t, mean, std)
   mean, std = mean or 0, std or 1
   return fill_(t, lg.randn(t.shape) * std + mean)
 end
 
+--- nn.init.constant_(t, v) -> Tensor
+-- Fills t with the number v in place; returns t.
+-- @usage nn.init.constant_(fc.bias, 0.1)
 function init.constant_(t, v) lg.no_grad(function() t:fill_(v) end) return t end
+--- nn.init.zeros_(t) -> Tensor
+-- Fills t with 0 in place; returns t.
+-- @usage nn.init.zeros_(fc.bias)
 function init.zeros_(t) return init.constant_(t, 0) end
+--- nn.init.ones_(t) -> Tensor
+-- Fills t with 1 in place; returns t.
+-- @usage nn.init.ones_(bn.weight)
 function init.ones_(t) return init.constant_(t, 1) end
 
+--- nn.init.xavier_uniform_(t [, gain]) -> Tensor
+-- Glorot and Bengio 2010: U(-b, b) with b = gain * sqrt(6 / (fan_in +
+-- fan_out)), the fans computed as PyTorch (dim 2 and dim 1 times the kernel
+-- area); t needs at least 2 dims.  Returns t.
+-- @usage nn.init.xavier_uniform_(fc.weight)
 function init.xavier_uniform_(t, gain)
   local fan_in, fan_out = fans(t)
   local bound = (gain or 1) * math.sqrt(6 / (fan_in + fan_out))
   return init.uniform_(t, -bound, bound)
 end
 
+--- nn.init.xavier_normal_(t [, gain]) -> Tensor
+-- Glorot and Bengio 2010: N(0, s^2) with s = gain * sqrt(2 / (fan_in +
+-- fan_out)); returns t.
+-- @usage nn.init.xavier_normal_(fc.weight, nn.init.calculate_gain("tanh"))
 function init.xavier_normal_(t, gain)
   local fan_in, fan_out = fans(t)
   return init.normal_(t, 0, (gain or 1) * math.sqrt(2 / (fan_in + fan_out)))
@@ -295,11 +400,21 @@ local function kaiming_std(t, opts)
   return init.calculate_gain(opts.nonlinearity or "leaky_relu", opts.a or 0) / math.sqrt(fan)
 end
 
+--- nn.init.kaiming_uniform_(t [, opts]) -> Tensor
+-- He et al. 2015: U(-b, b) with b = sqrt(3) * gain / sqrt(fan); opts a (the
+-- leaky slope, 0), mode ("fan_in" or "fan_out"), nonlinearity
+-- ("leaky_relu").  {a = math.sqrt(5)} is PyTorch's default for layers.
+-- Returns t.
+-- @usage nn.init.kaiming_uniform_(fc.weight, {nonlinearity = "relu"})
 function init.kaiming_uniform_(t, opts)
   local bound = math.sqrt(3) * kaiming_std(t, opts)
   return init.uniform_(t, -bound, bound)
 end
 
+--- nn.init.kaiming_normal_(t [, opts]) -> Tensor
+-- He et al. 2015: N(0, s^2) with s = gain / sqrt(fan); opts as
+-- nn.init.kaiming_uniform_.  Returns t.
+-- @usage nn.init.kaiming_normal_(conv.weight, {mode = "fan_out", nonlinearity = "relu"})
 function init.kaiming_normal_(t, opts)
   return init.normal_(t, 0, kaiming_std(t, opts))
 end
@@ -316,10 +431,13 @@ local function default_init(weight, bias)
   end
 end
 
+--- nn.init.dcgan(m)
 -- The DCGAN scheme (Radford et al. 2016, section 4: "All weights were
 -- initialized from a zero-centered Normal distribution with standard
 -- deviation 0.02"); batch-norm scales N(1, 0.02) and biases 0 as in the
--- reference PyTorch implementation.  Use as model:apply(nn.init.dcgan).
+-- reference PyTorch implementation.  Acts on Linear, convolutions and
+-- BatchNorm1d/2d; other modules are left alone.
+-- @usage G:apply(nn.init.dcgan)
 function init.dcgan(m)
   local name = m.__name
   if name == "Conv1d" or name == "Conv2d" or name == "ConvTranspose2d" or name == "Linear" then
@@ -461,6 +579,12 @@ end
 
 -- {------------------------------------------------------ linear and convolutions
 
+--- nn.Linear(in_features, out_features [, bias] [, opts]) -> Module
+-- y = x W^T + b with weight W [out_features, in_features] and bias b
+-- [out_features], initialised as PyTorch's (U(-1/sqrt(in), 1/sqrt(in))).
+-- bias = false (positional, or {bias = false}) leaves the bias out.
+-- Shapes: x [N, in_features] -> [N, out_features].
+-- @usage local fc = nn.Linear(784, 256)
 local Linear = Module:extend("Linear")
 -- Linear(in, out), Linear(in, out, false) as PyTorch's bias=False, or {bias = false}
 function Linear:init(inf, outf, ...)
@@ -544,6 +668,16 @@ local function dilated(w, dilation)
   return dilate_dim(dilate_dim(w, 3, dilation[1]), 4, dilation[2])
 end
 
+--- nn.Conv2d(in_channels, out_channels, kernel_size [, stride, padding, dilation, groups, bias] [, opts]) -> Module
+-- 2-D convolution (cross-correlation, as PyTorch) with weight [cout, cin,
+-- kh, kw] and bias [cout].  kernel_size, stride (1), padding (0) and
+-- dilation (1) are integers or {h, w} pairs; groups must be 1; bias (true).
+-- The arguments after kernel_size come in PyTorch's order or as an options
+-- table, the table last.  A dilation d runs as a dense kernel with zeros
+-- between the taps (about d*d times the work).
+-- Shapes: x [N, cin, H, W] -> [N, cout, H', W'] with
+-- H' = floor((H + 2 padding - dilation (kh - 1) - 1) / stride) + 1.
+-- @usage local conv = nn.Conv2d(1, 64, 4, 2, 1)   -- or nn.Conv2d(1, 64, 4, {stride = 2, padding = 1})
 local Conv2d = Module:extend("Conv2d")
 -- Conv2d(in, out, k, stride, padding, dilation, groups = 1, bias) or an options table
 function Conv2d:init(...) conv_init(self, "Conv2d", 2, false, ...) end
@@ -554,6 +688,14 @@ end
 Conv2d.extra_repr = conv_repr
 nn.Conv2d = Conv2d
 
+--- nn.ConvTranspose2d(in_channels, out_channels, kernel_size [, stride, padding, output_padding, groups, bias, dilation] [, opts]) -> Module
+-- Transposed 2-D convolution (the gradient of Conv2d with respect to its
+-- input), the upsampling layer of DCGAN's generator; weight [cin, cout, kh,
+-- kw] as PyTorch's, bias [cout].  Arguments in PyTorch's order (note
+-- dilation last) or an options table.
+-- Shapes: x [N, cin, H, W] -> [N, cout, H', W'] with
+-- H' = (H - 1) stride - 2 padding + dilation (kh - 1) + output_padding + 1.
+-- @usage local up = nn.ConvTranspose2d(128, 64, 4, 2, 1)   -- 7x7 -> 14x14
 local ConvTranspose2d = Module:extend("ConvTranspose2d")
 -- ConvTranspose2d(in, out, k, stride, padding, output_padding, groups = 1, bias, dilation)
 function ConvTranspose2d:init(...) conv_init(self, "ConvTranspose2d", 2, true, ...) end
@@ -566,6 +708,12 @@ nn.ConvTranspose2d = ConvTranspose2d
 
 -- Conv1d on [N,C,L] is Conv2d on [N,C,1,L] with the weight viewed as
 -- [cout,cin,1,k]; the weight itself stays [cout,cin,k] as PyTorch's.
+--- nn.Conv1d(in_channels, out_channels, kernel_size [, stride, padding, dilation, groups, bias] [, opts]) -> Module
+-- 1-D convolution with weight [cout, cin, k] and bias [cout]; runs as a
+-- Conv2d over [N, C, 1, L].  Sizes are integers; arguments as nn.Conv2d.
+-- Shapes: x [N, cin, L] -> [N, cout, L'] with
+-- L' = floor((L + 2 padding - dilation (k - 1) - 1) / stride) + 1.
+-- @usage local conv = nn.Conv1d(16, 32, 3, {padding = 1})
 local Conv1d = Module:extend("Conv1d")
 -- Conv1d(in, out, k, stride, padding, dilation, groups = 1, bias) or an options table
 function Conv1d:init(...) conv_init(self, "Conv1d", 1, false, ...) end
@@ -592,6 +740,15 @@ nn.Conv1d = Conv1d
 -- tensor of any shape, or a Lua list); the output has the input's shape
 -- followed by dim.  padding_idx (1-based, negative counts from the end) names
 -- a row that starts at zero and receives no gradient, as PyTorch's.
+--- nn.Embedding(num_embeddings, embedding_dim [, padding_idx] [, opts]) -> Module
+-- A lookup table (Torch7's LookupTable, PyTorch's layout): weight
+-- [num_embeddings, embedding_dim] drawn from N(0, 1), and row i is the
+-- embedding of index i.  Indices are 1-based, given as a float tensor of any
+-- shape or a Lua list; an index outside 1..num_embeddings or not an integer
+-- is an error.  padding_idx (1-based, negative from the end) names a row
+-- that starts at zero and receives no gradient.
+-- Shapes: indices [...] -> [..., embedding_dim].
+-- @usage local emb = nn.Embedding(10, 16); local e = emb(lg.tensor{1, 3, 10})   -- [3, 16]
 local Embedding = Module:extend("Embedding")
 function Embedding:init(num, dim, ...)
   check_int("Embedding", "num_embeddings", num, 1)
@@ -700,12 +857,27 @@ local function bn_repr(self)
   return ("%d, eps=%g, momentum=%g"):format(self.num_features, self.eps, self.momentum)
 end
 
+--- nn.BatchNorm1d(num_features [, eps, momentum, affine, track_running_stats] [, opts]) -> Module
+-- Batch normalisation (Ioffe and Szegedy 2015) over the batch (and length)
+-- of each feature: y = (x - mean) / sqrt(var + eps) * weight + bias.
+-- Training uses the batch's statistics and updates running_mean and
+-- running_var with momentum (0.1, PyTorch's convention); eval uses the
+-- running ones.  eps 1e-5, affine (weight and bias [C]) and
+-- track_running_stats default to true.
+-- Shapes: x [N, C] or [N, C, L] -> the same shape.
+-- @usage local bn = nn.BatchNorm1d(256)
 local BatchNorm1d = Module:extend("BatchNorm1d")
 function BatchNorm1d:init(n, ...) bn_init(self, "BatchNorm1d", n, ...) end
 function BatchNorm1d:forward(x) return bn_forward(self, x, 2) end
 BatchNorm1d.extra_repr = bn_repr
 nn.BatchNorm1d = BatchNorm1d
 
+--- nn.BatchNorm2d(num_features [, eps, momentum, affine, track_running_stats] [, opts]) -> Module
+-- Batch normalisation of each channel over the batch and all positions;
+-- otherwise as nn.BatchNorm1d.  DCGAN puts it after every layer but G's
+-- output and D's input.
+-- Shapes: x [N, C, H, W] -> the same shape.
+-- @usage local bn = nn.BatchNorm2d(64, {momentum = 0.1})
 local BatchNorm2d = Module:extend("BatchNorm2d")
 function BatchNorm2d:init(n, ...) bn_init(self, "BatchNorm2d", n, ...) end
 function BatchNorm2d:forward(x) return bn_forward(self, x, 4) end
@@ -726,6 +898,15 @@ end
 -- LayerNorm(normalized_shape, eps, elementwise_affine, bias): normalizes over
 -- the last dims, which must equal normalized_shape (an integer or a list);
 -- weight and bias have that shape.
+--- nn.LayerNorm(normalized_shape [, eps, elementwise_affine, bias] [, opts]) -> Module
+-- Layer normalisation (Ba et al. 2016): each sample is standardised over
+-- its last dims, which must equal normalized_shape (an integer or a list),
+-- with the biased variance and eps (1e-5); weight (ones) and bias (zeros) of
+-- shape normalized_shape follow unless elementwise_affine (or bias) is
+-- false.  Written with differentiable ops, so a gradient penalty
+-- differentiates it twice.
+-- Shapes: x [..., normalized_shape] -> the same shape.
+-- @usage local ln = nn.LayerNorm(256)
 local LayerNorm = Module:extend("LayerNorm")
 function LayerNorm:init(shape, ...)
   local dims = type(shape) == "table" and {table.unpack(shape)} or {shape}
@@ -783,6 +964,13 @@ end
 
 -- GroupNorm(num_groups, num_channels, eps, affine): statistics over each
 -- group of C/G channels and all positions of one sample.
+--- nn.GroupNorm(num_groups, num_channels [, eps, affine] [, opts]) -> Module
+-- Group normalisation (Wu and He 2018): the channels are split into
+-- num_groups groups (num_channels must be a multiple), and each group of
+-- each sample is standardised over its channels and positions; per-channel
+-- weight and bias when affine (true).  Independent of the batch size.
+-- Shapes: x [N, C, ...] -> the same shape.
+-- @usage local gn = nn.GroupNorm(8, 64)
 local GroupNorm = Module:extend("GroupNorm")
 function GroupNorm:init(groups, channels, ...)
   check_int("GroupNorm", "num_groups", groups, 1)
@@ -875,12 +1063,23 @@ local function in_repr(self)
     self.eps, self.momentum, tostring(self.affine), tostring(self.track_running_stats))
 end
 
+--- nn.InstanceNorm1d(num_features [, eps, momentum, affine, track_running_stats] [, opts]) -> Module
+-- Instance normalisation (Ulyanov et al. 2016): each channel of each sample
+-- is standardised over its positions.  affine and track_running_stats
+-- default to false as in PyTorch; with running stats, eval uses them.
+-- Shapes: x [N, C, L] -> the same shape (L > 1 when training).
+-- @usage local inorm = nn.InstanceNorm1d(32)
 local InstanceNorm1d = Module:extend("InstanceNorm1d")
 function InstanceNorm1d:init(n, ...) in_init(self, "InstanceNorm1d", n, ...) end
 function InstanceNorm1d:forward(x) return in_forward(self, x, 3) end
 InstanceNorm1d.extra_repr = in_repr
 nn.InstanceNorm1d = InstanceNorm1d
 
+--- nn.InstanceNorm2d(num_features [, eps, momentum, affine, track_running_stats] [, opts]) -> Module
+-- Instance normalisation over the H x W positions of each channel of each
+-- sample; otherwise as nn.InstanceNorm1d.
+-- Shapes: x [N, C, H, W] -> the same shape.
+-- @usage local inorm = nn.InstanceNorm2d(64, {affine = true})
 local InstanceNorm2d = Module:extend("InstanceNorm2d")
 function InstanceNorm2d:init(n, ...) in_init(self, "InstanceNorm2d", n, ...) end
 function InstanceNorm2d:forward(x) return in_forward(self, x, 4) end
@@ -903,13 +1102,46 @@ end
 -- ReLU(true) and LeakyReLU(0.2, true), as Torch7's and PyTorch's inplace flag,
 -- are accepted; the result is a new tensor all the same (autograd needs the
 -- input), with the same values.
+--- nn.ReLU([inplace]) -> Module
+-- max(0, x) elementwise.  inplace (true, as Torch7's and PyTorch's flag) is
+-- accepted for compatibility; the result is a new tensor all the same,
+-- since autograd needs the input.
+-- Shapes: any -> the same shape.
+-- @usage local act = nn.ReLU()
 local ReLU = activation("ReLU", function(_, x) return x:relu() end)
 function ReLU:init(...) arguments("ReLU", {}, {{"inplace", "bool"}}, {inplace = false}, ...) end
+--- nn.Tanh() -> Module
+-- tanh(x) elementwise: the usual output of an image generator, whose data
+-- is scaled to [-1, 1].
+-- Shapes: any -> the same shape.
+-- @function nn.Tanh
+-- @usage local G = nn.Sequential(nn.Linear(100, 784), nn.Tanh())
 activation("Tanh", function(_, x) return x:tanh() end)
+--- nn.Sigmoid() -> Module
+-- 1 / (1 + exp(-x)) elementwise.  A discriminator should output logits and
+-- leave the sigmoid to its loss (lg.gan's losses expect logits).
+-- Shapes: any -> the same shape.
+-- @function nn.Sigmoid
+-- @usage local out = nn.Sigmoid()
 activation("Sigmoid", function(_, x) return x:sigmoid() end)
+--- nn.Softplus() -> Module
+-- log(1 + exp(x)) elementwise, computed stably for any x.
+-- Shapes: any -> the same shape.
+-- @function nn.Softplus
+-- @usage local sp = nn.Softplus()
 activation("Softplus", function(_, x) return x:softplus() end)
+--- nn.Identity() -> Module
+-- Returns its input: a placeholder where a layer is optional.
+-- Shapes: any -> the same tensor.
+-- @function nn.Identity
+-- @usage local norm = use_bn and nn.BatchNorm2d(64) or nn.Identity()
 activation("Identity", function(_, x) return x end)
 
+--- nn.LeakyReLU([negative_slope] [, inplace] [, opts]) -> Module
+-- x for x > 0, negative_slope * x otherwise (slope 0.01 by default; 0.2 in
+-- DCGAN's discriminator).  inplace is accepted as in nn.ReLU.
+-- Shapes: any -> the same shape.
+-- @usage local act = nn.LeakyReLU(0.2)
 local LeakyReLU = activation("LeakyReLU", function(self, x) return x:leaky_relu(self.slope) end,
   function(self) return tostring(self.slope) end)
 function LeakyReLU:init(...)
@@ -918,6 +1150,11 @@ function LeakyReLU:init(...)
   self.slope = opts.negative_slope
 end
 
+--- nn.Dropout([p]) -> Module
+-- In training mode, zeroes each element with probability p (0.5) and scales
+-- the others by 1 / (1 - p); in eval mode returns the input.  p in [0, 1).
+-- Shapes: any -> the same shape.
+-- @usage local drop = nn.Dropout(0.5)
 local Dropout = activation("Dropout", function(self, x) return lg.dropout(x, self.p, self.training) end,
   function(self) return "p=" .. self.p end)
 function Dropout:init(p)
@@ -928,10 +1165,19 @@ function Dropout:init(p)
   self.p = p
 end
 
--- [N, ...] -> [N, product of the rest]
+--- nn.Flatten() -> Module
+-- Keeps the batch dim and flattens the rest, as D's bridge from
+-- convolutions to a linear layer.
+-- Shapes: x [N, ...] -> [N, product of the other dims].
+-- @function nn.Flatten
+-- @usage local D = nn.Sequential(nn.Conv2d(1, 8, 4, 2, 1), nn.Flatten(), nn.Linear(8 * 14 * 14, 1))
 activation("Flatten", function(_, x) return x:reshape(x:size(1), -1) end)
 
--- Reshape(128, 7, 7): [N, 6272] -> [N, 128, 7, 7]; the batch dim is kept
+--- nn.Reshape(...) -> Module
+-- Reshapes each sample to the given sizes (varargs or one table), keeping
+-- the batch dim: the bridge from G's linear layer to its convolutions.
+-- Shapes: x [N, ...] -> [N, ...sizes] (same number of elements per sample).
+-- @usage local r = nn.Reshape(128, 7, 7)   -- [N, 6272] -> [N, 128, 7, 7]
 local Reshape = activation("Reshape", function(self, x)
   return x:reshape(x:size(1), table.unpack(self.shape))
 end, function(self) return table.concat(self.shape, ", ") end)
@@ -939,6 +1185,11 @@ function Reshape:init(...)
   self.shape = type(...) == "table" and {table.unpack((...))} or {...}
 end
 
+--- nn.Upsample(scale_factor) -> Module
+-- Nearest-neighbour upsampling by an integer factor of the last two dims
+-- (lg.upsample_nearest).
+-- Shapes: x [N, C, H, W] -> [N, C, H * s, W * s].
+-- @usage local up = nn.Upsample(2)
 local Upsample = activation("Upsample", function(self, x)
   return lg.upsample_nearest(x, self.scale_factor)
 end, function(self) return "scale_factor=" .. self.scale_factor .. ", nearest" end)
@@ -968,14 +1219,24 @@ local function append(self, m, what)
   return self
 end
 
--- Sequential(m1, m2, ...): children numbered 0, 1, ... in state_dict keys
--- (PyTorch's names) and 1, 2, ... as Lua indices: seq[1] is the first.
+--- nn.Sequential(m1, m2, ...) -> Module
+-- Runs its modules one after the other, each on the previous one's output.
+-- Children are numbered 0, 1, ... in state_dict keys (PyTorch's names) and
+-- 1, 2, ... as Lua indices: seq[1] is the first, #seq their count.  An
+-- error inside names the module it came from ("Sequential, module 3
+-- (Linear): ...").
+-- Shapes: the first module's input -> the last module's output.
+-- @usage local G = nn.Sequential(nn.Linear(100, 256), nn.ReLU(), nn.Linear(256, 784), nn.Tanh())
 local Sequential = Module:extend("Sequential")
 function Sequential:init(...)
   local n = select("#", ...)
   for i = 1, n do self:add((select(i, ...))) end
 end
 
+--- nn.Sequential:add(m) -> Sequential
+-- Appends module m as the last child and returns the container, so calls
+-- chain.
+-- @usage G:add(nn.Linear(256, 784)):add(nn.Tanh())
 function Sequential:add(m) return append(self, m, "argument") end
 
 -- Errors deep inside name the module they came from, as nn's Container does.
@@ -991,10 +1252,13 @@ function Sequential:forward(x)
 end
 nn.Sequential = Sequential
 
--- ModuleList{m1, m2, ...}: a list of modules that registers them (their
--- parameters and state_dict keys "0.weight", "1.weight", ... as PyTorch's)
--- without running them; the owner's forward decides how.  list[i], #list,
--- ipairs(list) and list:add(m) (also append, as PyTorch) work as on a table.
+--- nn.ModuleList([modules]) -> Module
+-- A list of modules that registers them (their parameters and state_dict
+-- keys "0.weight", "1.weight", ... as PyTorch's) without running them: the
+-- owner's forward decides how.  list[i], #list, ipairs(list) and
+-- list:add(m) (also append, as PyTorch) work as on a table; calling the
+-- list is an error.
+-- @usage self.blocks = nn.ModuleList{nn.Linear(8, 8), nn.Linear(8, 8)}
 local ModuleList = Module:extend("ModuleList")
 function ModuleList:init(list)
   if list == nil then return end
@@ -1004,6 +1268,9 @@ function ModuleList:init(list)
   end
   for _, m in ipairs(list) do append(self, m, "element") end
 end
+--- nn.ModuleList:add(m) -> ModuleList
+-- Appends module m (list:append(m) is the same); returns the list.
+-- @usage blocks:add(nn.Linear(8, 8))
 function ModuleList:add(m) return append(self, m, "element") end
 ModuleList.append = ModuleList.add
 function ModuleList:forward()
@@ -1011,11 +1278,13 @@ function ModuleList:forward()
 end
 nn.ModuleList = ModuleList
 
--- ModuleDict{gen = G, disc = D}: modules by name, registered as fields, so
--- their keys are "disc.weight"...; d.name or d[name] reads one and
--- d:items() iterates (name, module) in the order added (the constructor's
--- table in sorted order, as a Lua table has none).  A name must not hide a
--- method (add, parameters, ...).
+--- nn.ModuleDict([modules]) -> Module
+-- Modules by name, registered as fields, so their state_dict keys are
+-- "disc.weight"...; d.name or d[name] reads one and d:items() iterates
+-- (name, module) in the order added (the constructor's table in sorted
+-- order, as a Lua table has none).  A name must not hide a method (add,
+-- parameters, ...); calling the dict is an error.
+-- @usage local nets = nn.ModuleDict{G = nn.Linear(2, 2), D = nn.Linear(2, 1)}
 local ModuleDict = Module:extend("ModuleDict")
 function ModuleDict:init(modules)
   if modules == nil then return end
@@ -1026,6 +1295,10 @@ function ModuleDict:init(modules)
   for _, k in ipairs(sorted_keys(modules)) do self:add(k, modules[k]) end
 end
 
+--- nn.ModuleDict:add(name, m) -> ModuleDict
+-- Adds module m under name (a non-empty string without ".", not the name of
+-- a method or field); returns the dict.
+-- @usage nets:add("E", nn.Linear(784, 100))
 function ModuleDict:add(name, m)
   if type(name) ~= "string" or name == "" or name:find(".", 1, true) then
     raise("ModuleDict: a name must be a non-empty string without '.', got " .. shown(name))
@@ -1040,7 +1313,9 @@ function ModuleDict:add(name, m)
   return self
 end
 
--- for name, m in d:items() do ... end
+--- nn.ModuleDict:items() -> iterator
+-- Iterates (name, module) in the order the modules were added.
+-- @usage for name, m in nets:items() do print(name, m:num_parameters()) end
 function ModuleDict:items()
   local list, i = {}, 0
   for _, k in ipairs(rawget(self, "_order")) do
@@ -1052,6 +1327,9 @@ function ModuleDict:items()
   end
 end
 
+--- nn.ModuleDict:keys() -> {string, ...}
+-- The names, in the order the modules were added.
+-- @usage print(table.concat(nets:keys(), ", "))
 function ModuleDict:keys()
   local out = {}
   for k in self:items() do out[#out + 1] = k end

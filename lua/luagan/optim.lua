@@ -54,10 +54,20 @@ local function new(name, params, cfg, slots)
   return self
 end
 
+--- Optimizer:zero_grad()
+-- Clears the gradient of every parameter (sets p.grad to nil), so that the
+-- next backward() starts from zero rather than adding to the last one.
+-- @usage optD:zero_grad(); lossD:backward(); optD:step()
 function Optimizer:zero_grad()
   for _, p in ipairs(self.params) do p.grad = nil end
 end
 
+--- Optimizer:step()
+-- One update of every parameter that has a gradient, with the optimizer's
+-- formula and its config (opt.config, which may be changed between steps to
+-- schedule the learning rate).  A parameter whose .grad is nil is skipped and
+-- its step count does not advance, as in PyTorch.
+-- @usage optG:step()
 function Optimizer:step()
   for i, p in ipairs(self.params) do
     local g = p.grad
@@ -69,7 +79,12 @@ function Optimizer:step()
   end
 end
 
--- Flat name -> tensor table ("3.exp_avg", "3.step"), ready for lg.save.
+--- Optimizer:state_dict() -> table
+-- The optimizer's state as a flat name -> tensor table: "I.KEY" for parameter
+-- I (in the order given to the constructor) and state KEY ("3.exp_avg",
+-- "3.step"; the step count as a 0-dim tensor), ready for lg.save.  The
+-- moment tensors are the live ones, not copies.
+-- @usage lg.save("opt.safetensors", opt:state_dict())
 function Optimizer:state_dict()
   local sd = {}
   for i, st in ipairs(self.state) do
@@ -80,6 +95,12 @@ function Optimizer:state_dict()
   return sd
 end
 
+--- Optimizer:load_state_dict(sd) -> Optimizer
+-- Copies a state_dict back into the optimizer in place.  Every entry must
+-- exist with the same shape: a missing key, an entry for a parameter the
+-- optimizer does not have, or a shape mismatch is an error naming it.
+-- Returns the optimizer.
+-- @usage opt:load_state_dict((lg.load("opt.safetensors")))
 function Optimizer:load_state_dict(sd)
   for k in pairs(sd) do   -- state for more parameters than we have is a mismatch
     local i = math.tointeger(tonumber(tostring(k):match("^(%d+)%.")))
@@ -108,7 +129,16 @@ function Optimizer:load_state_dict(sd)
   return self
 end
 
--- SGD (torch.optim.SGD): momentum, dampening, nesterov, L2 weight decay.
+--- optim.SGD(params [, opts]) -> Optimizer
+-- Stochastic gradient descent as torch.optim.SGD: with momentum mu the
+-- buffer is b = mu b + (1 - dampening) g (b = g on the first step) and the
+-- update p = p - lr b (Nesterov: p - lr (g + mu b)); weight_decay adds
+-- weight_decay * p to g first.  Options: lr (1e-2), momentum (0), dampening
+-- (0), weight_decay (0), nesterov (false; needs momentum > 0 and dampening 0).
+-- Unknown options and negative rates are errors.
+-- @param params list of tensors with requires_grad (a module's :parameters())
+-- @param opts table of options
+-- @usage local opt = optim.SGD(net:parameters(), {lr = 0.1, momentum = 0.5})
 function optim.SGD(params, opts)
   local c = config("SGD", opts, {lr = 1e-2, momentum = 0, dampening = 0, weight_decay = 0,
                                   nesterov = false})
@@ -123,7 +153,16 @@ function optim.SGD(params, opts)
   return self
 end
 
--- Adam (Kingma and Ba 2015, Algorithm 1, with PyTorch's placement of eps).
+--- optim.Adam(params [, opts]) -> Optimizer
+-- Adam (Kingma and Ba 2015, Algorithm 1) with PyTorch's placement of eps:
+-- m = b1 m + (1 - b1) g, v = b2 v + (1 - b2) g^2, then
+-- p = p - lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps).  Options:
+-- lr (1e-3), betas ({0.9, 0.999}, each in [0, 1)), eps (1e-8), weight_decay
+-- (0, an L2 term added to the gradient, not AdamW's decoupled decay).  The
+-- moments are tensors in opt.state, saved by opt:state_dict().
+-- @param params list of tensors with requires_grad (a module's :parameters())
+-- @param opts table of options
+-- @usage local optG = optim.Adam(G:parameters(), {lr = 2e-4, betas = {0.5, 0.999}})
 function optim.Adam(params, opts)
   local c = config("Adam", opts, {lr = 1e-3, betas = {0.9, 0.999}, eps = 1e-8, weight_decay = 0})
   local b1, b2 = c.betas[1], c.betas[2]
@@ -137,9 +176,18 @@ function optim.Adam(params, opts)
   return self
 end
 
--- RMSprop (Tieleman and Hinton 2012) as torch.optim.RMSprop: eps outside the sqrt.
--- initial_square_avg: the running mean square's start, 0 as in PyTorch; TF 1.x's
--- tf.train.RMSPropOptimizer starts it at 1 (its code's first steps are small).
+--- optim.RMSprop(params [, opts]) -> Optimizer
+-- RMSprop (Tieleman and Hinton 2012) as torch.optim.RMSprop, eps outside the
+-- sqrt: s = alpha s + (1 - alpha) g^2, p = p - lr g / (sqrt(s) + eps);
+-- centered subtracts the squared running mean of g from s, momentum > 0
+-- accumulates the step in a buffer.  Options: lr (1e-2), alpha (0.99), eps
+-- (1e-8), weight_decay (0), momentum (0), centered (false), and
+-- initial_square_avg (0 as PyTorch; TF 1.x's RMSPropOptimizer starts the
+-- running mean square at 1, which makes its first steps small).  WGAN
+-- (Arjovsky et al. 2017) trains with RMSprop, lr 5e-5.
+-- @param params list of tensors with requires_grad (a module's :parameters())
+-- @param opts table of options
+-- @usage local optD = optim.RMSprop(D:parameters(), {lr = 5e-5})
 function optim.RMSprop(params, opts)
   local c = config("RMSprop", opts, {lr = 1e-2, alpha = 0.99, eps = 1e-8, weight_decay = 0,
                                       momentum = 0, centered = false, initial_square_avg = 0})

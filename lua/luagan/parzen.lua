@@ -61,8 +61,9 @@ local function chunk_of(op, opts)
   return c
 end
 
--- logspace(lo, hi, n): n numbers 10^lo .. 10^hi evenly spaced in the exponent
--- (numpy.logspace).
+--- parzen.logspace(lo, hi, n) -> {number, ...}
+-- n numbers 10^lo .. 10^hi evenly spaced in the exponent (numpy.logspace).
+-- @usage local sigmas = parzen.logspace(-1, 0, 10)
 function parzen.logspace(lo, hi, n)
   if type(lo) ~= "number" or type(hi) ~= "number" or math.type(n) ~= "integer" or n < 1 then
     error("parzen.logspace: expected (lo, hi, n >= 1)", 2)
@@ -75,11 +76,19 @@ function parzen.logspace(lo, hi, n)
   return t
 end
 
--- numpy.logspace(-1, 0, num=10): the grid of parzen_ll.py's defaults
+--- parzen.PAPER_SIGMAS: {number, ...}
+-- The sigma grid of Goodfellow et al.'s parzen_ll.py, numpy.logspace(-1, 0,
+-- num=10): ten values from 0.1 to 1.
+-- @usage local best = parzen.select_sigma(valid, samples, parzen.PAPER_SIGMAS)
 parzen.PAPER_SIGMAS = parzen.logspace(-1, 0, 10)
 
--- Squared Euclidean distances [N, M] between the rows of x [N, d] and s [M, d]
--- (s2: the row norms of s as [1, M], when already computed).
+--- parzen.sqdist(x, s [, s2]) -> Tensor
+-- Squared Euclidean distances between the rows of x and s, as
+-- ||x||^2 + ||s||^2 - 2 x.s from one matrix product, clamped at 0 against
+-- rounding.  s2: the squared row norms of s as [1, M], when already computed.
+-- Samples of more dims are flattened per row.
+-- Shapes: x [N, d], s [M, d] -> [N, M].
+-- @usage local d2 = parzen.sqdist(lg.randn(5, 3), lg.randn(7, 3))   -- [5, 7]
 function parzen.sqdist(x, s, s2)
   x = check_points("sqdist", "x", x)
   s = check_points("sqdist", "s", s)
@@ -93,7 +102,11 @@ function parzen.sqdist(x, s, s2)
   end)
 end
 
--- Row-wise log-sum-exp of a [N, M] matrix -> [N], stable.
+--- parzen.logsumexp_rows(a) -> Tensor
+-- log(sum_j exp(a[i][j])) of each row, stable: the row's maximum is
+-- subtracted before exp, so nothing overflows or underflows to a wrong answer.
+-- Shapes: a [N, M] -> [N].
+-- @usage local l = parzen.logsumexp_rows(lg.tensor{{1000, 1000}})   -- 1000 + log 2
 function parzen.logsumexp_rows(a)
   if not lg.is_tensor(a) or a:dim() ~= 2 then
     error("parzen.logsumexp_rows: a 2-D tensor is expected", 2)
@@ -104,9 +117,14 @@ function parzen.logsumexp_rows(a)
   end)
 end
 
--- Log-likelihoods of the points x [N, ...] under the Parzen window on samples
--- [M, ...], for each sigma of a list: returns a list of [N] tensors (one per
--- sigma, in order).  opts.chunk: points per distance block (default 250).
+--- parzen.log_likelihoods(x, samples, sigmas [, opts]) -> {Tensor, ...}
+-- Log-likelihoods of the points x under the Parzen window on samples, for
+-- each sigma of a list (or one number): log p(x) = logsumexp_j(-||x -
+-- s_j||^2 / (2 sigma^2)) - log M - d log(sigma sqrt(2 pi)).  One pass over
+-- the distances serves every sigma.  opts.chunk: points per distance block
+-- (250).
+-- Shapes: x [N, ...], samples [M, ...] with the same d per row -> one [N] per sigma.
+-- @usage local lls = parzen.log_likelihoods(test, samples, {0.1, 0.2})
 function parzen.log_likelihoods(x, samples, sigmas, opts)
   x = check_points("log_likelihoods", "x", x)
   samples = check_points("log_likelihoods", "samples", samples)
@@ -137,7 +155,11 @@ function parzen.log_likelihoods(x, samples, sigmas, opts)
   end)
 end
 
--- Log-likelihoods [N] for one sigma.
+--- parzen.log_likelihood(x, samples, sigma [, opts]) -> Tensor
+-- The log-likelihoods of the points x for one sigma, as
+-- parzen.log_likelihoods.
+-- Shapes: x [N, ...], samples [M, ...] -> [N].
+-- @usage local ll = parzen.log_likelihood(test, samples, 0.2)
 function parzen.log_likelihood(x, samples, sigma, opts)
   if type(sigma) ~= "number" then
     error("parzen.log_likelihood: sigma must be a number", 2)
@@ -145,7 +167,10 @@ function parzen.log_likelihood(x, samples, sigma, opts)
   return parzen.log_likelihoods(x, samples, {sigma}, opts)[1]
 end
 
--- Mean and standard error (population std / sqrt(N)) of a [N] tensor, as numbers.
+--- parzen.mean_se(ll) -> number, number
+-- Mean and standard error (population std / sqrt(N), as numpy.std in
+-- parzen_ll.py) of the values of a tensor, as numbers.
+-- @usage local mean, se = parzen.mean_se(ll)
 function parzen.mean_se(ll)
   if not lg.is_tensor(ll) or ll:numel() == 0 then
     error("parzen.mean_se: a non-empty tensor is expected", 2)
@@ -158,8 +183,11 @@ function parzen.mean_se(ll)
   end)
 end
 
--- The sigma of the grid with the highest mean log-likelihood of the
--- validation points; also returns the curve {{sigma =, mean =}, ...}.
+--- parzen.select_sigma(valid, samples [, sigmas] [, opts]) -> number, table
+-- The sigma of the grid (default parzen.PAPER_SIGMAS) with the highest mean
+-- log-likelihood of the validation points; also returns the curve
+-- {{sigma =, mean =}, ...}.
+-- @usage local sigma, curve = parzen.select_sigma(valid, samples)
 function parzen.select_sigma(valid, samples, sigmas, opts)
   sigmas = check_sigmas("select_sigma", sigmas or parzen.PAPER_SIGMAS)
   local lls = parzen.log_likelihoods(valid, samples, sigmas, opts)
@@ -172,9 +200,13 @@ function parzen.select_sigma(valid, samples, sigmas, opts)
   return best, curve
 end
 
--- The whole protocol: t = {samples =, valid =, test =, sigmas = (paper's grid),
--- chunk =}.  Returns {sigma =, mean =, se =, n = #test, m = #samples,
+--- parzen.evaluate(t) -> table
+-- The whole protocol of Goodfellow et al. 2014, Table 1: sigma chosen on
+-- the validation points, then the mean test log-likelihood with its
+-- standard error.  t = {samples =, valid =, test =, sigmas = (the paper's
+-- grid), chunk =}.  Returns {sigma =, mean =, se =, n = #test, m = #samples,
 -- curve = validation means per sigma, ll = the test log-likelihoods [N]}.
+-- @usage local r = parzen.evaluate{samples = S, valid = V, test = T}; print(r.mean, r.se)
 function parzen.evaluate(t)
   if type(t) ~= "table" then error("parzen.evaluate: a table {samples, valid, test} is expected", 2) end
   for k in pairs(t) do

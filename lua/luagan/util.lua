@@ -1,6 +1,10 @@
 -- Small helpers shared by the Lua modules (not part of the public API).
 local util = {}
 
+--- util.sorted_keys(t) -> {key, ...}
+-- The keys of t sorted by their tostring, so that listings (valid options,
+-- state_dict keys, flags) come out in the same order on every run.
+-- @usage local ks = util.sorted_keys{b = 1, a = 2}   -- {"a", "b"}
 function util.sorted_keys(t)
   local ks = {}
   for k in pairs(t) do ks[#ks + 1] = k end
@@ -8,9 +12,12 @@ function util.sorted_keys(t)
   return ks
 end
 
--- Merges the option table opts over defaults.  An unknown key is an error
--- listing the valid ones, raised at the caller's caller (level 3): a
+--- util.options(op, opts, defaults) -> table
+-- Merges the option table opts (nil for none) over defaults and returns a
+-- new table.  An unknown key is an error "op: unknown option 'k' (valid:
+-- ...)" listing the valid ones, raised at the caller's caller (level 3): a
 -- misspelt option must not pass silently, as it did in Torch's config tables.
+-- @usage local o = util.options("my_op", opts, {lambda = 10, center = 1})
 function util.options(op, opts, defaults)
   opts = opts or {}
   if type(opts) ~= "table" then error(op .. ": options must be a table", 3) end
