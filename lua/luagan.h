@@ -145,5 +145,6 @@ extern const luaL_Reg lgL_io_funcs[];       /* l_io.c: lg.save, lg.load */
 extern const luaL_Reg lgL_optim_funcs[];    /* l_optim.c: fused update steps, clipping */
 extern const luaL_Reg lgL_image_funcs[];    /* l_image.c: the lg.image table */
 extern const luaL_Reg lgL_data_funcs[];     /* l_data.c: read_idx, rng state */
+int lgL_openfs(lua_State *L);               /* l_fs.c: pushes the lg.fs table */
 
 #endif
