@@ -22,15 +22,26 @@
 -- flags; `--help` prints them with their defaults and exits.
 --
 -- The run directory (--out, default runs/<name>-<yyyymmdd-hhmmss>) holds
---   config.lua          the resolved flags, a Lua table (`return {...}`)
+--   config.lua          the resolved flags, a Lua table (`return {...}`); read
+--                       back by --resume as data (never run: only literals
+--                       and tables are accepted)
 --   metrics.csv         one row per iteration that logged: `iter` then the
---                       first logged row's keys in sorted order; floats as %.9g
+--                       first logged row's keys in sorted order; floats as %.9g;
+--                       each row one checked append, so a kill leaves whole rows
+--                       and a full disk raises with the file as it was
 --   samples/iter-NNNNNN.png   grids of the sampler's images, every --sample_every
 --                       iterations and at the end
 --   loss.png, loss.gp   every metrics column against iter (gnuplot), refreshed
 --                       with the samples; skipped with a note when gnuplot is missing
 --   checkpoint.safetensors               the latest checkpoint
 --   checkpoints/iter-NNNNNN.safetensors  every --checkpoint_every iterations
+--   .lock               held (flock) by the process running the run, holding its
+--                       pid: a second run or --resume on the directory is refused
+-- Every file is replaced atomically (lg.fs.write_atomic, lg.save,
+-- lg.image.save: a temporary file, fsync, rename): a kill or a full disk
+-- leaves the previous version, and the error names the file and the reason.
+-- Temporary files of a killed save are removed when the directory is opened.
+-- run:write(name, text) writes a file of the experiment's own the same way.
 -- A checkpoint (lg.save, written atomically) holds every tracked object's
 -- state_dict under "<name>.<key>" (modules, optimizers, loaders: anything with
 -- state_dict/load_state_dict), and in its metadata the iteration, lg's random
@@ -47,6 +58,10 @@
 -- flags come from DIR/config.lua; flags given with --resume override them
 -- (changing any but --iters breaks the identity).  --stop_at N ends the
 -- process after iteration N with a checkpoint, as an interruption would.
+-- A run stopped before its first checkpoint has nothing to continue:
+-- --resume DIR, or the same --out again, starts it over from iteration 0
+-- (its partial rows, samples and plot are removed); --out on a directory
+-- holding a checkpoint is refused.
 --
 -- Progress goes to stderr: a bar (iterations/s, ETA, last logged values) when
 -- stderr is a terminal, else a line every tenth of the run or minute.
@@ -265,12 +280,14 @@ end
 -- literals with Lua's escapes, numbers (also 0/0, math.huge, -math.huge),
 -- true, false and tables of these (`name =`, `[value] =` or positional
 -- fields, separated by `,` or `;`).
+-- experiment.read_data(text, what) -> the value; `what` names the text in
+-- the error raised for anything else.
 
 local ESCAPES = {a = "\a", b = "\b", f = "\f", n = "\n", r = "\r", t = "\t", v = "\v",
                  ["\\"] = "\\", ['"'] = '"', ["'"] = "'", ["\n"] = "\n"}
 local MAX_DEPTH = 100
 
-local function parse_data(text, what)
+function experiment.read_data(text, what)
   local pos = 1
   local function fail(msg)
     local line = select(2, text:sub(1, pos - 1):gsub("\n", "")) + 1
@@ -475,7 +492,7 @@ local function new(defaults, argv)
       fail(("--resume %s: no config.lua there, the run never started; start it with --out %s")
         :format(dir, dir))
     end
-    local ok_parse, saved = pcall(parse_data, text, dir .. "/config.lua")
+    local ok_parse, saved = pcall(experiment.read_data, text, dir .. "/config.lua")
     if not ok_parse then fail(saved) end
     if type(saved) ~= "table" then fail(("--resume %s: config.lua holds no table"):format(dir)) end
     for k, v in pairs(saved) do
@@ -745,7 +762,7 @@ function Run:_restore()
     else
       local text = meta["state." .. name]
       if not text then error(("experiment: %s holds no state '%s'"):format(path, name), 0) end
-      for k, v in pairs(parse_data(text, path .. " state." .. name)) do obj[k] = v end
+      for k, v in pairs(experiment.read_data(text, path .. " state." .. name)) do obj[k] = v end
       for k, t in pairs(sub) do obj[math.tointeger(tonumber(k)) or k] = t:clone() end
     end
   end

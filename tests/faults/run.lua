@@ -2,7 +2,7 @@
 --
 --   luagan tests/faults/run.lua [--kills N] [--seed N] [--disk N] [--keep]
 --
--- Trains tests/faults/tiny.lua (40 iterations, a sample every 10, a
+-- Trains tests/faults/tiny.lua (40 iterations, a sample every 20, a
 -- checkpoint every 3) under faults and checks the directory against an
 -- uninterrupted run of the same flags:
 --   kills     SIGKILL to the run's process group at a random moment, N times
@@ -85,7 +85,7 @@ end)()
 local HERE = absolute(arg[0]):match("^(.*)/[^/]*$")
 local TINY = HERE .. "/tiny.lua"
 local ITERS, CKPT_EVERY = 40, 3
-local FLAGS = ("--iters %d --sample_every 10 --checkpoint_every %d"):format(ITERS, CKPT_EVERY)
+local FLAGS = ("--iters %d --sample_every 20 --checkpoint_every %d"):format(ITERS, CKPT_EVERY)
 
 local WORK = os.tmpname()
 os.remove(WORK)
@@ -144,6 +144,13 @@ do
   end
 end
 local T_RUN = lg.clock() - t0
+-- the time to the first checkpoint, about: process start and set-up
+local T_STARTUP
+do
+  local t = lg.clock()
+  run_sync(REF, "--out early --iters 3 --sample_every 0 --checkpoint_every 3")
+  T_STARTUP = lg.clock() - t
+end
 local REF_RUN = REF .. "/run"
 local ref_metrics = read(REF_RUN .. "/metrics.csv")
 
@@ -299,7 +306,7 @@ local function kills_phase()
   local base = WORK .. "/kills"
   fs.mkdir(base)
   local dir = base .. "/run"
-  local toggle = false
+  local toggle, finished_at = false, {}
   local checkpoint_at = 0
   local launches = 0
   while K.kills < opts.kills do
@@ -308,6 +315,20 @@ local function kills_phase()
       fail(("kills: only %d of %d kills landed in %d launches"):format(K.kills, opts.kills, launches - 1))
       break
     end
+    -- every tenth kill the run is finished (and checked) and a new one
+    -- started, to be killed early: before its first checkpoint, or even
+    -- before its config.lua
+    if K.kills > 0 and K.kills % 10 == 0 and fs.kind(dir .. "/checkpoint.safetensors")
+       and not finished_at[K.kills] then
+      finished_at[K.kills] = true
+      local code, err = run_sync(base, "--resume run")
+      if code ~= 0 then fail("finishing a killed run failed: " .. err) end
+      K.resumes, K.completed = K.resumes + 1, K.completed + 1
+      if check_complete(dir, "a killed run finished") then K.identical = K.identical + 1 end
+      sh("rm -rf " .. q(dir))
+      checkpoint_at = 0
+    end
+    local early = not fs.kind(dir .. "/checkpoint.safetensors") and math.random() < 0.5
     local flags
     if fs.kind(dir .. "/config.lua") == nil then
       flags = "--out run " .. FLAGS
@@ -321,7 +342,7 @@ local function kills_phase()
       flags = toggle and "--resume run" or "--out run " .. FLAGS
       if toggle then K.resumes = K.resumes + 1 else K.restarts = K.restarts + 1 end
     end
-    local span = T_RUN * (ITERS - checkpoint_at) / ITERS + 0.1
+    local span = early and T_STARTUP * 1.5 or T_RUN * (ITERS - checkpoint_at) / ITERS + 0.1
     local rc = run_killed(base, flags, math.random() * span)
     local what = ("kill %d (%s)"):format(K.kills + 1, flags)
     if rc == 137 then
@@ -360,7 +381,7 @@ end
 -- {====================================================== disk full
 
 local D = {mounted = false, levels = 0, save_errors = 0, resume_errors = 0, recovered = 0,
-           skipped = nil}
+           skipped = nil, writers = {}}
 
 local function mount_tmpfs(dir)
   fs.mkdir(dir)
@@ -388,7 +409,11 @@ local function files_of(dir)
 end
 
 local function expect_enospc(code, err, what)
-  D.example = D.example or err:match("[^\n]*No space left on device[^\n]*")
+  local line = err:match("[^\n]*No space left on device[^\n]*")
+  D.example = D.example or line
+  local who = line and (line:match("(image%.save):") or line:match("(write_atomic):")
+    or line:match(" (save):") or line:match("(cannot append)") or "other")
+  if who then D.writers[who] = (D.writers[who] or 0) + 1 end
   if code == 0 then
     fail(what .. ": the run succeeded on a full disk")
   elseif not err:find("No space left on device", 1, true) then
@@ -474,9 +499,9 @@ local function two_runs_phase()
   local dir = base .. "/run"
   local rcf = base .. "/rcA"
   -- A runs longer than the reference, so that it is still running below
-  sh(("cd %s && { %s %s --threads 1 --out run %s --iters 120 >/dev/null 2>%s; echo $? >%s; } &")
+  sh(("cd %s && { %s %s --threads 1 --out run %s --iters 60 >/dev/null 2>%s; echo $? >%s; } &")
     :format(q(base), q(LUAGAN), q(TINY), FLAGS:gsub("%-%-iters %d+", ""), q(base .. "/errA"), q(rcf)))
-  -- (120 iterations: still running while the others try)
+  -- (60 iterations: still running while the others try)
   local waited = 0
   while not fs.kind(dir .. "/metrics.csv") and waited < 300 do
     sh("sleep 0.05")
@@ -509,7 +534,7 @@ local function two_runs_phase()
   else
     local text = read(dir .. "/metrics.csv")
     local n = select(2, text:gsub("\n", ""))
-    if n == 121 and text:sub(1, #ref_metrics) == ref_metrics then C.undisturbed = C.undisturbed + 1
+    if n == 61 and text:sub(1, #ref_metrics) == ref_metrics then C.undisturbed = C.undisturbed + 1
     else fail("two runs: the first run's metrics.csv is not whole") end
   end
 end
@@ -606,11 +631,14 @@ end
 
 -- }======================================================
 
+local timing = {}
 local ok, err = xpcall(function()
-  kills_phase()
-  disk_phase()
-  two_runs_phase()
-  symlink_phase()
+  for _, phase in ipairs{{"kills", kills_phase}, {"disk full", disk_phase},
+                         {"two runs", two_runs_phase}, {"symlinks", symlink_phase}} do
+    local t = lg.clock()
+    phase[2]()
+    timing[#timing + 1] = ("%s %.1f s"):format(phase[1], lg.clock() - t)
+  end
 end, debug.traceback)
 if not ok then
   fail("the driver raised: " .. tostring(err))
@@ -630,13 +658,18 @@ else
   print(("faults: disk full: %d levels during a run, %d errors during a save, %d during a resume, "
     .. "%d runs resumed to the identical end after space was freed")
     :format(D.levels, D.save_errors, D.resume_errors, D.recovered))
+  local w = {}
+  for k, n in pairs(D.writers) do w[#w + 1] = ("%s %d"):format(k, n) end
+  table.sort(w)
+  print("faults: disk full: errors raised by " .. table.concat(w, ", "))
   if D.example then print("faults: disk full: e.g. " .. D.example) end
 end
 print(("faults: two runs: %d second opens refused naming the holder, %d first runs undisturbed")
   :format(C.refused, C.undisturbed))
 print(("faults: symlinks: %d planted, %d runs through them, %d checks with nothing outside changed, "
   .. "%d links at .lock/metrics.csv refused"):format(S.planted, S.runs, S.victims_intact, S.refused))
-print(("faults: seed %d, uninterrupted run %.2f s; %s"):format(opts.seed, T_RUN,
+print(("faults: seed %d, uninterrupted run %.2f s, %s; %s"):format(opts.seed, T_RUN,
+  table.concat(timing, ", "),
   #failures == 0 and "OK" or (#failures .. " failures")))
 if not opts.keep then sh("rm -rf " .. q(WORK)) else print("faults: work directory " .. WORK) end
 os.exit(#failures == 0 and 0 or 1)
