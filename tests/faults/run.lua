@@ -148,7 +148,7 @@ local T_RUN = lg.clock() - t0
 local T_STARTUP
 do
   local t = lg.clock()
-  run_sync(REF, "--out early --iters 3 --sample_every 0 --checkpoint_every 3")
+  run_sync(REF, "--out early --iters 4 --stop_at 3 --sample_every 0 --checkpoint_every 3")
   T_STARTUP = lg.clock() - t
 end
 local REF_RUN = REF .. "/run"
@@ -299,14 +299,39 @@ end
 
 -- {====================================================== kills
 
-local K = {kills = 0, early = 0, resumes = 0, restarts = 0, fresh = 0, completed = 0,
-           identical = 0, missed = 0}
+local K = {kills = 0, early = 0, no_dir = 0, from_ckpt = 0, from_zero = 0, same_out = 0,
+           completed = 0, identical = 0, missed = 0}
 
 local function kills_phase()
   local base = WORK .. "/kills"
   fs.mkdir(base)
   local dir = base .. "/run"
-  local toggle, finished_at = false, {}
+  local toggle, finished_at, killed = false, {}, false
+  -- the flags that continue (or start) the run in dir; after a kill, counts
+  -- how it was resumed
+  local function next_flags()
+    local flags, how
+    if fs.kind(dir .. "/checkpoint.safetensors") then
+      flags, how = "--resume run", "from_ckpt"
+    elseif fs.kind(dir .. "/config.lua") then
+      -- killed before the first checkpoint: both ways of starting again
+      toggle = not toggle
+      flags, how = toggle and "--resume run" or "--out run " .. FLAGS, toggle and "from_zero" or "same_out"
+    else
+      flags, how = "--out run " .. FLAGS, "same_out"
+    end
+    if killed then K[how] = K[how] + 1 end
+    killed = false
+    return flags
+  end
+  local function finish(what)
+    local code, err = run_sync(base, next_flags())
+    if code ~= 0 then fail(what .. " failed: " .. err) end
+    K.completed = K.completed + 1
+    if check_complete(dir, what) then K.identical = K.identical + 1 end
+    check_metrics(dir, what)
+    sh("rm -rf " .. q(dir))
+  end
   local checkpoint_at = 0
   local launches = 0
   while K.kills < opts.kills do
@@ -315,38 +340,22 @@ local function kills_phase()
       fail(("kills: only %d of %d kills landed in %d launches"):format(K.kills, opts.kills, launches - 1))
       break
     end
-    -- every tenth kill the run is finished (and checked) and a new one
+    -- every fifth kill the run is finished (and checked) and a new one
     -- started, to be killed early: before its first checkpoint, or even
-    -- before its config.lua
-    if K.kills > 0 and K.kills % 10 == 0 and fs.kind(dir .. "/checkpoint.safetensors")
-       and not finished_at[K.kills] then
+    -- before its directory exists
+    if K.kills > 0 and K.kills % 5 == 0 and not finished_at[K.kills] then
       finished_at[K.kills] = true
-      local code, err = run_sync(base, "--resume run")
-      if code ~= 0 then fail("finishing a killed run failed: " .. err) end
-      K.resumes, K.completed = K.resumes + 1, K.completed + 1
-      if check_complete(dir, "a killed run finished") then K.identical = K.identical + 1 end
-      sh("rm -rf " .. q(dir))
+      finish("a killed run, resumed to its end")
       checkpoint_at = 0
     end
-    local early = not fs.kind(dir .. "/checkpoint.safetensors") and math.random() < 0.5
-    local flags
-    if fs.kind(dir .. "/config.lua") == nil then
-      flags = "--out run " .. FLAGS
-      if fs.kind(dir) then K.restarts = K.restarts + 1 else K.fresh = K.fresh + 1 end
-    elseif fs.kind(dir .. "/checkpoint.safetensors") then
-      flags = "--resume run"
-      K.resumes = K.resumes + 1
-    else
-      -- killed before the first checkpoint: both ways of starting again
-      toggle = not toggle
-      flags = toggle and "--resume run" or "--out run " .. FLAGS
-      if toggle then K.resumes = K.resumes + 1 else K.restarts = K.restarts + 1 end
-    end
-    local span = early and T_STARTUP * 1.5 or T_RUN * (ITERS - checkpoint_at) / ITERS + 0.1
+    local early = not fs.kind(dir .. "/checkpoint.safetensors") and math.random() < 0.7
+    local flags = next_flags()
+    local span = early and T_STARTUP * 1.2 or T_RUN * (ITERS - checkpoint_at) / ITERS + 0.1
     local rc = run_killed(base, flags, math.random() * span)
     local what = ("kill %d (%s)"):format(K.kills + 1, flags)
     if rc == 137 then
-      K.kills = K.kills + 1
+      K.kills, killed = K.kills + 1, true
+      if not fs.kind(dir) then K.no_dir = K.no_dir + 1 end
       check_metrics(dir, what)
       checkpoint_at = check_checkpoints(dir, what)
       if checkpoint_at == 0 then K.early = K.early + 1 end
@@ -366,14 +375,7 @@ local function kills_phase()
       checkpoint_at = 0
     end
   end
-  -- the last run, resumed to its end
-  local flags = fs.kind(dir .. "/config.lua") and "--resume run" or "--out run " .. FLAGS
-  if flags == "--resume run" then K.resumes = K.resumes + 1 end
-  local code, err = run_sync(base, flags)
-  if code ~= 0 then fail("the final resume failed: " .. err) end
-  K.completed = K.completed + 1
-  if check_complete(dir, "the final resume") then K.identical = K.identical + 1 end
-  check_metrics(dir, "the final resume")
+  finish("the last killed run, resumed to its end")
 end
 
 -- }======================================================
@@ -645,13 +647,14 @@ if not ok then
   if D.mounted then umount(WORK .. "/tmpfs") end
 end
 
-print(("faults: %d kills (%d before the first checkpoint), %d resumes, %d plain restarts, "
-  .. "%d runs completed (%d identical to the uninterrupted run, %d finished before their kill); "
-  .. "%d torn rows, %d duplicated rows, %d gaps, %d bad checkpoints, %d bad samples, "
+print(("faults: %d kills (%d before the first checkpoint, %d of them before the run directory "
+  .. "existed), %d resumes (%d --resume from a checkpoint, %d --resume from iteration 0, %d with the "
+  .. "same --out), %d runs completed (%d identical to the uninterrupted run, %d ended before their "
+  .. "kill); %d torn rows, %d duplicated rows, %d gaps, %d bad checkpoints, %d bad samples, "
   .. "%d metrics not a prefix, %d temporary files left by kills (removed on resume)")
-  :format(K.kills, K.early, K.resumes, K.restarts, K.completed, K.identical, K.missed,
-    counts.torn, counts.dup, counts.gap, counts.bad_ckpt, counts.bad_sample, counts.not_prefix,
-    counts.temps_after_kill))
+  :format(K.kills, K.early, K.no_dir, K.from_ckpt + K.from_zero + K.same_out, K.from_ckpt,
+    K.from_zero, K.same_out, K.completed, K.identical, K.missed, counts.torn, counts.dup, counts.gap,
+    counts.bad_ckpt, counts.bad_sample, counts.not_prefix, counts.temps_after_kill))
 if D.skipped then
   print("faults: disk full: skipped, " .. D.skipped)
 else
