@@ -247,6 +247,23 @@ test("temporary files of a killed save are removed when the run is opened", func
   eq(read(tmp .. "/stale/metrics.csv"), read(tmp .. "/straight/metrics.csv"))
 end)
 
+test("--resume refuses a metrics.csv that does not match the checkpoint, changing nothing", function()
+  eq(run_tiny("--out cut --stop_at 6"), 0)
+  local csv = tmp .. "/cut/metrics.csv"
+  local whole = read(csv)
+  -- shorter than at the checkpoint; the checkpoint's length ends inside a row
+  for _, text in ipairs{whole:sub(1, 40), whole:sub(1, -6) .. "\n12345\n"} do
+    local f = assert(io.open(csv, "wb"))
+    f:write(text)
+    f:close()
+    local ckpt = read(tmp .. "/cut/checkpoint.safetensors")
+    eq(run_tiny("--resume cut"), 1)
+    assert(read(tmp .. "/stderr.txt"):find("cut/metrics.csv does not match cut/checkpoint.safetensors", 1, true))
+    eq(read(csv), text)
+    eq(read(tmp .. "/cut/checkpoint.safetensors"), ckpt)
+  end
+end)
+
 test("run:write writes a file of the run directory atomically", function()
   local run = experiment(defaults, {"--out", tmp .. "/w", "--iters", "1"})
   for _ in run:iterations() do run:log{x = 1} end
