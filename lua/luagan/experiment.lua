@@ -590,6 +590,19 @@ function Run:log(values)
   end
 end
 
+-- fn(...) writing into the run directory; when it fails (a full disk) the
+-- error says what is left and how to go on.  Every writer keeps the old
+-- file on failure, so the last checkpoint and the rows before it are whole.
+function Run:_io(fn, ...)
+  local ok, err = pcall(fn, ...)
+  if ok then return end
+  local at = self.checkpointed_at or (self.start_iter and self.start_iter > 0 and self.start_iter)
+  error(("%s\n%s: stopped at iteration %d; %s: fix the cause (free space?) and run --resume %s")
+    :format(tostring(err), self.name, self.iter,
+      at and ("the run directory is whole up to its checkpoint at iteration %d"):format(at)
+         or "the run has no checkpoint yet, --resume starts it over", self.dir), 0)
+end
+
 -- One checked write per row (the header goes with the first): a kill leaves
 -- whole rows, a full disk raises and leaves the file as it was.
 function Run:_write_row(it)
@@ -612,7 +625,7 @@ function Run:_write_row(it)
   end
   local cells = {("%d"):format(it)}
   for i, k in ipairs(columns) do cells[i + 1] = row[k] == nil and "" or cell(row[k]) end
-  self.metrics:write(header .. table.concat(cells, ",") .. "\n")
+  self:_io(self.metrics.write, self.metrics, header .. table.concat(cells, ",") .. "\n")
   self.columns = columns
 end
 
@@ -660,7 +673,7 @@ function Run:sample(it)
   local lo, hi = self.sample_range[1], self.sample_range[2]
   local grid = lg.image.grid(((imgs:detach() - lo) / (hi - lo)):clamp(0, 1), {nrow = self.sample_nrow})
   local path = ("%s/samples/iter-%06d.png"):format(self.dir, it)
-  lg.image.save(path, grid)
+  self:_io(lg.image.save, path, grid)
   self.last_sample, self.sampled_at = path, it
   return path
 end
@@ -696,7 +709,7 @@ function Run:plot()
       #self.columns + 1),
     ""}, "\n")
   if script ~= self.plot_script then
-    fs.write_atomic(self.dir .. "/loss.gp", script)
+    self:_io(fs.write_atomic, self.dir .. "/loss.gp", script)
     self.plot_script = script
   end
   local tmp = fs.tempfile(self.dir .. "/loss.png")
@@ -736,9 +749,9 @@ function Run:checkpoint(it, keep)
     end
   end
   if keep then
-    lg.save(("%s/checkpoints/iter-%06d.safetensors"):format(self.dir, it), tensors, meta)
+    self:_io(lg.save, ("%s/checkpoints/iter-%06d.safetensors"):format(self.dir, it), tensors, meta)
   end
-  lg.save(self.dir .. "/" .. CKPT, tensors, meta)
+  self:_io(lg.save, self.dir .. "/" .. CKPT, tensors, meta)
   self.checkpointed_at = it
 end
 
