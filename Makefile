@@ -74,6 +74,8 @@ fuzz: $(FUZZ_TARGETS)
 	@for f in $(FUZZ_TARGETS); do n=$${f##*/fuzz_}; mkdir -p $(BUILD)/fuzz/corpus-$$n; \
 	  $$f -max_total_time=$(FUZZ_SECONDS) $(BUILD)/fuzz/corpus-$$n tests/fuzz/corpus/$$n || exit 1; done
 
+faults: all ; @$(BUILD)/luagan tests/faults/run.lua   # SIGKILL x50, full disk, two runs, symlinks on a run dir
+
 bench: deps all
 	@bash tests/bench/run.sh $(BUILD)
 

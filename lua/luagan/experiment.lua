@@ -22,15 +22,26 @@
 -- flags; `--help` prints them with their defaults and exits.
 --
 -- The run directory (--out, default runs/<name>-<yyyymmdd-hhmmss>) holds
---   config.lua          the resolved flags, a Lua table (`return {...}`)
+--   config.lua          the resolved flags, a Lua table (`return {...}`); read
+--                       back by --resume as data (never run: only literals
+--                       and tables are accepted)
 --   metrics.csv         one row per iteration that logged: `iter` then the
---                       first logged row's keys in sorted order; floats as %.9g
+--                       first logged row's keys in sorted order; floats as %.9g;
+--                       each row one checked append, so a kill leaves whole rows
+--                       and a full disk raises with the file as it was
 --   samples/iter-NNNNNN.png   grids of the sampler's images, every --sample_every
 --                       iterations and at the end
 --   loss.png, loss.gp   every metrics column against iter (gnuplot), refreshed
 --                       with the samples; skipped with a note when gnuplot is missing
 --   checkpoint.safetensors               the latest checkpoint
 --   checkpoints/iter-NNNNNN.safetensors  every --checkpoint_every iterations
+--   .lock               held (flock) by the process running the run, holding its
+--                       pid: a second run or --resume on the directory is refused
+-- Every file is replaced atomically (lg.fs.write_atomic, lg.save,
+-- lg.image.save: a temporary file, fsync, rename): a kill or a full disk
+-- leaves the previous version, and the error names the file and the reason.
+-- Temporary files of a killed save are removed when the directory is opened.
+-- run:write(name, text) writes a file of the experiment's own the same way.
 -- A checkpoint (lg.save, written atomically) holds every tracked object's
 -- state_dict under "<name>.<key>" (modules, optimizers, loaders: anything with
 -- state_dict/load_state_dict), and in its metadata the iteration, lg's random
@@ -47,6 +58,10 @@
 -- flags come from DIR/config.lua; flags given with --resume override them
 -- (changing any but --iters breaks the identity).  --stop_at N ends the
 -- process after iteration N with a checkpoint, as an interruption would.
+-- A run stopped before its first checkpoint has nothing to continue:
+-- --resume DIR, or the same --out again, starts it over from iteration 0
+-- (its partial rows, samples and plot are removed); --out on a directory
+-- holding a checkpoint is refused.
 --
 -- Progress goes to stderr: a bar (iterations/s, ETA, last logged values) when
 -- stderr is a terminal, else a line every tenth of the run or minute.
@@ -215,19 +230,11 @@ end
 
 -- {====================================================== files
 
+local fs = lg.fs
+
 local function quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
 
-local function mkdir(dir)
-  if not os.execute("mkdir -p " .. quote(dir)) then
-    error(("experiment: cannot create directory %s"):format(dir), 0)
-  end
-end
-
-local function exists(path)
-  local f = io.open(path, "rb")
-  if f then f:close() return true end
-  return false
-end
+local function exists(path) return fs.kind(path) ~= nil end
 
 -- a number as the shortest text that reads back to the same value
 local function number_text(v)
@@ -266,21 +273,124 @@ local function serialize(v, indent)
   error(("experiment: cannot store a %s"):format(t), 0)
 end
 
-local function read_value(text, what)
-  local chunk, err = load("return " .. text, "=" .. what, "t", {math = {huge = math.huge}})
-  if not chunk then error(("experiment: %s is malformed: %s"):format(what, err), 0) end
-  return chunk()
+-- {------------------------------------------------------ reading values back
+-- The text serialize writes (config.lua, a checkpoint's user state) is read
+-- back as data, never run: a file holding `while true do end` is refused,
+-- not executed.  Accepted: an optional `return`, `--` line comments, string
+-- literals with Lua's escapes, numbers (also 0/0, math.huge, -math.huge),
+-- true, false and tables of these (`name =`, `[value] =` or positional
+-- fields, separated by `,` or `;`).
+-- experiment.read_data(text, what) -> the value; `what` names the text in
+-- the error raised for anything else.
+
+local ESCAPES = {a = "\a", b = "\b", f = "\f", n = "\n", r = "\r", t = "\t", v = "\v",
+                 ["\\"] = "\\", ['"'] = '"', ["'"] = "'", ["\n"] = "\n"}
+local MAX_DEPTH = 100
+
+function experiment.read_data(text, what)
+  local pos = 1
+  local function fail(msg)
+    local line = select(2, text:sub(1, pos - 1):gsub("\n", "")) + 1
+    local near = text:match("^[^\n]?[^\n]?[^\n]?[^\n]?[^\n]?[^\n]?[^\n]?[^\n]?[^\n]?[^\n]?", pos)
+    error(("experiment: %s is malformed: %s at line %d%s"):format(what, msg, line,
+      near ~= "" and (" near '" .. near .. "'") or " at the end"), 0)
+  end
+  local function skip()
+    while true do
+      pos = text:match("^[ \t\r\n]*()", pos)
+      if text:sub(pos, pos + 1) ~= "--" or text:sub(pos + 2, pos + 2) == "[" then return end
+      pos = text:match("^[^\n]*()", pos)
+    end
+  end
+  local function accept(s)
+    skip()
+    if text:sub(pos, pos + #s - 1) == s then pos = pos + #s return true end
+    return false
+  end
+  local function string_literal()
+    local q = text:sub(pos, pos)
+    pos = pos + 1
+    local out = {}
+    while true do
+      local plain, p = text:match("^([^\\\n\r\"']*)()", pos)
+      out[#out + 1] = plain
+      pos = p
+      local c = text:sub(pos, pos)
+      if c == q then pos = pos + 1 return table.concat(out) end
+      if c == "" or c == "\n" or c == "\r" then fail("unfinished string") end
+      if c ~= "\\" then out[#out + 1], pos = c, pos + 1 else
+        local e = text:sub(pos + 1, pos + 1)
+        if ESCAPES[e] then out[#out + 1], pos = ESCAPES[e], pos + 2
+        elseif e == "\r" then out[#out + 1], pos = "\n", text:match("^\r\n?()", pos + 1)
+        elseif e == "z" then pos = text:match("^%s*()", pos + 2)
+        elseif e == "x" then
+          local h = text:match("^%x%x", pos + 2)
+          if not h then fail("bad \\x escape") end
+          out[#out + 1], pos = string.char(tonumber(h, 16)), pos + 4
+        elseif e:match("%d") then
+          local d = text:match("^%d%d?%d?", pos + 1)
+          if tonumber(d) > 255 then fail("decimal escape too large") end
+          out[#out + 1], pos = string.char(tonumber(d)), pos + 1 + #d
+        elseif e == "u" then
+          local h = text:match("^{(%x+)}", pos + 2)
+          if not h or #h > 8 or tonumber(h, 16) > 0x7FFFFFFF then fail("bad \\u escape") end
+          out[#out + 1], pos = utf8.char(tonumber(h, 16)), pos + 4 + #h
+        else fail("invalid escape") end
+      end
+    end
+  end
+  local value
+  local function table_literal(depth)
+    if depth > MAX_DEPTH then fail("tables nested too deeply") end
+    local t, n = {}, 0
+    while not accept("}") do
+      local key
+      skip()
+      local name, p = text:match("^([%a_][%w_]*)%s*=()", pos)
+      if name and text:sub(p, p) ~= "=" then key, pos = name, p
+      elseif accept("[") then
+        key = value(depth + 1)
+        if key == nil or key ~= key then fail("bad table key") end
+        if not accept("]") or not accept("=") then fail("']' and '=' expected") end
+      end
+      local v = value(depth + 1)
+      if key == nil then n = n + 1 key = n end
+      t[key] = v
+      if not accept(",") and not accept(";") then
+        if not accept("}") then fail("',' or '}' expected") end
+        break
+      end
+    end
+    return t
+  end
+  function value(depth)
+    skip()
+    local c = text:sub(pos, pos)
+    if c == "{" then pos = pos + 1 return table_literal(depth) end
+    if c == '"' or c == "'" then return string_literal() end
+    for word, v in pairs{["true"] = true, ["false"] = false, ["math.huge"] = math.huge,
+                         ["-math.huge"] = -math.huge, ["0/0"] = 0 / 0} do
+      if text:sub(pos, pos + #word - 1) == word and not text:match("^[%w_]", pos + #word) then
+        pos = pos + #word
+        return v
+      end
+    end
+    local num = text:match("^%-?0[xX]%x+", pos) or text:match("^%-?%d*%.?%d+[eE][%+%-]?%d+", pos)
+             or text:match("^%-?%d+%.?%d*", pos) or text:match("^%-?%.%d+", pos)
+    local v = num and not text:match("^[%w_%.]", pos + #num) and tonumber(num)
+    if not v then fail("a string, number, boolean or table expected") end
+    pos = pos + #num
+    return v
+  end
+  skip()
+  if text:match("^return%f[^%w_]", pos) then pos = pos + 6 end
+  local v = value(1)
+  skip()
+  if pos <= #text then fail("end of data expected") end
+  return v
 end
 
--- write text to path through a temporary file and a rename
-local function write_atomic(path, text)
-  local tmp = path .. ".tmp"
-  local f = assert(io.open(tmp, "wb"))
-  f:write(text)
-  f:close()
-  local ok, err = os.rename(tmp, path)
-  if not ok then error(("experiment: cannot write %s: %s"):format(path, err), 0) end
-end
+-- }------------------------------------------------------
 
 local function read_all(path)
   local f = io.open(path, "rb")
@@ -288,6 +398,29 @@ local function read_all(path)
   local s = f:read("a")
   f:close()
   return s
+end
+
+-- Temporary files of a save that was killed: fs.write_atomic's
+-- .NAME.tmp-XXXXXX, lg.save's and lg.image.save's NAME.tmp-XXXXXX, and the
+-- fixed NAME.tmp of earlier versions.  Removed (links, never what they
+-- point to) while the run directory is locked, so no save of ours is under way.
+local function is_temp(name)
+  return name:match("%.tmp%-%w%w%w%w%w%w$") ~= nil or name == "config.lua.tmp"
+      or name == "metrics.csv.tmp" or name == "loss.gp.tmp"
+end
+
+local function remove_temps(dir)
+  local removed = 0
+  for _, sub in ipairs{"", "/samples", "/checkpoints"} do
+    for _, name in ipairs(fs.list(dir .. sub) or {}) do
+      local path = dir .. sub .. "/" .. name
+      local k = fs.kind(path)
+      if is_temp(name) and (k == "file" or k == "link") and os.remove(path) then
+        removed = removed + 1
+      end
+    end
+  end
+  return removed
 end
 
 -- }======================================================
@@ -324,6 +457,8 @@ end
 local Run = {}
 Run.__index = Run
 
+local CKPT = "checkpoint.safetensors"
+
 local function new(defaults, argv)
   local name = defaults.name or "experiment"
   if type(name) ~= "string" or not name:match("^[%w_%-%.]+$") then
@@ -349,22 +484,44 @@ local function new(defaults, argv)
   local self = setmetatable({name = name, tracked = {}, tracked_order = {}}, Run)
   if cfg.resume ~= "" then
     local dir = cfg.resume
+    if fs.kind(dir) ~= "dir" then fail(("--resume %s: no such run directory"):format(dir)) end
+    local ok_lock, err = pcall(self._lock, self, dir)
+    if not ok_lock then fail(err) end
     local text = read_all(dir .. "/config.lua")
-    if not text or not exists(dir .. "/checkpoint.safetensors") then
-      fail(("--resume %s: no config.lua and checkpoint.safetensors there"):format(dir))
+    if not text then
+      fail(("--resume %s: no config.lua there, the run never started; start it with --out %s")
+        :format(dir, dir))
     end
-    local saved = read_value(text:gsub("^%-%-[^\n]*\n", ""):gsub("^return", ""), dir .. "/config.lua")
+    local ok_parse, saved = pcall(experiment.read_data, text, dir .. "/config.lua")
+    if not ok_parse then fail(saved) end
+    if type(saved) ~= "table" then fail(("--resume %s: config.lua holds no table"):format(dir)) end
     for k, v in pairs(saved) do
-      if cfg[k] ~= nil and not given[k] and not RUN_CONTROL[k] then cfg[k] = v end
+      if cfg[k] ~= nil and not given[k] and not RUN_CONTROL[k] then
+        if kind(cfg[k]) == "number" and kind(v) == "integer" then v = v + 0.0 end
+        if kind(v) ~= kind(cfg[k]) then
+          fail(("--resume %s: config.lua gives '%s' a %s, the script expects a %s")
+            :format(dir, k, kind(v) or type(v), kind(cfg[k])))
+        end
+        cfg[k] = v
+      end
     end
     cfg.out = dir
-    self.resuming = true
+    -- killed before its first checkpoint: nothing to continue, start again
+    self.resuming = exists(dir .. "/" .. CKPT)
+    self.restarting = not self.resuming
   else
     if cfg.out == "" then cfg.out = "runs/" .. name .. "-" .. os.date("%Y%m%d-%H%M%S") end
-    if exists(cfg.out .. "/metrics.csv") then
-      fail(("%s already holds a run (metrics.csv); --resume %s continues it, "
-        .. "or choose another --out"):format(cfg.out, cfg.out))
+    if fs.kind(cfg.out) == "dir" then
+      local ok_lock, err = pcall(self._lock, self, cfg.out)
+      if not ok_lock then fail(err) end
     end
+    if exists(cfg.out .. "/" .. CKPT) then
+      self:_unlock()
+      fail(("%s already holds a run (%s); --resume %s continues it, or choose another --out")
+        :format(cfg.out, CKPT, cfg.out))
+    end
+    -- a run killed before its first checkpoint left only its start behind
+    self.restarting = exists(cfg.out .. "/config.lua") or exists(cfg.out .. "/metrics.csv")
   end
   self.config, self.dir, self.given = cfg, cfg.out, given
   if cfg.threads > 0 then lg.set_num_threads(cfg.threads) end
@@ -433,25 +590,43 @@ function Run:log(values)
   end
 end
 
+-- fn(...) writing into the run directory; when it fails (a full disk) the
+-- error says what is left and how to go on.  Every writer keeps the old
+-- file on failure, so the last checkpoint and the rows before it are whole.
+function Run:_io(fn, ...)
+  local ok, err = pcall(fn, ...)
+  if ok then return end
+  local at = self.checkpointed_at or (self.start_iter and self.start_iter > 0 and self.start_iter)
+  error(("%s\n%s: stopped at iteration %d; %s: fix the cause (free space?) and run --resume %s")
+    :format(tostring(err), self.name, self.iter,
+      at and ("the run directory is whole up to its checkpoint at iteration %d"):format(at)
+         or "the run has no checkpoint yet, --resume starts it over", self.dir), 0)
+end
+
+-- One checked write per row (the header goes with the first): a kill leaves
+-- whole rows, a full disk raises and leaves the file as it was.
 function Run:_write_row(it)
   local row = self.row
   self.row = nil
   if not row then return end
-  if not self.columns then
-    self.columns = sorted_keys(row)
-    self.metrics:write("iter," .. table.concat(self.columns, ",") .. "\n")
+  local header = ""
+  local columns = self.columns
+  if not columns then
+    columns = sorted_keys(row)
+    header = "iter," .. table.concat(columns, ",") .. "\n"
   end
   local known = {}
-  for _, k in ipairs(self.columns) do known[k] = true end
+  for _, k in ipairs(columns) do known[k] = true end
   for k in pairs(row) do
     if not known[k] then
       error(("run:log: '%s' was not in the first logged row (columns: %s)"):format(k,
-        table.concat(self.columns, ", ")), 0)
+        table.concat(columns, ", ")), 0)
     end
   end
   local cells = {("%d"):format(it)}
-  for i, k in ipairs(self.columns) do cells[i + 1] = row[k] == nil and "" or cell(row[k]) end
-  self.metrics:write(table.concat(cells, ","), "\n")
+  for i, k in ipairs(columns) do cells[i + 1] = row[k] == nil and "" or cell(row[k]) end
+  self:_io(self.metrics.write, self.metrics, header .. table.concat(cells, ",") .. "\n")
+  self.columns = columns
 end
 
 -- run:rows(): the rows of metrics.csv so far, first to last, each a table
@@ -459,7 +634,6 @@ end
 -- they include the rows written before it.  Cells are split at commas: a
 -- logged string holding a comma or quote comes back quoted.
 function Run:rows()
-  if io.type(self.metrics) == "file" then self.metrics:flush() end
   local header, rows = nil, {}
   for line in (read_all(self.dir .. "/metrics.csv") or ""):gmatch("[^\n]+") do
     local cells = {}
@@ -475,6 +649,17 @@ function Run:rows()
   return rows
 end
 
+-- run:write(name, text): a file of the run directory (a summary, a table)
+-- written atomically: a kill or a full disk leaves the previous version.
+function Run:write(name, text)
+  if type(name) ~= "string" or name == "" or name:find("..", 1, true) or name:sub(1, 1) == "/" then
+    error("run:write: a file name inside the run directory is expected", 2)
+  end
+  if type(text) ~= "string" then error("run:write: the contents must be a string", 2) end
+  fs.write_atomic(self.dir .. "/" .. name, text)
+  return self.dir .. "/" .. name
+end
+
 -- }======================================================
 
 -- {====================================================== samples and plot
@@ -488,7 +673,7 @@ function Run:sample(it)
   local lo, hi = self.sample_range[1], self.sample_range[2]
   local grid = lg.image.grid(((imgs:detach() - lo) / (hi - lo)):clamp(0, 1), {nrow = self.sample_nrow})
   local path = ("%s/samples/iter-%06d.png"):format(self.dir, it)
-  lg.image.save(path, grid)
+  self:_io(lg.image.save, path, grid)
   self.last_sample, self.sampled_at = path, it
   return path
 end
@@ -507,12 +692,14 @@ function Run:plot()
     end
   end
   if not gnuplot_terminal then return nil end
-  self.metrics:flush()
-  local gp = self.dir .. "/loss.gp"
-  write_atomic(gp, table.concat({
+  -- loss.gp names its output through `outfile`: the harness has gnuplot
+  -- draw into a fresh temporary file renamed over loss.png, so a kill never
+  -- leaves half a plot; `gnuplot loss.gp` by hand writes loss.png
+  local script = table.concat({
     "# loss curves of metrics.csv; run `gnuplot loss.gp` in the run directory",
     ("set terminal %s size 1000,560"):format(gnuplot_terminal),
-    "set output 'loss.png'",
+    "if (!exists('outfile')) outfile = 'loss.png'",
+    "set output outfile",
     "set datafile separator ','",
     "set key outside right top noenhanced",
     ("set title '%s' noenhanced"):format(self.name),
@@ -520,9 +707,19 @@ function Run:plot()
     "set grid",
     ("plot for [i=2:%d] 'metrics.csv' using 1:i with lines title columnheader(i)"):format(
       #self.columns + 1),
-    ""}, "\n"))
-  if os.execute(("cd %s && gnuplot loss.gp >/dev/null 2>&1"):format(quote(self.dir))) then
+    ""}, "\n")
+  if script ~= self.plot_script then
+    self:_io(fs.write_atomic, self.dir .. "/loss.gp", script)
+    self.plot_script = script
+  end
+  local tmp = fs.tempfile(self.dir .. "/loss.png")
+  local base = tmp:match("[^/]*$")
+  local ok = os.execute(("cd %s && gnuplot -e %s loss.gp >/dev/null 2>&1"):format(quote(self.dir),
+    quote("outfile='" .. base .. "'")))
+  if ok and os.rename(tmp, self.dir .. "/loss.png") then
     self.last_plot = self.dir .. "/loss.png"
+  else
+    os.remove(tmp)
   end
   return self.last_plot
 end
@@ -531,14 +728,14 @@ end
 
 -- {====================================================== checkpoints
 
-local CKPT = "checkpoint.safetensors"
-
+-- The rows up to the checkpoint are on disk before it (fsync): a checkpoint
+-- never counts rows a crash could lose.
 function Run:checkpoint(it, keep)
-  self.metrics:flush()
+  self.metrics:sync()
   local tensors, meta = {}, {
     format = "luagan-run/1", name = self.name, iter = ("%d"):format(it),
     rng = table.concat(lg.get_rng_state(), ","),
-    metrics_bytes = ("%d"):format(self.metrics:seek("end")),
+    metrics_bytes = ("%d"):format(self.metrics:size()),
   }
   for _, name in ipairs(self.tracked_order) do
     local obj = self.tracked[name]
@@ -552,9 +749,9 @@ function Run:checkpoint(it, keep)
     end
   end
   if keep then
-    lg.save(("%s/checkpoints/iter-%06d.safetensors"):format(self.dir, it), tensors, meta)
+    self:_io(lg.save, ("%s/checkpoints/iter-%06d.safetensors"):format(self.dir, it), tensors, meta)
   end
-  lg.save(self.dir .. "/" .. CKPT, tensors, meta)
+  self:_io(lg.save, self.dir .. "/" .. CKPT, tensors, meta)
   self.checkpointed_at = it
 end
 
@@ -578,25 +775,31 @@ function Run:_restore()
     else
       local text = meta["state." .. name]
       if not text then error(("experiment: %s holds no state '%s'"):format(path, name), 0) end
-      for k, v in pairs(read_value(text, path .. " state." .. name)) do obj[k] = v end
+      for k, v in pairs(experiment.read_data(text, path .. " state." .. name)) do obj[k] = v end
       for k, t in pairs(sub) do obj[math.tointeger(tonumber(k)) or k] = t:clone() end
     end
   end
   local rng = {}
   for w in meta.rng:gmatch("[^,]+") do rng[#rng + 1] = math.tointeger(tonumber(w)) end
   lg.set_rng_state(rng)
-  -- metrics.csv back to its length at the checkpoint
-  local text = read_all(self.dir .. "/metrics.csv") or ""
+  -- metrics.csv cut back in place to its length at the checkpoint (needs
+  -- no free space); the rows after it are written again
+  local csv = self.dir .. "/metrics.csv"
   local bytes = math.tointeger(tonumber(meta.metrics_bytes))
-  if #text < bytes then
-    error(("experiment: %s/metrics.csv is shorter than at the checkpoint"):format(self.dir), 0)
+  local f = io.open(csv, "rb")
+  local header = f and f:read("L")
+  local size = f and f:seek("end") or 0
+  local last = f and bytes > 0 and f:seek("set", bytes - 1) and f:read(1)
+  if f then f:close() end
+  if size < bytes or (bytes > 0 and last ~= "\n") or (bytes > 0 and #(header or "") > bytes) then
+    error(("experiment: %s does not match %s (%d bytes at the checkpoint, %d now)")
+      :format(csv, path, bytes, size), 0)
   end
-  text = text:sub(1, bytes)
-  write_atomic(self.dir .. "/metrics.csv", text)
-  local header = text:match("^([^\n]*)\n")
-  if header then
+  self.metrics = fs.open_append(csv)
+  self.metrics:truncate(bytes)
+  if bytes > 0 then
     self.columns = {}
-    for c in header:gmatch("[^,]+") do self.columns[#self.columns + 1] = c end
+    for c in header:gsub("\n$", ""):gmatch("[^,]+") do self.columns[#self.columns + 1] = c end
     table.remove(self.columns, 1)
   end
   return math.tointeger(tonumber(meta.iter))
@@ -649,10 +852,39 @@ function Run:_end_iteration(it)
   if cfg.stop_at > 0 and it == cfg.stop_at and it < cfg.iters then
     if self.checkpointed_at ~= it then self:checkpoint(it, false) end
     self.metrics:close()
+    self:_unlock()
     if self.tty then io.stderr:write("\n") end
     io.stderr:write(("%s: stopped after iteration %d; continue with --resume %s\n"):format(
       self.name, it, self.dir))
     os.exit(0, true)
+  end
+end
+
+-- The run directory is locked (DIR/.lock holds the pid) from the time it is
+-- opened until the run ends: a second process on it is refused.
+function Run:_lock(dir)
+  if self.lock then return end
+  local lock, msg = fs.lock(dir .. "/.lock")
+  if not lock then
+    error(("%s is in use: %s (a run or --resume of it); wait for it to end or choose another --out")
+      :format(dir, msg), 0)
+  end
+  self.lock = lock
+end
+
+function Run:_unlock()
+  if self.lock then self.lock:unlock() end
+  self.lock = nil
+end
+
+-- Files of a run killed before its first checkpoint (or of a directory
+-- being restarted): rows, samples, plot and kept checkpoints go.
+local function clear_partial(dir)
+  for _, f in ipairs{"metrics.csv", "loss.png", "loss.gp"} do os.remove(dir .. "/" .. f) end
+  for sub, pat in pairs{samples = "^iter%-%d+%.png$", checkpoints = "^iter%-%d+%.safetensors$"} do
+    for _, name in ipairs(fs.list(dir .. "/" .. sub) or {}) do
+      if name:match(pat) then os.remove(dir .. "/" .. sub .. "/" .. name) end
+    end
   end
 end
 
@@ -662,23 +894,39 @@ end
 -- than when the flags are parsed: a script that rejects its own flags after
 -- lg.experiment leaves no empty directory behind.
 function Run:_prepare()
-  mkdir(self.dir .. "/samples")
-  mkdir(self.dir .. "/checkpoints")
+  fs.mkdir(self.dir .. "/samples")
+  fs.mkdir(self.dir .. "/checkpoints")
+  self:_lock(self.dir)
+  remove_temps(self.dir)
+  if not self.resuming and exists(self.dir .. "/" .. CKPT) then
+    error(("%s already holds a run (%s); --resume %s continues it, or choose another --out")
+      :format(self.dir, CKPT, self.dir), 0)
+  end
+  if self.restarting then
+    io.stderr:write(("%s: %s has no checkpoint (its run stopped before the first one): "
+      .. "starting it again from iteration 0\n"):format(self.name, self.dir))
+    clear_partial(self.dir)
+  end
   local stored = {}
   for k, v in pairs(self.config) do if not RUN_CONTROL[k] then stored[k] = v end end
-  write_atomic(self.dir .. "/config.lua",
-    ("-- luagan run '%s': the resolved flags (read back by --resume)\nreturn %s\n")
-      :format(self.name, serialize(stored)))
+  local text = ("-- luagan run '%s': the resolved flags (read back by --resume as data)\nreturn %s\n")
+    :format(self.name, serialize(stored))
+  -- unchanged on a resume: nothing to write, even on a full disk
+  if read_all(self.dir .. "/config.lua") ~= text then
+    fs.write_atomic(self.dir .. "/config.lua", text)
+  end
 end
 
 function Run:iterations()
   if self.active then error("run:iterations: already running", 2) end
   self:_prepare()
   local start = 0
-  if self.resuming then start = self:_restore() end
-  local mode = self.resuming and "r+b" or "wb"
-  self.metrics = assert(io.open(self.dir .. "/metrics.csv", mode))
-  self.metrics:seek("end")
+  if self.resuming then
+    start = self:_restore()
+  else
+    self.metrics = fs.open_append(self.dir .. "/metrics.csv")
+    self.metrics:truncate(0)
+  end
   self.start_iter, self.iter, self.active, self.last = start, start, true, {}
   self.tty = stderr_is_tty()
   self.t0 = now()
@@ -710,6 +958,7 @@ function Run:finish()
   self:plot()
   self:_progress(it, true)
   self.metrics:close()
+  self:_unlock()
   self.active = false
   print(("run directory: %s"):format(self.dir))
   print(("metrics: %s/metrics.csv"):format(self.dir))

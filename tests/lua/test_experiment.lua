@@ -175,6 +175,105 @@ test("--stop_at N then --resume gives a byte-identical metrics.csv", function()
   eq(read(tmp .. "/stopped/metrics.csv"), read(tmp .. "/straight/metrics.csv"))
 end)
 
+test("killed before its first checkpoint: --resume and the same --out start it over", function()
+  -- checkpoint every 4, killed inside iteration 3: config.lua and rows 1-2, no checkpoint
+  eq(run_tiny("--out early", "CRASH_AT=3 "), 3)
+  assert(read(tmp .. "/early/config.lua") and not read(tmp .. "/early/checkpoint.safetensors"))
+  eq(run_tiny("--resume early"), 0)
+  assert(read(tmp .. "/stderr.txt"):find("early has no checkpoint (its run stopped before the first one): "
+    .. "starting it again from iteration 0", 1, true))
+  eq(read(tmp .. "/early/metrics.csv"), read(tmp .. "/straight/metrics.csv"))
+  eq(run_tiny("--out early2", "CRASH_AT=3 "), 3)
+  eq(run_tiny("--out early2"), 0)
+  eq(read(tmp .. "/early2/metrics.csv"), read(tmp .. "/straight/metrics.csv"))
+  -- a directory that never got a config.lua: --resume says how to start it
+  os.execute("mkdir -p " .. sh_quote(tmp .. "/empty"))
+  eq(run_tiny("--resume empty"), 2)
+  assert(read(tmp .. "/stderr.txt"):find("no config.lua there, the run never started; start it with --out empty",
+    1, true))
+end)
+
+test("--resume reads config.lua as data: code in it is refused, not run", function()
+  eq(run_tiny("--out evil --stop_at 4"), 0)
+  local cfg = tmp .. "/evil/config.lua"
+  local good = read(cfg)
+  for _, text in ipairs{"return {iters = (function() while true do end end)()}",
+                        "while true do end", "return {iters = 12, lr = os.exit(0)}"} do
+    local f = assert(io.open(cfg, "w"))
+    f:write(text)
+    f:close()
+    eq(run_tiny("--resume evil", "timeout -s KILL 20 "), 2)
+    assert(read(tmp .. "/stderr.txt"):find("evil/config.lua is malformed", 1, true))
+  end
+  -- a config.lua as earlier versions wrote it still resumes
+  local f = assert(io.open(cfg, "w"))
+  f:write((good:gsub("^[^\n]*", "-- luagan run 'tiny': the resolved flags (read back by --resume)")))
+  f:close()
+  eq(run_tiny("--resume evil"), 0)
+  eq(read(tmp .. "/evil/metrics.csv"), read(tmp .. "/straight/metrics.csv"))
+  -- a flag of the wrong type in config.lua is named
+  f = assert(io.open(cfg, "w"))
+  f:write((good:gsub("iters = 12", 'iters = "12"')))
+  f:close()
+  eq(run_tiny("--resume evil"), 2)
+  assert(read(tmp .. "/stderr.txt"):find("config.lua gives 'iters' a string, the script expects a integer", 1, true))
+end)
+
+test("the run directory is locked: a second run or --resume is refused naming the pid", function()
+  eq(run_tiny("--out locked --stop_at 4"), 0)
+  local lock = assert(lg.fs.lock(tmp .. "/locked/.lock"))   -- as a running process would
+  local pid = read(tmp .. "/locked/.lock"):match("%d+")
+  for _, flags in ipairs{"--resume locked", "--out locked"} do
+    eq(run_tiny(flags), 2)
+    local err = read(tmp .. "/stderr.txt")
+    assert(err:find("locked is in use: locked/.lock is held by process " .. pid, 1, true), err)
+  end
+  lock:unlock()
+  eq(run_tiny("--resume locked"), 0)
+  eq(read(tmp .. "/locked/metrics.csv"), read(tmp .. "/straight/metrics.csv"))
+end)
+
+test("temporary files of a killed save are removed when the run is opened", function()
+  eq(run_tiny("--out stale --stop_at 4"), 0)
+  local planted = {"config.lua.tmp", ".metrics.csv.tmp-a1B2c3", "checkpoint.safetensors.tmp-Zz9xY8",
+                   "samples/iter-000008.png.tmp-qwerty", "checkpoints/iter-000008.safetensors.tmp-QWERTY"}
+  for _, name in ipairs(planted) do
+    local f = assert(io.open(tmp .. "/stale/" .. name, "w"))
+    f:write("half a save")
+    f:close()
+  end
+  eq(run_tiny("--resume stale"), 0)
+  for _, name in ipairs(planted) do eq(lg.fs.kind(tmp .. "/stale/" .. name), nil, name) end
+  eq(read(tmp .. "/stale/metrics.csv"), read(tmp .. "/straight/metrics.csv"))
+end)
+
+test("--resume refuses a metrics.csv that does not match the checkpoint, changing nothing", function()
+  eq(run_tiny("--out cut --stop_at 6"), 0)
+  local csv = tmp .. "/cut/metrics.csv"
+  local whole = read(csv)
+  -- shorter than at the checkpoint; the checkpoint's length ends inside a row
+  for _, text in ipairs{whole:sub(1, 40), whole:sub(1, -6) .. "\n12345\n"} do
+    local f = assert(io.open(csv, "wb"))
+    f:write(text)
+    f:close()
+    local ckpt = read(tmp .. "/cut/checkpoint.safetensors")
+    eq(run_tiny("--resume cut"), 1)
+    assert(read(tmp .. "/stderr.txt"):find("cut/metrics.csv does not match cut/checkpoint.safetensors", 1, true))
+    eq(read(csv), text)
+    eq(read(tmp .. "/cut/checkpoint.safetensors"), ckpt)
+  end
+end)
+
+test("run:write writes a file of the run directory atomically", function()
+  local run = experiment(defaults, {"--out", tmp .. "/w", "--iters", "1"})
+  for _ in run:iterations() do run:log{x = 1} end
+  eq(run:write("summary.txt", "done\n"), tmp .. "/w/summary.txt")
+  eq(read(tmp .. "/w/summary.txt"), "done\n")
+  raises(function() run:write("../escape", "x") end, "inside the run directory")
+  -- the run ended: its lock is free again
+  assert(lg.fs.lock(tmp .. "/w/.lock")):unlock()
+end)
+
 test("the command line: --help exits 0, a bad flag exits 2 with the list", function()
   eq(run_tiny("--help"), 0)
   eq(run_tiny("--iters 2.5"), 2)

@@ -1,0 +1,462 @@
+/*
+** lg.fs: the file primitives the experiment harness needs to keep a run
+** directory whole across kills, full disks and a second process.
+**
+**   lg.fs.write_atomic(path, data [, {fsync = true}])
+**       data replaces path as one step: a temporary file .NAME.tmp-XXXXXX in
+**       the same directory (mkstemp: O_CREAT|O_EXCL, so a planted symlink is
+**       never followed), every byte written and checked, fsync, close,
+**       rename over path, fsync of the directory.  On any failure the
+**       temporary file is removed, path keeps its old contents and the error
+**       names path and the reason.
+**   lg.fs.tempfile(path) -> name
+**       a new empty file .NAME.tmp-XXXXXX next to path (for a program that
+**       writes its output by name, e.g. gnuplot; rename it over path after).
+**   lg.fs.open_append(path) -> file
+**       file:write(s) appends s with one checked write; when it fails part
+**       way (ENOSPC) the file is cut back to its length before the call, so
+**       it never ends in a torn row.  file:size(), file:sync() (fsync),
+**       file:truncate(n) (to n bytes, fsynced), file:close().
+**   lg.fs.lock(path) -> lock | nil, message, pid
+**       flock(LOCK_EX|LOCK_NB) on path (created, never through a symlink),
+**       which then holds this process's pid.  When another process holds it:
+**       nil, "PATH is held by process PID", PID (pid 0 when unknown).
+**       lock:unlock() releases it; so do __close, __gc and the end of the
+**       process.  The descriptor is close-on-exec: a child (gnuplot) cannot
+**       keep the lock after its parent died.
+**   lg.fs.list(dir) -> {name, ...} sorted, without . and .. | nil, message
+**   lg.fs.mkdir(path)     mkdir -p; raises naming the component that failed
+**   lg.fs.kind(path)      "file", "dir", "link", "other" or nil (lstat)
+*/
+#include "luagan.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define FILE_MT "luagan.fs.file"
+#define LOCK_MT "luagan.fs.lock"
+
+/* Writes n bytes at the file offset, through EINTR and short writes.  A
+** write of 0 bytes is a full device. */
+static int write_all (int fd, const char *p, size_t n) {
+  while (n > 0) {
+    ssize_t w = write(fd, p, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) return -1;
+    if (w == 0) {
+      errno = ENOSPC;
+      return -1;
+    }
+    p += w;
+    n -= (size_t)w;
+  }
+  return 0;
+}
+
+/* The directory part of path ("." when none) into buf. */
+static void dir_of (const char *path, char *buf, size_t size) {
+  const char *slash = strrchr(path, '/');
+  if (!slash) snprintf(buf, size, ".");
+  else if (slash == path) snprintf(buf, size, "/");
+  else snprintf(buf, size, "%.*s", (int)(slash - path), path);
+}
+
+/* fsync a directory, so that a rename in it survives a crash.  File
+** systems that cannot sync directories say EINVAL: nothing to do there. */
+static int sync_dir (const char *dir) {
+  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  int rc = fsync(fd);
+  if (rc && errno == EINVAL) rc = 0;
+  int e = errno;
+  close(fd);
+  errno = e;
+  return rc;
+}
+
+/* Creates DIR/.NAME.tmp-XXXXXX for path with the usual 0666 & ~umask
+** permissions; the name goes to tmp.  Returns the descriptor or -1. */
+static int make_temp (const char *path, char *tmp, size_t size) {
+  const char *slash = strrchr(path, '/');
+  const char *base = slash ? slash + 1 : path;
+  int dirlen = slash ? (int)(slash - path) + 1 : 0;
+  if (*base == '\0') {
+    errno = EISDIR;
+    return -1;
+  }
+  if (snprintf(tmp, size, "%.*s.%s.tmp-XXXXXX", dirlen, path, base) >= (int)size) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  int fd = mkostemp(tmp, O_CLOEXEC);
+  if (fd < 0) return -1;
+  mode_t mask = umask(0);   /* mkstemp makes 0600; a run's files are 0666 & ~umask */
+  umask(mask);
+  if (fchmod(fd, 0666 & ~mask)) {
+    int e = errno;
+    close(fd);
+    unlink(tmp);
+    errno = e;
+    return -1;
+  }
+  return fd;
+}
+
+/* lg.fs.write_atomic(path, data [, {fsync = true}]) */
+static int l_write_atomic (lua_State *L) {
+  static const char *const valid[] = {"fsync", NULL};
+  const char *path = luaL_checkstring(L, 1);
+  size_t n;
+  const char *data = luaL_checklstring(L, 2, &n);
+  lgL_checkoptions(L, 3, "write_atomic", valid);
+  int sync = lgL_optboolfield(L, 3, "fsync", 1, "write_atomic");
+  char tmp[PATH_MAX], dir[PATH_MAX];
+  int fd = make_temp(path, tmp, sizeof tmp);
+  if (fd < 0)
+    return luaL_error(L, "write_atomic: cannot create a temporary file for '%s': %s", path,
+                      strerror(errno));
+  const char *step = "write";
+  int rc = write_all(fd, data, n);
+  if (!rc && sync) {
+    step = "sync";
+    rc = fsync(fd);
+  }
+  int e = errno;
+  if (close(fd) && !rc) {   /* close reports delayed write errors (NFS) */
+    step = "write";
+    rc = -1;
+    e = errno;
+  }
+  if (!rc && rename(tmp, path)) {
+    step = "rename a temporary file over";
+    rc = -1;
+    e = errno;
+  }
+  if (rc) {
+    unlink(tmp);
+    return luaL_error(L, "write_atomic: cannot %s '%s': %s", step, path, strerror(e));
+  }
+  dir_of(path, dir, sizeof dir);
+  if (sync && sync_dir(dir))
+    return luaL_error(L, "write_atomic: '%s' written but its directory '%s' cannot be synced: %s",
+                      path, dir, strerror(errno));
+  return 0;
+}
+
+/* lg.fs.tempfile(path) -> name of a new empty DIR/.NAME.tmp-XXXXXX */
+static int l_tempfile (lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  char tmp[PATH_MAX];
+  int fd = make_temp(path, tmp, sizeof tmp);
+  if (fd < 0)
+    return luaL_error(L, "tempfile: cannot create a temporary file for '%s': %s", path,
+                      strerror(errno));
+  close(fd);
+  lua_pushstring(L, tmp);
+  return 1;
+}
+
+/* {====================================================== append-only files */
+
+typedef struct {
+  int fd;          /* -1 once closed */
+  off_t size;      /* bytes in the file: every write of this process ends here */
+} fsfile;
+
+static fsfile *checkfile (lua_State *L) {
+  fsfile *f = luaL_checkudata(L, 1, FILE_MT);
+  if (f->fd < 0) luaL_error(L, "file: attempt to use a closed file");
+  return f;
+}
+
+static const char *file_path (lua_State *L) {
+  lua_getiuservalue(L, 1, 1);
+  const char *p = lua_tostring(L, -1);   /* anchored by the userdata */
+  lua_pop(L, 1);
+  return p;
+}
+
+/* lg.fs.open_append(path) -> file, positioned at its end */
+static int l_open_append (lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  fsfile *f = lua_newuserdatauv(L, sizeof *f, 1);
+  f->fd = -1;
+  luaL_setmetatable(L, FILE_MT);
+  lua_pushvalue(L, 1);
+  lua_setiuservalue(L, -2, 1);
+  /* O_NOFOLLOW: a symlink planted at the name cannot send rows elsewhere */
+  int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0666);
+  if (fd < 0)
+    return luaL_error(L, "open_append: cannot open '%s': %s", path,
+                      errno == ELOOP ? "it is a symbolic link" : strerror(errno));
+  struct stat st;
+  if (fstat(fd, &st)) {
+    int e = errno;
+    close(fd);
+    return luaL_error(L, "open_append: cannot open '%s': %s", path, strerror(e));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    close(fd);
+    return luaL_error(L, "open_append: '%s' is not a regular file", path);
+  }
+  f->fd = fd;
+  f->size = st.st_size;
+  return 1;
+}
+
+/* file:write(s): all of s or, on failure, nothing (the torn tail is cut). */
+static int file_write (lua_State *L) {
+  fsfile *f = checkfile(L);
+  size_t n;
+  const char *s = luaL_checklstring(L, 2, &n);
+  if (write_all(f->fd, s, n)) {
+    int e = errno;
+    const char *path = file_path(L);
+    if (ftruncate(f->fd, f->size))
+      return luaL_error(L, "cannot append to '%s': %s; cutting back the partial write failed: %s",
+                        path, strerror(e), strerror(errno));
+    return luaL_error(L, "cannot append to '%s': %s", path, strerror(e));
+  }
+  f->size += (off_t)n;
+  return 0;
+}
+
+static int file_size (lua_State *L) {
+  lua_pushinteger(L, (lua_Integer)checkfile(L)->size);
+  return 1;
+}
+
+static int file_sync (lua_State *L) {
+  fsfile *f = checkfile(L);
+  if (fsync(f->fd)) return luaL_error(L, "cannot sync '%s': %s", file_path(L), strerror(errno));
+  return 0;
+}
+
+/* file:truncate(n): back to its first n bytes (n <= size) */
+static int file_truncate (lua_State *L) {
+  fsfile *f = checkfile(L);
+  lua_Integer n = luaL_checkinteger(L, 2);
+  if (n < 0 || n > (lua_Integer)f->size)
+    return luaL_error(L, "truncate: '%s' has %I bytes, cannot cut it to %I", file_path(L),
+                      (lua_Integer)f->size, n);
+  if (ftruncate(f->fd, (off_t)n) || fsync(f->fd))
+    return luaL_error(L, "truncate: '%s': %s", file_path(L), strerror(errno));
+  f->size = (off_t)n;
+  return 0;
+}
+
+static int file_close (lua_State *L) {
+  fsfile *f = luaL_checkudata(L, 1, FILE_MT);
+  if (f->fd >= 0) {
+    int rc = close(f->fd);
+    f->fd = -1;
+    if (rc) return luaL_error(L, "cannot close '%s': %s", file_path(L), strerror(errno));
+  }
+  return 0;
+}
+
+/* __gc and __close: release the descriptor without raising */
+static int file_gc (lua_State *L) {
+  fsfile *f = luaL_checkudata(L, 1, FILE_MT);
+  if (f->fd >= 0) close(f->fd);
+  f->fd = -1;
+  return 0;
+}
+
+/* }====================================================== */
+
+/* {====================================================== locks */
+
+typedef struct {
+  int fd;   /* -1 once released */
+} fslock;
+
+/* The pid written in a lock file, or 0. */
+static long read_pid (int fd) {
+  char buf[32];
+  ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+  if (n <= 0) return 0;
+  buf[n] = '\0';
+  long pid = strtol(buf, NULL, 10);
+  return pid > 0 ? pid : 0;
+}
+
+/* lg.fs.lock(path) -> lock | nil, message, pid */
+static int l_lock (lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  fslock *k = lua_newuserdatauv(L, sizeof *k, 0);
+  k->fd = -1;
+  luaL_setmetatable(L, LOCK_MT);
+  int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0666);
+  if (fd < 0)
+    return luaL_error(L, "lock: cannot open '%s': %s", path,
+                      errno == ELOOP ? "it is a symbolic link" : strerror(errno));
+  int rc;
+  while ((rc = flock(fd, LOCK_EX | LOCK_NB)) && errno == EINTR) {}
+  if (rc) {
+    int e = errno;
+    long pid = e == EWOULDBLOCK ? read_pid(fd) : 0;
+    close(fd);
+    if (e != EWOULDBLOCK) return luaL_error(L, "lock: cannot lock '%s': %s", path, strerror(e));
+    lua_pushnil(L);
+    if (pid) lua_pushfstring(L, "%s is held by process %I", path, (lua_Integer)pid);
+    else lua_pushfstring(L, "%s is held by another process", path);
+    lua_pushinteger(L, pid);
+    return 3;
+  }
+  k->fd = fd;
+  /* the pid is for the messages of others: a full disk must not stop us */
+  char buf[32];
+  int len = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
+  if (ftruncate(fd, 0) == 0 && pwrite(fd, buf, (size_t)len, 0) != len) {
+    if (ftruncate(fd, 0)) {}   /* no pid rather than half of one */
+  }
+  return 1;
+}
+
+static int lock_release (lua_State *L) {
+  fslock *k = luaL_checkudata(L, 1, LOCK_MT);
+  if (k->fd >= 0) close(k->fd);   /* closing the only descriptor releases the flock */
+  k->fd = -1;
+  return 0;
+}
+
+static int lock_held (lua_State *L) {
+  lua_pushboolean(L, ((fslock *)luaL_checkudata(L, 1, LOCK_MT))->fd >= 0);
+  return 1;
+}
+
+/* }====================================================== */
+
+/* {====================================================== directories */
+
+static int cmp_str (const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* lg.fs.list(dir) -> sorted names | nil, message */
+static int l_list (lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  DIR *d = opendir(path);
+  if (!d) {
+    lua_pushnil(L);
+    lua_pushfstring(L, "cannot list '%s': %s", path, strerror(errno));
+    return 2;
+  }
+  /* names go into a table first: no malloc'd list to leak if Lua raises */
+  lua_newtable(L);
+  int n = 0;
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+    lua_pushstring(L, e->d_name);
+    lua_rawseti(L, -2, ++n);
+  }
+  closedir(d);
+  const char **names = lua_newuserdatauv(L, sizeof *names * (size_t)(n ? n : 1), 0);
+  for (int i = 0; i < n; i++) {
+    lua_rawgeti(L, -2, i + 1);
+    names[i] = lua_tostring(L, -1);   /* anchored by the table */
+    lua_pop(L, 1);
+  }
+  qsort(names, (size_t)n, sizeof *names, cmp_str);
+  lua_createtable(L, n, 0);
+  for (int i = 0; i < n; i++) {
+    lua_pushstring(L, names[i]);
+    lua_rawseti(L, -2, i + 1);
+  }
+  return 1;
+}
+
+/* lg.fs.mkdir(path): path and its missing parents */
+static int l_mkdir (lua_State *L) {
+  size_t len;
+  const char *path = luaL_checklstring(L, 1, &len);
+  char buf[PATH_MAX];
+  if (len == 0 || len >= sizeof buf) return luaL_error(L, "mkdir: bad path '%s'", path);
+  memcpy(buf, path, len + 1);
+  for (char *p = buf + 1; ; p++) {
+    int end = *p == '\0';
+    if (*p == '/' || end) {
+      *p = '\0';
+      struct stat st;
+      if (mkdir(buf, 0777) && (errno != EEXIST || stat(buf, &st) || !S_ISDIR(st.st_mode)))
+        return luaL_error(L, "mkdir: cannot create directory '%s': %s", buf,
+                          errno == EEXIST ? "a file is in the way" : strerror(errno));
+      if (end) break;
+      *p = '/';
+    }
+  }
+  return 0;
+}
+
+/* lg.fs.kind(path) -> "file" | "dir" | "link" | "other" | nil, without following links */
+static int l_kind (lua_State *L) {
+  struct stat st;
+  if (lstat(luaL_checkstring(L, 1), &st)) {
+    lua_pushnil(L);
+    return 1;
+  }
+  lua_pushstring(L, S_ISREG(st.st_mode) ? "file" : S_ISDIR(st.st_mode) ? "dir" :
+                    S_ISLNK(st.st_mode) ? "link" : "other");
+  return 1;
+}
+
+/* }====================================================== */
+
+static const luaL_Reg file_methods[] = {
+  {"write", file_write},
+  {"size", file_size},
+  {"sync", file_sync},
+  {"truncate", file_truncate},
+  {"close", file_close},
+  {NULL, NULL}
+};
+
+static const luaL_Reg lock_methods[] = {
+  {"unlock", lock_release},
+  {"held", lock_held},
+  {NULL, NULL}
+};
+
+static const luaL_Reg fs_funcs[] = {
+  {"write_atomic", l_write_atomic},
+  {"tempfile", l_tempfile},
+  {"open_append", l_open_append},
+  {"lock", l_lock},
+  {"list", l_list},
+  {"mkdir", l_mkdir},
+  {"kind", l_kind},
+  {NULL, NULL}
+};
+
+/* A metatable with __index = methods and the given finaliser as __gc and __close. */
+static void new_class (lua_State *L, const char *name, const luaL_Reg *methods,
+                       lua_CFunction fin) {
+  luaL_newmetatable(L, name);
+  lua_newtable(L);
+  luaL_setfuncs(L, methods, 0);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, fin);
+  lua_setfield(L, -2, "__gc");
+  lua_pushcfunction(L, fin);
+  lua_setfield(L, -2, "__close");
+  lua_pop(L, 1);
+}
+
+/* Pushes the lg.fs table. */
+int lgL_openfs (lua_State *L) {
+  new_class(L, FILE_MT, file_methods, file_gc);
+  new_class(L, LOCK_MT, lock_methods, lock_release);
+  lua_newtable(L);
+  lgL_setfuncs(L, fs_funcs);
+  return 1;
+}
