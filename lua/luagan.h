@@ -87,15 +87,24 @@ static inline void lgL_account(lua_State *L) {
 }
 
 /* Stores t (a new reference) in slot, or raises the core error when t is
-** NULL.  Returns 1 (the userdata is on the stack) for `return settensor(..)`. */
-static inline int lgL_settensor(lua_State *L, lg_tensor **slot, lg_tensor *t) {
-  if (t == NULL) return lgL_coreerror(L);
+** NULL; calls no Lua function, so pointers taken before stay valid. */
+static inline void lgL_puttensor(lua_State *L, lg_tensor **slot, lg_tensor *t) {
+  if (t == NULL) lgL_coreerror(L);
   *slot = t;
+}
+
+/* lgL_puttensor, then charges the collector (which may run finalizers: the
+** last step of a function).  Returns 1 (the userdata is on the stack) for
+** `return settensor(..)`. */
+static inline int lgL_settensor(lua_State *L, lg_tensor **slot, lg_tensor *t) {
+  lgL_puttensor(L, slot, t);
   lgL_account(L);
   return 1;
 }
 
-/* Pushes a new userdata holding another reference to t (t is not NULL). */
+/* Pushes a new userdata holding another reference to t (t is not NULL).
+** The allocation may run finalizers: t must be owned by something no Lua
+** code can reach (a core result, a userdata private to the caller). */
 void lgL_pushretained(lua_State *L, lg_tensor *t);
 
 /* ---------------------------------------------------------------- arguments */
@@ -122,6 +131,21 @@ int lgL_optboolfield(lua_State *L, int arg, const char *key, int def, const char
 /* Converts a number argument to float, refusing values a float cannot hold. */
 float lgL_checkfloat(lua_State *L, int arg);
 
+/* Integers that the core takes as int (sizes, strides, paddings, counts)
+** are read only through these, so that none is silently truncated: the
+** value must be a number with an exact integer value in lo..hi, else
+** "conv2d: padding 4294967297 is out of range (0..2^31-1)" or
+** "conv2d: padding must be an integer, got 2.5".  `what` names the value
+** in the message.  idx is an argument or any stack index; none or nil is
+** an error. */
+lua_Integer lgL_checkintrange(lua_State *L, int idx, const char *op, const char *what,
+                              lua_Integer lo, lua_Integer hi);
+/* Field key of the option table at arg (nil or none: def, not checked).
+** Reads with lua_getfield, so an __index metamethod may run: call it before
+** taking tensor pointers. */
+lua_Integer lgL_optintfield(lua_State *L, int arg, const char *key, lua_Integer def,
+                            lua_Integer lo, lua_Integer hi, const char *op);
+
 /* ---------------------------------------------------------------- registration */
 
 /* Sets the functions of l into the table on top of the stack, each with the
@@ -131,8 +155,9 @@ void lgL_setfuncs(lua_State *L, const luaL_Reg *l);
 /* __index of tensors: upvalues (metatable, methods). */
 int lgL_index(lua_State *L);
 
-/* Autograd properties, for __index/__newindex (l_autograd.c). */
-int lgL_getgrad(lua_State *L, lg_tensor *t);
+/* Autograd properties, for __index/__newindex (l_autograd.c); getgrad
+** reads the tensor at idx. */
+int lgL_getgrad(lua_State *L, int idx);
 void lgL_setgrad(lua_State *L, lg_tensor *t, int validx);
 void lgL_setrequiresgrad(lua_State *L, lg_tensor *t, int validx);
 
