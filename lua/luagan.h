@@ -14,6 +14,25 @@
 ** Between 3 and 4 no Lua function is called, so a core reference can never be
 ** stranded by a longjmp.  Scratch memory is a userdata too, never malloc.
 **
+** Memory safety across Lua callbacks.  Lua code can run in the middle of a
+** binding function: a metamethod (__index of an options table, __len of a
+** list) and, at ANY allocation (a userdata, a string, a table), a finalizer
+** (__gc) of some garbage object.  That code can free any tensor: `local v
+** <close> = x` drops x's reference at once, and so does clearing x.grad.
+** Hence, refining 1-3 above:
+**   a. read every option, number and length first (lists with lua_rawlen
+**      and lua_rawgeti, each length read once);
+**   b. allocate every userdata the function needs (result slots, scratch);
+**   c. only then take the tensor pointers (lgL_checktensor, which raises
+**      "attempt to use a freed tensor" for a freed one) and use them, with
+**      nothing in between that allocates or calls Lua.
+** A pointer taken before a callback is dead after it: check an argument
+** early for a clear message, but take its pointer again after the last
+** allocation.  lgL_settensor may run the collector (lgL_account), so it is
+** the last step; intermediate results are stored with lgL_puttensor.  Code
+** that must allocate while it reads a tensor (printing) first pins the
+** tensor with a reference of its own, held by a private userdata.
+**
 ** Speed: every binding function is registered with the Tensor metatable as
 ** upvalue 1 (lgL_setfuncs), so recognising and creating a tensor costs no
 ** registry lookup.  A function registered some other way still works, through
@@ -125,7 +144,8 @@ int lgL_checkshape(lua_State *L, int first, int64_t *shape, const char *op, int 
 /* Raises "op: unknown option 'x' (valid: a, b)" unless every key of the
 ** table at arg is one of valid[] (NULL-terminated).  nil or none is fine. */
 void lgL_checkoptions(lua_State *L, int arg, const char *op, const char *const valid[]);
-/* A boolean field of the option table at arg (which may be nil). */
+/* A boolean field of the option table at arg (which may be nil).  Reads
+** with lua_getfield: call it before taking tensor pointers. */
 int lgL_optboolfield(lua_State *L, int arg, const char *key, int def, const char *op);
 
 /* Converts a number argument to float, refusing values a float cannot hold. */
