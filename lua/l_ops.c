@@ -168,7 +168,10 @@ static int t_clamp (lua_State *L) {
 /* x:softmax(d), x:log_softmax(d); d defaults to the last dim. */
 static int t_softmax (lua_State *L) {
   lg_tensor *x = lgL_checktensor(L, 1);
-  int d = lgL_optdim(L, 2, x, "softmax", x->ndim - 1);
+  int d;
+  if (x->ndim == 0)   /* here: the core would name dim -1 */
+    return luaL_error(L, "softmax: a 0-dim tensor has no dim to take it over (view it as [1])");
+  d = lgL_optdim(L, 2, x, "softmax", x->ndim - 1);
   lg_tensor **r = lgL_newslot(L);
   x = lgL_checktensor(L, 1);   /* after the allocation: see luagan.h */
   return lgL_settensor(L, r, lg_softmax(x, d));
@@ -176,7 +179,10 @@ static int t_softmax (lua_State *L) {
 
 static int t_log_softmax (lua_State *L) {
   lg_tensor *x = lgL_checktensor(L, 1);
-  int d = lgL_optdim(L, 2, x, "log_softmax", x->ndim - 1);
+  int d;
+  if (x->ndim == 0)   /* here: the core would name dim -1 */
+    return luaL_error(L, "log_softmax: a 0-dim tensor has no dim to take it over (view it as [1])");
+  d = lgL_optdim(L, 2, x, "log_softmax", x->ndim - 1);
   lg_tensor **r = lgL_newslot(L);
   x = lgL_checktensor(L, 1);   /* after the allocation: see luagan.h */
   return lgL_settensor(L, r, lg_log_softmax(x, d));

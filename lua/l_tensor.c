@@ -131,9 +131,11 @@ int lgL_checkshape(lua_State *L, int first, int64_t *shape, const char *op, int 
   if (lua_type(L, first) == LUA_TTABLE) {
     if (top > first)
       luaL_error(L, "%s: give the shape as one table or as numbers, not both", op);
-    n = (int)lua_rawlen(L, first);
-    if (n > LG_MAXDIM)
-      luaL_error(L, "%s: %d dimensions requested, at most %d are supported", op, n, LG_MAXDIM);
+    lua_Unsigned len = lua_rawlen(L, first);   /* compared before any cast to int */
+    if (len > LG_MAXDIM)
+      luaL_error(L, "%s: %I dimensions requested, at most %d are supported", op,
+                 (lua_Integer)len, LG_MAXDIM);
+    n = (int)len;
     for (i = 0; i < n; i++) {
       lua_rawgeti(L, first, i + 1);
       shape[i] = shape_entry(L, i, op);
@@ -683,6 +685,9 @@ static int l_cat (lua_State *L) {
                         luaL_typename(L, -1));
     lua_pop(L, 1);
   }
+  for (i = 0; i < n; i++)   /* here: the core would name dim 0 */
+    if (ts[i]->ndim == 0)
+      return luaL_error(L, "cat: tensor %d is 0-dim and cannot be joined (view it as [1])", i + 1);
   dim = lgL_optdim(L, 2, ts[0], "cat", 0);
   return lgL_settensor(L, r, lg_cat(ts, n, dim));
 }
@@ -797,7 +802,8 @@ static int t_permute (lua_State *L) {
   lg_tensor *t = lgL_checktensor(L, 1), **r;
   int perm[LG_MAXDIM], n, i, j, istable = lua_type(L, 2) == LUA_TTABLE;
   char buf[160];
-  n = istable ? (int)lua_rawlen(L, 2) : lua_gettop(L) - 1;
+  n = istable ? (lua_rawlen(L, 2) > LG_MAXDIM ? LG_MAXDIM + 1 : (int)lua_rawlen(L, 2))
+              : lua_gettop(L) - 1;
   if (n != t->ndim)
     return luaL_error(L, "permute: shape %s has %d dims, got an order of %d",
                       lg_shape_str(t, buf, sizeof buf), t->ndim, n);

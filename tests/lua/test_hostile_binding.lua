@@ -331,6 +331,10 @@ test("messages count dims and positions from 1", function()
   raises(function() return v:index_select(1, lg.tensor{1e30}) end, "index 1.00000002e+30 out of range 1..4")
   raises(function() return v:index_select(1, lg.ones(1, 1)) end, "index_select: index must be 1-D, got shape [1,1]")
   raises(function() return lg.zeros(2, 0):max(2) end, "max: cannot take the max over dim 2 of size 0 in shape [2,0]")
+  local s = lg.tensor(3)   -- a 0-dim tensor: the core would speak of dim -1 and dim 0
+  raises(function() return lg.softmax(s) end, "softmax: a 0-dim tensor has no dim to take it over")
+  raises(function() return s:log_softmax() end, "log_softmax: a 0-dim tensor has no dim to take it over")
+  raises(function() return lg.cat({lg.ones(1), s}) end, "cat: tensor 2 is 0-dim and cannot be joined")
   eq(lg.tensor{{1, 5}, {7, 2}}:index_select(2, lg.tensor{2}):totable(), {{5}, {2}})
 end)
 
