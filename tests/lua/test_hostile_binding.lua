@@ -189,6 +189,14 @@ local calls = {
   {"#", function() return function(x) return #x end, m22() end},
   {".shape", function() return function(x) return x.shape end, m22() end},
   {".grad", function() return function(x) return x.grad end, with_grad(m22(), m22()) end},
+  {".grad_fn", function() return function(x) return x.grad_fn, x.is_leaf, x.ndim end, leaf(m22()) * 2 end},
+  {".requires_grad =", function()
+    return function(x) x.requires_grad = true; return x.requires_grad end, m22() end},
+  {"dim, numel, is_contiguous", function()
+    return function(x) return x:dim(), x:numel(), x:is_contiguous() end, m22() end},
+  {"sub", function() return lg.sub, m22(), lg.ones(2) end},
+  {"div", function() return lg.div, m22(), m22() end},
+  {"mean", function() return lg.mean, m22() end},
   {".grad =", function() return function(x, g) x.grad = g; return x.grad end, m22(), m22() end},
   {"copy_", function() return lg.Tensor.copy_, m22(), lg.tensor{5, 6} end},
   {"fill_", function() return lg.Tensor.fill_, m22(), 3 end},
