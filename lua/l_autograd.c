@@ -9,13 +9,27 @@
 
 /* {====================================================== properties */
 
-int lgL_getgrad(lua_State *L, lg_tensor *t) {
-  if (t->grad) lgL_pushretained(L, t->grad);
-  else lua_pushnil(L);
+/* The slot comes first: its allocation may run a finalizer that drops the grad. */
+int lgL_getgrad(lua_State *L, int idx) {
+  lg_tensor **p = lgL_newslot(L), *t = lgL_checktensor(L, idx);
+  if (t->grad == NULL) {
+    lua_pushnil(L);
+    return 1;
+  }
+  lg_retain(t->grad);
+  *p = t->grad;
   return 1;
 }
 
-/* x.grad = nil clears; x.grad = g (same shape) replaces. */
+/* x.grad = nil clears; x.grad = g (same shape) replaces.  Tensors hold
+** their grad by a C reference the collector cannot see, so a cycle of them
+** (x.grad = y; y.grad = x) would never be freed.  The assigned gradient
+** must therefore be a plain tensor: no grad of its own and no requires_grad
+** (which also rules out a result of x's own graph, whose grad_fn could hold
+** x).  Then no cycle can close: the edge that would close one points at a
+** tensor whose own grad is one of the cycle's edges.  PyTorch refuses a
+** mismatched shape the same way; it allows a grad that requires grad (the
+** create_graph cycle it warns about), which g:detach() gives here. */
 void lgL_setgrad(lua_State *L, lg_tensor *t, int validx) {
   lg_tensor *g = NULL;
   char b1[160], b2[160];
@@ -23,6 +37,12 @@ void lgL_setgrad(lua_State *L, lg_tensor *t, int validx) {
     if ((g = lgL_totensor(L, validx)) == NULL)
       luaL_error(L, "grad: expected a tensor or nil, got %s", luaL_typename(L, validx));
     if (g == t) luaL_error(L, "grad: a tensor cannot be its own gradient");
+    if (g->grad != NULL)
+      luaL_error(L, "grad: the assigned gradient has a .grad of its own, which could make a "
+                 "reference cycle; assign g:detach() or clear g.grad first");
+    if (g->requires_grad)
+      luaL_error(L, "grad: the assigned gradient requires grad, which could make a reference "
+                 "cycle through its graph; assign g:detach()");
     if (g->ndim != t->ndim ||
         memcmp(g->shape, t->shape, sizeof(int64_t) * (size_t)t->ndim) != 0)
       luaL_error(L, "grad: assigned gradient of shape %s does not match tensor of shape %s",
@@ -64,9 +84,11 @@ static int t_backward (lua_State *L) {
   lg_tensor *y = lgL_checktensor(L, 1), *g = NULL;
   int optarg = 3, retain;
   if (lua_type(L, 2) == LUA_TTABLE) optarg = 2;   /* y:backward{retain_graph = true} */
-  else g = lgL_opttensor(L, 2);
+  else lgL_opttensor(L, 2);
   lgL_checkoptions(L, optarg, "backward", opts);
   retain = lgL_optboolfield(L, optarg, "retain_graph", 0, "backward");
+  y = lgL_checktensor(L, 1);   /* after the options' __index: see luagan.h */
+  if (optarg == 3) g = lgL_opttensor(L, 2);
   if (lg_backward(y, g, retain)) return lgL_coreerror(L);
   lgL_account(L);
   return 0;
@@ -75,6 +97,7 @@ static int t_backward (lua_State *L) {
 static int t_detach (lua_State *L) {
   lg_tensor *t = lgL_checktensor(L, 1);
   lg_tensor **r = lgL_newslot(L);
+  t = lgL_checktensor(L, 1);   /* after the allocation: see luagan.h */
   return lgL_settensor(L, r, lg_detach(t));
 }
 
@@ -140,9 +163,6 @@ static int l_grad (lua_State *L) {
   gouts = outs + nout1;
   ins = gouts + nout1;
   res = ins + nin1;
-  tolist(L, 1, nout, outs, "outputs");
-  tolist(L, 2, nin, ins, "inputs");
-  if (ngo >= 0) tolist(L, 4, ngo, gouts, "grad_outputs");
   /* 6: the result slots, made before the core call so that none can fail after it */
   if (nin) {
     lua_createtable(L, nin, 0);
@@ -153,6 +173,10 @@ static int l_grad (lua_State *L) {
   } else {
     lgL_newslot(L);
   }
+  /* the pointers after the last allocation: see luagan.h */
+  tolist(L, 1, nout, outs, "outputs");
+  tolist(L, 2, nin, ins, "inputs");
+  if (ngo >= 0) tolist(L, 4, ngo, gouts, "grad_outputs");
   if (lg_grad(nout1, outs, ngo >= 0 ? gouts : NULL, nin1, ins, res, create, retain))
     return lgL_coreerror(L);
   if (nin) {

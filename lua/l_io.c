@@ -6,6 +6,7 @@
 */
 #include "luagan.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,63 +15,86 @@ static int cmp_names(const void *a, const void *b) {
   return strcmp(((const lg_named *)a)->name, ((const lg_named *)b)->name);
 }
 
-/* lg.save(path, tensors, metadata) */
-static int l_save (lua_State *L) {
-  const char *path = luaL_checkstring(L, 1);
-  luaL_checktype(L, 2, LUA_TTABLE);
-  if (!lua_isnoneornil(L, 3)) luaL_checktype(L, 3, LUA_TTABLE);
-  int n = 0, nmeta = 0;
+/* Counts the entries of the table at idx; lua_next calls no Lua code and
+** allocates nothing, so the table cannot change while it is counted. */
+static int count(lua_State *L, int idx, const char *what) {
+  int n = 0;
   lua_pushnil(L);
-  while (lua_next(L, 2)) {
-    if (lua_type(L, -2) != LUA_TSTRING)
-      luaL_error(L, "save: tensor names must be strings, got a %s key", luaL_typename(L, -2));
-    if (!lgL_totensor(L, -1))
-      luaL_error(L, "save: '%s' is a %s, a tensor is expected", lua_tostring(L, -2),
-                 luaL_typename(L, -1));
+  while (lua_next(L, idx)) {
+    if (n == INT_MAX) luaL_error(L, "save: too many %s", what);
     n++;
     lua_pop(L, 1);
   }
-  if (!lua_isnoneornil(L, 3)) {
-    lua_pushnil(L);
-    while (lua_next(L, 3)) {
-      if (lua_type(L, -2) != LUA_TSTRING || !lua_isstring(L, -1))
-        luaL_error(L, "save: metadata must map strings to strings or numbers");
-      nmeta++;
-      lua_pop(L, 1);
-    }
-  }
-  /* scratch arrays live in userdata: nothing leaks if anything raises */
-  lg_named *ts = lua_newuserdatauv(L, sizeof *ts * (size_t)(n ? n : 1), 0);
-  lg_meta *meta = lua_newuserdatauv(L, sizeof *meta * (size_t)(nmeta ? nmeta : 1), 0);
-  int i = 0;
-  lua_pushnil(L);
-  while (lua_next(L, 2)) {
-    ts[i].name = lua_tostring(L, -2);     /* kept alive by the table */
-    ts[i++].t = lgL_totensor(L, -1);
-    lua_pop(L, 1);
-  }
-  qsort(ts, (size_t)n, sizeof *ts, cmp_names);
-  if (nmeta) {
-    /* numbers become strings in a fresh table that anchors them */
-    lua_newtable(L);
-    int anchor = lua_gettop(L);
+  return n;
+}
+
+/* Any allocation can run a finalizer that changes a table being read
+** (this is how a table changes between count() and the fill loops). */
+static int changed(lua_State *L, const char *what) {
+  return luaL_error(L, "save: the table of %s changed while it was read (by a finalizer?)", what);
+}
+
+/* lg.save(path, tensors, metadata).  The metadata are read first, because
+** their conversion allocates; the tensors last, in a loop that allocates
+** nothing, right before the write: a finalizer can then neither free a
+** tensor nor change the table under us (see luagan.h). */
+static int l_save (lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  int n, nmeta = 0, i, anchor;
+  lg_named *ts;
+  lg_meta *meta = NULL;
+  luaL_checktype(L, 2, LUA_TTABLE);
+  if (!lua_isnoneornil(L, 3)) luaL_checktype(L, 3, LUA_TTABLE);
+  lua_settop(L, 3);
+  if (!lua_isnil(L, 3)) {
+    nmeta = count(L, 3, "metadata entries");
+    /* scratch arrays live in userdata: nothing leaks if anything raises */
+    meta = lua_newuserdatauv(L, sizeof *meta * (size_t)(nmeta ? nmeta : 1), 0);
+    /* keys and values are kept alive by this table: the metadata table
+    ** may lose them to a finalizer */
+    lua_createtable(L, 2 * nmeta, 0);
+    anchor = lua_gettop(L);
     i = 0;
     lua_pushnil(L);
     while (lua_next(L, 3)) {
-      meta[i].key = lua_tostring(L, -2);
+      if (i == nmeta) changed(L, "metadata");
+      if (lua_type(L, -2) != LUA_TSTRING || !lua_isstring(L, -1))
+        luaL_error(L, "save: metadata must map strings to strings or numbers");
       if (lua_type(L, -1) == LUA_TNUMBER && !lua_isinteger(L, -1)) {
         char num[32];   /* %.17g: tonumber gives back the same double */
         snprintf(num, sizeof num, "%.17g", (double)lua_tonumber(L, -1));
         lua_pushstring(L, num);
       } else {
-        lua_pushvalue(L, -1);
+        lua_pushvalue(L, -1);   /* tostring converts integers in place: on a copy */
       }
-      meta[i].value = lua_tostring(L, -1);  /* converts integers; anchored below */
-      lua_rawseti(L, anchor, i + 1);
+      meta[i].value = lua_tostring(L, -1);
+      lua_rawseti(L, anchor, 2 * i + 1);
+      lua_pop(L, 1);   /* the value */
+      lua_pushvalue(L, -1);
+      meta[i].key = lua_tostring(L, -1);
+      lua_rawseti(L, anchor, 2 * i + 2);
       i++;
-      lua_pop(L, 1);
     }
+    if (i != nmeta) changed(L, "metadata");
   }
+  n = count(L, 2, "tensors");
+  ts = lua_newuserdatauv(L, sizeof *ts * (size_t)(n ? n : 1), 0);
+  /* from here to the write nothing allocates (but errors) or calls Lua */
+  i = 0;
+  lua_pushnil(L);
+  while (lua_next(L, 2)) {
+    if (i == n) changed(L, "tensors");
+    if (lua_type(L, -2) != LUA_TSTRING)
+      luaL_error(L, "save: tensor names must be strings, got a %s key", luaL_typename(L, -2));
+    ts[i].name = lua_tostring(L, -2);   /* kept alive by the table */
+    if ((ts[i].t = lgL_totensor(L, lua_gettop(L))) == NULL)
+      luaL_error(L, "save: '%s' is a %s, a tensor is expected", lua_tostring(L, -2),
+                 luaL_typename(L, -1));
+    i++;
+    lua_pop(L, 1);
+  }
+  if (i != n) changed(L, "tensors");
+  qsort(ts, (size_t)n, sizeof *ts, cmp_names);
   if (lg_save_safetensors(path, ts, n, meta, nmeta)) lgL_coreerror(L);
   return 0;
 }

@@ -5,32 +5,30 @@
 */
 #include "luagan.h"
 
+#include <limits.h>
 #include <string.h>
 
-/* An int option that is a number or an {h, w} pair; absent -> def. */
+/* An int option that is a number or an {h, w} pair, in min..INT_MAX;
+** absent -> def.  Its __index may run Lua code: read options before taking
+** tensor pointers (luagan.h). */
 static void pairfield(lua_State *L, int arg, const char *key, int def, int min, int out[2],
                       const char *op) {
   out[0] = out[1] = def;
   if (lua_isnoneornil(L, arg)) return;
   int tp = lua_getfield(L, arg, key);
-  if (tp == LUA_TNUMBER) {
-    if (!lua_isinteger(L, -1)) luaL_error(L, "%s: %s must be an integer", op, key);
-    out[0] = out[1] = (int)lua_tointeger(L, -1);
-  } else if (tp == LUA_TTABLE) {
+  if (tp == LUA_TTABLE) {
+    if (lua_rawlen(L, -1) != 2)
+      luaL_error(L, "%s: %s must be an integer or a pair {h, w}, got a table of %I entries", op,
+                 key, (lua_Integer)lua_rawlen(L, -1));
     for (int i = 0; i < 2; i++) {
       lua_rawgeti(L, -1, i + 1);
-      if (!lua_isinteger(L, -1))
-        luaL_error(L, "%s: %s must be an integer or a pair {h, w} of integers", op, key);
-      out[i] = (int)lua_tointeger(L, -1);
+      out[i] = (int)lgL_checkintrange(L, -1, op, key, min, INT_MAX);
       lua_pop(L, 1);
     }
   } else if (tp != LUA_TNIL) {
-    luaL_error(L, "%s: %s must be an integer or a pair {h, w}, got %s", op, key,
-               luaL_typename(L, -1));
+    out[0] = out[1] = (int)lgL_checkintrange(L, -1, op, key, min, INT_MAX);
   }
   lua_pop(L, 1);
-  for (int i = 0; i < 2; i++)
-    if (out[i] < min) luaL_error(L, "%s: %s must be >= %d, got %d", op, key, min, out[i]);
 }
 
 static void convopts(lua_State *L, int arg, const char *op, int transposed, lg_conv_opts *o) {
@@ -42,33 +40,56 @@ static void convopts(lua_State *L, int arg, const char *op, int transposed, lg_c
   pairfield(L, arg, "output_padding", 0, 0, o->output_padding, op);
 }
 
-/* lg.conv2d(x, w, b, {stride=, padding=}) */
-static int l_conv2d (lua_State *L) {
-  lg_tensor *x = lgL_checktensor(L, 1), *w = lgL_checktensor(L, 2), *b = lgL_opttensor(L, 3);
+typedef lg_tensor *(*convfn)(lg_tensor *, lg_tensor *, lg_tensor *, const lg_conv_opts *);
+
+/* The options first, then the result slot, then the pointers: see luagan.h. */
+static int conv(lua_State *L, const char *op, int transposed, convfn f) {
+  lg_tensor *x, *w, *b, **r;
   lg_conv_opts o;
-  convopts(L, 4, "conv2d", 0, &o);
-  lg_tensor **r = lgL_newslot(L);
-  return lgL_settensor(L, r, lg_conv2d(x, w, b, &o));
+  lgL_checktensor(L, 1);   /* argument errors before option errors */
+  lgL_checktensor(L, 2);
+  lgL_opttensor(L, 3);
+  convopts(L, 4, op, transposed, &o);
+  lua_settop(L, 4);
+  r = lgL_newslot(L);
+  x = lgL_checktensor(L, 1);
+  w = lgL_checktensor(L, 2);
+  b = lgL_opttensor(L, 3);
+  return lgL_settensor(L, r, f(x, w, b, &o));
 }
+
+/* lg.conv2d(x, w, b, {stride=, padding=}) */
+static int l_conv2d (lua_State *L) { return conv(L, "conv2d", 0, lg_conv2d); }
 
 /* lg.conv_transpose2d(x, w, b, {stride=, padding=, output_padding=}) */
 static int l_conv_transpose2d (lua_State *L) {
-  lg_tensor *x = lgL_checktensor(L, 1), *w = lgL_checktensor(L, 2), *b = lgL_opttensor(L, 3);
-  lg_conv_opts o;
-  convopts(L, 4, "conv_transpose2d", 1, &o);
-  lg_tensor **r = lgL_newslot(L);
-  return lgL_settensor(L, r, lg_conv_transpose2d(x, w, b, &o));
+  return conv(L, "conv_transpose2d", 1, lg_conv_transpose2d);
+}
+
+static int optbool(lua_State *L, int arg) {
+  if (lua_isnoneornil(L, arg)) return 0;
+  luaL_checktype(L, arg, LUA_TBOOLEAN);
+  return lua_toboolean(L, arg);
 }
 
 /* lg.batch_norm(x, running_mean, running_var, weight, bias, training, momentum, eps),
 ** the defaults of torch.nn.functional.batch_norm: training false, 0.1, 1e-5. */
 static int l_batch_norm (lua_State *L) {
-  lg_tensor *x = lgL_checktensor(L, 1), *rm = lgL_opttensor(L, 2), *rv = lgL_opttensor(L, 3);
-  lg_tensor *w = lgL_opttensor(L, 4), *b = lgL_opttensor(L, 5);
-  int training = lua_isnoneornil(L, 6) ? 0 : (luaL_checktype(L, 6, LUA_TBOOLEAN), lua_toboolean(L, 6));
-  float momentum = lua_isnoneornil(L, 7) ? 0.1f : lgL_checkfloat(L, 7);
-  float eps = lua_isnoneornil(L, 8) ? 1e-5f : lgL_checkfloat(L, 8);
-  lg_tensor **r = lgL_newslot(L);
+  lg_tensor *x, *rm, *rv, *w, *b, **r;
+  int training;
+  float momentum, eps;
+  lgL_checktensor(L, 1);
+  for (int i = 2; i <= 5; i++) lgL_opttensor(L, i);
+  training = optbool(L, 6);
+  momentum = lua_isnoneornil(L, 7) ? 0.1f : lgL_checkfloat(L, 7);
+  eps = lua_isnoneornil(L, 8) ? 1e-5f : lgL_checkfloat(L, 8);
+  lua_settop(L, 8);
+  r = lgL_newslot(L);
+  x = lgL_checktensor(L, 1);   /* after the allocation: see luagan.h */
+  rm = lgL_opttensor(L, 2);
+  rv = lgL_opttensor(L, 3);
+  w = lgL_opttensor(L, 4);
+  b = lgL_opttensor(L, 5);
   return lgL_settensor(L, r, lg_batch_norm(x, rm, rv, w, b, training, momentum, eps));
 }
 
@@ -76,17 +97,19 @@ static int l_batch_norm (lua_State *L) {
 static int pool(lua_State *L, const char *op,
                 lg_tensor *(*f)(lg_tensor *, int, int, int)) {
   static const char *const valid[] = {"stride", "padding", NULL};
-  lg_tensor *x = lgL_checktensor(L, 1);
-  lua_Integer k = luaL_checkinteger(L, 2);
-  int stride[2], padding[2];
-  luaL_argcheck(L, k >= 1 && k <= 65536, 2, "kernel size must be in 1..65536");
+  lg_tensor *x, **r;
+  int k, stride[2], padding[2];
+  lgL_checktensor(L, 1);
+  k = (int)lgL_checkintrange(L, 2, op, "kernel size", 1, 65536);
   lgL_checkoptions(L, 3, op, valid);
-  pairfield(L, 3, "stride", (int)k, 1, stride, op);
+  pairfield(L, 3, "stride", k, 1, stride, op);
   pairfield(L, 3, "padding", 0, 0, padding, op);
   if (stride[0] != stride[1] || padding[0] != padding[1])
     luaL_error(L, "%s: stride and padding must be the same for height and width", op);
-  lg_tensor **r = lgL_newslot(L);
-  return lgL_settensor(L, r, f(x, (int)k, stride[0], padding[0]));
+  lua_settop(L, 3);
+  r = lgL_newslot(L);
+  x = lgL_checktensor(L, 1);   /* after the options and the allocation: see luagan.h */
+  return lgL_settensor(L, r, f(x, k, stride[0], padding[0]));
 }
 
 static int l_avg_pool2d (lua_State *L) { return pool(L, "avg_pool2d", lg_avg_pool2d); }
@@ -94,19 +117,24 @@ static int l_max_pool2d (lua_State *L) { return pool(L, "max_pool2d", lg_max_poo
 
 /* lg.upsample_nearest(x, scale) */
 static int l_upsample_nearest (lua_State *L) {
-  lg_tensor *x = lgL_checktensor(L, 1);
-  lua_Integer s = luaL_checkinteger(L, 2);
-  luaL_argcheck(L, s >= 1 && s <= 4096, 2, "scale must be an integer in 1..4096");
-  lg_tensor **r = lgL_newslot(L);
-  return lgL_settensor(L, r, lg_upsample_nearest(x, (int)s));
+  lg_tensor *x, **r;
+  int s;
+  lgL_checktensor(L, 1);
+  s = (int)lgL_checkintrange(L, 2, "upsample_nearest", "scale", 1, 4096);
+  lua_settop(L, 2);
+  r = lgL_newslot(L);
+  x = lgL_checktensor(L, 1);   /* after the allocation: see luagan.h */
+  return lgL_settensor(L, r, lg_upsample_nearest(x, s));
 }
 
 /* lg.dropout(x, p, training=true) */
 static int l_dropout (lua_State *L) {
-  lg_tensor *x = lgL_checktensor(L, 1);
+  lg_tensor *x = lgL_checktensor(L, 1), **r;
   float p = lgL_checkfloat(L, 2);
   int training = lua_isnoneornil(L, 3) ? 1 : (luaL_checktype(L, 3, LUA_TBOOLEAN), lua_toboolean(L, 3));
-  lg_tensor **r = lgL_newslot(L);
+  lua_settop(L, 3);
+  r = lgL_newslot(L);
+  x = lgL_checktensor(L, 1);   /* after the allocation: see luagan.h */
   return lgL_settensor(L, r, lg_dropout(x, p, training));
 }
 

@@ -7,7 +7,10 @@
 #include "luagan.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
+
+#define FLOAT_EXACT ((lua_Integer)1 << 24)   /* floats hold every integer up to this */
 
 /* {====================================================== arithmetic */
 
@@ -21,20 +24,27 @@ static lg_tensor *operand(lua_State *L, int arg, lua_Number *num) {
   return t;
 }
 
-/* Both operands of a binary op; at least one must be a tensor. */
-static void operands(lua_State *L, const char *op, lg_tensor **a, lg_tensor **b,
-                     lua_Number *num) {
+/* Both operands of a binary op; at least one must be a tensor.  Pushes the
+** result slot first, so that the pointers are taken after the allocation
+** (see luagan.h). */
+static lg_tensor **operands(lua_State *L, const char *op, lg_tensor **a, lg_tensor **b,
+                            lua_Number *num) {
+  lg_tensor **r;
   *a = operand(L, 1, num);
   *b = operand(L, 2, num);
   if (*a == NULL && *b == NULL)
     luaL_error(L, "%s: at least one operand must be a tensor", op);
+  lua_settop(L, 2);
+  r = lgL_newslot(L);
+  *a = lgL_totensor(L, 1);
+  *b = lgL_totensor(L, 2);
+  return r;
 }
 
 static int t_add (lua_State *L) {
   lua_Number s;
   lg_tensor *a, *b, **r;
-  operands(L, "add", &a, &b, &s);
-  r = lgL_newslot(L);
+  r = operands(L, "add", &a, &b, &s);
   if (a && b) return lgL_settensor(L, r, lg_add(a, b));
   return lgL_settensor(L, r, lg_add_scalar(a ? a : b, (float)s));
 }
@@ -42,8 +52,7 @@ static int t_add (lua_State *L) {
 static int t_sub (lua_State *L) {
   lua_Number s;
   lg_tensor *a, *b, **r;
-  operands(L, "sub", &a, &b, &s);
-  r = lgL_newslot(L);
+  r = operands(L, "sub", &a, &b, &s);
   if (a && b) return lgL_settensor(L, r, lg_sub(a, b));
   if (a) return lgL_settensor(L, r, lg_add_scalar(a, -(float)s));
   return lgL_settensor(L, r, lg_rsub_scalar(b, (float)s));
@@ -52,8 +61,7 @@ static int t_sub (lua_State *L) {
 static int t_mul (lua_State *L) {
   lua_Number s;
   lg_tensor *a, *b, **r;
-  operands(L, "mul", &a, &b, &s);
-  r = lgL_newslot(L);
+  r = operands(L, "mul", &a, &b, &s);
   if (a && b) return lgL_settensor(L, r, lg_mul(a, b));
   return lgL_settensor(L, r, lg_mul_scalar(a ? a : b, (float)s));
 }
@@ -76,8 +84,7 @@ static lg_tensor *div_scalar(lg_tensor *a, float s) {
 static int t_div (lua_State *L) {
   lua_Number s;
   lg_tensor *a, *b, **r;
-  operands(L, "div", &a, &b, &s);
-  r = lgL_newslot(L);
+  r = operands(L, "div", &a, &b, &s);
   if (a && b) return lgL_settensor(L, r, lg_div(a, b));
   if (a) return lgL_settensor(L, r, div_scalar(a, (float)s));
   return lgL_settensor(L, r, lg_rdiv_scalar(b, (float)s));
@@ -86,6 +93,7 @@ static int t_div (lua_State *L) {
 static int t_neg (lua_State *L) {
   lg_tensor *a = lgL_checktensor(L, 1);
   lg_tensor **r = lgL_newslot(L);
+  a = lgL_checktensor(L, 1);   /* after the allocation: see luagan.h */
   return lgL_settensor(L, r, lg_neg(a));
 }
 
@@ -102,13 +110,12 @@ static lg_tensor *number_pow(lg_tensor *x, lua_Number s) {
 static int t_pow (lua_State *L) {
   lua_Number s;
   lg_tensor *a, *b, **r;
-  operands(L, "pow", &a, &b, &s);
+  r = operands(L, "pow", &a, &b, &s);
   if (a && b)
     return luaL_error(L, "pow: the exponent must be a number, got a tensor "
                       "(for x ^ y use lg.exp(y * lg.log(x)))");
   if (b && !(s > 0))
     return luaL_error(L, "pow: number ^ tensor needs a positive base, got %f", s);
-  r = lgL_newslot(L);
   if (a) return lgL_settensor(L, r, lg_pow(a, (float)s));
   return lgL_settensor(L, r, number_pow(b, s));
 }
@@ -117,10 +124,12 @@ static int t_pow (lua_State *L) {
 
 /* {====================================================== unary math */
 
+/* The pointer is taken again after the allocation: see luagan.h. */
 #define UNARY(name, fn)                                   \
   static int name (lua_State *L) {                        \
     lg_tensor *x = lgL_checktensor(L, 1);                 \
     lg_tensor **r = lgL_newslot(L);                       \
+    x = lgL_checktensor(L, 1);                            \
     return lgL_settensor(L, r, fn(x));                    \
   }
 
@@ -140,6 +149,7 @@ static int t_leaky_relu (lua_State *L) {
   lg_tensor *x = lgL_checktensor(L, 1), **r;
   float slope = lua_isnoneornil(L, 2) ? 0.01f : lgL_checkfloat(L, 2);
   r = lgL_newslot(L);
+  x = lgL_checktensor(L, 1);   /* after the allocation: see luagan.h */
   return lgL_settensor(L, r, lg_leaky_relu(x, slope));
 }
 
@@ -151,21 +161,30 @@ static int t_clamp (lua_State *L) {
   if (lua_isnoneornil(L, 2) && lua_isnoneornil(L, 3))
     return luaL_error(L, "clamp: give at least one of min and max");
   r = lgL_newslot(L);
+  x = lgL_checktensor(L, 1);   /* after the allocation: see luagan.h */
   return lgL_settensor(L, r, lg_clamp(x, lo, hi));
 }
 
 /* x:softmax(d), x:log_softmax(d); d defaults to the last dim. */
 static int t_softmax (lua_State *L) {
   lg_tensor *x = lgL_checktensor(L, 1);
-  int d = lgL_optdim(L, 2, x, "softmax", x->ndim - 1);
+  int d;
+  if (x->ndim == 0)   /* here: the core would name dim -1 */
+    return luaL_error(L, "softmax: a 0-dim tensor has no dim to take it over (view it as [1])");
+  d = lgL_optdim(L, 2, x, "softmax", x->ndim - 1);
   lg_tensor **r = lgL_newslot(L);
+  x = lgL_checktensor(L, 1);   /* after the allocation: see luagan.h */
   return lgL_settensor(L, r, lg_softmax(x, d));
 }
 
 static int t_log_softmax (lua_State *L) {
   lg_tensor *x = lgL_checktensor(L, 1);
-  int d = lgL_optdim(L, 2, x, "log_softmax", x->ndim - 1);
+  int d;
+  if (x->ndim == 0)   /* here: the core would name dim -1 */
+    return luaL_error(L, "log_softmax: a 0-dim tensor has no dim to take it over (view it as [1])");
+  d = lgL_optdim(L, 2, x, "log_softmax", x->ndim - 1);
   lg_tensor **r = lgL_newslot(L);
+  x = lgL_checktensor(L, 1);   /* after the allocation: see luagan.h */
   return lgL_settensor(L, r, lg_log_softmax(x, d));
 }
 
@@ -198,12 +217,10 @@ typedef lg_tensor *(*dimfn)(lg_tensor *, int, bool);
 static int reduce(lua_State *L, const char *op, allfn all, dimfn bydim) {
   lg_tensor *x = lgL_checktensor(L, 1), **r;
   int keep = optkeepdim(L, 3, op), d;
-  if (lua_isnoneornil(L, 2)) {
-    r = lgL_newslot(L);
-    return lgL_settensor(L, r, keep ? keep_all(all(x), x) : all(x));
-  }
-  d = lgL_checkdim(L, 2, x, op);
+  d = lua_isnoneornil(L, 2) ? -1 : lgL_checkdim(L, 2, x, op);
   r = lgL_newslot(L);
+  x = lgL_checktensor(L, 1);   /* after the allocation: see luagan.h */
+  if (d < 0) return lgL_settensor(L, r, keep ? keep_all(all(x), x) : all(x));
   return lgL_settensor(L, r, bydim(x, d, keep));
 }
 
@@ -214,13 +231,19 @@ static int t_mean (lua_State *L) { return reduce(L, "mean", lg_mean, lg_mean_dim
 static int t_max (lua_State *L) {
   lg_tensor *x = lgL_checktensor(L, 1), **v, **ix, *idx = NULL, *val, *one;
   int keep = optkeepdim(L, 3, "max"), d;
+  char buf[160];
   if (lua_isnoneornil(L, 2)) {
     v = lgL_newslot(L);
+    x = lgL_checktensor(L, 1);   /* after the allocation: see luagan.h */
     return lgL_settensor(L, v, keep ? keep_all(lg_max(x), x) : lg_max(x));
   }
   d = lgL_checkdim(L, 2, x, "max");
+  if (x->shape[d] == 0)   /* here, not in the core: the message counts dims from 1 */
+    return luaL_error(L, "max: cannot take the max over dim %d of size 0 in shape %s", d + 1,
+                      lg_shape_str(x, buf, sizeof buf));
   v = lgL_newslot(L);
   ix = lgL_newslot(L);
+  x = lgL_checktensor(L, 1);
   val = lg_max_dim(x, d, keep, &idx);
   if (val == NULL) {
     lg_release(idx);
@@ -233,20 +256,19 @@ static int t_max (lua_State *L) {
 }
 
 /* The integers at arg (1-based class numbers or positions): a tensor, or a
-** Lua list turned into a new tensor that a userdata pushed on the stack owns. */
-static lg_tensor *integers(lua_State *L, int arg, const char *op, const char *what) {
-  lg_tensor *t = lgL_totensor(L, arg), **r;
+** Lua list turned into a new tensor that a userdata pushed on the stack
+** owns.  Returns the stack index of the tensor; the caller takes the pointer
+** after its last allocation (see luagan.h). */
+static int integers(lua_State *L, int arg, const char *op, const char *what) {
+  lg_tensor **r;
   int64_t n;
   float *d;
-  if (t != NULL) return t;
-  if (lua_type(L, arg) != LUA_TTABLE) {
-    luaL_typeerror(L, arg, "tensor or table of integers");
-    return NULL;
-  }
+  if (lgL_totensor(L, arg) != NULL) return arg;
+  if (lua_type(L, arg) != LUA_TTABLE) return luaL_typeerror(L, arg, "tensor or table of integers");
   n = (int64_t)lua_rawlen(L, arg);
   r = lgL_newslot(L);
   lgL_settensor(L, r, lg_empty(1, &n));
-  d = lg_data(*r);
+  d = lg_data(*r);   /* our own tensor: no Lua code can free it */
   for (int64_t i = 0; i < n; i++) {
     int isint;
     lua_Integer v;
@@ -256,35 +278,45 @@ static lg_tensor *integers(lua_State *L, int arg, const char *op, const char *wh
       luaL_error(L, "%s: %s at position %I must be an integer, got %s", op, what,
                  (lua_Integer)i + 1, lua_type(L, -1) == LUA_TNUMBER ? lua_tostring(L, -1)
                                                                     : luaL_typename(L, -1));
+    if (v < -FLOAT_EXACT || v > FLOAT_EXACT)   /* a float would round it silently */
+      luaL_error(L, "%s: %s %I at position %I is beyond 2^24, where floats lose integers",
+                 op, what, v, (lua_Integer)i + 1);
     d[i] = (float)v;
     lua_pop(L, 1);
   }
-  return *r;
+  return lua_gettop(L);
 }
 
 /* x:index_select(d, idx): the slices of x along d at the 1-based positions
-** idx (a tensor or a list), e.g. a minibatch of rows. */
+** idx (a tensor or a list), e.g. a minibatch of rows.  Every index is
+** checked here, so that messages count positions and dims from 1. */
 static int t_index_select (lua_State *L) {
-  lg_tensor *x = lgL_checktensor(L, 1);
-  int d = lgL_checkdim(L, 2, x, "index_select");
+  lg_tensor *x = lgL_checktensor(L, 1), *idx, **c, **zero_based, **r;
+  int d = lgL_checkdim(L, 2, x, "index_select"), ii;
+  char buf[160];
   lua_settop(L, 3);
-  lg_tensor *idx = integers(L, 3, "index_select", "index");
-  if (idx->numel > 0) {   /* range-check here so the message counts from 1 */
-    lg_tensor **hi = lgL_newslot(L), **neg = lgL_newslot(L), **lo = lgL_newslot(L);
-    lgL_settensor(L, hi, lg_max(idx));
-    lgL_settensor(L, neg, lg_neg(idx));
-    lgL_settensor(L, lo, lg_max(*neg));
-    float top = lg_item(*hi), bottom = -lg_item(*lo);
-    if (bottom < 1 || top > (float)x->shape[d]) {
-      char buf[128];
-      return luaL_error(L, "index_select: index %d out of range 1..%d for dim %d of shape %s",
-                        (int)(bottom < 1 ? bottom : top), (int)x->shape[d], d + 1,
-                        lg_shape_str(x, buf, sizeof buf));
+  ii = integers(L, 3, "index_select", "index");
+  c = lgL_newslot(L);
+  zero_based = lgL_newslot(L);
+  r = lgL_newslot(L);
+  x = lgL_checktensor(L, 1);   /* after the allocations: see luagan.h */
+  idx = lgL_checktensor(L, ii);
+  if (idx->ndim != 1)
+    return luaL_error(L, "index_select: index must be 1-D, got shape %s",
+                      lg_shape_str(idx, buf, sizeof buf));
+  lgL_puttensor(L, c, lg_contiguous(idx));
+  const float *v = lg_data(*c);
+  for (int64_t i = 0; i < idx->numel; i++) {
+    if (!(v[i] >= 1 && v[i] <= (float)x->shape[d] && v[i] == floorf(v[i]))) {
+      char num[32];
+      snprintf(num, sizeof num, "%.9g", isnan(v[i]) ? (double)NAN : (double)v[i]);
+      return luaL_error(L, "index_select: index %s out of range 1..%I for dim %d of shape %s "
+                        "(at position %I; indices are whole numbers)", num,
+                        (lua_Integer)x->shape[d], d + 1, lg_shape_str(x, buf, sizeof buf),
+                        (lua_Integer)i + 1);
     }
   }
-  lg_tensor **zero_based = lgL_newslot(L);
-  lgL_settensor(L, zero_based, lg_add_scalar(idx, -1.0f));
-  lg_tensor **r = lgL_newslot(L);
+  lgL_puttensor(L, zero_based, lg_add_scalar(*c, -1.0f));
   return lgL_settensor(L, r, lg_index_select(x, d, *zero_based));
 }
 
@@ -295,13 +327,20 @@ static int t_index_select (lua_State *L) {
 static int t_matmul (lua_State *L) {
   lg_tensor *a = lgL_checktensor(L, 1), *b = lgL_checktensor(L, 2);
   lg_tensor **r = lgL_newslot(L);
+  a = lgL_checktensor(L, 1);   /* after the allocation: see luagan.h */
+  b = lgL_checktensor(L, 2);
   return lgL_settensor(L, r, lg_matmul(a, b));
 }
 
 /* lg.linear(x, w[, b]): x w^T + b, weights [out,in] as in PyTorch. */
 static int l_linear (lua_State *L) {
   lg_tensor *x = lgL_checktensor(L, 1), *w = lgL_checktensor(L, 2);
-  lg_tensor *b = lgL_opttensor(L, 3), **r = lgL_newslot(L);
+  lg_tensor *b = lgL_opttensor(L, 3), **r;
+  lua_settop(L, 3);
+  r = lgL_newslot(L);
+  x = lgL_checktensor(L, 1);   /* after the allocation: see luagan.h */
+  w = lgL_checktensor(L, 2);
+  b = lgL_opttensor(L, 3);
   return lgL_settensor(L, r, lg_linear(x, w, b));
 }
 
@@ -320,7 +359,10 @@ static int pair_loss(lua_State *L, pairfn f) {
     if (lua_type(L, 2) != LUA_TNUMBER) return luaL_typeerror(L, 2, "tensor or number");
     v = lgL_checkfloat(L, 2);
   }
+  lua_settop(L, 2);
   r = lgL_newslot(L);
+  a = lgL_checktensor(L, 1);   /* after the allocation: see luagan.h */
+  b = lgL_totensor(L, 2);
   if (b) return lgL_settensor(L, r, f(a, b));
   if ((full = lg_full(a->ndim, a->shape, v)) == NULL) return lgL_coreerror(L);
   out = f(a, full);
@@ -335,10 +377,14 @@ static int l_l1 (lua_State *L) { return pair_loss(L, lg_l1); }
 /* lg.cross_entropy(logits [N,C], labels): labels are class numbers 1..C,
 ** as a tensor [N] or a Lua list; the core checks their range. */
 static int l_cross_entropy (lua_State *L) {
-  lg_tensor *x = lgL_checktensor(L, 1), **r;
+  lg_tensor *x, *labels, **r;
+  int li;
+  lgL_checktensor(L, 1);
   lua_settop(L, 2);
-  lg_tensor *labels = integers(L, 2, "cross_entropy", "label");
+  li = integers(L, 2, "cross_entropy", "label");
   r = lgL_newslot(L);
+  x = lgL_checktensor(L, 1);   /* after the allocations: see luagan.h */
+  labels = lgL_checktensor(L, li);
   return lgL_settensor(L, r, lg_cross_entropy(x, labels));
 }
 

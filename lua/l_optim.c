@@ -6,6 +6,7 @@
 */
 #include "luagan.h"
 
+#include <limits.h>
 #include <math.h>
 
 static int checkstatus(lua_State *L, int rc) {
@@ -47,66 +48,67 @@ static int l_rmsprop_step (lua_State *L) {
                                         optbool(L, 11)));
 }
 
-/* The tensors of argument arg: one tensor or a list of them, left on the
-** stack as a list at the returned index. */
-static int tensorlist(lua_State *L, int arg, const char *op) {
+/* The tensors of argument arg, one tensor or a list of them, into a
+** scratch array pushed on the stack; *n gets their count.  The list is read
+** raw and its length once (a __len or __index could change it between two
+** reads).  The pointers are valid until the next allocation or Lua call
+** (luagan.h): call this last. */
+static lg_tensor **tensorlist(lua_State *L, int arg, const char *op, int *n) {
+  lg_tensor **ts;
+  lua_Unsigned len;
   if (lgL_totensor(L, arg)) {
-    lua_createtable(L, 1, 0);
-    lua_pushvalue(L, arg);
-    lua_rawseti(L, -2, 1);
-  } else {
-    if (lua_type(L, arg) != LUA_TTABLE) luaL_typeerror(L, arg, "tensor or list of tensors");
-    lua_Integer n = luaL_len(L, arg);
-    for (lua_Integer i = 1; i <= n; i++) {
-      lua_rawgeti(L, arg, i);
-      if (!lgL_totensor(L, -1)) luaL_error(L, "%s: element %d of the list is not a tensor", op, (int)i);
-      lua_pop(L, 1);
-    }
-    lua_pushvalue(L, arg);
+    ts = (lg_tensor **)lua_newuserdatauv(L, sizeof *ts, 0);
+    ts[0] = lgL_checktensor(L, arg);
+    *n = 1;
+    return ts;
   }
-  return lua_gettop(L);
+  if (lua_type(L, arg) != LUA_TTABLE) luaL_typeerror(L, arg, "tensor or list of tensors");
+  len = lua_rawlen(L, arg);
+  if (len > INT_MAX) luaL_error(L, "%s: %I tensors is too many", op, (lua_Integer)len);
+  *n = (int)len;
+  ts = (lg_tensor **)lua_newuserdatauv(L, (len ? len : 1) * sizeof *ts, 0);
+  for (int i = 0; i < *n; i++) {
+    lua_rawgeti(L, arg, i + 1);
+    if ((ts[i] = lgL_totensor(L, lua_gettop(L))) == NULL)
+      luaL_error(L, "%s: element %d of the list is not a tensor", op, i + 1);
+    lua_pop(L, 1);
+  }
+  return ts;
 }
 
 /* lg.clip_(params, lo, hi): clamps values in place, outside any graph. */
 static int l_clip_ (lua_State *L) {
-  int list = tensorlist(L, 1, "clip_");
   float lo = lgL_checkfloat(L, 2), hi = lgL_checkfloat(L, 3);
-  lua_Integer n = luaL_len(L, list);
-  for (lua_Integer i = 1; i <= n; i++) {
-    lua_rawgeti(L, list, i);
-    checkstatus(L, lg_clip_(lgL_totensor(L, -1), lo, hi));
-    lua_pop(L, 1);
-  }
+  int n;
+  lg_tensor **ts = tensorlist(L, 1, "clip_", &n);
+  for (int i = 0; i < n; i++) checkstatus(L, lg_clip_(ts[i], lo, hi));
   return 0;
 }
 
 /* lg.clip_grad_norm_(params, max_norm) -> the total norm before clipping.
 ** As torch.nn.utils.clip_grad_norm_: if the norm exceeds max_norm, every
-** gradient is scaled by max_norm / (norm + 1e-6). */
+** gradient is scaled by max_norm / (norm + 1e-6).  No Lua code runs between
+** reading the list and the last write (see tensorlist). */
 static int l_clip_grad_norm_ (lua_State *L) {
-  int list = tensorlist(L, 1, "clip_grad_norm_");
   float max_norm = lgL_checkfloat(L, 2);
-  lua_Integer n = luaL_len(L, list);
+  int n;
+  lg_tensor **ts = tensorlist(L, 1, "clip_grad_norm_", &n);
   double total = 0.0;
-  for (lua_Integer i = 1; i <= n; i++) {
-    lua_rawgeti(L, list, i);
-    lg_tensor *g = lgL_totensor(L, -1)->grad;
+  for (int i = 0; i < n; i++) {
+    lg_tensor *g = ts[i]->grad;
     double norm = g ? lg_norm2(&g, 1) : 0.0;
     total += norm * norm;
-    lua_pop(L, 1);
   }
   total = sqrt(total);
   double coef = max_norm / (total + 1e-6);
-  for (lua_Integer i = 1; coef < 1.0 && i <= n; i++) {
-    lua_rawgeti(L, list, i);
-    lg_tensor *g = lgL_totensor(L, -1)->grad;
-    if (g) {
-      lg_tensor **scaled = lgL_newslot(L);          /* owned by Lua if copy_ raises */
-      lgL_settensor(L, scaled, lg_mul_scalar(g, (float)coef));
-      checkstatus(L, lg_copy_(g, *scaled));
-      lua_pop(L, 1);
-    }
-    lua_pop(L, 1);
+  for (int i = 0; coef < 1.0 && i < n; i++) {
+    lg_tensor *g = ts[i]->grad, *scaled;
+    int rc;
+    if (g == NULL) continue;
+    if ((scaled = lg_mul_scalar(g, (float)coef)) == NULL) return lgL_coreerror(L);
+    rc = lg_copy_(g, scaled);
+    lg_release(scaled);   /* before raising: nothing is left to leak */
+    checkstatus(L, rc);
   }
   lua_pushnumber(L, total);
   return 1;

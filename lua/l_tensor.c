@@ -7,6 +7,7 @@
 #include "autograd.h"
 
 #include <float.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -130,9 +131,11 @@ int lgL_checkshape(lua_State *L, int first, int64_t *shape, const char *op, int 
   if (lua_type(L, first) == LUA_TTABLE) {
     if (top > first)
       luaL_error(L, "%s: give the shape as one table or as numbers, not both", op);
-    n = (int)lua_rawlen(L, first);
-    if (n > LG_MAXDIM)
-      luaL_error(L, "%s: %d dimensions requested, at most %d are supported", op, n, LG_MAXDIM);
+    lua_Unsigned len = lua_rawlen(L, first);   /* compared before any cast to int */
+    if (len > LG_MAXDIM)
+      luaL_error(L, "%s: %I dimensions requested, at most %d are supported", op,
+                 (lua_Integer)len, LG_MAXDIM);
+    n = (int)len;
     for (i = 0; i < n; i++) {
       lua_rawgeti(L, first, i + 1);
       shape[i] = shape_entry(L, i, op);
@@ -200,6 +203,40 @@ float lgL_checkfloat(lua_State *L, int arg) {
   return (float)n;
 }
 
+/* A bound of an integer range for messages: 2^31-1 reads better than 2147483647. */
+static const char *boundstr(lua_Integer v, char *buf, size_t size) {
+  if (v == INT_MAX) return "2^31-1";
+  if (v == INT_MIN) return "-2^31";
+  snprintf(buf, size, "%lld", (long long)v);
+  return buf;
+}
+
+lua_Integer lgL_checkintrange(lua_State *L, int idx, const char *op, const char *what,
+                              lua_Integer lo, lua_Integer hi) {
+  int isint = 0;
+  lua_Integer v = 0;
+  char b1[32], b2[32];
+  if (lua_type(L, idx) == LUA_TNUMBER) v = lua_tointegerx(L, idx, &isint);
+  if (!isint) {
+    if (lua_type(L, idx) == LUA_TNUMBER)   /* %f: 2.5, 1e+100, inf, nan */
+      luaL_error(L, "%s: %s must be an integer, got %f", op, what, lua_tonumber(L, idx));
+    luaL_error(L, "%s: %s must be an integer, got %s", op, what, luaL_typename(L, idx));
+  }
+  if (v < lo || v > hi)
+    luaL_error(L, "%s: %s %I is out of range (%s..%s)", op, what, v,
+               boundstr(lo, b1, sizeof b1), boundstr(hi, b2, sizeof b2));
+  return v;
+}
+
+lua_Integer lgL_optintfield(lua_State *L, int arg, const char *key, lua_Integer def,
+                            lua_Integer lo, lua_Integer hi, const char *op) {
+  lua_Integer v = def;
+  if (lua_isnoneornil(L, arg)) return def;
+  if (lua_getfield(L, arg, key) != LUA_TNIL) v = lgL_checkintrange(L, -1, op, key, lo, hi);
+  lua_pop(L, 1);
+  return v;
+}
+
 void lgL_setfuncs(lua_State *L, const luaL_Reg *l) {
   luaL_getmetatable(L, LG_TENSOR_MT);
   luaL_setfuncs(L, l, 1);
@@ -223,10 +260,15 @@ static void check_inplace(lua_State *L, const lg_tensor *t, const char *op) {
 
 /* {====================================================== properties */
 
+/* The shape is copied first: the table's allocation may run a finalizer
+** that frees t.  Filling the preallocated table allocates nothing. */
 static void pushshape(lua_State *L, const lg_tensor *t) {
-  lua_createtable(L, t->ndim, 0);
-  for (int i = 0; i < t->ndim; i++) {
-    lua_pushinteger(L, (lua_Integer)t->shape[i]);
+  int64_t shape[LG_MAXDIM];
+  int n = t->ndim;
+  memcpy(shape, t->shape, sizeof shape);
+  lua_createtable(L, n, 0);
+  for (int i = 0; i < n; i++) {
+    lua_pushinteger(L, (lua_Integer)shape[i]);
     lua_rawseti(L, -2, i + 1);
   }
 }
@@ -246,7 +288,7 @@ int lgL_index(lua_State *L) {
   k = lua_tostring(L, 2);
   t = lgL_checktensor(L, 1);
   if (strcmp(k, "shape") == 0) pushshape(L, t);
-  else if (strcmp(k, "grad") == 0) return lgL_getgrad(L, t);
+  else if (strcmp(k, "grad") == 0) return lgL_getgrad(L, 1);
   else if (strcmp(k, "requires_grad") == 0) lua_pushboolean(L, t->requires_grad);
   else if (strcmp(k, "grad_fn") == 0) {
     if (t->grad_fn) lua_pushstring(L, t->grad_fn->name);
@@ -259,8 +301,8 @@ int lgL_index(lua_State *L) {
 }
 
 static int t_newindex (lua_State *L) {
+  const char *k = lua_tostring(L, 2);   /* may allocate: before taking t */
   lg_tensor *t = lgL_checktensor(L, 1);
-  const char *k = lua_tostring(L, 2);
   if (k && strcmp(k, "requires_grad") == 0) lgL_setrequiresgrad(L, t, 3);
   else if (k && strcmp(k, "grad") == 0) lgL_setgrad(L, t, 3);
   else
@@ -383,14 +425,21 @@ static void emit(printer *p, int d, int64_t off) {
 }
 
 static int t_tostring (lua_State *L) {
-  lg_tensor **slot = toslot(L, 1), *t;
+  lg_tensor **slot = toslot(L, 1), **pin, *t;
   printer p;
   char s[64];
   if (slot == NULL) return luaL_typeerror(L, 1, "tensor");
+  /* The buffer allocates as it grows, and a finalizer run by an allocation
+  ** could free the tensor: print from a reference of our own, held by a
+  ** userdata that no Lua code can reach. */
+  lua_settop(L, 1);
+  pin = lgL_newslot(L);
   if ((t = *slot) == NULL) {
     lua_pushliteral(L, "tensor(freed)");
     return 1;
   }
+  lg_retain(t);
+  *pin = t;
   memset(&p, 0, sizeof p);
   p.t = t;
   p.base = t->storage->data;
@@ -478,9 +527,10 @@ static int l_tensor (lua_State *L) {
     r = lgL_newslot(L);
     return lgL_settensor(L, r, lg_scalar(v));
   }
-  if ((src = lgL_totensor(L, 1)) != NULL) {
+  if (lgL_totensor(L, 1) != NULL) {
     lg_tensor *c;
     r = lgL_newslot(L);
+    src = lgL_checktensor(L, 1);   /* after the allocation: see luagan.h */
     c = lg_detach(src);
     if (c) {
       lg_tensor *cl = lg_clone(c);
@@ -540,8 +590,10 @@ static int l_full (lua_State *L) {
 }
 
 static int like(lua_State *L, float v) {
-  lg_tensor *x = lgL_checktensor(L, 1);
-  lg_tensor **r = lgL_newslot(L);
+  lg_tensor *x, **r;
+  lgL_checktensor(L, 1);
+  r = lgL_newslot(L);
+  x = lgL_checktensor(L, 1);   /* after the allocation: see luagan.h */
   return lgL_settensor(L, r, lg_full(x->ndim, x->shape, v));
 }
 
@@ -614,15 +666,20 @@ static int l_get_num_threads (lua_State *L) {
   return 1;
 }
 
-/* lg.cat({a, b, ...}, d = 1) */
+/* lg.cat({a, b, ...}, d = 1).  The list is read raw (no __len, no __index),
+** its length once, and the pointers after the last allocation. */
 static int l_cat (lua_State *L) {
   lg_tensor **ts, **r;
+  lua_Unsigned len;
   int n, dim, i;
   luaL_checktype(L, 1, LUA_TTABLE);
-  n = (int)lua_rawlen(L, 1);
-  if (n == 0) return luaL_error(L, "cat: needs at least one tensor, got an empty list");
+  len = lua_rawlen(L, 1);
+  if (len == 0) return luaL_error(L, "cat: needs at least one tensor, got an empty list");
+  if (len > INT_MAX) return luaL_error(L, "cat: %I tensors is too many", (lua_Integer)len);
+  n = (int)len;
   lua_settop(L, 2);
   ts = (lg_tensor **)lua_newuserdatauv(L, (size_t)n * sizeof *ts, 0);   /* scratch */
+  r = lgL_newslot(L);
   for (i = 0; i < n; i++) {
     lua_rawgeti(L, 1, i + 1);
     ts[i] = lgL_totensor(L, lua_gettop(L));   /* the list keeps it alive */
@@ -631,8 +688,10 @@ static int l_cat (lua_State *L) {
                         luaL_typename(L, -1));
     lua_pop(L, 1);
   }
+  for (i = 0; i < n; i++)   /* here: the core would name dim 0 */
+    if (ts[i]->ndim == 0)
+      return luaL_error(L, "cat: tensor %d is 0-dim and cannot be joined (view it as [1])", i + 1);
   dim = lgL_optdim(L, 2, ts[0], "cat", 0);
-  r = lgL_newslot(L);
   return lgL_settensor(L, r, lg_cat(ts, n, dim));
 }
 
@@ -667,6 +726,7 @@ static int t_item (lua_State *L) {
   return 1;
 }
 
+/* t must be pinned (see t_totable): every table allocates. */
 static void pushtable(lua_State *L, const lg_tensor *t, int d, int64_t off) {
   const float *base = t->storage->data;
   int64_t n = t->shape[d];
@@ -681,7 +741,13 @@ static void pushtable(lua_State *L, const lg_tensor *t, int d, int64_t off) {
 
 /* x:totable(): nested tables of numbers (a number for a 0-dim tensor). */
 static int t_totable (lua_State *L) {
-  lg_tensor *t = lgL_checktensor(L, 1);
+  lg_tensor *t, **pin;
+  lgL_checktensor(L, 1);
+  lua_settop(L, 1);
+  pin = lgL_newslot(L);   /* a reference of our own: see t_tostring */
+  t = lgL_checktensor(L, 1);
+  lg_retain(t);
+  *pin = t;
   if (t->ndim == 0) lua_pushnumber(L, (lua_Number)lg_item(t));
   else pushtable(L, t, 0, t->offset);
   return 1;
@@ -702,9 +768,12 @@ typedef lg_tensor *(*reshape_fn)(lg_tensor *t, int ndim, const int64_t *shape);
 
 static int to_shape(lua_State *L, const char *op, reshape_fn f) {
   int64_t shape[LG_MAXDIM];
-  lg_tensor *t = lgL_checktensor(L, 1);
-  int nd = lgL_checkshape(L, 2, shape, op, 1);
-  lg_tensor **r = lgL_newslot(L);
+  lg_tensor *t, **r;
+  int nd;
+  lgL_checktensor(L, 1);
+  nd = lgL_checkshape(L, 2, shape, op, 1);
+  r = lgL_newslot(L);
+  t = lgL_checktensor(L, 1);   /* after the allocation: see luagan.h */
   return lgL_settensor(L, r, f(t, nd, shape));
 }
 
@@ -719,6 +788,7 @@ static int t_t (lua_State *L) {
     return luaL_error(L, "t: expects a 2-D tensor, got shape %s (use transpose(a, b))",
                       lg_shape_str(t, buf, sizeof buf));
   r = lgL_newslot(L);
+  t = lgL_checktensor(L, 1);   /* after the allocation: see luagan.h */
   return lgL_settensor(L, r, lg_transpose(t, 0, 1));
 }
 
@@ -726,6 +796,7 @@ static int t_transpose (lua_State *L) {
   lg_tensor *t = lgL_checktensor(L, 1);
   int a = lgL_checkdim(L, 2, t, "transpose"), b = lgL_checkdim(L, 3, t, "transpose");
   lg_tensor **r = lgL_newslot(L);
+  t = lgL_checktensor(L, 1);   /* after the allocation: see luagan.h */
   return lgL_settensor(L, r, lg_transpose(t, a, b));
 }
 
@@ -734,7 +805,8 @@ static int t_permute (lua_State *L) {
   lg_tensor *t = lgL_checktensor(L, 1), **r;
   int perm[LG_MAXDIM], n, i, j, istable = lua_type(L, 2) == LUA_TTABLE;
   char buf[160];
-  n = istable ? (int)lua_rawlen(L, 2) : lua_gettop(L) - 1;
+  n = istable ? (lua_rawlen(L, 2) > LG_MAXDIM ? LG_MAXDIM + 1 : (int)lua_rawlen(L, 2))
+              : lua_gettop(L) - 1;
   if (n != t->ndim)
     return luaL_error(L, "permute: shape %s has %d dims, got an order of %d",
                       lg_shape_str(t, buf, sizeof buf), t->ndim, n);
@@ -753,6 +825,7 @@ static int t_permute (lua_State *L) {
         return luaL_error(L, "permute: dim %d appears twice in the order", perm[i] + 1);
   }
   r = lgL_newslot(L);
+  t = lgL_checktensor(L, 1);   /* after the allocation: see luagan.h */
   return lgL_settensor(L, r, lg_permute(t, perm));
 }
 
@@ -763,10 +836,12 @@ static int t_narrow (lua_State *L) {
   lua_Integer start = luaL_checkinteger(L, 3), len = luaL_checkinteger(L, 4);
   lua_Integer size = (lua_Integer)t->shape[d], s0 = start < 0 ? start + size + 1 : start;
   char buf[160];
-  if (s0 < 1 || s0 > size + 1 || len < 0 || s0 - 1 + len > size)
+  /* len > size - (s0 - 1), not s0 - 1 + len > size: len may be near maxinteger */
+  if (s0 < 1 || s0 > size + 1 || len < 0 || len > size - (s0 - 1))
     return luaL_error(L, "narrow: start %I and length %I out of range for dim %d of size %I "
                       "in shape %s", start, len, d + 1, size, lg_shape_str(t, buf, sizeof buf));
   r = lgL_newslot(L);
+  t = lgL_checktensor(L, 1);   /* after the allocation: see luagan.h */
   return lgL_settensor(L, r, lg_narrow(t, d, s0 - 1, len));
 }
 
@@ -777,9 +852,11 @@ static int t_squeeze (lua_State *L) {
   if (!lua_isnoneornil(L, 2)) {
     d = lgL_checkdim(L, 2, t, "squeeze");
     r = lgL_newslot(L);
+    t = lgL_checktensor(L, 1);   /* after the allocation: see luagan.h */
     return lgL_settensor(L, r, lg_squeeze(t, d));
   }
   r = lgL_newslot(L);
+  t = lgL_checktensor(L, 1);
   cur = t;
   lg_retain(cur);
   for (d = t->ndim - 1; d >= 0 && cur; d--) {
@@ -796,18 +873,21 @@ static int t_unsqueeze (lua_State *L) {
   lg_tensor *t = lgL_checktensor(L, 1);
   int d = lgL_normdim(L, luaL_checkinteger(L, 2), t, "unsqueeze", 1);
   lg_tensor **r = lgL_newslot(L);
+  t = lgL_checktensor(L, 1);   /* after the allocation: see luagan.h */
   return lgL_settensor(L, r, lg_unsqueeze(t, d));
 }
 
 static int t_contiguous (lua_State *L) {
   lg_tensor *t = lgL_checktensor(L, 1);
   lg_tensor **r = lgL_newslot(L);
+  t = lgL_checktensor(L, 1);   /* after the allocation: see luagan.h */
   return lgL_settensor(L, r, lg_contiguous(t));
 }
 
 static int t_clone (lua_State *L) {
   lg_tensor *t = lgL_checktensor(L, 1);
   lg_tensor **r = lgL_newslot(L);
+  t = lgL_checktensor(L, 1);   /* after the allocation: see luagan.h */
   return lgL_settensor(L, r, lg_clone(t));
 }
 

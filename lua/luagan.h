@@ -14,6 +14,25 @@
 ** Between 3 and 4 no Lua function is called, so a core reference can never be
 ** stranded by a longjmp.  Scratch memory is a userdata too, never malloc.
 **
+** Memory safety across Lua callbacks.  Lua code can run in the middle of a
+** binding function: a metamethod (__index of an options table, __len of a
+** list) and, at ANY allocation (a userdata, a string, a table), a finalizer
+** (__gc) of some garbage object.  That code can free any tensor: `local v
+** <close> = x` drops x's reference at once, and so does clearing x.grad.
+** Hence, refining 1-3 above:
+**   a. read every option, number and length first (lists with lua_rawlen
+**      and lua_rawgeti, each length read once);
+**   b. allocate every userdata the function needs (result slots, scratch);
+**   c. only then take the tensor pointers (lgL_checktensor, which raises
+**      "attempt to use a freed tensor" for a freed one) and use them, with
+**      nothing in between that allocates or calls Lua.
+** A pointer taken before a callback is dead after it: check an argument
+** early for a clear message, but take its pointer again after the last
+** allocation.  lgL_settensor may run the collector (lgL_account), so it is
+** the last step; intermediate results are stored with lgL_puttensor.  Code
+** that must allocate while it reads a tensor (printing) first pins the
+** tensor with a reference of its own, held by a private userdata.
+**
 ** Speed: every binding function is registered with the Tensor metatable as
 ** upvalue 1 (lgL_setfuncs), so recognising and creating a tensor costs no
 ** registry lookup.  A function registered some other way still works, through
@@ -87,15 +106,24 @@ static inline void lgL_account(lua_State *L) {
 }
 
 /* Stores t (a new reference) in slot, or raises the core error when t is
-** NULL.  Returns 1 (the userdata is on the stack) for `return settensor(..)`. */
-static inline int lgL_settensor(lua_State *L, lg_tensor **slot, lg_tensor *t) {
-  if (t == NULL) return lgL_coreerror(L);
+** NULL; calls no Lua function, so pointers taken before stay valid. */
+static inline void lgL_puttensor(lua_State *L, lg_tensor **slot, lg_tensor *t) {
+  if (t == NULL) lgL_coreerror(L);
   *slot = t;
+}
+
+/* lgL_puttensor, then charges the collector (which may run finalizers: the
+** last step of a function).  Returns 1 (the userdata is on the stack) for
+** `return settensor(..)`. */
+static inline int lgL_settensor(lua_State *L, lg_tensor **slot, lg_tensor *t) {
+  lgL_puttensor(L, slot, t);
   lgL_account(L);
   return 1;
 }
 
-/* Pushes a new userdata holding another reference to t (t is not NULL). */
+/* Pushes a new userdata holding another reference to t (t is not NULL).
+** The allocation may run finalizers: t must be owned by something no Lua
+** code can reach (a core result, a userdata private to the caller). */
 void lgL_pushretained(lua_State *L, lg_tensor *t);
 
 /* ---------------------------------------------------------------- arguments */
@@ -116,11 +144,27 @@ int lgL_checkshape(lua_State *L, int first, int64_t *shape, const char *op, int 
 /* Raises "op: unknown option 'x' (valid: a, b)" unless every key of the
 ** table at arg is one of valid[] (NULL-terminated).  nil or none is fine. */
 void lgL_checkoptions(lua_State *L, int arg, const char *op, const char *const valid[]);
-/* A boolean field of the option table at arg (which may be nil). */
+/* A boolean field of the option table at arg (which may be nil).  Reads
+** with lua_getfield: call it before taking tensor pointers. */
 int lgL_optboolfield(lua_State *L, int arg, const char *key, int def, const char *op);
 
 /* Converts a number argument to float, refusing values a float cannot hold. */
 float lgL_checkfloat(lua_State *L, int arg);
+
+/* Integers that the core takes as int (sizes, strides, paddings, counts)
+** are read only through these, so that none is silently truncated: the
+** value must be a number with an exact integer value in lo..hi, else
+** "conv2d: padding 4294967297 is out of range (0..2^31-1)" or
+** "conv2d: padding must be an integer, got 2.5".  `what` names the value
+** in the message.  idx is an argument or any stack index; none or nil is
+** an error. */
+lua_Integer lgL_checkintrange(lua_State *L, int idx, const char *op, const char *what,
+                              lua_Integer lo, lua_Integer hi);
+/* Field key of the option table at arg (nil or none: def, not checked).
+** Reads with lua_getfield, so an __index metamethod may run: call it before
+** taking tensor pointers. */
+lua_Integer lgL_optintfield(lua_State *L, int arg, const char *key, lua_Integer def,
+                            lua_Integer lo, lua_Integer hi, const char *op);
 
 /* ---------------------------------------------------------------- registration */
 
@@ -131,8 +175,9 @@ void lgL_setfuncs(lua_State *L, const luaL_Reg *l);
 /* __index of tensors: upvalues (metatable, methods). */
 int lgL_index(lua_State *L);
 
-/* Autograd properties, for __index/__newindex (l_autograd.c). */
-int lgL_getgrad(lua_State *L, lg_tensor *t);
+/* Autograd properties, for __index/__newindex (l_autograd.c); getgrad
+** reads the tensor at idx. */
+int lgL_getgrad(lua_State *L, int idx);
 void lgL_setgrad(lua_State *L, lg_tensor *t, int validx);
 void lgL_setrequiresgrad(lua_State *L, lg_tensor *t, int validx);
 
