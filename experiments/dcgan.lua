@@ -234,8 +234,7 @@ entry("random_D", Drand, "all")
 entry("trained_D", D, "last")
 entry("random_D", Drand, "last")
 entry("pixels", nil, "pixels")
-local f = assert(io.open(run.dir .. "/probe.csv", "w"))
-f:write("features,kind,test_accuracy,l2\n")
-for _, r in ipairs(rows) do f:write(("%s,%s,%.6f,%g\n"):format(r[1], r[2], r[3], r[4])) end
-f:close()
+local probe = {"features,kind,test_accuracy,l2\n"}
+for _, r in ipairs(rows) do probe[#probe + 1] = ("%s,%s,%.6f,%g\n"):format(r[1], r[2], r[3], r[4]) end
+run:write("probe.csv", table.concat(probe))
 print("probe: " .. run.dir .. "/probe.csv")

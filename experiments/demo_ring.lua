@@ -218,10 +218,9 @@ for k = 1, NMODES do if counts[k] > 0 then covered = covered + 1 end end
 
 os.execute(("mkdir -p '%s'"):format((cfg.out:gsub("'", "'\\''"))))
 local path = cfg.out .. "/samples.csv"
-local f = assert(io.open(path, "w"))
-f:write("x,y\n")
-for i = 1, NEVAL do f:write(("%.6f,%.6f\n"):format(st[i][1], st[i][2])) end
-f:close()
+local csv = {"x,y\n"}
+for i = 1, NEVAL do csv[#csv + 1] = ("%.6f,%.6f\n"):format(st[i][1], st[i][2]) end
+lg.fs.write_atomic(path, table.concat(csv))
 
 print(("trained %d steps in %.1f s (%.2f ms/step)"):format(cfg.steps, elapsed, elapsed / cfg.steps * 1e3))
 print(("modes covered: %d / %d (a mode counts when at least one of %d samples lies within 3 std = %.2f of it)"):format(

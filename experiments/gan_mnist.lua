@@ -288,15 +288,11 @@ if cfg.parzen then
   local r = parzen.evaluate{samples = samples, valid = valid, test = test.images:view(test.n, 784)}
   local lines = {"sigma,valid_mean_ll"}
   for _, c in ipairs(r.curve) do lines[#lines + 1] = ("%.9g,%.9g"):format(c.sigma, c.mean) end
-  local f = assert(io.open(run.dir .. "/parzen_sigma.csv", "w"))
-  f:write(table.concat(lines, "\n"), "\n")
-  f:close()
+  run:write("parzen_sigma.csv", table.concat(lines, "\n") .. "\n")
   local summary = ("parzen: test log-likelihood %.1f +- %.1f nats (%d test digits, %d samples, "
     .. "sigma %.4f chosen on %d validation digits; paper, Table 1: 225 +- 2 on 10,000 test digits) "
     .. "[%.1f s]"):format(r.mean, r.se, r.n, r.m, r.sigma, cfg.holdout, lg.clock() - t0)
-  f = assert(io.open(run.dir .. "/parzen.txt", "w"))
-  f:write(summary, "\n")
-  f:close()
+  run:write("parzen.txt", summary .. "\n")
   print(summary)
 end
 local trained = cfg.iters - run.start_iter

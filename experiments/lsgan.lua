@@ -319,9 +319,7 @@ local function train_images()
   else
     say("lsgan: classes / FID pending (" .. tostring(why) .. ")")
   end
-  local f = assert(io.open(run.dir .. "/summary.txt", "w"))
-  f:write(table.concat(summary, "\n"), "\n")
-  f:close()
+  run:write("summary.txt", table.concat(summary, "\n") .. "\n")
 end
 -- }
 

@@ -246,9 +246,7 @@ local function stats(list, key)
   return mean, n > 1 and math.sqrt(ss / (n - 1)) or 0, lo, hi
 end
 
-local f = assert(io.open(out .. "/summary.csv", "w"))
-f:write(table.concat(lines, "\n"), "\n")
-f:close()
+lg.fs.write_atomic(out .. "/summary.csv", table.concat(lines, "\n") .. "\n")
 local total = results[packs[1]][1].modes_total
 print(("\nmode_count: %s, %d seeds (%d..%d), %d iterations each, %.0f s in all")
   :format(cfg.dataset, cfg.seeds, cfg.seed, cfg.seed + cfg.seeds - 1, cfg.iters, lg.clock() - t0))

@@ -375,7 +375,5 @@ if dead_from then
   say(("wgan: critic dead since iteration %d (loss_D exactly 0 to the end: constant D, no gradient for G)")
     :format(dead_from))
 end
-local sf = assert(io.open(run.dir .. "/summary.txt", "w"))
-sf:write(table.concat(summary, "\n"), "\n")
-sf:close()
+run:write("summary.txt", table.concat(summary, "\n") .. "\n")
 -- }

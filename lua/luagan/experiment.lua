@@ -393,6 +393,8 @@ end
 -- }------------------------------------------------------
 
 local function read_all(path)
+  -- only a regular file: io.open would block on a FIFO planted in the run directory
+  if fs.kind(path) ~= "file" then return nil end
   local f = io.open(path, "rb")
   if not f then return nil end
   local s = f:read("a")
