@@ -70,45 +70,50 @@ static int settensors(lua_State *L, int n, lg_tensor ***slots, lg_tensor **ts, i
   return n;
 }
 
+/* The binding's order (luagan.h): options and slots first, tensor pointers
+** last, since an allocation or a metamethod may free an argument. */
+
 /* lg.linalg.eigh(A) -> values [..., n] ascending, vectors [..., n, n] (columns) */
 static int l_eigh (lua_State *L) {
   if (lua_type(L, 1) == LUA_TTABLE) return eigh_table(L);
-  lg_tensor *a = lgL_checktensor(L, 1), *ts[2];
-  lg_tensor **slots[2] = {lgL_newslot(L), lgL_newslot(L)};
-  ts[0] = lg_linalg_eigh(a, &ts[1]);
+  lgL_checktensor(L, 1);
+  lg_tensor *ts[2], **slots[2] = {lgL_newslot(L), lgL_newslot(L)};
+  ts[0] = lg_linalg_eigh(lgL_checktensor(L, 1), &ts[1]);
   return settensors(L, 2, slots, ts, ts[0] != NULL);
 }
 
 /* lg.linalg.svd(A, {full_matrices = false}) -> U, S, Vh */
 static int l_svd (lua_State *L) {
   static const char *const opts[] = {"full_matrices", NULL};
-  lg_tensor *a = lgL_checktensor(L, 1), *ts[3];
+  lgL_checktensor(L, 1);
   lgL_checkoptions(L, 2, "linalg.svd", opts);
   int full = lgL_optboolfield(L, 2, "full_matrices", 0, "linalg.svd");
-  lg_tensor **slots[3] = {lgL_newslot(L), lgL_newslot(L), lgL_newslot(L)};
-  int ok = lg_linalg_svd(a, full, &ts[0], &ts[1], &ts[2]) == 0;
+  lg_tensor *ts[3], **slots[3] = {lgL_newslot(L), lgL_newslot(L), lgL_newslot(L)};
+  int ok = lg_linalg_svd(lgL_checktensor(L, 1), full, &ts[0], &ts[1], &ts[2]) == 0;
   return settensors(L, 3, slots, ts, ok);
 }
 
 /* lg.linalg.slogdet(A) -> sign, logabsdet */
 static int l_slogdet (lua_State *L) {
-  lg_tensor *a = lgL_checktensor(L, 1), *ts[2];
-  lg_tensor **slots[2] = {lgL_newslot(L), lgL_newslot(L)};
-  ts[0] = lg_linalg_slogdet(a, &ts[1]);
+  lgL_checktensor(L, 1);
+  lg_tensor *ts[2], **slots[2] = {lgL_newslot(L), lgL_newslot(L)};
+  ts[0] = lg_linalg_slogdet(lgL_checktensor(L, 1), &ts[1]);
   return settensors(L, 2, slots, ts, ts[0] != NULL);
 }
 
 static int l_solve (lua_State *L) {
-  lg_tensor *a = lgL_checktensor(L, 1), *b = lgL_checktensor(L, 2);
+  lgL_checktensor(L, 1);
+  lgL_checktensor(L, 2);
   lg_tensor **r = lgL_newslot(L);
+  lg_tensor *a = lgL_checktensor(L, 1), *b = lgL_checktensor(L, 2);
   return lgL_settensor(L, r, lg_linalg_solve(a, b));
 }
 
 #define UNARY(name, fn)                                   \
   static int name (lua_State *L) {                        \
-    lg_tensor *a = lgL_checktensor(L, 1);                 \
+    lgL_checktensor(L, 1);                                \
     lg_tensor **r = lgL_newslot(L);                       \
-    return lgL_settensor(L, r, fn(a));                    \
+    return lgL_settensor(L, r, fn(lgL_checktensor(L, 1))); \
   }
 
 UNARY(l_cholesky, lg_linalg_cholesky)

@@ -126,6 +126,7 @@ end
 -- Every binding function, each with fixed arguments: setup() returns the
 -- function and its arguments.
 local function m22() return lg.tensor{{1, 2}, {3, 4}} end
+local function spd() return lg.tensor{{2, 1}, {1, 2}} end
 local function img() return lg.tensor{{{0, 0.25}, {0.5, 1}}} end
 local function leaf(t) t.requires_grad = true; return t end
 local function with_grad(t, g) t.grad = g; return t end
@@ -245,6 +246,13 @@ local calls = {
       img() end},
   {"image.grid", function() return lg.image.grid, img():view(1, 1, 2, 2), {padding = 1} end},
   {"image.resize", function() return lg.image.resize, img(), 3, 3 end},
+  {"linalg.eigh", function() return lg.linalg.eigh, spd() end},
+  {"linalg.svd", function() return lg.linalg.svd, m22(), {full_matrices = true} end},
+  {"linalg.slogdet", function() return lg.linalg.slogdet, m22() end},
+  {"linalg.solve", function() return lg.linalg.solve, spd(), lg.tensor{1, 2} end},
+  {"linalg.cholesky", function() return lg.linalg.cholesky, spd() end},
+  {"linalg.inv", function() return lg.linalg.inv, m22() end},
+  {"linalg.det", function() return lg.linalg.det, m22() end},
 }
 
 -- The tensors among the arguments, including those in lists and maps.
