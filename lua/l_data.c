@@ -2,17 +2,10 @@
 ** Data and random-state functions: lg.read_idx(path) for the MNIST family's
 ** files, lg.get_rng_state() / lg.set_rng_state(s) so that a checkpoint can
 ** resume the random stream bit-identically, lg.randperm(n) for shuffling,
-** lg.clock() (monotonic wall time) for timing, and lg.listdir(path) for
-** image folders.
+** lg.clock() (monotonic wall time) for timing.
 */
 #include "luagan.h"
 
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 /* lg.read_idx(path) -> float tensor of the raw values (gzipped or not) */
@@ -72,78 +65,7 @@ static int l_clock (lua_State *L) {
   return 1;
 }
 
-/* The open directory of a listing, closed on return or error. */
-static int dir_close (lua_State *L) {
-  DIR **d = lua_touserdata(L, 1);
-  if (*d) closedir(*d);
-  *d = NULL;
-  return 0;
-}
-
-static int by_name (const void *a, const void *b) {
-  return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* What a directory entry is, following a symbolic link. */
-static const char *kind_of (DIR *d, const char *name) {
-  struct stat st;
-  if (fstatat(dirfd(d), name, &st, 0)) return "other";   /* e.g. a dangling link */
-  return S_ISREG(st.st_mode) ? "file" : S_ISDIR(st.st_mode) ? "directory" : "other";
-}
-
-/* lg.listdir(path) -> names, kinds: the entries of directory path but "."
-** and "..", sorted by their bytes (as `LC_ALL=C sort`), and for each one
-** "file" (a regular file or a link to one), "directory" or "other".  Names
-** are returned as they are: one holding a newline is one name, where a
-** listing read line by line from a shell would split it. */
-static int l_listdir (lua_State *L) {
-  const char *path = luaL_checkstring(L, 1);
-  DIR **d = lua_newuserdatauv(L, sizeof *d, 0);
-  *d = NULL;
-  if (luaL_newmetatable(L, "luagan.dir")) {
-    lua_pushcfunction(L, dir_close);
-    lua_pushvalue(L, -1);
-    lua_setfield(L, -3, "__gc");
-    lua_setfield(L, -2, "__close");
-  }
-  lua_setmetatable(L, -2);
-  lua_toclose(L, -1);
-  if (!(*d = opendir(path)))
-    return luaL_error(L, "listdir: cannot open directory '%s': %s", path, strerror(errno));
-  lua_newtable(L);                        /* the names, in directory order */
-  int raw = lua_gettop(L), n = 0;
-  for (;;) {
-    errno = 0;
-    struct dirent *e = readdir(*d);
-    if (!e) {
-      if (errno) return luaL_error(L, "listdir: cannot read '%s': %s", path, strerror(errno));
-      break;
-    }
-    if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-    lua_pushstring(L, e->d_name);
-    lua_rawseti(L, raw, ++n);
-  }
-  /* sort pointers to the strings, which the table keeps alive */
-  const char **names = lua_newuserdatauv(L, sizeof *names * (size_t)(n ? n : 1), 0);
-  for (int i = 0; i < n; i++) {
-    lua_rawgeti(L, raw, i + 1);
-    names[i] = lua_tostring(L, -1);
-    lua_pop(L, 1);
-  }
-  qsort(names, (size_t)n, sizeof *names, by_name);
-  lua_createtable(L, n, 0);
-  lua_createtable(L, n, 0);
-  for (int i = 0; i < n; i++) {
-    lua_pushstring(L, names[i]);
-    lua_rawseti(L, -3, i + 1);
-    lua_pushstring(L, kind_of(*d, names[i]));
-    lua_rawseti(L, -2, i + 1);
-  }
-  return 2;
-}
-
 const luaL_Reg lgL_data_funcs[] = {
-  {"listdir", l_listdir},
   {"randperm", l_randperm},
   {"clock", l_clock},
   {"read_idx", l_read_idx},

@@ -24,7 +24,8 @@
 **       lock:unlock() releases it; so do __close, __gc and the end of the
 **       process.  The descriptor is close-on-exec: a child (gnuplot) cannot
 **       keep the lock after its parent died.
-**   lg.fs.list(dir) -> {name, ...} sorted, without . and .. | nil, message
+**   lg.fs.list(dir) -> names, kinds | nil, message: sorted, without . and
+**       .., kinds "file" / "dir" / "other" following links
 **   lg.fs.mkdir(path)     mkdir -p; raises naming the component that failed
 **   lg.fs.kind(path)      "file", "dir", "link", "other" or nil (lstat)
 */
@@ -338,42 +339,77 @@ static int lock_held (lua_State *L) {
 
 /* {====================================================== directories */
 
-static int cmp_str (const void *a, const void *b) {
+/* The open directory of a listing, closed on return or error. */
+static int dir_close (lua_State *L) {
+  DIR **d = lua_touserdata(L, 1);
+  if (*d) closedir(*d);
+  *d = NULL;
+  return 0;
+}
+
+static int by_name (const void *a, const void *b) {
   return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* lg.fs.list(dir) -> sorted names | nil, message */
+/* What a directory entry is, following a symbolic link. */
+static const char *kind_of (DIR *d, const char *name) {
+  struct stat st;
+  if (fstatat(dirfd(d), name, &st, 0)) return "other";   /* e.g. a dangling link */
+  return S_ISREG(st.st_mode) ? "file" : S_ISDIR(st.st_mode) ? "dir" : "other";
+}
+
+/* lg.fs.list(dir) -> names, kinds | nil, message: the entries of dir but "."
+** and "..", sorted by their bytes (as `LC_ALL=C sort`), and for each one
+** "file" (a regular file or a link to one), "dir" or "other".  Names
+** are returned as they are: one holding a newline is one name, where a
+** listing read line by line from a shell would split it. */
 static int l_list (lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
-  DIR *d = opendir(path);
-  if (!d) {
+  DIR **d = lua_newuserdatauv(L, sizeof *d, 0);
+  *d = NULL;
+  if (luaL_newmetatable(L, "luagan.dir")) {
+    lua_pushcfunction(L, dir_close);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -3, "__gc");
+    lua_setfield(L, -2, "__close");
+  }
+  lua_setmetatable(L, -2);
+  lua_toclose(L, -1);
+  if (!(*d = opendir(path))) {
     lua_pushnil(L);
-    lua_pushfstring(L, "cannot list '%s': %s", path, strerror(errno));
+    lua_pushfstring(L, "cannot open directory '%s': %s", path, strerror(errno));
     return 2;
   }
-  /* names go into a table first: no malloc'd list to leak if Lua raises */
-  lua_newtable(L);
-  int n = 0;
-  struct dirent *e;
-  while ((e = readdir(d))) {
-    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+  lua_newtable(L);                        /* the names, in directory order */
+  int raw = lua_gettop(L), n = 0;
+  for (;;) {
+    errno = 0;
+    struct dirent *e = readdir(*d);
+    if (!e) {
+      if (errno) return luaL_error(L, "list: cannot read '%s': %s", path, strerror(errno));
+      break;
+    }
+    if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
     lua_pushstring(L, e->d_name);
-    lua_rawseti(L, -2, ++n);
+    lua_rawseti(L, raw, ++n);
   }
-  closedir(d);
+  /* sort pointers to the strings, which the table keeps alive */
   const char **names = lua_newuserdatauv(L, sizeof *names * (size_t)(n ? n : 1), 0);
   for (int i = 0; i < n; i++) {
-    lua_rawgeti(L, -2, i + 1);
-    names[i] = lua_tostring(L, -1);   /* anchored by the table */
+    lua_rawgeti(L, raw, i + 1);
+    names[i] = lua_tostring(L, -1);
     lua_pop(L, 1);
   }
-  qsort(names, (size_t)n, sizeof *names, cmp_str);
+  qsort(names, (size_t)n, sizeof *names, by_name);
+  lua_createtable(L, n, 0);
   lua_createtable(L, n, 0);
   for (int i = 0; i < n; i++) {
     lua_pushstring(L, names[i]);
+    lua_rawseti(L, -3, i + 1);
+    lua_pushstring(L, kind_of(*d, names[i]));
     lua_rawseti(L, -2, i + 1);
   }
-  return 1;
+  return 2;
 }
 
 /* lg.fs.mkdir(path): path and its missing parents */

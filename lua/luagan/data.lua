@@ -5,7 +5,7 @@
 --   lg.data.fashion(split, opts)           same for Fashion-MNIST (Debian's dataset-fashion-mnist)
 --   lg.data.load(name, split, opts)        by name: "mnist" | "mnist10k" | "fashion"
 --   lg.data.image_folder(dir, opts)        PNG files -> {images=[N,C,S,S], files={...}, n=N}
---   lg.data.listdir(dir)                   sorted names, and kinds ("file", "directory", "other")
+--   lg.data.listdir(dir)                   sorted names, and kinds ("file", "dir", "other")
 --   lg.data.ring8(opts) / grid25(opts) / swissroll(opts)
 --                                          2-D distributions: m:sample(n) -> [n,2];
 --                                          mixtures also carry m.centres [K,2] and m.std
@@ -34,13 +34,12 @@ function data.read_idx(path)
   return f(path)
 end
 
--- The entries of a directory, read without a shell (lg.listdir): true,
--- names, kinds or false, message (called through pcall, the message carries
--- no position of ours).
+-- The entries of a directory, read without a shell (lg.fs.list): true,
+-- names, kinds or false, message.
 local function try_listdir(dir)
-  local f = rawget(lg, "listdir")
-  if not f then return false, "this luagan build has no lg.listdir" end
-  return pcall(f, dir)
+  local ok, names, kinds = pcall(lg.fs.list, dir)
+  if ok and not names then return false, "listdir: " .. kinds end
+  return ok, names, kinds
 end
 
 function data.listdir(dir)

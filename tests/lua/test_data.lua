@@ -221,7 +221,7 @@ test("image_folder: odd file names, hidden files and entries that are not images
   eq(names, {"._a.png", ".hidden.png", "a.png", "b\nc.PNG", "dangling.png", "fifo.png",
              "it's here.jpeg", "link.png", "notes.txt", "sub.png"})
   eq(kinds, {"file", "file", "file", "file", "other", "other", "file", "file", "file",
-             "directory"})
+             "dir"})
 
   local d = data.image_folder(dir, {range = {0, 1}})
   eq(d.files, {dir .. "/a.png", dir .. "/b\nc.PNG", dir .. "/it's here.jpeg", dir .. "/link.png"})
