@@ -40,15 +40,18 @@
 local doc = {}
 
 -- The Lua modules with a page of their own: short name -> file under luagan/.
--- lg (the C functions), Tensor (its methods) and image come from the C files.
+-- lg (the C functions), Tensor (its methods), image, linalg and fs come from
+-- the C files.
 doc.LUA_MODULES = {"nn", "optim", "gan", "data", "experiment", "metrics", "image_metrics",
                    "parzen", "util"}
 
 -- Pages in the order of the index, with a line about each.
 local PAGES = {
   {"lg", "tensors: creation, math, losses, layers, autograd, I/O, threads (C)"},
-  {"Tensor", "methods of a tensor x:...() (C)"},
-  {"image", "lg.image: PNG/JPEG load, save, grids, resize (C)"},
+  {"Tensor", "methods and properties of a tensor: x:...(), x.shape, x.grad (C)"},
+  {"image", "PNG load, save, grids, resize (C)"},
+  {"linalg", "eigh, svd, cholesky, solve, inv, det, slogdet (C)"},
+  {"fs", "atomic writes, append-only files, locks, directory listings (C)"},
   {"nn", "modules (layers, containers), nn.Module, nn.init"},
   {"optim", "SGD, Adam, RMSprop and the optimizer methods"},
   {"gan", "losses, gradient penalty, schedules, training steps, unrolling, packing, MRGAN"},
@@ -233,9 +236,16 @@ end
 -- The page of a C entry, from its name.
 local function c_module(name)
   if name:match("^Tensor:") or name:match("^Tensor%.") then return "Tensor" end
-  if name:match("^lg%.image%.") then return "image" end
+  for _, sub in ipairs{"image", "linalg", "fs"} do
+    if name:match("^lg%." .. sub .. "[%.:]") then return sub end
+  end
   return "lg"
 end
+
+-- Classes of the C binding that no module exports (the objects lg.fs
+-- returns): entry name -> registry name of their metatable, whose __index
+-- holds the methods.
+local C_CLASSES = {["lg.fs.File"] = "luagan.fs.file", ["lg.fs.Lock"] = "luagan.fs.lock"}
 
 local function parse_c(text, file)
   local out = {}
@@ -328,6 +338,13 @@ function doc.resolve(name)
   local head, rest = name:match("^([%a_][%w_]*)(.*)$")
   if not head then return nil end
   local v
+  local class, method = name:match("^([%w_%.]+):([%w_]+)$")
+  if class and C_CLASSES[class] then
+    lg()   -- the binding registers the metatables
+    local mt = debug.getregistry()[C_CLASSES[class]]
+    local methods = type(mt) == "table" and rawget(mt, "__index")
+    return type(methods) == "table" and rawget(methods, method) or nil
+  end
   if head == "lg" then v = lg()
   elseif head == "Tensor" then v = lg().Tensor
   elseif head == "image" then v = lg().image
@@ -346,6 +363,18 @@ function doc.resolve(name)
   return v
 end
 
+-- The binding registers a function shared by a method and lg (x:view(...)
+-- and lg.view(x, ...)) twice, as two closures: two values.  The method's
+-- entry documents the lg function too when its text names it ("Also
+-- lg.view(x, ...)") and lg's field is a C function.
+local function lg_alias(e)
+  local m = e.name:match("^Tensor:([%w_]+)$")
+  if not m or not e.text:find("lg%." .. m .. "%f[^%w_]") then return nil end
+  local f = rawget(lg(), m)
+  if type(f) == "function" and debug.getinfo(f, "S").what == "C" then return f end
+  return nil
+end
+
 local function value_map()
   if by_value then return by_value end
   by_value = {}
@@ -354,6 +383,8 @@ local function value_map()
     if ok and v ~= nil and (type(v) == "function" or type(v) == "table") and not by_value[v] then
       by_value[v] = e
     end
+    local alias = lg_alias(e)
+    if alias and not by_value[alias] then by_value[alias] = e end
   end
   return by_value
 end
@@ -365,6 +396,8 @@ function doc.module_name(v)
   if v == L then return "lg" end
   if v == rawget(L, "Tensor") then return "Tensor" end
   if v == rawget(L, "image") then return "image" end
+  if v == rawget(L, "linalg") then return "linalg" end
+  if v == rawget(L, "fs") then return "fs" end
   for _, m in ipairs(doc.LUA_MODULES) do
     if package.loaded["luagan." .. m] == v then return m end
   end
@@ -497,7 +530,8 @@ end
 -- The name under which v is reachable from the modules, for a message.
 local function find_name(v)
   local L = lg()
-  local roots = {{"lg", L}, {"Tensor", rawget(L, "Tensor")}, {"lg.image", rawget(L, "image")}}
+  local roots = {{"lg", L}, {"Tensor", rawget(L, "Tensor")}, {"lg.image", rawget(L, "image")},
+                 {"lg.linalg", rawget(L, "linalg")}, {"lg.fs", rawget(L, "fs")}}
   for _, m in ipairs(doc.LUA_MODULES) do
     local mod = package.loaded["luagan." .. m]
     if mod then roots[#roots + 1] = {m, mod} end
@@ -531,7 +565,7 @@ function doc.help_text(...)
   end
   local e = doc.lookup(v)
   if e then return doc.format(e) end
-  local methods = type(v) == "table" and doc.methods_text(v)
+  local methods = (type(v) == "table" or type(v) == "userdata") and doc.methods_text(v)
   if methods then return methods end
   if v == nil then return "help: the value is nil (a misspelt name?)" end
   local name = find_name(v)
@@ -543,8 +577,8 @@ function doc.help_text(...)
   return ("help: no documentation for this %s"):format(type(v))
 end
 
--- An object of a class that has no entry itself (an optimizer, a run):
--- the documented methods of its class, or nil.
+-- An object of a class that has no entry itself (an optimizer, a run, a
+-- file of lg.fs): the documented methods of its class, or nil.
 function doc.methods_text(v)
   local mt = getmetatable(v)
   local cls = type(mt) == "table" and rawget(mt, "__index")
