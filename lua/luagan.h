@@ -146,5 +146,7 @@ extern const luaL_Reg lgL_optim_funcs[];    /* l_optim.c: fused update steps, cl
 extern const luaL_Reg lgL_image_funcs[];    /* l_image.c: the lg.image table */
 extern const luaL_Reg lgL_data_funcs[];     /* l_data.c: read_idx, rng state */
 extern const luaL_Reg lgL_linalg_funcs[];   /* l_linalg.c: the lg.linalg table */
+/* l_compare.c: comparisons, where, masks, argmax/argmin/min, rounding */
+extern const luaL_Reg lgL_compare_meta[], lgL_compare_methods[], lgL_compare_funcs[];
 
 #endif
