@@ -569,21 +569,23 @@ lg_tensor *lg_eye(int64_t n, int64_t m) {
 static int64_t check_labels(const lg_tensor *labels, int64_t c) {
   char buf[128];
   const float *ld = labels->storage->data;
-  int64_t pos[LG_MAXDIM] = {0}, top = 0, bad = -1;
+  int64_t pos[LG_MAXDIM] = {0}, top = 0;
+  bool bad = false;
   float v = 0;
   FOR_EACH_OFFSET(labels, off, {
-    if (bad < 0) {
+    if (!bad) {
       v = ld[off];
       if (v >= 1.0f && (c < 0 || v <= (float)c) && v == floorf(v) && v <= (float)EXACT_MAX) {
         if ((int64_t)v > top) top = (int64_t)v;
         for (int d = labels->ndim - 1; d >= 0 && ++pos[d] == labels->shape[d]; d--) pos[d] = 0;
       } else {
-        bad = 1;
+        bad = true;
       }
     }
   });
-  if (bad < 0) return top;
+  if (!bad) return top;
   for (int d = 0; d < labels->ndim; d++) pos[d]++;   /* 1-based, as the labels */
+  if (isnan(v)) v = NAN;   /* "nan", never "-nan" (Lua's 0/0 has the sign bit set) */
   lg_dims_str(pos, labels->ndim, buf, sizeof buf);
   if (c < 0)
     lg_seterr("one_hot: label %g at position %s is not a class number (an integer >= 1)",
