@@ -236,6 +236,8 @@ lg_tensor *lg_where(lg_tensor *c, lg_tensor *a, lg_tensor *b) {
   return out;
 }
 
+static lg_tensor *dense(lg_tensor *t);
+
 /* t seen at a broadcast shape (stride 0 on stretched dims), without a graph. */
 static lg_tensor *broadcast_alias(const lg_tensor *t, int nd, const int64_t *shape) {
   lg_tensor *v = lg_alias(t);
@@ -247,19 +249,15 @@ static lg_tensor *broadcast_alias(const lg_tensor *t, int nd, const int64_t *sha
   return v;
 }
 
-/* mask at shape as a contiguous 0/1 tensor; *count = its ones. */
+/* mask at shape in a contiguous layout (mask itself when it already is
+** one); *count = its nonzeros. */
 static lg_tensor *dense_mask(const lg_tensor *mask, int nd, const int64_t *shape,
                              int64_t *count) {
-  lg_tensor *m = broadcast_alias(mask, nd, shape), *out = m ? lg_empty(nd, shape) : NULL;
-  int64_t k = 0, p = 0;
+  lg_tensor *m = broadcast_alias(mask, nd, shape), *out = m ? dense(m) : NULL;
+  int64_t k = 0;
   if (out) {
-    const float *md = m->storage->data;
-    float *od = lg_data(out);
-    FOR_EACH_OFFSET(m, off, {
-      float one = md[off] != 0.0f;
-      od[p++] = one;
-      k += one != 0.0f;
-    });
+    const float *md = lg_data(out);
+    for (int64_t i = 0; i < out->numel; i++) k += md[i] != 0.0f;
   }
   lg_release(m);
   *count = k;
@@ -282,8 +280,8 @@ static int bw_masked_scatter(lg_node *n, lg_tensor *g, lg_tensor **gin) {
   return gin[0] ? 0 : -1;
 }
 
-/* Zeros of m's shape with src's k elements at m's k ones, in row-major
-** order.  m is a dense 0/1 mask. */
+/* Zeros of m's shape with src's k elements at m's k nonzeros, in
+** row-major order.  m is contiguous (dense_mask). */
 static lg_tensor *masked_scatter(lg_tensor *src, lg_tensor *m) {
   lg_tensor *out = lg_zeros(m->ndim, m->shape), *s = out ? lg_contiguous(src) : NULL;
   if (!s) {
@@ -315,9 +313,19 @@ lg_tensor *lg_masked_select(lg_tensor *x, lg_tensor *mask) {
     const float *md = lg_data(m), *xd = xe->storage->data;
     float *od = lg_data(out);
     int64_t p = 0, j = 0;
-    FOR_EACH_OFFSET(xe, off, {
-      if (md[p++] != 0.0f) od[j++] = xd[off];
-    });
+    if (lg_is_contiguous(xe)) {
+      /* branch-free: every element is written, the count moves on the
+      ** selected ones; stops once all k are in, so od[j] stays in bounds */
+      xd += xe->offset;
+      for (int64_t i = 0; j < k; i++) {
+        od[j] = xd[i];
+        j += md[i] != 0.0f;
+      }
+    } else {
+      FOR_EACH_OFFSET(xe, off, {
+        if (md[p++] != 0.0f) od[j++] = xd[off];
+      });
+    }
   }
   lg_release(xe);
   lg_node *node = lg_track(&out, "masked_select", bw_masked_select, 1, &x);
