@@ -149,6 +149,8 @@ test("masked_fill: values, a 0-dim tensor value, -inf, gradient", function()
   same(T(x:masked_fill(x:gt(3), 0)), {{1, 2, 3}, {0, 0, 0}})
   same(T(x:masked_fill(lg.tensor{1, 0, 1}, -inf)), {{-inf, 2, -inf}, {-inf, 5, -inf}})
   same(T(x:masked_fill(lg.tensor{0, 1, 0}, lg.tensor(9))), {{1, 9, 3}, {4, 9, 6}})
+  same(T(lg.tensor{1, 2}:masked_fill(lg.tensor{0, 1}, nan)), {1, nan})
+  raises(function() return x:masked_fill(x:gt(3), 1e300) end, "number out of float range")
   raises(function() return x:masked_fill(x:gt(3), lg.tensor{1, 2}) end,
          "masked_fill: the value must be a number or a 0-dim tensor, got shape [2]")
   raises(function() return x:masked_fill(lg.ones(2), 0) end, "cannot broadcast")
@@ -335,6 +337,8 @@ test("randint: half-open [low, high), reproducible under manual_seed", function(
   raises(function() return lg.randint(0, 2, 3, 4) end, "give the shape as a table")
   raises(function() return lg.randint(5) end, "randint: expected (high, shape) or (low, high, shape)")
   raises(function() return lg.randint(0, 2, {-1}) end, "randint: negative size -1")
+  raises(function() return lg.randint(0, nan, {2}) end, "randint: high must be an integer")
+  raises(function() return lg.randint(-inf, 2, {2}) end, "randint: low must be an integer")
 end)
 
 test("one_hot: 1-based labels of any shape -> [..., C]", function()
@@ -361,6 +365,7 @@ test("eye", function()
   eq(lg.eye(0).shape, {0, 0})
   raises(function() return lg.eye(-1) end, "eye: n -1 is out of range")
   raises(function() return lg.eye(2, 1.5) end, "eye: m must be an integer, got 1.5")
+  raises(function() return lg.eye(inf) end, "eye: n must be an integer")
 end)
 
 -- }----------------------------------------------------------
