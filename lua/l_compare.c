@@ -102,14 +102,57 @@ static int compare(lua_State *L, const char *op, pairfn f) {
   return lgL_settensor(L, r, f(lgL_checktensor(L, ia), lgL_checktensor(L, ib)));
 }
 
+/*** Tensor:gt(b) -> Tensor
+ * a > b elementwise as 0/1 floats (also lg.gt(a, b)), with broadcasting;
+ * either operand may be a number, rounded to float32 first as torch does.
+ * NaN compares false (ne: true).  The result never requires grad.
+ * @function Tensor:gt
+ * @usage local positive = x:gt(0)
+ */
 static int t_gt (lua_State *L) { return compare(L, "gt", lg_gt); }
+
+/*** Tensor:ge(b) -> Tensor
+ * a >= b elementwise as 0/1 floats (also lg.ge(a, b)); as Tensor:gt.
+ * @function Tensor:ge
+ * @usage local m = x:ge(y)
+ */
 static int t_ge (lua_State *L) { return compare(L, "ge", lg_ge); }
+
+/*** Tensor:lt(b) -> Tensor
+ * a < b elementwise as 0/1 floats (also lg.lt(a, b)); as Tensor:gt.
+ * @function Tensor:lt
+ * @usage local inside = lg.lt(x:abs(), 1)
+ */
 static int t_lt (lua_State *L) { return compare(L, "lt", lg_lt); }
+
+/*** Tensor:le(b) -> Tensor
+ * a <= b elementwise as 0/1 floats (also lg.le(a, b)); as Tensor:gt.
+ * @function Tensor:le
+ * @usage local m = x:le(0.5)
+ */
 static int t_le (lua_State *L) { return compare(L, "le", lg_le); }
+
+/*** Tensor:eq(b) -> Tensor
+ * a == b elementwise as 0/1 floats (also lg.eq(a, b)); as Tensor:gt.
+ * For one boolean use lg.equal; the == operator on two tensors raises.
+ * @function Tensor:eq
+ * @usage local correct = logits:argmax(2):eq(labels):mean()
+ */
 static int t_eq (lua_State *L) { return compare(L, "eq", lg_eq); }
+
+/*** Tensor:ne(b) -> Tensor
+ * a ~= b elementwise as 0/1 floats (also lg.ne(a, b)); true where either is NaN.
+ * @function Tensor:ne
+ * @usage local changed = a:ne(b):sum():item()
+ */
 static int t_ne (lua_State *L) { return compare(L, "ne", lg_ne); }
 
-/* lg.equal(a, b): true when same shape and all elements equal (torch.equal). */
+/*** lg.equal(a, b) -> boolean
+ * True when a and b have the same shape and equal elements (torch.equal):
+ * NaN equals nothing, -0 equals 0.  Also a:equal(b).
+ * @function lg.equal
+ * @usage assert(lg.equal(x:clone(), x))
+ */
 static int t_equal (lua_State *L) {
   int rc = lg_equal(lgL_checktensor(L, 1), lgL_checktensor(L, 2));
   if (rc < 0) return lgL_coreerror(L);
@@ -135,7 +178,13 @@ static int t_eq_meta (lua_State *L) {
 
 /* {====================================================== selection */
 
-/* lg.where(c, a, b): a where c is nonzero, else b; a and b may be numbers. */
+/*** lg.where(c, a, b) -> Tensor
+ * a where c is nonzero (NaN counts as nonzero), b elsewhere; the three
+ * broadcast, and a and b may be numbers.  Differentiable in a and b: each
+ * gets the gradient where it was chosen.
+ * @function lg.where
+ * @usage local y = lg.where(x:gt(0), x, 0.2 * x)
+ */
 static int l_where (lua_State *L) {
   int ia, ib;
   lg_tensor **r;
@@ -148,8 +197,13 @@ static int l_where (lua_State *L) {
                                       lgL_checktensor(L, ib)));
 }
 
-/* x:masked_fill(mask, v): v where mask is nonzero, else x (where(mask, v, x));
-** v is a number or a 0-dim tensor (its gradient then sums the filled places). */
+/*** Tensor:masked_fill(mask, v) -> Tensor
+ * x with v where mask is nonzero: lg.where(mask, v, x), so mask and x
+ * broadcast.  v is a number or a 0-dim tensor.  Differentiable in x (zero
+ * where filled) and in a tensor v (the sum over the filled places).
+ * @function Tensor:masked_fill
+ * @usage local scores = logits:masked_fill(pad:eq(1), -math.huge)
+ */
 static int t_masked_fill (lua_State *L) {
   int iv;
   lg_tensor **r, *v;
@@ -166,7 +220,12 @@ static int t_masked_fill (lua_State *L) {
                                       lgL_checktensor(L, 1)));
 }
 
-/* x:masked_select(mask): the elements where mask is nonzero, as a 1-D tensor. */
+/*** Tensor:masked_select(mask) -> Tensor
+ * The elements of x where mask is nonzero, in row-major order, as a 1-D
+ * tensor (x and mask broadcast).  Differentiable in x.
+ * @function Tensor:masked_select
+ * @usage local pos = x:masked_select(x:gt(0))
+ */
 static int t_masked_select (lua_State *L) {
   lg_tensor **r;
   lgL_checktensor(L, 1);
@@ -176,7 +235,12 @@ static int t_masked_select (lua_State *L) {
   return lgL_settensor(L, r, lg_masked_select(lgL_checktensor(L, 1), lgL_checktensor(L, 2)));
 }
 
-/* x:nonzero(): [k, ndim], the 1-based positions of the nonzero elements. */
+/*** Tensor:nonzero() -> Tensor
+ * [k, ndim]: the 1-based positions of the k nonzero elements (NaN
+ * included), one row each in row-major order; PyTorch's nonzero plus one.
+ * @function Tensor:nonzero
+ * @usage local where_ones = mask:nonzero()
+ */
 static int t_nonzero (lua_State *L) {
   lg_tensor **r;
   lgL_checktensor(L, 1);
@@ -213,6 +277,13 @@ typedef lg_tensor *(*argfn)(lg_tensor *, int, bool);
 
 /* x:argmax(), x:argmax(d), x:argmax(d, keepdim), x:argmax(nil, true):
 ** 1-based positions as floats; without d over the flattened tensor. */
+/*** Tensor:argmax([d] [, keepdim]) -> Tensor
+ * 1-based positions (floats) of the largest elements along dim d, or over
+ * the flattened tensor (a 0-dim result) without d.  Ties give the first
+ * position; NaN counts as the largest, as in torch.  No gradient.
+ * @function Tensor:argmax
+ * @usage local predicted = logits:argmax(2)
+ */
 static int arg_extreme(lua_State *L, const char *op, argfn f) {
   lg_tensor *x = lgL_checktensor(L, 1), **r, *fl, *out;
   int keep = optkeepdim(L, 3, op), d = -1;
@@ -239,9 +310,22 @@ static int arg_extreme(lua_State *L, const char *op, argfn f) {
 }
 
 static int t_argmax (lua_State *L) { return arg_extreme(L, "argmax", lg_argmax); }
+
+/*** Tensor:argmin([d] [, keepdim]) -> Tensor
+ * 1-based positions of the smallest elements; as Tensor:argmax (NaN counts
+ * as the smallest).
+ * @function Tensor:argmin
+ * @usage local nearest = dist:argmin(2)
+ */
 static int t_argmin (lua_State *L) { return arg_extreme(L, "argmin", lg_argmin); }
 
-/* x:min() -> 0-dim min; x:min(d, keepdim) -> values, indices (1-based): x:max's forms. */
+/*** Tensor:min([d] [, keepdim]) -> Tensor [, Tensor]
+ * x:min() is the smallest element (0-dim); x:min(d) returns the values and
+ * 1-based indices along d, as x:max(d).  NaN propagates; ties give the
+ * first index, which takes the whole gradient.
+ * @function Tensor:min
+ * @usage local vals, idx = dist:min(2)
+ */
 static int t_min (lua_State *L) {
   lg_tensor *x = lgL_checktensor(L, 1), **v, **ix, *idx = NULL, *val;
   int keep = optkeepdim(L, 3, "min"), d;
@@ -275,18 +359,48 @@ static int t_min (lua_State *L) {
     return lgL_settensor(L, r, fn(lgL_checktensor(L, 1))); \
   }
 
+/*** Tensor:floor() -> Tensor
+ * Elementwise floor.  Like torch, the result stays in the graph with a
+ * zero gradient.
+ * @function Tensor:floor
+ * @usage local bin = (x * 10):floor()
+ */
 UNARY(t_floor, lg_floor)
+
+/*** Tensor:ceil() -> Tensor
+ * Elementwise ceiling; zero gradient, as Tensor:floor.
+ * @function Tensor:ceil
+ * @usage local n = (x / 2):ceil()
+ */
 UNARY(t_ceil, lg_ceil)
+
+/*** Tensor:round() -> Tensor
+ * Elementwise rounding to the nearest integer, halves to even (torch's
+ * round: 0.5 -> 0, 1.5 -> 2, 2.5 -> 2); zero gradient.
+ * @function Tensor:round
+ * @usage local q = x + (x:round() - x):detach()   -- straight-through
+ */
 UNARY(t_round, lg_round)
+
+/*** Tensor:trunc() -> Tensor
+ * Elementwise rounding toward zero; zero gradient.
+ * @function Tensor:trunc
+ * @usage local whole = x:trunc()
+ */
 UNARY(t_trunc, lg_trunc)
 
 /* }====================================================== */
 
 /* {====================================================== creation */
 
-/* lg.randint(high, shape) or lg.randint(low, high, shape): integers in
-** [low, high) (PyTorch's half-open range; low defaults to 0) from the
-** generator that lg.manual_seed seeds.  shape is a table or one size. */
+/*** lg.randint([low,] high, shape) -> Tensor
+ * Uniform integers (as floats) in [low, high): PyTorch's half-open range,
+ * not Torch7's inclusive one; low defaults to 0.  Drawn from the generator
+ * that lg.manual_seed seeds.  shape is a table or one size; the bounds
+ * must lie within +-2^24, where floats hold every integer.
+ * @function lg.randint
+ * @usage local labels = lg.randint(1, 11, {64})   -- class numbers 1..10
+ */
 static int l_randint (lua_State *L) {
   int64_t shape[LG_MAXDIM];
   int top = lua_gettop(L), nd;
@@ -302,7 +416,11 @@ static int l_randint (lua_State *L) {
   return lgL_settensor(L, r, lg_randint(lo, hi, nd, shape));
 }
 
-/* lg.eye(n [, m]): the n x m identity (m defaults to n). */
+/*** lg.eye(n [, m]) -> Tensor
+ * The n x m identity matrix (m defaults to n).
+ * @function lg.eye
+ * @usage local I = lg.eye(3)
+ */
 static int l_eye (lua_State *L) {
   lua_Integer n = checkint(L, 1, "eye", "n", 0, (lua_Integer)1 << 31), m = n;
   lg_tensor **r;
@@ -311,9 +429,13 @@ static int l_eye (lua_State *L) {
   return lgL_settensor(L, r, lg_eye(n, m));
 }
 
-/* lg.one_hot(labels, num_classes): class numbers 1..C (a tensor of any
-** shape, or a list) -> labels' shape + [C] of 0/1; without num_classes C is
-** the largest label. */
+/*** lg.one_hot(labels [, num_classes]) -> Tensor
+ * Class numbers 1..C (a tensor of any shape, or a list) to 0/1 rows:
+ * labels' shape + [C].  Without num_classes, C is the largest label.  A
+ * label that is not an integer in 1..C (NaN included) is an error.
+ * @function lg.one_hot
+ * @usage local y = lg.one_hot(labels, 10)
+ */
 static int l_one_hot (lua_State *L) {
   lua_Integer c = -1;
   int il = 1;
