@@ -12,6 +12,7 @@
 ** Indices (nonzero, argmax, argmin, min's) are 0-based positions stored as
 ** floats, like max's; floats hold every integer only up to 2^24, so these
 ** ops refuse dims longer than that rather than return rounded positions.
+** min() over all elements returns no index and has no such limit.
 */
 #include "internal.h"
 
@@ -429,7 +430,7 @@ static lg_tensor *extreme(const char *op, lg_tensor *t, int dim, bool keepdim, b
                      lg_shape_str(t, buf, sizeof buf));
   }
   if (t->shape[dim] == 0)
-    return lg_seterr("%s: cannot reduce over dim %d of size 0 in shape %s", op, dim,
+    return lg_seterr("%s: cannot take the %s over dim %d of size 0 in shape %s", op, op, dim,
                      lg_shape_str(t, buf, sizeof buf));
   if (t->shape[dim] > EXACT_MAX)
     return lg_seterr("%s: dim %d of shape %s is longer than 2^24, beyond which float "
@@ -487,16 +488,38 @@ lg_tensor *lg_argmin(lg_tensor *t, int dim, bool keepdim) {
   return extreme("argmin", t, dim, keepdim, true, false, NULL);
 }
 
+/* Position of the first minimum of n >= 1 contiguous floats (NaN wins),
+** counted in int64: exact at any length. */
+static int64_t argmin_flat(const float *x, int64_t n) {
+  int64_t at = 0;
+  float b = x[0];
+  for (int64_t k = 1; k < n; k++) {
+    float v = x[k];
+    bool win = (v < b) | ((v != v) & (b == b));
+    b = win ? v : b;
+    at = win ? k : at;
+  }
+  return at;
+}
+
+/* The element itself, picked out of the flattened t by narrow: exact past
+** 2^24 elements (no float index), and the gradient, narrow's, reaches the
+** first minimum alone, as max()'s does. */
 lg_tensor *lg_min(lg_tensor *t) {
   char buf[128];
   if (t->numel == 0)
     return lg_seterr("min: cannot take the min of an empty tensor of shape %s",
                      lg_shape_str(t, buf, sizeof buf));
   int64_t n = t->numel;
-  lg_tensor *f = lg_reshape(t, 1, &n);
-  lg_tensor *out = f ? extreme("min", f, 0, false, true, true, NULL) : NULL;
+  lg_tensor *f = lg_reshape(t, 1, &n), *x = f ? dense(f) : NULL;
+  lg_tensor *one = x ? lg_narrow(f, 0, argmin_flat(lg_data(x), n), 1) : NULL;
+  lg_tensor *out = one ? lg_reshape(one, 0, NULL) : NULL;
+  lg_tensor *copy = out ? lg_clone(out) : NULL;   /* not a view of t */
   lg_release(f);
-  return out;
+  lg_release(x);
+  lg_release(one);
+  lg_release(out);
+  return copy;
 }
 
 /* }====================================================== */

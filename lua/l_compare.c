@@ -258,7 +258,7 @@ static int t_nonzero (lua_State *L) {
 static void check_reduced(lua_State *L, const lg_tensor *x, int d, const char *op) {
   char buf[128];
   if (x->shape[d] == 0)
-    luaL_error(L, "%s: cannot reduce over dim %d of size 0 in shape %s", op, d + 1,
+    luaL_error(L, "%s: cannot take the %s over dim %d of size 0 in shape %s", op, op, d + 1,
                lg_shape_str(x, buf, sizeof buf));
   if (x->shape[d] > FLOAT_EXACT)
     luaL_error(L, "%s: dim %d of shape %s is longer than 2^24, beyond which float indices "

@@ -249,6 +249,18 @@ test("min mirrors max: forms, shapes, values, indices", function()
   eq(select("#", x:min()), select("#", x:max()))
 end)
 
+test("min() of more than 2^24 elements: exact value and gradient position", function()
+  -- the minimum at 2^24 + 1 (1-based 2^24 + 2), a position floats round
+  local n = 2 ^ 24 + 1
+  local x = lg.cat({lg.zeros(n), lg.tensor{-1}, lg.zeros(1)})
+  x.requires_grad = true
+  local m = x:min()
+  eq(m:item(), -1)
+  m:backward()
+  eq(x.grad:sum():item(), 1)
+  eq(x.grad:narrow(1, n + 1, 1):item(), 1)
+end)
+
 test("min(d) and min(): gradients go to the picked element", function()
   local vals = {0.3, -1.2, 2.0, 0.7, -0.4, 1.1}
   local w2 = lg.tensor{1.5, -2}
@@ -263,14 +275,20 @@ end)
 
 test("argmax/argmin/min errors count dims from 1", function()
   local x = lg.zeros(3, 0)
-  raises(function() return x:argmax(2) end, "argmax: cannot reduce over dim 2 of size 0 in shape [3,0]")
-  raises(function() return x:min(2) end, "min: cannot reduce over dim 2 of size 0 in shape [3,0]")
+  raises(function() return x:argmax(2) end, "argmax: cannot take the argmax over dim 2 of size 0 in shape [3,0]")
+  raises(function() return x:min(2) end, "min: cannot take the min over dim 2 of size 0 in shape [3,0]")
   raises(function() return x:argmin() end, "argmin: cannot take the argmin of an empty tensor of shape [3,0]")
   raises(function() return x:min() end, "min: cannot take the min of an empty tensor of shape [3,0]")
   raises(function() return lg.zeros(2, 3):argmax(3) end,
          "argmax: dim 3 out of range for shape [2,3] (valid: 1..2 or -2..-1)")
   raises(function() return lg.zeros(2):min(1, 1) end, "min: keepdim must be a boolean, got number")
   eq(x:argmax(1).shape, {0})
+  -- float positions stop being exact past 2^24: refused, not rounded
+  -- (an expanded view: no memory behind the 2^24 + 1 elements)
+  local long = lg.zeros(1):expand(2 ^ 24 + 1)
+  raises(function() return long:argmax(1) end, "argmax: dim 1 of shape [16777217] is longer than 2^24")
+  raises(function() return long:argmin() end, "argmin: a tensor of 16777217 elements is longer than 2^24")
+  raises(function() return long:nonzero() end, "nonzero: shape [16777217] has a dim longer than 2^24")
 end)
 
 -- }----------------------------------------------------------
