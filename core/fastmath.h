@@ -17,9 +17,11 @@
 #include <string.h>
 
 /* e^x: x = n ln2 + r with |r| <= ln2/2 (Cody-Waite split of ln2), e^r by a
-** degree-6 polynomial, 2^n through the exponent bits. */
+** degree-6 polynomial, 2^n through the exponent bits.  The clamp is written
+** so that NaN lands inside the range too: n goes through an int conversion,
+** which is undefined for NaN; the NaN is restored at the end. */
 static inline float lg_expf(float x) {
-  float xc = x < -87.33f ? -87.33f : (x > 88.72f ? 88.72f : x);
+  float xc = x >= -87.33f ? (x <= 88.72f ? x : 88.72f) : -87.33f;
   float n = rintf(xc * 1.44269504088896341f);
   float r = xc - n * 0.693359375f + n * 2.12194440e-4f;
   float p = 1.9875691500e-4f;
@@ -34,7 +36,8 @@ static inline float lg_expf(float x) {
   memcpy(&scale, &bits, sizeof scale);
   float y = p * scale;
   y = x < -87.33f ? 0.0f : y;          /* underflow (the true value is subnormal or 0) */
-  return x > 88.72f ? INFINITY : y;    /* NaN compares false both times and stays NaN */
+  y = x > 88.72f ? INFINITY : y;
+  return x != x ? x : y;               /* NaN in, NaN out */
 }
 
 /* tanh: an odd polynomial near 0, where 1 - 2/(e^2a + 1) would cancel, and
