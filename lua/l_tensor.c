@@ -760,7 +760,7 @@ static int t_narrow (lua_State *L) {
   lua_Integer start = luaL_checkinteger(L, 3), len = luaL_checkinteger(L, 4);
   lua_Integer size = (lua_Integer)t->shape[d], s0 = start < 0 ? start + size + 1 : start;
   char buf[160];
-  if (s0 < 1 || s0 > size + 1 || len < 0 || s0 - 1 + len > size)
+  if (s0 < 1 || s0 > size + 1 || len < 0 || len > size - (s0 - 1))  /* no start+len overflow */
     return luaL_error(L, "narrow: start %I and length %I out of range for dim %d of size %I "
                       "in shape %s", start, len, d + 1, size, lg_shape_str(t, buf, sizeof buf));
   r = lgL_newslot(L);
