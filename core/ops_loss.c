@@ -221,12 +221,12 @@ static bool check_labels(const lg_tensor *labels, int64_t classes) {
   for (int64_t i = 0; i < labels->shape[0]; i++) {
     float v = label_at(labels, i);
     if (v != floorf(v)) {
-      lg_seterr("cross_entropy: label %g at position %lld is not a class number",
+      lg_seterr("cross_entropy: label %.10g at position %lld is not a class number",
                 (double)v, (long long)(i + 1));
       return false;
     }
     if (v < 1.0f || (double)v > (double)classes) {
-      lg_seterr("cross_entropy: label %g at position %lld is out of range 1..%lld",
+      lg_seterr("cross_entropy: label %.10g at position %lld is out of range 1..%lld",
                 (double)v, (long long)(i + 1), (long long)classes);
       return false;
     }
