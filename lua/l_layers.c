@@ -5,7 +5,16 @@
 */
 #include "luagan.h"
 
+#include <limits.h>
 #include <string.h>
+
+/* The integer on top of the stack as an int: a larger one must not wrap to
+** a small, plausible value (padding 2^32 + 1 would become 1). */
+static int intfield(lua_State *L, const char *key, const char *op) {
+  lua_Integer v = lua_tointeger(L, -1);
+  if (v < INT_MIN || v > INT_MAX) luaL_error(L, "%s: %s %I is too large", op, key, v);
+  return (int)v;
+}
 
 /* An int option that is a number or an {h, w} pair; absent -> def. */
 static void pairfield(lua_State *L, int arg, const char *key, int def, int min, int out[2],
@@ -15,13 +24,13 @@ static void pairfield(lua_State *L, int arg, const char *key, int def, int min, 
   int tp = lua_getfield(L, arg, key);
   if (tp == LUA_TNUMBER) {
     if (!lua_isinteger(L, -1)) luaL_error(L, "%s: %s must be an integer", op, key);
-    out[0] = out[1] = (int)lua_tointeger(L, -1);
+    out[0] = out[1] = intfield(L, key, op);
   } else if (tp == LUA_TTABLE) {
     for (int i = 0; i < 2; i++) {
       lua_rawgeti(L, -1, i + 1);
       if (!lua_isinteger(L, -1))
         luaL_error(L, "%s: %s must be an integer or a pair {h, w} of integers", op, key);
-      out[i] = (int)lua_tointeger(L, -1);
+      out[i] = intfield(L, key, op);
       lua_pop(L, 1);
     }
   } else if (tp != LUA_TNIL) {

@@ -275,10 +275,16 @@ static int t_index_select (lua_State *L) {
     lgL_settensor(L, neg, lg_neg(idx));
     lgL_settensor(L, lo, lg_max(*neg));
     float top = lg_item(*hi), bottom = -lg_item(*lo);
-    if (bottom < 1 || top > (float)x->shape[d]) {
+    /* negated tests so that NaN fails them; the bad value is printed as a
+    ** number: converting NaN or 1e30 to int is undefined */
+    if (!(bottom >= 1) || !((double)top <= (double)x->shape[d])) {
       char buf[128];
-      return luaL_error(L, "index_select: index %d out of range 1..%d for dim %d of shape %s",
-                        (int)(bottom < 1 ? bottom : top), (int)x->shape[d], d + 1,
+      lua_Number bad = !(bottom >= 1) ? bottom : top;
+      lua_Integer ib;
+      if (bad == floor(bad) && lua_numbertointeger(bad, &ib)) lua_pushfstring(L, "%I", ib);
+      else lua_pushfstring(L, "%f", bad);
+      return luaL_error(L, "index_select: index %s out of range 1..%I for dim %d of shape %s",
+                        lua_tostring(L, -1), (lua_Integer)x->shape[d], d + 1,
                         lg_shape_str(x, buf, sizeof buf));
     }
   }
