@@ -119,8 +119,10 @@ static void copy_strided(lg_tensor *dst, const lg_tensor *src) {
   });
 }
 
-/* A new contiguous tensor holding t's elements (no graph). */
-static lg_tensor *dense_copy(const lg_tensor *t) {
+/* A new contiguous tensor holding t's elements (no graph); op names the
+** caller in the error when t is a view too large to materialise. */
+static lg_tensor *dense_copy(const char *op, const lg_tensor *t) {
+  if (!lg_check_shape(op, t->ndim, t->shape)) return NULL;
   lg_tensor *out = lg_empty(t->ndim, t->shape);
   if (out) copy_strided(out, t);
   return out;
@@ -514,13 +516,13 @@ lg_tensor *lg_contiguous(lg_tensor *t) {
     lg_retain(t);
     return t;
   }
-  lg_tensor *out = dense_copy(t);
+  lg_tensor *out = dense_copy("contiguous", t);
   lg_track(&out, "contiguous", bw_identity, 1, &t);
   return out;
 }
 
 lg_tensor *lg_clone(lg_tensor *t) {
-  lg_tensor *out = dense_copy(t);
+  lg_tensor *out = dense_copy("clone", t);
   lg_track(&out, "clone", bw_identity, 1, &t);
   return out;
 }

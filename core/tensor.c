@@ -226,6 +226,8 @@ static bool check_dims(const char *op, int ndim, const int64_t *shape, int64_t l
   return true;
 }
 
+_Static_assert(LG_MAX_NUMEL == (int64_t)1 << 36, "the messages below say 2^36");
+
 bool lg_check_shape(const char *op, int ndim, const int64_t *shape) {
   return check_dims(op, ndim, shape, LG_MAX_NUMEL, "2^36 elements");
 }

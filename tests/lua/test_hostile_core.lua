@@ -411,8 +411,10 @@ test("shapes whose product overflows though the tensor is empty", function()
   -- a view may be larger than any allocation; materialising it is refused
   local e = lg.zeros(1, 1):expand(1 << 31, 1 << 31)
   eq(e:numel(), 1 << 62)
-  raises(function() return e:contiguous() end, "empty: shape [2147483648,2147483648] is too large")
-  raises(function() return e + 1 end, "is too large")
+  raises(function() return e:contiguous() end, "contiguous: shape [2147483648,2147483648] is too large")
+  raises(function() return e + 1 end, "add: shape [2147483648,2147483648] is too large")
+  raises(function() return e * e end, "mul: shape [2147483648,2147483648] is too large")
+  raises(function() return e:exp() end, "exp: shape [2147483648,2147483648] is too large")
   raises(function() return e:copy_(lg.zeros(1)) end,
          "copy: destination shape [2147483648,2147483648] is too large")
   eq(lg.zeros(0, 3):view(3, 0).shape, {3, 0})
