@@ -837,7 +837,8 @@ static lg_tensor *run(const char *name, conv_kernel kernel, lg_backward_fn bw, c
   for (int i = 0; i < 3; i++)
     if (in[i] && !(d[i] = dense(in[i]))) goto done;
   if (!(out = lg_empty(4, out_shape))) goto done;
-  if (out->numel > 0 && kernel(g, lg_data(d[0]), lg_data(d[1]), d[2] ? lg_data(d[2]) : NULL, lg_data(out))) {
+  if (out->numel > 0 &&    /* an empty output: nothing to compute, no workspace */
+      kernel(g, lg_data(d[0]), lg_data(d[1]), d[2] ? lg_data(d[2]) : NULL, lg_data(out))) {
     lg_release(out);
     out = NULL;
     goto done;
