@@ -397,6 +397,8 @@ test("cat of expanded views whose sizes sum past 2^63", function()
 end)
 
 test("shapes whose product overflows though the tensor is empty", function()
+  raises(function() return lg.zeros(0, 2^40, 2^40) end,
+         "zeros: shape [0,1099511627776,1099511627776] is too large")
   raises(function() return lg.zeros(0, 1 << 40, 1 << 40) end,
          "zeros: shape [0,1099511627776,1099511627776] is too large (its nonzero sizes multiply past 2^36 elements)")
   raises(function() return lg.full({1 << 40, 0, 1 << 40}, NAN) end, "full: shape [1099511627776,0,1099511627776] is too large")
@@ -426,6 +428,8 @@ test("narrow with start + length past math.maxinteger", function()
          "narrow: start 2 and length 9223372036854775807 out of range for dim 2 of size 4")
   raises(function() return x:narrow(1, math.maxinteger, 1) end, "narrow: start 9223372036854775807")
   raises(function() return x:narrow(1, math.mininteger, 1) end, "out of range for dim 1 of size 3")
+  raises(function() return lg.zeros(4):narrow(1, 2, math.maxinteger) end,
+         "narrow: start 2 and length 9223372036854775807 out of range for dim 1 of size 4")
   eq(x:narrow(2, 2, 3).shape, {3, 3})
 end)
 
