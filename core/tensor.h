@@ -83,7 +83,15 @@ lg_tensor *lg_rand(int ndim, const int64_t *shape);  /* U[0,1) */
 lg_tensor *lg_randn(int ndim, const int64_t *shape); /* N(0,1) */
 lg_tensor *lg_zeros_like(const lg_tensor *t);
 
-/* Validates a shape: 0 <= ndim <= LG_MAXDIM, every size >= 0, numel fits. */
+/* The most elements a tensor may own: 2^36 floats, 256 GiB.  A larger
+** request is refused as "too large" before any size arithmetic or malloc
+** (the bytes then always fit size_t, and sums of a few such counts fit
+** int64_t).  Views (expand) may be larger: they allocate nothing. */
+#define LG_MAX_NUMEL ((int64_t)1 << 36)
+
+/* Validates a shape for a new tensor: 0 <= ndim <= LG_MAXDIM, every size
+** >= 0, and the product of the sizes, zeros counted as ones, at most
+** LG_MAX_NUMEL ("op: shape [..] is too large ..."). */
 bool lg_check_shape(const char *op, int ndim, const int64_t *shape);
 
 /* ---------------------------------------------------------------- rng */
