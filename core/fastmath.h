@@ -17,10 +17,15 @@
 #include <string.h>
 
 /* e^x: x = n ln2 + r with |r| <= ln2/2 (Cody-Waite split of ln2), e^r by a
-** degree-6 polynomial, 2^n through the exponent bits. */
+** degree-6 polynomial, 2^n through the exponent bits.  n is rounded by
+** adding 1.5 * 2^23 (round to nearest even, as rintf) and read back from the
+** float's bits with unsigned arithmetic: no float-to-int conversion, which
+** would be undefined for NaN (the clamp lets NaN through, and the NaN then
+** propagates through r and p). */
 static inline float lg_expf(float x) {
   float xc = x < -87.33f ? -87.33f : (x > 88.72f ? 88.72f : x);
-  float n = rintf(xc * 1.44269504088896341f);
+  float t = xc * 1.44269504088896341f + 12582912.0f;
+  float n = t - 12582912.0f;             /* an integer in [-126, 128] unless NaN */
   float r = xc - n * 0.693359375f + n * 2.12194440e-4f;
   float p = 1.9875691500e-4f;
   p = p * r + 1.3981999507e-3f;
@@ -29,7 +34,9 @@ static inline float lg_expf(float x) {
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
   p = p * r * r + r + 1.0f;
-  int32_t bits = ((int32_t)n + 127) << 23;
+  uint32_t tbits;
+  memcpy(&tbits, &t, sizeof tbits);
+  uint32_t bits = (tbits - 0x4B400000u + 127u) << 23;   /* (n + 127) << 23 */
   float scale;
   memcpy(&scale, &bits, sizeof scale);
   float y = p * scale;

@@ -289,7 +289,9 @@ static void gemm_block(const problem *p, int64_t i0, int64_t j0, int64_t m, int6
 static int gemm_threads(int64_t m, int64_t n, int64_t k, bool par) {
 #ifdef _OPENMP
   if (!par || omp_in_parallel()) return 1;
-  int64_t t = omp_get_max_threads(), work = m * n * k / (1 << 23);
+  int64_t t = omp_get_max_threads(), work;
+  if (!lg_mul_ok(m, n, &work) || !lg_mul_ok(work, k, &work)) work = INT64_MAX;
+  work /= 1 << 23;
   if (t > work) t = work;
   return t < 1 ? 1 : (int)t;
 #else

@@ -60,6 +60,57 @@ lg_tensor *lg_node_output(lg_node *n);
     if (!var) return -1;                                                 \
   } while (0)
 
+/* {====================================================== checked sizes
+** Sizes, strides, element counts and offsets are int64_t, and a request can
+** make them as large as it likes (a padding of 2^31 - 1, an expanded view of
+** 2^62 elements, a cat of many such views).  Any product or sum of sizes
+** that is not already bounded by one existing tensor's shape goes through
+** these, once per op, so that an absurd request becomes a "too large" error
+** instead of a wrapped size and a write past a buffer. */
+
+/* *out = a * b, or false when the exact result does not fit int64_t. */
+static inline bool lg_mul_ok(int64_t a, int64_t b, int64_t *out) {
+  return !__builtin_mul_overflow(a, b, out);
+}
+
+/* *out = a + b, or false when the exact result does not fit int64_t. */
+static inline bool lg_add_ok(int64_t a, int64_t b, int64_t *out) {
+  return !__builtin_add_overflow(a, b, out);
+}
+
+/* The product of the sizes (each >= 0) with zeros counted as ones, into
+** *out, or false when it passes `limit`.  It bounds every stride and every
+** partial product of a tensor of that shape, empty or not: [0, 2^40, 2^40]
+** has no elements but its first stride would be 2^80. */
+static inline bool lg_shape_span(int ndim, const int64_t *shape, int64_t limit, int64_t *out) {
+  int64_t n = 1;
+  for (int i = 0; i < ndim; i++)
+    if (shape[i] > 1 && (!lg_mul_ok(n, shape[i], &n) || n > limit)) return false;
+  *out = n;
+  return true;
+}
+
+/* (size + 2 pad - k) / stride + 1, the output size of a convolution or a
+** pooling window along one dim, into *out.  False when an intermediate
+** overflows or the window does not fit (size + 2 pad < k); the caller
+** reports which.  stride >= 1, pad >= 0, k >= 1. */
+static inline bool lg_window_count(int64_t size, int64_t pad, int64_t k, int64_t stride,
+                                   int64_t *out) {
+  int64_t padded;
+  if (!lg_mul_ok(pad, 2, &padded) || !lg_add_ok(size, padded, &padded) || padded < k)
+    return false;
+  *out = (padded - k) / stride + 1;
+  return true;
+}
+
+/* lg_check_shape for a view: the same rules with a bound of INT64_MAX
+** instead of LG_MAX_NUMEL, since a view allocates nothing (an expanded dim
+** has stride 0).  Anything that materialises such a view goes through
+** lg_empty, which applies the allocation bound. */
+bool lg_check_view_shape(const char *op, int ndim, const int64_t *shape);
+
+/* }====================================================== */
+
 /* Recomputes numel after the caller changed the shape. */
 static inline void lg_update_numel(lg_tensor *t) {
   t->numel = 1;

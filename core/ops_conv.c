@@ -519,18 +519,36 @@ static bool check_4d(const char *op, const char *what, const char *layout, const
   return false;
 }
 
-static bool check_kernel(const char *op, const geom *g, const lg_tensor *image) {
+/* The kernel's sides: positive, and int-sized, since conv2d_weight (which
+** the backward passes call) takes them as int. */
+static bool check_kernel_sides(const char *op, int64_t kh, int64_t kw) {
+  if (kh < 1 || kw < 1)
+    return lg_seterr("%s: kernel size must be positive, got %lldx%lld", op, (long long)kh,
+                     (long long)kw), false;
+  if (kh > INT_MAX || kw > INT_MAX)
+    return lg_seterr("%s: kernel %lldx%lld is too large (at most %d per side)", op,
+                     (long long)kh, (long long)kw, INT_MAX), false;
+  return true;
+}
+
+/* conv2d and conv2d_weight: the kernel must fit the padded image; sets the
+** grid size ho x wo. */
+static bool check_kernel(const char *op, geom *g, const lg_tensor *image) {
   char b[128];
-  if (g->kh < 1 || g->kw < 1)
-    return lg_seterr("%s: kernel size must be positive, got %lldx%lld", op, (long long)g->kh,
-                     (long long)g->kw), false;
-  if (g->h + 2 * g->ph < g->kh || g->w + 2 * g->pw < g->kw)
-    return lg_seterr("%s: kernel %lldx%lld is larger than the padded input %lldx%lld "
-                     "(input %s, padding (%lld,%lld))", op, (long long)g->kh, (long long)g->kw,
-                     (long long)(g->h + 2 * g->ph), (long long)(g->w + 2 * g->pw),
+  if (!check_kernel_sides(op, g->kh, g->kw)) return false;
+  if (lg_window_count(g->h, g->ph, g->kh, g->sh, &g->ho) &&
+      lg_window_count(g->w, g->pw, g->kw, g->sw, &g->wo))
+    return true;
+  int64_t ph, pw;   /* 2 * padding fits: padding is an int */
+  if (!lg_add_ok(g->h, 2 * g->ph, &ph) || !lg_add_ok(g->w, 2 * g->pw, &pw))
+    return lg_seterr("%s: the padded input is too large (input %s, padding (%lld,%lld))", op,
                      lg_shape_str(image, b, sizeof b), (long long)g->ph, (long long)g->pw),
            false;
-  return true;
+  return lg_seterr("%s: kernel %lldx%lld is larger than the padded input %lldx%lld "
+                   "(input %s, padding (%lld,%lld))", op, (long long)g->kh, (long long)g->kw,
+                   (long long)ph, (long long)pw, lg_shape_str(image, b, sizeof b),
+                   (long long)g->ph, (long long)g->pw),
+         false;
 }
 
 static bool check_bias(const char *op, const lg_tensor *b, int64_t channels) {
@@ -541,12 +559,26 @@ static bool check_bias(const char *op, const lg_tensor *b, int64_t channels) {
   return false;
 }
 
-/* cblas_sgemm (lg_sgemm's fallback) takes int sizes. */
-static bool check_blas_sizes(const char *op, const geom *g) {
-  int64_t k = cols_k(g), l = cols_l(g);
-  if (k <= INT_MAX && g->o <= INT_MAX && l <= INT_MAX / (g->n > 0 ? g->n : 1)) return true;
-  lg_seterr("%s: problem too large for one sgemm (K=%lld, L=%lld)", op, (long long)k,
-            (long long)l);
+/* The products the kernels take, checked once here: K = C kh kw, L = Ho Wo,
+** N L, and one sample's workspace (K + O) L.  (A padding of 2^31 - 1 made L
+** = 2^64, which wrapped to 0, and im2col wrote past the workspace.)  K, O
+** and N L are sgemm dims, and cblas_sgemm (lg_sgemm's fallback) takes int;
+** the workspace per sample is at most LG_MAX_NUMEL floats.  With these
+** bounds the later products -- chunk_plan's nb K L, slot_floats, chunk_threads'
+** N L (K + O) -- stay far below 2^63. */
+static bool check_sizes(const char *op, const geom *g) {
+  char b1[128], b2[128];
+  int64_t k, l, nl, ws;
+  bool ok = lg_mul_ok(g->c, g->kh, &k) && lg_mul_ok(k, g->kw, &k) &&
+            lg_mul_ok(g->ho, g->wo, &l) && lg_mul_ok(g->n, l, &nl) &&
+            lg_add_ok(k, g->o, &ws) && lg_mul_ok(ws, l, &ws);
+  if (ok && k <= INT_MAX && g->o <= INT_MAX && nl <= INT_MAX && ws <= LG_MAX_NUMEL) return true;
+  int64_t image[4] = {g->n, g->c, g->h, g->w}, grid[4] = {g->n, g->o, g->ho, g->wo};
+  lg_seterr("%s: image %s and grid %s (kernel %lldx%lld, stride (%lld,%lld), padding "
+            "(%lld,%lld)) are too large for the im2col workspace or one sgemm", op,
+            lg_dims_str(image, 4, b1, sizeof b1), lg_dims_str(grid, 4, b2, sizeof b2),
+            (long long)g->kh, (long long)g->kw, (long long)g->sh, (long long)g->sw,
+            (long long)g->ph, (long long)g->pw);
   return false;
 }
 
@@ -571,10 +603,7 @@ static bool conv_geom(const char *op, const lg_tensor *x, const lg_tensor *w, co
   *g = (geom){.n = x->shape[0], .c = x->shape[1], .h = x->shape[2], .w = x->shape[3],
               .o = w->shape[0], .kh = w->shape[2], .kw = w->shape[3]};
   set_spatial(g, o);
-  if (!check_kernel(op, g, x) || !check_bias(op, b, g->o)) return false;
-  g->ho = (g->h + 2 * g->ph - g->kh) / g->sh + 1;
-  g->wo = (g->w + 2 * g->pw - g->kw) / g->sw + 1;
-  return check_blas_sizes(op, g);
+  return check_kernel(op, g, x) && check_bias(op, b, g->o) && check_sizes(op, g);
 }
 
 /* x [N,Cin,H,W] is the grid, w [Cin,Cout,kh,kw]; the output is the image. */
@@ -592,16 +621,23 @@ static bool conv_transpose_geom(const char *op, const lg_tensor *x, const lg_ten
     return lg_seterr("%s: input %s and kernel %lldx%lld must have positive sizes", op,
                      lg_shape_str(x, b1, sizeof b1), (long long)w->shape[2],
                      (long long)w->shape[3]), false;
+  if (!check_kernel_sides(op, w->shape[2], w->shape[3])) return false;
   *g = (geom){.n = x->shape[0], .c = w->shape[1], .o = x->shape[1], .ho = x->shape[2],
               .wo = x->shape[3], .kh = w->shape[2], .kw = w->shape[3]};
   set_spatial(g, o);
-  g->h = (g->ho - 1) * g->sh - 2 * g->ph + g->kh + o->output_padding[0];
-  g->w = (g->wo - 1) * g->sw - 2 * g->pw + g->kw + o->output_padding[1];
+  /* (Ho - 1) s - 2 p + k + output_padding; the last two terms are ints */
+  if (!lg_mul_ok(g->ho - 1, g->sh, &g->h) || !lg_add_ok(g->h, g->kh, &g->h) ||
+      !lg_add_ok(g->h, o->output_padding[0] - 2 * g->ph, &g->h) ||
+      !lg_mul_ok(g->wo - 1, g->sw, &g->w) || !lg_add_ok(g->w, g->kw, &g->w) ||
+      !lg_add_ok(g->w, o->output_padding[1] - 2 * g->pw, &g->w))
+    return lg_seterr("%s: the output of input %s with stride (%lld,%lld) is too large", op,
+                     lg_shape_str(x, b1, sizeof b1), (long long)g->sh, (long long)g->sw),
+           false;
   if (g->h < 1 || g->w < 1)
     return lg_seterr("%s: output size %lldx%lld is not positive (input %s, padding (%lld,%lld))",
                      op, (long long)g->h, (long long)g->w, lg_shape_str(x, b1, sizeof b1),
                      (long long)g->ph, (long long)g->pw), false;
-  return check_bias(op, b, g->c) && check_blas_sizes(op, g);
+  return check_bias(op, b, g->c) && check_sizes(op, g);
 }
 
 /* x [N,C,H,W] the image, gy [N,O,Ho,Wo] the grid. */
@@ -615,13 +651,11 @@ static bool conv_weight_geom(const char *op, const lg_tensor *x, const lg_tensor
               .o = gy->shape[1], .kh = kh, .kw = kw};
   set_spatial(g, o);
   if (!check_kernel(op, g, x)) return false;
-  g->ho = (g->h + 2 * g->ph - g->kh) / g->sh + 1;
-  g->wo = (g->w + 2 * g->pw - g->kw) / g->sw + 1;
   if (gy->shape[0] != g->n || gy->shape[2] != g->ho || gy->shape[3] != g->wo)
     return lg_seterr("%s: grad_output %s does not match input %s (expected [%lld,*,%lld,%lld])",
                      op, lg_shape_str(gy, b1, sizeof b1), lg_shape_str(x, b2, sizeof b2),
                      (long long)g->n, (long long)g->ho, (long long)g->wo), false;
-  return check_blas_sizes(op, g);
+  return check_sizes(op, g);
 }
 
 /* }====================================================== */
@@ -799,10 +833,12 @@ static int weight_kernel(const geom *g, const float *x, const float *gy, const f
 static lg_tensor *run(const char *name, conv_kernel kernel, lg_backward_fn bw, const geom *g,
                       lg_tensor **in, const int64_t *out_shape, const lg_conv_opts *o) {
   lg_tensor *d[3] = {NULL, NULL, NULL}, *out = NULL;
+  if (!lg_check_shape(name, 4, out_shape)) return NULL;
   for (int i = 0; i < 3; i++)
     if (in[i] && !(d[i] = dense(in[i]))) goto done;
   if (!(out = lg_empty(4, out_shape))) goto done;
-  if (kernel(g, lg_data(d[0]), lg_data(d[1]), d[2] ? lg_data(d[2]) : NULL, lg_data(out))) {
+  if (out->numel > 0 &&    /* an empty output: nothing to compute, no workspace */
+      kernel(g, lg_data(d[0]), lg_data(d[1]), d[2] ? lg_data(d[2]) : NULL, lg_data(out))) {
     lg_release(out);
     out = NULL;
     goto done;

@@ -155,7 +155,7 @@ static lg_tensor *map2(const char *op, lg_tensor *a, lg_tensor *b, seg2_fn f, co
   float pp[2] = {np > 0 ? p[0] : 0.0f, np > 1 ? p[1] : 0.0f};
   int nd;
   int64_t shape[LG_MAXDIM];
-  if (!lg_broadcast_shape(op, a, b, &nd, shape)) return NULL;
+  if (!lg_broadcast_shape(op, a, b, &nd, shape) || !lg_check_shape(op, nd, shape)) return NULL;
   lg_tensor *out = lg_empty(nd, shape);
   if (!out || out->numel == 0) return out;
   walk w = {.ndim = nd, .nops = 3};
@@ -414,6 +414,7 @@ lg_tensor *lg_sigmoid_grad(lg_tensor *g, lg_tensor *y) {
 
 static lg_tensor *unary(const char *name, lg_tensor *a, seg1_fn k, lg_backward_fn bw,
                         const float *p, int np, bool save_out) {
+  if (!lg_check_shape(name, a->ndim, a->shape)) return NULL;   /* a may be a huge view */
   lg_tensor *out = map1(a, k, p, np);
   if (!out || !bw || !lg_needs_grad(a)) return out;
   lg_node *n = lg_attach(out, name, bw, 1, &a);

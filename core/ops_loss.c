@@ -213,17 +213,20 @@ static float label_at(const lg_tensor *labels, int64_t i) {
   return lg_data(labels)[i * labels->stride[0]];
 }
 
-/* Every label must name a class: an integer in 1..C. */
+/* Every label must name a class: an integer in 1..C (NaN fails the first
+** test, infinities the second), so that converting it to an index is
+** defined and in range.  The comparison is in double: (float)C may round
+** up past C. */
 static bool check_labels(const lg_tensor *labels, int64_t classes) {
   for (int64_t i = 0; i < labels->shape[0]; i++) {
     float v = label_at(labels, i);
     if (v != floorf(v)) {
-      lg_seterr("cross_entropy: label %g at position %lld is not a class number",
+      lg_seterr("cross_entropy: label %.10g at position %lld is not a class number",
                 (double)v, (long long)(i + 1));
       return false;
     }
-    if (v < 1.0f || v > (float)classes) {
-      lg_seterr("cross_entropy: label %g at position %lld is out of range 1..%lld",
+    if (v < 1.0f || (double)v > (double)classes) {
+      lg_seterr("cross_entropy: label %.10g at position %lld is out of range 1..%lld",
                 (double)v, (long long)(i + 1), (long long)classes);
       return false;
     }
@@ -274,9 +277,12 @@ static lg_tensor *softmax_minus_onehot(lg_tensor *x, const lg_tensor *labels) {
   return d;
 }
 
-/* d/dx = (softmax(x) - onehot(labels)) g/N; labels get no gradient. */
+/* d/dx = (softmax(x) - onehot(labels)) g/N; labels get no gradient.  The
+** labels are checked again: the node shares them with the caller, who may
+** have written into them since the forward pass. */
 static int bw_cross_entropy(lg_node *n, lg_tensor *g, lg_tensor **gin) {
   lg_tensor *x = n->inputs[0];
+  if (!check_labels(n->saved[0], x->shape[1])) return -1;
   lg_tensor *d = softmax_minus_onehot(x, n->saved[0]);
   lg_tensor *gs = d ? lg_mul_scalar(g, 1.0f / (float)x->shape[0]) : NULL;
   gin[0] = gs ? lg_mul(d, gs) : NULL;

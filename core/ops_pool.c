@@ -83,15 +83,24 @@ static bool pool_geom(const char *op, const lg_tensor *x, int k, int s, int p, g
     lg_seterr("%s: padding %d should be at most half of kernel size %d", op, p, k);
     return false;
   }
-  int64_t h = x->shape[2], w = x->shape[3];
-  if (h + 2 * p < k || w + 2 * p < k) {
-    lg_seterr("%s: kernel size %d is larger than the padded input %lldx%lld (padding %d) of %s",
-              op, k, (long long)(h + 2 * p), (long long)(w + 2 * p), p,
-              lg_shape_str(x, buf, sizeof buf));
+  int64_t h = x->shape[2], w = x->shape[3], oh, ow, planes, ph, pw;
+  if (!lg_window_count(h, p, k, s, &oh) || !lg_window_count(w, p, k, s, &ow)) {
+    if (!lg_add_ok(h, 2 * (int64_t)p, &ph) || !lg_add_ok(w, 2 * (int64_t)p, &pw))
+      lg_seterr("%s: the padded input is too large (padding %d) for %s", op, p,
+                lg_shape_str(x, buf, sizeof buf));
+    else
+      lg_seterr("%s: kernel size %d is larger than the padded input %lldx%lld (padding %d) "
+                "of %s", op, k, (long long)ph, (long long)pw, p,
+                lg_shape_str(x, buf, sizeof buf));
     return false;
   }
-  *g = (geom){x->shape[0] * x->shape[1], h, w, (h + 2 * p - k) / s + 1, (w + 2 * p - k) / s + 1,
-              k, s, p};
+  /* x may be an expanded view: its dims need not multiply to an allocatable
+  ** count, while the kernels assume the input's and output's counts do */
+  int64_t in_shape[4] = {x->shape[0], x->shape[1], h, w}, out_shape[4] = {in_shape[0],
+                                                                          in_shape[1], oh, ow};
+  if (!lg_check_shape(op, 4, in_shape) || !lg_check_shape(op, 4, out_shape)) return false;
+  planes = x->shape[0] * x->shape[1];   /* bounded by the check above */
+  *g = (geom){planes, h, w, oh, ow, k, s, p};
   return true;
 }
 
@@ -369,8 +378,8 @@ lg_tensor *lg_upsample_nearest(lg_tensor *x, int scale) {
   if (!check4d("upsample_nearest", x)) return NULL;
   if (scale < 1) return lg_seterr("upsample_nearest: scale must be >= 1, got %d", scale);
   int64_t h = x->shape[2], w = x->shape[3], out_shape[4] = {x->shape[0], x->shape[1], 0, 0};
-  if (__builtin_mul_overflow(h, (int64_t)scale, &out_shape[2]) ||
-      __builtin_mul_overflow(w, (int64_t)scale, &out_shape[3]) ||
+  if (!lg_check_shape("upsample_nearest", 4, x->shape) ||
+      !lg_mul_ok(h, scale, &out_shape[2]) || !lg_mul_ok(w, scale, &out_shape[3]) ||
       !lg_check_shape("upsample_nearest", 4, out_shape)) {
     char buf[128];
     return lg_seterr("upsample_nearest: %s scaled by %d is too large",

@@ -256,7 +256,7 @@ general:
   for (int64_t p = 0; p < index->numel; p++) {
     float v = ix[io];
     if (!(v >= 0.0f && v < (float)size && v == floorf(v))) {
-      lg_seterr("%s: index value %g at position %s is not a valid position along dim %d of "
+      lg_seterr("%s: index value %.10g at position %s is not a valid position along dim %d of "
                 "shape %s (0..%lld)", op, v, lg_dims_str(pos, index->ndim, b1, sizeof b1),
                 dim, lg_shape_str(big, b2, sizeof b2), (long long)size - 1);
       return -1;

@@ -119,8 +119,10 @@ static void copy_strided(lg_tensor *dst, const lg_tensor *src) {
   });
 }
 
-/* A new contiguous tensor holding t's elements (no graph). */
-static lg_tensor *dense_copy(const lg_tensor *t) {
+/* A new contiguous tensor holding t's elements (no graph); op names the
+** caller in the error when t is a view too large to materialise. */
+static lg_tensor *dense_copy(const char *op, const lg_tensor *t) {
+  if (!lg_check_shape(op, t->ndim, t->shape)) return NULL;
   lg_tensor *out = lg_empty(t->ndim, t->shape);
   if (out) copy_strided(out, t);
   return out;
@@ -165,7 +167,9 @@ static bool view_strides(const lg_tensor *t, int ndim, const int64_t *shape,
   return vd == -1;
 }
 
-/* Resolves one -1 in `shape` against t's numel into out; checks sizes. */
+/* Resolves one -1 in `shape` against t's numel into out; checks sizes.
+** The product of the given sizes is checked before it is taken (a view of
+** [2^40, 2^40] must not wrap around to a plausible count). */
 static bool infer_shape(const char *op, const lg_tensor *t, int ndim, const int64_t *shape,
                         int64_t *out) {
   char b1[128], b2[160];
@@ -174,11 +178,11 @@ static bool infer_shape(const char *op, const lg_tensor *t, int ndim, const int6
     return false;
   }
   int infer = -1;
-  int64_t known = 1;
   for (int i = 0; i < ndim; i++) {
     out[i] = shape[i];
     if (shape[i] == -1 && infer < 0) {
       infer = i;
+      out[i] = 1;                     /* for the size check below */
       continue;
     }
     if (shape[i] < 0) {
@@ -186,8 +190,15 @@ static bool infer_shape(const char *op, const lg_tensor *t, int ndim, const int6
                 (long long)shape[i], lg_dims_str(shape, ndim, b2, sizeof b2));
       return false;
     }
-    known *= shape[i];
   }
+  int64_t known = 1;
+  if (!lg_shape_span(ndim, out, INT64_MAX, &known)) {
+    lg_seterr("%s: shape %s is too large (its sizes multiply past 2^63)", op,
+              lg_dims_str(shape, ndim, b2, sizeof b2));
+    return false;
+  }
+  for (int i = 0; i < ndim; i++)
+    if (out[i] == 0) known = 0;
   if (infer >= 0) {
     if (known == 0 || t->numel % known != 0) {
       lg_seterr("%s: cannot view shape %s (%lld elements) as %s", op,
@@ -198,7 +209,6 @@ static bool infer_shape(const char *op, const lg_tensor *t, int ndim, const int6
     out[infer] = t->numel / known;
     known = t->numel;
   }
-  if (!lg_check_shape(op, ndim, out)) return false;
   if (known != t->numel) {
     lg_seterr("%s: shape %s (%lld elements) cannot become %s (%lld elements)", op,
               lg_shape_str(t, b1, sizeof b1), (long long)t->numel,
@@ -435,7 +445,7 @@ lg_tensor *lg_expand(lg_tensor *t, int ndim, const int64_t *shape) {
       goto bad;
     }
   }
-  if (!lg_check_shape("expand", ndim, sh)) return NULL;
+  if (!lg_check_view_shape("expand", ndim, sh)) return NULL;
   lg_tensor *out = make_view(t, ndim, sh, st, t->offset);
   lg_track(&out, "expand", bw_expand, 1, &t);
   return out;
@@ -471,7 +481,7 @@ static lg_tensor *sum_down(lg_tensor *t, int ndim, const int64_t *shape) {
 
 lg_tensor *lg_sum_to(lg_tensor *t, int ndim, const int64_t *shape) {
   char b1[128], b2[160];
-  if (!lg_check_shape("sum_to", ndim, shape)) return NULL;
+  if (!lg_check_view_shape("sum_to", ndim, shape)) return NULL;
   if (same_dims(t, ndim, shape)) {
     lg_retain(t);
     return t;
@@ -506,13 +516,13 @@ lg_tensor *lg_contiguous(lg_tensor *t) {
     lg_retain(t);
     return t;
   }
-  lg_tensor *out = dense_copy(t);
+  lg_tensor *out = dense_copy("contiguous", t);
   lg_track(&out, "contiguous", bw_identity, 1, &t);
   return out;
 }
 
 lg_tensor *lg_clone(lg_tensor *t) {
-  lg_tensor *out = dense_copy(t);
+  lg_tensor *out = dense_copy("clone", t);
   lg_track(&out, "clone", bw_identity, 1, &t);
   return out;
 }
@@ -567,7 +577,11 @@ static int64_t cat_size(lg_tensor **ts, int n, int dim) {
                 lg_shape_str(ts[0], b2, sizeof b2));
       return -1;
     }
-    total += ts[i]->shape[dim];
+    if (!lg_add_ok(total, ts[i]->shape[dim], &total)) {
+      lg_seterr("cat: the joined size is too large (it passes 2^63 at tensor %d of %d)",
+                i + 1, n);
+      return -1;
+    }
   }
   return total;
 }
@@ -600,6 +614,7 @@ lg_tensor *lg_cat(lg_tensor **ts, int n, int dim) {
   int64_t sh[LG_MAXDIM];
   memcpy(sh, ts[0]->shape, sizeof sh);
   sh[dim] = total;
+  if (!lg_check_shape("cat", ts[0]->ndim, sh)) return NULL;
   lg_tensor *out = lg_empty(ts[0]->ndim, sh);
   if (!out) return NULL;
   int64_t start = 0;

@@ -201,32 +201,46 @@ lg_tensor *lg_alias(const lg_tensor *t) {
   return v;
 }
 
-bool lg_check_shape(const char *op, int ndim, const int64_t *shape) {
+/* lg_check_shape with the bound as a parameter; limit_name spells it. */
+static bool check_dims(const char *op, int ndim, const int64_t *shape, int64_t limit,
+                       const char *limit_name) {
   char buf[160];
+  int64_t span;
   if (ndim < 0 || ndim > LG_MAXDIM) {
     lg_seterr("%s: %d dimensions requested, at most %d are supported", op, ndim, LG_MAXDIM);
     return false;
   }
-  int64_t n = 1;
   for (int i = 0; i < ndim; i++) {
-    if (shape[i] < 0) {
-      lg_seterr("%s: negative size %lld in shape %s", op, (long long)shape[i],
-                lg_dims_str(shape, ndim, buf, sizeof buf));
-      return false;
-    }
-    if (shape[i] > 0 && n > ((int64_t)1 << 40) / shape[i]) {
-      lg_seterr("%s: shape %s is too large", op, lg_dims_str(shape, ndim, buf, sizeof buf));
-      return false;
-    }
-    n *= shape[i];
+    if (shape[i] >= 0) continue;
+    lg_seterr("%s: negative size %lld in shape %s", op, (long long)shape[i],
+              lg_dims_str(shape, ndim, buf, sizeof buf));
+    return false;
+  }
+  if (!lg_shape_span(ndim, shape, limit, &span)) {
+    bool empty = false;
+    for (int i = 0; i < ndim; i++) empty |= shape[i] == 0;
+    lg_seterr("%s: shape %s is too large (%s multiply past %s)", op,
+              lg_dims_str(shape, ndim, buf, sizeof buf),
+              empty ? "its nonzero sizes" : "its sizes", limit_name);
+    return false;
   }
   return true;
+}
+
+_Static_assert(LG_MAX_NUMEL == (int64_t)1 << 36, "the messages below say 2^36");
+
+bool lg_check_shape(const char *op, int ndim, const int64_t *shape) {
+  return check_dims(op, ndim, shape, LG_MAX_NUMEL, "2^36 elements");
+}
+
+bool lg_check_view_shape(const char *op, int ndim, const int64_t *shape) {
+  return check_dims(op, ndim, shape, INT64_MAX, "2^63");
 }
 
 lg_tensor *lg_empty(int ndim, const int64_t *shape) {
   if (!lg_check_shape("empty", ndim, shape)) return NULL;
   int64_t n = 1;
-  for (int i = 0; i < ndim; i++) n *= shape[i];
+  for (int i = 0; i < ndim; i++) n *= shape[i];   /* <= LG_MAX_NUMEL: checked above */
   lg_storage *s = storage_new((size_t)n);
   if (!s) {
     char buf[160];
@@ -364,6 +378,11 @@ int lg_copy_(lg_tensor *dst, const lg_tensor *src) {
     const float *srcbuf;
     /* read src first: dst and src may overlap */
     if (e.numel == 0) return 0;
+    if (e.numel > LG_MAX_NUMEL) {   /* an expanded view: no buffer that size */
+      lg_seterr("copy: destination shape %s is too large (more than 2^36 elements)",
+                lg_shape_str(dst, b2, sizeof b2));
+      return -1;
+    }
     tmp = dst->numel > 1 ? malloc((size_t)dst->numel * sizeof(float)) : &one;
     if (!tmp) {
       lg_seterr("copy: out of memory");

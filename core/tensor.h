@@ -83,7 +83,15 @@ lg_tensor *lg_rand(int ndim, const int64_t *shape);  /* U[0,1) */
 lg_tensor *lg_randn(int ndim, const int64_t *shape); /* N(0,1) */
 lg_tensor *lg_zeros_like(const lg_tensor *t);
 
-/* Validates a shape: 0 <= ndim <= LG_MAXDIM, every size >= 0, numel fits. */
+/* The most elements a tensor may own: 2^36 floats, 256 GiB.  A larger
+** request is refused as "too large" before any size arithmetic or malloc
+** (the bytes then always fit size_t, and sums of a few such counts fit
+** int64_t).  Views (expand) may be larger: they allocate nothing. */
+#define LG_MAX_NUMEL ((int64_t)1 << 36)
+
+/* Validates a shape for a new tensor: 0 <= ndim <= LG_MAXDIM, every size
+** >= 0, and the product of the sizes, zeros counted as ones, at most
+** LG_MAX_NUMEL ("op: shape [..] is too large ..."). */
 bool lg_check_shape(const char *op, int ndim, const int64_t *shape);
 
 /* ---------------------------------------------------------------- rng */
@@ -291,6 +299,45 @@ lg_tensor *lg_linalg_slogdet(lg_tensor *a, lg_tensor **logabsdet);
 ** precision end to end: a becomes the eigenvectors (columns, row-major), w
 ** the ascending eigenvalues.  0, or -1 with lg_seterr. */
 int lg_eigh_f64(int64_t n, double *a, double *w);
+
+/* ---------------------------------------------------------------- comparisons
+** and discrete ops (ops_compare.c).  Booleans are 0/1 floats; a condition
+** or mask is true where nonzero (NaN included).  Comparisons broadcast,
+** follow IEEE (NaN compares false except ne) and record no graph. */
+lg_tensor *lg_gt(lg_tensor *a, lg_tensor *b);
+lg_tensor *lg_ge(lg_tensor *a, lg_tensor *b);
+lg_tensor *lg_lt(lg_tensor *a, lg_tensor *b);
+lg_tensor *lg_le(lg_tensor *a, lg_tensor *b);
+lg_tensor *lg_eq(lg_tensor *a, lg_tensor *b);
+lg_tensor *lg_ne(lg_tensor *a, lg_tensor *b);
+/* 1 when same shape and every element equal (torch.equal), 0 if not, -1 on error. */
+int lg_equal(lg_tensor *a, lg_tensor *b);
+/* c ? a : b elementwise, all three broadcast; differentiable in a and b. */
+lg_tensor *lg_where(lg_tensor *c, lg_tensor *a, lg_tensor *b);
+/* The elements of x where mask is true (both broadcast), row-major, as a
+** 1-D tensor; differentiable in x. */
+lg_tensor *lg_masked_select(lg_tensor *x, lg_tensor *mask);
+/* [k, ndim]: 0-based positions (floats) of the k nonzero elements. */
+lg_tensor *lg_nonzero(lg_tensor *t);
+/* 0-based positions (floats, no graph) of the first max / min along dim;
+** NaN counts as the extreme, as in torch. */
+lg_tensor *lg_argmax(lg_tensor *t, int dim, bool keepdim);
+lg_tensor *lg_argmin(lg_tensor *t, int dim, bool keepdim);
+/* As lg_max / lg_max_dim: values differentiable, *indices 0-based floats. */
+lg_tensor *lg_min(lg_tensor *t);
+lg_tensor *lg_min_dim(lg_tensor *t, int dim, bool keepdim, lg_tensor **indices);
+/* Zero gradient (a node that hands back zeros, as torch). round: half to even. */
+lg_tensor *lg_floor(lg_tensor *a);
+lg_tensor *lg_ceil(lg_tensor *a);
+lg_tensor *lg_round(lg_tensor *a);
+lg_tensor *lg_trunc(lg_tensor *a);
+/* Uniform integers in [lo, hi) from the generator; |lo|, |hi| <= 2^24. */
+lg_tensor *lg_randint(int64_t lo, int64_t hi, int ndim, const int64_t *shape);
+lg_tensor *lg_eye(int64_t n, int64_t m);
+/* labels of class numbers 1..num_classes (1-BASED, as cross_entropy) ->
+** labels' shape + [num_classes], 1 at each label's class; num_classes -1
+** takes the largest label. */
+lg_tensor *lg_one_hot(lg_tensor *labels, int64_t num_classes);
 
 /* ---------------------------------------------------------------- threads */
 void lg_set_num_threads(int n);    /* OpenMP and OpenBLAS together */

@@ -52,12 +52,14 @@ LUAMOD_API int luaopen_luagan (lua_State *L) {
   lua_setfield(L, mt, "__name");
   lgL_setfuncs(L, lgL_tensor_meta);
   lgL_setfuncs(L, lgL_ops_meta);
+  lgL_setfuncs(L, lgL_compare_meta);    /* __eq: a == b on tensors raises */
 
   lua_newtable(L);
   methods = lua_gettop(L);
   lgL_setfuncs(L, lgL_tensor_methods);
   lgL_setfuncs(L, lgL_ops_methods);
   lgL_setfuncs(L, lgL_autograd_methods);
+  lgL_setfuncs(L, lgL_compare_methods);
   lua_pushvalue(L, mt);
   lua_pushvalue(L, methods);
   lua_pushcclosure(L, lgL_index, 2);
@@ -68,6 +70,7 @@ LUAMOD_API int luaopen_luagan (lua_State *L) {
   lgL_setfuncs(L, lgL_tensor_funcs);
   lgL_setfuncs(L, lgL_ops_funcs);
   lgL_setfuncs(L, lgL_autograd_funcs);
+  lgL_setfuncs(L, lgL_compare_funcs);
   lgL_setfuncs(L, lgL_layers_funcs);
   lgL_setfuncs(L, lgL_io_funcs);
   lgL_setfuncs(L, lgL_optim_funcs);

@@ -185,6 +185,8 @@ void lgL_setrequiresgrad(lua_State *L, lg_tensor *t, int validx);
 extern const luaL_Reg lgL_tensor_meta[], lgL_tensor_methods[], lgL_tensor_funcs[];
 extern const luaL_Reg lgL_ops_meta[], lgL_ops_methods[], lgL_ops_funcs[];
 extern const luaL_Reg lgL_autograd_methods[], lgL_autograd_funcs[];
+/* l_compare.c: comparisons, where, masks, argmax/argmin/min, rounding */
+extern const luaL_Reg lgL_compare_meta[], lgL_compare_methods[], lgL_compare_funcs[];
 extern const luaL_Reg lgL_layers_funcs[];   /* l_layers.c: conv, batch_norm, pools, ... */
 extern const luaL_Reg lgL_io_funcs[];       /* l_io.c: lg.save, lg.load */
 extern const luaL_Reg lgL_optim_funcs[];    /* l_optim.c: fused update steps, clipping */

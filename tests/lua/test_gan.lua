@@ -211,9 +211,9 @@ test("with_parameters swaps fields and restores them, also on error", function()
   for i, p in ipairs(ps) do zeros[i] = lg.zeros(p.shape) end
   local out = gan.with_parameters(D, zeros, function() return D(lg.ones(2, 1)) end)
   near(tbl(out), {{0}, {0}}, 0)
-  assert(D[1].weight == ps[1] and D[3].bias == ps[4], "parameters restored")
+  assert(rawequal(D[1].weight, ps[1]) and rawequal(D[3].bias, ps[4]), "parameters restored")
   raises(function() gan.with_parameters(D, zeros, function() error("boom") end) end, "boom")
-  assert(D[1].weight == ps[1], "restored after an error")
+  assert(rawequal(D[1].weight, ps[1]), "restored after an error")
   raises(function() gan.with_parameters(D, {zeros[1]}, function() end) end, "1 tensors given for 4")
 end)
 
