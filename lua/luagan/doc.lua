@@ -28,6 +28,10 @@
 --    */
 --
 -- (lines start with " * ", which LDoc strips; this parser also takes "**").
+-- A method's or property's signature may name an instance instead of the
+-- class (x:matmul(y), x.shape, file:write(s)); @function gives the name.
+-- A C function registered both as a method and in lg (x:view, lg.view) has
+-- one entry, which names the other form in its text ("Also lg.view(...)").
 --
 -- Lua functions are matched to their entry by where they are defined
 -- (debug.getinfo), so aliases and methods of classes the modules do not
@@ -364,13 +368,16 @@ function doc.resolve(name)
 end
 
 -- The binding registers a function shared by a method and lg (x:view(...)
--- and lg.view(x, ...)) twice, as two closures: two values.  The method's
--- entry documents the lg function too when its text names it ("Also
--- lg.view(x, ...)") and lg's field is a C function.
-local function lg_alias(e)
-  local m = e.name:match("^Tensor:([%w_]+)$")
-  if not m or not e.text:find("lg%." .. m .. "%f[^%w_]") then return nil end
-  local f = rawget(lg(), m)
+-- and lg.view(x, ...)) twice, as two closures: two values.  One entry
+-- documents both when its text names the other form, a method's entry
+-- "lg.view" ("Also lg.view(x, ...)"), an lg entry ":equal(" ("Also
+-- a:equal(b)"), and that other form is a C function.
+local function c_twin(e)
+  local L = lg()
+  local m, f = e.name:match("^Tensor:([%w_]+)$"), nil
+  if m and e.text:find("lg%." .. m .. "%f[^%w_]") then f = rawget(L, m) end
+  m = e.name:match("^lg%.([%w_]+)$")
+  if m and e.text:find(":" .. m .. "(", 1, true) then f = rawget(L.Tensor, m) end
   if type(f) == "function" and debug.getinfo(f, "S").what == "C" then return f end
   return nil
 end
@@ -383,8 +390,8 @@ local function value_map()
     if ok and v ~= nil and (type(v) == "function" or type(v) == "table") and not by_value[v] then
       by_value[v] = e
     end
-    local alias = lg_alias(e)
-    if alias and not by_value[alias] then by_value[alias] = e end
+    local twin = c_twin(e)
+    if twin and not by_value[twin] then by_value[twin] = e end
   end
   return by_value
 end
