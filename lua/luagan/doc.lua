@@ -577,9 +577,8 @@ function doc.help_text(...)
   if v == nil then return "help: the value is nil (a misspelt name?)" end
   local name = find_name(v)
   if name then
-    return ("%s: no documentation yet (%s)"):format(name,
-      doc.c_pending(name) and "a C function of the binding; its doc comments come later"
-      or "no doc entry; see help(" .. (name:match("^(.-)[%.:]") or "lg") .. ")")
+    return ("%s: no documentation yet (no doc entry; see help(%s))"):format(name,
+      name:match("^(.-)[%.:]") or "lg")
   end
   return ("help: no documentation for this %s"):format(type(v))
 end
@@ -603,12 +602,6 @@ function doc.methods_text(v)
   end
   out[#out + 1] = ('help("%s") shows one'):format(es[1].name)
   return table.concat(out, "\n")
-end
-
--- True when the name belongs to a page whose entries are still to come.
-function doc.c_pending(name)
-  local mod = c_module(name)
-  return (name:match("^lg%.") or name:match("^Tensor")) and #doc.module_entries(mod) == 0
 end
 
 function doc.help(...)

@@ -325,6 +325,10 @@ end)
 test("help on an undocumented function says so", function()
   local f = function() end
   eq(doc.help_text(f), "help: no documentation for this function")
+  lg.Tensor.doc_test_undocumented = f   -- reachable, so help names it
+  local t = doc.help_text(f)
+  lg.Tensor.doc_test_undocumented = nil
+  eq(t, "Tensor:doc_test_undocumented: no documentation yet (no doc entry; see help(Tensor))")
 end)
 
 test("help on the C binding: functions, methods, properties, lg.linalg, lg.fs objects", function()
