@@ -637,10 +637,19 @@ lg_tensor *lg_image_grid(lg_tensor *batch, int nrow, int padding, float pad_valu
     return lg_seterr("image.grid: batch of shape %s is empty", lg_shape_str(batch, b, sizeof b));
   if (nrow < 1) return lg_seterr("image.grid: nrow must be >= 1, got %d", nrow);
   if (padding < 0) return lg_seterr("image.grid: padding must be >= 0, got %d", padding);
+  /* the batch is copied whole (lg_contiguous), so it must be a size we
+  ** could allocate; then every sum and product of the grid's geometry is
+  ** checked, since an expanded batch or a huge padding can overflow it */
+  if (!lg_check_shape("image.grid", 4, batch->shape)) return NULL;
   int64_t n = batch->shape[0], c = batch->shape[1], h = batch->shape[2], w = batch->shape[3];
   int64_t cols = n < nrow ? n : nrow, rows = (n + cols - 1) / cols;
-  int64_t cell_h = h + padding, cell_w = w + padding;
-  int64_t shape[3] = {c, rows * cell_h + padding, cols * cell_w + padding};
+  int64_t cell_h, cell_w, shape[3] = {c, 0, 0};
+  if (!lg_add_ok(h, padding, &cell_h) || !lg_add_ok(w, padding, &cell_w) ||
+      !lg_mul_ok(rows, cell_h, &shape[1]) || !lg_add_ok(shape[1], padding, &shape[1]) ||
+      !lg_mul_ok(cols, cell_w, &shape[2]) || !lg_add_ok(shape[2], padding, &shape[2]))
+    return lg_seterr("image.grid: a grid of %s with padding %d is too large",
+                     lg_shape_str(batch, b, sizeof b), padding);
+  if (!lg_check_shape("image.grid", 3, shape)) return NULL;
   lg_tensor *x = lg_contiguous(batch);
   if (!x) return NULL;
   lg_tensor *g = lg_full(3, shape, pad_value);

@@ -253,6 +253,17 @@ local calls = {
   {"linalg.cholesky", function() return lg.linalg.cholesky, spd() end},
   {"linalg.inv", function() return lg.linalg.inv, m22() end},
   {"linalg.det", function() return lg.linalg.det, m22() end},
+  {"gt", function() return lg.gt, m22(), lg.tensor{2, 2} end},
+  {"eq number", function() return lg.eq, m22(), 3 end},
+  {"where", function() return lg.where, lg.tensor{1, 0}, m22(), m22() * 2 end},
+  {"masked_fill", function() return lg.Tensor.masked_fill, m22(), lg.tensor{0, 1}, 7 end},
+  {"masked_select", function() return lg.Tensor.masked_select, m22(), lg.tensor{0, 1} end},
+  {"nonzero", function() return lg.Tensor.nonzero, lg.tensor{{0, 1}, {2, 0}} end},
+  {"argmax dim", function() return lg.Tensor.argmax, m22(), 2, true end},
+  {"min dim", function() return lg.Tensor.min, m22(), 1 end},
+  {"floor", function() return lg.Tensor.floor, m22() / 3 end},
+  {"one_hot", function() return lg.one_hot, lg.tensor{2, 1}, 3 end},
+  {"equal", function() return lg.equal, m22(), m22() end},
 }
 
 -- The tensors among the arguments, including those in lists and maps.

@@ -437,3 +437,11 @@ test("narrow with start + length past math.maxinteger", function()
 end)
 
 -- }----------------------------------------------------------
+
+test("image.grid of an expanded batch or with a huge padding: too large, no overflow", function()
+  raises(function() return lg.image.grid(lg.zeros(1, 1, 1, 1):expand(1, 1, math.maxinteger, 1)) end,
+         "image.grid: shape [1,1,9223372036854775807,1] is too large")
+  raises(function() return lg.image.grid(lg.zeros(3, 1, 1, 1), {padding = 2^31 - 1}) end,
+         "image.grid: shape [1,4294967295,8589934591] is too large")
+  eq(lg.image.grid(lg.zeros(4, 1, 2, 2), {nrow = 2, padding = 1}).shape, {1, 7, 7})
+end)
