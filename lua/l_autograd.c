@@ -62,6 +62,12 @@ void lgL_setrequiresgrad(lua_State *L, lg_tensor *t, int validx) {
   t->requires_grad = lua_toboolean(L, validx);
 }
 
+/*** x:requires_grad_([b]) -> x
+ * Sets x.requires_grad to b (default true) and returns x, for chaining; only
+ * on a leaf (see Tensor.requires_grad).
+ * @function Tensor:requires_grad_
+ * @usage local w = lg.randn(3, 2):requires_grad_()
+ */
 /* x:requires_grad_(b = true): sets the flag and returns x. */
 static int t_requires_grad_ (lua_State *L) {
   lg_tensor *t = lgL_checktensor(L, 1);
@@ -78,6 +84,18 @@ static int t_requires_grad_ (lua_State *L) {
 
 /* {====================================================== backward, detach */
 
+/*** y:backward([g] [, {retain_graph = false}]) -> nil
+ * Reverse-mode differentiation: accumulates dy/dx into x.grad for every leaf
+ * x with requires_grad that y depends on.  g (y's shape) weights the
+ * gradient and may be omitted only for a one-element y.  The graph is freed
+ * afterwards unless retain_graph is true (a second backward through it then
+ * raises).  Also lg.backward(y, ...).
+ * @function Tensor:backward
+ * @usage local w = lg.ones(3):requires_grad_()
+ * local loss = (w * w):sum()
+ * loss:backward()
+ * print(w.grad)   -- 2, 2, 2
+ */
 /* y:backward([g], [{retain_graph = false}]) */
 static int t_backward (lua_State *L) {
   static const char *const opts[] = {"retain_graph", NULL};
@@ -94,6 +112,14 @@ static int t_backward (lua_State *L) {
   return 0;
 }
 
+/*** x:detach() -> Tensor
+ * A tensor sharing x's storage but outside the graph (no grad_fn,
+ * requires_grad false): gradients do not flow through it, e.g. the fake
+ * batch in the discriminator's step.  Also lg.detach(x).
+ * @function Tensor:detach
+ * @usage local fake = lg.randn(4, 2):requires_grad_() * 2
+ * local fixed = fake:detach()
+ */
 static int t_detach (lua_State *L) {
   lg_tensor *t = lgL_checktensor(L, 1);
   lg_tensor **r = lgL_newslot(L);
@@ -132,6 +158,19 @@ static void tolist(lua_State *L, int arg, int n, lg_tensor **ts, const char *wha
   }
 }
 
+/*** lg.grad(outputs, inputs [, opts]) -> Tensor | {Tensor, ...}
+ * The gradients of outputs (a tensor or a list; summed, each weighted by
+ * opts.grad_outputs when given, shaped like outputs) with respect to each of
+ * inputs, returned as a tensor or a list shaped like inputs; no .grad is
+ * touched.  opts.create_graph = true records the computation so that the
+ * result can be differentiated again (the gradient penalty of Gulrajani et
+ * al. 2017, sec. 4); opts.retain_graph defaults to create_graph.
+ * @function lg.grad
+ * @usage local x = lg.randn(8, 2):requires_grad_()
+ * local d = (x * x):sum(2)
+ * local g = lg.grad(d, x, {create_graph = true, grad_outputs = lg.ones(8)})
+ * local penalty = ((g:pow(2):sum(2) + 1e-12):sqrt() - 1):pow(2):mean()
+ */
 /* lg.grad(outputs, inputs, {create_graph, retain_graph, grad_outputs}):
 ** gradients of the outputs (summed, weighted by grad_outputs) with respect
 ** to each input, as a tensor or a list like `inputs`.  retain_graph
@@ -196,6 +235,14 @@ static int l_grad (lua_State *L) {
 
 /* {====================================================== grad mode */
 
+/*** lg.no_grad(fn, ...) -> ...
+ * Calls fn(...) with grad mode off (no graph is recorded, in-place writes to
+ * parameters are allowed) and returns its results.  The previous mode is
+ * restored even when fn raises; the error is re-raised unchanged.
+ * @function lg.no_grad
+ * @usage local w = lg.ones(3):requires_grad_()
+ * lg.no_grad(function() w:fill_(0) end)
+ */
 /* lg.no_grad(fn, ...): fn(...) with grad mode off; the mode is restored
 ** even when fn raises, and the error is re-raised unchanged. */
 static int l_no_grad (lua_State *L) {
@@ -209,11 +256,23 @@ static int l_no_grad (lua_State *L) {
   return lua_gettop(L);
 }
 
+/*** lg.is_grad_enabled() -> boolean
+ * Whether operations are recorded for backward now (false inside lg.no_grad).
+ * @function lg.is_grad_enabled
+ * @usage assert(lg.is_grad_enabled())
+ */
 static int l_is_grad_enabled (lua_State *L) {
   lua_pushboolean(L, lg_grad_enabled());
   return 1;
 }
 
+/*** lg.set_grad_enabled(b) -> boolean
+ * Turns grad mode on or off (b a boolean) and returns the previous mode;
+ * prefer lg.no_grad, which restores the mode on errors.
+ * @function lg.set_grad_enabled
+ * @usage local prev = lg.set_grad_enabled(false)
+ * lg.set_grad_enabled(prev)
+ */
 /* lg.set_grad_enabled(b): returns the previous mode. */
 static int l_set_grad_enabled (lua_State *L) {
   luaL_checktype(L, 1, LUA_TBOOLEAN);

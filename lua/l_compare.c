@@ -106,44 +106,56 @@ static int compare(lua_State *L, const char *op, pairfn f) {
  * a > b elementwise as 0/1 floats (also lg.gt(a, b)), with broadcasting;
  * either operand may be a number, rounded to float32 first as torch does.
  * NaN compares false (ne: true).  The result never requires grad.
+ * Shapes: a and b broadcast -> the broadcast shape.
  * @function Tensor:gt
- * @usage local positive = x:gt(0)
+ * @usage local x = lg.randn(4, 3)
+ * local positive = x:gt(0)   -- 1 where x > 0
  */
 static int t_gt (lua_State *L) { return compare(L, "gt", lg_gt); }
 
 /*** Tensor:ge(b) -> Tensor
  * a >= b elementwise as 0/1 floats (also lg.ge(a, b)); as Tensor:gt.
+ * Shapes: a and b broadcast -> the broadcast shape.
  * @function Tensor:ge
- * @usage local m = x:ge(y)
+ * @usage local x, y = lg.randn(4, 3), lg.zeros(1, 3)
+ * local m = x:ge(y)
  */
 static int t_ge (lua_State *L) { return compare(L, "ge", lg_ge); }
 
 /*** Tensor:lt(b) -> Tensor
  * a < b elementwise as 0/1 floats (also lg.lt(a, b)); as Tensor:gt.
+ * Shapes: a and b broadcast -> the broadcast shape.
  * @function Tensor:lt
- * @usage local inside = lg.lt(x:abs(), 1)
+ * @usage local x = lg.randn(8)
+ * local inside = lg.lt(x:abs(), 1)
  */
 static int t_lt (lua_State *L) { return compare(L, "lt", lg_lt); }
 
 /*** Tensor:le(b) -> Tensor
  * a <= b elementwise as 0/1 floats (also lg.le(a, b)); as Tensor:gt.
+ * Shapes: a and b broadcast -> the broadcast shape.
  * @function Tensor:le
- * @usage local m = x:le(0.5)
+ * @usage local x = lg.rand(8)
+ * local m = x:le(0.5)
  */
 static int t_le (lua_State *L) { return compare(L, "le", lg_le); }
 
 /*** Tensor:eq(b) -> Tensor
  * a == b elementwise as 0/1 floats (also lg.eq(a, b)); as Tensor:gt.
  * For one boolean use lg.equal; the == operator on two tensors raises.
+ * Shapes: a and b broadcast -> the broadcast shape.
  * @function Tensor:eq
- * @usage local correct = logits:argmax(2):eq(labels):mean()
+ * @usage local logits, labels = lg.randn(16, 10), lg.randint(1, 11, {16})
+ * local accuracy = logits:argmax(2):eq(labels):mean()
  */
 static int t_eq (lua_State *L) { return compare(L, "eq", lg_eq); }
 
 /*** Tensor:ne(b) -> Tensor
  * a ~= b elementwise as 0/1 floats (also lg.ne(a, b)); true where either is NaN.
+ * Shapes: a and b broadcast -> the broadcast shape.
  * @function Tensor:ne
- * @usage local changed = a:ne(b):sum():item()
+ * @usage local a, b = lg.tensor{1, 2, 3}, lg.tensor{1, 0, 3}
+ * local changed = a:ne(b):sum():item()   -- 1
  */
 static int t_ne (lua_State *L) { return compare(L, "ne", lg_ne); }
 
@@ -151,7 +163,8 @@ static int t_ne (lua_State *L) { return compare(L, "ne", lg_ne); }
  * True when a and b have the same shape and equal elements (torch.equal):
  * NaN equals nothing, -0 equals 0.  Also a:equal(b).
  * @function lg.equal
- * @usage assert(lg.equal(x:clone(), x))
+ * @usage local x = lg.randn(3)
+ * assert(lg.equal(x:clone(), x) and x:equal(x))
  */
 static int t_equal (lua_State *L) {
   int rc = lg_equal(lgL_checktensor(L, 1), lgL_checktensor(L, 2));
@@ -182,8 +195,10 @@ static int t_eq_meta (lua_State *L) {
  * a where c is nonzero (NaN counts as nonzero), b elsewhere; the three
  * broadcast, and a and b may be numbers.  Differentiable in a and b: each
  * gets the gradient where it was chosen.
+ * Shapes: c, a and b broadcast -> the broadcast shape.
  * @function lg.where
- * @usage local y = lg.where(x:gt(0), x, 0.2 * x)
+ * @usage local x = lg.randn(4, 3)
+ * local y = lg.where(x:gt(0), x, 0.2 * x)   -- a leaky ReLU
  */
 static int l_where (lua_State *L) {
   int ia, ib;
@@ -201,8 +216,11 @@ static int l_where (lua_State *L) {
  * x with v where mask is nonzero: lg.where(mask, v, x), so mask and x
  * broadcast.  v is a number or a 0-dim tensor.  Differentiable in x (zero
  * where filled) and in a tensor v (the sum over the filled places).
+ * Also lg.masked_fill(x, mask, v).
+ * Shapes: x and mask broadcast -> the broadcast shape.
  * @function Tensor:masked_fill
- * @usage local scores = logits:masked_fill(pad:eq(1), -math.huge)
+ * @usage local logits, pad = lg.randn(2, 5), lg.tensor{0, 0, 0, 1, 1}
+ * local scores = logits:masked_fill(pad:eq(1), -math.huge)
  */
 static int t_masked_fill (lua_State *L) {
   int iv;
@@ -223,8 +241,11 @@ static int t_masked_fill (lua_State *L) {
 /*** Tensor:masked_select(mask) -> Tensor
  * The elements of x where mask is nonzero, in row-major order, as a 1-D
  * tensor (x and mask broadcast).  Differentiable in x.
+ * Also lg.masked_select(x, mask).
+ * Shapes: x and mask broadcast -> [k], k the number of nonzero mask entries.
  * @function Tensor:masked_select
- * @usage local pos = x:masked_select(x:gt(0))
+ * @usage local x = lg.randn(10)
+ * local pos = x:masked_select(x:gt(0))
  */
 static int t_masked_select (lua_State *L) {
   lg_tensor **r;
@@ -238,8 +259,11 @@ static int t_masked_select (lua_State *L) {
 /*** Tensor:nonzero() -> Tensor
  * [k, ndim]: the 1-based positions of the k nonzero elements (NaN
  * included), one row each in row-major order; PyTorch's nonzero plus one.
+ * Also lg.nonzero(x).
+ * Shapes: x [...] -> [k, x.ndim].
  * @function Tensor:nonzero
- * @usage local where_ones = mask:nonzero()
+ * @usage local mask = lg.tensor{{0, 1}, {1, 0}}
+ * local where_ones = mask:nonzero()   -- {{1, 2}, {2, 1}}
  */
 static int t_nonzero (lua_State *L) {
   lg_tensor **r;
@@ -281,8 +305,11 @@ typedef lg_tensor *(*argfn)(lg_tensor *, int, bool);
  * 1-based positions (floats) of the largest elements along dim d, or over
  * the flattened tensor (a 0-dim result) without d.  Ties give the first
  * position; NaN counts as the largest, as in torch.  No gradient.
+ * Also lg.argmax(x [, d] [, keepdim]).
+ * Shapes: [N, C] -> argmax(2) -> [N]; argmax(2, true) -> [N, 1].
  * @function Tensor:argmax
- * @usage local predicted = logits:argmax(2)
+ * @usage local logits = lg.randn(16, 10)
+ * local predicted = logits:argmax(2)   -- [16], classes 1..10
  */
 static int arg_extreme(lua_State *L, const char *op, argfn f) {
   lg_tensor *x = lgL_checktensor(L, 1), **r, *fl, *out;
@@ -314,8 +341,11 @@ static int t_argmax (lua_State *L) { return arg_extreme(L, "argmax", lg_argmax);
 /*** Tensor:argmin([d] [, keepdim]) -> Tensor
  * 1-based positions of the smallest elements; as Tensor:argmax (NaN counts
  * as the smallest).
+ * Also lg.argmin(x [, d] [, keepdim]).
+ * Shapes: [N, C] -> argmin(2) -> [N].
  * @function Tensor:argmin
- * @usage local nearest = dist:argmin(2)
+ * @usage local dist = lg.rand(5, 8)
+ * local nearest = dist:argmin(2)
  */
 static int t_argmin (lua_State *L) { return arg_extreme(L, "argmin", lg_argmin); }
 
@@ -323,8 +353,11 @@ static int t_argmin (lua_State *L) { return arg_extreme(L, "argmin", lg_argmin);
  * x:min() is the smallest element (0-dim); x:min(d) returns the values and
  * 1-based indices along d, as x:max(d).  NaN propagates; ties give the
  * first index, which takes the whole gradient.
+ * Also lg.min(x [, d] [, keepdim]).
+ * Shapes: [N, C] -> min(2) -> values [N], indices [N].
  * @function Tensor:min
- * @usage local vals, idx = dist:min(2)
+ * @usage local dist = lg.rand(5, 8)
+ * local vals, idx = dist:min(2)
  */
 static int t_min (lua_State *L) {
   lg_tensor *x = lgL_checktensor(L, 1), **v, **ix, *idx = NULL, *val;
@@ -362,30 +395,42 @@ static int t_min (lua_State *L) {
 /*** Tensor:floor() -> Tensor
  * Elementwise floor.  Like torch, the result stays in the graph with a
  * zero gradient.
+ * Also lg.floor(x).
+ * Shapes: any -> the same.
  * @function Tensor:floor
- * @usage local bin = (x * 10):floor()
+ * @usage local x = lg.rand(6)
+ * local bin = (x * 10):floor()
  */
 UNARY(t_floor, lg_floor)
 
 /*** Tensor:ceil() -> Tensor
  * Elementwise ceiling; zero gradient, as Tensor:floor.
+ * Also lg.ceil(x).
+ * Shapes: any -> the same.
  * @function Tensor:ceil
- * @usage local n = (x / 2):ceil()
+ * @usage local x = lg.arange(5)
+ * local n = (x / 2):ceil()   -- 0, 1, 1, 2, 2
  */
 UNARY(t_ceil, lg_ceil)
 
 /*** Tensor:round() -> Tensor
  * Elementwise rounding to the nearest integer, halves to even (torch's
  * round: 0.5 -> 0, 1.5 -> 2, 2.5 -> 2); zero gradient.
+ * Also lg.round(x).
+ * Shapes: any -> the same.
  * @function Tensor:round
- * @usage local q = x + (x:round() - x):detach()   -- straight-through
+ * @usage local x = lg.randn(4):requires_grad_()
+ * local q = x + (x:round() - x):detach()   -- straight-through
  */
 UNARY(t_round, lg_round)
 
 /*** Tensor:trunc() -> Tensor
  * Elementwise rounding toward zero; zero gradient.
+ * Also lg.trunc(x).
+ * Shapes: any -> the same.
  * @function Tensor:trunc
- * @usage local whole = x:trunc()
+ * @usage local x = lg.tensor{-1.5, 2.7}
+ * local whole = x:trunc()   -- -1, 2
  */
 UNARY(t_trunc, lg_trunc)
 
@@ -398,6 +443,7 @@ UNARY(t_trunc, lg_trunc)
  * not Torch7's inclusive one; low defaults to 0.  Drawn from the generator
  * that lg.manual_seed seeds.  shape is a table or one size; the bounds
  * must lie within +-2^24, where floats hold every integer.
+ * Shapes: -> shape.
  * @function lg.randint
  * @usage local labels = lg.randint(1, 11, {64})   -- class numbers 1..10
  */
@@ -418,6 +464,7 @@ static int l_randint (lua_State *L) {
 
 /*** lg.eye(n [, m]) -> Tensor
  * The n x m identity matrix (m defaults to n).
+ * Shapes: -> [n, m].
  * @function lg.eye
  * @usage local I = lg.eye(3)
  */
@@ -433,8 +480,10 @@ static int l_eye (lua_State *L) {
  * Class numbers 1..C (a tensor of any shape, or a list) to 0/1 rows:
  * labels' shape + [C].  Without num_classes, C is the largest label.  A
  * label that is not an integer in 1..C (NaN included) is an error.
+ * Shapes: labels [...] -> [..., C].
  * @function lg.one_hot
- * @usage local y = lg.one_hot(labels, 10)
+ * @usage local labels = lg.tensor{3, 1, 10}
+ * local y = lg.one_hot(labels, 10)   -- [3, 10]
  */
 static int l_one_hot (lua_State *L) {
   lua_Integer c = -1;

@@ -111,6 +111,18 @@ static int make_temp (const char *path, char *tmp, size_t size) {
   return fd;
 }
 
+/*** lg.fs.write_atomic(path, data [, {fsync = true}])
+ * Replaces the file at path with the string data as one step: a temporary
+ * file .NAME.tmp-XXXXXX in the same directory (never through a planted
+ * symlink), every byte written and checked, fsync, rename over path, fsync of
+ * the directory (skipped with fsync = false).  On failure the temporary file
+ * is removed, path keeps its old contents and the error names path and the
+ * reason (a full disk, a missing directory).
+ * @function lg.fs.write_atomic
+ * @usage local path = os.tmpname()
+ * lg.fs.write_atomic(path, "iter,loss\n1,0.69\n")
+ * os.remove(path)
+ */
 /* lg.fs.write_atomic(path, data [, {fsync = true}]) */
 static int l_write_atomic (lua_State *L) {
   static const char *const valid[] = {"fsync", NULL};
@@ -152,6 +164,16 @@ static int l_write_atomic (lua_State *L) {
   return 0;
 }
 
+/*** lg.fs.tempfile(path) -> string
+ * Creates a new empty file .NAME.tmp-XXXXXX next to path and returns its
+ * name, for a program that writes its output by name (gnuplot); rename it
+ * over path afterwards.  Raises naming path when it cannot be created.
+ * @function lg.fs.tempfile
+ * @usage local path = os.tmpname()
+ * local tmp = lg.fs.tempfile(path)
+ * os.rename(tmp, path)
+ * os.remove(path)
+ */
 /* lg.fs.tempfile(path) -> name of a new empty DIR/.NAME.tmp-XXXXXX */
 static int l_tempfile (lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
@@ -185,6 +207,19 @@ static const char *file_path (lua_State *L) {
   return p;
 }
 
+/*** lg.fs.open_append(path) -> File
+ * Opens (creating it) a regular file for appending rows, positioned at its
+ * end; a symbolic link or a non-regular file at path raises.  See
+ * lg.fs.File:write for the torn-row guarantee; the file is closed by
+ * file:close(), a to-be-closed variable or the collector.
+ * @function lg.fs.open_append
+ * @usage local path = os.tmpname()
+ * do
+ *   local f <close> = lg.fs.open_append(path)
+ *   f:write("1,0.5\n")
+ * end
+ * os.remove(path)
+ */
 /* lg.fs.open_append(path) -> file, positioned at its end */
 static int l_open_append (lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
@@ -213,6 +248,18 @@ static int l_open_append (lua_State *L) {
   return 1;
 }
 
+/*** file:write(s)
+ * Appends the string s with one checked write: all of it or, when the write
+ * fails part way (a full disk), nothing, the file being cut back to its
+ * length before the call so that it never ends in a torn row.  Raises naming
+ * the file; also on a closed file.
+ * @function lg.fs.File:write
+ * @usage local path = os.tmpname()
+ * local f = lg.fs.open_append(path)
+ * f:write("iter,loss\n")
+ * f:close()
+ * os.remove(path)
+ */
 /* file:write(s): all of s or, on failure, nothing (the torn tail is cut). */
 static int file_write (lua_State *L) {
   fsfile *f = checkfile(L);
@@ -230,17 +277,53 @@ static int file_write (lua_State *L) {
   return 0;
 }
 
+/*** file:size() -> integer
+ * The file's length in bytes as this process has written it (its size when
+ * opened plus every successful write).
+ * @function lg.fs.File:size
+ * @usage local path = os.tmpname()
+ * local f = lg.fs.open_append(path)
+ * f:write("abc")
+ * assert(f:size() == 3)
+ * f:close()
+ * os.remove(path)
+ */
 static int file_size (lua_State *L) {
   lua_pushinteger(L, (lua_Integer)checkfile(L)->size);
   return 1;
 }
 
+/*** file:sync()
+ * Flushes the file's data to the disk (fsync); raises naming the file on
+ * failure.
+ * @function lg.fs.File:sync
+ * @usage local path = os.tmpname()
+ * local f = lg.fs.open_append(path)
+ * f:write("row\n")
+ * f:sync()
+ * f:close()
+ * os.remove(path)
+ */
 static int file_sync (lua_State *L) {
   fsfile *f = checkfile(L);
   if (fsync(f->fd)) return luaL_error(L, "cannot sync '%s': %s", file_path(L), strerror(errno));
   return 0;
 }
 
+/*** file:truncate(n)
+ * Cuts the file back to its first n bytes (0 <= n <= file:size(); otherwise
+ * raises) and syncs it: drops rows written after a checkpoint when a run
+ * resumes from it.
+ * @function lg.fs.File:truncate
+ * @usage local path = os.tmpname()
+ * local f = lg.fs.open_append(path)
+ * f:write("header\n")
+ * local keep = f:size()
+ * f:write("row\n")
+ * f:truncate(keep)   -- the file holds "header\n" again
+ * f:close()
+ * os.remove(path)
+ */
 /* file:truncate(n): back to its first n bytes (n <= size) */
 static int file_truncate (lua_State *L) {
   fsfile *f = checkfile(L);
@@ -254,6 +337,15 @@ static int file_truncate (lua_State *L) {
   return 0;
 }
 
+/*** file:close()
+ * Closes the file; later calls are no-ops, other methods then raise "attempt
+ * to use a closed file".  Raises when the close reports a delayed write error.
+ * @function lg.fs.File:close
+ * @usage local path = os.tmpname()
+ * local f = lg.fs.open_append(path)
+ * f:close()
+ * os.remove(path)
+ */
 static int file_close (lua_State *L) {
   fsfile *f = luaL_checkudata(L, 1, FILE_MT);
   if (f->fd >= 0) {
@@ -290,6 +382,19 @@ static long read_pid (int fd) {
   return pid > 0 ? pid : 0;
 }
 
+/*** lg.fs.lock(path) -> Lock | nil, message, pid
+ * Takes an exclusive advisory lock (flock) on path, created if missing and
+ * never through a symlink, and writes this process's pid into it.  When
+ * another process holds it: nil, "PATH is held by process PID" and the pid
+ * (0 when unknown).  Released by lock:unlock(), a to-be-closed variable, the
+ * collector or the end of the process (children do not inherit it).
+ * @function lg.fs.lock
+ * @usage local path = os.tmpname()
+ * local lock, msg = lg.fs.lock(path)
+ * if not lock then error(msg) end
+ * lock:unlock()
+ * os.remove(path)
+ */
 /* lg.fs.lock(path) -> lock | nil, message, pid */
 static int l_lock (lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
@@ -323,6 +428,14 @@ static int l_lock (lua_State *L) {
   return 1;
 }
 
+/*** lock:unlock()
+ * Releases the lock; idempotent.
+ * @function lg.fs.Lock:unlock
+ * @usage local path = os.tmpname()
+ * local lock = assert(lg.fs.lock(path))
+ * lock:unlock()
+ * os.remove(path)
+ */
 static int lock_release (lua_State *L) {
   fslock *k = luaL_checkudata(L, 1, LOCK_MT);
   if (k->fd >= 0) close(k->fd);   /* closing the only descriptor releases the flock */
@@ -330,6 +443,16 @@ static int lock_release (lua_State *L) {
   return 0;
 }
 
+/*** lock:held() -> boolean
+ * True until the lock was released.
+ * @function lg.fs.Lock:held
+ * @usage local path = os.tmpname()
+ * local lock = assert(lg.fs.lock(path))
+ * assert(lock:held())
+ * lock:unlock()
+ * assert(not lock:held())
+ * os.remove(path)
+ */
 static int lock_held (lua_State *L) {
   lua_pushboolean(L, ((fslock *)luaL_checkudata(L, 1, LOCK_MT))->fd >= 0);
   return 1;
@@ -358,6 +481,16 @@ static const char *kind_of (DIR *d, const char *name) {
   return S_ISREG(st.st_mode) ? "file" : S_ISDIR(st.st_mode) ? "dir" : "other";
 }
 
+/*** lg.fs.list(dir) -> names, kinds | nil, message
+ * The entries of directory dir except "." and "..", sorted by their bytes
+ * (as LC_ALL=C sort), and a parallel list of their kinds: "file" (a regular
+ * file or a link to one), "dir" (also through a link) or "other".  nil and a
+ * message when dir cannot be opened; names are returned whole, even with
+ * newlines.
+ * @function lg.fs.list
+ * @usage local names, kinds = lg.fs.list(".")
+ * for i, n in ipairs(names or {}) do print(kinds[i], n) end
+ */
 /* lg.fs.list(dir) -> names, kinds | nil, message: the entries of dir but "."
 ** and "..", sorted by their bytes (as `LC_ALL=C sort`), and for each one
 ** "file" (a regular file or a link to one), "dir" or "other".  Names
@@ -412,6 +545,16 @@ static int l_list (lua_State *L) {
   return 2;
 }
 
+/*** lg.fs.mkdir(path)
+ * Creates directory path and its missing parents (mkdir -p); existing
+ * directories are fine.  Raises naming the component that could not be
+ * created ("a file is in the way" when a file has its name).
+ * @function lg.fs.mkdir
+ * @usage local dir = os.tmpname()
+ * os.remove(dir)
+ * lg.fs.mkdir(dir .. "/a/b")
+ * os.remove(dir .. "/a/b"); os.remove(dir .. "/a"); os.remove(dir)
+ */
 /* lg.fs.mkdir(path): path and its missing parents */
 static int l_mkdir (lua_State *L) {
   size_t len;
@@ -434,6 +577,12 @@ static int l_mkdir (lua_State *L) {
   return 0;
 }
 
+/*** lg.fs.kind(path) -> "file" | "dir" | "link" | "other" | nil
+ * What is at path, without following a symbolic link (lstat); nil when
+ * nothing is.
+ * @function lg.fs.kind
+ * @usage assert(lg.fs.kind(".") == "dir")
+ */
 /* lg.fs.kind(path) -> "file" | "dir" | "link" | "other" | nil, without following links */
 static int l_kind (lua_State *L) {
   struct stat st;

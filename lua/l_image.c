@@ -28,6 +28,18 @@ static float floatfield(lua_State *L, int arg, const char *key, float def, const
   return v;
 }
 
+/*** lg.image.load(path) -> Tensor
+ * Reads a PNG image into a float tensor with values in [0, 1]: 1 channel for
+ * grey, 3 for RGB and palette images (alpha dropped), 16-bit samples as
+ * v / 65535.  Raises naming the path for a missing, malformed or oversized
+ * file (more than 16384 pixels a side).
+ * Shapes: -> [C, H, W], C = 1 or 3.
+ * @function lg.image.load
+ * @usage local base = os.tmpname()
+ * lg.image.save(base .. ".png", lg.rand(3, 8, 8))
+ * local img = lg.image.load(base .. ".png")   -- [3, 8, 8]
+ * os.remove(base .. ".png"); os.remove(base)
+ */
 /* lg.image.load(path) -> [C,H,W] in [0,1] */
 static int l_load (lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
@@ -35,6 +47,16 @@ static int l_load (lua_State *L) {
   return lgL_settensor(L, r, lg_image_load(path));
 }
 
+/*** lg.image.save(path, x)
+ * Writes x as an 8-bit PNG (path must end in .png) atomically (temporary
+ * file and rename); values are clamped to [0, 1] (map a tanh output with
+ * (x + 1) / 2 first).  Not recorded in the graph.
+ * Shapes: x [C, H, W] with C = 1 or 3, or [H, W].
+ * @function lg.image.save
+ * @usage local base = os.tmpname()
+ * lg.image.save(base .. ".png", lg.rand(1, 28, 28))
+ * os.remove(base .. ".png"); os.remove(base)
+ */
 /* lg.image.save(path, x): [C,H,W] (C = 1 or 3) or [H,W], values in [0,1] */
 static int l_save (lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
@@ -43,6 +65,15 @@ static int l_save (lua_State *L) {
   return 0;
 }
 
+/*** lg.image.grid(batch [, opts]) -> Tensor
+ * Tiles a batch of images into one image, opts.nrow (default 8) per row,
+ * separated by opts.padding pixels (2) of opts.pad_value (0), like
+ * torchvision's make_grid; for sample sheets.  Not recorded in the graph.
+ * Shapes: batch [N, C, H, W] -> [C, rows (H + p) + p, nrow (W + p) + p],
+ * rows = ceil(N / nrow).
+ * @function lg.image.grid
+ * @usage local sheet = lg.image.grid(lg.rand(64, 1, 28, 28), {nrow = 8})
+ */
 /* lg.image.grid(batch, {nrow=8, padding=2, pad_value=0}) -> [C,H',W'] */
 static int l_grid (lua_State *L) {
   static const char *const valid[] = {"nrow", "padding", "pad_value", NULL};
@@ -58,6 +89,13 @@ static int l_grid (lua_State *L) {
   return lgL_settensor(L, r, lg_image_grid(batch, nrow, padding, pad_value));
 }
 
+/*** lg.image.resize(x, h, w) -> Tensor
+ * Resizes the last two dims to h x w: area averaging when shrinking, bilinear
+ * (align_corners = false) when growing.  Not recorded in the graph.
+ * Shapes: [..., H, W] -> [..., h, w].
+ * @function lg.image.resize
+ * @usage local small = lg.image.resize(lg.rand(3, 64, 64), 32, 32)
+ */
 /* lg.image.resize(x, h, w): the last two dims to h x w */
 static int l_resize (lua_State *L) {
   lg_tensor *x = lgL_checktensor(L, 1), **r;

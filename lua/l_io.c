@@ -34,6 +34,17 @@ static int changed(lua_State *L, const char *what) {
   return luaL_error(L, "save: the table of %s changed while it was read (by a finalizer?)", what);
 }
 
+/*** lg.save(path, tensors [, metadata])
+ * Writes the tensors of a table {name = Tensor} and optional metadata {key =
+ * string or number} to path in the safetensors format, atomically (temporary
+ * file, fsync, rename); tensors in sorted name order, so the same state gives
+ * the same bytes.  Raises for non-string names, non-tensor values or a write
+ * error naming the path.
+ * @function lg.save
+ * @usage local path = os.tmpname()
+ * lg.save(path, {w = lg.randn(3, 2)}, {iteration = 100})
+ * os.remove(path)
+ */
 /* lg.save(path, tensors, metadata).  The metadata are read first, because
 ** their conversion allocates; the tensors last, in a loop that allocates
 ** nothing, right before the write: a finalizer can then neither free a
@@ -114,6 +125,18 @@ static int loaded_gc (lua_State *L) {
   return 0;
 }
 
+/*** lg.load(path) -> {name = Tensor}, {key = string}
+ * Reads a safetensors file written by lg.save or another tool (every dtype,
+ * F32, F64, F16, BF16, integers and BOOL, is converted to float):
+ * the tensors by name and the metadata, whose values are strings.  Raises
+ * naming the path for a missing, truncated or malformed file.
+ * @function lg.load
+ * @usage local path = os.tmpname()
+ * lg.save(path, {w = lg.ones(2)}, {step = 7})
+ * local ts, meta = lg.load(path)
+ * print(ts.w, tonumber(meta.step))
+ * os.remove(path)
+ */
 /* lg.load(path) -> {name = tensor}, {key = value} */
 static int l_load (lua_State *L) {
   const char *path = luaL_checkstring(L, 1);

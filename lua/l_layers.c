@@ -58,9 +58,33 @@ static int conv(lua_State *L, const char *op, int transposed, convfn f) {
   return lgL_settensor(L, r, f(x, w, b, &o));
 }
 
+/*** lg.conv2d(x, w [, b] [, opts]) -> Tensor
+ * 2-D convolution (cross-correlation, as PyTorch) of a batch of images with
+ * weights in PyTorch's layout; b ([cout]) is optional.  opts.stride (default
+ * 1) and opts.padding (zeros, default 0) are each a number or an {h, w} pair.
+ * Differentiable to second order (gradient penalties).
+ * Shapes: x [N, cin, H, W], w [cout, cin, kh, kw] -> [N, cout, H', W'] with
+ * H' = floor((H + 2 padding - kh) / stride) + 1.
+ * @function lg.conv2d
+ * @usage local x, w = lg.randn(2, 3, 32, 32), lg.randn(64, 3, 4, 4)
+ * local y = lg.conv2d(x, w, lg.zeros(64), {stride = 2, padding = 1})   -- [2, 64, 16, 16]
+ */
 /* lg.conv2d(x, w, b, {stride=, padding=}) */
 static int l_conv2d (lua_State *L) { return conv(L, "conv2d", 0, lg_conv2d); }
 
+/*** lg.conv_transpose2d(x, w [, b] [, opts]) -> Tensor
+ * Transposed convolution (the gradient of conv2d with respect to its input),
+ * the upsampling layer of DCGAN generators (Radford et al. 2016).  Weights in
+ * PyTorch's layout [cin, cout, kh, kw]; opts.stride (1), opts.padding (0)
+ * and opts.output_padding (0, smaller than stride) are numbers or {h, w}
+ * pairs.  Differentiable.
+ * Shapes: x [N, cin, H, W] -> [N, cout, H', W'] with
+ * H' = (H - 1) stride - 2 padding + kh + output_padding.
+ * @function lg.conv_transpose2d
+ * @usage local z = lg.randn(2, 100, 1, 1)
+ * local w = lg.randn(100, 64, 4, 4)
+ * local y = lg.conv_transpose2d(z, w, nil, {stride = 1, padding = 0})   -- [2, 64, 4, 4]
+ */
 /* lg.conv_transpose2d(x, w, b, {stride=, padding=, output_padding=}) */
 static int l_conv_transpose2d (lua_State *L) {
   return conv(L, "conv_transpose2d", 1, lg_conv_transpose2d);
@@ -72,6 +96,19 @@ static int optbool(lua_State *L, int arg) {
   return lua_toboolean(L, arg);
 }
 
+/*** lg.batch_norm(x, running_mean, running_var [, weight] [, bias] [, training] [, momentum] [, eps]) -> Tensor
+ * Batch normalization (Ioffe and Szegedy 2015) over the batch (and spatial)
+ * dims per channel, with the defaults of torch.nn.functional.batch_norm:
+ * training false, momentum 0.1, eps 1e-5.  When training, the batch
+ * statistics are used and running_mean / running_var (may be nil) are
+ * updated in place with momentum; otherwise the running values are used.
+ * weight and bias ([C], optional) scale and shift.  Differentiable.
+ * Shapes: x [N, C] or [N, C, H, W], running stats, weight, bias [C] -> x's shape.
+ * @function lg.batch_norm
+ * @usage local x = lg.randn(16, 8, 4, 4)
+ * local rm, rv = lg.zeros(8), lg.ones(8)
+ * local y = lg.batch_norm(x, rm, rv, lg.ones(8), lg.zeros(8), true)
+ */
 /* lg.batch_norm(x, running_mean, running_var, weight, bias, training, momentum, eps),
 ** the defaults of torch.nn.functional.batch_norm: training false, 0.1, 1e-5. */
 static int l_batch_norm (lua_State *L) {
@@ -112,9 +149,32 @@ static int pool(lua_State *L, const char *op,
   return lgL_settensor(L, r, f(x, k, stride[0], padding[0]));
 }
 
+/*** lg.avg_pool2d(x, k [, opts]) -> Tensor
+ * Average pooling over k x k windows; opts.stride defaults to k and
+ * opts.padding to 0 (the same for height and width; padding counts as zeros,
+ * every window divides by k*k).  Differentiable.
+ * Shapes: x [N, C, H, W] -> [N, C, floor((H + 2 padding - k) / stride) + 1, ...].
+ * @function lg.avg_pool2d
+ * @usage local y = lg.avg_pool2d(lg.randn(1, 3, 8, 8), 2)   -- [1, 3, 4, 4]
+ */
 static int l_avg_pool2d (lua_State *L) { return pool(L, "avg_pool2d", lg_avg_pool2d); }
+/*** lg.max_pool2d(x, k [, opts]) -> Tensor
+ * Max pooling over k x k windows; opts.stride defaults to k, opts.padding to
+ * 0 (padding at most k / 2).  Differentiable (the gradient goes to each
+ * window's maximum).
+ * Shapes: x [N, C, H, W] -> [N, C, floor((H + 2 padding - k) / stride) + 1, ...].
+ * @function lg.max_pool2d
+ * @usage local y = lg.max_pool2d(lg.randn(1, 3, 8, 8), 2, {stride = 2})
+ */
 static int l_max_pool2d (lua_State *L) { return pool(L, "max_pool2d", lg_max_pool2d); }
 
+/*** lg.upsample_nearest(x, scale) -> Tensor
+ * Nearest-neighbour upsampling of the last two dims by an integer scale
+ * (1 .. 4096): each pixel becomes a scale x scale block.  Differentiable.
+ * Shapes: x [N, C, H, W] -> [N, C, H scale, W scale].
+ * @function lg.upsample_nearest
+ * @usage local y = lg.upsample_nearest(lg.randn(1, 3, 4, 4), 2)   -- [1, 3, 8, 8]
+ */
 /* lg.upsample_nearest(x, scale) */
 static int l_upsample_nearest (lua_State *L) {
   lg_tensor *x, **r;
@@ -127,6 +187,16 @@ static int l_upsample_nearest (lua_State *L) {
   return lgL_settensor(L, r, lg_upsample_nearest(x, s));
 }
 
+/*** lg.dropout(x, p [, training]) -> Tensor
+ * Inverted dropout: when training (default true), each element is zeroed
+ * with probability p (in [0, 1)) and the kept ones are scaled by 1 / (1 - p),
+ * so that evaluation needs no rescaling; otherwise x itself.  Uses the global
+ * generator.  Differentiable.
+ * Shapes: any -> the same.
+ * @function lg.dropout
+ * @usage local h = lg.dropout(lg.randn(4, 8), 0.5)
+ * local same = lg.dropout(h, 0.5, false)
+ */
 /* lg.dropout(x, p, training=true) */
 static int l_dropout (lua_State *L) {
   lg_tensor *x = lgL_checktensor(L, 1), **r;

@@ -73,6 +73,19 @@ static int settensors(lua_State *L, int n, lg_tensor ***slots, lg_tensor **ts, i
 /* The binding's order (luagan.h): options and slots first, tensor pointers
 ** last, since an allocation or a metamethod may free an argument. */
 
+/*** lg.linalg.eigh(A) -> values, vectors
+ * Eigen-decomposition of a symmetric matrix (its lower triangle is read), as
+ * torch.linalg.eigh: eigenvalues ascending, eigenvector i in column i.  A is a
+ * tensor [n, n] or a batch [..., n, n] (computed in double, rounded to float
+ * once; differentiable for distinct eigenvalues), or a Lua table of rows of
+ * numbers, which stays in double precision end to end and returns tables
+ * (the FID needs it).  NaN or Inf raises.
+ * Shapes: A [..., n, n] -> values [..., n], vectors [..., n, n].
+ * @function lg.linalg.eigh
+ * @usage local A = lg.tensor{{2, 1}, {1, 2}}
+ * local w, V = lg.linalg.eigh(A)            -- w = 1, 3
+ * local tw, tV = lg.linalg.eigh{{2, 1}, {1, 2}}   -- Lua tables of doubles
+ */
 /* lg.linalg.eigh(A) -> values [..., n] ascending, vectors [..., n, n] (columns) */
 static int l_eigh (lua_State *L) {
   if (lua_type(L, 1) == LUA_TTABLE) return eigh_table(L);
@@ -82,6 +95,15 @@ static int l_eigh (lua_State *L) {
   return settensors(L, 2, slots, ts, ts[0] != NULL);
 }
 
+/*** lg.linalg.svd(A [, {full_matrices = false}]) -> U, S, Vh
+ * Singular value decomposition A = U diag(S) Vh, singular values descending,
+ * as torch.linalg.svd; reduced by default (k = min(m, n)), full with
+ * full_matrices = true.  Differentiable for distinct singular values.
+ * Shapes: A [..., m, n] -> U [..., m, k], S [..., k], Vh [..., k, n]
+ * (full: U [..., m, m], Vh [..., n, n]).
+ * @function lg.linalg.svd
+ * @usage local U, S, Vh = lg.linalg.svd(lg.randn(5, 3))   -- [5, 3], [3], [3, 3]
+ */
 /* lg.linalg.svd(A, {full_matrices = false}) -> U, S, Vh */
 static int l_svd (lua_State *L) {
   static const char *const opts[] = {"full_matrices", NULL};
@@ -93,6 +115,14 @@ static int l_svd (lua_State *L) {
   return settensors(L, 3, slots, ts, ok);
 }
 
+/*** lg.linalg.slogdet(A) -> sign, logabsdet
+ * The sign of det(A) (0 when singular; no gradient) and log|det(A)|, which
+ * stays finite where det itself would overflow.  Differentiable in logabsdet
+ * for a non-singular A.
+ * Shapes: A [..., n, n] -> sign [...], logabsdet [...] (0-dim for one matrix).
+ * @function lg.linalg.slogdet
+ * @usage local s, ld = lg.linalg.slogdet(lg.tensor{{2, 0}, {0, 3}})   -- 1, log 6
+ */
 /* lg.linalg.slogdet(A) -> sign, logabsdet */
 static int l_slogdet (lua_State *L) {
   lgL_checktensor(L, 1);
@@ -101,6 +131,14 @@ static int l_slogdet (lua_State *L) {
   return settensors(L, 2, slots, ts, ts[0] != NULL);
 }
 
+/*** lg.linalg.solve(A, B) -> Tensor
+ * The solution X of A X = B for a square non-singular A (a singular one
+ * raises); B is a vector or a matrix of right-hand sides with A's batch dims.
+ * Differentiable.
+ * Shapes: A [..., n, n], B [..., n] or [..., n, k] -> B's shape.
+ * @function lg.linalg.solve
+ * @usage local x = lg.linalg.solve(lg.tensor{{2, 0}, {0, 4}}, lg.tensor{2, 8})   -- 1, 2
+ */
 static int l_solve (lua_State *L) {
   lgL_checktensor(L, 1);
   lgL_checktensor(L, 2);
@@ -116,8 +154,30 @@ static int l_solve (lua_State *L) {
     return lgL_settensor(L, r, fn(lgL_checktensor(L, 1))); \
   }
 
+/*** lg.linalg.cholesky(A) -> Tensor
+ * The lower-triangular L with A = L L^T for a symmetric positive-definite A
+ * (its lower triangle is read; a matrix that is not positive definite
+ * raises).  Differentiable.
+ * Shapes: A [..., n, n] -> [..., n, n].
+ * @function lg.linalg.cholesky
+ * @usage local L = lg.linalg.cholesky(lg.tensor{{4, 2}, {2, 3}})
+ */
 UNARY(l_cholesky, lg_linalg_cholesky)
+/*** lg.linalg.inv(A) -> Tensor
+ * The inverse of a square non-singular matrix (a singular one raises).
+ * Differentiable.
+ * Shapes: A [..., n, n] -> [..., n, n].
+ * @function lg.linalg.inv
+ * @usage local Ai = lg.linalg.inv(lg.tensor{{2, 0}, {0, 4}})
+ */
 UNARY(l_inv, lg_linalg_inv)
+/*** lg.linalg.det(A) -> Tensor
+ * The determinant of a square matrix (of each in a batch).  Differentiable
+ * for a non-singular A; prefer slogdet for large matrices.
+ * Shapes: A [..., n, n] -> [...] (0-dim for one matrix).
+ * @function lg.linalg.det
+ * @usage local d = lg.linalg.det(lg.tensor{{1, 2}, {3, 4}}):item()   -- -2
+ */
 UNARY(l_det, lg_linalg_det)
 
 /* }====================================================== */

@@ -41,6 +41,17 @@ static lg_tensor **operands(lua_State *L, const char *op, lg_tensor **a, lg_tens
   return r;
 }
 
+/*** x:add(y) -> Tensor
+ * Elementwise x + y, where either operand may be a number and tensors
+ * broadcast (numpy rules; mismatched shapes raise naming both).  The
+ * operator x + y, 2 + x and lg.add(x, y) are the same function.
+ * Differentiable.
+ * Shapes: [N, C] + [C] -> [N, C].
+ * @function Tensor:add
+ * @usage local x = lg.ones(2, 3)
+ * local y = x:add(lg.arange(3))   -- same as x + lg.arange(3)
+ * local z = 1 + x
+ */
 static int t_add (lua_State *L) {
   lua_Number s;
   lg_tensor *a, *b, **r;
@@ -49,6 +60,12 @@ static int t_add (lua_State *L) {
   return lgL_settensor(L, r, lg_add_scalar(a ? a : b, (float)s));
 }
 
+/*** x:sub(y) -> Tensor
+ * Elementwise x - y with broadcasting; either side may be a number (x - y,
+ * 1 - x, lg.sub(x, y)).  Differentiable.
+ * @function Tensor:sub
+ * @usage local d = lg.ones(3):sub(0.5)   -- same as lg.ones(3) - 0.5
+ */
 static int t_sub (lua_State *L) {
   lua_Number s;
   lg_tensor *a, *b, **r;
@@ -58,6 +75,13 @@ static int t_sub (lua_State *L) {
   return lgL_settensor(L, r, lg_rsub_scalar(b, (float)s));
 }
 
+/*** x:mul(y) -> Tensor
+ * Elementwise product x * y with broadcasting; either side may be a number
+ * (x * y, 2 * x, lg.mul(x, y)).  For the matrix product use x:matmul(y).
+ * Differentiable.
+ * @function Tensor:mul
+ * @usage local y = lg.randn(4, 3):mul(lg.ones(1, 3) * 2)
+ */
 static int t_mul (lua_State *L) {
   lua_Number s;
   lg_tensor *a, *b, **r;
@@ -81,6 +105,13 @@ static lg_tensor *div_scalar(lg_tensor *a, float s) {
   return out;
 }
 
+/*** x:div(y) -> Tensor
+ * Elementwise x / y with broadcasting; either side may be a number (x / y,
+ * 1 / x, lg.div(x, y)).  Dividing by a number rounds as a true division.
+ * Differentiable.
+ * @function Tensor:div
+ * @usage local h = lg.ones(3):div(3)   -- same as lg.ones(3) / 3
+ */
 static int t_div (lua_State *L) {
   lua_Number s;
   lg_tensor *a, *b, **r;
@@ -90,6 +121,11 @@ static int t_div (lua_State *L) {
   return lgL_settensor(L, r, lg_rdiv_scalar(b, (float)s));
 }
 
+/*** x:neg() -> Tensor
+ * Elementwise -x (also the unary operator -x and lg.neg(x)).  Differentiable.
+ * @function Tensor:neg
+ * @usage local y = -lg.ones(2)
+ */
 static int t_neg (lua_State *L) {
   lg_tensor *a = lgL_checktensor(L, 1);
   lg_tensor **r = lgL_newslot(L);
@@ -106,6 +142,14 @@ static lg_tensor *number_pow(lg_tensor *x, lua_Number s) {
   return out;
 }
 
+/*** x:pow(p) -> Tensor
+ * Elementwise x ^ p for a number p (also the operator x ^ p and lg.pow); s ^ x
+ * with a positive number s is exp(x log s).  A tensor exponent raises (write
+ * lg.exp(y * lg.log(x))).  Differentiable.
+ * @function Tensor:pow
+ * @usage local sq = lg.arange(4):pow(2)   -- 0, 1, 4, 9
+ * local e = 2 ^ lg.arange(3)          -- 1, 2, 4
+ */
 /* x ^ p and x:pow(p) with a number p; s ^ x with a positive number s. */
 static int t_pow (lua_State *L) {
   lua_Number s;
@@ -133,18 +177,86 @@ static int t_pow (lua_State *L) {
     return lgL_settensor(L, r, fn(x));                    \
   }
 
+/*** x:exp() -> Tensor
+ * Elementwise e^x; also lg.exp(x).  Differentiable.
+ * @function Tensor:exp
+ * @usage local y = lg.zeros(3):exp()   -- 1, 1, 1
+ */
 UNARY(t_exp, lg_exp)
+/*** x:log() -> Tensor
+ * Elementwise natural logarithm (-inf at 0, nan below); also lg.log(x).
+ * Differentiable.
+ * @function Tensor:log
+ * @usage local y = lg.ones(3):log()   -- 0, 0, 0
+ */
 UNARY(t_log, lg_log)
+/*** x:sqrt() -> Tensor
+ * Elementwise square root; also lg.sqrt(x).  Differentiable (the gradient is
+ * infinite at 0: add an epsilon when x can be 0, as in a gradient penalty's
+ * norm).
+ * @function Tensor:sqrt
+ * @usage local n = (lg.randn(8, 2):pow(2):sum(2) + 1e-12):sqrt()
+ */
 UNARY(t_sqrt, lg_sqrt)
+/*** x:abs() -> Tensor
+ * Elementwise |x|; also lg.abs(x).  Differentiable (gradient sign(x)).
+ * @function Tensor:abs
+ * @usage local a = lg.tensor{-1, 2}:abs()   -- 1, 2
+ */
 UNARY(t_abs, lg_abs)
+/*** x:sign() -> Tensor
+ * Elementwise -1, 0 or 1; also lg.sign(x).  Not differentiable: its gradient
+ * is zero.
+ * @function Tensor:sign
+ * @usage local s = lg.tensor{-3, 0, 2}:sign()   -- -1, 0, 1
+ */
 UNARY(t_sign, lg_sign)
+/*** x:relu() -> Tensor
+ * Elementwise max(x, 0); also lg.relu(x).  Differentiable.
+ * @function Tensor:relu
+ * @usage local h = lg.randn(4, 8):relu()
+ */
 UNARY(t_relu, lg_relu)
+/*** x:sigmoid() -> Tensor
+ * Elementwise 1 / (1 + e^-x); also lg.sigmoid(x).  Differentiable.  For a
+ * loss on logits use lg.bce_with_logits, which is stable.
+ * @function Tensor:sigmoid
+ * @usage local p = lg.zeros(2):sigmoid()   -- 0.5, 0.5
+ */
 UNARY(t_sigmoid, lg_sigmoid)
+/*** x:tanh() -> Tensor
+ * Elementwise hyperbolic tangent, the usual output of an image generator (in
+ * [-1, 1]); also lg.tanh(x).  Differentiable.
+ * @function Tensor:tanh
+ * @usage local img = lg.randn(1, 3, 8, 8):tanh()
+ */
 UNARY(t_tanh, lg_tanh)
+/*** x:softplus() -> Tensor
+ * Elementwise log(1 + e^x), computed stably; also lg.softplus(x).  The
+ * non-saturating GAN losses are softplus of the logits.  Differentiable.
+ * @function Tensor:softplus
+ * @usage local lossG = lg.randn(64, 1):neg():softplus():mean()
+ */
 UNARY(t_softplus, lg_softplus)
+/*** x:sin() -> Tensor
+ * Elementwise sine; also lg.sin(x).  Differentiable.
+ * @function Tensor:sin
+ * @usage local y = lg.arange(0, 6.28, 0.1):sin()
+ */
 UNARY(t_sin, lg_sin)
+/*** x:cos() -> Tensor
+ * Elementwise cosine; also lg.cos(x).  Differentiable.
+ * @function Tensor:cos
+ * @usage local y = lg.arange(0, 6.28, 0.1):cos()
+ */
 UNARY(t_cos, lg_cos)
 
+/*** x:leaky_relu([slope]) -> Tensor
+ * Elementwise x for x > 0, slope * x otherwise; slope defaults to 0.01 (DCGAN
+ * discriminators use 0.2).  Also lg.leaky_relu(x, slope).  Differentiable.
+ * @function Tensor:leaky_relu
+ * @usage local h = lg.randn(4, 8):leaky_relu(0.2)
+ */
 static int t_leaky_relu (lua_State *L) {
   lg_tensor *x = lgL_checktensor(L, 1), **r;
   float slope = lua_isnoneornil(L, 2) ? 0.01f : lgL_checkfloat(L, 2);
@@ -153,6 +265,15 @@ static int t_leaky_relu (lua_State *L) {
   return lgL_settensor(L, r, lg_leaky_relu(x, slope));
 }
 
+/*** x:clamp(lo [, hi]) -> Tensor
+ * Elementwise min(max(x, lo), hi); nil leaves a side unbounded
+ * (x:clamp(nil, 1)), and at least one bound must be given.  Also
+ * lg.clamp(x, lo, hi).  Differentiable (zero gradient where clamped).  For
+ * WGAN weight clipping of parameters use lg.clip_.
+ * @function Tensor:clamp
+ * @usage local p = lg.randn(10):clamp(-1, 1)
+ * local q = lg.randn(10):clamp(0)
+ */
 /* x:clamp(lo, hi); nil leaves that side unbounded. */
 static int t_clamp (lua_State *L) {
   lg_tensor *x = lgL_checktensor(L, 1), **r;
@@ -165,6 +286,14 @@ static int t_clamp (lua_State *L) {
   return lgL_settensor(L, r, lg_clamp(x, lo, hi));
 }
 
+/*** x:softmax([d]) -> Tensor
+ * Softmax along dim d (1-based; default the last): e^x / sum e^x, computed
+ * with the max subtracted.  Raises for a 0-dim tensor.  Also lg.softmax.
+ * Differentiable.
+ * Shapes: [N, C] -> [N, C], rows summing to 1.
+ * @function Tensor:softmax
+ * @usage local p = lg.randn(4, 10):softmax()
+ */
 /* x:softmax(d), x:log_softmax(d); d defaults to the last dim. */
 static int t_softmax (lua_State *L) {
   lg_tensor *x = lgL_checktensor(L, 1);
@@ -177,6 +306,13 @@ static int t_softmax (lua_State *L) {
   return lgL_settensor(L, r, lg_softmax(x, d));
 }
 
+/*** x:log_softmax([d]) -> Tensor
+ * log(softmax(x)) along dim d (1-based; default the last), computed stably.
+ * Also lg.log_softmax.  Differentiable.
+ * Shapes: [N, C] -> [N, C].
+ * @function Tensor:log_softmax
+ * @usage local logp = lg.randn(4, 10):log_softmax(2)
+ */
 static int t_log_softmax (lua_State *L) {
   lg_tensor *x = lgL_checktensor(L, 1);
   int d;
@@ -224,9 +360,35 @@ static int reduce(lua_State *L, const char *op, allfn all, dimfn bydim) {
   return lgL_settensor(L, r, bydim(x, d, keep));
 }
 
+/*** x:sum([d] [, keepdim]) -> Tensor
+ * The sum of all elements (a 0-dim tensor), or along dim d (1-based; negative
+ * counts from the end), which is removed unless keepdim is true;
+ * x:sum(nil, true) keeps every dim at size 1.  Also lg.sum.  Differentiable.
+ * Shapes: [N, C] -> sum(2) -> [N]; sum(2, true) -> [N, 1].
+ * @function Tensor:sum
+ * @usage local x = lg.ones(4, 3)
+ * print(x:sum():item(), x:sum(1).shape[1])   --> 12.0  3
+ */
 static int t_sum (lua_State *L) { return reduce(L, "sum", lg_sum, lg_sum_dim); }
+/*** x:mean([d] [, keepdim]) -> Tensor
+ * The mean of all elements (a 0-dim tensor) or along dim d (1-based), with
+ * keepdim as in x:sum.  Also lg.mean.  Differentiable.
+ * Shapes: [N, C] -> mean(1) -> [C].
+ * @function Tensor:mean
+ * @usage local mu = lg.randn(100, 2):mean(1)   -- per-column means
+ */
 static int t_mean (lua_State *L) { return reduce(L, "mean", lg_mean, lg_mean_dim); }
 
+/*** x:max([d] [, keepdim]) -> Tensor [, Tensor]
+ * The largest element (a 0-dim tensor), or along dim d (1-based) the max
+ * values and their 1-based positions (a float tensor, not differentiable),
+ * the dim removed unless keepdim.  Raises for a dim of size 0.  Also lg.max.
+ * Differentiable in the values.
+ * Shapes: [N, C] -> max(2) -> values [N], indices [N].
+ * @function Tensor:max
+ * @usage local logits = lg.tensor{{0.1, 2, 0.3}, {5, 1, 0}}
+ * local v, i = logits:max(2)   -- i = 2, 1 (the predicted classes)
+ */
 /* x:max() -> 0-dim max; x:max(d, keepdim) -> values, indices (1-based). */
 static int t_max (lua_State *L) {
   lg_tensor *x = lgL_checktensor(L, 1), **v, **ix, *idx = NULL, *val, *one;
@@ -287,6 +449,16 @@ static int integers(lua_State *L, int arg, const char *op, const char *what) {
   return lua_gettop(L);
 }
 
+/*** x:index_select(d, idx) -> Tensor
+ * The slices of x along dim d at the 1-based positions idx (a 1-D tensor or a
+ * Lua list of integers, repeats allowed), e.g. a minibatch of rows.  Every
+ * index is checked: one outside 1..size raises naming its position.  Also
+ * lg.index_select(x, d, idx).  Differentiable in x.
+ * Shapes: [N, C], idx [k], d = 1 -> [k, C].
+ * @function Tensor:index_select
+ * @usage local data = lg.randn(100, 2)
+ * local batch = data:index_select(1, lg.randperm(100):narrow(1, 1, 16))
+ */
 /* x:index_select(d, idx): the slices of x along d at the 1-based positions
 ** idx (a tensor or a list), e.g. a minibatch of rows.  Every index is
 ** checked here, so that messages count positions and dims from 1. */
@@ -324,6 +496,15 @@ static int t_index_select (lua_State *L) {
 
 /* {====================================================== matmul, linear */
 
+/*** x:matmul(y) -> Tensor
+ * Matrix product: [m, k] x [k, n], batched [b, m, k] x [b, k, n] and
+ * [b, m, k] x [k, n]; 1-D operands act as in numpy (a vector on the left is a
+ * row, on the right a column, its dim then removed).  Mismatched inner sizes
+ * raise naming both shapes.  Also lg.matmul(x, y).  Differentiable.
+ * Shapes: [M, K] x [K, N] -> [M, N].
+ * @function Tensor:matmul
+ * @usage local z = lg.randn(4, 3):matmul(lg.randn(3, 5))   -- [4, 5]
+ */
 static int t_matmul (lua_State *L) {
   lg_tensor *a = lgL_checktensor(L, 1), *b = lgL_checktensor(L, 2);
   lg_tensor **r = lgL_newslot(L);
@@ -332,6 +513,13 @@ static int t_matmul (lua_State *L) {
   return lgL_settensor(L, r, lg_matmul(a, b));
 }
 
+/*** lg.linear(x, w [, b]) -> Tensor
+ * The affine map x w^T + b with PyTorch's weight layout [out, in]; b ([out])
+ * is optional.  Differentiable.
+ * Shapes: x [N, in] (or [in]), w [out, in], b [out] -> [N, out] (or [out]).
+ * @function lg.linear
+ * @usage local y = lg.linear(lg.randn(8, 4), lg.randn(2, 4), lg.zeros(2))   -- [8, 2]
+ */
 /* lg.linear(x, w[, b]): x w^T + b, weights [out,in] as in PyTorch. */
 static int l_linear (lua_State *L) {
   lg_tensor *x = lgL_checktensor(L, 1), *w = lgL_checktensor(L, 2);
@@ -370,10 +558,44 @@ static int pair_loss(lua_State *L, pairfn f) {
   return lgL_settensor(L, r, out);
 }
 
+/*** lg.bce_with_logits(logits, target) -> Tensor
+ * Binary cross-entropy of sigmoid(logits) against target, averaged over all
+ * elements (a 0-dim tensor): mean of -[t log s(x) + (1 - t) log(1 - s(x))],
+ * computed stably from the logits.  target is a tensor of logits' shape or a
+ * number standing for a full one (1 for "real", 0 for "fake"): the
+ * discriminator loss of Goodfellow et al. 2014, eq. 1.  Differentiable.
+ * Shapes: logits [N, 1], target [N, 1] or a number -> [] (0-dim).
+ * @function lg.bce_with_logits
+ * @usage local d_real, d_fake = lg.randn(64, 1), lg.randn(64, 1)
+ * local lossD = lg.bce_with_logits(d_real, 1) + lg.bce_with_logits(d_fake, 0)
+ */
 static int l_bce_with_logits (lua_State *L) { return pair_loss(L, lg_bce_with_logits); }
+/*** lg.mse(a, b) -> Tensor
+ * Mean squared error mean((a - b)^2) over all elements, a 0-dim tensor; b is
+ * a tensor of a's shape or a number (the least-squares GAN of Mao et al.
+ * 2017 uses targets 1 and 0).  Differentiable.
+ * Shapes: a [...], b [...] or a number -> [].
+ * @function lg.mse
+ * @usage local loss = lg.mse(lg.randn(64, 1), 1)
+ */
 static int l_mse (lua_State *L) { return pair_loss(L, lg_mse); }
+/*** lg.l1(a, b) -> Tensor
+ * Mean absolute error mean(|a - b|) over all elements, a 0-dim tensor; b is a
+ * tensor of a's shape or a number.  Differentiable.
+ * Shapes: a [...], b [...] or a number -> [].
+ * @function lg.l1
+ * @usage local loss = lg.l1(lg.randn(4, 3), lg.zeros(4, 3))
+ */
 static int l_l1 (lua_State *L) { return pair_loss(L, lg_l1); }
 
+/*** lg.cross_entropy(logits, labels) -> Tensor
+ * Softmax cross-entropy averaged over the batch: mean of -log softmax(logits)
+ * at each row's label.  Labels are class numbers 1..C (1-based), as a tensor
+ * [N] or a Lua list; one out of range raises.  Differentiable in logits.
+ * Shapes: logits [N, C], labels [N] -> [].
+ * @function lg.cross_entropy
+ * @usage local loss = lg.cross_entropy(lg.randn(3, 10), {1, 10, 4})
+ */
 /* lg.cross_entropy(logits [N,C], labels): labels are class numbers 1..C,
 ** as a tensor [N] or a Lua list; the core checks their range. */
 static int l_cross_entropy (lua_State *L) {

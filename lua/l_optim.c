@@ -20,6 +20,16 @@ static int optbool(lua_State *L, int arg) {
   return lua_toboolean(L, arg);
 }
 
+/*** lg.sgd_step(p, grad, momentum_buf, lr, momentum, dampening, weight_decay [, nesterov] [, first_step])
+ * One in-place SGD update of parameter p with PyTorch's formulas (the kernel
+ * of optim.SGD): weight decay added to grad, then momentum with dampening
+ * (momentum_buf, p's shape, may be nil when momentum is 0; first_step true
+ * initializes it with the gradient) and optionally Nesterov.  All tensors
+ * contiguous and of p's shape.  Not recorded in the graph.
+ * @function lg.sgd_step
+ * @usage local p, g = lg.ones(3), lg.full({3}, 0.5)
+ * lg.sgd_step(p, g, nil, 0.1, 0, 0, 0)   -- p = 0.95
+ */
 /* lg.sgd_step(p, grad, momentum_buf|nil, lr, momentum, dampening, weight_decay, nesterov, first) */
 static int l_sgd_step (lua_State *L) {
   lg_tensor *p = lgL_checktensor(L, 1), *g = lgL_checktensor(L, 2), *buf = lgL_opttensor(L, 3);
@@ -28,6 +38,16 @@ static int l_sgd_step (lua_State *L) {
                                     optbool(L, 9)));
 }
 
+/*** lg.adam_step(p, grad, m, v, lr, beta1, beta2, eps, weight_decay, step)
+ * One in-place Adam update (Kingma and Ba 2015, Algorithm 1) of p, with its
+ * first and second moment buffers m and v (p's shape) updated in place and
+ * bias correction for step (1 on the first call); PyTorch's formulas, the
+ * kernel of optim.Adam.  Not recorded in the graph.
+ * @function lg.adam_step
+ * @usage local p, g = lg.ones(3), lg.ones(3)
+ * local m, v = lg.zeros(3), lg.zeros(3)
+ * lg.adam_step(p, g, m, v, 2e-4, 0.5, 0.999, 1e-8, 0, 1)
+ */
 /* lg.adam_step(p, grad, m, v, lr, beta1, beta2, eps, weight_decay, step) */
 static int l_adam_step (lua_State *L) {
   lg_tensor *p = lgL_checktensor(L, 1), *g = lgL_checktensor(L, 2);
@@ -37,6 +57,15 @@ static int l_adam_step (lua_State *L) {
                                      lgL_checkfloat(L, 9), luaL_checkinteger(L, 10)));
 }
 
+/*** lg.rmsprop_step(p, grad, square_avg, grad_avg, momentum_buf, lr, alpha, eps, weight_decay, momentum [, centered])
+ * One in-place RMSprop update of p (PyTorch's formulas, the kernel of
+ * optim.RMSprop, the optimizer of WGAN, Arjovsky et al. 2017): square_avg
+ * (p's shape) is updated in place with smoothing alpha; grad_avg is needed
+ * when centered, momentum_buf when momentum > 0, otherwise nil.
+ * @function lg.rmsprop_step
+ * @usage local p, g, sq = lg.ones(3), lg.ones(3), lg.zeros(3)
+ * lg.rmsprop_step(p, g, sq, nil, nil, 5e-5, 0.99, 1e-8, 0, 0)
+ */
 /* lg.rmsprop_step(p, grad, square_avg, grad_avg|nil, momentum_buf|nil, lr, alpha, eps,
 **                 weight_decay, momentum, centered) */
 static int l_rmsprop_step (lua_State *L) {
@@ -76,6 +105,14 @@ static lg_tensor **tensorlist(lua_State *L, int arg, const char *op, int *n) {
   return ts;
 }
 
+/*** lg.clip_(params, lo, hi)
+ * Clamps the values of a tensor or a list of tensors to [lo, hi] in place,
+ * outside any graph: WGAN's weight clipping (Arjovsky et al. 2017,
+ * Algorithm 1, c = 0.01).
+ * @function lg.clip_
+ * @usage local critic = nn.Linear(2, 1)
+ * lg.clip_(critic:parameters(), -0.01, 0.01)
+ */
 /* lg.clip_(params, lo, hi): clamps values in place, outside any graph. */
 static int l_clip_ (lua_State *L) {
   float lo = lgL_checkfloat(L, 2), hi = lgL_checkfloat(L, 3);
@@ -85,6 +122,18 @@ static int l_clip_ (lua_State *L) {
   return 0;
 }
 
+/*** lg.clip_grad_norm_(params, max_norm) -> number
+ * Rescales the gradients (.grad) of a tensor or list of tensors in place so
+ * that their total L2 norm is at most max_norm, as
+ * torch.nn.utils.clip_grad_norm_: when the norm exceeds it, every gradient is
+ * multiplied by max_norm / (norm + 1e-6).  Tensors without a grad are
+ * skipped.  Returns the total norm before clipping.
+ * @function lg.clip_grad_norm_
+ * @usage local w = lg.ones(3):requires_grad_()
+ * local loss = (w * 10):sum()
+ * loss:backward()
+ * local norm = lg.clip_grad_norm_({w}, 1.0)   -- about 17.3; w.grad now has norm 1
+ */
 /* lg.clip_grad_norm_(params, max_norm) -> the total norm before clipping.
 ** As torch.nn.utils.clip_grad_norm_: if the norm exceeds max_norm, every
 ** gradient is scaled by max_norm / (norm + 1e-6).  No Lua code runs between

@@ -273,6 +273,55 @@ static void pushshape(lua_State *L, const lg_tensor *t) {
   }
 }
 
+/*** x.shape -> {integer, ...}
+ * The sizes of x's dims as a new list, outermost first ({} for a 0-dim
+ * tensor); x:size() returns the same.  Reading a property of a freed tensor
+ * raises "attempt to use a freed tensor".
+ * @function Tensor.shape
+ * @usage local x = lg.zeros(2, 3)
+ * print(x.shape[1], x.shape[2])   --> 2  3
+ */
+/*** x.ndim -> integer
+ * The number of dims of x (0 for a scalar made by lg.tensor(3.5)); x:dim()
+ * returns the same.
+ * @function Tensor.ndim
+ * @usage assert(lg.zeros(2, 3).ndim == 2)
+ */
+/*** x.grad -> Tensor | nil
+ * The gradient that backward accumulated into x (a leaf with requires_grad),
+ * nil before the first backward.  Assignable: x.grad = nil clears it, x.grad =
+ * g replaces it with g, which must have x's shape, no grad of its own and
+ * requires_grad false (use g:detach()), so that no reference cycle can form.
+ * @function Tensor.grad
+ * @usage local w = lg.ones(3)
+ * w.requires_grad = true
+ * local loss = (w * 2):sum()
+ * loss:backward()
+ * print(w.grad)        -- 2, 2, 2
+ * w.grad = nil
+ */
+/*** x.requires_grad -> boolean
+ * Whether operations on x are recorded for backward.  Assignable on a leaf
+ * only (a tensor computed by an op raises "can only be set on a leaf tensor";
+ * use x:detach()); the value must be a boolean.  x:requires_grad_() sets it
+ * and returns x.
+ * @function Tensor.requires_grad
+ * @usage local w = lg.randn(4, 2)
+ * w.requires_grad = true
+ */
+/*** x.grad_fn -> string | nil
+ * The name of the op that computed x while a graph was recorded ("matmul",
+ * "add", ...), nil for a leaf.
+ * @function Tensor.grad_fn
+ * @usage local w = lg.ones(2):requires_grad_()
+ * print((w * 3).grad_fn)   --> mul
+ */
+/*** x.is_leaf -> boolean
+ * True when x was not computed by a recorded op (x.grad_fn is nil): created
+ * tensors, detached tensors, parameters.  Only leaves receive .grad.
+ * @function Tensor.is_leaf
+ * @usage assert(lg.zeros(2).is_leaf)
+ */
 /* Methods first (one raw lookup, the common case), properties second. */
 int lgL_index(lua_State *L) {
   lg_tensor *t;
@@ -515,6 +564,15 @@ static void fill_from_table(lua_State *L, int d, int ndim, const int64_t *shape,
   }
 }
 
+/*** lg.tensor(values) -> Tensor
+ * A new tensor holding a copy of values: nested Lua lists of numbers (the
+ * shape follows the nesting, at most 8 dims; ragged lists and non-numbers
+ * raise naming the 1-based position), a number (a 0-dim tensor) or a tensor
+ * (a detached copy, no graph).
+ * @function lg.tensor
+ * @usage local x = lg.tensor{{1, 2, 3}, {4, 5, 6}}   -- shape {2, 3}
+ * local s = lg.tensor(0.5)                          -- 0-dim
+ */
 /* lg.tensor(nested tables | number | tensor): a new tensor with a copy of the values. */
 static int l_tensor (lua_State *L) {
   int64_t shape[LG_MAXDIM];
@@ -572,11 +630,43 @@ static int create(lua_State *L, const char *op, shapefn f) {
 
 static lg_tensor *ones(int nd, const int64_t *shape) { return lg_full(nd, shape, 1.0f); }
 
+/*** lg.zeros(d1, d2, ...) -> Tensor
+ * A tensor of zeros; the shape is given as sizes or as one list
+ * (lg.zeros{2, 3}).  Sizes must be non-negative integers, at most 8 dims.
+ * @function lg.zeros
+ * @usage local x = lg.zeros(2, 3)
+ * local y = lg.zeros{4}
+ */
 static int l_zeros (lua_State *L) { return create(L, "zeros", lg_zeros); }
+/*** lg.ones(d1, d2, ...) -> Tensor
+ * A tensor of ones; the shape as in lg.zeros.
+ * @function lg.ones
+ * @usage local x = lg.ones(64, 1)
+ */
 static int l_ones (lua_State *L) { return create(L, "ones", ones); }
+/*** lg.rand(d1, d2, ...) -> Tensor
+ * Uniform samples in [0, 1) from the global generator (lg.manual_seed); the
+ * shape as in lg.zeros.
+ * @function lg.rand
+ * @usage lg.manual_seed(1)
+ * local u = lg.rand(16, 2)
+ */
 static int l_rand (lua_State *L) { return create(L, "rand", lg_rand); }
+/*** lg.randn(d1, d2, ...) -> Tensor
+ * Standard normal samples N(0, 1) from the global generator (lg.manual_seed);
+ * the shape as in lg.zeros.
+ * @function lg.randn
+ * @usage local z = lg.randn(64, 100)   -- a batch of GAN noise
+ */
 static int l_randn (lua_State *L) { return create(L, "randn", lg_randn); }
 
+/*** lg.full(shape, v) -> Tensor
+ * A tensor of shape (a list, or one size for a 1-D tensor) filled with the
+ * number v.
+ * @function lg.full
+ * @usage local x = lg.full({2, 2}, 0.9)
+ * local y = lg.full(5, -1)
+ */
 /* lg.full(shape, v): shape is a table or a single size. */
 static int l_full (lua_State *L) {
   int64_t shape[LG_MAXDIM];
@@ -597,9 +687,28 @@ static int like(lua_State *L, float v) {
   return lgL_settensor(L, r, lg_full(x->ndim, x->shape, v));
 }
 
+/*** lg.zeros_like(x) -> Tensor
+ * A new tensor of zeros with x's shape (no graph, no grad).
+ * @function lg.zeros_like
+ * @usage local g = lg.zeros_like(lg.randn(3, 4))
+ */
 static int l_zeros_like (lua_State *L) { return like(L, 0.0f); }
+/*** lg.ones_like(x) -> Tensor
+ * A new tensor of ones with x's shape (no graph, no grad).
+ * @function lg.ones_like
+ * @usage local t = lg.ones_like(lg.randn(3, 4))
+ */
 static int l_ones_like (lua_State *L) { return like(L, 1.0f); }
 
+/*** lg.arange([start,] stop [, step]) -> Tensor
+ * 1-D tensor of the values start, start + step, ... while below stop (above it
+ * for a negative step), as numpy: arange(n) is 0 .. n-1, start defaults to 0
+ * and step to 1.  Raises for a zero or non-finite step and for non-finite
+ * bounds.
+ * @function lg.arange
+ * @usage local i = lg.arange(5)          -- 0, 1, 2, 3, 4
+ * local t = lg.arange(1, 2, 0.25)  -- 1, 1.25, 1.5, 1.75
+ */
 /* numpy semantics: arange(n) is 0, 1, .., n-1; arange(a, b[, step]) is
 ** a, a+step, a+2 step, .. while below b (above b for a negative step), that
 ** is ceil((b - a) / step) values, each computed in double as a + i*step. */
@@ -629,16 +738,36 @@ static int l_arange (lua_State *L) {
   return 1;
 }
 
+/*** lg.manual_seed(seed)
+ * Seeds the global random generator used by lg.rand, lg.randn, lg.randperm,
+ * lg.dropout and the initializers, so that a run is reproducible.  seed is an
+ * integer.
+ * @function lg.manual_seed
+ * @usage lg.manual_seed(42)
+ */
 static int l_manual_seed (lua_State *L) {
   lg_manual_seed((uint64_t)luaL_checkinteger(L, 1));
   return 0;
 }
 
+/*** lg.is_tensor(v) -> boolean
+ * True when v is a tensor (also a freed one), false for any other value.
+ * @function lg.is_tensor
+ * @usage assert(lg.is_tensor(lg.zeros(1)) and not lg.is_tensor({}))
+ */
 static int l_is_tensor (lua_State *L) {
   lua_pushboolean(L, toslot(L, 1) != NULL);
   return 1;
 }
 
+/*** lg.memory() -> {live, peak, cached, allocated_total}
+ * Tensor memory in bytes: held by live tensors, the peak of that, kept in the
+ * allocator's cache for reuse, and allocated since the start.  For watching a
+ * training loop's footprint.
+ * @function lg.memory
+ * @usage local m = lg.memory()
+ * print(("%.1f MB live"):format(m.live / 2^20))
+ */
 /* lg.memory(): bytes held by live tensors, their peak, and the pool's cache. */
 static int l_memory (lua_State *L) {
   lg_memstats m = lg_memory();
@@ -654,6 +783,12 @@ static int l_memory (lua_State *L) {
   return 1;
 }
 
+/*** lg.set_num_threads(n)
+ * Sets the number of worker threads of the numeric core (1 .. 1024); results
+ * do not depend on it.
+ * @function lg.set_num_threads
+ * @usage lg.set_num_threads(2)
+ */
 static int l_set_num_threads (lua_State *L) {
   lua_Integer n = luaL_checkinteger(L, 1);
   luaL_argcheck(L, n >= 1 && n <= 1024, 1, "thread count must be in 1..1024");
@@ -661,11 +796,25 @@ static int l_set_num_threads (lua_State *L) {
   return 0;
 }
 
+/*** lg.get_num_threads() -> integer
+ * The number of worker threads the numeric core uses.
+ * @function lg.get_num_threads
+ * @usage print(lg.get_num_threads())
+ */
 static int l_get_num_threads (lua_State *L) {
   lua_pushinteger(L, lg_get_num_threads());
   return 1;
 }
 
+/*** lg.cat({t1, t2, ...} [, d]) -> Tensor
+ * Joins tensors along dim d (1-based, negative counts from the end; default
+ * 1).  All sizes but d's must agree; 0-dim tensors and an empty list raise.
+ * Differentiable.
+ * Shapes: {[N1, C], [N2, C]}, d = 1 -> [N1 + N2, C].
+ * @function lg.cat
+ * @usage local x = lg.cat({lg.zeros(2, 3), lg.ones(4, 3)})     -- [6, 3]
+ * local y = lg.cat({lg.zeros(2, 3), lg.ones(2, 1)}, 2)  -- [2, 4]
+ */
 /* lg.cat({a, b, ...}, d = 1).  The list is read raw (no __len, no __index),
 ** its length once, and the pointers after the last allocation. */
 static int l_cat (lua_State *L) {
@@ -699,6 +848,13 @@ static int l_cat (lua_State *L) {
 
 /* {====================================================== access */
 
+/*** x:size([d]) -> {integer, ...} | integer
+ * The shape of x as a list, or the size of dim d (1-based; negative counts
+ * from the end).
+ * @function Tensor:size
+ * @usage local x = lg.zeros(2, 3)
+ * print(x:size(2), x:size(-1), #x:size())   --> 3  3  2
+ */
 static int t_size (lua_State *L) {
   lg_tensor *t = lgL_checktensor(L, 1);
   if (lua_isnoneornil(L, 2)) pushshape(L, t);
@@ -706,16 +862,33 @@ static int t_size (lua_State *L) {
   return 1;
 }
 
+/*** x:dim() -> integer
+ * The number of dims of x (as x.ndim).
+ * @function Tensor:dim
+ * @usage assert(lg.zeros(2, 3, 4):dim() == 3)
+ */
 static int t_dim (lua_State *L) {
   lua_pushinteger(L, lgL_checktensor(L, 1)->ndim);
   return 1;
 }
 
+/*** x:numel() -> integer
+ * The number of elements of x (the product of its sizes).
+ * @function Tensor:numel
+ * @usage assert(lg.zeros(2, 3):numel() == 6)
+ */
 static int t_numel (lua_State *L) {
   lua_pushinteger(L, (lua_Integer)lgL_checktensor(L, 1)->numel);
   return 1;
 }
 
+/*** x:item() -> number
+ * The value of a tensor with exactly one element (of any shape), as a Lua
+ * number; raises naming the shape otherwise.
+ * @function Tensor:item
+ * @usage local loss = lg.mse(lg.ones(3), 0)
+ * print(loss:item())   --> 1.0
+ */
 static int t_item (lua_State *L) {
   lg_tensor *t = lgL_checktensor(L, 1);
   char buf[160];
@@ -739,6 +912,13 @@ static void pushtable(lua_State *L, const lg_tensor *t, int d, int64_t off) {
   }
 }
 
+/*** x:totable() -> table | number
+ * The values of x as nested Lua lists (1-based, outermost dim first), or a
+ * number for a 0-dim tensor.
+ * @function Tensor:totable
+ * @usage local t = lg.tensor{{1, 2}, {3, 4}}:totable()
+ * print(t[2][1])   --> 3.0
+ */
 /* x:totable(): nested tables of numbers (a number for a 0-dim tensor). */
 static int t_totable (lua_State *L) {
   lg_tensor *t, **pin;
@@ -753,6 +933,12 @@ static int t_totable (lua_State *L) {
   return 1;
 }
 
+/*** x:is_contiguous() -> boolean
+ * True when x's elements are laid out densely in row-major order (views such
+ * as transpose are not); x:view needs a contiguous tensor.
+ * @function Tensor:is_contiguous
+ * @usage assert(not lg.zeros(2, 3):t():is_contiguous())
+ */
 static int t_is_contiguous (lua_State *L) {
   lua_pushboolean(L, lg_is_contiguous(lgL_checktensor(L, 1)));
   return 1;
@@ -777,10 +963,41 @@ static int to_shape(lua_State *L, const char *op, reshape_fn f) {
   return lgL_settensor(L, r, f(t, nd, shape));
 }
 
+/*** x:view(d1, d2, ...) -> Tensor
+ * A view of x with a new shape and the same elements, sharing its storage;
+ * one size may be -1 (inferred).  The shape is given as sizes or as one list.
+ * Raises when the element count differs or x is not contiguous (use reshape).
+ * Also lg.view(x, ...).  Differentiable.
+ * Shapes: [N, C, H, W] -> view(N, -1) -> [N, C*H*W].
+ * @function Tensor:view
+ * @usage local x = lg.randn(8, 1, 28, 28)
+ * local flat = x:view(8, -1)   -- [8, 784]
+ */
 static int t_view (lua_State *L) { return to_shape(L, "view", lg_view); }
+/*** x:reshape(d1, d2, ...) -> Tensor
+ * As x:view, but copies when x is not contiguous, so that it works on any
+ * tensor.  Also lg.reshape(x, ...).  Differentiable.
+ * @function Tensor:reshape
+ * @usage local y = lg.randn(3, 4):t():reshape(12)
+ */
 static int t_reshape (lua_State *L) { return to_shape(L, "reshape", lg_reshape); }
+/*** x:expand(d1, d2, ...) -> Tensor
+ * A view of x broadcast to a larger shape without copying: size-1 dims are
+ * repeated, new dims are added in front; -1 keeps a size.  Differentiable
+ * (the gradient is summed back).
+ * Shapes: [1, C] -> expand(N, C) -> [N, C].
+ * @function Tensor:expand
+ * @usage local b = lg.ones(1, 3):expand(4, 3)
+ */
 static int t_expand (lua_State *L) { return to_shape(L, "expand", lg_expand); }
 
+/*** x:t() -> Tensor
+ * The transpose of a 2-D tensor, as a view (raises for other dims; use
+ * x:transpose(a, b)).  Differentiable.
+ * Shapes: [M, N] -> [N, M].
+ * @function Tensor:t
+ * @usage local wt = lg.randn(3, 5):t()   -- [5, 3]
+ */
 static int t_t (lua_State *L) {
   lg_tensor *t = lgL_checktensor(L, 1), **r;
   char buf[160];
@@ -792,6 +1009,12 @@ static int t_t (lua_State *L) {
   return lgL_settensor(L, r, lg_transpose(t, 0, 1));
 }
 
+/*** x:transpose(a, b) -> Tensor
+ * A view of x with dims a and b (1-based; negative counts from the end)
+ * swapped.  Also lg.transpose(x, a, b).  Differentiable.
+ * @function Tensor:transpose
+ * @usage local y = lg.randn(2, 3, 4):transpose(1, 3)   -- [4, 3, 2]
+ */
 static int t_transpose (lua_State *L) {
   lg_tensor *t = lgL_checktensor(L, 1);
   int a = lgL_checkdim(L, 2, t, "transpose"), b = lgL_checkdim(L, 3, t, "transpose");
@@ -800,6 +1023,14 @@ static int t_transpose (lua_State *L) {
   return lgL_settensor(L, r, lg_transpose(t, a, b));
 }
 
+/*** x:permute(d1, d2, ...) -> Tensor
+ * A view of x with its dims reordered: result dim i is x's dim d_i (1-based,
+ * as a list or as arguments; each dim exactly once).  Also lg.permute.
+ * Differentiable.
+ * Shapes: [N, H, W, C] -> permute(1, 4, 2, 3) -> [N, C, H, W].
+ * @function Tensor:permute
+ * @usage local nchw = lg.zeros(8, 32, 32, 3):permute(1, 4, 2, 3)
+ */
 /* x:permute(3, 1, 2) or x:permute{3, 1, 2} */
 static int t_permute (lua_State *L) {
   lg_tensor *t = lgL_checktensor(L, 1), **r;
@@ -829,6 +1060,15 @@ static int t_permute (lua_State *L) {
   return lgL_settensor(L, r, lg_permute(t, perm));
 }
 
+/*** x:narrow(d, start, len) -> Tensor
+ * A view of len consecutive slices of x along dim d from position start (both
+ * 1-based; a negative start counts from the end).  Raises when the range
+ * leaves the dim.  Also lg.narrow(x, d, start, len).  Differentiable.
+ * Shapes: [N, C] -> narrow(1, s, k) -> [k, C].
+ * @function Tensor:narrow
+ * @usage local x = lg.arange(10):view(5, 2)
+ * local rows = x:narrow(1, 2, 3)   -- rows 2, 3, 4
+ */
 /* x:narrow(d, start, len): start is 1-based; a negative start counts from the end. */
 static int t_narrow (lua_State *L) {
   lg_tensor *t = lgL_checktensor(L, 1), **r;
@@ -845,6 +1085,14 @@ static int t_narrow (lua_State *L) {
   return lgL_settensor(L, r, lg_narrow(t, d, s0 - 1, len));
 }
 
+/*** x:squeeze([d]) -> Tensor
+ * A view of x without dim d (1-based) when its size is 1 (unchanged
+ * otherwise), or without every size-1 dim when d is omitted.  Also
+ * lg.squeeze.  Differentiable.
+ * @function Tensor:squeeze
+ * @usage local y = lg.zeros(4, 1, 3):squeeze()    -- [4, 3]
+ * local z = lg.zeros(4, 1):squeeze(2)          -- [4]
+ */
 /* x:squeeze(d) removes dim d if its size is 1; x:squeeze() removes all size-1 dims. */
 static int t_squeeze (lua_State *L) {
   lg_tensor *t = lgL_checktensor(L, 1), **r, *cur;
@@ -869,6 +1117,13 @@ static int t_squeeze (lua_State *L) {
   return lgL_settensor(L, r, cur);
 }
 
+/*** x:unsqueeze(d) -> Tensor
+ * A view of x with a new size-1 dim at position d (1 .. x.ndim + 1; negative
+ * counts from the end).  Also lg.unsqueeze.  Differentiable.
+ * Shapes: [N] -> unsqueeze(2) -> [N, 1].
+ * @function Tensor:unsqueeze
+ * @usage local col = lg.arange(4):unsqueeze(2)   -- [4, 1]
+ */
 static int t_unsqueeze (lua_State *L) {
   lg_tensor *t = lgL_checktensor(L, 1);
   int d = lgL_normdim(L, luaL_checkinteger(L, 2), t, "unsqueeze", 1);
@@ -877,6 +1132,11 @@ static int t_unsqueeze (lua_State *L) {
   return lgL_settensor(L, r, lg_unsqueeze(t, d));
 }
 
+/*** x:contiguous() -> Tensor
+ * x itself when it is contiguous, else a row-major copy.  Differentiable.
+ * @function Tensor:contiguous
+ * @usage local y = lg.randn(3, 4):t():contiguous()
+ */
 static int t_contiguous (lua_State *L) {
   lg_tensor *t = lgL_checktensor(L, 1);
   lg_tensor **r = lgL_newslot(L);
@@ -884,6 +1144,12 @@ static int t_contiguous (lua_State *L) {
   return lgL_settensor(L, r, lg_contiguous(t));
 }
 
+/*** x:clone() -> Tensor
+ * A copy of x with storage of its own; in the graph (the gradient flows back
+ * to x).  Also lg.clone(x).
+ * @function Tensor:clone
+ * @usage local snapshot = lg.randn(3):clone()
+ */
 static int t_clone (lua_State *L) {
   lg_tensor *t = lgL_checktensor(L, 1);
   lg_tensor **r = lgL_newslot(L);
@@ -891,6 +1157,14 @@ static int t_clone (lua_State *L) {
   return lgL_settensor(L, r, lg_clone(t));
 }
 
+/*** x:copy_(src) -> x
+ * Writes src (a tensor broadcastable to x's shape, or a number) into x in
+ * place and returns x.  Not recorded in the graph: raises for a tensor that
+ * requires grad while grad mode is on (wrap the update in lg.no_grad).
+ * @function Tensor:copy_
+ * @usage local ema = lg.zeros(3)
+ * ema:copy_(lg.ones(3))
+ */
 /* x:copy_(src): src (a tensor broadcastable to x, or a number) into x; returns x. */
 static int t_copy_ (lua_State *L) {
   lg_tensor *t = lgL_checktensor(L, 1), *src = lgL_totensor(L, 2);
@@ -908,6 +1182,12 @@ static int t_copy_ (lua_State *L) {
   return 1;
 }
 
+/*** x:fill_(v) -> x
+ * Sets every element of x to the number v in place and returns x; refuses
+ * tensors that require grad while grad mode is on, as x:copy_.
+ * @function Tensor:fill_
+ * @usage local x = lg.zeros(2, 2):fill_(0.5)
+ */
 static int t_fill_ (lua_State *L) {
   lg_tensor *t = lgL_checktensor(L, 1);
   float v = lgL_checkfloat(L, 2);
@@ -917,6 +1197,12 @@ static int t_fill_ (lua_State *L) {
   return 1;
 }
 
+/*** x:zero_() -> x
+ * Sets every element of x to 0 in place and returns x; refuses tensors that
+ * require grad while grad mode is on, as x:copy_.
+ * @function Tensor:zero_
+ * @usage local acc = lg.ones(4):zero_()
+ */
 static int t_zero_ (lua_State *L) {
   lg_tensor *t = lgL_checktensor(L, 1);
   check_inplace(L, t, "zero_");

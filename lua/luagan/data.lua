@@ -28,6 +28,12 @@ local data = {}
 
 -- The C reader, looked up on each call so that this module loads even in a
 -- build that lacks it (the error then names the missing function).
+--- data.read_idx(path) -> Tensor
+-- Reads an IDX file (gzipped or raw) into a float tensor of its raw values,
+-- through lg.read_idx; raises when this build lacks the C reader, or naming
+-- the path for a missing or malformed file.
+-- Shapes: an images file -> [N, H, W]; a labels file -> [N].
+-- @usage local ok, x = pcall(lg.data.read_idx, "datasets/mnist10k/t10k-labels-idx1-ubyte.gz")
 function data.read_idx(path)
   local f = rawget(lg, "read_idx")
   if not f then error("data.read_idx: this luagan build has no lg.read_idx", 2) end
@@ -42,6 +48,10 @@ local function try_listdir(dir)
   return ok, names, kinds
 end
 
+--- data.listdir(dir) -> names, kinds
+-- The entries of dir sorted by name and their kinds ("file", "dir" or
+-- "other"), as lg.fs.list, but raising naming dir when it cannot be read.
+-- @usage local names, kinds = lg.data.listdir(".")
 function data.listdir(dir)
   local ok, names, kinds = try_listdir(dir)
   if not ok then error(names, 2) end
@@ -53,6 +63,10 @@ end
 local function dirname(path) return path:match("^(.*)/[^/]*$") or "." end
 
 -- The datasets/ directory: $LUAGAN_DATA, else <source tree>/datasets.
+--- data.root() -> string
+-- The directory holding the data sets: $LUAGAN_DATA when set, else
+-- datasets/ of the source tree this module belongs to.
+-- @usage print(lg.data.root())
 function data.root()
   local env = os.getenv("LUAGAN_DATA")
   if env and env ~= "" then return env end
@@ -148,6 +162,18 @@ end
 
 -- MNIST: full MNIST when datasets/mnist holds its four files, else the
 -- shipped 10k subset.  opts.dir reads another MNIST-format directory.
+--- data.mnist([split] [, opts]) -> {images, labels, n, ...}
+-- One split ("train", the default, or "test") of MNIST: the full set when
+-- the data directory's mnist/ holds its four IDX files, else the shipped
+-- 10k subset (9,001 train and 999 test digits; the result's name says which).
+-- opts.range = {lo, hi} maps grey levels 0..255 linearly onto [lo, hi]
+-- (default {-1, 1}, a tanh generator's range; {0, 1} the raw intensities),
+-- opts.limit = n keeps the first n examples, opts.dir reads another
+-- MNIST-format directory.  Also returns classes = 10, name, split, dir and
+-- range.  Unknown options, a bad split and missing files raise.
+-- Shapes: images [N, 1, 28, 28], labels [N] holding 1..10.
+-- @usage local d = lg.data.mnist("train", {limit = 1000})
+-- local loader = lg.data.Loader({d.images, d.labels}, {batch = 64})
 function data.mnist(split, opts)
   opts = check_opts("data.mnist", opts, VALID_OPTS)
   local dir, name = opts.dir, "mnist"
@@ -160,15 +186,32 @@ function data.mnist(split, opts)
 end
 
 -- The shipped 10k subset only (9,001 train + 999 test digits).
+--- data.mnist10k([split] [, opts]) -> {images, labels, n, ...}
+-- As data.mnist, but always the shipped 10k subset (datasets/mnist10k/:
+-- 9,001 train and 999 test digits), so that results do not depend on
+-- whether full MNIST is installed.
+-- Shapes: images [N, 1, 28, 28], labels [N] holding 1..10.
+-- @usage local test = lg.data.mnist10k("test", {range = {0, 1}})
 function data.mnist10k(split, opts)
   opts = check_opts("data.mnist10k", opts, VALID_OPTS)
   return idx_dataset("data.mnist10k", "mnist10k", opts.dir or data.root() .. "/mnist10k",
                      split or "train", opts)
 end
 
+--- data.fashion_classes: {string, ...}
+-- The 10 Fashion-MNIST class names, indexed by label (1 = "T-shirt/top",
+-- 10 = "Ankle boot").
+-- @usage print(lg.data.fashion_classes[10])   --> Ankle boot
 data.fashion_classes = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal",
                         "Shirt", "Sneaker", "Bag", "Ankle boot"}
 
+--- data.fashion([split] [, opts]) -> {images, labels, n, ...}
+-- One split of Fashion-MNIST (Xiao et al. 2017), with the options of
+-- data.mnist, read from opts.dir, $LUAGAN_FASHION or Debian's
+-- dataset-fashion-mnist directory; raises with how to install it when the
+-- files are missing.  Class names: data.fashion_classes.
+-- Shapes: images [N, 1, 28, 28], labels [N] holding 1..10.
+-- @usage local ok, d = pcall(lg.data.fashion, "test", {limit = 100})
 function data.fashion(split, opts)
   opts = check_opts("data.fashion", opts, VALID_OPTS)
   local dir = opts.dir or os.getenv("LUAGAN_FASHION") or FASHION_DIR
@@ -180,7 +223,16 @@ function data.fashion(split, opts)
 end
 
 -- By name, for an experiment's --dataset flag.
+--- data.names: {string, ...}
+-- The data set names data.load accepts: "mnist", "mnist10k", "fashion".
+-- @usage print(table.concat(lg.data.names, ", "))
 data.names = {"mnist", "mnist10k", "fashion"}
+--- data.load(name [, split] [, opts]) -> {images, labels, n, ...}
+-- A data set by name (one of data.names), for an experiment's --dataset
+-- flag: data.mnist, data.mnist10k or data.fashion with split and opts.
+-- Raises listing the valid names for an unknown one.
+-- Shapes: images [N, 1, 28, 28], labels [N].
+-- @usage local d = lg.data.load("mnist10k", "test", {limit = 10})
 function data.load(name, split, opts)
   local f = ({mnist = data.mnist, mnist10k = data.mnist10k, fashion = data.fashion})[name]
   if not f then
@@ -228,6 +280,23 @@ end
 -- then centre-cropped to S x S (opts.crop = false resizes to S x S, changing
 -- the aspect ratio).  Without size, all images must share one size.
 -- opts.channels: 1 or 3 (default: the first image's, RGBA counted as 3).
+--- data.image_folder(dir [, opts]) -> {images, files, n, name, range}
+-- The images of dir (files named *.png, *.jpg, *.jpeg in any case, not
+-- hidden, not recursive; sorted by name; the decoder reads PNG only, so a
+-- JPEG raises naming it) as one tensor with values mapped
+-- onto opts.range (default {-1, 1}).  opts.size = S resizes each image so
+-- that its shorter side is S and centre-crops it to S x S (opts.crop = false
+-- resizes to S x S instead); without size all images must share one size.
+-- opts.channels (1 or 3; default the first image's, RGBA counted as 3)
+-- converts grey, RGB and RGBA; opts.limit keeps the first n files.  Raises
+-- for an empty folder or an unreadable image, naming it.
+-- Shapes: images [N, C, S, S].
+-- @usage local dir = os.tmpname()
+-- os.remove(dir)
+-- lg.fs.mkdir(dir)
+-- lg.image.save(dir .. "/a.png", lg.rand(3, 40, 30))
+-- local d = lg.data.image_folder(dir, {size = 16})   -- images [1, 3, 16, 16]
+-- os.remove(dir .. "/a.png"); os.remove(dir)
 function data.image_folder(dir, opts)
   opts = check_opts("data.image_folder", opts,
                     {size = true, crop = true, channels = true, range = true, limit = true})
@@ -298,6 +367,13 @@ local Mixture = {}
 Mixture.__index = Mixture
 
 -- n samples [n,2]: a uniformly chosen centre plus std * N(0, I)
+--- Mixture:sample(n) -> Tensor
+-- n points of a 2-D Gaussian mixture made by data.ring8 or data.grid25: a
+-- uniformly chosen centre plus std * N(0, I), drawn from lg's generator.
+-- The mixture also carries centres [K, 2], centre_list, std and modes = K.
+-- Raises unless n is a positive integer.
+-- Shapes: -> [n, 2].
+-- @usage local x = lg.data.ring8():sample(512)
 function Mixture:sample(n)
   if math.type(n) ~= "integer" or n < 1 then
     error(self.name .. ":sample: n must be a positive integer", 2)
@@ -320,6 +396,14 @@ end
 -- same as WGAN-GP's toy before its /1.414 rescaling: ring8{radius=2, std=0.02}.
 -- (The unrolled-GAN notebook's linspace(0, 2 pi, 8) has only 7 distinct
 -- modes, core.md section 10; the angles here are 2 pi i / 8.)
+--- data.ring8([opts]) -> Mixture
+-- The ring of 8 Gaussians with equal weights of VEEGAN (Srivastava et al.
+-- 2017) and PacGAN (Lin et al. 2018): centres radius * (cos, sin)(2 pi i / 8),
+-- i = 0..7, default radius 1 and std 0.01.  The unrolled GAN paper (Metz et
+-- al. 2017) uses {radius = 2, std = 0.02}.  Sample it with m:sample(n).
+-- Shapes: m:sample(n) -> [n, 2]; m.centres [8, 2].
+-- @usage local ring = lg.data.ring8{radius = 2, std = 0.02}
+-- local real = ring:sample(256)
 function data.ring8(opts)
   opts = check_opts("data.ring8", opts, {radius = true, std = true})
   local r = opts.radius or 1
@@ -336,6 +420,13 @@ end
 -- Grid of 25 Gaussians with uniform weights at (2i, 2j), i, j in -2..2, over
 -- [-4, 4]^2, std 0.05: VEEGAN / PacGAN's 2-D grid (PacGAN's configs,
 -- papers/core.md section 8).  opts.spacing scales the grid (default 2).
+--- data.grid25([opts]) -> Mixture
+-- The grid of 25 Gaussians with equal weights of VEEGAN and PacGAN: centres
+-- (s i, s j) for i, j in -2..2 with spacing s = opts.spacing (default 2,
+-- covering [-4, 4]^2), std 0.05 (opts.std).
+-- Shapes: m:sample(n) -> [n, 2]; m.centres [25, 2].
+-- @usage local grid = lg.data.grid25()
+-- local real = grid:sample(256)
 function data.grid25(opts)
   opts = check_opts("data.grid25", opts, {spacing = true, std = true})
   local s = opts.spacing or 2
@@ -351,6 +442,14 @@ end
 -- Swiss roll, as WGAN-GP's toy: sklearn's make_swiss_roll(noise=0.25), columns
 -- (0, 2), divided by 7.5 (papers/core.md section 12): t ~ U[1.5 pi, 4.5 pi],
 -- x = (t cos t, t sin t) + 0.25 N(0, I), then x / 7.5.
+--- data.swissroll([opts]) -> {sample = fn, ...}
+-- The swiss roll of WGAN-GP's toy experiments (Gulrajani et al. 2017):
+-- sklearn's make_swiss_roll with columns 0 and 2, t ~ U[1.5 pi, 4.5 pi],
+-- x = (t cos t, t sin t) + noise N(0, I), then x / scale; defaults noise
+-- 0.25, scale 7.5.  m:sample(n) draws n points.
+-- Shapes: m:sample(n) -> [n, 2].
+-- @usage local roll = lg.data.swissroll()
+-- local real = roll:sample(256)
 function data.swissroll(opts)
   opts = check_opts("data.swissroll", opts, {noise = true, scale = true})
   local noise, scale = opts.noise or 0.25, opts.scale or 7.5
@@ -384,6 +483,18 @@ local Loader = {}
 Loader.__index = Loader
 Loader.__name = "Loader"
 
+--- data.Loader(tensors [, opts]) -> Loader
+-- Shuffled minibatches over epochs from one tensor or a list of tensors
+-- sharing their first dim (e.g. {images, labels}); a batch is of the same
+-- kind.  opts.batch (default 64), opts.shuffle (true: each epoch draws a
+-- permutation from lg's generator, so runs are deterministic under
+-- lg.manual_seed), opts.drop_last (true: an incomplete last batch is
+-- skipped).  Raises when the tensors differ in their first dim or cannot
+-- fill one batch.  Its cursor (loader:state_dict) resumes a run exactly.
+-- Shapes: tensors [N, ...] -> batches [batch, ...].
+-- @usage local x, y = lg.randn(100, 2), lg.randperm(100)
+-- local loader = lg.data.Loader({x, y}, {batch = 32})
+-- local b = loader:next()   -- {[32, 2], [32]}
 function data.Loader(tensors, opts)
   opts = check_opts("data.Loader", opts, {batch = true, shuffle = true, drop_last = true})
   local single = lg.is_tensor(tensors)
@@ -415,6 +526,11 @@ function data.Loader(tensors, opts)
                        epoch_count = 0, position = 0, perm = nil}, Loader)
 end
 
+--- Loader:batches() -> integer
+-- The number of batches per epoch: floor(N / batch) with drop_last, else
+-- ceil(N / batch).
+-- @usage local loader = lg.data.Loader(lg.zeros(100, 2), {batch = 32})
+-- assert(loader:batches() == 3)
 function Loader:batches()
   return self.drop_last and self.n // self.batch or (self.n + self.batch - 1) // self.batch
 end
@@ -437,6 +553,13 @@ local function rows(t, perm, first, count)
   return t:index_select(1, table.move(perm, first + 1, first + count, 1, {}))
 end
 
+--- Loader:next() -> Tensor | {Tensor, ...}
+-- The next batch; starts a new epoch (loader.epoch_count grows and a new
+-- permutation is drawn) when the current one is used up.
+-- Shapes: [N, ...] -> [batch, ...] (the last batch may be smaller without
+-- drop_last).
+-- @usage local loader = lg.data.Loader(lg.randn(10, 2), {batch = 4})
+-- local real = loader:next()   -- [4, 2]
 function Loader:next()
   local left = self.n - self.position
   if self.perm == nil or left == 0 or (self.drop_last and left < self.batch) then
@@ -454,6 +577,11 @@ end
 
 -- Iterates over what is left of the current epoch (a whole epoch when the
 -- last one is finished or none has started).
+--- Loader:epoch() -> iterator
+-- Iterates over the batches left in the current epoch, or over a whole new
+-- epoch when the last one is finished or none has started.
+-- @usage local loader = lg.data.Loader(lg.randn(10, 2), {batch = 4})
+-- for batch in loader:epoch() do print(batch.shape[1]) end   -- 4, 4
 function Loader:epoch()
   local started = false
   return function()
@@ -465,11 +593,25 @@ function Loader:epoch()
   end
 end
 
+--- Loader:cursor() -> {epoch, position, perm}
+-- Where the loader is: epochs started, examples used in the current one and
+-- its permutation (a tensor of 1-based indices, nil before the first batch).
+-- @usage local loader = lg.data.Loader(lg.randn(10, 2), {batch = 4})
+-- loader:next()
+-- local c = loader:cursor()   -- {epoch = 1, position = 4, perm = tensor[10]}
 function Loader:cursor()
   return {epoch = self.epoch_count, position = self.position,
           perm = self.perm and lg.tensor(self.perm) or nil}
 end
 
+--- Loader:set_cursor(c) -> Loader
+-- Restores a cursor from loader:cursor(), so that the next batches are those
+-- that followed it.  Raises for a malformed cursor, a position outside
+-- 0..N or a permutation of another length.
+-- @usage local loader = lg.data.Loader(lg.randn(10, 2), {batch = 4})
+-- local c = loader:cursor()
+-- local a = loader:next()
+-- loader:set_cursor(c)
 function Loader:set_cursor(c)
   if type(c) ~= "table" or math.type(c.epoch) ~= "integer" or math.type(c.position) ~= "integer" then
     error("Loader:set_cursor: {epoch=integer, position=integer, perm=tensor} expected", 2)
@@ -492,11 +634,23 @@ function Loader:set_cursor(c)
 end
 
 -- The cursor as name -> tensor, for checkpoints.
+--- Loader:state_dict() -> {epoch, position, perm}
+-- The cursor as tensors (name -> Tensor), for checkpoints: lg.experiment's
+-- run:track saves it with the models.
+-- @usage local loader = lg.data.Loader(lg.randn(10, 2), {batch = 4})
+-- local sd = loader:state_dict()
 function Loader:state_dict()
   local c = self:cursor()
   return {epoch = lg.tensor{c.epoch}, position = lg.tensor{c.position}, perm = c.perm}
 end
 
+--- Loader:load_state_dict(sd) -> Loader
+-- Restores the cursor from loader:state_dict(); raises naming a missing
+-- entry.
+-- @usage local loader = lg.data.Loader(lg.randn(10, 2), {batch = 4})
+-- local sd = loader:state_dict()
+-- loader:next()
+-- loader:load_state_dict(sd)
 function Loader:load_state_dict(sd)
   local function int(name)
     local t = sd[name]

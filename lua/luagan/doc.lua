@@ -28,6 +28,10 @@
 --    */
 --
 -- (lines start with " * ", which LDoc strips; this parser also takes "**").
+-- A method's or property's signature may name an instance instead of the
+-- class (x:matmul(y), x.shape, file:write(s)); @function gives the name.
+-- A C function registered both as a method and in lg (x:view, lg.view) has
+-- one entry, which names the other form in its text ("Also lg.view(...)").
 --
 -- Lua functions are matched to their entry by where they are defined
 -- (debug.getinfo), so aliases and methods of classes the modules do not
@@ -40,15 +44,18 @@
 local doc = {}
 
 -- The Lua modules with a page of their own: short name -> file under luagan/.
--- lg (the C functions), Tensor (its methods) and image come from the C files.
+-- lg (the C functions), Tensor (its methods), image, linalg and fs come from
+-- the C files.
 doc.LUA_MODULES = {"nn", "optim", "gan", "data", "experiment", "metrics", "image_metrics",
                    "parzen", "util"}
 
 -- Pages in the order of the index, with a line about each.
 local PAGES = {
   {"lg", "tensors: creation, math, losses, layers, autograd, I/O, threads (C)"},
-  {"Tensor", "methods of a tensor x:...() (C)"},
-  {"image", "lg.image: PNG/JPEG load, save, grids, resize (C)"},
+  {"Tensor", "methods and properties of a tensor: x:...(), x.shape, x.grad (C)"},
+  {"image", "PNG load, save, grids, resize (C)"},
+  {"linalg", "eigh, svd, cholesky, solve, inv, det, slogdet (C)"},
+  {"fs", "atomic writes, append-only files, locks, directory listings (C)"},
   {"nn", "modules (layers, containers), nn.Module, nn.init"},
   {"optim", "SGD, Adam, RMSprop and the optimizer methods"},
   {"gan", "losses, gradient penalty, schedules, training steps, unrolling, packing, MRGAN"},
@@ -233,9 +240,16 @@ end
 -- The page of a C entry, from its name.
 local function c_module(name)
   if name:match("^Tensor:") or name:match("^Tensor%.") then return "Tensor" end
-  if name:match("^lg%.image%.") then return "image" end
+  for _, sub in ipairs{"image", "linalg", "fs"} do
+    if name:match("^lg%." .. sub .. "[%.:]") then return sub end
+  end
   return "lg"
 end
+
+-- Classes of the C binding that no module exports (the objects lg.fs
+-- returns): entry name -> registry name of their metatable, whose __index
+-- holds the methods.
+local C_CLASSES = {["lg.fs.File"] = "luagan.fs.file", ["lg.fs.Lock"] = "luagan.fs.lock"}
 
 local function parse_c(text, file)
   local out = {}
@@ -328,6 +342,13 @@ function doc.resolve(name)
   local head, rest = name:match("^([%a_][%w_]*)(.*)$")
   if not head then return nil end
   local v
+  local class, method = name:match("^([%w_%.]+):([%w_]+)$")
+  if class and C_CLASSES[class] then
+    lg()   -- the binding registers the metatables
+    local mt = debug.getregistry()[C_CLASSES[class]]
+    local methods = type(mt) == "table" and rawget(mt, "__index")
+    return type(methods) == "table" and rawget(methods, method) or nil
+  end
   if head == "lg" then v = lg()
   elseif head == "Tensor" then v = lg().Tensor
   elseif head == "image" then v = lg().image
@@ -346,6 +367,21 @@ function doc.resolve(name)
   return v
 end
 
+-- The binding registers a function shared by a method and lg (x:view(...)
+-- and lg.view(x, ...)) twice, as two closures: two values.  One entry
+-- documents both when its text names the other form, a method's entry
+-- "lg.view" ("Also lg.view(x, ...)"), an lg entry ":equal(" ("Also
+-- a:equal(b)"), and that other form is a C function.
+local function c_twin(e)
+  local L = lg()
+  local m, f = e.name:match("^Tensor:([%w_]+)$"), nil
+  if m and e.text:find("lg%." .. m .. "%f[^%w_]") then f = rawget(L, m) end
+  m = e.name:match("^lg%.([%w_]+)$")
+  if m and e.text:find(":" .. m .. "(", 1, true) then f = rawget(L.Tensor, m) end
+  if type(f) == "function" and debug.getinfo(f, "S").what == "C" then return f end
+  return nil
+end
+
 local function value_map()
   if by_value then return by_value end
   by_value = {}
@@ -354,6 +390,8 @@ local function value_map()
     if ok and v ~= nil and (type(v) == "function" or type(v) == "table") and not by_value[v] then
       by_value[v] = e
     end
+    local twin = c_twin(e)
+    if twin and not by_value[twin] then by_value[twin] = e end
   end
   return by_value
 end
@@ -365,6 +403,8 @@ function doc.module_name(v)
   if v == L then return "lg" end
   if v == rawget(L, "Tensor") then return "Tensor" end
   if v == rawget(L, "image") then return "image" end
+  if v == rawget(L, "linalg") then return "linalg" end
+  if v == rawget(L, "fs") then return "fs" end
   for _, m in ipairs(doc.LUA_MODULES) do
     if package.loaded["luagan." .. m] == v then return m end
   end
@@ -497,7 +537,8 @@ end
 -- The name under which v is reachable from the modules, for a message.
 local function find_name(v)
   local L = lg()
-  local roots = {{"lg", L}, {"Tensor", rawget(L, "Tensor")}, {"lg.image", rawget(L, "image")}}
+  local roots = {{"lg", L}, {"Tensor", rawget(L, "Tensor")}, {"lg.image", rawget(L, "image")},
+                 {"lg.linalg", rawget(L, "linalg")}, {"lg.fs", rawget(L, "fs")}}
   for _, m in ipairs(doc.LUA_MODULES) do
     local mod = package.loaded["luagan." .. m]
     if mod then roots[#roots + 1] = {m, mod} end
@@ -531,20 +572,19 @@ function doc.help_text(...)
   end
   local e = doc.lookup(v)
   if e then return doc.format(e) end
-  local methods = type(v) == "table" and doc.methods_text(v)
+  local methods = (type(v) == "table" or type(v) == "userdata") and doc.methods_text(v)
   if methods then return methods end
   if v == nil then return "help: the value is nil (a misspelt name?)" end
   local name = find_name(v)
   if name then
-    return ("%s: no documentation yet (%s)"):format(name,
-      doc.c_pending(name) and "a C function of the binding; its doc comments come later"
-      or "no doc entry; see help(" .. (name:match("^(.-)[%.:]") or "lg") .. ")")
+    return ("%s: no documentation yet (no doc entry; see help(%s))"):format(name,
+      name:match("^(.-)[%.:]") or "lg")
   end
   return ("help: no documentation for this %s"):format(type(v))
 end
 
--- An object of a class that has no entry itself (an optimizer, a run):
--- the documented methods of its class, or nil.
+-- An object of a class that has no entry itself (an optimizer, a run, a
+-- file of lg.fs): the documented methods of its class, or nil.
 function doc.methods_text(v)
   local mt = getmetatable(v)
   local cls = type(mt) == "table" and rawget(mt, "__index")
@@ -562,12 +602,6 @@ function doc.methods_text(v)
   end
   out[#out + 1] = ('help("%s") shows one'):format(es[1].name)
   return table.concat(out, "\n")
-end
-
--- True when the name belongs to a page whose entries are still to come.
-function doc.c_pending(name)
-  local mod = c_module(name)
-  return (name:match("^lg%.") or name:match("^Tensor")) and #doc.module_entries(mod) == 0
 end
 
 function doc.help(...)

@@ -146,6 +146,11 @@ end
 -- The --help text.
 local PLACEHOLDER = {integer = "N", number = "X", string = "S", boolean = "[true|false]"}
 
+--- experiment.usage(defaults) -> string
+-- The --help text of an experiment: its flags (the common ones, then its own
+-- in sorted order) with their kinds, descriptions (defaults.doc) and
+-- defaults.
+-- @usage print(lg.experiment.usage{name = "toy", lr = 1e-3, doc = {lr = "learning rate"}})
 function experiment.usage(defaults)
   local list = specs(defaults)
   local name = defaults.name or "experiment"
@@ -182,6 +187,17 @@ end
 -- experiment.parse(defaults, argv) -> config, given
 --   config: the resolved flags; given: set of the flags on the command line.
 -- Returns nil, usage text when argv asks for --help; raises on a bad flag.
+--- experiment.parse(defaults [, argv]) -> config, given | nil, usage
+-- Resolves the flags of argv (a list of strings) against defaults: every key
+-- of defaults but name and doc is a flag typed by its default (integer,
+-- float, string or boolean), plus the common flags iters, batch, seed,
+-- dataset, out, sample_every, checkpoint_every, resume, stop_at and threads.
+-- `--key value` and `--key=value`, `-` and `_` alike; a boolean is `--flag`
+-- or `--flag true|false`.  Returns the resolved table and the set of flags
+-- given, or nil and the usage text for --help; raises listing the valid
+-- flags for an unknown or ill-typed one.  Creates nothing on disk.
+-- @usage local cfg, given = lg.experiment.parse({name = "toy", lr = 1e-3}, {"--lr", "0.01", "--iters=50"})
+-- print(cfg.lr, cfg.iters, given.lr)   --> 0.01  50  true
 function experiment.parse(defaults, argv)
   local list = specs(defaults)
   local by_key = {}
@@ -287,6 +303,13 @@ local ESCAPES = {a = "\a", b = "\b", f = "\f", n = "\n", r = "\r", t = "\t", v =
                  ["\\"] = "\\", ['"'] = '"', ["'"] = "'", ["\n"] = "\n"}
 local MAX_DEPTH = 100
 
+--- experiment.read_data(text, what) -> value
+-- Reads a Lua data literal as written to config.lua and checkpoints, without
+-- running it: an optional `return`, `--` comments, strings, numbers (also
+-- 0/0, math.huge), booleans and nested tables.  Anything else (code, calls,
+-- a loop) raises "experiment: WHAT is malformed: ... at line N".
+-- @usage local t = lg.experiment.read_data('return {lr = 0.0002, name = "x", dims = {1, 2}}', "config")
+-- print(t.lr, t.dims[2])   --> 0.0002  2
 function experiment.read_data(text, what)
   local pos = 1
   local function fail(msg)
@@ -461,6 +484,18 @@ Run.__index = Run
 
 local CKPT = "checkpoint.safetensors"
 
+--- experiment.new(defaults [, argv]) -> Run
+-- Starts an experiment: lg.experiment(defaults [, argv]) is the same call.
+-- Parses the flags (experiment.parse; argv defaults to the script's arg, and
+-- then --help prints the usage and exits, a bad flag exits with status 2,
+-- while an explicit argv makes it raise instead), seeds lg's generator with
+-- --seed, sets --threads, and picks the run directory: --out (default
+-- runs/NAME-yyyymmdd-hhmmss) or, with --resume DIR, DIR with its
+-- config.lua's flags (flags given now override them).  Refuses a directory
+-- locked by another process or already holding a checkpoint (without
+-- --resume).  Nothing is written until run:iterations().
+-- @usage local run = lg.experiment{name = "toy", iters = 2000, lr = 1e-3}
+-- local cfg = run.config   -- cfg.lr, cfg.iters, cfg.batch, cfg.seed, ...
 local function new(defaults, argv)
   local name = defaults.name or "experiment"
   if type(name) ~= "string" or not name:match("^[%w_%-%.]+$") then
@@ -539,6 +574,12 @@ experiment.new = new
 
 -- run:track{name = object, ...}: objects with state_dict/load_state_dict
 -- (modules, optimizers, loaders) or plain tables of user state.
+--- Run:track(objects) -> Run
+-- Registers the state a checkpoint saves and --resume restores, as a table
+-- name -> object: objects with state_dict/load_state_dict (modules,
+-- optimizers, data loaders) or plain tables of numbers, strings, booleans
+-- and tensors (the training's own counters).  Names must be words.
+-- @usage run:track{G = G, D = D, optG = optG, optD = optD, data = loader, state = {}}
 function Run:track(objects)
   if type(objects) ~= "table" then error("run:track: a table name -> object is expected", 2) end
   for _, k in ipairs(sorted_keys(objects)) do
@@ -556,6 +597,13 @@ end
 
 -- run:sampler(fn, {range = {-1, 1}, nrow = 8}): fn() returns images
 -- [N,C,H,W] in `range`; it runs under lg.no_grad.
+--- Run:sampler(fn [, opts]) -> Run
+-- Sets the function whose images are saved as a grid to
+-- samples/iter-NNNNNN.png every --sample_every iterations and at the end.
+-- fn() runs under lg.no_grad and returns images [N, C, H, W] in opts.range
+-- (default {-1, 1}), tiled opts.nrow (8) per row.
+-- @usage local z = lg.randn(64, 100)
+-- run:sampler(function() return G(z) end, {nrow = 8})
 function Run:sampler(fn, opts)
   if type(fn) ~= "function" then error("run:sampler: a function is expected", 2) end
   opts = opts or {}
@@ -579,6 +627,13 @@ end
 
 -- run:log{key = value}: values are numbers, booleans, strings or tensors of
 -- one element; several calls in one iteration make one row.
+--- Run:log(values)
+-- Records values (a table of numbers, booleans, strings or 1-element tensors)
+-- for the current iteration; several calls in one iteration make one
+-- metrics.csv row.  Only inside `for it in run:iterations()`; the columns
+-- are fixed by the first logged row (later new keys raise) and "iter" is
+-- reserved.
+-- @usage run:log{lossD = lossD, lossG = lossG:item()}
 function Run:log(values)
   if not self.active then error("run:log: call it inside `for it in run:iterations()`", 2) end
   self.row = self.row or {}
@@ -635,6 +690,11 @@ end
 -- {column = cell text} ("" where that row logged nothing); after a resume
 -- they include the rows written before it.  Cells are split at commas: a
 -- logged string holding a comma or quote comes back quoted.
+--- Run:rows() -> {{column = text}, ...}
+-- The rows of metrics.csv so far as tables of cell texts ("" where a row
+-- logged nothing), including those written before a resume.
+-- @usage local rows = run:rows()
+-- print(rows[#rows].iter, tonumber(rows[#rows].lossD))
 function Run:rows()
   local header, rows = nil, {}
   for line in (read_all(self.dir .. "/metrics.csv") or ""):gmatch("[^\n]+") do
@@ -653,6 +713,11 @@ end
 
 -- run:write(name, text): a file of the run directory (a summary, a table)
 -- written atomically: a kill or a full disk leaves the previous version.
+--- Run:write(name, text) -> string
+-- Writes a file of the experiment's own (a summary, a table) into the run
+-- directory atomically and returns its path; name must stay inside the
+-- directory (no "..", not absolute).
+-- @usage run:write("summary.md", ("modes covered: %d\n"):format(8))
 function Run:write(name, text)
   if type(name) ~= "string" or name == "" or name:find("..", 1, true) or name:sub(1, 1) == "/" then
     error("run:write: a file name inside the run directory is expected", 2)
@@ -666,6 +731,11 @@ end
 
 -- {====================================================== samples and plot
 
+--- Run:sample(it) -> string | nil
+-- Writes samples/iter-NNNNNN.png (it, zero-padded) from the sampler now and
+-- returns its path, nil without a sampler; the loop calls it every
+-- --sample_every iterations.
+-- @usage local path = run:sample(run.iter)
 function Run:sample(it)
   if not self.sample_fn then return nil end
   local imgs = lg.no_grad(self.sample_fn)
@@ -682,6 +752,11 @@ end
 
 local gnuplot_terminal   -- nil: not probed; false: no gnuplot
 
+--- Run:plot() -> string | nil
+-- Redraws loss.png from metrics.csv with gnuplot (every column against iter;
+-- loss.gp is the script) and returns its path; nil before the first row or
+-- without gnuplot (noted once on stderr).
+-- @usage local png = run:plot()
 function Run:plot()
   if not self.columns or #self.columns == 0 then return nil end
   if gnuplot_terminal == nil then
@@ -732,6 +807,12 @@ end
 
 -- The rows up to the checkpoint are on disk before it (fsync): a checkpoint
 -- never counts rows a crash could lose.
+--- Run:checkpoint(it [, keep])
+-- Saves every tracked object, lg's generator state and the length of
+-- metrics.csv (synced first) at iteration it to checkpoint.safetensors, and
+-- with keep also to checkpoints/iter-NNNNNN.safetensors; both atomically.
+-- The loop calls it every --checkpoint_every iterations and at the end.
+-- @usage run:checkpoint(run.iter, true)
 function Run:checkpoint(it, keep)
   self.metrics:sync()
   local tensors, meta = {}, {
@@ -919,6 +1000,18 @@ function Run:_prepare()
   end
 end
 
+--- Run:iterations() -> iterator
+-- The training loop: for it in run:iterations() yields it from 1 to --iters, or
+-- from after the checkpoint's iteration with --resume (tracked objects,
+-- generator and metrics.csv restored first, so the metrics are bitwise those
+-- of an uninterrupted run).  Creates the run directory, locks it and writes
+-- config.lua; after each iteration writes the logged row and, on schedule,
+-- samples, the plot and checkpoints; --stop_at N exits after iteration N
+-- with a checkpoint; ends with run:finish().
+-- @usage for it in run:iterations() do
+--   local loss = lg.mse(lg.randn(4, 1), 0)
+--   run:log{loss = loss}
+-- end
 function Run:iterations()
   if self.active then error("run:iterations: already running", 2) end
   self:_prepare()
@@ -951,6 +1044,11 @@ end
 
 -- Last sample, final checkpoint and plot; prints where they are.  Called
 -- when the iterations end.
+--- Run:finish()
+-- Ends the run: the last sample, the final checkpoint and the plot, then
+-- releases the directory's lock and prints where the files are.  Called by
+-- run:iterations() when the loop ends; later calls do nothing.
+-- @usage run:finish()
 function Run:finish()
   if self.finished then return end
   self.finished = true

@@ -62,6 +62,16 @@ local M = {}
 
 -- {====================================================== the classifier
 
+--- image_metrics.Classifier([opts]) -> Module
+-- The small CNN the image metrics are computed with, for 28x28 grey images
+-- in [-1, 1]: Conv 1->32 k3 + ReLU + max-pool 2, Conv 32->64 k3 + ReLU +
+-- max-pool 2, Linear 1600->128 + ReLU (the penultimate features),
+-- opts.dropout (default 0), Linear 128->10 (logits).  Trained by
+-- experiments/classifier.lua; image_metrics.load reads its weights.
+-- Shapes: x [N, 1, 28, 28] -> logits [N, 10].
+-- @usage local im = require "luagan.image_metrics"
+-- local net = im.Classifier{dropout = 0.5}
+-- local logits = net(lg.randn(4, 1, 28, 28))   -- [4, 10]
 local Classifier = nn.Module:extend("ImageClassifier")
 M.Classifier = Classifier
 
@@ -75,6 +85,12 @@ function Classifier:init(opts)
 end
 
 -- [N,1,28,28] in [-1, 1] -> [N,128] penultimate features
+--- image_metrics.Classifier:features(x) -> Tensor
+-- The 128 ReLU outputs feeding the classifier's last layer, on which the FID
+-- is computed.
+-- Shapes: x [N, 1, 28, 28] -> [N, 128].
+-- @usage local im = require "luagan.image_metrics"
+-- local f = im.Classifier():features(lg.randn(4, 1, 28, 28))   -- [4, 128]
 function Classifier:features(x)
   local h = lg.max_pool2d(self.conv1(x):relu(), 2)      -- [N,32,13,13]
   h = lg.max_pool2d(self.conv2(h):relu(), 2)            -- [N,64,5,5]
@@ -103,6 +119,14 @@ end
 -- table of rows, which stays in double precision).  Returns the eigenvalues in
 -- ascending order and, when vectors ~= false, the matrix V whose COLUMNS are the unit
 -- eigenvectors: A = V diag(values) V^T.  A is read in full and symmetrised, (A + A^T) / 2.
+--- image_metrics.symeig(a [, vectors]) -> values [, V]
+-- Eigen-decomposition of a symmetric matrix in double precision (LAPACK via
+-- lg.linalg.eigh on a table): a (a tensor [d, d] or a table of rows) is
+-- symmetrised as (A + A^T) / 2; returns the eigenvalues ascending and,
+-- unless vectors is false, the table V whose columns are the unit
+-- eigenvectors, A = V diag(values) V^T.  Raises for a non-square matrix.
+-- @usage local im = require "luagan.image_metrics"
+-- local values, V = im.symeig({{2, 1}, {1, 2}})   -- values {1, 3}
 function M.symeig(a, vectors)
   a = to_table(a)
   local n = #a
@@ -123,6 +147,11 @@ function M.symeig(a, vectors)
 end
 
 -- C = A B for tables of rows
+--- image_metrics.matmul(A, B) -> table
+-- The product of two matrices given as Lua tables of rows, in double
+-- precision (the FID's 128 x 128 products; O(d^3)).
+-- @usage local im = require "luagan.image_metrics"
+-- local C = im.matmul({{1, 2}}, {{3}, {4}})   -- {{11}}
 local function matmul(A, B)
   local n, m, p = #A, #B, #B[1]
   local C = {}
@@ -143,6 +172,12 @@ M.matmul = matmul
 
 -- Square root of a symmetric positive semi-definite matrix: V diag(sqrt(max(l, 0))) V^T
 -- (eigenvalues below zero, rounding noise of a PSD matrix, count as zero).
+--- image_metrics.sqrtm_psd(a) -> table
+-- The symmetric square root V diag(sqrt(max(l, 0))) V^T of a symmetric
+-- positive semi-definite matrix (tensor or table of rows), in double
+-- precision; negative eigenvalues (rounding noise) count as zero.
+-- @usage local im = require "luagan.image_metrics"
+-- local R = im.sqrtm_psd({{4, 0}, {0, 9}})   -- {{2, 0}, {0, 3}}
 function M.sqrtm_psd(a)
   local values, V = M.symeig(a, true)
   local n = #values
@@ -169,6 +204,11 @@ function M.sqrtm_psd(a)
 end
 
 -- tr((S1 S2)^(1/2)) for symmetric PSD S1, S2
+--- image_metrics.trace_sqrt_product(s1, s2) -> number
+-- tr((S1 S2)^(1/2)) for symmetric PSD S1 and S2, as the sum of the square
+-- roots of the eigenvalues of S1^(1/2) S2 S1^(1/2), in double precision.
+-- @usage local im = require "luagan.image_metrics"
+-- local t = im.trace_sqrt_product({{1, 0}, {0, 4}}, {{1, 0}, {0, 1}})   -- 3
 function M.trace_sqrt_product(s1, s2)
   s1, s2 = to_table(s1), to_table(s2)
   local A = M.sqrtm_psd(s1)
@@ -180,6 +220,13 @@ function M.trace_sqrt_product(s1, s2)
 end
 
 -- Frechet distance between N(mu1, s1) and N(mu2, s2); tensors or tables.
+--- image_metrics.frechet_distance(mu1, s1, mu2, s2) -> number
+-- The Frechet distance between Gaussians N(mu1, S1) and N(mu2, S2) of the FID
+-- (Heusel et al. 2017): |mu1 - mu2|^2 + tr(S1) + tr(S2) - 2 tr((S1 S2)^(1/2)),
+-- in double precision; means [d] and covariances [d, d] as tensors or tables.
+-- Raises when the dimensions differ.
+-- @usage local im = require "luagan.image_metrics"
+-- local d = im.frechet_distance({0, 0}, {{1, 0}, {0, 1}}, {3, 4}, {{1, 0}, {0, 1}})   -- 25
 function M.frechet_distance(mu1, s1, mu2, s2)
   mu1, mu2, s1, s2 = to_table(mu1), to_table(mu2), to_table(s1), to_table(s2)
   local n = #mu1
@@ -212,17 +259,33 @@ end
 
 -- Where the cached weights live: $LUAGAN_CLASSIFIER_DIR, else
 -- <source tree>/experiments/results/classifier.
+--- image_metrics.weights_dir() -> string
+-- The directory of the cached classifier weights: $LUAGAN_CLASSIFIER_DIR when
+-- set, else experiments/results/classifier of the source tree.
+-- @usage print(require("luagan.image_metrics").weights_dir())
 function M.weights_dir()
   local env = os.getenv("LUAGAN_CLASSIFIER_DIR")
   if env and env ~= "" then return env end
   return here_root() .. "/experiments/results/classifier"
 end
 
+--- image_metrics.weights_path(name) -> string
+-- The path of the weights file for a classifier name ("mnist", "fashion"):
+-- weights_dir()/NAME.safetensors.
+-- @usage print(require("luagan.image_metrics").weights_path("mnist"))
 function M.weights_path(name)
   return M.weights_dir() .. "/" .. name .. ".safetensors"
 end
 
 -- m = M.load("mnist" | "fashion" | path.safetensors, {batch = 500})
+--- image_metrics.load(name [, opts]) -> Metrics
+-- The metrics object of a trained classifier: name is "mnist", "fashion" or
+-- a .safetensors path, holding the weights and, under stats.*, the training
+-- set's label frequencies and feature mean and covariance.  opts.batch
+-- (default 500) is the classifier's batch size.  Raises with the command
+-- that trains the weights when the file is missing.
+-- @usage local im = require "luagan.image_metrics"
+-- local ok, m = pcall(im.load, "mnist")
 function M.load(name, opts)
   opts = opts or {}
   if type(name) ~= "string" then error("image_metrics.load: a name or a path is expected", 2) end
@@ -252,6 +315,12 @@ end
 -- The classifier for a dataset of lg.data ("mnist", "mnist10k", "fashion"), or
 -- nil and why (weights not trained yet, or no classifier for that data, e.g. a
 -- folder of images): the experiments log -1 ("pending") metrics then.
+--- image_metrics.for_dataset(dataset) -> Metrics | nil, message
+-- The metrics object for a data set of lg.data ("mnist" and "mnist10k" share
+-- the MNIST classifier, "fashion"), or nil and why (no classifier for that
+-- data, weights not trained yet): the experiments then log
+-- image_metrics.PENDING.
+-- @usage local m, why = require("luagan.image_metrics").for_dataset("mnist10k")
 function M.for_dataset(dataset)
   local name = ({mnist = "mnist", mnist10k = "mnist", fashion = "fashion"})[dataset]
   if not name then
@@ -264,6 +333,13 @@ end
 
 -- Wraps a classifier (anything with :features(x) and .fc2, in eval mode) with
 -- p_train [10] and the reference feature statistics mu [128], sigma [128,128].
+--- image_metrics.new(net, info) -> Metrics
+-- Wraps a classifier (anything with :features(x) and .fc2, in eval mode)
+-- into a metrics object, with info.p_train (label frequencies [10]),
+-- info.mu [128] and info.sigma [128, 128] (the reference feature
+-- statistics), and optionally info.meta, info.path and info.batch (500).
+-- @usage local im = require "luagan.image_metrics"
+-- local m = im.new(im.Classifier():eval(), {p_train = lg.full({10}, 0.1)})
 function M.new(net, info)
   return setmetatable({net = net, p_train = info.p_train, train_stats = {mu = info.mu, sigma = info.sigma},
                        meta = info.meta or {}, path = info.path, batch = info.batch or 500}, Metrics)
@@ -303,17 +379,36 @@ function Metrics:_outputs(op, x, opts)
   return lg.cat(logps, 1), lg.cat(feats, 1), n
 end
 
+--- Metrics:predict(x [, opts]) -> Tensor
+-- The classifier's class probabilities p(y|x), without autograd.  x holds
+-- images in [-1, 1] ([N, 1, 28, 28], [N, 28, 28] or [N, 784]);
+-- opts.range = {0, 1} (in every method's opts) says they are in [0, 1].
+-- Raises for other shapes.
+-- Shapes: x [N, 1, 28, 28] -> [N, 10].
+-- @usage local m = require("luagan.image_metrics").load("mnist")
+-- local p = m:predict(lg.rand(8, 1, 28, 28), {range = {0, 1}})
 function Metrics:predict(x, opts)
   local logp = self:_outputs("predict", x, opts)
   return logp:exp()
 end
 
+--- Metrics:features(x [, opts]) -> Tensor
+-- The classifier's 128 penultimate features of the images, without autograd.
+-- Shapes: x [N, 1, 28, 28] -> [N, 128].
+-- @usage local m = require("luagan.image_metrics").load("mnist")
+-- local f = m:features(lg.rand(8, 1, 28, 28) * 2 - 1)
 function Metrics:features(x, opts)
   local _, f = self:_outputs("features", x, opts)
   return f
 end
 
 -- labels: tensor [N] of 1-based classes
+--- Metrics:accuracy(x, labels [, opts]) -> number
+-- The fraction of images whose arg-max class equals its label (1-based).
+-- Shapes: x [N, 1, 28, 28], labels [N].
+-- @usage local m = require("luagan.image_metrics").load("mnist")
+-- local d = lg.data.mnist10k("test", {limit = 100})
+-- print(m:accuracy(d.images, d.labels))
 function Metrics:accuracy(x, labels, opts)
   local logp, _, n = self:_outputs("accuracy", x, opts)
   local _, idx = logp:max(2)
@@ -330,6 +425,12 @@ local function feature_stats(f)
   return {mu = mu:view(f:size(2)), sigma = c:t():matmul(c) / (n - 1)}
 end
 
+--- Metrics:feature_stats(x [, opts]) -> {mu, sigma}
+-- The mean and covariance (N - 1 normalisation) of the images' features, to
+-- pass as a precomputed FID reference; at least 2 images.
+-- Shapes: x [N, 1, 28, 28] -> mu [128], sigma [128, 128].
+-- @usage local m = require("luagan.image_metrics").load("mnist")
+-- local ref = m:feature_stats(lg.data.mnist10k("test", {limit = 200}).images)
 function Metrics:feature_stats(x, opts)
   return feature_stats(self:features(x, opts))
 end
@@ -362,6 +463,16 @@ local function is_from(logp, n, splits)
   return mean, math.sqrt(var / splits), scores
 end
 
+--- Metrics:inception_score(x [, opts]) -> mean, std, scores
+-- The Inception score of Salimans et al. 2016, exp(E_x KL(p(y|x) || p(y))),
+-- on this classifier: as in the authors' code, the N images are cut into
+-- opts.splits (default 10) consecutive parts, the score computed per part,
+-- and the mean, the standard deviation and the list of part scores
+-- returned.  The value depends on the part size: compare at equal N and
+-- splits.
+-- Shapes: x [N, 1, 28, 28], splits <= N.
+-- @usage local m = require("luagan.image_metrics").load("mnist")
+-- local is, is_std = m:inception_score(lg.data.mnist10k("test").images, {splits = 10})
 function Metrics:inception_score(x, opts)
   opts = opts or {}
   local logp, _, n = self:_outputs("inception_score", x, opts)
@@ -377,6 +488,14 @@ local function mode_from(self, logp)
   return math.exp(cond - marg), {cond = cond, marg = marg}
 end
 
+--- Metrics:mode_score(x [, opts]) -> score, {cond, marg}
+-- The MODE score of Che et al. 2017 (MRGAN):
+-- exp(E_x KL(p(y|x) || p*(y)) - KL(p*(y) || p(y))), p* the label frequencies
+-- of the classifier's training set, p(y) the mean prediction; both terms are
+-- returned (cond and marg).  At most about 10 for balanced classes.
+-- Shapes: x [N, 1, 28, 28].
+-- @usage local m = require("luagan.image_metrics").load("mnist")
+-- local score, terms = m:mode_score(lg.data.mnist10k("test", {limit = 500}).images)
 function Metrics:mode_score(x, opts)
   local logp = self:_outputs("mode_score", x, opts)
   return mode_from(self, logp)
@@ -394,6 +513,15 @@ local function fid_from(stats, ref)
 end
 
 -- opts.range applies to x and, when images, to the reference
+--- Metrics:fid(x [, reference] [, opts]) -> number
+-- The Frechet distance (Heusel et al. 2017) between the feature statistics
+-- of x and of reference: images (a tensor; opts.range applies to them too),
+-- precomputed {mu, sigma} (feature_stats) or nil for the classifier's
+-- training set.  On this classifier's 128 features, not Inception's; biased
+-- upwards at small N, so compare at equal N.
+-- Shapes: x [N, 1, 28, 28], N >= 2.
+-- @usage local m = require("luagan.image_metrics").load("mnist")
+-- local fid = m:fid(lg.data.mnist10k("test", {limit = 500}).images)
 function Metrics:fid(x, reference, opts)
   local _, f = self:_outputs("fid", x, opts)
   return fid_from(feature_stats(f), self:_reference(reference, opts))
@@ -410,6 +538,13 @@ local function classes_from(logp, n, threshold)
   return covered, shares
 end
 
+--- Metrics:classes_covered(x [, opts]) -> count, shares
+-- The number of classes whose share of the images' predicted (arg-max)
+-- labels is at least opts.threshold (default 0.01), and the 10 shares; a
+-- mode-collapse measure.
+-- Shapes: x [N, 1, 28, 28].
+-- @usage local m = require("luagan.image_metrics").load("mnist")
+-- local n, shares = m:classes_covered(lg.data.mnist10k("test", {limit = 500}).images)
 function Metrics:classes_covered(x, opts)
   opts = opts or {}
   local logp, _, n = self:_outputs("classes_covered", x, opts)
@@ -417,6 +552,14 @@ function Metrics:classes_covered(x, opts)
 end
 
 -- All four from one classifier pass.  opts: range, splits, threshold.
+--- Metrics:evaluate(x [, reference] [, opts]) -> {n, is, is_std, mode, mode_terms, fid, classes, shares}
+-- All four metrics from one classifier pass: inception score (opts.splits,
+-- default min(10, N)), MODE score, FID against reference (as in m:fid; nil
+-- when N < 2) and classes covered (opts.threshold).
+-- Shapes: x [N, 1, 28, 28].
+-- @usage local m = require("luagan.image_metrics").load("mnist")
+-- local r = m:evaluate(lg.data.mnist10k("test", {limit = 500}).images)
+-- print(r.is, r.mode, r.fid, r.classes)
 function Metrics:evaluate(x, reference, opts)
   opts = opts or {}
   local logp, f, n = self:_outputs("evaluate", x, opts)
@@ -433,6 +576,15 @@ end
 -- (500) rows at a time, without autograd.  Returns the columns the experiments
 -- log, {classes, top_share, mode_score, fid}; M.PENDING when there is no
 -- classifier.  opts: range of the images (as for evaluate), chunk, threshold.
+--- Metrics:score(gen, z [, opts]) -> {classes, top_share, mode_score, fid}
+-- Scores a generator on fixed noise z (so that scoring draws nothing from
+-- the training's random stream): gen(rows of z) -> images, opts.chunk (500)
+-- rows at a time under lg.no_grad, then evaluate; returns the columns the
+-- experiments log.  opts: range of the images, chunk, threshold.
+-- Shapes: z [n, ...] -> gen(z) [n, 1, 28, 28].
+-- @usage local m = require("luagan.image_metrics").load("mnist")
+-- local G = nn.Sequential(nn.Linear(16, 784), nn.Tanh())
+-- local cols = m:score(G, lg.randn(100, 16))
 function Metrics:score(gen, z, opts)
   opts = opts or {}
   local n, chunk = z:size(1), opts.chunk or 500
@@ -445,6 +597,10 @@ function Metrics:score(gen, z, opts)
     return {classes = r.classes, top_share = top, mode_score = r.mode, fid = r.fid}
   end)
 end
+--- image_metrics.PENDING: {classes, top_share, mode_score, fid}
+-- The columns Metrics:score returns, all -1: what the experiments log when no
+-- classifier is available (see image_metrics.for_dataset).
+-- @usage local cols = require("luagan.image_metrics").PENDING
 M.PENDING = {classes = -1, top_share = -1, mode_score = -1, fid = -1}
 
 -- }======================================================
