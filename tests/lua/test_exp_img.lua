@@ -139,7 +139,7 @@ test("wgan: 2-D critic clipped, estimate and exact W1 logged", function()
 end)
 
 test("wgan: MNIST MLP generators with MLP or DCGAN critics (--arch, --critic)", function()
-  -- {flags, G width, G outputs, first critic weight}: core.md's MLP pair; the
+  -- {flags, G width, G outputs, first critic weight}: the default MLP pair; the
   -- authors' README MLP run (MLP_G 512 at 32 px, DCGAN critic); their --mlp_D
   local cases = {
     {"--arch mlp", 256, 784, {256, 784}},
@@ -225,7 +225,7 @@ test("mrgan: MNIST Reg-GAN runs", function()
     .. sh_quote(dir))), 0, "exit status")
   local m = metrics(dir)
   all_finite(m, {"lossD", "lossG", "recon", "mode_score"})
-  -- --bn: batch norm after G's two hidden layers only (core.md 9.7b's grid)
+  -- --bn: batch norm after G's two hidden layers only (the MRGAN grid setting)
   local bdir = tmp .. "/mrgan_mnist_bn"
   eq((run("mrgan.lua", "--dataset mnist10k --batch 16 --bn --iters 2 --eval_n 50 --sample_every 0 --out "
     .. sh_quote(bdir))), 0, "exit status with --bn")
