@@ -437,6 +437,9 @@ static lg_tensor *unary(const char *name, lg_tensor *a, seg1_fn k, lg_backward_f
   }
 
 UNARY_BW(bw_neg, t = lg_neg(g))
+/* sign is flat wherever it has a derivative: zeros, as torch, so that
+** x:sign():sum():backward() gives x a zero gradient instead of an error */
+UNARY_BW(bw_sign, (void)g; t = lg_zeros(x->ndim, x->shape))
 UNARY_BW(bw_add_s, lg_retain(g); t = g)
 UNARY_BW(bw_mul_s, t = lg_mul_scalar(g, n->floats[0]))
 UNARY_BW(bw_rsub_s, t = lg_neg(g))
@@ -483,7 +486,7 @@ lg_tensor *lg_exp(lg_tensor *a) { return unary("exp", a, k_exp, bw_exp, NULL, 0,
 lg_tensor *lg_log(lg_tensor *a) { return unary("log", a, k_log, bw_log, NULL, 0, false); }
 lg_tensor *lg_sqrt(lg_tensor *a) { return unary("sqrt", a, k_sqrt, bw_sqrt, NULL, 0, true); }
 lg_tensor *lg_abs(lg_tensor *a) { return unary("abs", a, k_abs, bw_abs, NULL, 0, false); }
-lg_tensor *lg_sign(lg_tensor *a) { return unary("sign", a, k_sign, NULL, NULL, 0, false); }
+lg_tensor *lg_sign(lg_tensor *a) { return unary("sign", a, k_sign, bw_sign, NULL, 0, false); }
 lg_tensor *lg_relu(lg_tensor *a) { return unary("relu", a, k_relu, bw_relu, NULL, 0, false); }
 lg_tensor *lg_sigmoid(lg_tensor *a) {
   return unary("sigmoid", a, k_sigmoid, bw_sigmoid, NULL, 0, true);

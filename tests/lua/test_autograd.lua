@@ -196,3 +196,13 @@ test("gradient penalty style: grad of a sigmoid net w.r.t. its input", function(
   penalty:backward()
   assert(w.grad ~= nil, "penalty reaches the weights")
 end)
+
+test("sign hands back a zero gradient, like the rounding ops", function()
+  local x = lg.tensor{-2, 0.5, 3}
+  x.requires_grad = true
+  x:sign():sum():backward()
+  eq(x.grad:totable(), {0, 0, 0})
+  x.grad = nil
+  ((x:sign() + x:floor()) * 3 + x):sum():backward()
+  eq(x.grad:totable(), {1, 1, 1})
+end)
