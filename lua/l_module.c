@@ -64,8 +64,8 @@ static int lua_half_on_path (lua_State *L) {
 ** looked for beside the object: <prefix>/lib/lua/5.4/luagan.so has them in
 ** <prefix>/share/lua/5.4 (make install, a luarocks tree), build/luagan.so in
 ** lua/ (the source tree).  The first directory holding luagan/nn.lua is
-** appended to package.path, so the modules' own lookups of their data
-** (package.searchpath) see it too. */
+** appended to package.path, where package.searchpath (luagan.doc's
+** lookup of its sources) sees it too. */
 static void find_lua_half (lua_State *L) {
   static const char *const rel[] = {"/../../../share/lua/" LUA_VDIR, "/../lua", NULL};
   char dir[PATH_MAX], cand[PATH_MAX], real[PATH_MAX], probe[PATH_MAX + 16], *slash;
