@@ -98,11 +98,46 @@ reproduce: all
 reproduce-quick: all
 	bash experiments/reproduce.sh quick
 
+# `make install PREFIX=/usr/local` (DESTDIR=stage/ for packaging): the
+# executable in BINDIR, the Lua module luagan.so in LIBDIR and the Lua package
+# in LUADIR, the directories a stock lua5.4 searches under /usr/local.  The
+# data the library reads at run time goes beside the package (LUADIR/luagan/
+# models: the image metrics' classifier weights; LUADIR/luagan/datasets: the
+# MNIST subset), where lg.metrics and lg.data look: luarocks deploys only the
+# files under its lua/ dir, so that is the one place both installers share.
+# luagan-scm-1.rockspec runs `make` and this rule with luarocks' directories.
+# The binaries are those of `make all`, built with OPT (-march=native: for
+# this machine's CPU).
+PREFIX ?= /usr/local
+BINDIR  = $(PREFIX)/bin
+LIBDIR  = $(PREFIX)/lib/lua/5.4
+LUADIR  = $(PREFIX)/share/lua/5.4
+DOCDIR  = $(PREFIX)/share/doc/luagan
+PKGDIR  = $(DESTDIR)$(LUADIR)/luagan
+
+install: $(BUILD)/luagan $(BUILD)/luagan.so
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(PKGDIR)/models $(PKGDIR)/datasets/mnist10k \
+	  $(DESTDIR)$(DOCDIR)
+	install -m 755 $(BUILD)/luagan $(DESTDIR)$(BINDIR)/luagan
+	install -m 755 $(BUILD)/luagan.so $(DESTDIR)$(LIBDIR)/luagan.so
+	install -m 644 lua/luagan/*.lua $(PKGDIR)/
+	install -m 644 models/*.safetensors models/README.md $(PKGDIR)/models/
+	install -m 644 datasets/README.md $(PKGDIR)/datasets/
+	install -m 644 datasets/mnist10k/* $(PKGDIR)/datasets/mnist10k/
+	install -m 644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/luagan $(DESTDIR)$(LIBDIR)/luagan.so
+	rm -rf $(PKGDIR) $(DESTDIR)$(DOCDIR)
+
+.PHONY: install uninstall
+
 # Debian 12 packages, installed only when missing (so no root is needed once
 # they are there).  deps-build: what building and testing need; deps: also
 # the benchmark's reference (PyTorch) and the plotting tool.
 BUILD_DEPS = build-essential pkg-config liblua5.4-dev lua5.4 libopenblas-openmp-dev libstb-dev \
-             libcmocka-dev zlib1g-dev libjpeg62-turbo-dev libreadline-dev clang libclang-rt-14-dev libomp-dev
+             libcmocka-dev zlib1g-dev libjpeg62-turbo-dev libreadline-dev clang libclang-rt-14-dev libomp-dev \
+             luarocks
 ALL_DEPS   = $(BUILD_DEPS) python3-torch gnuplot-nox valgrind
 define install_missing
 	@if dpkg -s $(1) >/dev/null 2>&1; then :; else \

@@ -17,7 +17,7 @@
 -- 60,000 / 10,000 of Debian's dataset-fashion-mnist.  The test split is used only
 -- to report accuracy (after every epoch; nothing is selected on it).
 --
--- Output: <out>/<dataset>.safetensors (default out: experiments/results/classifier)
+-- Output: <out>/<dataset>.safetensors (default out: models/, image_metrics.weights_dir)
 -- holding the state dict plus, under "stats.", the training labels' frequencies
 -- (p_train, for the MODE score) and the mean / covariance of the training set's
 -- penultimate features (mu, sigma: the default FID reference); metadata records the
@@ -36,7 +36,7 @@ local defaults = {
          dropout = "dropout on the penultimate features during training",
          iters = "stop after N iterations (0: run all epochs)",
          minutes = "stop training after this many minutes of wall time (0: no limit)",
-         out = "directory for <dataset>.safetensors (default experiments/results/classifier)",
+         out = "directory for <dataset>.safetensors (default models/)",
          dataset = "mnist (full MNIST if in datasets/mnist/, else the shipped subset), mnist10k or fashion"},
 }
 local cfg, usage = lg.experiment.parse(defaults, arg)

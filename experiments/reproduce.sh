@@ -126,7 +126,7 @@ local PAPERS = {
   } },
   earlier = {
     "Parzen log-likelihood 72.1 (sd 6.3 over seeds 1-3) after 10,000 iterations, non-saturating "
-      .. "(measured in an earlier run, command `build/luagan experiments/gan_mnist.lua --parzen --seed S`, "
+      .. "(measured in an earlier run, command `build/luagan experiments/gan_mnist.lua --parzen --iters 10000 --seed S`, "
       .. "S = 1..3): does not reproduce the paper's 225 +- 2 nor the >= 150 target; real training digits score "
       .. "226.6 with the same estimator, so the gap is the generator (smaller G, 8k training digits, short run).",
     "The paper's G width (1200-1200, `--g_hidden 1200 --g_hidden2 1200`), seed 1, measured in an earlier "

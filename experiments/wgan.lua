@@ -68,7 +68,7 @@
 --             one shared thread; the old 1 x 256 cost ~3 s per run);
 --   modes, hq 2-D data: lg.metrics.mode_coverage on 2,500 samples;
 --   classes, top_share, mode_score   images: a pretrained MNIST classifier
---             (luagan.image_metrics, experiments/results/classifier/) on
+--             (luagan.image_metrics, models/) on
 --             --eval_n samples, when its weights exist (else -1: pending).
 -- At the end: Spearman and Pearson correlation of w_est (first line, the
 -- headline) and of w_train with w1 over the evaluations after the warm-up

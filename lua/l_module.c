@@ -8,7 +8,11 @@
 #include "luagan.h"
 
 #include <dlfcn.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *const submodules[] = {
   "nn", "optim", "gan", "data", "image", "experiment", "metrics", NULL
@@ -42,10 +46,54 @@ static void pin_library (void) {
     dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
 }
 
+/* package.searchpath("luagan.nn", package.path) finds a file */
+static int lua_half_on_path (lua_State *L) {
+  int found;
+  if (lua_getglobal(L, "package") != LUA_TTABLE) { lua_pop(L, 1); return 1; }
+  lua_getfield(L, -1, "searchpath");
+  lua_pushliteral(L, "luagan.nn");
+  lua_getfield(L, -3, "path");
+  found = lua_pcall(L, 2, 1, 0) != LUA_OK || !lua_isnil(L, -1);  /* no package.path: leave it */
+  lua_pop(L, 2);
+  return found;
+}
+
+/* The Lua half of the module (luagan/nn.lua, ...) is found through
+** package.path.  A stock interpreter may load this object from a tree that
+** is on its cpath only (LUA_CPATH set, LUA_PATH not); then the Lua files are
+** looked for beside the object: <prefix>/lib/lua/5.4/luagan.so has them in
+** <prefix>/share/lua/5.4 (make install, a luarocks tree), build/luagan.so in
+** lua/ (the source tree).  The first directory holding luagan/nn.lua is
+** appended to package.path, where package.searchpath (luagan.doc's
+** lookup of its sources) sees it too. */
+static void find_lua_half (lua_State *L) {
+  static const char *const rel[] = {"/../../../share/lua/" LUA_VDIR, "/../lua", NULL};
+  char dir[PATH_MAX], cand[PATH_MAX], real[PATH_MAX], probe[PATH_MAX + 16], *slash;
+  Dl_info info;
+  if (lua_half_on_path(L)) return;
+  if (!dladdr((void *)find_lua_half, &info) || info.dli_fname == NULL) return;
+  if (snprintf(dir, sizeof(dir), "%s", info.dli_fname) >= (int)sizeof(dir)) return;
+  if ((slash = strrchr(dir, '/')) == NULL) return;
+  *slash = '\0';
+  for (int i = 0; rel[i]; i++) {
+    if (snprintf(cand, sizeof(cand), "%s%s", dir, rel[i]) >= (int)sizeof(cand)) continue;
+    if (realpath(cand, real) == NULL) continue;
+    snprintf(probe, sizeof(probe), "%s/luagan/nn.lua", real);
+    if (access(probe, R_OK) != 0) continue;
+    lua_getglobal(L, "package");
+    lua_getfield(L, -1, "path");
+    lua_pushfstring(L, "%s;%s/?.lua;%s/?/init.lua", lua_tostring(L, -1), real, real);
+    lua_setfield(L, -3, "path");
+    lua_pop(L, 2);
+    return;
+  }
+}
+
 LUAMOD_API int luaopen_luagan (lua_State *L) {
   int mt, methods, lg;
   luaL_checkversion(L);
   pin_library();
+  find_lua_half(L);
   luaL_newmetatable(L, LG_TENSOR_MT);   /* reused if the module is loaded twice */
   mt = lua_gettop(L);
   lua_pushliteral(L, "tensor");         /* "tensor expected, got tensor" reads better */

@@ -218,7 +218,9 @@ static void prepend_path (lua_State *L, const char *field, const char *prefix) {
 /*
 ** Lets `require "luagan.nn"` find lua/luagan/nn.lua of the source tree
 ** (the executable lives in build/, or in any BUILD dir: the Makefile passes
-** the source tree's lua/ as LG_LUA_DIR) and luagan.so next to the executable.
+** the source tree's lua/ as LG_LUA_DIR) or, for an installed executable,
+** <prefix>/share/lua/5.4/luagan/nn.lua (`make install`, a luarocks tree),
+** and luagan.so next to the executable.
 */
 #ifndef LG_LUA_DIR
 #define LG_LUA_DIR "lua"
@@ -231,8 +233,9 @@ static void set_paths (lua_State *L) {
   dir[n] = '\0';
   if ((slash = strrchr(dir, '/')) == NULL) return;
   *slash = '\0';  /* directory of the executable */
-  lua_pushfstring(L, "%s/../lua/?.lua;%s/../lua/?/init.lua;" LG_LUA_DIR "/?.lua;" LG_LUA_DIR
-                  "/?/init.lua", dir, dir);
+  lua_pushfstring(L, "%s/../lua/?.lua;%s/../lua/?/init.lua;"
+                  "%s/../share/lua/" LUA_VDIR "/?.lua;%s/../share/lua/" LUA_VDIR "/?/init.lua;"
+                  LG_LUA_DIR "/?.lua;" LG_LUA_DIR "/?/init.lua", dir, dir, dir, dir);
   prepend_path(L, "path", lua_tostring(L, -1));
   lua_pushfstring(L, "%s/?.so", dir);
   prepend_path(L, "cpath", lua_tostring(L, -1));

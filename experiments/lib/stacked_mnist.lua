@@ -27,7 +27,7 @@
 --     run), G in inference mode (batch norm with running statistics, PacGAN's
 --     `sampler`); each channel is classified by a pretrained MNIST classifier
 --     (ours: luagan.image_metrics, the small CNN in
---     experiments/results/classifier/mnist.safetensors, 98.7% test accuracy),
+--     models/mnist.safetensors, 98.7% test accuracy),
 --     arg-max label; a sample's mode is the triple (d1, d2, d3), one of 1000;
 --   modes = number of triples predicted for at least one sample;
 --   kl = KL(p || u) = sum_j p_j log(p_j / (1/1000)), p = the normalised histogram

@@ -62,17 +62,19 @@ end
 
 local function dirname(path) return path:match("^(.*)/[^/]*$") or "." end
 
--- The datasets/ directory: $LUAGAN_DATA, else <source tree>/datasets.
+-- The datasets/ directory: $LUAGAN_DATA, else datasets/ beside the installed
+-- package (<prefix>/share/lua/5.4/luagan/datasets, where `make install` puts
+-- the shipped subset), else <source tree>/datasets.
 --- data.root() -> string
--- The directory holding the data sets: $LUAGAN_DATA when set, else
--- datasets/ of the source tree this module belongs to.
+-- The directory holding the data sets: $LUAGAN_DATA when set, else datasets/
+-- beside the installed package, else datasets/ of the source tree.
 -- @usage print(lg.data.root())
 function data.root()
   local env = os.getenv("LUAGAN_DATA")
   if env and env ~= "" then return env end
-  local here = package.searchpath("luagan.data", package.path)
-  if here then return dirname(dirname(dirname(here))) .. "/datasets" end
-  return "datasets"
+  local here = dirname(debug.getinfo(1, "S").source:match("^@(.*)$") or "./data.lua")
+  if try_listdir(here .. "/datasets") then return here .. "/datasets" end
+  return dirname(dirname(here)) .. "/datasets"
 end
 
 local FASHION_DIR = "/usr/share/datasets/fashion-mnist"

@@ -53,7 +53,7 @@
 --
 -- The classifier: Conv 1->32 k3 + ReLU + maxpool 2, Conv 32->64 k3 + ReLU + maxpool 2,
 -- Linear 1600->128 + ReLU (the penultimate features), Linear 128->10.  Weights live in
--- experiments/results/classifier/<name>.safetensors with, under "stats.*", the
+-- models/<name>.safetensors (M.weights_dir) with, under "stats.*", the
 -- training set's label frequencies and feature mean/covariance.
 local lg = require "luagan"
 local nn = lg.nn
@@ -250,23 +250,34 @@ local Metrics = {}
 Metrics.__index = Metrics
 Metrics.__name = "ImageMetrics"
 
-local function here_root()
-  local here = package.searchpath("luagan.image_metrics", package.path)
-  if not here then return "." end
-  here = here:gsub("/[^/]+/%.%./", "/")            -- build/../lua -> lua
-  return here:match("^(.*)/[^/]*/[^/]*/[^/]*$") or "."
+-- The directory of this file: lua/luagan in the source tree,
+-- <prefix>/share/lua/5.4/luagan when installed.
+local function here_dir()
+  local here = debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or "."
+  return (here:gsub("/[^/]+/%.%./", "/"))           -- build/../lua -> lua
 end
 
--- Where the cached weights live: $LUAGAN_CLASSIFIER_DIR, else
--- <source tree>/experiments/results/classifier.
+local function is_dir(path)
+  local ok, names = pcall(lg.fs.list, path)
+  return ok and names ~= nil
+end
+
+-- Where the cached weights live: $LUAGAN_MODELS (or the older
+-- $LUAGAN_CLASSIFIER_DIR), else models/ beside the installed package (where
+-- `make install` and the rockspec put them), else <source tree>/models.
 --- image_metrics.weights_dir() -> string
--- The directory of the cached classifier weights: $LUAGAN_CLASSIFIER_DIR when
--- set, else experiments/results/classifier of the source tree.
+-- The directory of the cached classifier weights: $LUAGAN_MODELS (or the
+-- older $LUAGAN_CLASSIFIER_DIR) when set, else models/ beside the installed
+-- package, else models/ of the source tree.
 -- @usage print(require("luagan.image_metrics").weights_dir())
 function M.weights_dir()
-  local env = os.getenv("LUAGAN_CLASSIFIER_DIR")
-  if env and env ~= "" then return env end
-  return here_root() .. "/experiments/results/classifier"
+  for _, var in ipairs{"LUAGAN_MODELS", "LUAGAN_CLASSIFIER_DIR"} do
+    local env = os.getenv(var)
+    if env and env ~= "" then return env end
+  end
+  local here = here_dir()
+  if is_dir(here .. "/models") then return here .. "/models" end
+  return (here:match("^(.*)/[^/]*/[^/]*$") or ".") .. "/models"
 end
 
 --- image_metrics.weights_path(name) -> string

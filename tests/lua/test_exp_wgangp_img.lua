@@ -13,7 +13,7 @@ local run = experiment_runner("wgan_gp.lua", tmp)   -- code, stdout, stderr
 
 local TINY = "--dataset mnist10k --dim 4 --batch 16 --eval_n 50 --sample_every 0 --checkpoint_every 0 "
 local EVAL_COLS = {"classes", "top_share", "mode_score", "fid"}
-local have_classifier = read(ROOT .. "/experiments/results/classifier/mnist.safetensors") ~= nil
+local have_classifier = read(ROOT .. "/models/mnist.safetensors") ~= nil
 
 local function has(header, col)
   for _, h in ipairs(header) do if h == col then return true end end

@@ -1,6 +1,6 @@
 -- luagan.image_metrics: the dense eigen-solver, the Frechet distance, and the
 -- classifier-based scores on the shipped MNIST subset (cached classifier weights
--- in experiments/results/classifier/mnist.safetensors).
+-- in models/mnist.safetensors).
 local im = require "luagan.image_metrics"
 
 local function max_abs_diff(a, b)
