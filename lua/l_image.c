@@ -47,20 +47,36 @@ static int l_load (lua_State *L) {
   return lgL_settensor(L, r, lg_image_load(path));
 }
 
-/*** lg.image.save(path, x)
+/*** lg.image.save(path, x [, opts])
  * Writes x as an 8-bit PNG (path must end in .png) atomically (temporary
  * file and rename); values are clamped to [0, 1] (map a tanh output with
- * (x + 1) / 2 first).  Not recorded in the graph.
- * Shapes: x [C, H, W] with C = 1 or 3, or [H, W].
+ * (x + 1) / 2 first).  A batch [N, C, H, W] is tiled first, as
+ * lg.image.grid does with opts (nrow = 8, padding = 2, pad_value = 0), like
+ * torchvision's save_image.  Not recorded in the graph.
+ * Shapes: x [C, H, W] with C = 1 or 3, [H, W], or a batch [N, C, H, W].
  * @function lg.image.save
  * @usage local base = os.tmpname()
  * lg.image.save(base .. ".png", lg.rand(1, 28, 28))
+ * lg.image.save(base .. ".png", lg.rand(16, 1, 28, 28), {nrow = 4})   -- a 4 x 4 sheet
  * os.remove(base .. ".png"); os.remove(base)
  */
-/* lg.image.save(path, x): [C,H,W] (C = 1 or 3) or [H,W], values in [0,1] */
+static const char *const grid_options[] = {"nrow", "padding", "pad_value", NULL};
+
+/* lg.image.save(path, x [, opts]): [C,H,W] (C = 1 or 3), [H,W], or a batch
+** [N,C,H,W] gridded with opts first */
 static int l_save (lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
-  lg_tensor *x = lgL_checktensor(L, 2);
+  lgL_checkoptions(L, 3, "image.save", grid_options);
+  int nrow = (int)lgL_optintfield(L, 3, "nrow", 8, 1, INT_MAX, "image.save");
+  int padding = (int)lgL_optintfield(L, 3, "padding", 2, 0, INT_MAX, "image.save");
+  float pad_value = floatfield(L, 3, "pad_value", 0.0f, "image.save");
+  lua_settop(L, 3);
+  lg_tensor **grid = lgL_newslot(L);
+  lg_tensor *x = lgL_checktensor(L, 2);   /* after the options and the allocation: see luagan.h */
+  if (x->ndim == 4) {
+    lgL_puttensor(L, grid, lg_image_grid(x, nrow, padding, pad_value));
+    x = *grid;
+  }
   if (lg_image_save(path, x)) return lgL_coreerror(L);
   return 0;
 }
@@ -76,10 +92,9 @@ static int l_save (lua_State *L) {
  */
 /* lg.image.grid(batch, {nrow=8, padding=2, pad_value=0}) -> [C,H',W'] */
 static int l_grid (lua_State *L) {
-  static const char *const valid[] = {"nrow", "padding", "pad_value", NULL};
   lg_tensor *batch, **r;
   lgL_checktensor(L, 1);
-  lgL_checkoptions(L, 2, "image.grid", valid);
+  lgL_checkoptions(L, 2, "image.grid", grid_options);
   int nrow = (int)lgL_optintfield(L, 2, "nrow", 8, 1, INT_MAX, "image.grid");
   int padding = (int)lgL_optintfield(L, 2, "padding", 2, 0, INT_MAX, "image.grid");
   float pad_value = floatfield(L, 2, "pad_value", 0.0f, "image.grid");
