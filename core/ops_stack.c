@@ -69,7 +69,9 @@ int lg_split(lg_tensor *t, int dim, int n, const int64_t *sizes, lg_tensor **out
 
 /* {====================================================== pad
 ** pads[2k], pads[2k+1] are the (before, after) amounts for dim ndim-1-k:
-** PyTorch's F.pad order, the last dim first.  A negative amount crops. */
+** PyTorch's F.pad order, the last dim first.  A negative amount crops.
+** Messages name the pads and shape, not a dim number, which would be
+** 0-based here and 1-based in Lua. */
 
 /* For every dim, the source position each output position reads (-1: the
 ** fill value), in one malloc'd block; osh gets the padded shape. */
@@ -82,19 +84,19 @@ static int64_t **pad_maps(const char *op, const int64_t *ish, int ndim, int npad
     int64_t lo = 2 * k < npads ? pads[2 * k] : 0, hi = 2 * k < npads ? pads[2 * k + 1] : 0;
     int64_t size = ish[d];
     if (!lg_add_ok(size, lo, &osh[d]) || !lg_add_ok(osh[d], hi, &osh[d]) || osh[d] < 0) {
-      lg_seterr("%s: padding (%lld, %lld) of dim %d of size %lld in shape %s gives a negative "
-                "or too large size", op, (long long)lo, (long long)hi, d, (long long)size,
+      lg_seterr("%s: padding (%lld, %lld) of a dim of size %lld in shape %s gives a negative "
+                "or too large size", op, (long long)lo, (long long)hi, (long long)size,
                 lg_dims_str(ish, ndim, b1, sizeof b1));
       return NULL;
     }
     if (mode == LG_PAD_REFLECT && (lo >= size || hi >= size) && (lo > 0 || hi > 0)) {
-      lg_seterr("%s: reflect padding (%lld, %lld) must be less than the size %lld of dim %d in "
-                "shape %s", op, (long long)lo, (long long)hi, (long long)size, d,
+      lg_seterr("%s: reflect padding (%lld, %lld) must be less than the dim's size %lld in "
+                "shape %s", op, (long long)lo, (long long)hi, (long long)size,
                 lg_dims_str(ish, ndim, b1, sizeof b1));
       return NULL;
     }
     if (mode == LG_PAD_REPLICATE && size == 0 && (lo > 0 || hi > 0)) {
-      lg_seterr("%s: cannot replicate-pad dim %d of size 0 in shape %s", op, d,
+      lg_seterr("%s: cannot replicate-pad a dim of size 0 in shape %s", op,
                 lg_dims_str(ish, ndim, b1, sizeof b1));
       return NULL;
     }

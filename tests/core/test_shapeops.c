@@ -69,7 +69,7 @@ static void pad_constant_reflect_replicate(void **state) {
   lg_tensor *t2 = CK(lg_pad(y, 4, (const int64_t[]){0, 1, 1, 0}, LG_PAD_REFLECT, 0));
   EXPECT_VALUES(t2, 3, 4, 3, 1, 2, 1, 3, 4, 3);
   EXPECT_ERR(lg_pad(x, 2, (const int64_t[]){3, 0}, LG_PAD_REFLECT, 0),
-             "reflect padding (3, 0) must be less than the size 3 of dim 1");
+             "reflect padding (3, 0) must be less than the dim's size 3 in shape [1,3]");
   EXPECT_ERR(lg_pad(x, 2, (const int64_t[]){-2, -2}, LG_PAD_CONSTANT, 0), "negative");
   EXPECT_ERR(lg_pad(x, 3, (const int64_t[]){1, 1, 1}, LG_PAD_CONSTANT, 0), "3 pads");
   EXPECT_ERR(lg_pad(x, 6, (const int64_t[]){1, 1, 1, 1, 1, 1}, LG_PAD_CONSTANT, 0), "6 pads");
