@@ -175,7 +175,7 @@ static int t_split (lua_State *L) {
       lua_rawgeti(L, 2, i + 1);
       sizes[i] = (int64_t)lgL_checkintrange(L, -1, "split", "size", 0, LG_MAX_NUMEL);
       lua_pop(L, 1);
-      total += sizes[i];   /* n <= 2^31 sizes of at most 2^36: no overflow */
+      if (__builtin_add_overflow(total, sizes[i], &total)) total = INT64_MAX;   /* no match */
     }
     lg_tensor *x = lgL_checktensor(L, 1);
     if (total != x->shape[dim])

@@ -123,6 +123,36 @@ static void grad_pad(void **state) {
   CHECK_GRADS(f_pad, &p, ck_randn(SHAPE(2, 3, 4)));
 }
 
+/* Large enough to split over threads: every element against its source. */
+static void pad_and_cumsum_large(void **state) {
+  (void)state;
+  lg_tensor *x = ck_randn(SHAPE(2, 3, 200, 150)), *xt = CK(lg_transpose(x, 2, 3));
+  lg_tensor *p = CK(lg_pad(xt, 4, (const int64_t[]){3, 2, 1, 4}, LG_PAD_REFLECT, 0));
+  EXPECT_SHAPE(p, 2, 3, 155, 205);
+  int64_t bad = 0;
+  for (int64_t b = 0; b < 6; b++)
+    for (int64_t i = 0; i < 155; i++)
+      for (int64_t j = 0; j < 205; j++) {
+        int64_t si = i - 1, sj = j - 3;
+        si = si < 0 ? -si : si >= 150 ? 2 * 149 - si : si;
+        sj = sj < 0 ? -sj : sj >= 200 ? 2 * 199 - sj : sj;
+        /* xt[b][si][sj] = x[b][sj][si] */
+        bad += ck_get(p, (b * 155 + i) * 205 + j) != ck_get(x, (b * 200 + sj) * 150 + si);
+      }
+  assert_int_equal(bad, 0);
+  lg_tensor *c = CK(lg_cumsum(x, 2));
+  for (int64_t b = 0; b < 6; b++)
+    for (int64_t k = 0; k < 150; k += 7) {
+      double acc = 0;
+      for (int64_t i = 0; i < 200; i++) {
+        acc += ck_get(x, (b * 200 + i) * 150 + k);
+        bad += fabs(ck_get(c, (b * 200 + i) * 150 + k) - acc) > 1e-4 * (1 + fabs(acc));
+      }
+    }
+  assert_int_equal(bad, 0);
+  lg_release(x), lg_release(xt), lg_release(p), lg_release(c);
+}
+
 /* }====================================================== */
 
 /* {====================================================== var, cumsum */
@@ -247,6 +277,7 @@ int main(void) {
       TEST(pad_constant_reflect_replicate),
       TEST(pad_backward_sums_contributions),
       TEST(grad_pad),
+      TEST(pad_and_cumsum_large),
       TEST(var_values),
       TEST(grad_var_cumsum),
       TEST(cumsum_values),
