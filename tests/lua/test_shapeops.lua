@@ -269,3 +269,82 @@ test("options whose __index frees the input raise instead of using freed memory"
   local y = lg.pad(x, {1, 1}, hostile_opts(function() end, {mode = "replicate"}))
   eq(y.shape, {2, 5})
 end)
+
+-- A finalizer that frees an argument can run at any allocation inside a
+-- call: the call must then raise FREED or return what it returns untouched.
+test("a finalizer freeing an argument mid-call gives an error or the right result", function()
+  local FREED = "attempt to use a freed tensor"
+  local function m23() return lg.tensor{{1, 5, 2}, {4, 3, 6}} end
+  local calls = {
+    {"stack", function() return lg.stack, {m23(), m23() * 2}, 2 end},
+    {"chunk", function() return lg.Tensor.chunk, m23(), 2, 2 end},
+    {"split", function() return lg.Tensor.split, m23(), {1, 2}, 2 end},
+    {"split int", function() return lg.Tensor.split, m23(), 1 end},
+    {"pad", function() return lg.pad, m23(), {1, 2, 1, 0}, {mode = "reflect"} end},
+    {"var", function() return lg.Tensor.var, m23(), 2, {keepdim = true} end},
+    {"std", function() return lg.Tensor.std, m23() end},
+    {"cumsum", function() return lg.Tensor.cumsum, m23(), 1 end},
+    {"sort", function() return lg.Tensor.sort, m23(), 2, {descending = true} end},
+    {"topk", function() return lg.Tensor.topk, m23(), 2, 2 end},
+  }
+  local function tensors(args)
+    local found = {}
+    for i = 1, args.n do
+      if lg.is_tensor(args[i]) then found[#found + 1] = args[i]
+      elseif type(args[i]) == "table" then
+        for _, v in ipairs(args[i]) do if lg.is_tensor(v) then found[#found + 1] = v end end
+      end
+    end
+    return found
+  end
+  local function summary(out)
+    local parts = {}
+    local function add(v)
+      if type(v) == "table" and not lg.is_tensor(v) then for _, e in ipairs(v) do add(e) end
+      else parts[#parts + 1] = tostring(v) end
+    end
+    for i = 1, out.n do add(out[i]) end
+    return parts
+  end
+  local function prepare(setup)
+    local t = table.pack(setup())
+    local args = table.pack(table.unpack(t, 2, t.n))
+    args.f = t[1]
+    return args
+  end
+  local function run(args) return table.pack(args.f(table.unpack(args, 1, args.n))) end
+  for _, c in ipairs(calls) do
+    local name, setup = c[1], c[2]
+    local want = summary(run(prepare(setup)))
+    for v = 1, #tensors(prepare(setup)) do
+      local inside, fired = false, 0
+      collectgarbage("incremental", 1, 1000, 20)
+      collectgarbage("collect")
+      for _ = 1, 3 do
+        local args = prepare(setup)
+        do
+          local victim = tensors(args)[v]
+          coroutine.wrap(function()
+            setmetatable({}, {__gc = function()
+              if inside then fired = fired + 1 end
+              local t <close> = victim
+            end})
+          end)()
+        end
+        inside = true
+        local ok, out = pcall(run, args)
+        inside = false
+        if not ok then
+          if not tostring(out):find(FREED, 1, true) then error(name .. ": " .. tostring(out)) end
+        else
+          local got = summary(out)
+          eq(#got, #want, name .. ": parts")
+          for i = 1, #want do if got[i] ~= "tensor(freed)" then eq(got[i], want[i], name) end end
+        end
+      end
+      collectgarbage("incremental", 200, 100, 13)
+      collectgarbage("collect")
+      assert(fired > 0, name .. ": the finalizer never ran inside the call")
+    end
+  end
+end)
