@@ -339,6 +339,40 @@ lg_tensor *lg_eye(int64_t n, int64_t m);
 ** takes the largest label. */
 lg_tensor *lg_one_hot(lg_tensor *labels, int64_t num_classes);
 
+/* ---------------------------------------------------------------- stack, split, pad
+** (ops_stack.c) */
+/* n tensors of one shape joined along a new dim (0..ndim); differentiable. */
+lg_tensor *lg_stack(lg_tensor **ts, int n, int dim);
+/* out[0..n-1] = views (narrow) of t along dim of the given sizes, which must
+** sum to t's size there.  0, or -1 with nothing in out. */
+int lg_split(lg_tensor *t, int dim, int n, const int64_t *sizes, lg_tensor **out);
+typedef enum { LG_PAD_CONSTANT, LG_PAD_REFLECT, LG_PAD_REPLICATE } lg_pad_mode;
+/* PyTorch's F.pad: pads = {before, after} pairs, the LAST dim first, npads
+** even and at most 2 ndim.  A negative amount crops.  reflect: every pad
+** below the dim's size (the edge is not repeated); replicate: the dim not
+** empty.  Differentiable to any order (backward is pad_adjoint). */
+lg_tensor *lg_pad(lg_tensor *t, int npads, const int64_t *pads, lg_pad_mode mode, float value);
+/* The adjoint of lg_pad (its value ignored): each element of g added to the
+** position of the unpadded shape it was read from. */
+lg_tensor *lg_pad_adjoint(lg_tensor *g, int npads, const int64_t *pads, lg_pad_mode mode);
+
+/* ---------------------------------------------------------------- scans, sorting
+** (ops_scan.c) */
+/* Variance along dim (or over all elements, 0-dim) with divisor
+** max(0, n - correction): correction 1 is PyTorch's unbiased default.  Two
+** passes (mean, then squared deviations); composed of differentiable ops. */
+lg_tensor *lg_var_dim(lg_tensor *t, int dim, int64_t correction, bool keepdim);
+lg_tensor *lg_var(lg_tensor *t, int64_t correction);
+/* Inclusive running sum along dim, accumulated in double; backward is the
+** running sum from the other end. */
+lg_tensor *lg_cumsum(lg_tensor *t, int dim);
+/* Stable sort along dim; NaN counts as larger than everything (last when
+** ascending, first when descending), as torch.  Values are differentiable
+** (a gather), *indices are 0-based positions as floats. */
+lg_tensor *lg_sort(lg_tensor *t, int dim, bool descending, lg_tensor **indices);
+/* The k largest (or smallest) along dim, in sorted order, ties by position. */
+lg_tensor *lg_topk(lg_tensor *t, int64_t k, int dim, bool largest, lg_tensor **indices);
+
 /* ---------------------------------------------------------------- threads */
 void lg_set_num_threads(int n);    /* OpenMP and OpenBLAS together */
 int lg_get_num_threads(void);

@@ -108,6 +108,7 @@ LUAMOD_API int luaopen_luagan (lua_State *L) {
   lgL_setfuncs(L, lgL_ops_methods);
   lgL_setfuncs(L, lgL_autograd_methods);
   lgL_setfuncs(L, lgL_compare_methods);
+  lgL_setfuncs(L, lgL_shapeops_methods);
   lua_pushvalue(L, mt);
   lua_pushvalue(L, methods);
   lua_pushcclosure(L, lgL_index, 2);
@@ -119,6 +120,7 @@ LUAMOD_API int luaopen_luagan (lua_State *L) {
   lgL_setfuncs(L, lgL_ops_funcs);
   lgL_setfuncs(L, lgL_autograd_funcs);
   lgL_setfuncs(L, lgL_compare_funcs);
+  lgL_setfuncs(L, lgL_shapeops_funcs);
   lgL_setfuncs(L, lgL_layers_funcs);
   lgL_setfuncs(L, lgL_io_funcs);
   lgL_setfuncs(L, lgL_optim_funcs);

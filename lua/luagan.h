@@ -187,6 +187,8 @@ extern const luaL_Reg lgL_ops_meta[], lgL_ops_methods[], lgL_ops_funcs[];
 extern const luaL_Reg lgL_autograd_methods[], lgL_autograd_funcs[];
 /* l_compare.c: comparisons, where, masks, argmax/argmin/min, rounding */
 extern const luaL_Reg lgL_compare_meta[], lgL_compare_methods[], lgL_compare_funcs[];
+/* l_shapeops.c: stack, chunk, split, pad, var, std, cumsum, sort, topk */
+extern const luaL_Reg lgL_shapeops_methods[], lgL_shapeops_funcs[];
 extern const luaL_Reg lgL_layers_funcs[];   /* l_layers.c: conv, batch_norm, pools, ... */
 extern const luaL_Reg lgL_io_funcs[];       /* l_io.c: lg.save, lg.load */
 extern const luaL_Reg lgL_optim_funcs[];    /* l_optim.c: fused update steps, clipping */
