@@ -194,3 +194,217 @@ test("an expanded tensor cannot be written through an index", function()
 end)
 
 -- }------------------------------------------------------
+
+-- {------------------------------------------------------ in-place arithmetic
+
+test("add_ sub_ mul_ div_ with tensors (broadcast) and numbers return x", function()
+  local x = lg.tensor{{1, 2}, {3, 4}}
+  eq(rawequal(x:add_(lg.tensor{10, 20}), x), true)
+  eq(x:totable(), {{11, 22}, {13, 24}})
+  x:add_(lg.tensor{1, 1}, -2)
+  eq(x:totable(), {{9, 20}, {11, 22}})
+  x:sub_(1)
+  eq(x:totable(), {{8, 19}, {10, 21}})
+  x:sub_(lg.tensor{{1}, {2}}, 3)
+  eq(x:totable(), {{5, 16}, {4, 15}})
+  x:mul_(lg.tensor{2, 0.5})
+  eq(x:totable(), {{10, 8}, {8, 7.5}})
+  x:div_(2)
+  eq(x:totable(), {{5, 4}, {4, 3.75}})
+  x:div_(lg.tensor{{5}, {4}})
+  near(x:totable(), {{1, 0.8}, {1, 0.9375}})
+  local z = lg.tensor{1, -1}
+  z:div_(0)
+  eq(z:totable(), {math.huge, -math.huge})
+  -- through views: a strided column
+  local m = lg.zeros(3, 2)
+  m[{{}, 2}]:add_(lg.tensor{1, 2, 3})
+  eq(m:totable(), {{0, 1}, {0, 2}, {0, 3}})
+  m:t():mul_(lg.tensor{{2}, {3}})
+  eq(m:totable(), {{0, 3}, {0, 6}, {0, 9}})
+  raises(function() m:add_(lg.ones(2, 2)) end,
+         "add_: shape [2,2] cannot broadcast to the destination's shape [3,2]")
+  raises(function() m:sub_(lg.ones(4)) end, "sub_: shape [4] cannot broadcast")
+  raises(function() m:mul_(lg.ones(1, 3, 2)) end, "mul_: shape [1,3,2] cannot broadcast")
+  raises(function() m:add_("x") end, "tensor or number expected")
+  raises(function() m:mul_() end, "mul_: needs an operand")
+  raises(function() m:mul_(2, 3) end, "mul_: takes one operand")
+end)
+
+test("fill_, zero_, clamp_ and lerp_ in place", function()
+  local x = lg.tensor{-2, 0.5, 3, 0 / 0}
+  x:clamp_(-1, 1)
+  local t = x:totable()
+  eq({t[1], t[2], t[3]}, {-1, 0.5, 1})
+  eq(t[4] ~= t[4], true)                               -- NaN stays NaN
+  x:clamp_(nil, 0)
+  eq(x[1]:item(), -1)
+  eq(x[2]:item(), 0)
+  raises(function() x:clamp_() end, "clamp_: give at least one of min and max")
+  raises(function() x:clamp_(2, 1) end, "clamp_: min 2 is greater than max 1")
+  local a = lg.tensor{0, 10, 100}
+  a:lerp_(lg.tensor{10, 20, 300}, 0.25)
+  eq(a:totable(), {2.5, 12.5, 150})
+  a:lerp_(lg.tensor{1, 2, 3}, 1)                       -- exact at 1
+  eq(a:totable(), {1, 2, 3})
+  a:lerp_(lg.tensor{3, 4, 5}, lg.tensor{0, 0.5, 1})    -- tensor weight
+  eq(a:totable(), {1, 3, 5})
+  a:lerp_(7, 0.5)
+  eq(a:totable(), {4, 5, 6})
+  raises(function() a:lerp_(lg.ones(2), 0.5) end, "lerp_: shape [2] cannot broadcast")
+  raises(function() a:lerp_(lg.ones(3)) end, "lerp_: needs an end and a weight")
+  a:fill_(2)
+  eq(a:totable(), {2, 2, 2})
+  a:zero_()
+  eq(a:totable(), {0, 0, 0})
+end)
+
+test("in-place ops refuse graphs, and the EMA idiom works under no_grad", function()
+  local p = leaf{1, 2}
+  for _, call in ipairs{function() p:add_(1) end, function() p:mul_(2) end,
+                        function() p:lerp_(lg.zeros(2), 0.5) end,
+                        function() p:clamp_(0, 1) end} do
+    raises(call, "a leaf tensor that requires grad cannot be modified in place; use lg.no_grad")
+  end
+  local y = p * 2
+  raises(function() y:sub_(1) end, "sub_: a tensor computed by 'mul'")
+  local acc = lg.zeros(2)
+  raises(function() acc:add_(y) end, "add_: the operand requires grad")
+  acc:add_(y:detach())
+  eq(acc:totable(), {2, 4})
+  -- exponential moving average of a generator's weights
+  lg.manual_seed(1)
+  local G, ema = lg.nn.Linear(3, 2), lg.nn.Linear(3, 2)
+  local params, avg = G:parameters(), ema:parameters()
+  local before = {}
+  for i, q in ipairs(avg) do before[i] = q:clone():detach() end
+  lg.no_grad(function()
+    for i, q in ipairs(avg) do q:lerp_(params[i], 0.001) end
+  end)
+  for i, q in ipairs(avg) do
+    local want = (before[i] + (params[i]:detach() - before[i]) * 0.001):totable()
+    near(q:detach():totable(), want, 1e-6)
+    eq(q.requires_grad, true)
+  end
+  -- grad mode is back on afterwards: the refusal applies again
+  raises(function() avg[1]:lerp_(params[1], 0.5) end, "lerp_: a leaf tensor that requires grad")
+end)
+
+test("every in-place op bumps the version: backward refuses values changed since", function()
+  for name, write in pairs{
+    add_ = function(t) t:add_(1) end, sub_ = function(t) t:sub_(1, 2) end,
+    mul_ = function(t) t:mul_(2) end, div_ = function(t) t:div_(2) end,
+    lerp_ = function(t) t:lerp_(lg.zeros(2), 0.5) end,
+    clamp_ = function(t) t:clamp_(0, 1) end,
+    index = function(t) t[1] = 0 end,
+    scatter_ = function(t) t:scatter_(1, lg.tensor{1}, lg.tensor{0}) end,
+    scatter_add_ = function(t) t:scatter_add_(1, lg.tensor{2}, lg.tensor{1}) end,
+    index_copy_ = function(t) t:index_copy_(1, lg.tensor{1}, lg.tensor{0}) end,
+    index_add_ = function(t) t:index_add_(1, lg.tensor{1}, lg.tensor{5}) end,
+  } do
+    local x = leaf{0.1, 0.2}
+    local y = x:exp()
+    write(y:detach())
+    raises(function() y:sum():backward() end, STALE)
+    eq(x.grad, nil, name)
+  end
+end)
+
+test("aliasing: the result is the out-of-place op's", function()
+  local x = lg.tensor{{1, 2}, {3, 4}}
+  x:add_(x)
+  eq(x:totable(), {{2, 4}, {6, 8}})
+  x:add_(x:t())                                        -- overlaps at another geometry
+  eq(x:totable(), {{4, 10}, {10, 16}})
+  local y = lg.tensor{{1, 2}, {3, 4}}
+  y:mul_(y[1])                                         -- a broadcast row of y itself
+  eq(y:totable(), {{1, 4}, {3, 8}})
+  local v = lg.arange(5)
+  v[{{2, 5}}]:add_(v[{{1, 4}}])                        -- shifted overlap
+  eq(v:totable(), {0, 1, 3, 5, 7})
+  local w = lg.arange(4)
+  w[{{1, 3}}] = w[{{2, 4}}]                            -- copy with overlap
+  eq(w:totable(), {1, 2, 3, 3})
+  local l = lg.tensor{0, 0.5}
+  l:lerp_(lg.tensor{2, 2}, l)                          -- the weight is l itself
+  eq(l:totable(), {0, 1.25})
+  local r = lg.tensor{1, 2}
+  r:lerp_(lg.tensor{5, 6}, r[{{1}}])                   -- weight a broadcast view of r
+  eq(r:totable(), {5, 6})                              -- (22 if read after the writes)
+end)
+
+-- }------------------------------------------------------
+
+-- {------------------------------------------------------ scatter, gather
+
+test("scatter_, scatter_add_ with 1-based indices; gather is their read", function()
+  local x = lg.zeros(2, 4)
+  x:scatter_(2, lg.tensor{{1, 3}, {4, 2}}, lg.tensor{{5, 6}, {7, 8}})
+  eq(x:totable(), {{5, 0, 6, 0}, {0, 8, 0, 7}})
+  x:scatter_(2, lg.tensor{{2}, {1}}, 9)
+  eq(x:totable(), {{5, 9, 6, 0}, {9, 8, 0, 7}})
+  local c = lg.zeros(3)
+  c:scatter_add_(1, lg.tensor{1, 3, 3, 3}, lg.ones(4))
+  eq(c:totable(), {1, 0, 3})
+  -- one-hot rows, along dim 1 with a larger source
+  local o = lg.zeros(3, 2)
+  o:scatter_(1, lg.tensor{{3, 1}}, lg.tensor{{1, 2}, {3, 4}})
+  eq(o:totable(), {{0, 2}, {0, 0}, {1, 0}})
+  local g = lg.tensor{{1, 2, 3}, {4, 5, 6}}:gather(2, lg.tensor{{3, 1}, {2, 2}})
+  eq(g:totable(), {{3, 1}, {5, 5}})
+  eq(lg.gather(lg.tensor{10, 20, 30}, 1, lg.tensor{3, 3, 1}):totable(), {30, 30, 10})
+  -- gather is differentiable in x
+  local p = leaf{{1, 2, 3}, {4, 5, 6}}
+  p:gather(2, lg.tensor{{3, 3}, {1, 2}}):sum():backward()
+  eq(p.grad:totable(), {{0, 0, 2}, {1, 1, 0}})
+end)
+
+test("scatter_ and gather validate indices and shapes with 1-based messages", function()
+  local x = lg.zeros(2, 3)
+  raises(function() x:scatter_(2, lg.tensor{{4}}, lg.tensor{{1}}) end,
+         "scatter_: index 4 at position [1,1] out of range 1..3 for dim 2 of shape [2,3]")
+  raises(function() x:scatter_(2, lg.tensor{{1, 0 / 0}}, lg.tensor{{1, 1}}) end,
+         "scatter_: index nan at position [1,2] out of range 1..3")
+  raises(function() x:scatter_add_(1, lg.tensor{{1.5}}, lg.tensor{{1}}) end,
+         "scatter_add_: index 1.5 at position [1,1] out of range 1..2 for dim 1")
+  raises(function() x:scatter_(1, lg.tensor{{0}}, lg.tensor{{1}}) end,
+         "scatter_: index 0 at position [1,1] out of range 1..2")
+  raises(function() x:scatter_(2, lg.tensor{1}, lg.tensor{1}) end,
+         "scatter_: index of shape [1] must have the 2 dims of shape [2,3]")
+  raises(function() x:scatter_(2, lg.ones(3, 1), lg.ones(3, 1)) end,
+         "scatter_: index of shape [3,1] is larger than shape [2,3] on dim 1")
+  raises(function() x:scatter_(2, lg.ones(1, 2), lg.ones(1, 1)) end,
+         "scatter_: index of shape [1,2] is larger than the source of shape [1,1] on dim 2")
+  raises(function() x:scatter_(3, lg.ones(1, 1), lg.ones(1, 1)) end,
+         "scatter_: dim 3 out of range for shape [2,3]")
+  raises(function() x:gather(2, lg.tensor{{4}}) end,
+         "gather: index 4 at position [1,1] out of range 1..3 for dim 2 of shape [2,3]")
+  eq(x:totable(), {{0, 0, 0}, {0, 0, 0}}, "a refused write changes nothing")
+  local p = leaf{1, 2}
+  raises(function() p:scatter_(1, lg.tensor{1}, lg.tensor{5}) end,
+         "scatter_: a leaf tensor that requires grad")
+end)
+
+test("index_copy_ and index_add_ write whole slices at 1-based positions", function()
+  local x = lg.zeros(3, 2)
+  x:index_copy_(1, lg.tensor{3, 1}, lg.tensor{{1, 2}, {3, 4}})
+  eq(x:totable(), {{3, 4}, {0, 0}, {1, 2}})
+  x:index_add_(1, lg.tensor{1, 1}, lg.tensor{{1, 1}, {10, 10}})
+  eq(x:totable(), {{14, 15}, {0, 0}, {1, 2}})
+  x:index_add_(2, lg.tensor{2}, lg.tensor{{1}, {2}, {3}})
+  eq(x:totable(), {{14, 16}, {0, 2}, {1, 5}})
+  -- source overlapping the destination: read before writing
+  local y = lg.tensor{{1, 2}, {3, 4}}
+  y:index_copy_(1, lg.tensor{2, 1}, y)
+  eq(y:totable(), {{3, 4}, {1, 2}})
+  raises(function() x:index_copy_(1, lg.tensor{4}, lg.ones(1, 2)) end,
+         "index_copy_: index 4 at position [1] out of range 1..3 for dim 1 of shape [3,2]")
+  raises(function() x:index_add_(1, lg.tensor{{1}}, lg.ones(1, 2)) end,
+         "index_add_: index must be 1-D, got shape [1,1]")
+  raises(function() x:index_copy_(1, lg.tensor{1}, lg.ones(1, 3)) end,
+         "index_copy_: source of shape [1,3] does not fit shape [3,2] with 1 indices along dim 1")
+  raises(function() x:index_copy_(1, lg.tensor{1, 2}, lg.ones(1, 2)) end,
+         "index_copy_: source of shape [1,2] does not fit")
+end)
+
+-- }------------------------------------------------------
