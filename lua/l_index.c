@@ -162,7 +162,13 @@ int lgL_indexset(lua_State *L) {
 /*** Tensor:select(d, i) -> Tensor
  * The slice at position i (1-based, negative from the end) along dim d,
  * with dim d removed: a view that shares x's storage, differentiable.
- * x[i] is x:select(1, i); x[i] of a 1-D tensor is a 0-dim tensor.
+ * x[i] is x:select(1, i); x[i] of a 1-D tensor is a 0-dim tensor (as
+ * PyTorch; :item() reads it).  Torch7's table form x[{2, {1, 3}, {}}]
+ * takes per dim an integer (a select: the dim goes), an inclusive range
+ * {first, last} or {i} (a narrow: the dim stays) or {} (the whole dim);
+ * dims past the table stay whole.  Both are views, differentiable.
+ * x[i] = v and x[{...}] = v copy v (a tensor broadcastable to the view, or
+ * a number) into it, in place: refused, as copy_, on tensors of a graph.
  * @function Tensor:select
  * @usage local row = x:select(1, 2)   -- x[2]
  */

@@ -408,3 +408,75 @@ test("index_copy_ and index_add_ write whole slices at 1-based positions", funct
 end)
 
 -- }------------------------------------------------------
+
+-- {------------------------------------------------------ hostile finalizers
+
+local FREED = "attempt to use a freed tensor"
+local function close_now(t) local v <close> = t end
+-- a garbage object whose finalizer calls fn (made on a coroutine's stack, so
+-- that no register of ours keeps it alive)
+local function on_gc(fn) coroutine.wrap(function() setmetatable({}, {__gc = fn}) end)() end
+
+local function show(ok, r)
+  if not ok then return "error" end
+  if not lg.is_tensor(r) then return tostring(r) end
+  local fine, t = pcall(function() return r:totable() end)
+  if not fine then return tostring(t):find(FREED, 1, true) and "freed" or tostring(t) end
+  return table.concat(lg.tensor(t):view(-1):totable(), ",")
+end
+
+test("a finalizer freeing an argument inside an indexing call: an error or the right result", function()
+  local function m() return lg.tensor{{1, 2}, {3, 4}} end
+  local cases = {
+    {"x[i]", function(a) return a[2] end, m},
+    {"x[{}]", function(a) return a[{{}, {2}}] end, m},
+    {"x[i] = t", function(a, b) a[1] = b; return a end, m, function() return lg.tensor{7, 8} end},
+    {"x[{}] = n", function(a) a[{{}, 2}] = 5; return a end, m},
+    {"select", function(a) return a:select(2, -1) end, m},
+    {"add_", function(a) return a:add_(1, 2) end, m},
+    {"mul_", function(a) return a:mul_(3) end, m},
+    {"lerp_", function(a, b) return a:lerp_(b, 0.25) end, m, function() return lg.zeros(2) end},
+    {"scatter_", function(a, i, s) return a:scatter_(2, i, s) end, m,
+     function() return lg.tensor{{2}, {1}} end, function() return lg.tensor{{9}, {8}} end},
+    {"scatter_ n", function(a, i) return a:scatter_(1, i, 6) end, m,
+     function() return lg.tensor{{2, 1}} end},
+    {"index_add_", function(a, i, s) return a:index_add_(1, i, s) end, m,
+     function() return lg.tensor{2} end, function() return lg.tensor{{1, 1}} end},
+    {"gather", function(a, i) return a:gather(2, i) end, m, function() return lg.tensor{{2}, {2}} end},
+  }
+  for _, c in ipairs(cases) do
+    local name, f = c[1], c[2]
+    local function args() local t = {} for k = 3, #c do t[#t + 1] = c[k]() end return t end
+    local ref = args()
+    local want = show(pcall(f, table.unpack(ref)))
+    for v = 1, #c - 2 do
+      local fired = 0
+      collectgarbage("incremental", 1, 1000, 20)     -- a full cycle at every allocation
+      collectgarbage("collect")
+      local ok, err = pcall(function()
+        for _ = 1, 3 do
+          local a, inside = args(), false
+          do
+            local victim = a[v]
+            on_gc(function() if inside then fired = fired + 1 end; close_now(victim) end)
+          end
+          inside = true
+          local fine, r = pcall(f, table.unpack(a))
+          inside = false
+          if not fine then
+            if not tostring(r):find(FREED, 1, true) then error(name .. ": " .. tostring(r)) end
+          else
+            local got = show(true, r)
+            if got ~= "freed" then eq(got, want, name) end
+          end
+        end
+      end)
+      collectgarbage("incremental", 200, 100, 13)
+      collectgarbage("collect")
+      if not ok then error(err, 0) end
+      assert(fired > 0, name .. ": the finalizer never ran inside the call")
+    end
+  end
+end)
+
+-- }------------------------------------------------------
