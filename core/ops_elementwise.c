@@ -515,3 +515,190 @@ lg_tensor *lg_clamp_mask(lg_tensor *x, float lo, float hi) {
 }
 
 /* }====================================================== */
+
+/* {====================================================== in place
+** dst = f(dst, a, b) over dst's own layout.  The loops are plain (no
+** restrict, no run_walk: that one assumes a contiguous output), and an
+** operand is read in place only when it is dst itself or shares nothing
+** with it; any other overlap is read from a copy taken first. */
+
+enum { IP_ADD, IP_MUL, IP_DIV, IP_LERP, IP_CLAMP };
+
+bool lg_check_writable(const char *op, const lg_tensor *t) {
+  char buf[128];
+  for (int i = 0; i < t->ndim; i++)
+    if (t->stride[i] == 0 && t->shape[i] > 1) {
+      lg_seterr("%s: cannot write into the expanded tensor of shape %s (several of its "
+                "elements are one memory location); clone it first",
+                op, lg_shape_str(t, buf, sizeof buf));
+      return false;
+    }
+  return true;
+}
+
+/* src read at dst's shape: its strides there into `strides`, and a new
+** reference to what to read (src, or a private copy when src overlaps dst at
+** another geometry).  NULL with an error when src does not broadcast. */
+static lg_tensor *ip_operand(const char *op, const lg_tensor *dst, lg_tensor *src,
+                             int64_t *strides) {
+  char b1[128], b2[128];
+  bool ok = src->ndim <= dst->ndim;
+  for (int i = 0; ok && i < src->ndim; i++) {
+    int64_t sz = src->shape[i], want = dst->shape[i + dst->ndim - src->ndim];
+    if (sz != want && sz != 1) ok = false;
+  }
+  if (!ok)
+    return lg_seterr("%s: shape %s cannot broadcast to the destination's shape %s", op,
+                     lg_shape_str(src, b1, sizeof b1), lg_shape_str(dst, b2, sizeof b2));
+  lg_broadcast_strides(src, dst->ndim, dst->shape, strides);
+  bool same = src->storage != dst->storage || src->offset == dst->offset;
+  for (int i = 0; same && i < dst->ndim; i++)
+    if (dst->shape[i] > 1 && strides[i] != dst->stride[i]) same = false;
+  if (src->storage != dst->storage || same) {
+    lg_retain(src);
+    return src;
+  }
+  lg_tensor *c = lg_empty(src->ndim, src->shape);
+  if (!c) return NULL;
+  lg_copy_to(src, lg_data(c));
+  lg_broadcast_strides(c, dst->ndim, dst->shape, strides);
+  return c;
+}
+
+#define IP_LOOP(expr)                                                      \
+  for (int64_t i = 0; i < n; i++) {                                        \
+    float x = o[i * so], y = a ? a[i * sa] : 0.0f, z = b ? b[i * sb] : 0.0f; \
+    (void)y, (void)z;                                                      \
+    o[i * so] = (expr);                                                    \
+  }
+
+static void ip_run(int kind, float *o, int64_t so, const float *a, int64_t sa, const float *b,
+                   int64_t sb, int64_t n, float p0, float p1) {
+  switch (kind) {
+  case IP_ADD: IP_LOOP(x + p0 * y) break;
+  case IP_MUL: IP_LOOP(x * y) break;
+  case IP_DIV: IP_LOOP(x / y) break;
+  case IP_LERP: IP_LOOP(z < 0.5f ? x + z * (y - x) : y - (y - x) * (1.0f - z)) break;
+  case IP_CLAMP: IP_LOOP(x < p0 ? p0 : (x > p1 ? p1 : x)) break;
+  }
+}
+
+static int inplace(const char *op, int kind, lg_tensor *dst, lg_tensor *a, lg_tensor *b,
+                   float p0, float p1) {
+  walk w = {.ndim = dst->ndim, .nops = 1};
+  lg_tensor *ra = NULL, *rb = NULL;
+  if (!lg_check_writable(op, dst)) return -1;
+  memcpy(w.shape, dst->shape, sizeof w.shape);
+  memcpy(w.stride[0], dst->stride, sizeof w.stride[0]);
+  if (a && !(ra = ip_operand(op, dst, a, w.stride[1]))) return -1;
+  if (b && !(rb = ip_operand(op, dst, b, w.stride[2]))) {
+    lg_release(ra);
+    return -1;
+  }
+  w.nops = b ? 3 : a ? 2 : 1;
+  if (!a && b) memset(w.stride[1], 0, sizeof w.stride[1]);
+  lg_bump_version(dst);
+  if (dst->numel > 0) {
+    w.base[0] = lg_data(dst);
+    w.base[1] = ra ? lg_data(ra) : NULL;
+    w.base[2] = rb ? lg_data(rb) : NULL;
+    coalesce(&w);
+    int64_t inner = w.shape[w.ndim - 1], rows = 1;
+    for (int d = 0; d < w.ndim - 1; d++) rows *= w.shape[d];
+    int64_t so = w.stride[0][w.ndim - 1];
+    int64_t sa = w.nops > 1 ? w.stride[1][w.ndim - 1] : 0;
+    int64_t sb = w.nops > 2 ? w.stride[2][w.ndim - 1] : 0;
+    /* rows never overlap in dst (checked writable), so they may run in parallel */
+    LG_PARALLEL_FOR(r, rows, rows > 1 && rows * inner >= LG_PAR_MIN, {
+      int64_t off[3] = {0, 0, 0};
+      row_offsets(&w, r, off);
+      ip_run(kind, w.base[0] + off[0], so, ra ? w.base[1] + off[1] : NULL, sa,
+             rb ? w.base[2] + off[2] : NULL, sb, inner, p0, p1);
+    });
+  }
+  lg_release(ra);
+  lg_release(rb);
+  return 0;
+}
+
+int lg_add_(lg_tensor *dst, lg_tensor *src, float alpha) {
+  return inplace("add_", IP_ADD, dst, src, NULL, alpha, 0.0f);
+}
+int lg_mul_(lg_tensor *dst, lg_tensor *src) { return inplace("mul_", IP_MUL, dst, src, NULL, 0, 0); }
+int lg_div_(lg_tensor *dst, lg_tensor *src) { return inplace("div_", IP_DIV, dst, src, NULL, 0, 0); }
+int lg_lerp_(lg_tensor *dst, lg_tensor *end, lg_tensor *weight) {
+  return inplace("lerp_", IP_LERP, dst, end, weight, 0.0f, 0.0f);
+}
+int lg_clamp_(lg_tensor *dst, float lo, float hi) {
+  if (lo > hi) {
+    lg_seterr("clamp_: min %g is greater than max %g", lo, hi);
+    return -1;
+  }
+  return inplace("clamp_", IP_CLAMP, dst, NULL, NULL, lo, hi);
+}
+
+/* dst[..index[p]..] = (or +=) src[p] along dim, for every position p of
+** index.  Validates everything before the first write; sequential, so
+** duplicates resolve in a fixed order (the last write wins). */
+int lg_scatter_(lg_tensor *dst, int dim, lg_tensor *index, lg_tensor *src, bool add) {
+  const char *op = add ? "scatter_add_" : "scatter_";
+  char b1[128], b2[128], b3[128];
+  if (dim < 0 || dim >= dst->ndim) {
+    lg_seterr("%s: dim %d out of range for shape %s", op, dim, lg_shape_str(dst, b1, sizeof b1));
+    return -1;
+  }
+  if (!lg_check_writable(op, dst)) return -1;
+  bool ok = index->ndim == dst->ndim && src->ndim == dst->ndim;
+  for (int d = 0; ok && d < dst->ndim; d++)
+    if ((d != dim && index->shape[d] > dst->shape[d]) || index->shape[d] > src->shape[d])
+      ok = false;
+  if (!ok) {
+    lg_seterr("%s: index of shape %s and source of shape %s do not fit shape %s (the index "
+              "must fit the destination on every dim but %d, and the source on all)", op,
+              lg_shape_str(index, b1, sizeof b1), lg_shape_str(src, b2, sizeof b2),
+              lg_shape_str(dst, b3, sizeof b3), dim);
+    return -1;
+  }
+  /* index and src copied dense first: either may share dst's storage */
+  lg_tensor *iv = lg_empty(index->ndim, index->shape);
+  lg_tensor *sv = iv ? lg_empty(index->ndim, index->shape) : NULL;
+  if (!sv) {
+    lg_release(iv);
+    return -1;
+  }
+  lg_tensor win = *src;   /* src's leading window of index's shape */
+  memcpy(win.shape, index->shape, sizeof win.shape);
+  win.numel = index->numel;
+  lg_copy_to(index, lg_data(iv));
+  lg_copy_to(&win, lg_data(sv));
+  const float *ix = lg_data(iv), *sx = lg_data(sv);
+  int64_t size = dst->shape[dim], pos[LG_MAXDIM] = {0};
+  for (int64_t p = 0; p < index->numel; p++) {
+    float v = ix[p];
+    if (!(v >= 0.0f && v < (float)size) || (float)(int64_t)v != v) {
+      lg_seterr("%s: index value %.10g at position %s is not a valid position along dim %d "
+                "of shape %s (0..%lld)", op, v, lg_dims_str(pos, index->ndim, b1, sizeof b1),
+                dim, lg_shape_str(dst, b2, sizeof b2), (long long)size - 1);
+      lg_release(iv);
+      lg_release(sv);
+      return -1;
+    }
+    for (int d = index->ndim - 1; d >= 0 && ++pos[d] == index->shape[d]; d--) pos[d] = 0;
+  }
+  lg_bump_version(dst);
+  float *base = dst->storage->data;
+  memset(pos, 0, sizeof pos);
+  for (int64_t p = 0; p < index->numel; p++) {
+    int64_t at = dst->offset;
+    for (int d = 0; d < dst->ndim; d++)
+      at += (d == dim ? (int64_t)ix[p] : pos[d]) * dst->stride[d];
+    if (add) base[at] += sx[p];
+    else base[at] = sx[p];
+    for (int d = index->ndim - 1; d >= 0 && ++pos[d] == index->shape[d]; d--) pos[d] = 0;
+  }
+  lg_release(iv);
+  lg_release(sv);
+  return 0;
+}
+
+/* }====================================================== */

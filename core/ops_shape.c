@@ -636,3 +636,115 @@ lg_tensor *lg_cat(lg_tensor **ts, int n, int dim) {
 }
 
 /* }====================================================== */
+
+/* {====================================================== select, index views */
+
+lg_tensor *lg_select(lg_tensor *t, int dim, int64_t index) {
+  char buf[128];
+  if (!check_dim("select", t, dim)) return NULL;
+  if (index < 0 || index >= t->shape[dim])
+    return lg_seterr("select: index %lld out of range for dim %d of size %lld in shape %s",
+                     (long long)index, dim, (long long)t->shape[dim],
+                     lg_shape_str(t, buf, sizeof buf));
+  lg_tensor *n = lg_narrow(t, dim, index, 1);
+  if (!n) return NULL;
+  lg_tensor *out = lg_squeeze(n, dim);
+  lg_release(n);
+  return out;
+}
+
+/* Narrows first (dims keep their numbers), then squeezes the dropped dims
+** from the last one down.  Each step is an ordinary view op, so gradients
+** of any order flow through the chain. */
+lg_tensor *lg_index_view(lg_tensor *t, int n, const lg_range *r) {
+  char buf[128];
+  if (n < 0 || n > t->ndim)
+    return lg_seterr("index: %d entries for shape %s", n, lg_shape_str(t, buf, sizeof buf));
+  for (int d = 0; d < n; d++)
+    if (r[d].drop && r[d].length != 1)
+      return lg_seterr("index: a dropped dim %d must have length 1, got %lld", d,
+                       (long long)r[d].length);
+  lg_tensor *cur = t;
+  lg_retain(cur);
+  bool changed = false;
+  for (int d = 0; d < n && cur; d++) {
+    if (r[d].start == 0 && r[d].length == t->shape[d]) continue;
+    lg_tensor *next = lg_narrow(cur, d, r[d].start, r[d].length);
+    lg_release(cur);
+    cur = next;
+    changed = true;
+  }
+  for (int d = n - 1; d >= 0 && cur; d--) {
+    if (!r[d].drop) continue;
+    lg_tensor *next = lg_squeeze(cur, d);
+    lg_release(cur);
+    cur = next;
+    changed = true;
+  }
+  if (cur && !changed) {   /* a view of the whole: still a header of its own */
+    lg_tensor *next = t->ndim > 0 ? lg_narrow(cur, 0, 0, t->shape[0]) : lg_view(cur, 0, NULL);
+    lg_release(cur);
+    cur = next;
+  }
+  return cur;
+}
+
+/* Slice i of src into (or onto) slice index[i] of dst, through headers that
+** record nothing.  src is read from a copy when it shares dst's storage. */
+int lg_index_copy_(lg_tensor *dst, int dim, lg_tensor *index, lg_tensor *src, bool add) {
+  const char *op = add ? "index_add_" : "index_copy_";
+  char b1[128], b2[128], b3[128];
+  if (!check_dim(op, dst, dim) || !lg_check_writable(op, dst)) return -1;
+  bool ok = index->ndim == 1 && src->ndim == dst->ndim && src->shape[dim] == index->shape[0];
+  for (int d = 0; ok && d < dst->ndim; d++)
+    if (d != dim && src->shape[d] != dst->shape[d]) ok = false;
+  if (!ok) {
+    lg_seterr("%s: index of shape %s and source of shape %s do not fit shape %s along dim %d",
+              op, lg_shape_str(index, b1, sizeof b1), lg_shape_str(src, b2, sizeof b2),
+              lg_shape_str(dst, b3, sizeof b3), dim);
+    return -1;
+  }
+  int64_t k = index->shape[0], size = dst->shape[dim];
+  const float *iv = index->storage->data + index->offset;
+  /* the positions are read before any write: index may share dst's storage */
+  int64_t *pos = malloc((size_t)(k > 0 ? k : 1) * sizeof *pos);
+  if (!pos) {
+    lg_seterr("%s: out of memory", op);
+    return -1;
+  }
+  for (int64_t i = 0; i < k; i++) {
+    float v = iv[i * index->stride[0]];
+    if (!(v >= 0.0f && v < (float)size) || (float)(int64_t)v != v) {
+      lg_seterr("%s: index value %.10g at position %lld is not a valid position along dim %d "
+                "of shape %s (0..%lld)", op, v, (long long)i, dim,
+                lg_shape_str(dst, b1, sizeof b1), (long long)size - 1);
+      free(pos);
+      return -1;
+    }
+    pos[i] = (int64_t)v;
+  }
+  lg_tensor *s = src->storage == dst->storage ? dense_copy(op, src) : (lg_retain(src), src);
+  if (!s) {
+    free(pos);
+    return -1;
+  }
+  int64_t sh[LG_MAXDIM];
+  memcpy(sh, dst->shape, sizeof sh);
+  sh[dim] = 1;
+  int rc = 0;
+  lg_bump_version(dst);
+  for (int64_t i = 0; i < k && rc == 0; i++) {
+    lg_tensor *dv = make_view(dst, dst->ndim, sh, dst->stride,
+                              dst->offset + pos[i] * dst->stride[dim]);
+    lg_tensor *sv = make_view(s, s->ndim, sh, s->stride, s->offset + i * s->stride[dim]);
+    if (!dv || !sv) rc = -1;
+    else rc = add ? lg_add_(dv, sv, 1.0f) : lg_copy_(dv, sv);
+    lg_release(dv);
+    lg_release(sv);
+  }
+  lg_release(s);
+  free(pos);
+  return rc;
+}
+
+/* }====================================================== */

@@ -377,4 +377,45 @@ lg_tensor *lg_topk(lg_tensor *t, int64_t k, int dim, bool largest, lg_tensor **i
 void lg_set_num_threads(int n);    /* OpenMP and OpenBLAS together */
 int lg_get_num_threads(void);
 
+/* ---------------------------------------------------------------- indexing, in place
+** Views by position (ops_shape.c) and in-place arithmetic (ops_elementwise.c).
+** Positions are 0-based here; the binding converts Torch7's 1-based and
+** negative ones and reports them 1-based. */
+
+/* The slice at `index` along dim, with dim removed: a view, differentiable
+** (a narrow and a squeeze). */
+lg_tensor *lg_select(lg_tensor *t, int dim, int64_t index);
+
+/* One dim of an index: [start, start + length), and `drop` removes the dim
+** (a select: length 1). */
+typedef struct lg_range {
+  int64_t start, length;
+  bool drop;
+} lg_range;
+
+/* The view of t through r[0..n-1] for its first n dims (n <= ndim), the
+** other dims whole; differentiable.  Always a new header, even for {}. */
+lg_tensor *lg_index_view(lg_tensor *t, int n, const lg_range *r);
+
+/* In-place arithmetic: no graph is recorded (the binding refuses tensors
+** that are part of one), the storage version is bumped, and operands
+** broadcast to dst's shape.  An operand that shares dst's storage at
+** another geometry (x:add_(x:t())) is read from a copy first, so the
+** result is the one of the out-of-place op.  A dst with overlapping
+** elements (an expanded view) is refused.  0 or -1 with lg_seterr. */
+bool lg_check_writable(const char *op, const lg_tensor *t);
+int lg_add_(lg_tensor *dst, lg_tensor *src, float alpha);   /* dst += alpha src */
+int lg_mul_(lg_tensor *dst, lg_tensor *src);
+int lg_div_(lg_tensor *dst, lg_tensor *src);
+/* dst += weight (end - dst), in PyTorch's form (exact at weight 1). */
+int lg_lerp_(lg_tensor *dst, lg_tensor *end, lg_tensor *weight);
+int lg_clamp_(lg_tensor *dst, float lo, float hi);          /* NaN stays NaN */
+/* torch's scatter_ (add false: the last write wins) and scatter_add_:
+** index (0-based positions as floats) has dst's ndim and fits dst on every
+** dim but dim; src has at least index's size on every dim. */
+int lg_scatter_(lg_tensor *dst, int dim, lg_tensor *index, lg_tensor *src, bool add);
+/* index_copy_ / index_add_: index [k] (0-based floats); src is dst's shape
+** with k on dim; slice i of src goes to slice index[i] of dst. */
+int lg_index_copy_(lg_tensor *dst, int dim, lg_tensor *index, lg_tensor *src, bool add);
+
 #endif

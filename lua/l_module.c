@@ -109,6 +109,7 @@ LUAMOD_API int luaopen_luagan (lua_State *L) {
   lgL_setfuncs(L, lgL_autograd_methods);
   lgL_setfuncs(L, lgL_compare_methods);
   lgL_setfuncs(L, lgL_shapeops_methods);
+  lgL_setfuncs(L, lgL_index_methods);
   lua_pushvalue(L, mt);
   lua_pushvalue(L, methods);
   lua_pushcclosure(L, lgL_index, 2);
@@ -121,6 +122,7 @@ LUAMOD_API int luaopen_luagan (lua_State *L) {
   lgL_setfuncs(L, lgL_autograd_funcs);
   lgL_setfuncs(L, lgL_compare_funcs);
   lgL_setfuncs(L, lgL_shapeops_funcs);
+  lgL_setfuncs(L, lgL_index_funcs);
   lgL_setfuncs(L, lgL_layers_funcs);
   lgL_setfuncs(L, lgL_io_funcs);
   lgL_setfuncs(L, lgL_optim_funcs);

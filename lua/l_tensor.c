@@ -256,6 +256,10 @@ static void check_inplace(lua_State *L, const lg_tensor *t, const char *op) {
              "place; use :detach() or lg.no_grad", op, t->grad_fn->name);
 }
 
+void lgL_checkinplace(lua_State *L, const lg_tensor *t, const char *op) {
+  check_inplace(L, t, op);
+}
+
 /* }====================================================== */
 
 /* {====================================================== properties */
@@ -328,12 +332,7 @@ int lgL_index(lua_State *L) {
   const char *k;
   lua_pushvalue(L, 2);
   if (lua_rawget(L, lua_upvalueindex(2)) != LUA_TNIL) return 1;
-  if (lua_type(L, 2) != LUA_TSTRING) {
-    if (lua_type(L, 2) == LUA_TNUMBER)
-      return luaL_error(L, "tensor: indexing with a number is not supported "
-                        "(use x:narrow(d, start, len) or x:totable())");
-    return 0;
-  }
+  if (lua_type(L, 2) != LUA_TSTRING) return lgL_indexget(L);   /* x[i], x[{...}] */
   k = lua_tostring(L, 2);
   t = lgL_checktensor(L, 1);
   if (strcmp(k, "shape") == 0) pushshape(L, t);
@@ -350,7 +349,10 @@ int lgL_index(lua_State *L) {
 }
 
 static int t_newindex (lua_State *L) {
-  const char *k = lua_tostring(L, 2);   /* may allocate: before taking t */
+  const char *k;
+  if (lua_type(L, 2) == LUA_TNUMBER || lua_type(L, 2) == LUA_TTABLE)
+    return lgL_indexset(L);             /* x[i] = v, x[{...}] = v */
+  k = lua_tostring(L, 2);               /* may allocate: before taking t */
   lg_tensor *t = lgL_checktensor(L, 1);
   if (k && strcmp(k, "requires_grad") == 0) lgL_setrequiresgrad(L, t, 3);
   else if (k && strcmp(k, "grad") == 0) lgL_setgrad(L, t, 3);

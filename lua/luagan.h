@@ -175,6 +175,15 @@ void lgL_setfuncs(lua_State *L, const luaL_Reg *l);
 /* __index of tensors: upvalues (metatable, methods). */
 int lgL_index(lua_State *L);
 
+/* Indexing (l_index.c): x[key] and x[key] = v for a number or table key,
+** called by __index (after the method lookup) and __newindex; lgL_indexget
+** returns nothing for other keys. */
+int lgL_indexget(lua_State *L);
+int lgL_indexset(lua_State *L);
+/* Refuses an in-place write into t while it could be part of a graph
+** (copy_, fill_, add_, x[i] = v, ...). */
+void lgL_checkinplace(lua_State *L, const lg_tensor *t, const char *op);
+
 /* Autograd properties, for __index/__newindex (l_autograd.c); getgrad
 ** reads the tensor at idx. */
 int lgL_getgrad(lua_State *L, int idx);
@@ -189,6 +198,8 @@ extern const luaL_Reg lgL_autograd_methods[], lgL_autograd_funcs[];
 extern const luaL_Reg lgL_compare_meta[], lgL_compare_methods[], lgL_compare_funcs[];
 /* l_shapeops.c: stack, chunk, split, pad, var, std, cumsum, sort, topk */
 extern const luaL_Reg lgL_shapeops_methods[], lgL_shapeops_funcs[];
+/* l_index.c: select, in-place arithmetic, scatter_/index_copy_, gather */
+extern const luaL_Reg lgL_index_methods[], lgL_index_funcs[];
 extern const luaL_Reg lgL_layers_funcs[];   /* l_layers.c: conv, batch_norm, pools, ... */
 extern const luaL_Reg lgL_io_funcs[];       /* l_io.c: lg.save, lg.load */
 extern const luaL_Reg lgL_optim_funcs[];    /* l_optim.c: fused update steps, clipping */
