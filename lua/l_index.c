@@ -169,6 +169,7 @@ int lgL_indexset(lua_State *L) {
  * dims past the table stay whole.  Both are views, differentiable.
  * x[i] = v and x[{...}] = v copy v (a tensor broadcastable to the view, or
  * a number) into it, in place: refused, as copy_, on tensors of a graph.
+ * Also lg.select(x, d, i).
  * @function Tensor:select
  * @usage local row = x:select(1, 2)   -- x[2]
  */
@@ -461,7 +462,7 @@ static int t_index_add_ (lua_State *L) { return index_copy_(L, true); }
 /*** Tensor:gather(d, index) -> Tensor
  * torch's gather: out[..p..] = x[..index[p]..] along dim d; index holds
  * 1-based positions as floats, has x's dims and fits x on the others; the
- * result has index's shape.  Differentiable in x.
+ * result has index's shape.  Differentiable in x.  Also lg.gather(x, d, index).
  * @function Tensor:gather
  * @usage local picked = logp:gather(2, labels:view(-1, 1))
  */

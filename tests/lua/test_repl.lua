@@ -159,7 +159,7 @@ test("tab completes methods after a colon: tensors, nn modules; ?name completes"
     has(s, "G:add")
     eq(s:find("G:_order", 1, true), nil, "private fields after a colon")
     eq(s:find("G:training", 1, true), nil, "non-function fields after a colon")
-    send("C-u", "lg.ga", "Tab", ".hin", "Tab", "Enter")  -- lg.gan, loaded on first use
+    send("C-u", "lg.gan", "Tab", ".hin", "Tab", "Enter")  -- lg.gan (lg.gather too), loaded on first use
     wait_for("lg.gan.hinge\ngan.Loss(hinge)")
     send("?nn.Lin", "Tab", "Enter")                 -- ?nn.Linear
     wait_for("nn.Linear(in_features, out_features")
