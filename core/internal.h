@@ -143,6 +143,20 @@ void lg_broadcast_strides(const lg_tensor *t, int ndim, const int64_t *shape,
     }                                                                       \
   } while (0)
 
+/* True when 0 <= dim < t->ndim; else false with "op: dim D out of range
+** for shape [..]" (or "for a 0-dim tensor").  dim is 0-based here: the
+** binding checks and converts Lua's 1-based dims before they arrive. */
+bool lg_check_dim(const char *op, const lg_tensor *t, int dim);
+
+/* t's elements in a contiguous layout (t itself, retained, when it already
+** is), made without recording a graph: for kernels that only read it while
+** the graph records t itself. */
+lg_tensor *lg_dense(lg_tensor *t);
+
+/* t viewed as [outer, n, inner] around dim: the products of the sizes before
+** and after it (bounded by a validated shape), and its own size. */
+void lg_split_at(const lg_tensor *t, int dim, int64_t *outer, int64_t *n, int64_t *inner);
+
 /* Frees the convolutions' im2col workspace (ops_conv.c); the next
 ** convolution allocates it again. */
 void lg_conv_workspace_free(void);

@@ -237,7 +237,6 @@ lg_tensor *lg_where(lg_tensor *c, lg_tensor *a, lg_tensor *b) {
   return out;
 }
 
-static lg_tensor *dense(lg_tensor *t);
 
 /* t seen at a broadcast shape (stride 0 on stretched dims), without a graph. */
 static lg_tensor *broadcast_alias(const lg_tensor *t, int nd, const int64_t *shape) {
@@ -254,7 +253,7 @@ static lg_tensor *broadcast_alias(const lg_tensor *t, int nd, const int64_t *sha
 ** one); *count = its nonzeros. */
 static lg_tensor *dense_mask(const lg_tensor *mask, int nd, const int64_t *shape,
                              int64_t *count) {
-  lg_tensor *m = broadcast_alias(mask, nd, shape), *out = m ? dense(m) : NULL;
+  lg_tensor *m = broadcast_alias(mask, nd, shape), *out = m ? lg_dense(m) : NULL;
   int64_t k = 0;
   if (out) {
     const float *md = lg_data(out);
@@ -363,13 +362,6 @@ lg_tensor *lg_nonzero(lg_tensor *t) {
 
 #define COLS 64
 
-/* t's elements in a contiguous layout (t itself when it already is); no graph. */
-static lg_tensor *dense(lg_tensor *t) {
-  bool prev = lg_set_grad_enabled(false);
-  lg_tensor *d = lg_contiguous(t);
-  lg_set_grad_enabled(prev);
-  return d;
-}
 
 /* idx[o, i] = first k where x[o, k, i] wins (n >= 1), val[o, i] its value;
 ** NaN wins over any number, so a slice with NaN reports its first NaN, as
@@ -442,7 +434,7 @@ static lg_tensor *extreme(const char *op, lg_tensor *t, int dim, bool keepdim, b
     if (i < dim) outer *= t->shape[i];
     if (i > dim) inner *= t->shape[i];
   }
-  lg_tensor *x = dense(t);
+  lg_tensor *x = lg_dense(t);
   lg_tensor *idx = x ? lg_empty(nd, shape) : NULL, *val = idx ? lg_empty(nd, shape) : NULL;
   if (val && val->numel > 0)
     (is_min ? argmin_k : argmax_k)(lg_data(x), lg_data(idx), lg_data(val), outer, n, inner);
@@ -511,7 +503,7 @@ lg_tensor *lg_min(lg_tensor *t) {
     return lg_seterr("min: cannot take the min of an empty tensor of shape %s",
                      lg_shape_str(t, buf, sizeof buf));
   int64_t n = t->numel;
-  lg_tensor *f = lg_reshape(t, 1, &n), *x = f ? dense(f) : NULL;
+  lg_tensor *f = lg_reshape(t, 1, &n), *x = f ? lg_dense(f) : NULL;
   lg_tensor *one = x ? lg_narrow(f, 0, argmin_flat(lg_data(x), n), 1) : NULL;
   lg_tensor *out = one ? lg_reshape(one, 0, NULL) : NULL;
   lg_tensor *copy = out ? lg_clone(out) : NULL;   /* not a view of t */

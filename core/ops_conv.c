@@ -665,19 +665,6 @@ static bool conv_weight_geom(const char *op, const lg_tensor *x, const lg_tensor
 ** over [N,C,H,W].  Each is the other's backward, so the pair is closed under
 ** differentiation like the convolutions. */
 
-/* A contiguous tensor with t's values, made without recording a graph: the
-** kernels only read it, and the graph records t itself. */
-static lg_tensor *dense(lg_tensor *t) {
-  if (lg_is_contiguous(t)) {
-    lg_retain(t);
-    return t;
-  }
-  bool prev = lg_set_grad_enabled(false);
-  lg_tensor *c = lg_contiguous(t);
-  lg_set_grad_enabled(prev);
-  return c;
-}
-
 static lg_tensor *bias_grad(lg_tensor *g);
 static lg_tensor *bias_spread(lg_tensor *v, const int64_t *shape);
 
@@ -695,7 +682,7 @@ static int bw_bias_spread(lg_node *n, lg_tensor *gout, lg_tensor **gin) {
 /* [N,C,H,W] -> [C], summed in double in a fixed order. */
 static lg_tensor *bias_grad(lg_tensor *g) {
   int64_t N = g->shape[0], C = g->shape[1], HW = g->shape[2] * g->shape[3];
-  lg_tensor *gd = dense(g), *out = gd ? lg_empty(1, &C) : NULL;
+  lg_tensor *gd = lg_dense(g), *out = gd ? lg_empty(1, &C) : NULL;
   if (out) {
     const float *src = lg_data(gd);
     float *dst = lg_data(out);
@@ -719,7 +706,7 @@ static lg_tensor *bias_grad(lg_tensor *g) {
 /* [C] -> [N,C,H,W] (shape), out[n,c,h,w] = v[c]. */
 static lg_tensor *bias_spread(lg_tensor *v, const int64_t *shape) {
   int64_t N = shape[0], C = shape[1], HW = shape[2] * shape[3];
-  lg_tensor *vd = dense(v), *out = vd ? lg_empty(4, shape) : NULL;
+  lg_tensor *vd = lg_dense(v), *out = vd ? lg_empty(4, shape) : NULL;
   if (out) {
     const float *src = lg_data(vd);
     float *dst = lg_data(out);
@@ -835,7 +822,7 @@ static lg_tensor *run(const char *name, conv_kernel kernel, lg_backward_fn bw, c
   lg_tensor *d[3] = {NULL, NULL, NULL}, *out = NULL;
   if (!lg_check_shape(name, 4, out_shape)) return NULL;
   for (int i = 0; i < 3; i++)
-    if (in[i] && !(d[i] = dense(in[i]))) goto done;
+    if (in[i] && !(d[i] = lg_dense(in[i]))) goto done;
   if (!(out = lg_empty(4, out_shape))) goto done;
   if (out->numel > 0 &&    /* an empty output: nothing to compute, no workspace */
       kernel(g, lg_data(d[0]), lg_data(d[1]), d[2] ? lg_data(d[2]) : NULL, lg_data(out))) {

@@ -29,30 +29,8 @@
 /* {====================================================== helpers */
 
 
-static bool check_dim(const char *op, const lg_tensor *t, int dim) {
-  char buf[128];
-  if (dim >= 0 && dim < t->ndim) return true;
-  if (t->ndim == 0)
-    lg_seterr("%s: dim %d out of range for a 0-dim tensor (it has no dims)", op, dim);
-  else
-    lg_seterr("%s: dim %d out of range for shape %s", op, dim, lg_shape_str(t, buf, sizeof buf));
-  return false;
-}
 
-/* t's elements in a contiguous layout (t itself when it already is); no graph. */
-static lg_tensor *dense(lg_tensor *t) {
-  bool prev = lg_set_grad_enabled(false);
-  lg_tensor *d = lg_contiguous(t);
-  lg_set_grad_enabled(prev);
-  return d;
-}
 
-static void split_at(const lg_tensor *t, int dim, int64_t *outer, int64_t *n, int64_t *inner) {
-  *outer = *inner = 1;
-  for (int i = 0; i < dim; i++) *outer *= t->shape[i];
-  for (int i = dim + 1; i < t->ndim; i++) *inner *= t->shape[i];
-  *n = t->shape[dim];
-}
 
 /* t's shape with dim reduced: kept as size 1, or removed. */
 static int reduced_shape(const lg_tensor *t, int dim, bool keepdim, int64_t *shape) {
@@ -141,11 +119,11 @@ static int bw_sum_dim(lg_node *n, lg_tensor *g, lg_tensor **gin) {
 
 static lg_tensor *sum_dim_op(const char *op, lg_tensor *t, int dim, bool keepdim) {
   int64_t shape[LG_MAXDIM], outer, n, inner;
-  if (!check_dim(op, t, dim)) return NULL;
-  lg_tensor *x = dense(t);
+  if (!lg_check_dim(op, t, dim)) return NULL;
+  lg_tensor *x = lg_dense(t);
   if (!x) return NULL;
   lg_tensor *out = lg_empty(reduced_shape(t, dim, keepdim, shape), shape);
-  split_at(t, dim, &outer, &n, &inner);
+  lg_split_at(t, dim, &outer, &n, &inner);
   int rc = 0;
   if (out && out->numel > 0) {
     if (inner == 1) rc = sum_rows(lg_data(x), lg_data(out), outer, n);
@@ -235,7 +213,7 @@ static int index_walk(const char *op, lg_tensor *big, int dim, const lg_tensor *
   float *bd = big->storage->data;
   if (same_but_dim(big, index, dim)) {   /* max's backward: flat loops */
     int64_t outer, m, inner, p = 0;
-    split_at(index, dim, &outer, &m, &inner);
+    lg_split_at(index, dim, &outer, &m, &inner);
     const float *iv = ix + io;
     float *base = bd + bo;
     /* every value checked in one vectorised pass first; a bad one is left
@@ -280,7 +258,7 @@ general:
 /* index must have big's ndim and fit inside big on every dim but `dim`. */
 static bool check_index(const char *op, const lg_tensor *big, int dim, const lg_tensor *index) {
   char b1[128], b2[128];
-  if (!check_dim(op, big, dim)) return false;
+  if (!lg_check_dim(op, big, dim)) return false;
   bool ok = index->ndim == big->ndim;
   for (int d = 0; ok && d < big->ndim; d++)
     if (d != dim && index->shape[d] > big->shape[d]) ok = false;
@@ -329,7 +307,7 @@ lg_tensor *lg_gather(lg_tensor *t, int dim, lg_tensor *index) {
 
 lg_tensor *lg_index_select(lg_tensor *t, int dim, lg_tensor *index) {
   char b1[128];
-  if (!check_dim("index_select", t, dim)) return NULL;
+  if (!lg_check_dim("index_select", t, dim)) return NULL;
   if (index->ndim != 1)
     return lg_seterr("index_select: index must be 1-D, got shape %s",
                      lg_shape_str(index, b1, sizeof b1));
@@ -363,7 +341,7 @@ lg_tensor *lg_scatter(lg_tensor *src, int dim, lg_tensor *index, int ndim,
   lg_tensor *out = lg_zeros(ndim, shape);
   if (!out) return NULL;
   lg_tensor *s = NULL;
-  if (!check_index("scatter", out, dim, index) || !(s = dense(src)) ||
+  if (!check_index("scatter", out, dim, index) || !(s = lg_dense(src)) ||
       index_walk("scatter", out, dim, index, lg_data(s), true)) {
     lg_release(s);
     lg_release(out);
@@ -415,15 +393,15 @@ static lg_tensor *max_op(const char *op, lg_tensor *t, int dim, bool keepdim,
   char buf[128];
   int64_t shape[LG_MAXDIM], outer, n, inner;
   if (indices) *indices = NULL;
-  if (!check_dim(op, t, dim)) return NULL;
+  if (!lg_check_dim(op, t, dim)) return NULL;
   if (t->shape[dim] == 0)
     return lg_seterr("%s: cannot take the max over dim %d of size 0 in shape %s", op, dim,
                      lg_shape_str(t, buf, sizeof buf));
-  lg_tensor *x = dense(t);
+  lg_tensor *x = lg_dense(t);
   if (!x) return NULL;
   int nd = reduced_shape(t, dim, true, shape);
   lg_tensor *idx = lg_empty(nd, shape), *vals = idx ? lg_empty(nd, shape) : NULL;
-  split_at(t, dim, &outer, &n, &inner);
+  lg_split_at(t, dim, &outer, &n, &inner);
   if (vals) {
     argmax_cols(lg_data(x), lg_data(idx), lg_data(vals), outer, n, inner);
     vals = track_indexed(vals, "gather", bw_gather, t, dim, idx);
@@ -548,11 +526,11 @@ static int bw_log_softmax(lg_node *n, lg_tensor *g, lg_tensor **gin) {
 static lg_tensor *softmax_op(const char *op, lg_tensor *t, int dim, bool log_form,
                              lg_backward_fn bw) {
   int64_t outer, n, inner;
-  if (!check_dim(op, t, dim)) return NULL;
-  lg_tensor *x = dense(t);
+  if (!lg_check_dim(op, t, dim)) return NULL;
+  lg_tensor *x = lg_dense(t);
   if (!x) return NULL;
   lg_tensor *out = lg_empty(t->ndim, t->shape);
-  split_at(t, dim, &outer, &n, &inner);
+  lg_split_at(t, dim, &outer, &n, &inner);
   if (out && out->numel > 0) {
     if (inner == 1) softmax_rows(lg_data(x), lg_data(out), outer, n, log_form);
     else softmax_cols(lg_data(x), lg_data(out), outer, n, inner, log_form);

@@ -16,35 +16,13 @@
 /* Floats hold every integer up to this; indices beyond it are not exact. */
 #define FLOAT_EXACT ((int64_t)1 << 24)
 
-static bool check_dim(const char *op, const lg_tensor *t, int dim) {
-  char buf[128];
-  if (dim >= 0 && dim < t->ndim) return true;
-  if (t->ndim == 0)
-    lg_seterr("%s: dim %d out of range for a 0-dim tensor (it has no dims)", op, dim);
-  else
-    lg_seterr("%s: dim %d out of range for shape %s", op, dim, lg_shape_str(t, buf, sizeof buf));
-  return false;
-}
 
-/* t's elements in a contiguous layout (t itself when it already is); no graph. */
-static lg_tensor *dense(lg_tensor *t) {
-  bool prev = lg_set_grad_enabled(false);
-  lg_tensor *d = lg_contiguous(t);
-  lg_set_grad_enabled(prev);
-  return d;
-}
 
-static void split_at(const lg_tensor *t, int dim, int64_t *outer, int64_t *n, int64_t *inner) {
-  *outer = *inner = 1;
-  for (int i = 0; i < dim; i++) *outer *= t->shape[i];
-  for (int i = dim + 1; i < t->ndim; i++) *inner *= t->shape[i];
-  *n = t->shape[dim];
-}
 
 /* {====================================================== var */
 
 lg_tensor *lg_var_dim(lg_tensor *t, int dim, int64_t correction, bool keepdim) {
-  if (!check_dim("var", t, dim)) return NULL;
+  if (!lg_check_dim("var", t, dim)) return NULL;
   if (correction < 0)
     return lg_seterr("var: correction must be >= 0, got %lld", (long long)correction);
   /* torch divides by max(0, n - correction): 0 gives inf, or NaN for 0/0 */
@@ -79,13 +57,13 @@ static int bw_cumsum(lg_node *n, lg_tensor *g, lg_tensor **gin) {
 /* Running sums along dim, from the end when reverse (the adjoint). */
 static lg_tensor *cumsum_op(lg_tensor *t, int dim, bool reverse) {
   int64_t outer, n, inner;
-  if (!check_dim("cumsum", t, dim)) return NULL;
-  lg_tensor *x = dense(t), *out = x ? lg_empty(t->ndim, t->shape) : NULL;
+  if (!lg_check_dim("cumsum", t, dim)) return NULL;
+  lg_tensor *x = lg_dense(t), *out = x ? lg_empty(t->ndim, t->shape) : NULL;
   if (!out) {
     lg_release(x);
     return NULL;
   }
-  split_at(t, dim, &outer, &n, &inner);
+  lg_split_at(t, dim, &outer, &n, &inner);
   const float *xs = lg_data(x);
   float *ys = lg_data(out);
   int64_t cols = outer * inner;
@@ -139,18 +117,18 @@ static int cmp_down(const void *pa, const void *pb) {
 static lg_tensor *argsort(const char *op, lg_tensor *t, int dim, bool descending) {
   char buf[128];
   int64_t outer, n, inner;
-  if (!check_dim(op, t, dim)) return NULL;
+  if (!lg_check_dim(op, t, dim)) return NULL;
   if (t->shape[dim] > FLOAT_EXACT)
     return lg_seterr("%s: dim %d of shape %s is longer than 2^24, beyond which float indices "
                      "are not exact", op, dim, lg_shape_str(t, buf, sizeof buf));
-  lg_tensor *x = dense(t), *idx = x ? lg_empty(t->ndim, t->shape) : NULL;
+  lg_tensor *x = lg_dense(t), *idx = x ? lg_empty(t->ndim, t->shape) : NULL;
   keyed *row = idx ? malloc(sizeof(keyed) * (size_t)(t->shape[dim] ? t->shape[dim] : 1)) : NULL;
   if (idx && !row) lg_seterr("%s: out of memory for a row of %lld", op, (long long)t->shape[dim]);
   if (!row) {
     lg_release(x), lg_release(idx);
     return NULL;
   }
-  split_at(t, dim, &outer, &n, &inner);
+  lg_split_at(t, dim, &outer, &n, &inner);
   const float *xs = lg_data(x);
   float *is = lg_data(idx);
   for (int64_t c = 0; c < outer * inner; c++) {
@@ -179,7 +157,7 @@ lg_tensor *lg_sort(lg_tensor *t, int dim, bool descending, lg_tensor **indices) 
 
 lg_tensor *lg_topk(lg_tensor *t, int64_t k, int dim, bool largest, lg_tensor **indices) {
   char buf[128];
-  if (!check_dim("topk", t, dim)) return NULL;
+  if (!lg_check_dim("topk", t, dim)) return NULL;
   if (k < 0 || k > t->shape[dim])
     return lg_seterr("topk: k %lld is out of range for dim %d of size %lld in shape %s",
                      (long long)k, dim, (long long)t->shape[dim],

@@ -15,13 +15,32 @@
 
 /* {====================================================== helpers */
 
-
-static bool check_dim(const char *op, const lg_tensor *t, int dim) {
+/* Shared with the other op families (internal.h). */
+bool lg_check_dim(const char *op, const lg_tensor *t, int dim) {
   char buf[128];
   if (dim >= 0 && dim < t->ndim) return true;
-  lg_seterr("%s: dim %d out of range for shape %s", op, dim, lg_shape_str(t, buf, sizeof buf));
+  if (t->ndim == 0)
+    lg_seterr("%s: dim %d out of range for a 0-dim tensor (it has no dims)", op, dim);
+  else
+    lg_seterr("%s: dim %d out of range for shape %s", op, dim, lg_shape_str(t, buf, sizeof buf));
   return false;
 }
+
+lg_tensor *lg_dense(lg_tensor *t) {
+  bool prev = lg_set_grad_enabled(false);
+  lg_tensor *d = lg_contiguous(t);
+  lg_set_grad_enabled(prev);
+  return d;
+}
+
+void lg_split_at(const lg_tensor *t, int dim, int64_t *outer, int64_t *n, int64_t *inner) {
+  *outer = *inner = 1;
+  for (int i = 0; i < dim; i++) *outer *= t->shape[i];
+  for (int i = dim + 1; i < t->ndim; i++) *inner *= t->shape[i];
+  *n = t->shape[dim];
+}
+
+
 
 static bool same_dims(const lg_tensor *t, int ndim, const int64_t *shape) {
   return t->ndim == ndim && !memcmp(t->shape, shape, sizeof(int64_t) * (size_t)ndim);
@@ -281,7 +300,7 @@ lg_tensor *lg_unsqueeze(lg_tensor *t, int dim) {
 /* As in torch, squeezing a dim whose size is not 1 leaves the shape alone. */
 lg_tensor *lg_squeeze(lg_tensor *t, int dim) {
   int64_t sh[LG_MAXDIM], st[LG_MAXDIM];
-  if (!check_dim("squeeze", t, dim)) return NULL;
+  if (!lg_check_dim("squeeze", t, dim)) return NULL;
   int nd = 0;
   for (int i = 0; i < t->ndim; i++) {
     if (i == dim && t->shape[i] == 1) continue;
@@ -302,7 +321,7 @@ static int bw_transpose(lg_node *n, lg_tensor *g, lg_tensor **gin) {
 }
 
 lg_tensor *lg_transpose(lg_tensor *t, int d0, int d1) {
-  if (!check_dim("transpose", t, d0) || !check_dim("transpose", t, d1)) return NULL;
+  if (!lg_check_dim("transpose", t, d0) || !lg_check_dim("transpose", t, d1)) return NULL;
   int64_t sh[LG_MAXDIM], st[LG_MAXDIM];
   memcpy(sh, t->shape, sizeof sh);
   memcpy(st, t->stride, sizeof st);
@@ -357,7 +376,7 @@ static int bw_narrow(lg_node *n, lg_tensor *g, lg_tensor **gin) {
 
 lg_tensor *lg_narrow(lg_tensor *t, int dim, int64_t start, int64_t length) {
   char buf[128];
-  if (!check_dim("narrow", t, dim)) return NULL;
+  if (!lg_check_dim("narrow", t, dim)) return NULL;
   if (start < 0 || length < 0 || start > t->shape[dim] - length)
     return lg_seterr("narrow: start %lld, length %lld do not fit dim %d of size %lld in "
                      "shape %s", (long long)start, (long long)length, dim,
@@ -565,7 +584,7 @@ static int64_t cat_size(lg_tensor **ts, int n, int dim) {
     lg_seterr("cat: tensor %d of %d is missing", i + 1, n);
     return -1;
   }
-  if (!check_dim("cat", ts[0], dim)) return -1;
+  if (!lg_check_dim("cat", ts[0], dim)) return -1;
   int64_t total = 0;
   for (int i = 0; i < n; i++) {
     bool ok = ts[i]->ndim == ts[0]->ndim;
@@ -641,7 +660,7 @@ lg_tensor *lg_cat(lg_tensor **ts, int n, int dim) {
 
 lg_tensor *lg_select(lg_tensor *t, int dim, int64_t index) {
   char buf[128];
-  if (!check_dim("select", t, dim)) return NULL;
+  if (!lg_check_dim("select", t, dim)) return NULL;
   if (index < 0 || index >= t->shape[dim])
     return lg_seterr("select: index %lld out of range for dim %d of size %lld in shape %s",
                      (long long)index, dim, (long long)t->shape[dim],
@@ -694,7 +713,7 @@ lg_tensor *lg_index_view(lg_tensor *t, int n, const lg_range *r) {
 int lg_index_copy_(lg_tensor *dst, int dim, lg_tensor *index, lg_tensor *src, bool add) {
   const char *op = add ? "index_add_" : "index_copy_";
   char b1[128], b2[128], b3[128];
-  if (!check_dim(op, dst, dim) || !lg_check_writable(op, dst)) return -1;
+  if (!lg_check_dim(op, dst, dim) || !lg_check_writable(op, dst)) return -1;
   bool ok = index->ndim == 1 && src->ndim == dst->ndim && src->shape[dim] == index->shape[0];
   for (int d = 0; ok && d < dst->ndim; d++)
     if (d != dim && src->shape[d] != dst->shape[d]) ok = false;

@@ -46,23 +46,6 @@ static int optkeepdim(lua_State *L, int arg, const char *op) {
   return lua_toboolean(L, arg);
 }
 
-/* A 0-dim result viewed with as many size-1 dims as t has (keepdim over all). */
-static lg_tensor *keep_all(lg_tensor *r, int ndim) {
-  int64_t ones[LG_MAXDIM];
-  lg_tensor *v;
-  if (r == NULL || ndim == 0) return r;
-  for (int i = 0; i < ndim; i++) ones[i] = 1;
-  v = lg_view(r, ndim, ones);
-  lg_release(r);
-  return v;
-}
-
-/* r + 1: the core counts positions from 0.  Consumes r. */
-static lg_tensor *one_based(lg_tensor *r) {
-  lg_tensor *out = r ? lg_add_scalar(r, 1.0f) : NULL;
-  lg_release(r);
-  return out;
-}
 
 /* An integer argument in lo..hi, with a message naming it. */
 static lua_Integer checkint(lua_State *L, int arg, const char *op, const char *what,
@@ -270,7 +253,7 @@ static int t_nonzero (lua_State *L) {
   lgL_checktensor(L, 1);
   lua_settop(L, 1);
   r = lgL_newslot(L);
-  return lgL_settensor(L, r, one_based(lg_nonzero(lgL_checktensor(L, 1))));
+  return lgL_settensor(L, r, lgL_one_based(lg_nonzero(lgL_checktensor(L, 1))));
 }
 
 /* }====================================================== */
@@ -328,12 +311,12 @@ static int arg_extreme(lua_State *L, const char *op, argfn f) {
   lua_settop(L, 3);
   r = lgL_newslot(L);
   x = lgL_checktensor(L, 1);
-  if (d >= 0) return lgL_settensor(L, r, one_based(f(x, d, keep)));
+  if (d >= 0) return lgL_settensor(L, r, lgL_one_based(f(x, d, keep)));
   fl = flat(x);
   out = fl ? f(fl, 0, false) : NULL;
   lg_release(fl);
-  out = one_based(out);
-  return lgL_settensor(L, r, keep ? keep_all(out, x->ndim) : out);
+  out = lgL_one_based(out);
+  return lgL_settensor(L, r, keep ? lgL_keep_all(out, x->ndim) : out);
 }
 
 static int t_argmax (lua_State *L) { return arg_extreme(L, "argmax", lg_argmax); }
@@ -366,7 +349,7 @@ static int t_min (lua_State *L) {
   if (lua_isnoneornil(L, 2)) {
     v = lgL_newslot(L);
     x = lgL_checktensor(L, 1);
-    return lgL_settensor(L, v, keep ? keep_all(lg_min(x), x->ndim) : lg_min(x));
+    return lgL_settensor(L, v, keep ? lgL_keep_all(lg_min(x), x->ndim) : lg_min(x));
   }
   d = lgL_checkdim(L, 2, x, "min");
   check_reduced(L, x, d, "min");
@@ -376,7 +359,7 @@ static int t_min (lua_State *L) {
   val = lg_min_dim(x, d, keep, &idx);
   if (val == NULL) return lgL_coreerror(L);
   *v = val;
-  return lgL_settensor(L, ix, one_based(idx)) + 1;
+  return lgL_settensor(L, ix, lgL_one_based(idx)) + 1;
 }
 
 /* }====================================================== */

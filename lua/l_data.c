@@ -84,10 +84,7 @@ static int l_randperm (lua_State *L) {
   luaL_argcheck(L, n >= 0 && n <= ((lua_Integer)1 << 24), 1,
                 "randperm: n must be in 0..16777216 (floats hold indices exactly up to 2^24)");
   lg_tensor **r = lgL_newslot(L);
-  lg_tensor *p = lg_randperm(n);
-  lg_tensor *one_based = p ? lg_add_scalar(p, 1.0f) : NULL;
-  lg_release(p);
-  return lgL_settensor(L, r, one_based);
+  return lgL_settensor(L, r, lgL_one_based(lg_randperm(n)));
 }
 
 /*** lg.clock() -> number

@@ -335,16 +335,6 @@ static int optkeepdim(lua_State *L, int arg, const char *op) {
   return lua_toboolean(L, arg);
 }
 
-/* A 0-dim result viewed with as many size-1 dims as t has (keepdim over all). */
-static lg_tensor *keep_all(lg_tensor *r, const lg_tensor *t) {
-  int64_t ones[LG_MAXDIM];
-  lg_tensor *v;
-  if (r == NULL || t->ndim == 0) return r;
-  for (int i = 0; i < t->ndim; i++) ones[i] = 1;
-  v = lg_view(r, t->ndim, ones);
-  lg_release(r);
-  return v;
-}
 
 typedef lg_tensor *(*allfn)(lg_tensor *);
 typedef lg_tensor *(*dimfn)(lg_tensor *, int, bool);
@@ -356,7 +346,7 @@ static int reduce(lua_State *L, const char *op, allfn all, dimfn bydim) {
   d = lua_isnoneornil(L, 2) ? -1 : lgL_checkdim(L, 2, x, op);
   r = lgL_newslot(L);
   x = lgL_checktensor(L, 1);   /* after the allocation: see luagan.h */
-  if (d < 0) return lgL_settensor(L, r, keep ? keep_all(all(x), x) : all(x));
+  if (d < 0) return lgL_settensor(L, r, keep ? lgL_keep_all(all(x), x->ndim) : all(x));
   return lgL_settensor(L, r, bydim(x, d, keep));
 }
 
@@ -397,7 +387,7 @@ static int t_max (lua_State *L) {
   if (lua_isnoneornil(L, 2)) {
     v = lgL_newslot(L);
     x = lgL_checktensor(L, 1);   /* after the allocation: see luagan.h */
-    return lgL_settensor(L, v, keep ? keep_all(lg_max(x), x) : lg_max(x));
+    return lgL_settensor(L, v, keep ? lgL_keep_all(lg_max(x), x->ndim) : lg_max(x));
   }
   d = lgL_checkdim(L, 2, x, "max");
   if (x->shape[d] == 0)   /* here, not in the core: the message counts dims from 1 */

@@ -20,23 +20,6 @@
 
 /* {====================================================== helpers */
 
-/* A 0-dim result viewed with as many size-1 dims as the input had. */
-static lg_tensor *keep_all(lg_tensor *r, int ndim) {
-  int64_t ones[LG_MAXDIM];
-  lg_tensor *v;
-  if (r == NULL || ndim == 0) return r;
-  for (int i = 0; i < ndim; i++) ones[i] = 1;
-  v = lg_view(r, ndim, ones);
-  lg_release(r);
-  return v;
-}
-
-/* r + 1: the core counts positions from 0.  Consumes r. */
-static lg_tensor *one_based(lg_tensor *r) {
-  lg_tensor *out = r ? lg_add_scalar(r, 1.0f) : NULL;
-  lg_release(r);
-  return out;
-}
 
 /* The list of views: a table of n empty slots at the top of the stack,
 ** filled from out[] (new references) by place_pieces. */
@@ -288,7 +271,7 @@ static int moment(lua_State *L, const char *op, int root) {
   r = lgL_newslot(L);
   x = lgL_checktensor(L, 1);
   if (hasdim) v = lg_var_dim(x, dim, corr, keep);
-  else v = keep ? keep_all(lg_var(x, corr), x->ndim) : lg_var(x, corr);
+  else v = keep ? lgL_keep_all(lg_var(x, corr), x->ndim) : lg_var(x, corr);
   if (root && v) {
     lg_tensor *s = lg_sqrt(v);
     lg_release(v);
@@ -354,7 +337,7 @@ static int two_results(lua_State *L, lg_tensor **v, lg_tensor **ix, lg_tensor *v
                        lg_tensor *idx) {
   if (val == NULL) return lgL_coreerror(L);
   *v = val;
-  return lgL_settensor(L, ix, one_based(idx)) + 1;
+  return lgL_settensor(L, ix, lgL_one_based(idx)) + 1;
 }
 
 /*** Tensor:sort([d] [, opts]) -> Tensor, Tensor

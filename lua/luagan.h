@@ -121,6 +121,24 @@ static inline int lgL_settensor(lua_State *L, lg_tensor **slot, lg_tensor *t) {
   return 1;
 }
 
+/* A 0-dim result r viewed with ndim size-1 dims (keepdim over all dims);
+** consumes r, NULL-safe. */
+static inline lg_tensor *lgL_keep_all(lg_tensor *r, int ndim) {
+  int64_t ones[LG_MAXDIM];
+  if (r == NULL || ndim == 0) return r;
+  for (int i = 0; i < ndim; i++) ones[i] = 1;
+  lg_tensor *v = lg_view(r, ndim, ones);
+  lg_release(r);
+  return v;
+}
+
+/* r + 1 (the core counts positions from 0, Lua from 1); consumes r, NULL-safe. */
+static inline lg_tensor *lgL_one_based(lg_tensor *r) {
+  lg_tensor *out = r ? lg_add_scalar(r, 1.0f) : NULL;
+  lg_release(r);
+  return out;
+}
+
 /* Pushes a new userdata holding another reference to t (t is not NULL).
 ** The allocation may run finalizers: t must be owned by something no Lua
 ** code can reach (a core result, a userdata private to the caller). */
