@@ -57,7 +57,7 @@ local run = lg.experiment{
   sample_every = 500, checkpoint_every = 1000, threads = 1,
   unroll = 5, nz = 256, hidden = 128, lr_d = 1e-4, lr_g = 1e-3, beta1 = 0.5,
   gain = 1.4, loss = "minimax", updates = "simultaneous", second_order = true,
-  data_variant = "pacgan", eval_every = 250,
+  data_variant = "pacgan", eval_every = 250, g_objective = "full",
   doc = {unroll = "K: D steps unrolled in G's loss (0 = plain GAN)", nz = "noise dimension",
          hidden = "hidden units (2 tanh layers in G and D)", lr_d = "D's Adam lr",
          lr_g = "G's Adam lr", beta1 = "Adam beta1", gain = "orthogonal init gain",
@@ -66,6 +66,7 @@ local run = lg.experiment{
          second_order = "differentiate through the unrolled updates (false: stop-gradient, core.md 9.8's diagnostic)",
          data_variant = "pacgan (radius 1, std 0.01) or paper2 (radius 2, std 0.02, unverified)",
          eval_every = "evaluate modes / hq every N iterations",
+         g_objective = "full (f at the unrolled D, E log D_K(x) included: the paper's f_K) or fake_only (G's loss at the unrolled D alone)",
          dataset = "ring8 (the paper's), grid25 or swissroll",
          threads = "compute threads (1: these matrices are small, and a second OpenMP thread on a loaded 2-core machine costs 10x)"},
 }
@@ -87,6 +88,7 @@ toy.train(run, {
   step = function(it)
     return gan.step{G = G, D = D, optG = optG, optD = optD, loss = loss, it = it,
       schedule = schedule, unroll = cfg.unroll, second_order = cfg.second_order,
+      unroll_objective = cfg.g_objective,
       real = function() return ds:sample(cfg.batch) end,
       z = function() return lg.randn(cfg.batch, cfg.nz) end}
   end,

@@ -459,8 +459,32 @@ end
 
 -- {====================================================== unrolled GAN
 
+-- G's objective at the unrolled parameters, from D's logits there (s_r on
+-- the real batch, s_f on the fakes).  Metz et al. 2017, sec. 2.2: G
+-- minimises f_K(theta_G, theta_D) = f(theta_G, theta_D^K(theta_G, theta_D)),
+-- f the whole value function E log D(x) + E log(1 - D(G(z))); the authors'
+-- notebook minimises -loss_d at theta_D^K.  E log D_K(x) depends on theta_G
+-- through theta_D^K (every unrolled D gradient saw G's fakes), so "full" keeps
+-- it: G's own fake term loss.g(s_f) plus the real term of -loss.d, taken
+-- relative to logit 0 so that the fake term needs no splitting out of loss.d:
+--   loss.g(s_f) - (loss.d(s_r, 0) - loss.d(0, 0)) = loss.g(s_f) - (l_r(s_r) - l_r(0))
+-- for a loss.d = l_r(real) + l_f(fake).  For gan.minimax this is f_K + log 2
+-- (-loss.d at theta_D^K plus a constant), for gan.wasserstein exactly
+-- -loss.d; for a non-zero-sum G loss (ns, hinge, lsgan) it is G's loss with
+-- the real term of f_K added, which the paper leaves undefined (it unrolls
+-- the minimax value only).  "fake_only" drops the real term: loss.g(s_f),
+-- the surrogate of several reimplementations; its gradient misses the
+-- d E log D_K(x) / d theta_G part.
+local g_objectives = {
+  full = function(loss, s_r, s_f)
+    local zr, zf = lg.zeros(s_r.shape), lg.zeros(s_f.shape)
+    return loss.g(s_f) - (loss.d(s_r, zf) - loss.d(zr, zf))
+  end,
+  fake_only = function(loss, _, s_f) return loss.g(s_f) end,
+}
+
 --- gan.unrolled_g_loss(t) -> Tensor
--- Metz et al. 2017, sec. 2: the surrogate generator loss
+-- Metz et al. 2017, sec. 2.2: the surrogate generator loss
 --   f_K(theta_G, theta_D) = f(theta_G, theta_D^K(theta_G, theta_D)),
 --   theta_D^0 = theta_D,  theta_D^{k+1} = theta_D^k + eta^k df(theta_G, theta_D^k)/dtheta_D^k
 -- (the update written for the optimiser D really uses).  Its gradient w.r.t.
@@ -473,19 +497,29 @@ end
 -- t: G, D, loss, real (tensor), z (tensor) or fake (G's output, with graph),
 --    K, opt (D's lg.optim optimiser or a spec), second_order (true; false
 --    blocks the gradient through the unrolled updates: a first-order
---    diagnostic that tells what the second-order term contributes).
+--    diagnostic that tells what the second-order term contributes),
+--    objective ("full", default: the whole f at theta_D^K, its real-data
+--    term E log D_K(x) included, which depends on G through the unrolled
+--    updates; the value is loss.g(D_K(fake)) - (l_r(D_K(real)) - l_r(0)) with
+--    l_r loss.d's real-data term, f_K + log 2 for gan.minimax.  "fake_only":
+--    loss.g(D_K(fake)) alone, the reimplementations' surrogate).
 -- Returns the unrolled G loss (a scalar tensor; take its gradient w.r.t. G's
 -- parameters with lg.grad: a backward() would also fill D's .grad).
 -- @usage local l = gan.unrolled_g_loss{G = G, D = D, loss = gan.non_saturating, real = x, z = z, K = 5, opt = optD}
 function gan.unrolled_g_loss(t)
   local o = options("unrolled_g_loss", t, {G = NONE, D = NONE, loss = NONE, real = NONE,
-    z = NONE, fake = NONE, K = NONE, opt = NONE, second_order = true})
+    z = NONE, fake = NONE, K = NONE, opt = NONE, second_order = true, objective = "full"})
   for _, k in ipairs{"D", "loss", "real", "K"} do
     if o[k] == NONE then error("unrolled_g_loss: '" .. k .. "' is required", 2) end
   end
   local loss, D, K = gan.loss(o.loss), o.D, o.K
   if math.type(K) ~= "integer" or K < 0 then
     error("unrolled_g_loss: K must be an integer >= 0, got " .. tostring(K), 2)
+  end
+  local objective = g_objectives[o.objective]
+  if not objective then
+    error(("unrolled_g_loss: objective must be 'full' or 'fake_only', got '%s'"):format(
+      tostring(o.objective)), 2)
   end
   local fake = o.fake
   if fake == NONE then
@@ -512,7 +546,9 @@ function gan.unrolled_g_loss(t)
       for i = 1, #theta do nt[i], ns[i] = update(config, theta[i], grads[i], state[i]) end
       theta, state = nt, ns
     end
-    return gan.with_parameters(D, theta, function() return loss.g(D(fake)) end)
+    return gan.with_parameters(D, theta, function()
+      return objective(loss, D(real), D(fake))
+    end)
   end)
   local live = D:state_dict()
   lg.no_grad(function()
@@ -605,15 +641,16 @@ end
 -- Options: it (generator iteration, from 1; default 1), schedule
 -- (gan.schedule.alternating(1)), gp (lambda or gradient_penalty options),
 -- clip (c: D's parameters are clamped to [-c, c] before each D step, the
--- order of Arjovsky et al.'s code), unroll (K, with optD's optimiser and
--- second_order, see gan.unrolled_g_loss).
+-- order of Arjovsky et al.'s code), unroll (K, with optD's optimiser,
+-- second_order and unroll_objective = "full" | "fake_only", the objective
+-- option of gan.unrolled_g_loss).
 -- Returns {d = D loss (last D step, penalty excluded), g = G loss, gp =
 -- penalty, grad_norm = mean critic gradient norm at the interpolates, d_steps}.
 -- @usage local r = gan.step{G = G, D = D, optG = optG, optD = optD, loss = gan.wasserstein, real = function() return loader:next() end, z = function() return lg.randn(64, 100) end, gp = 10, it = it, schedule = gan.schedule.alternating(5)}
 function gan.step(t)
   local o = options("step", t, {G = NONE, D = NONE, optG = NONE, optD = NONE, loss = NONE,
     real = NONE, z = NONE, it = 1, schedule = NONE, gp = false, clip = false, unroll = 0,
-    second_order = true})
+    second_order = true, unroll_objective = "full"})
   for _, k in ipairs{"G", "D", "optG", "optD", "loss", "real", "z"} do
     if o[k] == NONE then error("step: '" .. k .. "' is required", 2) end
   end
@@ -628,7 +665,8 @@ function gan.step(t)
   local function g_loss(real, fake)
     if o.unroll > 0 then
       return gan.unrolled_g_loss{D = D, loss = loss, real = real, fake = fake, K = o.unroll,
-                                 opt = optD, second_order = o.second_order}
+                                 opt = optD, second_order = o.second_order,
+                                 objective = o.unroll_objective}
     end
     return loss.g(D(fake))
   end

@@ -237,7 +237,7 @@ local function one_step_matches(make_opt, warm)
   end
   local fake = lg.no_grad(function() return G(z) end)
   local unrolled = gan.unrolled_g_loss{D = D, loss = gan.minimax, real = real, fake = fake,
-                                       K = 1, opt = opt}:item()
+                                       K = 1, opt = opt, objective = "fake_only"}:item()
   opt:zero_grad()
   gan.minimax.d(D(real), D(fake)):backward()
   opt:step()
@@ -278,7 +278,8 @@ test("unrolled K > 0: the G gradient flows through the D updates and matches fin
     for i, p in ipairs(D:parameters()) do d_before[i] = tbl(p) end
     local function L(second_order)
       return gan.unrolled_g_loss{G = G, D = D, loss = gan.minimax, real = real, z = z, K = 5,
-                                 opt = spec, second_order = second_order}
+                                 opt = spec, second_order = second_order,
+                                 objective = "fake_only"}
     end
     local full = g_grads(L(true), G)[1]:item()
     local first = g_grads(L(false), G)[1]:item()
@@ -448,3 +449,25 @@ test("MRGAN and MDGAN steps run and train the encoder", function()
 end)
 
 -- }====
+
+test("gan.step passes unroll_objective on (full by default, fake_only)", function()
+  local values = {}
+  for _, objective in ipairs{"full", "fake_only", false} do
+    local G, D, real, z = tiny(9)
+    local optG, optD = optim.SGD(G:parameters(), {lr = 0.1}), optim.SGD(D:parameters(), {lr = 0.5})
+    local expected = gan.unrolled_g_loss{G = G, D = D, loss = gan.minimax, real = real, z = z,
+                                         K = 2, opt = optD, objective = objective or nil}:item()
+    local r = gan.step{G = G, D = D, optG = optG, optD = optD, loss = gan.minimax, real = real,
+                       z = z, unroll = 2, unroll_objective = objective or nil,
+                       schedule = gan.schedule.simultaneous()}
+    near(r.g, expected, 1e-6, tostring(objective))
+    values[#values + 1] = r.g
+  end
+  near(values[3], values[1], 0, "full is the default")
+  assert(math.abs(values[1] - values[2]) > 1e-3, "the objectives differ")
+  local G, D, real, z = tiny(9)
+  raises(function()
+    gan.step{G = G, D = D, optG = optim.SGD(G:parameters()), optD = optim.SGD(D:parameters()),
+             loss = gan.minimax, real = real, z = z, unroll = 1, unroll_objective = "both"}
+  end, "objective must be 'full' or 'fake_only'")
+end)
