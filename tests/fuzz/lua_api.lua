@@ -1,7 +1,8 @@
 -- Lua-API fuzzer: random call sequences over the binding, run by luagan.
 --
 --   luagan tests/fuzz/lua_api.lua [--seed N] [--iters N] [--seconds N]
---          [--log FILE] [--skip-known] [--round N] [--quiet]
+--          [--log FILE] [--skip-known] [--skip TAG,..] [--round N] [--quiet]
+--          [--errors] [--trace]
 --   luagan tests/fuzz/lua_api.lua --replay FILE
 --   luagan tests/fuzz/lua_api.lua --minimise FILE [--out FILE]
 --
@@ -29,6 +30,14 @@
 -- generator's own allocations, so a crash that depends on when Lua's
 -- collector runs a finaliser may need the --seed/--iters run instead.
 --
+-- Triage: --errors prints every Lua error (is the generator reaching past
+-- argument checks?), --trace prints each call before it runs (so that a
+-- build with recoverable UBSan shows which call each report belongs to),
+-- --skip TAG,.. leaves out calls with those tags or names.  At the end of
+-- each round (--round calls) the pool is dropped and collected: tensor
+-- bytes still live then are reported as a crash (exit 4), since the core's
+-- buffer pool hides many double releases and uses after free from ASan.
+--
 -- Memory stays bounded: creation calls whose shape has more than MAX_NUMEL
 -- elements (and no 0) are not made, calls on tensors above MAX_NUMEL are
 -- limited to views, and the pool is dropped when live tensor bytes pass
@@ -47,9 +56,11 @@ local nn, optim = lg.nn, lg.optim
 -- close_idx, err_idx, vary_idx (options tables whose __index closes a tensor
 -- / raises / varies), vary_len (a __len that changes between reads),
 -- gc_close (a finaliser that frees a tensor during the call), huge (a size of
--- 2^31 or more), nonfinite (NaN or Inf among the numbers), detach (an
--- in-place write through a detach alias), inplace.  Empty it as fixes land;
--- run without --skip-known to see whether an entry still crashes.
+-- 2^31 or more), nonfinite (NaN or Inf among the numbers or in a pool
+-- tensor named), detach (an in-place write through a detach alias),
+-- inplace, grad_assign (x.grad = tensor), close (a tensor freed between
+-- calls).  Empty it as fixes land; run without --skip-known (as `make fuzz
+-- LUA_FUZZ_FLAGS=`) to see whether an entry still crashes.
 local EXP_FAMILY = {"exp", "sigmoid", "softplus", "tanh", "softmax", "bce_with_logits",
                     "cross_entropy", "graph", "nn:forward", "Tensor:pow", "Tensor:__pow"}
 local KNOWN = {
@@ -66,8 +77,10 @@ local KNOWN = {
   {tag = "close_idx",
    why = "an options table whose __index frees a tensor argument: the binding keeps the "
       .. "raw pointer it checked before reading the options (use after free)"},
-  {fn = {"view", "reshape", "expand", "lg%.zeros", "lg%.ones", "lg%.rand", "lg%.full"}, tag = "huge",
-   why = "shape products of huge sizes overflow int64 (ops_shape.c, tensor.c; UBSan)"},
+  {tag = "huge",
+   why = "sizes near 2^31..2^63 overflow int64 shape arithmetic: view/reshape products "
+      .. "(ops_shape.c), strides of 0-element shapes (tensor.c), conv output sizes "
+      .. "(ops_conv.c), narrow's start + length (l_tensor.c); UBSan"},
   {fn = EXP_FAMILY, tag = "nonfinite",
    why = "lg_expf (core/fastmath.h) shifts a negative int for NaN/-Inf input (UBSan)"},
 }
