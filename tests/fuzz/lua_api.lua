@@ -116,7 +116,7 @@ do
       os.exit(2)
     end
   end
-  if (opt.seed == nil and a[1] and false) or not opt.iters or not opt.round then
+  if not opt.iters or not opt.round then
     io.stderr:write("lua_api: --iters and --round take integers\n")
     os.exit(2)
   end
