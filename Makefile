@@ -66,13 +66,27 @@ test: deps-build all $(CTESTS) $(FUZZ_TARGETS)
 
 # ASan + UBSan build in its own directory, same tests.  -march=native so that
 # the code checked is the code that runs (the AVX-512/AVX2 sgemm and conv rows).
+SAN_MAKE = BUILD=build-san LDFLAGS="-fsanitize=address,undefined" \
+  OPT="-O1 -march=native -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined"
 sanitize:
-	$(MAKE) BUILD=build-san OPT="-O1 -march=native -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
-	  LDFLAGS="-fsanitize=address,undefined" test
+	$(MAKE) $(SAN_MAKE) test
 
+# `make fuzz` also runs the Lua-API fuzzer (tests/fuzz/lua_api.lua) on the
+# sanitizer build, FUZZ_SECONDS for each of LUA_FUZZ_SEEDS, every call logged
+# to build-san/fuzz/lua_api-SEED.lua (a crash is its last line; the file
+# replays the run).  LUA_FUZZ_FLAGS= (empty) also runs the known crash classes.
+LUA_FUZZ_SEEDS ?= 1 2 3
+LUA_FUZZ_FLAGS ?= --skip-known
 fuzz: $(FUZZ_TARGETS)
 	@for f in $(FUZZ_TARGETS); do n=$${f##*/fuzz_}; mkdir -p $(BUILD)/fuzz/corpus-$$n; \
 	  $$f -max_total_time=$(FUZZ_SECONDS) $(BUILD)/fuzz/corpus-$$n tests/fuzz/corpus/$$n || exit 1; done
+	$(MAKE) $(SAN_MAKE) build-san/luagan
+	@mkdir -p build-san/fuzz; for s in $(LUA_FUZZ_SEEDS); do \
+	  ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1:max_allocation_size_mb=256 OMP_NUM_THREADS=1 \
+	  build-san/luagan tests/fuzz/lua_api.lua --seed $$s --seconds $(FUZZ_SECONDS) $(LUA_FUZZ_FLAGS) \
+	    --log build-san/fuzz/lua_api-$$s.lua || { echo "lua_api: crash, the last call of" \
+	    "build-san/fuzz/lua_api-$$s.lua; minimise with: build-san/luagan tests/fuzz/lua_api.lua" \
+	    "--minimise build-san/fuzz/lua_api-$$s.lua"; exit 1; }; done
 
 faults: all ; @$(BUILD)/luagan tests/faults/run.lua   # SIGKILL x50, full disk, two runs, symlinks on a run dir
 
