@@ -148,6 +148,20 @@ end
 
 function finite(v) return type(v) == "number" and v == v and v > -math.huge and v < math.huge end
 
+-- Whether the stock lua5.4 can load the luagan.so at path: true, or false and
+-- why.  An ASan build cannot be (the sanitizer's runtime must come first).
+function stock_lua_can_load(so)
+  if not os.execute("command -v lua5.4 >/dev/null 2>&1") then return false, "lua5.4 missing" end
+  local f = io.open(so, "rb")
+  if not f then return false, so .. " missing" end
+  f:close()
+  local p = io.popen("ldd " .. sh_quote(so) .. " 2>&1")
+  local deps = p:read("a")
+  p:close()
+  if deps:find("libasan", 1, true) then return false, "sanitizer build" end
+  return true
+end
+
 -- a new empty directory
 function temp_dir()
   local d = os.tmpname()
