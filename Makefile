@@ -24,10 +24,14 @@ all: $(BUILD)/luagan $(BUILD)/luagan.so $(BUILD)/libluagan_core.a
 # `make V=1` shows the full command lines
 Q = $(if $(V),,@)
 
-$(BUILD)/%.o: %.c $(wildcard core/*.h lua/*.h)
+# -MMD writes each object's header dependencies next to it (.d), so that a
+# header change rebuilds exactly the objects that include it.
+$(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(V),,echo "  CC      $<")
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+-include $(CORE_OBJ:.o=.d) $(BIND_OBJ:.o=.d) $(BUILD)/lua/main.d
 
 $(BUILD)/libluagan_core.a: $(CORE_OBJ)
 	$(Q)ar rcs $@ $^
