@@ -143,7 +143,7 @@ end
 -- "a, b or c"
 local function either(choices)
   local t = {}
-  for i, c in ipairs(choices) do t[i] = tostring(c) end
+  for i, c in ipairs(choices) do t[i] = c == "" and '""' or tostring(c) end
   if #t == 1 then return t[1] end
   return table.concat(t, ", ", 1, #t - 1) .. " or " .. t[#t]
 end
@@ -155,12 +155,13 @@ local function specs(defaults)
   local list, seen = {}, {}
   for _, c in ipairs(COMMON) do
     local k = c[1]
-    local v = defaults[k]
+    local v, choices = defaults[k], nil
     if v == nil then v = c[2] end
+    if type(v) == "table" then v, _, choices = choice_spec(k, v) end
     if kind(v) ~= kind(c[2]) then
       error(("experiment: default of '%s' must be a %s, got %s"):format(k, kind(c[2]), type(v)), 3)
     end
-    list[#list + 1] = {key = k, default = v, kind = kind(v), doc = doc[k] or c[3]}
+    list[#list + 1] = {key = k, default = v, kind = kind(v), doc = doc[k] or c[3], choices = choices}
     seen[k] = true
   end
   local own = {}
@@ -589,7 +590,7 @@ local function new(defaults, argv)
     error("experiment: name must be a word (letters, digits, _ - .)", 2)
   end
   local cli = argv == nil
-  local self = setmetatable({name = name, tracked = {}, tracked_order = {}, cli = cli}, Run)
+  local self = setmetatable({name = name, tracked = {}, tracked_order = {}}, Run)
   -- user errors: a message and exit status 2 from the command line, an
   -- error when argv was given (tests, REPL)
   local function fail(msg)
@@ -815,15 +816,13 @@ end
 -- Stops the script on a user error (a check across flags, a data set that
 -- cannot be read): prints "NAME: msg" on stderr, releases the run directory
 -- and exits with status 2.  Before run:iterations() nothing is on disk yet;
--- inside the loop the rows so far stay, as after a kill.  A run made with
--- an explicit argv (tests, the REPL) raises msg instead of exiting.
+-- inside the loop the rows so far stay, as after a kill.
 -- @usage if cfg.critic == "mlp" and cfg.arch == "dcgan" then run:fail("--critic mlp needs --arch mlp") end
 function Run:fail(msg)
   if self.metrics and self.active then self.metrics:close() end
   self.active = false
   self:_unlock()
-  if self.cli then experiment.fail(self.name, msg) end
-  error(msg, 2)
+  experiment.fail(self.name, msg)
 end
 
 -- }======================================================

@@ -72,18 +72,14 @@ test("flags: a list declares the choices, the first the default", function()
          "default of 'a' is not one of its choices")
   raises(function() experiment.parse({name = "x", a = {"p", x = "q"}}, {}) end, "are a list")
   raises(function() experiment.parse({name = "x", a = {true, false}}, {}) end, "of one kind")
+  -- a common flag may declare choices too
+  cfg = experiment.parse({name = "x", dataset = {"ring8", "grid25"}}, {"--dataset", "grid25"})
+  eq(cfg.dataset, "grid25")
+  raises(function() experiment.parse({name = "x", dataset = {"ring8", "grid25"}}, {"--dataset", "mnist"}) end,
+         "--dataset must be ring8 or grid25, got mnist")
   local usage = experiment.usage(d)
   assert(usage:find("--noise uniform|normal", 1, true) and usage:find("--size 28|32|64", 1, true)
          and usage:find("default 64", 1, true), usage)
-end)
-
-test("run:fail with an explicit argv raises and releases the directory", function()
-  local dir = temp_dir() .. "/f"
-  lg.fs.mkdir(dir)
-  local run = experiment(defaults, {"--out", dir})
-  raises(function() run:fail("--a needs --b") end, "--a needs --b")
-  assert(lg.fs.lock(dir .. "/.lock")):unlock()
-  eq(lg.fs.kind(dir .. "/config.lua"), nil)
 end)
 
 -- {---------------------------------------------------------- runs in child processes
