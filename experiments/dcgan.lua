@@ -172,7 +172,7 @@ end
 -- accuracy of logits [N,K] against labels [N] (1-based), in tensor ops
 local function accuracy(logits, labels)
   local _, pred = logits:max(2)
-  return (1 - (pred:view(-1) - labels):abs():clamp(0, 1)):mean():item()
+  return pred:view(-1):eq(labels):mean():item()
 end
 
 -- L2-regularised multinomial logistic regression, full-batch Adam

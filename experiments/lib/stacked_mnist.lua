@@ -165,7 +165,7 @@ end
 
 -- [n] 1-based labels (float tensor) -> one-hot [n, 10]
 local function onehot(idx, n)
-  return 1 - (idx:view(n, 1) - lg.arange(10):view(1, 10) - 1):abs():clamp(0, 1)
+  return lg.one_hot(idx:view(n), 10)
 end
 
 -- ev = sm.Evaluator(metrics, {n = 26000, chunk = 500})

@@ -9,7 +9,6 @@
 --   toy.notebook_gan(cfg)         those nets, their Adam optimisers and update schedule
 --   toy.Evaluator(ds, G, nz, ...) modes / hq / rev_kl / mode set on fixed noise
 --   toy.render(...)               a scatter of generated (red) over real (blue) points
---   toy.Stopwatch()               iterations/s between evaluations
 --
 -- All sample-level work is tensor ops; Lua only sees per-mode totals.
 local lg = require "luagan"
@@ -17,8 +16,8 @@ local nn = lg.nn
 
 local toy = {}
 
--- 0/1 step: 1 where x > 0 (the magnitudes here exceed 1e-20)
-local function step(x) return (x * 1e20):clamp(0, 1) end
+-- 0/1 step: 1 where x > 0, else 0; NaN stays NaN
+local function step(x) return lg.where(x:eq(x), x:gt(0), x) end
 
 -- {====================================================== data
 
