@@ -124,7 +124,7 @@ local defaults = {
   name = "lsgan", iters = 5000, batch = 512, dataset = "ring8",
   sample_every = 1000, checkpoint_every = 1000, threads = 1,
   loss = {"ls", "bce"}, coding = {"01", "chi2"}, nz = 256, hidden = 128, lr_d = 1e-4, lr_g = 1e-3, beta1 = 0.5,
-  gain = 1.4, updates = "simultaneous", eval_every = 250,
+  gain = 1.4, updates = {"simultaneous", "alternating"}, eval_every = 250,
   bn = {"g", "gd", "all"}, optim = {"adam", "rmsprop"}, size = {28, 32, 64, default = 32}, ngf = 16, ndf = 16, eval_n = 2000,
   doc = {loss = "ls (least squares) or bce (sigmoid cross-entropy, -log D for G)",
          coding = "ls codes: 01 (a=0, b=c=1, the paper's) or chi2 (a=-1, b=1, c=0; "
