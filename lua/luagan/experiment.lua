@@ -118,13 +118,16 @@ local function choice_spec(k, v)
     error(("experiment: default of '%s' must be a number, string or boolean, or a list of "
       .. "its choices, got an empty table"):format(k), 4)
   end
+  -- integers and floats mix (then all are floats): {0.5, 1}
   local kd = kind(v[1])
   for key, c in pairs(v) do
     if key ~= "default" and (math.type(key) ~= "integer" or key < 1 or key > n) then
       error(("experiment: choices of '%s' are a list (and default =), got key %s")
         :format(k, tostring(key)), 4)
     end
-    if kind(c) ~= kd or kd == "boolean" then
+    local kc = kind(c)
+    if kc == "number" and kd == "integer" then kd = "number" end
+    if kc ~= kd and not (kc == "integer" and kd == "number") or kd == "boolean" then
       error(("experiment: choices of '%s' must be numbers or strings of one kind"):format(k), 4)
     end
   end
@@ -157,7 +160,10 @@ local function specs(defaults)
     local k = c[1]
     local v, choices = defaults[k], nil
     if v == nil then v = c[2] end
-    if type(v) == "table" then v, _, choices = choice_spec(k, v) end
+    if type(v) == "table" then
+      local _
+      v, _, choices = choice_spec(k, v)
+    end
     if kind(v) ~= kind(c[2]) then
       error(("experiment: default of '%s' must be a %s, got %s"):format(k, kind(c[2]), type(v)), 3)
     end
@@ -171,14 +177,11 @@ local function specs(defaults)
         error(("experiment: flag names must be identifiers, got %s"):format(tostring(k)), 3)
       end
       if k == "help" then error("experiment: 'help' is reserved", 3) end
-      if type(v) == "table" and not lg.is_tensor(v) then
-        own[#own + 1] = k
-      elseif not kind(v) then
+      if type(v) ~= "table" and not kind(v) then
         error(("experiment: default of '%s' must be a number, string or boolean, or a list "
           .. "of its choices, got %s"):format(k, type(v)), 3)
-      else
-        own[#own + 1] = k
       end
+      own[#own + 1] = k
     end
   end
   table.sort(own)

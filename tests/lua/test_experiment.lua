@@ -68,6 +68,11 @@ test("flags: a list declares the choices, the first the default", function()
   raises(function() experiment.parse(d, {"--size", "48"}) end, "--size must be 28, 32 or 64, got 48")
   raises(function() experiment.parse(d, {"--size", "2.5"}) end, "flag --size expects an integer")
   raises(function() experiment.parse({name = "x", a = {1, "b"}}, {}) end, "of one kind")
+  cfg = experiment.parse({name = "x", a = {1, 0.5}}, {"--a", "0.5"})   -- integers and floats mix
+  eq(cfg.a, 0.5)
+  eq(math.type(experiment.parse({name = "x", a = {1, 0.5}}, {}).a), "float")
+  raises(function() experiment.parse({name = "x", a = {1, 0.5}}, {"--a", "2"}) end,
+         "--a must be 1.0 or 0.5, got 2")
   raises(function() experiment.parse({name = "x", a = {"p", "q", default = "r"}}, {}) end,
          "default of 'a' is not one of its choices")
   raises(function() experiment.parse({name = "x", a = {"p", x = "q"}}, {}) end, "are a list")
