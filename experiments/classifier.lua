@@ -119,7 +119,7 @@ end
 -- statistics of the training set for the metrics
 net:eval()
 local m = im.new(net, {p_train = lg.ones(10) / 10, mu = lg.zeros(128), sigma = lg.zeros(128, 128)})
-local onehot = 1 - (train.labels:view(train.n, 1) - lg.arange(10):view(1, 10) - 1):abs():clamp(0, 1)
+local onehot = lg.one_hot(train.labels:view(train.n), 10)
 local p_train = onehot:sum(1):view(10) / train.n
 local stats = m:feature_stats(train.images)
 

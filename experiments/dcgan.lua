@@ -44,7 +44,8 @@ local nets = dofile(here .. "/lib/nets.lua")
 local run = lg.experiment{
   name = "dcgan", iters = 2000, batch = 128, dataset = "mnist",
   sample_every = 500, checkpoint_every = 1000,
-  size = 32, nz = 100, ngf = 16, ndf = 16, lr = 2e-4, beta1 = 0.5, noise = "uniform",
+  size = {28, 32, 64, default = 32}, nz = 100, ngf = 16, ndf = 16, lr = 2e-4, beta1 = 0.5,
+  noise = {"uniform", "normal"},
   bn_everywhere = false,
   probe = false, probe_labels = 1000, probe_steps = 300,
   doc = {size = "image size: 28, 32 or 64", nz = "noise dimension", ngf = "G width multiple",
@@ -57,9 +58,6 @@ local run = lg.experiment{
          dataset = "mnist, mnist10k, fashion, or a directory of PNG images"},
 }
 local cfg = run.config
-local function fail(msg) io.stderr:write("dcgan: ", msg, "\n") os.exit(2) end
-if cfg.size ~= 28 and cfg.size ~= 32 and cfg.size ~= 64 then fail("--size must be 28, 32 or 64") end
-if cfg.noise ~= "uniform" and cfg.noise ~= "normal" then fail("--noise must be uniform or normal") end
 
 -- {---------------------------------------------------------- data
 local labelled = ({mnist = true, mnist10k = true, fashion = true})[cfg.dataset]
@@ -69,7 +67,7 @@ if labelled then
   train.images = nets.to_size(train.images, cfg.size)
 else
   local ok, d = pcall(lg.data.image_folder, cfg.dataset, {size = cfg.size})
-  if not ok then fail(("--dataset %s: %s"):format(cfg.dataset, d)) end
+  if not ok then run:fail(("--dataset %s: %s"):format(cfg.dataset, d)) end
   train = d
 end
 local channels = train.images:size(2)
@@ -112,9 +110,7 @@ end)
 
 print(("dcgan: %s at %d px (%d images), G %d / D %d parameters, batch %d"):format(cfg.dataset,
   cfg.size, train.n, G:num_parameters(), D:num_parameters(), cfg.batch))
-local t0, it0 = lg.clock(), nil   -- it0: the iteration before the first one run here (resume)
 for it in run:iterations() do
-  if not it0 then t0, it0 = lg.clock(), it - 1 end
   -- D: a pure-real batch and a pure-fake batch (dcgan.torch), loss BCE(real, 1) + BCE(fake, 0)
   local real = loader:next()
   local fake = G(noise(cfg.batch))
@@ -130,11 +126,6 @@ for it in run:iterations() do
   lossG:backward()
   optG:step()
   run:log{lossD = lossD, lossG = lossG, D_real = sr:sigmoid():mean(), D_fake = sf:sigmoid():mean()}
-end
-local elapsed = lg.clock() - t0
-if it0 and run.iter > it0 then
-  print(("dcgan: %d iterations in %.1f s, %.2f it/s"):format(run.iter - it0, elapsed,
-    (run.iter - it0) / elapsed))
 end
 
 -- {---------------------------------------------------------- linear probe
@@ -181,7 +172,7 @@ end
 -- accuracy of logits [N,K] against labels [N] (1-based), in tensor ops
 local function accuracy(logits, labels)
   local _, pred = logits:max(2)
-  return (1 - (pred:view(-1) - labels):abs():clamp(0, 1)):mean():item()
+  return pred:view(-1):eq(labels):mean():item()
 end
 
 -- L2-regularised multinomial logistic regression, full-batch Adam

@@ -114,9 +114,9 @@ local nn, optim, gan = lg.nn, lg.optim, lg.gan
 local run = lg.experiment{
   name = "gan_mnist", iters = 6000, batch = 100, dataset = "mnist",
   sample_every = 1000, checkpoint_every = 5000,
-  loss = "nonsat", k = 1, nz = 100, g_hidden = 256, g_hidden2 = 512,
-  d_arch = "leaky", d_units = 512, d_units2 = 256, pieces = 5,
-  optim = "adam", lr = 0.0, lr_decay = 1.000004, momentum = 0.5, momentum_final = 0.7,
+  loss = {"nonsat", "minimax"}, k = 1, nz = 100, g_hidden = 256, g_hidden2 = 512,
+  d_arch = {"leaky", "maxout"}, d_units = 512, d_units2 = 256, pieces = 5,
+  optim = {"adam", "sgd"}, lr = 0.0, lr_decay = 1.000004, momentum = 0.5, momentum_final = 0.7,
   momentum_epochs = 250, dropout = true, holdout = 1000,
   parzen = false, parzen_samples = 10000, grad_both = false, g_bn = true,
   doc = {loss = "G loss: nonsat (-log D(G(z))) or minimax (log(1 - D(G(z))), saturating)",
@@ -137,25 +137,18 @@ local run = lg.experiment{
          grad_both = "also log both losses' G gradient norms (gnorm_ns, gnorm_mm) at each G step"},
 }
 local cfg = run.config
-local function fail(msg)
-  io.stderr:write("gan_mnist: ", msg, "\n")
-  os.exit(2)
-end
-local LOSSES = {nonsat = gan.non_saturating, minimax = gan.minimax}
-local loss = LOSSES[cfg.loss] or fail("--loss must be nonsat or minimax")
-if cfg.optim ~= "adam" and cfg.optim ~= "sgd" then fail("--optim must be adam or sgd") end
-if cfg.d_arch ~= "leaky" and cfg.d_arch ~= "maxout" then fail("--d_arch must be leaky or maxout") end
-if cfg.k < 1 then fail("--k must be >= 1") end
-if cfg.holdout < 0 then fail("--holdout must be >= 0") end
-if cfg.parzen and cfg.holdout < 1 then fail("--parzen needs a validation split: --holdout > 0") end
-if cfg.parzen_samples < 1 then fail("--parzen_samples must be >= 1") end
+local loss = ({nonsat = gan.non_saturating, minimax = gan.minimax})[cfg.loss]
+if cfg.k < 1 then run:fail("--k must be >= 1") end
+if cfg.holdout < 0 then run:fail("--holdout must be >= 0") end
+if cfg.parzen and cfg.holdout < 1 then run:fail("--parzen needs a validation split: --holdout > 0") end
+if cfg.parzen_samples < 1 then run:fail("--parzen_samples must be >= 1") end
 local sgd = cfg.optim == "sgd"
 local lr = cfg.lr > 0 and cfg.lr or (sgd and 0.1 or 2e-4)
 
 -- data in [0, 1], as the paper's; the last --holdout digits are the validation split
 local train = lg.data.load(cfg.dataset, "train", {range = {0, 1}})
 local ntrain = train.n - cfg.holdout
-if ntrain < cfg.batch then fail(("only %d training digits for batches of %d"):format(ntrain, cfg.batch)) end
+if ntrain < cfg.batch then run:fail(("only %d training digits for batches of %d"):format(ntrain, cfg.batch)) end
 local all = train.images:view(train.n, 784)
 local xtrain = all:narrow(1, 1, ntrain)
 local loader = lg.data.Loader(xtrain, {batch = cfg.batch})
@@ -242,7 +235,6 @@ local function norm(grads)
   return math.sqrt(s)
 end
 
-local t_start = lg.clock()
 for it in run:iterations() do
   local lossD, realD, fakeD
   for j = 1, cfg.k do
@@ -275,7 +267,6 @@ for it in run:iterations() do
   if cfg.grad_both then row[cfg.loss == "nonsat" and "gnorm_ns" or "gnorm_mm"] = row.gnorm_G end
   run:log(row)
 end
-local train_seconds = lg.clock() - t_start
 
 if cfg.parzen then
   local parzen = require "luagan.parzen"
@@ -300,8 +291,5 @@ if cfg.parzen then
   run:write("parzen.txt", summary .. "\n")
   print(summary)
 end
-local trained = cfg.iters - run.start_iter
-print(("training: %d iterations in %.1f s, %.2f it/s"):format(trained, train_seconds,
-  trained / math.max(train_seconds, 1e-9)))
 if run.last_sample then print(("sample grid: %s"):format(run.last_sample)) end
 if run.last_plot then print(("loss plot: %s"):format(run.last_plot)) end

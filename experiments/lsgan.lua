@@ -123,9 +123,9 @@ local nn, optim, gan = lg.nn, lg.optim, lg.gan
 local defaults = {
   name = "lsgan", iters = 5000, batch = 512, dataset = "ring8",
   sample_every = 1000, checkpoint_every = 1000, threads = 1,
-  loss = "ls", coding = "01", nz = 256, hidden = 128, lr_d = 1e-4, lr_g = 1e-3, beta1 = 0.5,
-  gain = 1.4, updates = "simultaneous", eval_every = 250,
-  bn = "g", optim = "adam", size = 32, ngf = 16, ndf = 16, eval_n = 2000,
+  loss = {"ls", "bce"}, coding = {"01", "chi2"}, nz = 256, hidden = 128, lr_d = 1e-4, lr_g = 1e-3, beta1 = 0.5,
+  gain = 1.4, updates = {"simultaneous", "alternating"}, eval_every = 250,
+  bn = {"g", "gd", "all"}, optim = {"adam", "rmsprop"}, size = {28, 32, 64, default = 32}, ngf = 16, ndf = 16, eval_n = 2000,
   doc = {loss = "ls (least squares) or bce (sigmoid cross-entropy, -log D for G)",
          coding = "ls codes: 01 (a=0, b=c=1, the paper's) or chi2 (a=-1, b=1, c=0; "
                   .. "images with --bn gd: chi2, as the authors' BN_GD code)",
@@ -151,15 +151,14 @@ local defaults = {
 local run = lg.experiment(defaults)
 local cfg = run.config
 local given = run.given   -- the flags on the command line
-local function fail(msg) io.stderr:write("lsgan: ", msg, "\n") os.exit(2) end
-if cfg.eval_every < 1 then fail("--eval_every must be >= 1") end
+if cfg.eval_every < 1 then run:fail("--eval_every must be >= 1") end
 local images = not ({ring8 = true, grid25 = true, swissroll = true})[cfg.dataset]
 -- the other kind of data's flags: refused when given, left out of config.lua
 local other = images and {"hidden", "gain", "updates"}
               or {"bn", "optim", "size", "ngf", "ndf", "eval_n"}
 for _, k in ipairs(other) do
   if given[k] then
-    fail(("--%s applies to %s, not to --dataset %s"):format(k, images and
+    run:fail(("--%s applies to %s, not to --dataset %s"):format(k, images and
       "the 2-D data sets (ring8, grid25, swissroll)" or "image data sets", cfg.dataset))
   end
   cfg[k] = nil
@@ -177,21 +176,15 @@ if images and cfg.resume == "" then
     default("coding", "chi2")
   end
 end
-local loss
-if cfg.loss == "ls" then
-  loss = ({["01"] = gan.lsgan, chi2 = gan.lsgan_chi2})[cfg.coding] or fail("--coding must be 01 or chi2")
-elseif cfg.loss == "bce" then
-  loss = gan.non_saturating
-else
-  fail("--loss must be ls or bce")
-end
+local loss = gan.non_saturating
+if cfg.loss == "ls" then loss = ({["01"] = gan.lsgan, chi2 = gan.lsgan_chi2})[cfg.coding] end
 
 -- {---------------------------------------------------------- 2-D data
 local function train_toy()
   local G, D, optG, optD, schedule = toy.notebook_gan(cfg)
-  if not G then fail(D) end
+  if not G then run:fail(D) end
   local ok, ds = pcall(toy.dataset, cfg.dataset, "pacgan")
-  if not ok then fail(ds) end
+  if not ok then run:fail(ds) end
 
   print(("lsgan: %s, %s updates, batch %d, seed %d"):format(tostring(loss), cfg.updates,
     cfg.batch, cfg.seed))
@@ -219,19 +212,14 @@ local function make_optim(params, lr)
 end
 
 local function train_images()
-  if not ({g = true, gd = true, all = true})[cfg.bn] then
-    fail("--bn must be g (BN in D only: the paper's BN_G), gd (no BN: BN_GD) or all (DCGAN)")
-  end
-  if cfg.optim ~= "adam" and cfg.optim ~= "rmsprop" then fail("--optim must be adam or rmsprop") end
-  if cfg.size ~= 28 and cfg.size ~= 32 and cfg.size ~= 64 then fail("--size must be 28, 32 or 64") end
-  if cfg.eval_n < 2 then fail("--eval_n must be >= 2 (FID needs a covariance)") end
-  if cfg.ngf < 1 or cfg.ndf < 1 or cfg.nz < 1 then fail("--ngf, --ndf and --nz must be >= 1") end
+  if cfg.eval_n < 2 then run:fail("--eval_n must be >= 2 (FID needs a covariance)") end
+  if cfg.ngf < 1 or cfg.ndf < 1 or cfg.nz < 1 then run:fail("--ngf, --ndf and --nz must be >= 1") end
 
   local labelled = ({mnist = true, mnist10k = true, fashion = true})[cfg.dataset]
   local ok, train = pcall(labelled and lg.data.load or lg.data.image_folder, cfg.dataset,
     labelled and "train" or {size = cfg.size})
   if not ok then
-    fail(("--dataset %s: %s (valid: ring8, grid25, swissroll, mnist, mnist10k, fashion or a "
+    run:fail(("--dataset %s: %s (valid: ring8, grid25, swissroll, mnist, mnist10k, fashion or a "
       .. "directory of images)"):format(cfg.dataset, tostring(train)))
   end
   if labelled then train.images = nets.to_size(train.images, cfg.size) end
@@ -275,9 +263,7 @@ local function train_images()
     cfg.bn, cfg.optim, cfg.lr_d, cfg.lr_g, cfg.nz, G:num_parameters(), D:num_parameters(),
     cfg.batch, cfg.seed))
   local Gparams = optG.params
-  local t0, it0 = lg.clock(), nil   -- it0: the iteration before the first one run here (resume)
   for it in run:iterations() do
-    if not it0 then t0, it0 = lg.clock(), it - 1 end
     -- one D step, then one G step on the same z (train.py: two sess.run with one batch_z)
     local fake = G(noise(cfg.batch))
     local sr, sf = D(loader:next()), D(fake:detach())
@@ -293,13 +279,11 @@ local function train_images()
     if it == 1 or it % cfg.eval_every == 0 or it == cfg.iters then evaluate(row) end
     run:log(row)
   end
-  local elapsed = lg.clock() - t0
-  local summary = {}
+  -- the harness printed the speed; summary.txt keeps it beside the results
+  local n, seconds, ips = run:speed()
+  local summary = {("lsgan: %d iterations in %.1f s, %s it/s"):format(n, seconds,
+    ips and ("%.2f"):format(ips) or "--")}
   local function say(s) print(s) summary[#summary + 1] = s end
-  if it0 and run.iter > it0 then
-    say(("lsgan: %d iterations in %.1f s, %.2f it/s"):format(run.iter - it0, elapsed,
-      (run.iter - it0) / elapsed))
-  end
   -- the final evaluation and the collapsed share of the second half's evaluations
   local rows, evals, collapsed, last = run:rows(), 0, 0, nil
   for _, r in ipairs(rows) do

@@ -70,7 +70,7 @@ local lg = require "luagan"
 local optim, gan, experiment = lg.optim, lg.gan, lg.experiment
 
 local defaults = {
-  name = "mode_count", iters = 3000, batch = 100, dataset = "ring8",
+  name = "mode_count", iters = 3000, batch = 100, dataset = {"ring8", "grid25", "stacked_mnist"},
   sample_every = 1000, checkpoint_every = 1000, threads = 1,
   seeds = 3, packs = "1,2,3", pack = 1, g_hidden = 128, g_layers = 4, d_units = 128,
   d_layers = 3, pieces = 5, nz = 2, lr = 1e-4, beta1 = 0.8, init_std = 0.02, eval_every = 250,
@@ -95,7 +95,7 @@ local defaults = {
          threads = "compute threads (1: small matrices; see unrolled_gan.lua)"},
 }
 
-local function fail(msg) io.stderr:write("mode_count: ", tostring(msg), "\n") os.exit(2) end
+local function fail(msg) experiment.fail("mode_count", msg) end
 
 -- the defaults of --dataset stacked_mnist where they differ from the 2-D ones
 -- (PacGAN's stacked-MNIST config; iters and the evaluation schedule scaled to a CPU)
@@ -165,9 +165,6 @@ local cfg, usage = (function()
 end)()
 if cfg == nil then print(usage) os.exit(0) end
 local stacked = cfg.dataset == "stacked_mnist"
-if cfg.dataset ~= "ring8" and cfg.dataset ~= "grid25" and not stacked then
-  fail("--dataset must be ring8, grid25 or stacked_mnist")
-end
 if stacked then
   for k, v in pairs(STACKED) do if not usage[k] then cfg[k] = v end end    -- usage: the given flags
   if cfg.eval_n < 1 then fail("--eval_n must be >= 1") end

@@ -53,9 +53,11 @@ local here = debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or "."
 local nets = dofile(here .. "/lib/nets.lua")
 
 local run = lg.experiment{
-  name = "mrgan", iters = 10000, batch = 256, dataset = "grid25",
+  name = "mrgan", iters = 10000, batch = 256,
+  dataset = {"grid25", "ring8", "mnist", "mnist10k", "fashion"},
   sample_every = 2000, checkpoint_every = 5000,
-  reg = "mrgan", lambda1 = 0.2, lambda2 = 0.4, lambda = 1e-2, distance = "",
+  reg = {"none", "mrgan", "mdgan", default = "mrgan"}, lambda1 = 0.2, lambda2 = 0.4, lambda = 1e-2,
+  distance = {"", "sse", "mse"},
   nz = 0, lr_g = 0.0, lr_d = 0.0, beta1 = 0.5,
   eval_every = 500, eval_n = 5000, bn = false,
   doc = {bn = "images: batch norm after G's hidden layers (core.md 9.7b's grid: with and without)",
@@ -72,20 +74,13 @@ local run = lg.experiment{
          dataset = "grid25, ring8, mnist, mnist10k or fashion"},
 }
 local cfg = run.config
-local function fail(msg) io.stderr:write("mrgan: ", msg, "\n") os.exit(2) end
-if cfg.reg ~= "none" and cfg.reg ~= "mrgan" and cfg.reg ~= "mdgan" then
-  fail("--reg must be none, mrgan or mdgan")
-end
 local toy = cfg.dataset == "grid25" or cfg.dataset == "ring8"
-local images = ({mnist = true, mnist10k = true, fashion = true})[cfg.dataset]
-if not toy and not images then fail("--dataset must be grid25, ring8, mnist, mnist10k or fashion") end
-if toy and cfg.bn then fail("--bn applies to the image datasets only") end
+if toy and cfg.bn then run:fail("--bn applies to the image datasets only") end
 local batch = cfg.batch
 local nz = cfg.nz > 0 and cfg.nz or (toy and 64 or 100)
 local lr_g = cfg.lr_g > 0 and cfg.lr_g or (toy and 1e-3 or 2e-4)
 local lr_d = cfg.lr_d > 0 and cfg.lr_d or (toy and 1e-4 or 2e-4)
 local distance = cfg.distance ~= "" and cfg.distance or (toy and "sse" or "mse")
-if distance ~= "sse" and distance ~= "mse" then fail("--distance must be sse or mse") end
 
 -- {---------------------------------------------------------- data and nets
 local mix, loader
@@ -117,7 +112,7 @@ local loss = gan.non_saturating
 
 -- {---------------------------------------------------------- image metrics
 local classifier, why_pending
-if images then
+if not toy then
   classifier, why_pending = require("luagan.image_metrics").for_dataset(cfg.dataset)
   if not classifier then io.stderr:write("mrgan: image metrics pending (", why_pending, ")\n") end
 end
@@ -142,10 +137,8 @@ end
 print(("mrgan: %s, reg %s, batch %d, nz %d, lr G/E %g D %g, lambda1 %g lambda2 %g, distance %s%s")
   :format(cfg.dataset, cfg.reg, batch, nz, lr_g, lr_d, cfg.lambda1, cfg.lambda2, distance,
           cfg.bn and ", BN in G" or ""))
-local t0, it0 = lg.clock(), nil   -- it0: the iteration before the first one run here (resume)
 local z_of = function() return noise(batch) end
 for it in run:iterations() do
-  if not it0 then t0, it0 = lg.clock(), it - 1 end
   local row
   if cfg.reg == "none" then
     local out = gan.step{G = G, D = D, optG = optG, optD = optD, loss = loss, real = real_batch,
@@ -178,11 +171,6 @@ for it in run:iterations() do
     end)
   end
   run:log(row)
-end
-local elapsed = lg.clock() - t0
-if it0 and run.iter > it0 then
-  print(("mrgan: %d iterations in %.1f s, %.2f it/s"):format(run.iter - it0, elapsed,
-    (run.iter - it0) / elapsed))
 end
 -- the final evaluation, from the last row of metrics.csv
 local rows = run:rows()

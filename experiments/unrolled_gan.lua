@@ -71,15 +71,14 @@ local run = lg.experiment{
          threads = "compute threads (1: these matrices are small, and a second OpenMP thread on a loaded 2-core machine costs 10x)"},
 }
 local cfg = run.config
-local function fail(msg) io.stderr:write("unrolled_gan: ", msg, "\n") os.exit(2) end
-if cfg.unroll < 0 then fail("--unroll must be >= 0") end
-if cfg.eval_every < 1 then fail("--eval_every must be >= 1") end
+if cfg.unroll < 0 then run:fail("--unroll must be >= 0") end
+if cfg.eval_every < 1 then run:fail("--eval_every must be >= 1") end
 local losses = {minimax = gan.minimax, ns = gan.non_saturating}
-local loss = losses[cfg.loss] or fail("--loss must be minimax or ns")
+local loss = losses[cfg.loss] or run:fail("--loss must be minimax or ns")
 local G, D, optG, optD, schedule = toy.notebook_gan(cfg)
-if not G then fail(D) end
+if not G then run:fail(D) end
 local ok, ds = pcall(toy.dataset, cfg.dataset, cfg.data_variant)
-if not ok then fail(ds) end
+if not ok then run:fail(ds) end
 
 print(("unrolled_gan: K = %d, %s updates, %s loss, batch %d, seed %d"):format(cfg.unroll,
   cfg.updates, cfg.loss, cfg.batch, cfg.seed))

@@ -111,11 +111,12 @@ local here = debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or "."
 local nets = dofile(here .. "/lib/nets.lua")
 
 local run = lg.experiment{
-  name = "wgan", iters = 10000, batch = 64, dataset = "grid25",
+  name = "wgan", iters = 10000, batch = 64,
+  dataset = {"grid25", "ring8", "mnist", "mnist10k", "fashion"},
   sample_every = 1000, checkpoint_every = 2000,
-  loss = "wgan", lr = 5e-5, clip = 0.01, n_critic = 5, warmup = true,
+  loss = {"wgan", "gan"}, lr = 5e-5, clip = 0.01, n_critic = 5, warmup = true,
   nz = 0, hidden = 128, layers = 3,
-  arch = "dcgan", critic = "auto", size = 32, ngf = 16, ndf = 16, critic_bn = true,
+  arch = {"dcgan", "mlp", "mlp512"}, critic = {"dcgan", "mlp", "auto", default = "auto"}, size = 32, ngf = 16, ndf = 16, critic_bn = true,
   eval_every = 250, w1_n = 512, w1_reps = 8, est_n = 4096, eval_n = 2000,
   doc = {loss = "wgan (Algorithm 1) or gan (the standard-GAN baseline, Adam 2e-4/0.5)",
          lr = "RMSprop learning rate (wgan); the gan baseline uses 2e-4",
@@ -136,20 +137,14 @@ local run = lg.experiment{
          dataset = "grid25, ring8, mnist, mnist10k or fashion"},
 }
 local cfg = run.config
-local function fail(msg) io.stderr:write("wgan: ", msg, "\n") os.exit(2) end
-if cfg.loss ~= "wgan" and cfg.loss ~= "gan" then fail("--loss must be wgan or gan") end
 local toy = cfg.dataset == "grid25" or cfg.dataset == "ring8"
-local images = ({mnist = true, mnist10k = true, fashion = true})[cfg.dataset]
-if not toy and not images then fail("--dataset must be grid25, ring8, mnist, mnist10k or fashion") end
 local mlp_g = cfg.arch == "mlp" or cfg.arch == "mlp512"
-if cfg.arch ~= "dcgan" and not mlp_g then fail("--arch must be dcgan, mlp or mlp512") end
 local critic = cfg.critic == "auto" and (cfg.arch == "mlp" and "mlp" or "dcgan") or cfg.critic
-if critic ~= "dcgan" and critic ~= "mlp" then fail("--critic must be dcgan, mlp or auto") end
-if critic == "mlp" and not mlp_g then fail("--critic mlp needs --arch mlp or mlp512") end
+if critic == "mlp" and not mlp_g then run:fail("--critic mlp needs --arch mlp or mlp512") end
 local flat = critic == "mlp"      -- images as [N, 784] rows, else [N, 1, size, size]
-if cfg.w1_n < 2 or cfg.w1_n > 1024 then fail("--w1_n must be in 2..1024") end
-if cfg.w1_reps < 1 then fail("--w1_reps must be >= 1") end
-if cfg.est_n < 1 then fail("--est_n must be >= 1") end
+if cfg.w1_n < 2 or cfg.w1_n > 1024 then run:fail("--w1_n must be in 2..1024") end
+if cfg.w1_reps < 1 then run:fail("--w1_reps must be >= 1") end
+if cfg.est_n < 1 then run:fail("--est_n must be >= 1") end
 local wgan = cfg.loss == "wgan"
 local nz = cfg.nz > 0 and cfg.nz or (toy and 2 or 100)
 
@@ -206,7 +201,7 @@ local function noise(n) return lg.randn(n, nz) end
 
 -- {---------------------------------------------------------- image metrics
 local classifier, why_pending
-if images then
+if not toy then
   classifier, why_pending = require("luagan.image_metrics").for_dataset(cfg.dataset)
   if not classifier then io.stderr:write("wgan: image metrics pending (", why_pending, ")\n") end
 end
@@ -243,9 +238,7 @@ end
 
 print(("wgan: %s, loss %s, G %s %d / D %s %d parameters, batch %d"):format(cfg.dataset, cfg.loss,
   toy and "mlp" or cfg.arch, G:num_parameters(), toy and "mlp" or critic, D:num_parameters(), cfg.batch))
-local t0, it0 = lg.clock(), nil   -- it0: the iteration before the first one run here (resume)
 for it in run:iterations() do
-  if not it0 then t0, it0 = lg.clock(), it - 1 end
   local out = gan.step{G = G, D = D, optG = optG, optD = optD, loss = loss,
     real = real_batch, z = function() return noise(cfg.batch) end, it = it,
     schedule = schedule, clip = wgan and cfg.clip or false}
@@ -290,11 +283,6 @@ for it in run:iterations() do
     end)
   end
   run:log(row)
-end
-local elapsed = lg.clock() - t0
-if it0 and run.iter > it0 then
-  print(("wgan: %d generator iterations in %.1f s, %.2f it/s"):format(run.iter - it0, elapsed,
-    (run.iter - it0) / elapsed))
 end
 
 -- {---------------------------------------------------------- correlation over the run

@@ -143,11 +143,13 @@ local lg = require "luagan"
 local optim, gan = lg.optim, lg.gan
 
 local DEFAULTS = {
-  name = "wgan_gp", iters = 500, batch = 256, dataset = "ring8",
+  name = "wgan_gp", iters = 500, batch = 256,
+  dataset = {"ring8", "grid25", "swissroll", "mnist", "mnist10k", "fashion"},
   sample_every = 250, checkpoint_every = 250, threads = 1,
   lambda = 10.0, n_critic = 5, lr = 1e-4, beta1 = 0.0, beta2 = 0.9, hidden = 512, layers = 3,
   nz = 2, eval_every = 100,
-  mode = "wgan-gp", dim = 64, eval_n = 2000, clip = 0.01, bn = "auto",
+  mode = {"wgan-gp", "wgan", "dcgan"}, dim = 64, eval_n = 2000, clip = 0.01,
+  bn = {"auto", "true", "false"},
   doc = {lambda = "gradient penalty weight (paper 10; gan_toy.py 0.1)",
          n_critic = "critic steps per generator step (images: 5, dcgan 1)",
          lr = "learning rate of G and D (Adam; images: per --mode, RMSprop in wgan)",
@@ -178,16 +180,10 @@ local IMAGE_SETS = {mnist = true, mnist10k = true, fashion = true}
 local run = lg.experiment(DEFAULTS)
 local cfg = run.config
 local given = run.given   -- the flags on the command line
-local function fail(msg) io.stderr:write("wgan_gp: ", msg, "\n") os.exit(2) end
 local images = IMAGE_SETS[cfg.dataset]
-if not images and not ({ring8 = true, grid25 = true, swissroll = true})[cfg.dataset] then
-  fail(("--dataset must be ring8, grid25, swissroll, mnist, mnist10k or fashion, got '%s'")
-    :format(cfg.dataset))
-end
-if not MODES[cfg.mode] then fail("--mode must be wgan-gp, wgan or dcgan, got '" .. cfg.mode .. "'") end
 local function refuse(keys, what)
   for _, k in ipairs(keys) do
-    if given[k] then fail(("--%s applies %s"):format(k, what)) end
+    if given[k] then run:fail(("--%s applies %s"):format(k, what)) end
   end
 end
 if cfg.mode ~= "wgan-gp" then refuse({"lambda"}, "to --mode wgan-gp only") end
@@ -200,25 +196,22 @@ if images then
   end
   if cfg.mode ~= "wgan" then refuse({"clip"}, "to --mode wgan only") end
   if cfg.mode == "wgan" then refuse({"beta1", "beta2"}, "to Adam (--mode wgan-gp, dcgan)") end
-  if cfg.bn ~= "auto" and cfg.bn ~= "true" and cfg.bn ~= "false" then
-    fail("--bn must be auto, true or false")
-  end
-  if cfg.dim < 1 then fail("--dim must be >= 1") end
-  if cfg.eval_n < 2 then fail("--eval_n must be >= 2") end
-  if cfg.nz < 1 then fail("--nz must be >= 1") end
+  if cfg.dim < 1 then run:fail("--dim must be >= 1") end
+  if cfg.eval_n < 2 then run:fail("--eval_n must be >= 2") end
+  if cfg.nz < 1 then run:fail("--nz must be >= 1") end
 elseif cfg.mode == "wgan" then
-  fail("--mode wgan is an image baseline here (weight clipping on 2-D data: experiments/wgan.lua)")
+  run:fail("--mode wgan is an image baseline here (weight clipping on 2-D data: experiments/wgan.lua)")
 else
   refuse({"dim", "eval_n", "clip", "bn"}, "to the image datasets (mnist, mnist10k, fashion) only")
   if cfg.mode == "dcgan" and cfg.resume == "" and not given.n_critic then cfg.n_critic = MODES.dcgan.n_critic end
 end
-if cfg.eval_every < 1 then fail("--eval_every must be >= 1") end
-if cfg.n_critic < 1 then fail("--n_critic must be >= 1") end
+if cfg.eval_every < 1 then run:fail("--eval_every must be >= 1") end
+if cfg.n_critic < 1 then run:fail("--n_critic must be >= 1") end
 
 if not images then
   -- {-------------------------------------------------------- 2-D toys
   local ok, ds = pcall(toy.dataset, cfg.dataset, "wgangp")
-  if not ok then fail(ds) end
+  if not ok then run:fail(ds) end
 
   local G = toy.mlp{nin = cfg.nz, nout = 2, hidden = cfg.hidden, layers = cfg.layers, act = "relu",
                     init = "he"}
@@ -251,7 +244,7 @@ end
 
 -- {---------------------------------------------------------- images: data, nets, optimisers
 local okd, train = pcall(lg.data.load, cfg.dataset, "train", {range = {0, 1}})
-if not okd then fail(tostring(train)) end
+if not okd then run:fail(tostring(train)) end
 local loader = lg.data.Loader(train.images, {batch = cfg.batch})
 local mode, nz = cfg.mode, cfg.nz
 local bn = cfg.bn == "true" or (cfg.bn == "auto" and mode == "wgan")
@@ -303,29 +296,21 @@ print(("wgan_gp: %s (%d training images), mode %s, DIM %d%s, G %d / D %d paramet
   mode == "wgan" and (", clip %g"):format(cfg.clip) or (" (%g, %g)"):format(cfg.beta1, cfg.beta2)
     .. (mode == "wgan-gp" and (", lambda %g"):format(cfg.lambda) or ""), cfg.seed))
 if classifier then print("wgan_gp: image metrics from the " .. classifier_name .. " classifier") end
-local t0, it0, tl, itl = lg.clock(), nil, lg.clock(), nil
 for it in run:iterations() do
-  if not it0 then t0, it0, tl, itl = lg.clock(), it - 1, lg.clock(), it - 1 end
   local out = gan.step{G = G, D = D, optG = optG, optD = optD, loss = loss, it = it,
     schedule = schedule, real = real_batch, z = function() return noise(cfg.batch) end,
     gp = mode == "wgan-gp" and cfg.lambda or false, clip = mode == "wgan" and cfg.clip or false}
   local row = {lossD = out.d, lossG = out.g}
   if mode == "wgan-gp" then row.gp, row.grad_norm = out.gp, out.grad_norm end
   if it == 1 or it % cfg.eval_every == 0 or it == cfg.iters then
-    local ips = (it - itl) / math.max(lg.clock() - tl, 1e-9)
+    local _, _, ips = run:speed()   -- evaluations included
     evaluate(row)
     print(("wgan_gp: iter %d  classes %d  top_share %.3f  mode_score %.3f  fid %.2f  lossD %.4f%s"
       .. "  %.2f it/s"):format(it, row.classes, row.top_share, row.mode_score, row.fid or -1,
-      out.d, row.gp and ("  gp %.4f  grad_norm %.3f"):format(row.gp, row.grad_norm) or "", ips))
+      out.d, row.gp and ("  gp %.4f  grad_norm %.3f"):format(row.gp, row.grad_norm) or "", ips or 0))
     io.stdout:flush()
-    tl, itl = lg.clock(), it
   end
   run:log(row)
-end
-if it0 and run.iter > it0 then
-  local s = lg.clock() - t0
-  print(("wgan_gp: %d generator iterations in %.1f s, %.2f it/s (evaluations included)")
-    :format(run.iter - it0, s, (run.iter - it0) / s))
 end
 local rows = run:rows()
 local last = rows[#rows]

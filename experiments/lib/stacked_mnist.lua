@@ -165,7 +165,7 @@ end
 
 -- [n] 1-based labels (float tensor) -> one-hot [n, 10]
 local function onehot(idx, n)
-  return 1 - (idx:view(n, 1) - lg.arange(10):view(1, 10) - 1):abs():clamp(0, 1)
+  return lg.one_hot(idx:view(n), 10)
 end
 
 -- ev = sm.Evaluator(metrics, {n = 26000, chunk = 500})
@@ -253,11 +253,8 @@ function sm.train(run, t)
     if was then G:train() end
     return x
   end)
-  local t0, first = lg.clock(), nil
-  local tl, il = lg.clock(), nil
   local last
   for it in run:iterations() do
-    if not first then first, t0, tl, il = it, lg.clock(), lg.clock(), it - 1 end
     local z = t.noise(n)
     local real = ds:sample(n)
     local fake = lg.no_grad(function() return G(z) end)
@@ -275,7 +272,7 @@ function sm.train(run, t)
     local row = {lossD = lossD:item(), lossG = lossG:item()}
     if it == 1 or it % t.eval_every == 0 or it == cfg.iters then
       local now = lg.clock()
-      local rate = it > il and (it - il) / math.max(now - tl, 1e-9) or nil
+      local _, _, rate = run:speed()   -- the run's it/s so far, evaluations included
       local c = t.ev:score_generator(G, t.z_eval)
       eval_state.evals = eval_state.evals + 1
       row.modes, row.kl, row.top_share, row.conf = c.modes, c.kl, c.top_share, c.conf
@@ -284,16 +281,14 @@ function sm.train(run, t)
         rate and ("  %.2f it/s"):format(rate) or ""))
       io.stdout:flush()
       last = c
-      tl, il = lg.clock(), it
     end
     run:log(row)
   end
-  local seconds = lg.clock() - t0
-  local done = first and (cfg.iters - first + 1) or 0
+  local done, seconds, ips = run:speed()
   local c = last or t.ev:score_generator(G, t.z_eval)
   local s = {modes = c.modes, kl = c.kl, top_share = c.top_share, conf = c.conf, evals = eval_state.evals,
              modes_total = sm.MODES, seconds = seconds,
-             ips = done > 0 and done / seconds or nil}
+             ips = done > 0 and ips or nil}
   print(("%s: final  modes %d/1000  kl %.3f%s"):format(run.name, s.modes, s.kl,
     s.ips and ("  %.3f it/s over %d iterations (%.1f s, evaluations included)"):format(s.ips, done,
       seconds) or ""))

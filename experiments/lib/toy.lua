@@ -9,7 +9,6 @@
 --   toy.notebook_gan(cfg)         those nets, their Adam optimisers and update schedule
 --   toy.Evaluator(ds, G, nz, ...) modes / hq / rev_kl / mode set on fixed noise
 --   toy.render(...)               a scatter of generated (red) over real (blue) points
---   toy.Stopwatch()               iterations/s between evaluations
 --
 -- All sample-level work is tensor ops; Lua only sees per-mode totals.
 local lg = require "luagan"
@@ -17,8 +16,8 @@ local nn = lg.nn
 
 local toy = {}
 
--- 0/1 step: 1 where x > 0 (the magnitudes here exceed 1e-20)
-local function step(x) return (x * 1e20):clamp(0, 1) end
+-- 0/1 step: 1 where x > 0, else 0; NaN stays NaN
+local function step(x) return lg.where(x:eq(x), x:gt(0), x) end
 
 -- {====================================================== data
 
@@ -272,22 +271,9 @@ end
 
 -- }======================================================
 
--- {====================================================== timing
+-- {====================================================== reports
 
--- sw = toy.Stopwatch(); ... sw:rate(it) -> iterations/s since the previous call
-function toy.Stopwatch()
-  local sw = {t = lg.clock(), it = nil, t0 = lg.clock()}
-  function sw:rate(it)
-    local now = lg.clock()
-    local r = self.it and (it - self.it) / math.max(now - self.t, 1e-9) or nil
-    self.t, self.it = now, it
-    return r
-  end
-  function sw:elapsed() return lg.clock() - self.t0 end
-  return sw
-end
-
--- one evaluation line on stdout
+-- one evaluation line on stdout; rate: the run's it/s so far (run:speed)
 function toy.report(name, it, c, rate)
   print(("%s: iter %d  modes %d  hq %.3f  rev_kl %.3f  near %.3f  hops %d%s"):format(name, it,
     c.modes, c.hq, c.rev_kl, c.near, c.hops or 0, rate and ("  %.1f it/s"):format(rate) or ""))
@@ -307,7 +293,7 @@ end
 --                              iterations, at iteration 1 and at the last
 -- metrics.csv gets lossD, lossG every iteration and modes, hq, rev_kl, hops,
 -- modeset (bit mask of captured modes), near at evaluations; stdout gets one line
--- per evaluation with iterations/s.  The summary: {modes, hq, rev_kl, hops,
+-- per evaluation with the run's iterations/s (run:speed).  The summary: {modes, hq, rev_kl, hops,
 -- evals, hop_frac, modes_total, seconds, ips, reference}.
 function toy.train(run, t)
   local cfg, ds = run.config, t.ds
@@ -321,10 +307,7 @@ function toy.train(run, t)
   run:track(tracked)
   run:sampler(function() return toy.render(ev:samples(), real_fixed, ds.extent) end,
               {range = {0, 1}, nrow = 1})
-  local sw = toy.Stopwatch()
-  local first
   for it in run:iterations() do
-    first = first or it
     local out = t.step(it)
     local row = {lossD = out.d, lossG = out.g}
     for key, field in pairs(t.log_keys or {}) do row[key] = out[field] end
@@ -332,19 +315,18 @@ function toy.train(run, t)
       local c = ev:evaluate()
       row.modes, row.hq, row.rev_kl, row.hops, row.modeset = c.modes, c.hq, c.rev_kl, c.hops, c.set
       row.near = c.near
-      toy.report(run.name, it, c, sw:rate(it))
+      toy.report(run.name, it, c, select(3, run:speed()))
     end
     run:log(row)
   end
-  local seconds = sw:elapsed()
-  local done = first and (cfg.iters - first + 1) or 0
+  local done, seconds, ips = run:speed()
   local c = toy.coverage(ev:samples(), ds)
   local st = ev.state
   local s = {modes = c.modes, hq = c.hq, rev_kl = c.rev_kl, near = c.near, hops = st.hops,
              evals = st.evals,
              hop_frac = st.evals > 1 and st.hops / (st.evals - 1) or 0,
              modes_total = ds.modes_total, seconds = seconds,
-             ips = done > 0 and done / seconds or nil, reference = ref}
+             ips = done > 0 and ips or nil, reference = ref}
   print(("%s: final  modes %d/%d  hq %.3f  rev_kl %.3f  mode-set changes %d of %d evaluations%s")
     :format(run.name, s.modes, s.modes_total, s.hq, s.rev_kl, s.hops, math.max(st.evals - 1, 0),
             s.ips and ("  %.2f it/s over %d iterations (%.1f s)"):format(s.ips, done, seconds) or ""))

@@ -20,6 +20,21 @@
 -- alike in names; a boolean is `--flag`, `--flag true` or `--flag false`.  An
 -- unknown or ill-typed flag stops the script with a message listing the valid
 -- flags; `--help` prints them with their defaults and exits.
+-- A flag with a fixed set of values is declared by the list of its choices,
+-- the first being the default: `noise = {"uniform", "normal"}`, `size = {28,
+-- 32, 64, default = 64}` (`default =` picks another one; all choices of one
+-- kind).  A value outside them stops the script: "--noise must be uniform or
+-- normal, got gauss".  (Flags hold single values, so a list is never a
+-- default.)
+--
+-- run:fail(msg), or experiment.fail(name, msg) before a run exists, prints
+-- "NAME: msg" on stderr and exits with status 2, the status of every flag
+-- error: for checks across flags the declaration cannot express.  The run
+-- directory is made by run:iterations(), so a script failing before its loop
+-- leaves none behind.
+-- The time of the loop is the harness's: run:speed() gives the iterations run
+-- by this process, their seconds and it/s, and the end of a run prints
+-- "NAME: N iterations in S s, R it/s" on stdout.
 --
 -- The run directory (--out, default runs/<name>-<yyyymmdd-hhmmss>) holds
 --   config.lua          the resolved flags, a Lua table (`return {...}`); read
@@ -90,24 +105,69 @@ local RUN_CONTROL = {resume = true, stop_at = true}
 
 local function kind(v)
   local t = type(v)
+  if t == "table" then return nil end
   if t == "number" then return math.type(v) == "integer" and "integer" or "number" end
   if t == "string" or t == "boolean" then return t end
   return nil
 end
 
--- ordered flag specs {key=, default=, kind=, doc=} from a defaults table
+-- a flag declared by its choices -> default, kind, choices
+local function choice_spec(k, v)
+  local n = #v
+  if n == 0 then
+    error(("experiment: default of '%s' must be a number, string or boolean, or a list of "
+      .. "its choices, got an empty table"):format(k), 4)
+  end
+  -- integers and floats mix (then all are floats): {0.5, 1}
+  local kd = kind(v[1])
+  for key, c in pairs(v) do
+    if key ~= "default" and (math.type(key) ~= "integer" or key < 1 or key > n) then
+      error(("experiment: choices of '%s' are a list (and default =), got key %s")
+        :format(k, tostring(key)), 4)
+    end
+    local kc = kind(c)
+    if kc == "number" and kd == "integer" then kd = "number" end
+    if kc ~= kd and not (kc == "integer" and kd == "number") or kd == "boolean" then
+      error(("experiment: choices of '%s' must be numbers or strings of one kind"):format(k), 4)
+    end
+  end
+  local default = v.default
+  if default == nil then default = v[1] end
+  local found = false
+  for _, c in ipairs(v) do found = found or c == default end
+  if not found then
+    error(("experiment: default of '%s' is not one of its choices"):format(k), 4)
+  end
+  local choices = {}
+  for i, c in ipairs(v) do choices[i] = kd == "number" and c + 0.0 or c end
+  return kd == "number" and default + 0.0 or default, kd, choices
+end
+
+-- "a, b or c"
+local function either(choices)
+  local t = {}
+  for i, c in ipairs(choices) do t[i] = c == "" and '""' or tostring(c) end
+  if #t == 1 then return t[1] end
+  return table.concat(t, ", ", 1, #t - 1) .. " or " .. t[#t]
+end
+
+-- ordered flag specs {key=, default=, kind=, doc=, choices=} from a defaults table
 local function specs(defaults)
   if type(defaults) ~= "table" then error("experiment: a table of defaults is expected", 3) end
   local doc = defaults.doc or {}
   local list, seen = {}, {}
   for _, c in ipairs(COMMON) do
     local k = c[1]
-    local v = defaults[k]
+    local v, choices = defaults[k], nil
     if v == nil then v = c[2] end
+    if type(v) == "table" then
+      local _
+      v, _, choices = choice_spec(k, v)
+    end
     if kind(v) ~= kind(c[2]) then
       error(("experiment: default of '%s' must be a %s, got %s"):format(k, kind(c[2]), type(v)), 3)
     end
-    list[#list + 1] = {key = k, default = v, kind = kind(v), doc = doc[k] or c[3]}
+    list[#list + 1] = {key = k, default = v, kind = kind(v), doc = doc[k] or c[3], choices = choices}
     seen[k] = true
   end
   local own = {}
@@ -117,16 +177,22 @@ local function specs(defaults)
         error(("experiment: flag names must be identifiers, got %s"):format(tostring(k)), 3)
       end
       if k == "help" then error("experiment: 'help' is reserved", 3) end
-      if not kind(v) then
-        error(("experiment: default of '%s' must be a number, string or boolean, got %s")
-          :format(k, type(v)), 3)
+      if type(v) ~= "table" and not kind(v) then
+        error(("experiment: default of '%s' must be a number, string or boolean, or a list "
+          .. "of its choices, got %s"):format(k, type(v)), 3)
       end
       own[#own + 1] = k
     end
   end
   table.sort(own)
   for _, k in ipairs(own) do
-    list[#list + 1] = {key = k, default = defaults[k], kind = kind(defaults[k]), doc = doc[k]}
+    local v = defaults[k]
+    if type(v) == "table" then
+      local d, kd, choices = choice_spec(k, v)
+      list[#list + 1] = {key = k, default = d, kind = kd, doc = doc[k], choices = choices}
+    else
+      list[#list + 1] = {key = k, default = v, kind = kind(v), doc = doc[k]}
+    end
   end
   return list
 end
@@ -148,8 +214,8 @@ local PLACEHOLDER = {integer = "N", number = "X", string = "S", boolean = "[true
 
 --- experiment.usage(defaults) -> string
 -- The --help text of an experiment: its flags (the common ones, then its own
--- in sorted order) with their kinds, descriptions (defaults.doc) and
--- defaults.
+-- in sorted order) with their kinds or choices, descriptions (defaults.doc)
+-- and defaults.
 -- @usage print(lg.experiment.usage{name = "toy", lr = 1e-3, doc = {lr = "learning rate"}})
 function experiment.usage(defaults)
   local list = specs(defaults)
@@ -157,7 +223,13 @@ function experiment.usage(defaults)
   local lines = {("usage: luagan %s.lua [--flag value ...]"):format(name), "flags:"}
   local heads, w = {}, 6
   for i, s in ipairs(list) do
-    heads[i] = ("--%s %s"):format(s.key, PLACEHOLDER[s.kind])
+    local values = PLACEHOLDER[s.kind]
+    if s.choices then
+      local t = {}
+      for j, c in ipairs(s.choices) do t[j] = show(c) end
+      values = table.concat(t, "|")
+    end
+    heads[i] = ("--%s %s"):format(s.key, values)
     w = math.max(w, #heads[i])
   end
   for i, s in ipairs(list) do
@@ -193,9 +265,13 @@ end
 -- float, string or boolean), plus the common flags iters, batch, seed,
 -- dataset, out, sample_every, checkpoint_every, resume, stop_at and threads.
 -- `--key value` and `--key=value`, `-` and `_` alike; a boolean is `--flag`
--- or `--flag true|false`.  Returns the resolved table and the set of flags
--- given, or nil and the usage text for --help; raises listing the valid
--- flags for an unknown or ill-typed one.  Creates nothing on disk.
+-- or `--flag true|false`.  A default given as a list declares the flag's
+-- choices (the first is the default unless `default =` names another:
+-- `noise = {"uniform", "normal"}`, `size = {28, 32, 64, default = 64}`).
+-- Returns the resolved table and the set of flags given, or nil and the
+-- usage text for --help; raises listing the valid flags for an unknown or
+-- ill-typed one, and "--noise must be uniform or normal, got gauss" for a
+-- value outside the choices.  Creates nothing on disk.
 -- @usage local cfg, given = lg.experiment.parse({name = "toy", lr = 1e-3}, {"--lr", "0.01", "--iters=50"})
 -- print(cfg.lr, cfg.iters, given.lr)   --> 0.01  50  true
 function experiment.parse(defaults, argv)
@@ -230,6 +306,11 @@ function experiment.parse(defaults, argv)
     local v, want = convert(s, val)
     if v == nil then
       fail(("flag --%s expects %s, got '%s'"):format(key, want, val))
+    end
+    if s.choices then
+      local ok = false
+      for _, c in ipairs(s.choices) do ok = ok or c == v end
+      if not ok then error(("--%s must be %s, got %s"):format(key, either(s.choices), val), 0) end
     end
     cfg[key], given[key] = v, true
     i = i + 1
@@ -482,6 +563,16 @@ end
 local Run = {}
 Run.__index = Run
 
+--- experiment.fail(name, msg)
+-- Stops a script on a user error before its run exists: prints "NAME: msg"
+-- on stderr and exits with status 2, as a bad flag does.  Once there is a
+-- run, run:fail(msg) also releases its directory.
+-- @usage if cfg.lo >= cfg.hi then lg.experiment.fail("toy", "--lo must be below --hi") end
+function experiment.fail(name, msg)
+  io.stderr:write(tostring(name), ": ", tostring(msg), "\n")
+  os.exit(2, true)
+end
+
 local CKPT = "checkpoint.safetensors"
 
 --- experiment.new(defaults [, argv]) -> Run
@@ -502,13 +593,12 @@ local function new(defaults, argv)
     error("experiment: name must be a word (letters, digits, _ - .)", 2)
   end
   local cli = argv == nil
+  local self = setmetatable({name = name, tracked = {}, tracked_order = {}}, Run)
   -- user errors: a message and exit status 2 from the command line, an
   -- error when argv was given (tests, REPL)
   local function fail(msg)
-    if cli then
-      io.stderr:write(name, ": ", tostring(msg), "\n")
-      os.exit(2)
-    end
+    self:_unlock()
+    if cli then experiment.fail(name, msg) end
     error(msg, 3)
   end
   local ok, cfg, given = pcall(experiment.parse, defaults, argv or arg)
@@ -518,7 +608,6 @@ local function new(defaults, argv)
     os.exit(0)
   end
 
-  local self = setmetatable({name = name, tracked = {}, tracked_order = {}}, Run)
   if cfg.resume ~= "" then
     local dir = cfg.resume
     if fs.kind(dir) ~= "dir" then fail(("--resume %s: no such run directory"):format(dir)) end
@@ -553,7 +642,6 @@ local function new(defaults, argv)
       if not ok_lock then fail(err) end
     end
     if exists(cfg.out .. "/" .. CKPT) then
-      self:_unlock()
       fail(("%s already holds a run (%s); --resume %s continues it, or choose another --out")
         :format(cfg.out, CKPT, cfg.out))
     end
@@ -727,6 +815,19 @@ function Run:write(name, text)
   return self.dir .. "/" .. name
 end
 
+--- Run:fail(msg)
+-- Stops the script on a user error (a check across flags, a data set that
+-- cannot be read): prints "NAME: msg" on stderr, releases the run directory
+-- and exits with status 2.  Before run:iterations() nothing is on disk yet;
+-- inside the loop the rows so far stay, as after a kill.
+-- @usage if cfg.critic == "mlp" and cfg.arch == "dcgan" then run:fail("--critic mlp needs --arch mlp") end
+function Run:fail(msg)
+  if self.metrics and self.active then self.metrics:close() end
+  self.active = false
+  self:_unlock()
+  experiment.fail(self.name, msg)
+end
+
 -- }======================================================
 
 -- {====================================================== samples and plot
@@ -892,6 +993,17 @@ end
 
 -- {====================================================== the loop
 
+--- Run:speed() -> iterations, seconds, rate
+-- The iterations this process has run in the loop (after a resume, those
+-- since it), the seconds since the loop started and their rate in it/s (nil
+-- before a second has any iteration in it: no time measured yet).
+-- @usage local n, s, ips = run:speed()
+function Run:speed()
+  if not self.t0 then return 0, 0, nil end
+  local n, s = (self.iter or 0) - self.start_iter, (self.t_end or now()) - self.t0
+  return n, s, s > 0 and n / s or nil
+end
+
 function Run:_progress(it, final)
   local t = now()
   if not final and t == self.shown_at and self.tty then return end
@@ -1053,6 +1165,7 @@ function Run:finish()
   if self.finished then return end
   self.finished = true
   local it = self.iter
+  self.t_end = now()
   if self.sampled_at ~= it then self:sample(it) end
   if self.checkpointed_at ~= it then self:checkpoint(it, false) end
   self:plot()
@@ -1065,6 +1178,9 @@ function Run:finish()
   if self.last_sample then print(("samples: %s"):format(self.last_sample)) end
   if self.last_plot then print(("loss plot: %s"):format(self.last_plot)) end
   print(("checkpoint: %s/%s"):format(self.dir, CKPT))
+  local n, s, rate = self:speed()
+  print(("%s: %d iterations in %.1f s, %s it/s"):format(self.name, n, s,
+    rate and ("%.2f"):format(rate) or "--"))
 end
 
 -- }======================================================

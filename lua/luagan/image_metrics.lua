@@ -423,7 +423,7 @@ end
 function Metrics:accuracy(x, labels, opts)
   local logp, _, n = self:_outputs("accuracy", x, opts)
   local _, idx = logp:max(2)
-  local wrong = (idx - labels:view(n)):abs():clamp(0, 1):sum():item()
+  local wrong = idx:ne(labels:view(n)):sum():item()
   return 1 - wrong / n
 end
 
@@ -542,7 +542,7 @@ local function classes_from(logp, n, threshold)
   threshold = threshold or 0.01
   local k = logp:size(2)
   local _, idx = logp:max(2)
-  local onehot = 1 - (idx:view(n, 1) - lg.arange(k):view(1, k) - 1):abs():clamp(0, 1)
+  local onehot = lg.one_hot(idx:view(n), k)
   local shares = (onehot:sum(1) / n):totable()
   local covered = 0
   for c = 1, k do if shares[c] >= threshold then covered = covered + 1 end end

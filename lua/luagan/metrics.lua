@@ -12,8 +12,9 @@ local metrics = {}
 
 -- {====================================================== 2-D mixtures
 
--- 0/1 step: 1 where x > 0 (x's non-zero magnitudes exceed 1e-30)
-local function step(x) return (x * 1e30):clamp(0, 1) end
+-- 0/1 step: 1 where x > 0, else 0; NaN stays NaN (a NaN sample makes the
+-- coverage NaN rather than silently not high-quality)
+local function step(x) return lg.where(x:eq(x), x:gt(0), x) end
 
 --- metrics.mode_coverage(samples, mixture [, opts]) -> table
 -- Modes captured and share of high-quality samples on a 2-D mixture, the

@@ -244,4 +244,27 @@ end)
 
 -- }
 
+test("flag errors: declared choices and cross-flag checks exit 2 naming the flag", function()
+  local cases = {
+    {"dcgan.lua", "--noise gauss", "dcgan: --noise must be uniform or normal, got gauss"},
+    {"dcgan.lua", "--size 48", "dcgan: --size must be 28, 32 or 64, got 48"},
+    {"gan_mnist.lua", "--loss hinge", "gan_mnist: --loss must be nonsat or minimax, got hinge"},
+    {"gan_mnist.lua", "--k 0", "gan_mnist: --k must be >= 1"},
+    {"mrgan.lua", "--reg x", "mrgan: --reg must be none, mrgan or mdgan, got x"},
+    {"mrgan.lua", "--dataset cifar", "mrgan: --dataset must be grid25, ring8, mnist, mnist10k or fashion"},
+    {"mrgan.lua", "--bn", "mrgan: --bn applies to the image datasets only"},
+    {"wgan.lua", "--critic x", "wgan: --critic must be dcgan, mlp or auto, got x"},
+    {"wgan.lua", "--dataset mnist --critic mlp", "wgan: --critic mlp needs --arch mlp or mlp512"},
+    {"mode_count.lua", "--dataset mnist", "mode_count: --dataset must be ring8, grid25 or stacked_mnist"},
+  }
+  for i, c in ipairs(cases) do
+    local dir = ("%s/flagerr%d"):format(tmp, i)
+    os.remove(tmp .. "/stderr.txt")
+    eq((run(c[1], c[2] .. " --out " .. sh_quote(dir))), 2, c[1] .. " " .. c[2])
+    local err = read(tmp .. "/stderr.txt") or ""
+    assert(err:find(c[3], 1, true), ("%s %s: expected %q, got %q"):format(c[1], c[2], c[3], err))
+    eq(lg.fs.kind(dir), nil, c[2] .. ": no run directory left behind")
+  end
+end)
+
 os.execute("rm -rf " .. sh_quote(tmp))

@@ -50,6 +50,43 @@ test("flags: --help returns the usage with defaults", function()
   assert(usage:find("--checkpoint_every", 1, true), usage)
 end)
 
+test("flags: a list declares the choices, the first the default", function()
+  local d = {name = "c", noise = {"uniform", "normal"}, size = {28, 32, 64, default = 64},
+             scale = {0.5, 1.0}}
+  local cfg = experiment.parse(d, {})
+  eq(cfg.noise, "uniform")
+  eq(cfg.size, 64)
+  eq(math.type(cfg.size), "integer")
+  eq(cfg.scale, 0.5)
+  cfg = experiment.parse(d, {"--noise", "normal", "--size=28", "--scale", "1"})
+  eq(cfg.noise, "normal")
+  eq(cfg.size, 28)
+  eq(cfg.scale, 1.0)
+  local err = raises(function() experiment.parse(d, {"--noise", "gauss"}) end,
+                     "--noise must be uniform or normal, got gauss")
+  eq(err, "--noise must be uniform or normal, got gauss")
+  raises(function() experiment.parse(d, {"--size", "48"}) end, "--size must be 28, 32 or 64, got 48")
+  raises(function() experiment.parse(d, {"--size", "2.5"}) end, "flag --size expects an integer")
+  raises(function() experiment.parse({name = "x", a = {1, "b"}}, {}) end, "of one kind")
+  cfg = experiment.parse({name = "x", a = {1, 0.5}}, {"--a", "0.5"})   -- integers and floats mix
+  eq(cfg.a, 0.5)
+  eq(math.type(experiment.parse({name = "x", a = {1, 0.5}}, {}).a), "float")
+  raises(function() experiment.parse({name = "x", a = {1, 0.5}}, {"--a", "2"}) end,
+         "--a must be 1.0 or 0.5, got 2")
+  raises(function() experiment.parse({name = "x", a = {"p", "q", default = "r"}}, {}) end,
+         "default of 'a' is not one of its choices")
+  raises(function() experiment.parse({name = "x", a = {"p", x = "q"}}, {}) end, "are a list")
+  raises(function() experiment.parse({name = "x", a = {true, false}}, {}) end, "of one kind")
+  -- a common flag may declare choices too
+  cfg = experiment.parse({name = "x", dataset = {"ring8", "grid25"}}, {"--dataset", "grid25"})
+  eq(cfg.dataset, "grid25")
+  raises(function() experiment.parse({name = "x", dataset = {"ring8", "grid25"}}, {"--dataset", "mnist"}) end,
+         "--dataset must be ring8 or grid25, got mnist")
+  local usage = experiment.usage(d)
+  assert(usage:find("--noise uniform|normal", 1, true) and usage:find("--size 28|32|64", 1, true)
+         and usage:find("default 64", 1, true), usage)
+end)
+
 -- {---------------------------------------------------------- runs in child processes
 
 local read = read_file
@@ -272,6 +309,51 @@ test("run:write writes a file of the run directory atomically", function()
   raises(function() run:write("../escape", "x") end, "inside the run directory")
   -- the run ended: its lock is free again
   assert(lg.fs.lock(tmp .. "/w/.lock")):unlock()
+end)
+
+test("the command line: a choice outside the list, run:fail and experiment.fail exit 2", function()
+  local f = assert(io.open(tmp .. "/failing.lua", "w"))
+  f:write([[
+local lg = require "luagan"
+if os.getenv("EARLY") then lg.experiment.fail("failing", "no data here") end
+local run = lg.experiment{name = "failing", iters = 3, noise = {"uniform", "normal"}}
+if os.getenv("LATE") then
+  for it in run:iterations() do run:log{x = it} if it == 2 then run:fail("diverged") end end
+end
+run:fail("--noise normal needs more")
+]])
+  f:close()
+  local function go(flags, env)
+    local ok, _, code = os.execute(("cd %s && %s%s failing.lua %s >out.txt 2>err.txt"):format(
+      sh_quote(tmp), env or "", sh_quote(LUAGAN), flags))
+    return ok and 0 or code, read(tmp .. "/err.txt")
+  end
+  local code, err = go("--noise gauss --out fa")
+  eq(code, 2)
+  eq(err, "failing: --noise must be uniform or normal, got gauss\n")
+  code, err = go("--out fa")
+  eq(code, 2)
+  eq(err, "failing: --noise normal needs more\n")
+  eq(lg.fs.kind(tmp .. "/fa"), nil, "no run directory left behind")
+  code, err = go("--out fa", "EARLY=1 ")
+  eq(code, 2)
+  eq(err, "failing: no data here\n")
+  -- inside the loop: the rows so far stay and the directory is free for --out again
+  code, err = go("--out fb", "LATE=1 ")
+  eq(code, 2)
+  assert(err:find("\nfailing: diverged\n$"), err)
+  eq(read(tmp .. "/fb/metrics.csv"), "iter,x\n1,1\n")
+  assert(lg.fs.lock(tmp .. "/fb/.lock")):unlock()
+end)
+
+test("the end of a run prints its iterations and it/s", function()
+  local cmd = ("cd %s && %s tiny.lua --out speed --iters 5 2>/dev/null"):format(sh_quote(tmp),
+    sh_quote(LUAGAN))
+  local p = assert(io.popen(cmd))
+  local out = p:read("a")
+  p:close()
+  assert(out:match("tiny: 5 iterations in %d+%.%d s, [%d.]+ it/s\n") or
+         out:match("tiny: 5 iterations in %d+%.%d s, %-%- it/s\n"), out)
 end)
 
 test("the command line: --help exits 0, a bad flag exits 2 with the list", function()
