@@ -502,6 +502,134 @@ do
       "nn.Embedding(6, 3, padding_idx=1)", {xgrad = false, xexpr = "(x - 1).long()"})
 end
 
+
+-- {------------------------------------------------------------ edge cases
+-- Ties, boundaries, NaN and infinities, strided views and sizes large
+-- enough for the threaded and blocked paths.
+do
+  local nan, inf = 0 / 0, math.huge
+  local function ec(name, inputs, grad, f, py, tol)
+    case(name, {inputs = inputs, grad = grad, tol = tol, lua = f, py = "out = " .. py})
+  end
+  local kinks = lg.tensor{-1, -0.5, 0, 0.5, 1, 2}
+  ec("relu_at_0", {x = kinks}, {"x"}, function(v) return v.x:relu() end, "F.relu(x)")
+  ec("leaky_relu_at_0", {x = kinks}, {"x"}, function(v) return v.x:leaky_relu(0.2) end,
+     "F.leaky_relu(x, 0.2)")
+  ec("abs_at_0", {x = kinks}, {"x"}, function(v) return v.x:abs() end, "x.abs()")
+  ec("clamp_at_bounds", {x = kinks}, {"x"}, function(v) return v.x:clamp(-0.5, 1) end,
+     "x.clamp(-0.5, 1)")
+  ec("pow_neg_base", {x = kinks}, {"x"}, function(v) return v.x ^ 3 end, "x ** 3")
+  ec("pow_2_at_0", {x = kinks}, {"x"}, function(v) return v.x ^ 2 end, "x ** 2")
+  ec("pow_0", {x = kinks}, {"x"}, function(v) return v.x ^ 0 end, "x ** 0")
+  ec("sqrt_at_0", {x = lg.tensor{0, 1, 4}}, {"x"}, function(v) return v.x:sqrt() end, "x.sqrt()")
+  ec("log_at_0", {x = lg.tensor{0, 1, 2}}, {}, function(v) return v.x:log() end, "x.log()")
+  ec("exp_overflow", {x = lg.tensor{-200, 0, 88, 100}}, {}, function(v) return v.x:exp() end,
+     "x.exp()")
+  ec("sigmoid_extremes", {x = lg.tensor{-200, -20, 0, 20, 200}}, {"x"},
+     function(v) return v.x:sigmoid() end, "torch.sigmoid(x)")
+  ec("tanh_extremes", {x = lg.tensor{-50, -5, 0, 5, 50}}, {"x"},
+     function(v) return v.x:tanh() end, "torch.tanh(x)")
+  ec("softplus_extremes", {x = lg.tensor{-100, -20, 0, 19, 21, 100}}, {"x"},
+     function(v) return v.x:softplus() end, "F.softplus(x)")
+  ec("nan_elementwise", {x = lg.tensor{nan, 1, -1}}, {},
+     function(v) return {v.x:clamp(0, 0.5), v.x:sign(), v.x:abs(), v.x:round(), v.x:exp(),
+                         v.x:sigmoid(), v.x:leaky_relu(0.2), v.x:tanh()} end,
+     "[x.clamp(0, 0.5), x.sign(), x.abs(), x.round(), x.exp(), x.sigmoid(), " ..
+     "F.leaky_relu(x, 0.2), x.tanh()]")
+  ec("relu_nan", {x = lg.tensor{nan, 1, -1}}, {}, function(v) return v.x:relu() end, "F.relu(x)")
+  ec("nan_compare", {x = lg.tensor{nan, 1, -1}}, {},
+     function(v) return {v.x:gt(0), v.x:eq(v.x), v.x:ne(v.x), v.x:le(inf)} end,
+     "[(x > 0).float(), (x == x).float(), (x != x).float(), (x <= float('inf')).float()]")
+  ec("nan_reductions", {x = lg.tensor{{1, nan, 3}, {4, 5, -6}}}, {},
+     function(v) return {v.x:max(), v.x:min(), v.x:argmax(2), v.x:argmin(2), v.x:sum(2),
+                         select(2, v.x:max(2)), (v.x:sort(2))} end,
+     "[x.max(), x.min(), x.argmax(1).float() + 1, x.argmin(1).float() + 1, x.sum(1), " ..
+     "x.max(1)[1].float() + 1, x.sort(1)[0]]")
+  ec("float32_rounding_cmp", {x = lg.tensor{0.1, 0.2, 0.3}}, {},
+     function(v) return {v.x:eq(0.1), v.x:gt(0.2), v.x:le(0.3)} end,
+     "[(x == 0.1).float(), (x > 0.2).float(), (x <= 0.3).float()]")
+  local ties = lg.tensor{{1, 3, 3, 2}, {-1, -1, 0, -1}}
+  ec("max_all_ties_grad", {x = ties}, {"x"}, function(v) return v.x:max() end, "x.max()")
+  ec("min_all_ties_grad", {x = ties}, {"x"}, function(v) return v.x:min() end, "x.min()")
+  ec("max_dim_ties_grad", {x = ties}, {"x"}, function(v) return (v.x:max(2)) end, "x.max(1)[0]")
+  ec("min_dim_ties_grad", {x = ties}, {"x"}, function(v) return (v.x:min(2)) end, "x.min(1)[0]")
+  ec("sort_ties_grad", {x = ties}, {"x"}, function(v) return (v.x:sort(2)) end,
+     "torch.sort(x, dim=1, stable=True)[0]")
+  ec("clamp_ties_max_pool", {x = lg.ones(1, 1, 4, 4)}, {"x"},
+     function(v) return lg.max_pool2d(v.x, 2, {stride = 1}) end, "F.max_pool2d(x, 2, 1)")
+  ec("max_pool_ties_pad", {x = lg.zeros(1, 1, 4, 4) - 1}, {"x"},
+     function(v) return lg.max_pool2d(v.x, 3, {stride = 2, padding = 1}) end,
+     "F.max_pool2d(x, 3, 2, 1)")
+  ec("var_one_element", {x = R(3, 1)}, {}, function(v) return {v.x:var(2), v.x:std(2), v.x:var()} end,
+     "[x.var(1), x.std(1), x.var()]")
+  ec("std_constant_grad", {x = lg.ones(2, 3)}, {"x"}, function(v) return v.x:std(2) end, "x.std(1)")
+  ec("var_large_offset", {x = R(50) + 1000}, {"x"}, function(v) return v.x:var() end, "x.var()", 1e-3)
+  ec("mask_value_grad", {m = lg.tensor{1, 0, 1, 0}, x = R(4), val = lg.tensor(0.5)}, {"x", "val"},
+     function(v) return v.x:masked_fill(v.m, v.val) end, "x.masked_fill(m != 0, val)")
+  -- strided inputs: transposes, expands, narrows
+  local a = R(5, 4)
+  ec("strided_exp", {a = a}, {"a"}, function(v) return v.a:t():exp() end, "a.t().exp()")
+  ec("strided_add", {a = a, b = R(4, 5)}, {"a", "b"}, function(v) return v.a:t() + v.b end,
+     "a.t() + b")
+  ec("strided_sum", {a = R(3, 4, 5)}, {"a"},
+     function(v) return v.a:permute(3, 1, 2):sum(2) end, "a.permute(2, 0, 1).sum(1)", 1e-4)
+  ec("strided_matmul", {a = R(4, 3), b = R(5, 4)}, {"a", "b"},
+     function(v) return v.a:t():matmul(v.b:t()) end, "a.t() @ b.t()", 1e-4)
+  ec("strided_softmax", {a = R(4, 6)}, {"a"},
+     function(v) return v.a:t():softmax(1) end, "a.t().softmax(0)", 1e-4)
+  ec("strided_cumsum", {a = R(4, 6)}, {"a"},
+     function(v) return v.a:narrow(2, 2, 4):cumsum(1) end, "a.narrow(1, 1, 4).cumsum(0)", 1e-4)
+  ec("expanded_mul", {a = R(3, 1), b = R(1, 4)}, {"a", "b"},
+     function(v) return v.a:expand(3, 4) * v.b:expand(3, 4) end, "a.expand(3, 4) * b.expand(3, 4)")
+  ec("neg_dims", {a = R(2, 3, 4)}, {"a"},
+     function(v) return {v.a:transpose(-1, -2), v.a:softmax(-2), v.a:sum(-3), v.a:narrow(-1, 2, 2)} end,
+     "[a.transpose(-1, -2), a.softmax(-2), a.sum(-3), a.narrow(-1, 1, 2)]", 1e-4)
+  -- sizes for the threaded / blocked paths
+  ec("big_elementwise", {a = R(300, 301), b = R(301)}, {"a", "b"},
+     function(v) return (v.a * v.b):tanh() end, "torch.tanh(a * b)")
+  ec("big_sum", {a = R(300, 301)}, {"a"}, function(v) return {v.a:sum(), v.a:sum(1), v.a:mean(2)} end,
+     "[a.sum(), a.sum(0), a.mean(1)]", 1e-4)
+  ec("big_matmul", {a = R(130, 257), b = R(257, 96)}, {"a", "b"},
+     function(v) return v.a:matmul(v.b) end, "a @ b", 1e-4)
+  ec("big_conv2d", {x = R(4, 16, 16, 16), w = R(32, 16, 3, 3) * 0.1, b = R(32)}, {"x", "w", "b"},
+     function(v) return lg.conv2d(v.x, v.w, v.b, {padding = 1}) end,
+     "F.conv2d(x, w, b, padding=1)", 1e-4)
+  ec("big_conv_t2d", {x = R(4, 32, 8, 8), w = R(32, 16, 4, 4) * 0.1}, {"x", "w"},
+     function(v) return lg.conv_transpose2d(v.x, v.w, nil, {stride = 2, padding = 1}) end,
+     "F.conv_transpose2d(x, w, stride=2, padding=1)", 1e-4)
+  ec("big_batch_norm", {x = R(16, 8, 8, 8) * 3 + 5}, {"x"},
+     function(v) return lg.batch_norm(v.x, nil, nil, nil, nil, true) end,
+     "F.batch_norm(x, None, None, training=True)", 1e-4)
+  -- empty tensors
+  ec("empty_sum", {x = lg.zeros(0, 3)}, {}, function(v) return {v.x:sum(), v.x:sum(1), v.x:mean(2)} end,
+     "[x.sum(), x.sum(0), x.mean(1)]")
+  ec("empty_cat", {a = lg.zeros(0, 3), b = R(2, 3)}, {"b"},
+     function(v) return lg.cat({v.a, v.b}) end, "torch.cat([a, b])")
+  ec("masked_select_none", {x = R(3), m = lg.zeros(3)}, {},
+     function(v) return v.x:masked_select(v.m) end, "x.masked_select(m != 0)")
+end
+
+-- {------------------------------------------------------------ known discrepancies
+-- Genuine differences from PyTorch 1.13 (not conventions), kept visible: the
+-- case still runs, a mismatch prints "xfail: ..." and passes, a match prints
+-- a note asking to drop the entry.
+local XFAIL = {
+  -- d/dx x^0 at x = 0: luagan 0 * 0^-1 = NaN, torch 0 (its pow backward
+  -- returns zeros for exponent 0).
+  pow_0 = "x ^ 0 has a NaN gradient at x = 0, torch 0",
+  -- relu(NaN): luagan 0, torch NaN (clamp(0, ...) of NaN gives NaN in both).
+  relu_nan = "relu(NaN) is 0, torch NaN",
+  -- x:max() / x:min() over all elements with ties: luagan sends the whole
+  -- gradient to the first maximum (as its doc says), torch 1.13 splits it
+  -- evenly among the tied elements (only the dim form uses the index).
+  max_all_ties_grad = "full max() with ties: gradient to the first, torch splits evenly",
+  min_all_ties_grad = "full min() with ties: gradient to the first, torch splits evenly",
+  -- std of a constant row: luagan's gradient is NaN (its doc says "as
+  -- torch"), torch 1.13 masks it to 0 where the std is 0.
+  std_constant_grad = "std gradient at a constant input is NaN, torch 0",
+}
+for _, c in ipairs(cases) do c.xfail = XFAIL[c.name] end
+
 -- {------------------------------------------------------------ the round trip
 local dir = temp_dir()
 local in_path, spec_path, out_path = dir .. "/in.safetensors", dir .. "/spec.txt", dir .. "/out.safetensors"
@@ -579,7 +707,8 @@ local function compare(what, a, b, tol)
   local bad, worst, at = 0, -1, nil
   for i = 1, #x do
     local d = math.abs(x[i] - y[i])
-    local ok = d <= tol * math.max(1, math.abs(y[i])) or (x[i] ~= x[i] and y[i] ~= y[i])
+    local ok = x[i] == y[i] or d <= tol * math.max(1, math.abs(y[i])) or
+               (x[i] ~= x[i] and y[i] ~= y[i])   -- equal infinities, both NaN
     if not ok then
       bad = bad + 1
       if not (d <= worst) then worst, at = d, i end
@@ -631,7 +760,7 @@ for _, c in ipairs(cases) do
       if #msgs == 0 then
         io.stderr:write(("note: vs torch %s now matches torch; drop its xfail (%s)\n"):format(c.name, c.xfail))
       else
-        io.stderr:write(("xfail: vs torch %s (%s)\n"):format(c.name, c.xfail))
+        io.stderr:write(("xfail: vs torch %s (%s): %s\n"):format(c.name, c.xfail, table.concat(msgs, "; ")))
       end
       return
     end
