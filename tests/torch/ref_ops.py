@@ -17,7 +17,7 @@ IN holds every case's inputs as "<case>.<name>" (float32) and the weights
 For each case OUT gets "<case>.out<k>" (1-based k) and, when grad is not
 empty, "<case>.grad.<name>": the gradient of sum_k (out_k * w_k).sum() with
 respect to the variable <name> as it is bound after the code ran (so a
-module case rebinds a name to its parameter with params(m, weight=weight)).  A case whose code raises
+module case rebinds a name to its parameter, see load).  A case whose code raises
 gets "<case>.error" in the metadata instead.  The safetensors reader and
 writer are our own (F32 only) so that no extra package is needed.
 """
@@ -98,19 +98,21 @@ def read_spec(path):
     return cases
 
 
-def params(m, **values):
-    """Copies values into the named parameters/buffers of module m and
-    returns those attributes in order, so that the code can rebind the
-    input names to the module's own leaves."""
+def load(m, values):
+    """Copies values {"0.weight": tensor} into module m's parameters and
+    buffers (dotted names as in its state_dict) and returns m's own tensors
+    in the same order."""
+    own = dict(m.named_parameters())
+    own.update(m.named_buffers())
     with torch.no_grad():
         for k, v in values.items():
-            getattr(m, k).copy_(v)
-    return tuple(getattr(m, k) for k in values)
+            own[k].copy_(v)
+    return [own[k] for k in values]
 
 
 def run_case(case, tensors, results):
     name = case["name"]
-    env = {"torch": torch, "F": F, "nn": nn, "params": params}
+    env = {"torch": torch, "F": F, "nn": nn, "load": load}
     for v in case["inputs"]:
         t = tensors[name + "." + v]
         if v in case["grad"]:
