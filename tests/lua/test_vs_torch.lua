@@ -11,7 +11,8 @@ local lg = require "luagan"
 local nn, la = lg.nn, lg.linalg
 
 local PY = "/usr/bin/python3"
-local SCRIPT = "tests/torch/ref_ops.py"
+-- the reference script, found from this file's path (tests/lua/ -> tests/torch/)
+local SCRIPT = (debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "../torch/ref_ops.py"
 
 local function have_torch()
   local ok = os.execute(PY .. " -c 'import torch' >/dev/null 2>&1")
@@ -629,7 +630,7 @@ do
   ec("min_dim_ties_grad", {x = ties}, {"x"}, function(v) return (v.x:min(2)) end, "x.min(1)[0]")
   ec("sort_ties_grad", {x = ties}, {"x"}, function(v) return (v.x:sort(2)) end,
      "torch.sort(x, dim=1, stable=True)[0]")
-  ec("clamp_ties_max_pool", {x = lg.ones(1, 1, 4, 4)}, {"x"},
+  ec("max_pool_ties", {x = lg.ones(1, 1, 4, 4)}, {"x"},
      function(v) return lg.max_pool2d(v.x, 2, {stride = 1}) end, "F.max_pool2d(x, 2, 1)")
   ec("max_pool_ties_pad", {x = lg.zeros(1, 1, 4, 4) - 1}, {"x"},
      function(v) return lg.max_pool2d(v.x, 3, {stride = 2, padding = 1}) end,
@@ -674,6 +675,64 @@ do
   ec("big_batch_norm", {x = R(16, 8, 8, 8) * 3 + 5}, {"x"},
      function(v) return lg.batch_norm(v.x, nil, nil, nil, nil, true) end,
      "F.batch_norm(x, None, None, training=True)", 1e-4)
+  -- more boundaries
+  ec("log_softmax_neg_inf", {x = lg.tensor{{0, -inf, 1}, {-inf, 2, 2}}}, {},
+     function(v) return {v.x:log_softmax(2), v.x:softmax(2)} end,
+     "[x.log_softmax(1), x.softmax(1)]")
+  ec("sort_topk_nan", {x = lg.tensor{{2, nan, -1, 5}}}, {},
+     function(v)
+       local sd, id = v.x:sort(2, {descending = true})
+       local tv, ti = v.x:topk(2)
+       local sa, ia = v.x:sort(2)
+       return {sd, id, tv, ti, sa, ia}
+     end,
+     "[x.sort(1, descending=True)[0], x.sort(1, descending=True)[1].float() + 1, " ..
+     "x.topk(2)[0], x.topk(2)[1].float() + 1, x.sort(1)[0], x.sort(1)[1].float() + 1]")
+  ec("bce_extremes", {x = lg.tensor{-100, -30, 0, 30, 100}, t = lg.tensor{0.3, 1, 0.5, 0, 0.9}}, {"x", "t"},
+     function(v) return lg.bce_with_logits(v.x, v.t) end,
+     "F.binary_cross_entropy_with_logits(x, t)", 1e-4)
+  ec("pow_frac_neg_base", {x = lg.tensor{-2, -0.5, 0.5, 2}}, {}, function(v) return v.x ^ 1.5 end, "x ** 1.5")
+  ec("scalar_pow_half", {x = R(5)}, {"x"}, function(v) return 0.5 ^ v.x end, "torch.pow(0.5, x)")
+  ec("pad_reflect_max", {x = R(1, 1, 3, 4)}, {"x"},
+     function(v) return lg.pad(v.x, {3, 3, 2, 2}, {mode = "reflect"}) end,
+     "F.pad(x, (3, 3, 2, 2), mode='reflect')")
+  ec("pad_replicate_1d", {x = R(2, 2, 3)}, {"x"},
+     function(v) return lg.pad(v.x, {4, 1}, {mode = "replicate"}) end,
+     "F.pad(x, (4, 1), mode='replicate')")
+  ec("pad_3pairs", {x = R(2, 2, 3, 2)}, {"x"},
+     function(v) return lg.pad(v.x, {1, 0, 0, 2, 1, 1}, {value = -1}) end,
+     "F.pad(x, (1, 0, 0, 2, 1, 1), value=-1)")
+  ec("conv2d_1x1_s2p1", {x = R(1, 2, 5, 5), w = R(3, 2, 1, 1)}, {"x", "w"},
+     function(v) return lg.conv2d(v.x, v.w, nil, {stride = 2, padding = 1}) end,
+     "F.conv2d(x, w, stride=2, padding=1)", 1e-4)
+  ec("conv_t2d_s3", {x = R(1, 2, 3, 2), w = R(2, 2, 3, 3), b = R(2)}, {"x", "w", "b"},
+     function(v) return lg.conv_transpose2d(v.x, v.w, v.b, {stride = 3, padding = 2, output_padding = 2}) end,
+     "F.conv_transpose2d(x, w, b, stride=3, padding=2, output_padding=2)", 1e-4)
+  ec("batch_norm_eval_noaffine", {x = R(3, 2, 2), rm = R(2), rv = pos(2)}, {"x"},
+     function(v) return lg.batch_norm(v.x, v.rm, v.rv, nil, nil, false, 0.1, 1e-2) end,
+     "F.batch_norm(x, rm, rv, eps=1e-2)")
+  -- in-place updates (no graph)
+  ec("inplace_ops", {x = R(3, 4), y = R(4), e = R(3, 4)}, {},
+     function(v)
+       return {v.x:clone():add_(v.y, 0.5), v.x:clone():sub_(v.y, 2), v.x:clone():mul_(v.y),
+               v.x:clone():div_(3), v.x:clone():lerp_(v.e, 0.3), v.x:clone():clamp_(nil, 0.2),
+               v.x:clone():clamp_(-0.1, 0.1)}
+     end,
+     "[x.clone().add_(y, alpha=0.5), x.clone().sub_(y, alpha=2), x.clone().mul_(y), x.clone().div_(3), " ..
+     "x.clone().lerp_(e, 0.3), x.clone().clamp_(max=0.2), x.clone().clamp_(-0.1, 0.1)]")
+  -- batched linear algebra
+  ec("solve_batched", {a = R(2, 3, 3) + lg.eye(3) * 3, b = R(2, 3, 2)}, {"a", "b"},
+     function(v) return la.solve(v.a, v.b) end, "torch.linalg.solve(a, b)", 1e-4)
+  ec("inv_batched", {a = R(2, 3, 3) + lg.eye(3) * 3}, {"a"},
+     function(v) return la.inv(v.a) end, "torch.linalg.inv(a)", 1e-4)
+  ec("slogdet_negative", {a = lg.tensor{{0, 2, 1}, {1, 0, 0}, {0, 1, 3}} + R(3, 3) * 0.01}, {"a"},
+     function(v) return {la.slogdet(v.a)} end, "list(torch.linalg.slogdet(a))", 1e-4)
+  ec("svd_full", {a = R(4, 3)}, {},
+     function(v) local U, S, Vh = la.svd(v.a, {full_matrices = true}) return {U:abs(), S, Vh:abs()} end,
+     "[torch.linalg.svd(a)[0].abs(), torch.linalg.svd(a)[1], torch.linalg.svd(a)[2].abs()]", 1e-4)
+  ec("cholesky_batched", {m = R(2, 3, 3)}, {"m"},
+     function(v) return la.cholesky(v.m:matmul(v.m:transpose(2, 3)) + lg.eye(3)) end,
+     "torch.linalg.cholesky(m @ m.transpose(1, 2) + torch.eye(3))", 1e-4)
   -- empty tensors
   ec("empty_sum", {x = lg.zeros(0, 3)}, {}, function(v) return {v.x:sum(), v.x:sum(1), v.x:mean(2)} end,
      "[x.sum(), x.sum(0), x.mean(1)]")
