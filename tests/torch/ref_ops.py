@@ -14,8 +14,9 @@ IN holds every case's inputs as "<case>.<name>" (float32) and the weights
      they set `out` to a tensor or a list of tensors>
     end
 
-For each case OUT gets "<case>.out<k>" (1-based k) and, when grad is not
-empty, "<case>.grad.<name>": the gradient of sum_k (out_k * w_k).sum() with
+For each case OUT gets "<case>.out<k>" (1-based k), in its metadata
+"<case>.requires_grad" ("1" or "0" per output) and, when grad and wout are
+not empty, "<case>.grad.<name>": the gradient of sum_k (out_k * w_k).sum() with
 respect to the variable <name> as it is bound after the code ran (so a
 module case rebinds a name to its parameter, see load).  A case whose code raises
 gets "<case>.error" in the metadata instead.  The safetensors reader and
@@ -110,7 +111,7 @@ def load(m, values):
     return [own[k] for k in values]
 
 
-def run_case(case, tensors, results):
+def run_case(case, tensors, results, metadata):
     name = case["name"]
     env = {"torch": torch, "F": F, "nn": nn, "load": load}
     for v in case["inputs"]:
@@ -125,7 +126,8 @@ def run_case(case, tensors, results):
     outs = list(outs)
     for k, o in enumerate(outs, 1):
         results["%s.out%d" % (name, k)] = o.detach().float()
-    if not case["grad"]:
+    metadata[name + ".requires_grad"] = "".join("1" if o.requires_grad else "0" for o in outs)
+    if not case["grad"] or not case["wout"]:
         return
     total = None
     for k in case["wout"]:
@@ -148,13 +150,13 @@ def main():
         sys.exit("usage: ref_ops.py IN.safetensors SPEC OUT.safetensors")
     torch.set_num_threads(1)
     tensors = read_safetensors(sys.argv[1])
-    results, errors = {}, {}
+    results, meta = {}, {}
     for case in read_spec(sys.argv[2]):
         try:
-            run_case(case, tensors, results)
+            run_case(case, tensors, results, meta)
         except Exception as e:  # reported per case by the Lua side
-            errors[case["name"] + ".error"] = "%s: %s" % (type(e).__name__, e)
-    write_safetensors(sys.argv[3], results, errors)
+            meta[case["name"] + ".error"] = "%s: %s" % (type(e).__name__, e)
+    write_safetensors(sys.argv[3], results, meta)
 
 
 if __name__ == "__main__":
