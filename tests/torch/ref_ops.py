@@ -56,7 +56,7 @@ def write_safetensors(path, tensors, metadata):
         header["__metadata__"] = metadata
     for name in sorted(tensors):
         t = tensors[name].detach().to(torch.float32).contiguous()
-        data = t.numpy().astype("<f4").tobytes()
+        data = bytes(t.reshape(-1).view(torch.uint8).tolist())   # no numpy needed
         header[name] = {"dtype": "F32", "shape": list(t.shape),
                         "data_offsets": [off, off + len(data)]}
         blobs.append(data)
@@ -148,6 +148,8 @@ def run_case(case, tensors, results, metadata):
 def main():
     if len(sys.argv) != 4:
         sys.exit("usage: ref_ops.py IN.safetensors SPEC OUT.safetensors")
+    if sys.byteorder != "little":
+        sys.exit("ref_ops.py: safetensors is little-endian; this reader assumes a little-endian host")
     torch.set_num_threads(1)
     tensors = read_safetensors(sys.argv[1])
     results, meta = {}, {}
