@@ -24,8 +24,9 @@
 --      orthogonal init with gain 1.4 (tf's orthogonal_initializer; zero biases);
 --   Adam, D lr 1e-4, G lr 1e-3, beta1 0.5, eps 1e-8; batch 512;
 --   G and D updated simultaneously from one forward pass;
---   G minimises the saturating minimax loss (the notebook minimises
---   -unrolled_loss; --loss ns gives -log D);
+--   G minimises f at the unrolled D, the real-data term included (the
+--   notebook minimises -unrolled_loss; --g_objective fake_only keeps G's loss
+--   alone, --loss ns gives -log D);
 --   unrolling_steps 5 through D's Adam, moments included.
 -- The paper's own appendix (radius 2, std 0.02, ReLU G 2x128, D with input
 -- scaled by 1/4 and one hidden ReLU layer, Adam 1e-4 for both, alternating
@@ -56,8 +57,8 @@ local run = lg.experiment{
   name = "unrolled_gan", iters = 2000, batch = 512, dataset = "ring8",
   sample_every = 500, checkpoint_every = 1000, threads = 1,
   unroll = 5, nz = 256, hidden = 128, lr_d = 1e-4, lr_g = 1e-3, beta1 = 0.5,
-  gain = 1.4, loss = "minimax", updates = "simultaneous", second_order = true,
-  data_variant = "pacgan", eval_every = 250, g_objective = "full",
+  gain = 1.4, loss = {"minimax", "ns"}, updates = {"simultaneous", "alternating"}, second_order = true,
+  data_variant = {"pacgan", "paper2"}, eval_every = 250, g_objective = {"full", "fake_only"},
   doc = {unroll = "K: D steps unrolled in G's loss (0 = plain GAN)", nz = "noise dimension",
          hidden = "hidden units (2 tanh layers in G and D)", lr_d = "D's Adam lr",
          lr_g = "G's Adam lr", beta1 = "Adam beta1", gain = "orthogonal init gain",
@@ -74,7 +75,7 @@ local cfg = run.config
 if cfg.unroll < 0 then run:fail("--unroll must be >= 0") end
 if cfg.eval_every < 1 then run:fail("--eval_every must be >= 1") end
 local losses = {minimax = gan.minimax, ns = gan.non_saturating}
-local loss = losses[cfg.loss] or run:fail("--loss must be minimax or ns")
+local loss = losses[cfg.loss]
 local G, D, optG, optD, schedule = toy.notebook_gan(cfg)
 if not G then run:fail(D) end
 local ok, ds = pcall(toy.dataset, cfg.dataset, cfg.data_variant)
