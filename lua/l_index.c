@@ -459,6 +459,87 @@ static int t_index_copy_ (lua_State *L) { return index_copy_(L, false); }
  */
 static int t_index_add_ (lua_State *L) { return index_copy_(L, true); }
 
+/* Replaces the tensor in slot by t (a new reference), releasing the old. */
+static void replace(lua_State *L, lg_tensor **slot, lg_tensor *t) {
+  lg_release(*slot);
+  *slot = NULL;
+  lgL_puttensor(L, slot, t);
+}
+
+/*** Tensor:scatter_add(d, index, src) -> Tensor
+ * Out of place and differentiable in x and src: x plus src[p] added at
+ * x[..index[p]..] along dim d for every position p of index (1-based
+ * positions as floats; index with x's dims, fitting x on the other dims and
+ * src everywhere).  Also lg.scatter_add(x, d, index, src).
+ * Shapes: x [..], index and src with x's dims -> x's shape.
+ * @function Tensor:scatter_add
+ * @usage local counts = lg.zeros(10):scatter_add(1, labels, lg.ones(labels:size(1)))
+ */
+static int t_scatter_add (lua_State *L) {
+  lg_tensor *x = lgL_checktensor(L, 1), *idx, *src, **c, **part, **r;
+  int d = lgL_checkdim(L, 2, x, "scatter_add");
+  lgL_checktensor(L, 3);
+  lgL_checktensor(L, 4);
+  lua_settop(L, 4);
+  c = lgL_newslot(L);
+  part = lgL_newslot(L);
+  r = lgL_newslot(L);
+  x = lgL_checktensor(L, 1);   /* after the allocations: see luagan.h */
+  idx = lgL_checktensor(L, 3);
+  src = lgL_checktensor(L, 4);
+  check_fit(L, x, d, idx, src, "scatter_add");
+  zero_based(L, c, idx, x->shape[d], d, x, "scatter_add");
+  lg_retain(src);
+  *part = src;
+  for (int k = 0; k < idx->ndim; k++)   /* the part of src the index covers */
+    if (src->shape[k] != idx->shape[k]) replace(L, part, lg_narrow(*part, k, 0, idx->shape[k]));
+  replace(L, part, lg_scatter(*part, d, *c, x->ndim, x->shape));
+  return lgL_settensor(L, r, lg_add(x, *part));
+}
+
+/*** Tensor:index_add(d, index, src) -> Tensor
+ * Out of place and differentiable in x and src: x with slice i of src along
+ * dim d added onto slice index[i] (index 1-D, 1-based positions as floats;
+ * src is x's shape with #index on dim d; repeats add up).  Also
+ * lg.index_add(x, d, index, src).
+ * Shapes: x [.., n, ..], index [k], src [.., k, ..] -> x's shape.
+ * @function Tensor:index_add
+ * @usage local sums = lg.zeros(3, 4):index_add(1, lg.tensor{1, 3, 1}, rows)   -- rows [3, 4]
+ */
+static int t_index_add (lua_State *L) {
+  lg_tensor *x = lgL_checktensor(L, 1), *idx, *src, **c, **part, **r;
+  int d = lgL_checkdim(L, 2, x, "index_add");
+  char b1[160], b2[160];
+  lgL_checktensor(L, 3);
+  lgL_checktensor(L, 4);
+  lua_settop(L, 4);
+  c = lgL_newslot(L);
+  part = lgL_newslot(L);
+  r = lgL_newslot(L);
+  x = lgL_checktensor(L, 1);   /* after the allocations: see luagan.h */
+  idx = lgL_checktensor(L, 3);
+  src = lgL_checktensor(L, 4);
+  if (idx->ndim != 1)
+    return luaL_error(L, "index_add: index must be 1-D, got shape %s",
+                      lg_shape_str(idx, b1, sizeof b1));
+  bool ok = src->ndim == x->ndim && src->shape[d] == idx->shape[0];
+  for (int k = 0; ok && k < x->ndim; k++)
+    if (k != d && src->shape[k] != x->shape[k]) ok = false;
+  if (!ok)
+    return luaL_error(L, "index_add: source of shape %s does not fit shape %s with %I indices "
+                      "along dim %d", lg_shape_str(src, b1, sizeof b1),
+                      lg_shape_str(x, b2, sizeof b2), (lua_Integer)idx->shape[0], d + 1);
+  zero_based(L, c, idx, x->shape[d], d, x, "index_add");
+  /* the 1-D index laid along dim d and repeated over src's other dims */
+  int64_t along[LG_MAXDIM];
+  for (int k = 0; k < x->ndim; k++) along[k] = k == d ? idx->shape[0] : 1;
+  replace(L, c, lg_view(*c, x->ndim, along));
+  replace(L, c, lg_expand(*c, src->ndim, src->shape));
+  replace(L, c, lg_contiguous(*c));
+  lgL_puttensor(L, part, lg_scatter(src, d, *c, x->ndim, x->shape));
+  return lgL_settensor(L, r, lg_add(x, *part));
+}
+
 /*** Tensor:gather(d, index) -> Tensor
  * torch's gather: out[..p..] = x[..index[p]..] along dim d; index holds
  * 1-based positions as floats, has x's dims and fits x on the others; the
@@ -494,6 +575,8 @@ const luaL_Reg lgL_index_methods[] = {
   {"scatter_add_", t_scatter_add_},
   {"index_copy_", t_index_copy_},
   {"index_add_", t_index_add_},
+  {"scatter_add", t_scatter_add},
+  {"index_add", t_index_add},
   {"gather", t_gather},
   {NULL, NULL}
 };
@@ -501,5 +584,7 @@ const luaL_Reg lgL_index_methods[] = {
 const luaL_Reg lgL_index_funcs[] = {
   {"select", t_select},
   {"gather", t_gather},
+  {"scatter_add", t_scatter_add},
+  {"index_add", t_index_add},
   {NULL, NULL}
 };

@@ -480,3 +480,31 @@ test("a finalizer freeing an argument inside an indexing call: an error or the r
 end)
 
 -- }------------------------------------------------------
+
+test("scatter_add and index_add out of place: values and gradients into x and src", function()
+  local x = lg.zeros(2, 3)
+  x.requires_grad = true
+  local src = lg.tensor{{1, 2, 3}, {4, 5, 6}, {7, 8, 9}}   -- larger than the index: its top part is used
+  src.requires_grad = true
+  local idx = lg.tensor{{2, 1, 2}, {1, 1, 1}}
+  local y = x:scatter_add(1, idx, src)
+  eq(y:totable(), {{4, 7, 6}, {1, 0, 3}})
+  local w = lg.tensor{{1, 10, 100}, {1000, 1, 1}}
+  ;(y * w):sum():backward()
+  eq(x.grad:totable(), w:totable())
+  eq(src.grad:totable(), {{1000, 10, 1}, {1, 10, 100}, {0, 0, 0}})
+  eq(lg.scatter_add(lg.zeros(4), 1, lg.tensor{2, 2, 4}, lg.ones(3)):totable(), {0, 2, 0, 1})
+
+  local rows = lg.tensor{{1, 1}, {2, 2}, {3, 3}}
+  rows.requires_grad = true
+  local r = lg.ones(3, 2):index_add(1, lg.tensor{1, 3, 1}, rows)
+  eq(r:totable(), {{5, 5}, {1, 1}, {3, 3}})
+  ;(r * lg.tensor{{1, 2}, {3, 4}, {5, 6}}):sum():backward()
+  eq(rows.grad:totable(), {{1, 2}, {5, 6}, {1, 2}})
+  eq(lg.index_add(lg.zeros(2, 3), 2, lg.tensor{3, 1}, lg.ones(2, 2)):totable(), {{1, 0, 1}, {1, 0, 1}})
+  raises(function() lg.index_add(lg.zeros(3, 2), 1, lg.tensor{1, 4}, lg.ones(2, 2)) end,
+         "index_add: index 4 at position [2] out of range 1..3")
+  raises(function() lg.index_add(lg.zeros(3, 2), 1, lg.tensor{1}, lg.ones(2, 2)) end,
+         "index_add: source of shape [2,2] does not fit")
+  raises(function() x:scatter_add(1, lg.tensor{{0, 1, 1}}, src) end, "scatter_add: index 0")
+end)
