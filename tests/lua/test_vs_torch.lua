@@ -290,6 +290,12 @@ do
   cv("conv2d_pairs_nobias", {x = R(2, 3, 7, 6), w = R(2, 3, 3, 2)}, {"x", "w"},
      function(v) return lg.conv2d(v.x, v.w, nil, {stride = {1, 2}, padding = {2, 0}}) end,
      "F.conv2d(x, w, stride=(1, 2), padding=(2, 0))")
+  cv("conv2d_opts_third", {x = R(2, 3, 7, 6), w = R(2, 3, 3, 2)}, {"x", "w"},
+     function(v) return lg.conv2d(v.x, v.w, {stride = 2, padding = {1, 0}}) end,
+     "F.conv2d(x, w, stride=2, padding=(1, 0))")
+  cv("conv_t2d_opts_third", {x = R(1, 2, 3, 3), w = R(2, 3, 3, 3)}, {"x", "w"},
+     function(v) return lg.conv_transpose2d(v.x, v.w, {stride = 2, output_padding = 1}) end,
+     "F.conv_transpose2d(x, w, stride=2, output_padding=1)")
   cv("conv2d_1x1", {x = R(2, 5, 4, 4), w = R(3, 5, 1, 1), b = R(3)}, {"x", "w", "b"},
      function(v) return lg.conv2d(v.x, v.w, v.b) end, "F.conv2d(x, w, b)")
   cv("conv_t2d_s2p1", {x = R(2, 4, 4, 5), w = R(4, 3, 4, 4), b = R(3)}, {"x", "w", "b"},
