@@ -50,6 +50,10 @@ lg_tensor *lg_alias(const lg_tensor *t);
 int lg_save_output(lg_node *n, lg_tensor *out);
 lg_tensor *lg_node_output(lg_node *n);
 
+/* Gives out, the max or min of all of t computed without a graph, the
+** gradient torch 1.13 has for them: split evenly among the ties. */
+lg_tensor *lg_track_extreme_all(lg_tensor *out, const char *op, lg_tensor *t);
+
 /* Runs a chain of ops in a backward function where each step consumes the
 ** previous result: STEP(t, lg_mul(t, y)) releases the old t. */
 #define STEP(var, call)                                                  \

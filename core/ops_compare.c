@@ -494,24 +494,20 @@ static int64_t argmin_flat(const float *x, int64_t n) {
   return at;
 }
 
-/* The element itself, picked out of the flattened t by narrow: exact past
-** 2^24 elements (no float index), and the gradient, narrow's, reaches the
-** first minimum alone, as max()'s does. */
+/* The element itself, picked out of the flattened t: exact past 2^24
+** elements (no float index).  The gradient, as max()'s, is split evenly
+** among the tied minima. */
 lg_tensor *lg_min(lg_tensor *t) {
   char buf[128];
   if (t->numel == 0)
     return lg_seterr("min: cannot take the min of an empty tensor of shape %s",
                      lg_shape_str(t, buf, sizeof buf));
   int64_t n = t->numel;
-  lg_tensor *f = lg_reshape(t, 1, &n), *x = f ? lg_dense(f) : NULL;
-  lg_tensor *one = x ? lg_narrow(f, 0, argmin_flat(lg_data(x), n), 1) : NULL;
-  lg_tensor *out = one ? lg_reshape(one, 0, NULL) : NULL;
-  lg_tensor *copy = out ? lg_clone(out) : NULL;   /* not a view of t */
-  lg_release(f);
+  lg_tensor *d = lg_detach(t), *x = d ? lg_dense(d) : NULL;
+  lg_tensor *out = x ? lg_scalar(lg_data(x)[argmin_flat(lg_data(x), n)]) : NULL;
+  lg_release(d);
   lg_release(x);
-  lg_release(one);
-  lg_release(out);
-  return copy;
+  return lg_track_extreme_all(out, "min", t);
 }
 
 /* }====================================================== */

@@ -216,6 +216,9 @@ SEG2(k_sub, x - y)
 SEG2(k_mul, x * y)
 SEG2(k_div, x / y)
 SEG2(k_relu_grad, x * (y > 0.0f ? 1.0f : p0))
+/* relu's own, as torch's threshold_backward: g unless x <= 0, so a NaN x
+** passes g and an infinite g meets no 0 * inf */
+SEG2(k_relu_mask, y <= 0.0f ? 0.0f : x)
 SEG2(k_tanh_grad, x * (1.0f - y * y))
 SEG2(k_sigmoid_grad, x * y * (1.0f - y))
 SEG1(k_add_s, x + p0)
@@ -232,7 +235,8 @@ SEG1(k_pow, powf(x, p0))
 SEG1(k_square, x * x)
 SEG1(k_clamp, x < p0 ? p0 : (x > p1 ? p1 : x))   /* NaN stays NaN, as in torch */
 SEG1(k_clamp_mask, (x >= p0 && x <= p1) ? 1.0f : 0.0f)
-SEG1(k_relu, x > 0.0f ? x : 0.0f)
+/* NaN stays NaN, as in torch (x <= 0 is false for it); still a select */
+SEG1(k_relu, x <= 0.0f ? 0.0f : x)
 SEG1(k_leaky, x > 0.0f ? x : x * p0)
 /* sigmoid and softplus in forms that cannot overflow exp */
 SEG1(k_sigmoid, x >= 0.0f ? 1.0f / (1.0f + lg_expf(-fabsf(x)))
@@ -337,10 +341,12 @@ lg_tensor *lg_sub(lg_tensor *a, lg_tensor *b) { return binary("sub", a, b, k_sub
 lg_tensor *lg_mul(lg_tensor *a, lg_tensor *b) { return binary("mul", a, b, k_mul, bw_mul); }
 lg_tensor *lg_div(lg_tensor *a, lg_tensor *b) { return binary("div", a, b, k_div, bw_div); }
 
+static lg_tensor *relu_grad(lg_tensor *g, lg_tensor *x, float slope, bool relu);
+
 /* relu_grad(g, x) = g * (x > 0 ? 1 : slope): linear in g, flat in x. */
 static int bw_relu_grad(lg_node *n, lg_tensor *gg, lg_tensor **gin) {
   if (!wants(n, 0)) return 0;
-  lg_tensor *t = lg_relu_grad(gg, n->inputs[1], n->floats[0]);
+  lg_tensor *t = relu_grad(gg, n->inputs[1], n->floats[0], n->floats[1] != 0.0f);
   if (!t) return -1;
   int rc = reduce_into(n, 0, t, gin);
   lg_release(t);
@@ -348,8 +354,13 @@ static int bw_relu_grad(lg_node *n, lg_tensor *gg, lg_tensor **gin) {
 }
 
 lg_tensor *lg_relu_grad(lg_tensor *g, lg_tensor *x, float slope) {
+  return relu_grad(g, x, slope, false);
+}
+
+/* relu (slope 0) masks with k_relu_mask, leaky_relu scales by the slope. */
+static lg_tensor *relu_grad(lg_tensor *g, lg_tensor *x, float slope, bool relu) {
   float p[1] = {slope};
-  lg_tensor *out = map2("relu_grad", g, x, k_relu_grad, p, 1);
+  lg_tensor *out = map2("relu_grad", g, x, relu ? k_relu_mask : k_relu_grad, p, 1);
   lg_tensor *in[2] = {g, NULL};   /* no gradient flows into x */
   lg_node *node;
   if (out && lg_any_needs_grad(1, in)) {
@@ -359,6 +370,7 @@ lg_tensor *lg_relu_grad(lg_tensor *g, lg_tensor *x, float slope) {
       return NULL;
     }
     node->floats[0] = slope;
+    node->floats[1] = relu;
   }
   return out;
 }
@@ -452,13 +464,16 @@ UNARY_BW(bw_log, t = lg_div(g, x))
 UNARY_BW(bw_sqrt, lg_tensor *y = lg_node_output(n); t = y ? lg_div(g, y) : NULL;
          lg_release(y); if (t) STEP(t, lg_mul_scalar(t, 0.5f)))
 UNARY_BW(bw_abs, t = lg_sign(x); if (t) STEP(t, lg_mul(g, t)))
-/* d x^p = p x^(p-1) */
+/* d x^p = p x^(p-1); for p = 0 zeros, as torch, not 0 * 0^-1 = NaN at 0 */
 UNARY_BW(bw_pow, float p = n->floats[0];
-         t = p == 2.0f ? (lg_retain(x), x) : lg_pow(x, p - 1.0f);
-         if (t) STEP(t, lg_mul(g, t)); if (t) STEP(t, lg_mul_scalar(t, p)))
+         if (p == 0.0f) t = lg_zeros(x->ndim, x->shape);
+         else {
+           t = p == 2.0f ? (lg_retain(x), x) : lg_pow(x, p - 1.0f);
+           if (t) STEP(t, lg_mul(g, t)); if (t) STEP(t, lg_mul_scalar(t, p));
+         })
 UNARY_BW(bw_clamp, t = lg_clamp_mask(x, n->floats[0], n->floats[1]);
          if (t) STEP(t, lg_mul(g, t)))
-UNARY_BW(bw_relu, t = lg_relu_grad(g, x, 0.0f))
+UNARY_BW(bw_relu, t = relu_grad(g, x, 0.0f, true))
 UNARY_BW(bw_leaky, t = lg_relu_grad(g, x, n->floats[0]))
 UNARY_BW(bw_sigmoid, lg_tensor *y = lg_node_output(n); t = y ? lg_sigmoid_grad(g, y) : NULL;
          lg_release(y))

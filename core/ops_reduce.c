@@ -428,16 +428,40 @@ lg_tensor *lg_max_dim(lg_tensor *t, int dim, bool keepdim, lg_tensor **indices) 
   return max_op("max", t, dim, keepdim, indices);
 }
 
+/* max() and min() over all elements, as torch 1.13: the gradient is split
+** evenly among the elements equal to the value (the NaNs when it is NaN),
+** g / count on a mask.  The mask is flat in x and the rest linear in g, so
+** the gradient differentiates again. */
+static int bw_extreme_all(lg_node *n, lg_tensor *g, lg_tensor **gin) {
+  lg_tensor *x = n->inputs[0], *v = lg_scalar(n->floats[0]);
+  float val = n->floats[0];
+  lg_tensor *mask = !v ? NULL : val != val ? lg_ne(x, x) : lg_eq(x, v);
+  lg_tensor *count = mask ? lg_sum(mask) : NULL;
+  lg_tensor *share = count ? lg_div(g, count) : NULL;
+  gin[0] = share ? lg_mul(mask, share) : NULL;
+  lg_release(v), lg_release(mask), lg_release(count), lg_release(share);
+  return gin[0] ? 0 : -1;
+}
+
+/* out, the value computed without a graph, gets the node above on t. */
+lg_tensor *lg_track_extreme_all(lg_tensor *out, const char *op, lg_tensor *t) {
+  if (!out) return NULL;
+  float val = lg_data(out)[0];
+  lg_node *node = lg_track(&out, op, bw_extreme_all, 1, &t);
+  if (node) node->floats[0] = val;
+  return out;
+}
+
 lg_tensor *lg_max(lg_tensor *t) {
   char buf[128];
   if (t->numel == 0)
     return lg_seterr("max: cannot take the max of an empty tensor of shape %s",
                      lg_shape_str(t, buf, sizeof buf));
-  lg_tensor *f = flat(t);
-  if (!f) return NULL;
-  lg_tensor *out = max_op("max", f, 0, false, NULL);
+  lg_tensor *d = lg_detach(t), *f = d ? flat(d) : NULL;
+  lg_tensor *out = f ? max_op("max", f, 0, false, NULL) : NULL;
+  lg_release(d);
   lg_release(f);
-  return out;
+  return lg_track_extreme_all(out, "max", t);
 }
 
 /* }====================================================== */

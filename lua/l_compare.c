@@ -335,7 +335,8 @@ static int t_argmin (lua_State *L) { return arg_extreme(L, "argmin", lg_argmin);
 /*** Tensor:min([d] [, keepdim]) -> Tensor [, Tensor]
  * x:min() is the smallest element (0-dim); x:min(d) returns the values and
  * 1-based indices along d, as x:max(d).  NaN propagates; ties give the
- * first index, which takes the whole gradient.
+ * first index, which takes the whole gradient; x:min() splits it evenly
+ * among tied elements (as x:max(), and torch).
  * Also lg.min(x [, d] [, keepdim]).
  * Shapes: [N, C] -> min(2) -> values [N], indices [N].
  * @function Tensor:min

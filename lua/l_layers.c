@@ -42,10 +42,18 @@ static void convopts(lua_State *L, int arg, const char *op, int transposed, lg_c
 
 typedef lg_tensor *(*convfn)(lg_tensor *, lg_tensor *, lg_tensor *, const lg_conv_opts *);
 
-/* The options first, then the result slot, then the pointers: see luagan.h. */
+/* The options first, then the result slot, then the pointers: see luagan.h.
+** A table third is the options with no bias: conv2d(x, w, {stride = 2}). */
 static int conv(lua_State *L, const char *op, int transposed, convfn f) {
   lg_tensor *x, *w, *b, **r;
   lg_conv_opts o;
+  if (lua_type(L, 3) == LUA_TTABLE) {
+    if (!lua_isnoneornil(L, 4))
+      return luaL_error(L, "%s: give the options as the last argument", op);
+    lua_settop(L, 3);
+    lua_pushnil(L);
+    lua_insert(L, 3);   /* x, w, nil, opts */
+  }
   lgL_checktensor(L, 1);   /* argument errors before option errors */
   lgL_checktensor(L, 2);
   lgL_opttensor(L, 3);

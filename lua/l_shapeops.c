@@ -251,6 +251,18 @@ static int l_pad (lua_State *L) {
 
 /* {====================================================== var, std */
 
+/* sqrt(v) with a zero gradient where v is 0, as torch's std: the sqrt runs
+** on where(v == 0, 1, v) so that its infinite slope there never meets a
+** nonzero gradient, and the outer where puts the 0 back.  Composed of
+** differentiable ops, so it differentiates again. */
+static lg_tensor *std_of_var(lg_tensor *v) {
+  lg_tensor *zero = lg_scalar(0.0f), *one = zero ? lg_scalar(1.0f) : NULL;
+  lg_tensor *at0 = one ? lg_eq(v, zero) : NULL, *safe = at0 ? lg_where(at0, one, v) : NULL;
+  lg_tensor *root = safe ? lg_sqrt(safe) : NULL, *s = root ? lg_where(at0, zero, root) : NULL;
+  lg_release(zero), lg_release(one), lg_release(at0), lg_release(safe), lg_release(root);
+  return s;
+}
+
 /* x:var([d] [, opts]) and x:std: opts may stand in d's place. */
 static int moment(lua_State *L, const char *op, int root) {
   static const char *const valid[] = {"unbiased", "correction", "keepdim", NULL};
@@ -273,7 +285,7 @@ static int moment(lua_State *L, const char *op, int root) {
   if (hasdim) v = lg_var_dim(x, dim, corr, keep);
   else v = keep ? lgL_keep_all(lg_var(x, corr), x->ndim) : lg_var(x, corr);
   if (root && v) {
-    lg_tensor *s = lg_sqrt(v);
+    lg_tensor *s = std_of_var(v);
     lg_release(v);
     v = s;
   }
@@ -293,8 +305,8 @@ static int t_var (lua_State *L) { return moment(L, "var", 0); }
 
 /*** Tensor:std([d] [, opts]) -> Tensor
  * The square root of Tensor:var, same arguments and defaults.  Its
- * gradient is infinite where the std is 0 (as torch: NaN at a constant
- * input).  Also lg.std(x, ...).
+ * gradient is 0 where the std is 0 (a constant input), as torch's.
+ * Also lg.std(x, ...).
  * @function Tensor:std
  * @usage local z = (x - x:mean(1, true)) / x:std(1, {keepdim = true})
  */

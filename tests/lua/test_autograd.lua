@@ -206,3 +206,32 @@ test("sign hands back a zero gradient, like the rounding ops", function()
   ((x:sign() + x:floor()) * 3 + x):sum():backward()
   eq(x.grad:totable(), {1, 1, 1})
 end)
+
+-- Values from PyTorch 1.13.
+test("std at a constant row: zero gradient, and it differentiates again", function()
+  local x = leaf{{2, 2, 2}, {1, 2, 4}}
+  local g = lg.grad(x:std(2):sum(), x, {create_graph = true})
+  near(g:totable(), {{0, 0, 0}, {-0.4364358, -0.1091089, 0.5455447}}, 1e-5)
+  local penalty = (g * g):sum() + (g * x):sum()
+  penalty:backward()
+  near(x.grad:totable(), {{0, 0, 0}, {-0.4364358, -0.1091089, 0.5455447}}, 1e-5)
+end)
+
+test("max() and min() over all elements split the gradient among ties, to second order", function()
+  local x = leaf{1, -1, 0.5}
+  local g = lg.grad((x * x):max(), x, {create_graph = true})
+  eq(g:totable(), {1, -1, 0})
+  local penalty = (g * g):sum()
+  penalty:backward()
+  eq(x.grad:totable(), {2, -2, 0})
+  local y = leaf{{3, -2, 5}, {-2, 5, 0}}
+  local gy = lg.grad(y:min() * 3 + y:max() * 2, y, {create_graph = true})
+  eq(gy:totable(), {{0, 1.5, 1}, {1.5, 1, 0}})
+end)
+
+test("x ^ 0 has a zero gradient at 0, x ^ 0.5 an infinite one", function()
+  local x = leaf{-1, 0, 2}
+  eq(lg.grad((x ^ 0):sum(), x):totable(), {0, 0, 0})
+  local g = lg.grad((x ^ 0.5):sum(), x):totable()
+  assert(g[1] ~= g[1] and g[2] == math.huge, "NaN at -1, inf at 0")
+end)

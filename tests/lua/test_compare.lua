@@ -270,7 +270,7 @@ test("min(d) and min(): gradients go to the picked element", function()
   local x = lg.tensor{2, 1, 1, 3}
   x.requires_grad = true
   x:min():backward()
-  same(T(x.grad), {0, 1, 0, 0}, "a tie: the first minimum takes it all, as max")
+  same(T(x.grad), {0, 0.5, 0.5, 0}, "a tie: min() splits it evenly, as max() and torch")
 end)
 
 test("argmax/argmin/min errors count dims from 1", function()

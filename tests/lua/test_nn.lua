@@ -672,3 +672,19 @@ test("tostring shows the architecture and parameter counts", function()
 end)
 
 -- }======================================================
+
+test("conv2d / conv_transpose2d: a table third is the options, no bias", function()
+  lg.manual_seed(7)
+  local x, w = lg.randn(1, 2, 5, 5), lg.randn(3, 2, 3, 3)
+  local y = lg.conv2d(x, w, {stride = 2, padding = 1})
+  eq(y.shape, {1, 3, 3, 3})
+  eq(y:totable(), lg.conv2d(x, w, nil, {stride = 2, padding = 1}):totable())
+  local wt = lg.randn(2, 3, 3, 3)
+  local z = lg.conv_transpose2d(x, wt, {stride = 2, output_padding = 1})
+  eq(z.shape, {1, 3, 12, 12})
+  eq(z:totable(), lg.conv_transpose2d(x, wt, nil, {stride = 2, output_padding = 1}):totable())
+  raises(function() return lg.conv2d(x, w, {stride = 2}, {padding = 1}) end,
+         "conv2d: give the options as the last argument")
+  raises(function() return lg.conv2d(x, w, {strides = 2}) end, "strides")
+  raises(function() return lg.conv_transpose2d(x, wt, {stride = 0}) end, "stride")
+end)

@@ -290,6 +290,12 @@ do
   cv("conv2d_pairs_nobias", {x = R(2, 3, 7, 6), w = R(2, 3, 3, 2)}, {"x", "w"},
      function(v) return lg.conv2d(v.x, v.w, nil, {stride = {1, 2}, padding = {2, 0}}) end,
      "F.conv2d(x, w, stride=(1, 2), padding=(2, 0))")
+  cv("conv2d_opts_third", {x = R(2, 3, 7, 6), w = R(2, 3, 3, 2)}, {"x", "w"},
+     function(v) return lg.conv2d(v.x, v.w, {stride = 2, padding = {1, 0}}) end,
+     "F.conv2d(x, w, stride=2, padding=(1, 0))")
+  cv("conv_t2d_opts_third", {x = R(1, 2, 3, 3), w = R(2, 3, 3, 3)}, {"x", "w"},
+     function(v) return lg.conv_transpose2d(v.x, v.w, {stride = 2, output_padding = 1}) end,
+     "F.conv_transpose2d(x, w, stride=2, output_padding=1)")
   cv("conv2d_1x1", {x = R(2, 5, 4, 4), w = R(3, 5, 1, 1), b = R(3)}, {"x", "w", "b"},
      function(v) return lg.conv2d(v.x, v.w, v.b) end, "F.conv2d(x, w, b)")
   cv("conv_t2d_s2p1", {x = R(2, 4, 4, 5), w = R(4, 3, 4, 4), b = R(3)}, {"x", "w", "b"},
@@ -598,6 +604,10 @@ do
   ec("pow_neg_base", {x = kinks}, {"x"}, function(v) return v.x ^ 3 end, "x ** 3")
   ec("pow_2_at_0", {x = kinks}, {"x"}, function(v) return v.x ^ 2 end, "x ** 2")
   ec("pow_0", {x = kinks}, {"x"}, function(v) return v.x ^ 0 end, "x ** 0")
+  ec("pow_half_at_0", {x = lg.tensor{0, 1, 4}}, {"x"}, function(v) return v.x ^ 0.5 end,
+     "x ** 0.5")
+  ec("pow_neg_half_at_0", {x = lg.tensor{0, 1, 4}}, {"x"}, function(v) return v.x ^ -0.5 end,
+     "x ** -0.5")
   ec("sqrt_at_0", {x = lg.tensor{0, 1, 4}}, {"x"}, function(v) return v.x:sqrt() end, "x.sqrt()")
   ec("log_at_0", {x = lg.tensor{0, 1, 2}}, {}, function(v) return v.x:log() end, "x.log()")
   ec("exp_overflow", {x = lg.tensor{-200, 0, 88, 100}}, {}, function(v) return v.x:exp() end,
@@ -614,6 +624,8 @@ do
      "[x.clamp(0, 0.5), x.sign(), x.abs(), x.round(), x.exp(), x.sigmoid(), " ..
      "F.leaky_relu(x, 0.2), x.tanh()]")
   ec("relu_nan", {x = lg.tensor{nan, 1, -1}}, {}, function(v) return v.x:relu() end, "F.relu(x)")
+  ec("relu_nan_grad", {x = lg.tensor{nan, 1, -1, 0, -inf}}, {"x"},
+     function(v) return {v.x:relu(), v.x:leaky_relu(0.2)} end, "[F.relu(x), F.leaky_relu(x, 0.2)]")
   ec("nan_compare", {x = lg.tensor{nan, 1, -1}}, {},
      function(v) return {v.x:gt(0), v.x:eq(v.x), v.x:ne(v.x), v.x:le(inf)} end,
      "[(x > 0).float(), (x == x).float(), (x != x).float(), (x <= float('inf')).float()]")
@@ -628,6 +640,10 @@ do
   local ties = lg.tensor{{1, 3, 3, 2}, {-1, -1, 0, -1}}
   ec("max_all_ties_grad", {x = ties}, {"x"}, function(v) return v.x:max() end, "x.max()")
   ec("min_all_ties_grad", {x = ties}, {"x"}, function(v) return v.x:min() end, "x.min()")
+  ec("max_all_nan_grad", {x = lg.tensor{{1, nan, 3}, {nan, 5, -6}}}, {"x"},
+     function(v) return {v.x:max(), v.x:min()} end, "[x.max(), x.min()]")
+  ec("max_all_signed_zero_grad", {x = lg.tensor{0, -0.0, -1, -0.0}}, {"x"},
+     function(v) return {v.x:max(), (-v.x):min()} end, "[x.max(), (-x).min()]")
   ec("max_dim_ties_grad", {x = ties}, {"x"}, function(v) return (v.x:max(2)) end, "x.max(1)[0]")
   ec("min_dim_ties_grad", {x = ties}, {"x"}, function(v) return (v.x:min(2)) end, "x.min(1)[0]")
   ec("sort_ties_grad", {x = ties}, {"x"}, function(v) return (v.x:sort(2)) end,
@@ -640,6 +656,9 @@ do
   ec("var_one_element", {x = R(3, 1)}, {}, function(v) return {v.x:var(2), v.x:std(2), v.x:var()} end,
      "[x.var(1), x.std(1), x.var()]")
   ec("std_constant_grad", {x = lg.ones(2, 3)}, {"x"}, function(v) return v.x:std(2) end, "x.std(1)")
+  ec("std_constant_row_grad", {x = lg.tensor{{2, 2, 2}, {1, 2, 4}}}, {"x"},
+     function(v) return {v.x:std(2), v.x:std(1, {unbiased = false})} end,
+     "[x.std(1), x.std(0, unbiased=False)]")
   ec("var_large_offset", {x = R(50) + 1000}, {"x"}, function(v) return v.x:var() end, "x.var()", 1e-3)
   ec("mask_value_grad", {m = lg.tensor{1, 0, 1, 0}, x = R(4), val = lg.tensor(0.5)}, {"x", "val"},
      function(v) return v.x:masked_fill(v.m, v.val) end, "x.masked_fill(m != 0, val)")
@@ -812,21 +831,7 @@ end
 -- Genuine differences from PyTorch 1.13 (not conventions), kept visible: the
 -- case still runs, a mismatch prints "xfail: ..." and passes, a match prints
 -- a note asking to drop the entry.
-local XFAIL = {
-  -- d/dx x^0 at x = 0: luagan 0 * 0^-1 = NaN, torch 0 (its pow backward
-  -- returns zeros for exponent 0).
-  pow_0 = "x ^ 0 has a NaN gradient at x = 0, torch 0",
-  -- relu(NaN): luagan 0, torch NaN (clamp(0, ...) of NaN gives NaN in both).
-  relu_nan = "relu(NaN) is 0, torch NaN",
-  -- x:max() / x:min() over all elements with ties: luagan sends the whole
-  -- gradient to the first maximum (as its doc says), torch 1.13 splits it
-  -- evenly among the tied elements (only the dim form uses the index).
-  max_all_ties_grad = "full max() with ties: gradient to the first, torch splits evenly",
-  min_all_ties_grad = "full min() with ties: gradient to the first, torch splits evenly",
-  -- std of a constant row: luagan's gradient is NaN (its doc says "as
-  -- torch"), torch 1.13 masks it to 0 where the std is 0.
-  std_constant_grad = "std gradient at a constant input is NaN, torch 0",
-}
+local XFAIL = {}   -- none now; an entry is name = "why"
 for _, c in ipairs(cases) do c.xfail = XFAIL[c.name] end
 
 -- {------------------------------------------------------------ the round trip
