@@ -70,8 +70,8 @@ test: deps-build all $(CTESTS) $(FUZZ_TARGETS)
 
 # ASan + UBSan build in its own directory, same tests.  -march=native so that
 # the code checked is the code that runs (the AVX-512/AVX2 sgemm and conv rows).
-SAN_MAKE = BUILD=build-san LDFLAGS="-fsanitize=address,undefined" \
-  OPT="-O1 -march=native -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined"
+SAN_MAKE = BUILD=build-san LDFLAGS="-fsanitize=address,undefined,float-cast-overflow" \
+  OPT="-O1 -march=native -fno-omit-frame-pointer -fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=undefined,float-cast-overflow"
 sanitize:
 	$(MAKE) $(SAN_MAKE) test
 
