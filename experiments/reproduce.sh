@@ -319,7 +319,7 @@ local PAPERS = {
       .. "0.40 / 0.27 / 0.27 at 5-10k, 0.56 / 0.51 / 0.44 at 10-15k, 0.68 / 0.63 / 0.55 at 15-20k, 0.63 / "
       .. "0.70 / 0.68 at 25-30k (single evaluations 0.53-0.59 at 30k): seed 1 flat from 15k on, seeds 2 and 3 "
       .. "still creeping up by ~0.05 per 5k. The grid shows eight tight blobs and faint filaments between "
-      .. "them, the blobs a little wider or off-centre than 3 std (0.014). So the >= 90% HQ target is not "
+      .. "them, the blobs a little wider or off-centre than 3 std (3 x 0.014 = 0.042). So the >= 90% HQ target is not "
       .. "reached at 30% of gan_toy.py's 100k; at this rate it would take far longer, if ever.",
     "The plain GAN in the same harness (ring8_gan, grid25_gan: `--mode dcgan`, gan_toy's nets, data and "
       .. "Adam 1e-4 (0.5, 0.9), sigmoid cross-entropy D, non-saturating G, one D step, 10,000 iterations, "

@@ -54,7 +54,7 @@
 -- iterations on, while HQ swings between 15% and 61% from one evaluation to
 -- the next from 5,000 on (2k-window means 18%, 26%, 42%, 38% over 2k-10k;
 -- 15% at 10,000): G puts a blob at every mode, but much of each blob lies
--- beyond 3 std (0.014) of the centre.  Coverage (>= 7/8) comes quickly;
+-- beyond 3 std (3 x 0.014 = 0.042) of the centre.  Coverage (>= 7/8) comes quickly;
 -- concentration on the modes (core.md 9.5's >= 90% HQ) does not at 10k of
 -- gan_toy.py's 100k.  Continued to 30,000 (seeds 1-3) the ring stays at 8/8
 -- and HQ rises slowly to about two thirds (5k-window means 0.63 / 0.70 /
