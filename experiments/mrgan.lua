@@ -60,7 +60,7 @@ local run = lg.experiment{
   distance = {"", "sse", "mse"},
   nz = 0, lr_g = 0.0, lr_d = 0.0, beta1 = 0.5,
   eval_every = 500, eval_n = 5000, bn = false,
-  doc = {bn = "images: batch norm after G's hidden layers (core.md 9.7b's grid: with and without)",
+  doc = {bn = "images: batch norm after G's hidden layers (the settings grid runs with and without)",
          batch = "batch size (the 2-D toy's 256; the image runs below use --batch 64)",
          reg = "none (plain GAN), mrgan (Reg-GAN) or mdgan (manifold-diffusion)",
          lambda1 = "Reg-GAN geometric regulariser weight", lambda2 = "Reg-GAN mode regulariser weight",

@@ -64,7 +64,7 @@ local run = lg.experiment{
          lr_g = "G's Adam lr", beta1 = "Adam beta1", gain = "orthogonal init gain",
          loss = "minimax (saturating, the notebook's) or ns (-log D)",
          updates = "simultaneous (the notebook) or alternating (one D step, then G)",
-         second_order = "differentiate through the unrolled updates (false: stop-gradient, core.md 9.8's diagnostic)",
+         second_order = "differentiate through the unrolled updates (false: stop-gradient, a diagnostic)",
          data_variant = "pacgan (radius 1, std 0.01) or paper2 (radius 2, std 0.02, unverified)",
          eval_every = "evaluate modes / hq every N iterations",
          g_objective = "full (f at the unrolled D, E log D_K(x) included: the paper's f_K) or fake_only (G's loss at the unrolled D alone)",

@@ -124,7 +124,7 @@ local run = lg.experiment{
          warmup = "100 critic steps for the first 25 G iterations and every 500th",
          nz = "noise dimension (0: 2 for 2-D data, 100 for images)",
          hidden = "2-D MLP width", layers = "2-D MLP hidden layers",
-         arch = "images: G dcgan, mlp (core.md 9.4b: 3 x 256, Tanh out) or mlp512 (the authors' MLP_G)",
+         arch = "images: G dcgan, mlp (3 x 256 ReLU, Tanh out) or mlp512 (the authors' MLP_G)",
          critic = "images: dcgan or mlp; auto: mlp with --arch mlp, dcgan otherwise (the authors' MLP run)",
          size = "image size of the dcgan G and critic (32 or 64)",
          ngf = "G width multiple", ndf = "critic width multiple",
