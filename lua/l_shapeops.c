@@ -71,25 +71,11 @@ static int64_t *new_sizes(lua_State *L, int n) {
  */
 static int l_stack (lua_State *L) {
   lg_tensor **ts, **r;
-  lua_Unsigned len;
   int n, dim, i;
   char b1[128], b2[128];
   luaL_checktype(L, 1, LUA_TTABLE);
-  len = lua_rawlen(L, 1);
-  if (len == 0) return luaL_error(L, "stack: needs at least one tensor, got an empty list");
-  if (len > INT_MAX) return luaL_error(L, "stack: %I tensors is too many", (lua_Integer)len);
-  n = (int)len;
   lua_settop(L, 2);
-  ts = (lg_tensor **)lua_newuserdatauv(L, (size_t)n * sizeof *ts, 0);   /* scratch */
-  r = lgL_newslot(L);
-  for (i = 0; i < n; i++) {
-    lua_rawgeti(L, 1, i + 1);
-    ts[i] = lgL_totensor(L, lua_gettop(L));   /* the list keeps it alive */
-    if (ts[i] == NULL)
-      return luaL_error(L, "stack: element %d of the list is a %s, expected a tensor", i + 1,
-                        luaL_typename(L, -1));
-    lua_pop(L, 1);
-  }
+  ts = lgL_checktensorlist(L, 1, "stack", &n, &r);
   for (i = 1; i < n; i++)
     if (ts[i]->ndim != ts[0]->ndim ||
         memcmp(ts[i]->shape, ts[0]->shape, sizeof(int64_t) * (size_t)ts[0]->ndim))

@@ -808,6 +808,31 @@ static int l_get_num_threads (lua_State *L) {
   return 1;
 }
 
+/* The non-empty list of tensors at arg, read raw (no __len, no __index) and
+** its length once, into a scratch userdata; *n gets its length and *slot
+** the result slot pushed after it (the top of the stack).  The pointers are
+** taken after both allocations and stay valid until the next one
+** (luagan.h).  lg.cat and lg.stack. */
+lg_tensor **lgL_checktensorlist(lua_State *L, int arg, const char *op, int *n,
+                                lg_tensor ***slot) {
+  luaL_checktype(L, arg, LUA_TTABLE);
+  lua_Unsigned len = lua_rawlen(L, arg);
+  if (len == 0) luaL_error(L, "%s: needs at least one tensor, got an empty list", op);
+  if (len > INT_MAX) luaL_error(L, "%s: %I tensors is too many", op, (lua_Integer)len);
+  *n = (int)len;
+  lg_tensor **ts = (lg_tensor **)lua_newuserdatauv(L, (size_t)len * sizeof *ts, 0);
+  *slot = lgL_newslot(L);
+  for (int i = 0; i < *n; i++) {
+    lua_rawgeti(L, arg, i + 1);
+    ts[i] = lgL_totensor(L, lua_gettop(L));   /* the list keeps it alive */
+    if (ts[i] == NULL)
+      luaL_error(L, "%s: element %d of the list is a %s, expected a tensor", op, i + 1,
+                 luaL_typename(L, -1));
+    lua_pop(L, 1);
+  }
+  return ts;
+}
+
 /*** lg.cat({t1, t2, ...} [, d]) -> Tensor
  * Joins tensors along dim d (1-based, negative counts from the end; default
  * 1).  All sizes but d's must agree; 0-dim tensors and an empty list raise.
@@ -821,24 +846,10 @@ static int l_get_num_threads (lua_State *L) {
 ** its length once, and the pointers after the last allocation. */
 static int l_cat (lua_State *L) {
   lg_tensor **ts, **r;
-  lua_Unsigned len;
   int n, dim, i;
   luaL_checktype(L, 1, LUA_TTABLE);
-  len = lua_rawlen(L, 1);
-  if (len == 0) return luaL_error(L, "cat: needs at least one tensor, got an empty list");
-  if (len > INT_MAX) return luaL_error(L, "cat: %I tensors is too many", (lua_Integer)len);
-  n = (int)len;
   lua_settop(L, 2);
-  ts = (lg_tensor **)lua_newuserdatauv(L, (size_t)n * sizeof *ts, 0);   /* scratch */
-  r = lgL_newslot(L);
-  for (i = 0; i < n; i++) {
-    lua_rawgeti(L, 1, i + 1);
-    ts[i] = lgL_totensor(L, lua_gettop(L));   /* the list keeps it alive */
-    if (ts[i] == NULL)
-      return luaL_error(L, "cat: element %d of the list is a %s, expected a tensor", i + 1,
-                        luaL_typename(L, -1));
-    lua_pop(L, 1);
-  }
+  ts = lgL_checktensorlist(L, 1, "cat", &n, &r);
   for (i = 0; i < n; i++)   /* here: the core would name dim 0 */
     if (ts[i]->ndim == 0)
       return luaL_error(L, "cat: tensor %d is 0-dim and cannot be joined (view it as [1])", i + 1);

@@ -121,6 +121,12 @@ static inline int lgL_settensor(lua_State *L, lg_tensor **slot, lg_tensor *t) {
   return 1;
 }
 
+/* The non-empty list of tensors at arg, read raw and its length once, into
+** a scratch userdata it pushes, then the result slot *slot (the top of the
+** stack); *n gets the length (l_tensor.c). */
+lg_tensor **lgL_checktensorlist(lua_State *L, int arg, const char *op, int *n,
+                                lg_tensor ***slot);
+
 /* A 0-dim result r viewed with ndim size-1 dims (keepdim over all dims);
 ** consumes r, NULL-safe. */
 static inline lg_tensor *lgL_keep_all(lg_tensor *r, int ndim) {
