@@ -126,6 +126,22 @@ static inline void lg_update_numel(lg_tensor *t) {
 bool lg_broadcast_shape(const char *op, const lg_tensor *a, const lg_tensor *b,
                         int *out_ndim, int64_t *out);
 
+/* Operands (operand 0 the output) walked over one shape with their own
+** strides, for the elementwise loop drivers (ops_elementwise.c,
+** ops_compare.c). */
+#define LG_WALK_MAXOPS 4
+typedef struct {
+  int ndim, nops;
+  int64_t shape[LG_MAXDIM];
+  int64_t stride[LG_WALK_MAXOPS][LG_MAXDIM];
+  float *base[LG_WALK_MAXOPS];
+} lg_walk;
+
+/* Drops size-1 dims and merges neighbouring dims that every operand steps
+** through as one, so contiguous operands become a single run; a single
+** element keeps one dim (ops_elementwise.c). */
+void lg_walk_coalesce(lg_walk *w);
+
 /* Strides of t viewed at a broadcast shape (0 on expanded dims). */
 void lg_broadcast_strides(const lg_tensor *t, int ndim, const int64_t *shape,
                           int64_t *strides);

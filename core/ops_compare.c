@@ -25,45 +25,17 @@
 ** Inputs broadcast (numpy rules) to a contiguous output.  Dims that every
 ** operand steps through as one are merged, so contiguous inputs become a
 ** single run; runs are cut into chunks of CHUNK elements that split over
-** threads above LG_PAR_MIN.  ops_elementwise.c's walker works the same way
-** but is private to it and stops at two inputs, and `where` has three. */
+** threads above LG_PAR_MIN.  The walk and its merging of dims are
+** ops_elementwise.c's (lg_walk, internal.h); the runs here take up to three
+** inputs (`where`). */
 
-#define MAXOPS 4                       /* the output and up to 3 inputs */
+#define MAXOPS LG_WALK_MAXOPS          /* the output and up to 3 inputs */
 #define CHUNK 16384
 
 /* One run of n elements: o[i] = f(x[0][i*s[0]], ...). */
 typedef void (*run_fn)(float *restrict o, const float *const *x, const int64_t *s, int64_t n);
 
-typedef struct {
-  int ndim, nops;                      /* operand 0 is the output */
-  int64_t shape[LG_MAXDIM];
-  int64_t stride[MAXOPS][LG_MAXDIM];
-  float *base[MAXOPS];
-} walk;
-
-static void coalesce(walk *w) {
-  int nd = 0;
-  for (int i = 0; i < w->ndim; i++) {
-    if (w->shape[i] == 1) continue;
-    bool merge = nd > 0;
-    for (int k = 0; merge && k < w->nops; k++)
-      merge = w->stride[k][nd - 1] == w->stride[k][i] * w->shape[i];
-    if (merge) {
-      w->shape[nd - 1] *= w->shape[i];
-      for (int k = 0; k < w->nops; k++) w->stride[k][nd - 1] = w->stride[k][i];
-      continue;
-    }
-    w->shape[nd] = w->shape[i];
-    for (int k = 0; k < w->nops; k++) w->stride[k][nd] = w->stride[k][i];
-    nd++;
-  }
-  if (nd == 0) {                       /* a single element */
-    w->shape[0] = 1;
-    for (int k = 0; k < w->nops; k++) w->stride[k][0] = 1;
-    nd = 1;
-  }
-  w->ndim = nd;
-}
+typedef lg_walk walk;
 
 static void run_walk(const walk *w, run_fn f) {
   int last = w->ndim - 1;
@@ -125,7 +97,7 @@ static lg_tensor *map(const char *op, int n, lg_tensor *const *in, run_fn f) {
     lg_broadcast_strides(in[i], nd, shape, w.stride[i + 1]);
     w.base[i + 1] = lg_data(in[i]);
   }
-  coalesce(&w);
+  lg_walk_coalesce(&w);
   run_walk(&w, f);
   return out;
 }

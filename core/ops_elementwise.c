@@ -50,16 +50,12 @@ void lg_broadcast_strides(const lg_tensor *t, int ndim, const int64_t *shape,
 
 /* {====================================================== the loop driver */
 
-/* Up to 3 operands (out + 2 inputs) walked over a common shape. */
-typedef struct {
-  int ndim, nops;
-  int64_t shape[LG_MAXDIM];
-  int64_t stride[3][LG_MAXDIM];
-  float *base[3];
-} walk;
+/* The operands (out + up to 2 inputs here) walk over a common shape in an
+** lg_walk (internal.h). */
+typedef lg_walk walk;
 
 /* Merge dim i into i+1 wherever every operand steps through them as one. */
-static void coalesce(walk *w) {
+void lg_walk_coalesce(lg_walk *w) {
   int nd = 0;
   for (int i = 0; i < w->ndim; i++) {
     if (w->shape[i] == 1) continue;           /* size-1 dims carry no steps */
@@ -144,7 +140,7 @@ static lg_tensor *map1(lg_tensor *a, seg1_fn f, const float *p, int np) {
   memcpy(w.stride[1], a->stride, sizeof w.stride[1]);
   w.base[0] = lg_data(out);
   w.base[1] = lg_data(a);
-  coalesce(&w);
+  lg_walk_coalesce(&w);
   run_walk(&w, f, NULL, pp);
   return out;
 }
@@ -166,7 +162,7 @@ static lg_tensor *map2(const char *op, lg_tensor *a, lg_tensor *b, seg2_fn f, co
   w.base[0] = lg_data(out);
   w.base[1] = lg_data(a);
   w.base[2] = lg_data(b);
-  coalesce(&w);
+  lg_walk_coalesce(&w);
   run_walk(&w, NULL, f, pp);
   return out;
 }
@@ -617,7 +613,7 @@ static int inplace(const char *op, int kind, lg_tensor *dst, lg_tensor *a, lg_te
     w.base[0] = lg_data(dst);
     w.base[1] = ra ? lg_data(ra) : NULL;
     w.base[2] = rb ? lg_data(rb) : NULL;
-    coalesce(&w);
+    lg_walk_coalesce(&w);
     int64_t inner = w.shape[w.ndim - 1], rows = 1;
     for (int d = 0; d < w.ndim - 1; d++) rows *= w.shape[d];
     int64_t so = w.stride[0][w.ndim - 1];
