@@ -366,6 +366,23 @@ static void check_fit(lua_State *L, const lg_tensor *x, int d, const lg_tensor *
                  lg_shape_str(idx, b1, sizeof b1), lg_shape_str(src, b3, sizeof b3), k + 1);
 }
 
+/* index is 1-D and src is x's shape with #index on dim d: index_copy_,
+** index_add_ and index_add. */
+static void check_rows(lua_State *L, const lg_tensor *x, int d, const lg_tensor *idx,
+                       const lg_tensor *src, const char *op) {
+  char b1[160], b2[160];
+  if (idx->ndim != 1)
+    luaL_error(L, "%s: index must be 1-D, got shape %s", op, lg_shape_str(idx, b1, sizeof b1));
+  bool ok = src->ndim == x->ndim && src->shape[d] == idx->shape[0];
+  for (int k = 0; ok && k < x->ndim; k++)
+    if (k != d && src->shape[k] != x->shape[k]) ok = false;
+  if (!ok)
+    luaL_error(L, "%s: source of shape %s does not fit shape %s with %I indices along dim %d "
+               "(it must be that shape with %I on dim %d)", op, lg_shape_str(src, b1, sizeof b1),
+               lg_shape_str(x, b2, sizeof b2), (lua_Integer)idx->shape[0], d + 1,
+               (lua_Integer)idx->shape[0], d + 1);
+}
+
 /* x:scatter_(d, index, src) / x:scatter_add_(d, index, src); src may be a
 ** number (every indexed place gets it). */
 static int scatter_ (lua_State *L, bool add) {
@@ -415,7 +432,6 @@ static int index_copy_ (lua_State *L, bool add) {
   const char *op = add ? "index_add_" : "index_copy_";
   lg_tensor *x = lgL_checktensor(L, 1), *idx, *src, **c;
   int d = lgL_checkdim(L, 2, x, op);
-  char b1[160], b2[160];
   lgL_checktensor(L, 3);
   lgL_checktensor(L, 4);
   lua_settop(L, 4);
@@ -425,17 +441,7 @@ static int index_copy_ (lua_State *L, bool add) {
   idx = lgL_checktensor(L, 3);
   src = lgL_checktensor(L, 4);
   check_operand(L, src, op);
-  if (idx->ndim != 1)
-    return luaL_error(L, "%s: index must be 1-D, got shape %s", op,
-                      lg_shape_str(idx, b1, sizeof b1));
-  bool ok = src->ndim == x->ndim && src->shape[d] == idx->shape[0];
-  for (int k = 0; ok && k < x->ndim; k++)
-    if (k != d && src->shape[k] != x->shape[k]) ok = false;
-  if (!ok)
-    return luaL_error(L, "%s: source of shape %s does not fit shape %s with %I indices along "
-                      "dim %d (it must be that shape with %I on dim %d)", op,
-                      lg_shape_str(src, b1, sizeof b1), lg_shape_str(x, b2, sizeof b2),
-                      (lua_Integer)idx->shape[0], d + 1, (lua_Integer)idx->shape[0], d + 1);
+  check_rows(L, x, d, idx, src, op);
   zero_based(L, c, idx, x->shape[d], d, x, op);
   if (lg_index_copy_(x, d, *c, src, add)) return lgL_coreerror(L);
   lua_settop(L, 1);
@@ -509,7 +515,6 @@ static int t_scatter_add (lua_State *L) {
 static int t_index_add (lua_State *L) {
   lg_tensor *x = lgL_checktensor(L, 1), *idx, *src, **c, **part, **r;
   int d = lgL_checkdim(L, 2, x, "index_add");
-  char b1[160], b2[160];
   lgL_checktensor(L, 3);
   lgL_checktensor(L, 4);
   lua_settop(L, 4);
@@ -519,16 +524,7 @@ static int t_index_add (lua_State *L) {
   x = lgL_checktensor(L, 1);   /* after the allocations: see luagan.h */
   idx = lgL_checktensor(L, 3);
   src = lgL_checktensor(L, 4);
-  if (idx->ndim != 1)
-    return luaL_error(L, "index_add: index must be 1-D, got shape %s",
-                      lg_shape_str(idx, b1, sizeof b1));
-  bool ok = src->ndim == x->ndim && src->shape[d] == idx->shape[0];
-  for (int k = 0; ok && k < x->ndim; k++)
-    if (k != d && src->shape[k] != x->shape[k]) ok = false;
-  if (!ok)
-    return luaL_error(L, "index_add: source of shape %s does not fit shape %s with %I indices "
-                      "along dim %d", lg_shape_str(src, b1, sizeof b1),
-                      lg_shape_str(x, b2, sizeof b2), (lua_Integer)idx->shape[0], d + 1);
+  check_rows(L, x, d, idx, src, "index_add");
   zero_based(L, c, idx, x->shape[d], d, x, "index_add");
   /* the 1-D index laid along dim d and repeated over src's other dims */
   int64_t along[LG_MAXDIM];
