@@ -930,11 +930,29 @@ static int pushargs (lua_State *L) {
   return n;
 }
 
+/*
+** Like Python's sys.path[0]: the script's own directory comes first on
+** package.path, so an experiment loads its helpers with
+** `require "lib.nets"` (experiments/lib/nets.lua) from any working directory.
+*/
+static void add_script_dir (lua_State *L, const char *fname) {
+  const char *slash = strrchr(fname, '/');
+  if (slash == NULL) {
+    prepend_path(L, "path", "./?.lua;./?/init.lua");
+    return;
+  }
+  lua_pushlstring(L, fname, (size_t)(slash - fname + 1));  /* "dir/" */
+  lua_pushfstring(L, "%s?.lua;%s?/init.lua", lua_tostring(L, -1), lua_tostring(L, -1));
+  prepend_path(L, "path", lua_tostring(L, -1));
+  lua_pop(L, 2);
+}
+
 static int handle_script (lua_State *L, char **argv) {
   int status;
   const char *fname = argv[0];
   if (strcmp(fname, "-") == 0 && strcmp(argv[-1], "--") != 0)
     fname = NULL;  /* stdin */
+  if (fname != NULL) add_script_dir(L, fname);
   status = luaL_loadfile(L, fname);
   if (status == LUA_OK) {
     int n = pushargs(L);

@@ -135,6 +135,23 @@ test("lg is preloaded as the luagan module; package.path reaches lua/", function
   eq(out, "true\ttable\ntrue\n")
 end)
 
+test("require finds modules beside the script, from any working directory", function()
+  local dir = temp_dir()
+  os.execute("mkdir -p " .. q(dir .. "/lib"))
+  spit(dir .. "/lib/helper.lua", "return {answer = 42}")
+  spit(dir .. "/main.lua", "print(require('lib.helper').answer)")
+  local out, err, code = run(q(dir .. "/main.lua"))
+  eq(code, 0, err); eq(out, "42\n")
+  -- a bare file name: the script's directory is the working directory
+  local bin = BIN:sub(1, 1) == "/" and BIN or os.getenv("PWD") .. "/" .. BIN
+  local p = io.popen("cd " .. q(dir) .. " && " .. q(bin) .. " main.lua 2>&1")
+  eq(p:read("a"), "42\n")
+  eq(select(3, p:close()), 0)
+  -- without a script nothing is added: the helper is not found
+  out, err, code = run([[-e 'print(pcall(require, "lib.helper"))']])
+  eq(code, 0, err); has(out, "false")
+end)
+
 test("nn and optim are globals exactly when their modules load", function()
   local out, err, code = run([[-e 'for _, m in ipairs{"nn", "optim"} do
       local ok, mod = pcall(require, "luagan." .. m)
