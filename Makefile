@@ -134,11 +134,12 @@ DOCDIR  = $(PREFIX)/share/doc/luagan
 PKGDIR  = $(DESTDIR)$(LUADIR)/luagan
 
 install: $(BUILD)/luagan $(BUILD)/luagan.so
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(PKGDIR)/models $(PKGDIR)/datasets/mnist10k \
-	  $(DESTDIR)$(DOCDIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(PKGDIR)/gan $(PKGDIR)/models \
+	  $(PKGDIR)/datasets/mnist10k $(DESTDIR)$(DOCDIR)
 	install -m 755 $(BUILD)/luagan $(DESTDIR)$(BINDIR)/luagan
 	install -m 755 $(BUILD)/luagan.so $(DESTDIR)$(LIBDIR)/luagan.so
 	install -m 644 lua/luagan/*.lua $(PKGDIR)/
+	install -m 644 lua/luagan/gan/*.lua $(PKGDIR)/gan/
 	install -m 644 models/*.safetensors models/README.md $(PKGDIR)/models/
 	install -m 644 datasets/README.md $(PKGDIR)/datasets/
 	install -m 644 datasets/mnist10k/* $(PKGDIR)/datasets/mnist10k/

@@ -150,7 +150,7 @@ for it in run:iterations() do
       distance = distance}
     row = {lossD = out.d, lossG = out.g, recon = out.geometric / cfg.lambda1}
   else
-    local out = gan.mdgan_step{G = G, E = E, D1 = D, D2 = D2, optG = optG, optE = optE,
+    local out = gan.mdgan.step{G = G, E = E, D1 = D, D2 = D2, optG = optG, optE = optE,
       optD1 = optD, optD2 = optD2, loss = loss, real = real_batch, z = z_of,
       lambda = cfg.lambda, distance = distance}
     row = {lossD = out.d2, lossG = out.g2, recon = out.recon}

@@ -98,6 +98,18 @@ local function list_dir(dir, pattern)
   return out
 end
 
+-- The files of module m under dir/luagan/: m.lua, or a package's
+-- m/init.lua and then its other parts (luagan.gan is gan/*.lua).
+local function module_files(dir, m)
+  if read(dir .. "/luagan/" .. m .. ".lua") then return {m .. ".lua"} end
+  local files = {}
+  for _, f in ipairs(list_dir(dir .. "/luagan/" .. m, "%.lua$")) do
+    if f == "init.lua" then table.insert(files, 1, m .. "/" .. f)
+    else files[#files + 1] = m .. "/" .. f end
+  end
+  return files
+end
+
 -- }======================================================
 
 -- {====================================================== parsing
@@ -287,21 +299,26 @@ local by_value   -- value -> entry, built on the first lookup
 local function add_to(ref, e)
   ref.list[#ref.list + 1] = e
   if not ref.by_name[e.name] then ref.by_name[e.name] = e end
-  if e.line then ref.by_line[e.file:match("[^/]*$") .. ":" .. e.line] = e end
+  if e.line then
+    local key = e.file:match("^lua/luagan/(.+)$") or e.file:match("[^/]*$")
+    ref.by_line[key .. ":" .. e.line] = e
+  end
 end
 
 -- Every entry, parsed once: {list = {...}, by_name = {}, by_line = {}}.
--- by_line["nn.lua:123"] is the entry of the function defined on that line.
+-- by_line["nn.lua:123"] (a package's part: "gan/loss.lua:40") is the entry of
+-- the function defined on that line.
 local function load()
   if cache then return cache end
   local ref = {list = {}, by_name = {}, by_line = {}, dir = doc.lua_dir(), c_source = "none"}
   local function add(e) add_to(ref, e) end
   if ref.dir then
     for _, m in ipairs(doc.LUA_MODULES) do
-      local path = ref.dir .. "/luagan/" .. m .. ".lua"
-      local text = read(path)
-      if text then
-        for _, e in ipairs(parse_lua(text, m, "lua/luagan/" .. m .. ".lua")) do add(e) end
+      for _, f in ipairs(module_files(ref.dir, m)) do
+        local text = read(ref.dir .. "/luagan/" .. f)
+        if text then
+          for _, e in ipairs(parse_lua(text, m, "lua/luagan/" .. f)) do add(e) end
+        end
       end
     end
     local cfiles = list_dir(ref.dir, "^l_.*%.c$")
@@ -418,7 +435,8 @@ function doc.lookup(v)
   if type(v) == "function" then
     local info = debug.getinfo(v, "S")
     if info.what == "Lua" then
-      local file = info.source:match("luagan/([%w_]+%.lua)$")
+      local file = info.source:match("luagan/([%w_]+/[%w_]+%.lua)$")   -- a package's part
+                   or info.source:match("luagan/([%w_]+%.lua)$")
       local e = file and ref.by_line[file .. ":" .. info.linedefined]
       if e then return e end
     end

@@ -1,9 +1,13 @@
 -- luagan.optim: SGD, Adam, RMSprop over a list of parameter tensors.
 --
--- The update loops are fused C kernels (core/optim.c) following PyTorch's
--- formulas, weight decay included as an L2 term added to the gradient.
--- Optimizer state (moments, step counts) lives in tensors so that it can be
--- checkpointed with lg.save and restored bit-identically.
+-- Each optimizer's formula (PyTorch's, weight decay included as an L2 term
+-- added to the gradient) is written once with differentiable tensor ops in
+-- optim.update, which unrolled GANs differentiate through; opt:step() runs
+-- the same formula as a fused in-place C kernel (core/optim.c), one pass
+-- over memory instead of a dozen temporaries.  test_optim.lua checks that the
+-- two agree for every optimizer and option.  Optimizer state (moments, step
+-- counts) lives in tensors so that it can be checkpointed with lg.save and
+-- restored bit-identically.
 local lg = require "luagan"
 local util = require "luagan.util"
 
@@ -40,6 +44,99 @@ local function check_params(name, params)
   end
 end
 
+-- {====================================================== the formulas
+
+-- opt:step()'s kernels: the formulas of optim.update in place, st.step
+-- already counting this step
+local fused = {
+  SGD = function(c, p, g, st)
+    lg.sgd_step(p, g, st.momentum_buffer, c.lr, c.momentum, c.dampening, c.weight_decay,
+                c.nesterov, st.step == 1)
+  end,
+  Adam = function(c, p, g, st)
+    lg.adam_step(p, g, st.exp_avg, st.exp_avg_sq, c.lr, c.betas[1], c.betas[2], c.eps,
+                 c.weight_decay, st.step)
+  end,
+  RMSprop = function(c, p, g, st)
+    lg.rmsprop_step(p, g, st.square_avg, st.grad_avg, st.momentum_buffer, c.lr, c.alpha, c.eps,
+                    c.weight_decay, c.momentum, c.centered)
+  end,
+}
+
+-- sqrt(v + 1e-30) instead of sqrt(v): the same value in float32 unless v is
+-- 0, where it keeps a second-order gradient finite (sqrt's derivative is
+-- infinite at 0).
+local function safe_sqrt(v) return (v + 1e-30):sqrt() end
+
+-- grad + weight_decay * p, the L2 term of every optimizer here
+local function decayed(c, p, g)
+  return c.weight_decay ~= 0 and g + p * c.weight_decay or g
+end
+
+optim.update = {}
+
+--- optim.update.SGD(config, p, grad, state) -> Tensor, table
+-- One SGD step (the formula of optim.SGD) written with differentiable tensor
+-- ops, for unrolled optimization: returns the new parameter and the new
+-- state, leaving p and state untouched, so that autograd can go through the
+-- step (gan.unrolled_g_loss).  config as opt.config, state as opt.state[i]
+-- ({step = steps done so far, momentum_buffer = ...}).  opt:step() runs the
+-- same formula as a fused C kernel; the two agree to float rounding.
+-- @usage local p1, st1 = optim.update.SGD(opt.config, p, g, opt.state[1])
+function optim.update.SGD(c, p, g, st)
+  local d = decayed(c, p, g)
+  local t = st.step + 1
+  if c.momentum == 0 then return p - d * c.lr, {step = t} end
+  local buf = st.step == 0 and d or st.momentum_buffer * c.momentum + d * (1 - c.dampening)
+  local dir = c.nesterov and d + buf * c.momentum or buf
+  return p - dir * c.lr, {step = t, momentum_buffer = buf}
+end
+
+--- optim.update.Adam(config, p, grad, state) -> Tensor, table
+-- One Adam step (the formula of optim.Adam) with differentiable tensor ops:
+-- m = b1 m + (1-b1) d, v = b2 v + (1-b2) d^2,
+-- p - lr/(1-b1^t) * m / (sqrt(v)/sqrt(1-b2^t) + eps), d = grad +
+-- weight_decay * p.  Returns the new parameter and state {step, exp_avg,
+-- exp_avg_sq}; p and state are left untouched.  See optim.update.SGD.
+-- @usage local p1, st1 = optim.update.Adam(opt.config, p, g, opt.state[1])
+function optim.update.Adam(c, p, g, st)
+  local b1, b2 = c.betas[1], c.betas[2]
+  local d = decayed(c, p, g)
+  local t = st.step + 1
+  local m = st.exp_avg * b1 + d * (1 - b1)
+  local v = st.exp_avg_sq * b2 + d * d * (1 - b2)
+  local bc1, bc2 = 1 - b1 ^ t, 1 - b2 ^ t
+  local denom = safe_sqrt(v) / math.sqrt(bc2) + c.eps
+  return p - m / denom * (c.lr / bc1), {step = t, exp_avg = m, exp_avg_sq = v}
+end
+
+--- optim.update.RMSprop(config, p, grad, state) -> Tensor, table
+-- One RMSprop step (the formula of optim.RMSprop) with differentiable tensor
+-- ops: s = a s + (1-a) d^2, p - lr d / (sqrt(s [- g_avg^2]) + eps), with
+-- centered and momentum as there.  Returns the new parameter and state
+-- {step, square_avg [, grad_avg] [, momentum_buffer]}; p and state are left
+-- untouched.  See optim.update.SGD.
+-- @usage local p1, st1 = optim.update.RMSprop(opt.config, p, g, opt.state[1])
+function optim.update.RMSprop(c, p, g, st)
+  local d = decayed(c, p, g)
+  local a = c.alpha
+  local new = {step = st.step + 1}
+  new.square_avg = st.square_avg * a + d * d * (1 - a)
+  local var = new.square_avg
+  if c.centered then
+    new.grad_avg = st.grad_avg * a + d * (1 - a)
+    var = (var - new.grad_avg * new.grad_avg):relu()
+  end
+  local step = d / (safe_sqrt(var) + c.eps)
+  if c.momentum > 0 then
+    step = st.momentum_buffer * c.momentum + step
+    new.momentum_buffer = step
+  end
+  return p - step * c.lr, new
+end
+
+-- }======================================================
+
 local Optimizer = {}
 Optimizer.__index = Optimizer
 
@@ -69,12 +166,13 @@ end
 -- its step count does not advance, as in PyTorch.
 -- @usage optG:step()
 function Optimizer:step()
+  local kernel, c = fused[self.name], self.config
   for i, p in ipairs(self.params) do
     local g = p.grad
     if g then
       local st = self.state[i]
       st.step = st.step + 1
-      self:update(p, g, st)
+      kernel(c, p, g, st)
     end
   end
 end
@@ -145,12 +243,7 @@ function optim.SGD(params, opts)
   if c.nesterov and (c.momentum <= 0 or c.dampening ~= 0) then
     error("SGD: nesterov needs momentum > 0 and dampening 0", 2)
   end
-  local self = new("SGD", params, c, c.momentum ~= 0 and {"momentum_buffer"} or {})
-  function self:update(p, g, st)
-    lg.sgd_step(p, g, st.momentum_buffer, c.lr, c.momentum, c.dampening, c.weight_decay,
-                c.nesterov, st.step == 1)
-  end
-  return self
+  return new("SGD", params, c, c.momentum ~= 0 and {"momentum_buffer"} or {})
 end
 
 --- optim.Adam(params [, opts]) -> Optimizer
@@ -169,11 +262,7 @@ function optim.Adam(params, opts)
   if type(b1) ~= "number" or type(b2) ~= "number" or b1 < 0 or b1 >= 1 or b2 < 0 or b2 >= 1 then
     error("Adam: betas must be two numbers in [0, 1)", 2)
   end
-  local self = new("Adam", params, c, {"exp_avg", "exp_avg_sq"})
-  function self:update(p, g, st)
-    lg.adam_step(p, g, st.exp_avg, st.exp_avg_sq, c.lr, b1, b2, c.eps, c.weight_decay, st.step)
-  end
-  return self
+  return new("Adam", params, c, {"exp_avg", "exp_avg_sq"})
 end
 
 --- optim.RMSprop(params [, opts]) -> Optimizer
@@ -197,10 +286,6 @@ function optim.RMSprop(params, opts)
   local self = new("RMSprop", params, c, slots)
   if c.initial_square_avg ~= 0 then
     for _, st in ipairs(self.state) do st.square_avg:fill_(c.initial_square_avg) end
-  end
-  function self:update(p, g, st)
-    lg.rmsprop_step(p, g, st.square_avg, st.grad_avg, st.momentum_buffer, c.lr, c.alpha, c.eps,
-                    c.weight_decay, c.momentum, c.centered)
   end
   return self
 end

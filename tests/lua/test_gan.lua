@@ -442,7 +442,7 @@ test("MRGAN and MDGAN steps run and train the encoder", function()
     for j, v in ipairs(row) do if v ~= e0[i][j] then moved = true end end
   end
   assert(moved, "the encoder did not move")
-  o = gan.mdgan_step{G = G, E = E, D1 = D, D2 = D2, optG = optG, optE = optE, optD1 = optD,
+  o = gan.mdgan.step{G = G, E = E, D1 = D, D2 = D2, optG = optG, optE = optE, optD1 = optD,
                      optD2 = optD2, real = real, z = z}
   finite(o)
   assert(o.d1 and o.d2 and o.recon)
@@ -470,4 +470,23 @@ test("gan.step passes unroll_objective on (full by default, fake_only)", functio
     gan.step{G = G, D = D, optG = optim.SGD(G:parameters()), optD = optim.SGD(D:parameters()),
              loss = gan.minimax, real = real, z = z, unroll = 1, unroll_objective = "both"}
   end, "objective must be 'full' or 'fake_only'")
+end)
+
+-- {==== the package
+
+test("lg.gan gathers its parts; their entries are on the gan page, from the parts' files", function()
+  assert(rawequal(require("luagan.gan"), gan), "require and lg.gan give one table")
+  assert(rawequal(require("luagan.gan.mrgan").mdgan, gan.mdgan), "a part's table is re-exported")
+  eq(gan.mdgan_step, nil)
+  local doc = require "luagan.doc"
+  for _, c in ipairs{{gan.gradient_penalty, "gan.gradient_penalty", "penalty"},
+                     {gan.mdgan.step, "gan.mdgan.step", "mrgan"},
+                     {gan.loss, "gan.loss", "loss"},
+                     {gan.step, "gan.step", "step"},
+                     {gan.unrolled_g_loss, "gan.unrolled_g_loss", "unrolled"}} do
+    local e = doc.lookup(c[1])
+    eq(e and e.name, c[2])
+    eq(e.module, "gan")
+    eq(e.file, "lua/luagan/gan/" .. c[3] .. ".lua")
+  end
 end)

@@ -318,3 +318,99 @@ test("lg.clip_grad_norm_: returns the total norm and scales gradients as torch",
   near(lg.clip_grad_norm_(q, 1), 5, 1e-6)
   near(q.grad:totable(), {0.6, 0.8}, 1e-5)
 end)
+
+-- {---------------------------------------------------------- the fused step and optim.update
+-- opt:step() runs each formula as a fused C kernel; optim.update writes it
+-- with tensor ops for unrolling.  Both must give the same trajectory.
+
+local UPDATE_CASES = {
+  {"SGD", {lr = 0.1}},
+  {"SGD", {lr = 0.1, weight_decay = 0.01}},
+  {"SGD", {lr = 0.1, momentum = 0.9}},
+  {"SGD", {lr = 0.1, momentum = 0.9, dampening = 0.1, weight_decay = 0.01}},
+  {"SGD", {lr = 0.1, momentum = 0.9, nesterov = true, weight_decay = 0.05}},
+  {"Adam", {lr = 0.01}},
+  {"Adam", {lr = 0.05, betas = {0.5, 0.9}}},
+  {"Adam", {lr = 0.01, betas = {0.9, 0.99}, eps = 1e-6, weight_decay = 0.1}},
+  {"RMSprop", {lr = 0.01}},
+  {"RMSprop", {lr = 0.01, centered = true}},
+  {"RMSprop", {lr = 0.01, momentum = 0.5}},
+  {"RMSprop", {lr = 0.01, alpha = 0.9, eps = 1e-6, weight_decay = 0.05, momentum = 0.5,
+               centered = true}},
+  {"RMSprop", {lr = 0.01, initial_square_avg = 1}},
+}
+
+-- The fused kernels compute 1 - beta in float from beta rounded to float:
+-- for beta2 = 0.999 that is 1.3e-5 off 0.001 (PyTorch and optim.update round
+-- 1 - beta, computed in double).  The moments inherit that relative error;
+-- the parameters move by ~lr times it, far below the 1e-6 checked.
+local function f32(x) return (string.unpack("f", string.pack("f", x))) end
+local function kernel_rounding(cfg)
+  local worst = 0
+  for _, b in ipairs{cfg.betas and cfg.betas[1], cfg.betas and cfg.betas[2], cfg.alpha} do
+    worst = math.max(worst, math.abs((1 - f32(b)) / (1 - b) - 1))
+  end
+  return worst
+end
+
+-- max |a - b| / max |b|
+local function rel_diff(a, b)
+  return lg.no_grad(function() return ((a - b):abs():max() / b:abs():max()):item() end)
+end
+
+local function case_name(c)
+  local keys = {}
+  for k in pairs(c[2]) do keys[#keys + 1] = k end
+  table.sort(keys)
+  for i, k in ipairs(keys) do keys[i] = k .. "=" .. tostring(c[2][k]) end
+  return c[1] .. "{" .. table.concat(keys, ", ") .. "}"
+end
+
+test("optim: opt:step() and optim.update give the same parameters and state", function()
+  for _, c in ipairs(UPDATE_CASES) do
+    local name, what = c[1], case_name(c)
+    lg.manual_seed(7)
+    local p = lg.randn(6, 5)
+    p.requires_grad = true
+    local opt = optim[name]({p}, c[2])
+    -- the differentiable update from the same start: a copy of p and of the fresh state
+    local q, st = lg.no_grad(function() return p:clone() end), {}
+    for k, v in pairs(opt.state[1]) do st[k] = k == "step" and v or v:clone() end
+    for step = 1, 6 do
+      local g = lg.randn(6, 5) * (step % 2 == 0 and 0.1 or 3)   -- small and large gradients
+      p.grad = g
+      opt:step()
+      q, st = lg.no_grad(function() return optim.update[name](opt.config, q, g, st) end)
+      local d = rel_diff(q, p)
+      assert(d < 1e-6, ("%s step %d: parameters differ by %.3g (relative)"):format(what, step, d))
+      eq(st.step, opt.state[1].step, what .. " step count")
+      local tol = 1e-6 + kernel_rounding(opt.config)
+      for k, v in pairs(opt.state[1]) do
+        if k ~= "step" then
+          d = rel_diff(st[k], v)
+          assert(d < tol, ("%s step %d: %s differs by %.3g (relative)"):format(what, step, k, d))
+        end
+      end
+    end
+  end
+end)
+
+test("optim.update leaves its inputs alone and is differentiable", function()
+  local p = lg.tensor{1, -2, 3}
+  p.requires_grad = true
+  local opt = optim.Adam({p}, {lr = 0.1})
+  local g = p * p          -- a gradient that depends on p
+  local p1, st1 = optim.update.Adam(opt.config, p, g, opt.state[1])
+  eq(opt.state[1].step, 0)
+  eq(opt.state[1].exp_avg:totable(), {0, 0, 0})
+  eq(p:totable(), {1, -2, 3})
+  eq(st1.step, 1)
+  -- first Adam step: p - lr * sign(g) (up to eps), whose derivative in p is 1
+  near(p1:totable(), {0.9, -2.1, 2.9}, 1e-5)
+  local dp = lg.grad(p1:sum(), p)
+  near(dp:totable(), {1, 1, 1}, 1e-4)
+  -- SGD: p - lr (g + wd p) = p - 0.5 (p^2 + 0.1 p), derivative 1 - 0.5 (2 p + 0.1)
+  local sgd = optim.SGD({p}, {lr = 0.5, weight_decay = 0.1})
+  local p2 = optim.update.SGD(sgd.config, p, p * p, sgd.state[1])
+  near(lg.grad(p2:sum(), p):totable(), {1 - 0.5 * 2.1, 1 - 0.5 * -3.9, 1 - 0.5 * 6.1}, 1e-5)
+end)

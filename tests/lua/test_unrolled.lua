@@ -210,3 +210,35 @@ test("the full unrolled loss leaves D's parameters and optimiser state untouched
                         opt = opt, objective = "real_only"}
   end, "objective must be 'full' or 'fake_only', got 'real_only'")
 end)
+
+test("an optimiser spec is checked and completed by lg.optim", function()
+  local G, D, real, z = tiny(3)
+  raises(function()
+    gan.unrolled_g_loss{G = G, D = D, loss = gan.minimax, real = real, z = z, K = 1,
+                        opt = {name = "Adam", lr = 0.01, beta = {0.5, 0.9}}}
+  end, "Adam: unknown option 'beta'")
+  raises(function()
+    gan.unrolled_g_loss{G = G, D = D, loss = gan.minimax, real = real, z = z, K = 1,
+                        opt = {name = "SGD", lr = -1}}
+  end, "SGD: lr must be >= 0")
+  -- a spec is a fresh optimiser: one unrolled step of it is that optimiser's first step
+  for _, spec in ipairs{{name = "RMSprop", lr = 0.01, centered = true, momentum = 0.5},
+                        {name = "SGD", lr = 0.3, momentum = 0.9, nesterov = true},
+                        {name = "Adam", lr = 0.05, betas = {0.5, 0.999}}} do
+    local fake = G(z):detach()
+    local un = gan.unrolled_g_loss{D = D, loss = gan.minimax, real = real, fake = fake, K = 1,
+                                   opt = spec, objective = "fake_only"}:item()
+    local opts = {}
+    for k, v in pairs(spec) do if k ~= "name" then opts[k] = v end end
+    local saved = {}
+    for i, p in ipairs(D:parameters()) do saved[i] = p:clone() end
+    local opt = optim[spec.name](D:parameters(), opts)
+    opt:zero_grad()
+    gan.minimax.d(D(real), D(fake)):backward()
+    opt:step()
+    near(un, gan.minimax.g(D(fake)):item(), 1e-5, spec.name)
+    lg.no_grad(function()
+      for i, p in ipairs(D:parameters()) do p:copy_(saved[i]) end
+    end)
+  end
+end)
