@@ -668,6 +668,7 @@ function report.collect(plan, results_dir)
             R[mode] = R[mode] or {}
             R[mode][e.exp] = R[mode][e.exp] or {}
             R[mode][e.exp][spec.variant] = {spec = spec, runs = runs, missing = missing, g = aggregate(runs),
+              evalcol = spec.evalcol or e.evalcol, windows = {},
               dir = cdir, grid = exists(cdir .. "/samples.png") and cdir .. "/samples.png" or nil}
           end
         end
@@ -677,13 +678,25 @@ function report.collect(plan, results_dir)
   return R
 end
 
+-- The stats over seeds of configuration c with each seed's values taken
+-- from the window of its metrics.csv (the table's "last" is read already).
+function report.window_stats(c, window)
+  if window == "last" then return c.g end
+  if not c.windows[window] then
+    local runs = {}
+    for i, r in ipairs(c.runs) do runs[i] = report.read_seed(r.dir, c.evalcol, window) end
+    c.windows[window] = aggregate(runs)
+  end
+  return c.windows[window]
+end
+
 -- Verdict sentences of one claim in one mode (nil: not judged there).
 function report.judge(claim, R, mode, exp)
   if mode == "quick" or not claim.check then return nil end
   local byvar = R[mode] and R[mode][exp]
   if not byvar then return nil end
   local G = {}
-  for v, c in pairs(byvar) do G[v] = c.g end
+  for v, c in pairs(byvar) do G[v] = report.window_stats(c, claim.window) end
   local out = checks[claim.check](claim.params or {}, G, claim)
   return #out > 0 and out or nil
 end
@@ -743,7 +756,7 @@ local function claim_numbers(w, claim, R, mode, exp)
         end
       end
       if #parts > 0 then
-        if not any then w(("- Ours, %s mode (seeds %s):"):format(mode, "in seed order")) end
+        if not any then w(("- Ours, %s mode (mean +- sd [min, max] over seeds; per seed in seed order):"):format(mode)) end
         any = true
         w(("  - %s: %s"):format(v, table.concat(parts, "; ")))
       end
