@@ -15,8 +15,9 @@ Runs every run of MODE in the plan, then rewrites the report.
                   long   single-seed side runs full mode does not repeat (~15 min)
                   full   reproduction size, seeds 1-3 (about 10 hours on 2 cores; make reproduce)
 Options:
-  --only PATTERN  only the runs whose name <exp>-<variant>-s<seed> matches the Lua
-                  pattern PATTERN (string.find), e.g. --only stacked, --only "^wgan%-"
+  --only PATTERN  only the runs whose name <exp>-<variant>-s<seed> contains PATTERN
+                  as plain text or matches it as a Lua pattern (string.find), e.g.
+                  --only stacked, --only wgan_gp-ring8, --only "^wgan%-"
   --jobs N        runs at once (default 2)
   --report        run nothing: rewrite the report from the results only
   --plan FILE     the run plan (default experiments/plan.lua)
@@ -101,7 +102,7 @@ local function runs_of(plan, o)
       if spec.mode == o.mode then
         for _, s in ipairs(spec.seeds) do
           local name = ("%s-%s-s%d"):format(e.exp, spec.variant, s)
-          if not o.only or name:find(o.only) then
+          if not o.only or name:find(o.only, 1, true) or name:find(o.only) then
             local dir = base .. "/" .. name
             local argv = {o.luagan, ("%s/%s.lua"):format(o.scripts, e.exp)}
             for f in spec.flags:gmatch("%S+") do argv[#argv + 1] = f end
