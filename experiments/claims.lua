@@ -36,10 +36,10 @@ return {
         target = "mean Parzen log-likelihood over seeds >= 150 nats",
         why = [[The paper's number needs its 1200-1200 generator, a 240x5 maxout D, 50,000
           training digits and long SGD training; our default run is a 256-512 G on 8,000 training
-          digits for 10,000 iterations (20 epochs), about 1/20 of the paper's compute. Real
+          digits for 10,000 iterations (20 epochs). Real
           training digits score 226.6 with our estimator, so the estimator is not the limit. 150
-          nats is two thirds of the paper's value, clearly above what a blurry or collapsed G
-          gives (60-80 nats), and reachable at our scale only if G models the digits; the paper's
+          nats is two thirds of the paper's value, clearly above what our short default runs give
+          (64-84 nats), and reachable at our scale only if G models the digits; the paper's
           own G width is run too (nonsat_g1200, nonsat_g1200_60k).]],
         compare = {"nonsat", "minimax", "nonsat_g1200", "nonsat_g1200_60k"}, cols = {"parzen"},
         window = "last", statistic = "mean over seeds",
@@ -282,8 +282,8 @@ return {
         target = [[LSGAN >= 7/8 modes (median over seeds) at the end, and more than the sigmoid
           GAN; the sigmoid GAN has <= 3 modes at some evaluation from 15k iterations on in >= 3
           of 5 seeds (here counted over the seeds run)]],
-        why = [[The authors' code trains 25k+ iterations on the ring; we run 35,000 with their nets
-          and rates. "Learns all modes" with one miss allowed is >= 7/8; "collapses from step 15k"
+        why = [[We run the authors' ring code (their nets and rates) for 35,000 iterations, past
+          the paper's 15k onset of collapse. "Learns all modes" with one miss allowed is >= 7/8; "collapses from step 15k"
           becomes a dip to 3 or fewer modes at any evaluation after 15k, which a collapse onto one
           or two modes must show, and asking it of most seeds keeps one bad seed from deciding.]],
         compare = {"ls", "bce", "chi2", "ls_fastD", "bce_fastD", "chi2_fastD"},
@@ -333,7 +333,7 @@ return {
           Reg-GAN >= the GAN's, and fewer Reg-GAN runs with MODE < 5]],
         why = [[The paper pools many hyperparameter settings and counts failures; our grid keeps
           its two axes (learning rate, batch norm) at two values each. MODE < 5 is a run that
-          misses classes or draws poor digits (a good MNIST generator scores 6-9 with our
+          misses classes or draws poor digits (our better MNIST generators score about 6 with our
           classifier).]],
         compare = {"mnist-none", "mnist-mrgan", "mnist_bn-none", "mnist_bn-mrgan", "mnist_lr1e-3-none",
                    "mnist_lr1e-3-mrgan", "mnist_lr1e-3_bn-none", "mnist_lr1e-3_bn-mrgan", "mnist_sse-mrgan",
