@@ -780,7 +780,7 @@ function report.page(p, e, R, opts)
   for i, c in ipairs(p.claims) do
     w(("### %d. %s"):format(i, prose(c.statement)))
     w()
-    w(("- Paper: %s (%s)."):format(prose(c.paper_value), prose(c.source)))
+    w(("- Paper: %s; source: %s."):format(prose(c.paper_value), prose(c.source)))
     w(("- Our target: %s."):format(prose(c.target)))
     w(("- Why this threshold: %s"):format(prose(c.why)))
     if #c.compare > 0 then

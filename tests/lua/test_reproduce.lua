@@ -182,7 +182,7 @@ test("reproduce: runs the plan two at a time, copies the results, writes the rep
   has(index, "- **Fake**: bad: mean score 2 over 1 seeds (2; target >= 5): does NOT hold.")
   has(index, "[Fake: a test paper](fake.md)")
   local page = read_file(dir .. "/out/fake.md")
-  has(page, "- Paper: 10 (Table 9).")
+  has(page, "- Paper: 10; source: Table 9.")
   has(page, "- Why this threshold: Half the paper's number.")
   has(page, "  - good: score 7.50 +- 0.707 [7, 8] (per seed 7 / 8)")
   has(page, "| 7.50 +- 0.707 [7, 8] |")
