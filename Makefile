@@ -106,15 +106,18 @@ demo: deps-build all
 docs: $(BUILD)/luagan
 	@$(BUILD)/luagan -e 'print(("$(BUILD)/docs/index.md: %d entries"):format(require("luagan.doc").generate("$(BUILD)/docs")))'
 
-# Every experiment of issue 5 into runs/reproduce-MODE/, then experiments/README.md
-# (tables per paper) and experiments/results/ (sample grids, final metrics rows).
-# reproduce: reproduction size, seeds 1-3 (hours); reproduce-quick: smoke size
-# (minutes).  JOBS=N runs N experiments at a time (default 2, one thread each).
+# Every experiment of experiments/plan.lua into runs/reproduce-MODE/, copied to
+# experiments/results/, then the report (experiments/README.md and one page per
+# paper, experiments/<exp>.md) from those results.  reproduce: reproduction
+# size, seeds 1-3 (hours); reproduce-quick: smoke size (minutes).  JOBS=N runs
+# N experiments at a time (default 2, one thread each); the driver's options:
+# build/luagan experiments/reproduce.lua --help.
+JOBS ?= 2
 reproduce: all
-	bash experiments/reproduce.sh full
+	$(BUILD)/luagan experiments/reproduce.lua full --jobs $(JOBS)
 
 reproduce-quick: all
-	bash experiments/reproduce.sh quick
+	$(BUILD)/luagan experiments/reproduce.lua quick --jobs $(JOBS)
 
 # `make install PREFIX=/usr/local` (DESTDIR=stage/ for packaging): the
 # executable in BINDIR, the Lua module luagan.so in LIBDIR and the Lua package

@@ -134,6 +134,7 @@ LUAMOD_API int luaopen_luagan (lua_State *L) {
   lgL_setfuncs(L, lgL_linalg_funcs);
   lua_setfield(L, lg, "linalg");
   lgL_openfs(L); lua_setfield(L, lg, "fs");   /* l_fs.c: atomic writes, locks */
+  lgL_openproc(L); lua_setfield(L, lg, "proc");   /* l_proc.c: spawn, wait */
   lua_pushvalue(L, methods);            /* Lua code may add methods here */
   lua_setfield(L, lg, "Tensor");
   lua_pushliteral(L, "luagan 0.1");

@@ -44,7 +44,7 @@
 local doc = {}
 
 -- The Lua modules with a page of their own: short name -> file under luagan/.
--- lg (the C functions), Tensor (its methods), image, linalg and fs come from
+-- lg (the C functions), Tensor (its methods), image, linalg, fs and proc come from
 -- the C files.
 doc.LUA_MODULES = {"nn", "optim", "gan", "data", "experiment", "metrics", "image_metrics",
                    "parzen", "util"}
@@ -56,6 +56,7 @@ local PAGES = {
   {"image", "PNG load, save, grids, resize (C)"},
   {"linalg", "eigh, svd, cholesky, solve, inv, det, slogdet (C)"},
   {"fs", "atomic writes, append-only files, locks, directory listings (C)"},
+  {"proc", "child processes: spawn with a log, wait (C)"},
   {"nn", "modules (layers, containers), nn.Module, nn.init"},
   {"optim", "SGD, Adam, RMSprop and the optimizer methods"},
   {"gan", "losses, gradient penalty, schedules, training steps, unrolling, packing, MRGAN"},
@@ -252,7 +253,7 @@ end
 -- The page of a C entry, from its name.
 local function c_module(name)
   if name:match("^Tensor:") or name:match("^Tensor%.") then return "Tensor" end
-  for _, sub in ipairs{"image", "linalg", "fs"} do
+  for _, sub in ipairs{"image", "linalg", "fs", "proc"} do
     if name:match("^lg%." .. sub .. "[%.:]") then return sub end
   end
   return "lg"
@@ -422,6 +423,7 @@ function doc.module_name(v)
   if v == rawget(L, "image") then return "image" end
   if v == rawget(L, "linalg") then return "linalg" end
   if v == rawget(L, "fs") then return "fs" end
+  if v == rawget(L, "proc") then return "proc" end
   for _, m in ipairs(doc.LUA_MODULES) do
     if package.loaded["luagan." .. m] == v then return m end
   end
@@ -556,7 +558,8 @@ end
 local function find_name(v)
   local L = lg()
   local roots = {{"lg", L}, {"Tensor", rawget(L, "Tensor")}, {"lg.image", rawget(L, "image")},
-                 {"lg.linalg", rawget(L, "linalg")}, {"lg.fs", rawget(L, "fs")}}
+                 {"lg.linalg", rawget(L, "linalg")}, {"lg.fs", rawget(L, "fs")},
+                 {"lg.proc", rawget(L, "proc")}}
   for _, m in ipairs(doc.LUA_MODULES) do
     local mod = package.loaded["luagan." .. m]
     if mod then roots[#roots + 1] = {m, mod} end

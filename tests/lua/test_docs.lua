@@ -69,7 +69,7 @@ local function public_api()
   for k, v in pairs(lg) do
     if type(v) == "function" then out[#out + 1] = {"lg", "lg." .. k, v} end
   end
-  for _, sub in ipairs{"image", "linalg", "fs"} do
+  for _, sub in ipairs{"image", "linalg", "fs", "proc"} do
     for k, v in pairs(lg[sub]) do out[#out + 1] = {sub, "lg." .. sub .. "." .. k, v} end
   end
   for k, v in pairs(lg.Tensor) do out[#out + 1] = {"Tensor", "Tensor:" .. k, v} end

@@ -1,0 +1,28 @@
+-- luagan run 'mode_count': the resolved flags (read back by --resume as data)
+return {
+  batch = 64,
+  beta1 = 0.5,
+  checkpoint_every = 0,
+  d_layers = 3,
+  d_units = 128,
+  dataset = "stacked_mnist",
+  eval_every = 10,
+  eval_n = 2600,
+  g_hidden = 128,
+  g_layers = 4,
+  g_steps = 2,
+  init_std = 0.02,
+  iters = 30,
+  lr = 0.0002,
+  ndf = 8,
+  ngf = 8,
+  nz = 100,
+  out = "runs/reproduce-quick/mode_count-stacked-pac2-s1/stacked_mnist-pac2-seed1",
+  pack = 2,
+  packs = "2",
+  pieces = 5,
+  sample_every = 0,
+  seed = 1,
+  seeds = 1,
+  threads = 1
+}
