@@ -34,7 +34,10 @@ Each run is
 with its output in RUNS/reproduce-MODE/<name>.log.  A finished run gets wall.txt
 (seconds) and cmd.txt (the command) and is skipped next time, so an interrupted
 campaign continues where it stopped; a run directory without wall.txt (killed or
-failed midway) is removed and run again.  Each finished run is copied to
+failed midway) is removed and run again.  A run whose results are in RESULTS
+already (wall.txt, and cmd.txt with the same script, flags and seed) is skipped
+too, so a campaign spread over machines runs only what the results lack: delete
+a configuration's results to run it again.  Each finished run is copied to
 RESULTS/<mode>-<exp>-<variant>/s<seed>/ (metrics.csv, the files the script writes
 beside it, config.lua, wall.txt, cmd.txt) with the first seed's last sample grid
 as samples.png.  Exit status 1 when a run failed (its log is printed), 2 on a
@@ -121,6 +124,21 @@ end
 
 local function finished(run) return report.exists(run.dir .. "/wall.txt") end
 
+-- "<exp>.lua FLAGS --seed S ..." of a command line, without the interpreter's
+-- and the script's directory and the run directory, which differ between
+-- machines and checkouts
+local function what_ran(cmd)
+  return (cmd:gsub("^%S+%s+%S*/", ""):gsub("%s+%-%-out%s+%S+%s*$", ""):gsub("%s+$", ""))
+end
+
+-- The run's results are committed already (a campaign spread over machines):
+-- results/<mode>-<exp>-<variant>/s<seed>/ has wall.txt and the same command.
+local function in_results(run, o)
+  local sdir = ("%s/%s-%s-%s/s%d"):format(o.results, o.mode, run.exp, run.spec.variant, run.seed)
+  local cmd = report.exists(sdir .. "/wall.txt") and report.readfile(sdir .. "/cmd.txt")
+  return cmd and what_ran(cmd) == what_ran(run.cmd)
+end
+
 -- the last lines of a log, indented
 local function tail(path, n)
   local lines = {}
@@ -135,7 +153,9 @@ end
 local function run_all(runs, o)
   local todo, failed, running, nrunning = {}, {}, {}, 0
   for _, r in ipairs(runs) do
-    if finished(r) then print("  skip    " .. r.name .. " (done)") else todo[#todo + 1] = r end
+    if finished(r) then print("  skip    " .. r.name .. " (done)")
+    elseif in_results(r, o) then print("  skip    " .. r.name .. " (in " .. o.results .. ")")
+    else todo[#todo + 1] = r end
   end
   if #todo == 0 then return failed end
   lg.fs.mkdir(("%s/reproduce-%s"):format(o.runs, o.mode))

@@ -206,9 +206,11 @@ test("reproduce: resume skips finished runs and reruns one killed midway", funct
   eq(code, 0, out)
   has(out, "skip    fake-bad-s1 (done)")
   eq(count_lines(dir .. "/count.log"), 3, "nothing reran")
-  -- a run killed midway: its directory without wall.txt, with a stale file
+  -- a run killed midway (its directory without wall.txt, with a stale file) and
+  -- not in the results
   local run = dir .. "/runs/reproduce-full/fake-good-s1"
   os.remove(run .. "/wall.txt")
+  os.remove(dir .. "/results/full-fake-good/s1/wall.txt")
   write(run .. "/stale.txt", "left by a killed run")
   code, out = drive(dir, "full --jobs 1")
   eq(code, 0, out)
@@ -216,6 +218,32 @@ test("reproduce: resume skips finished runs and reruns one killed midway", funct
   eq(count_lines(dir .. "/count.log"), 4, "only the unfinished run reran")
   eq(read_file(run .. "/stale.txt"), nil, "its old directory was removed first")
   assert(read_file(run .. "/wall.txt"))
+end)
+
+test("reproduce: a campaign continues on another machine from the committed results", function()
+  local dir = campaign()
+  local code, out = drive(dir, "full --jobs 2")
+  eq(code, 0, out)
+  -- another checkout: no run directories, the results only
+  os.execute("rm -rf " .. sh_quote(dir .. "/runs"))
+  code, out = drive(dir, "full")
+  eq(code, 0, out)
+  has(out, "skip    fake-good-s2 (in " .. dir .. "/results)")
+  eq(count_lines(dir .. "/count.log"), 3, "nothing reran")
+  -- a result whose command differs from the plan's (flags changed since) runs again
+  local cmd = dir .. "/results/full-fake-bad/s1/cmd.txt"
+  write(cmd, (read_file(cmd):gsub("%-%-value 1", "--value 2")))
+  code, out = drive(dir, "full")
+  eq(code, 0, out)
+  has(out, "run     fake-bad-s1")
+  eq(count_lines(dir .. "/count.log"), 4, "only the changed run reran")
+  -- the interpreter's and scripts' paths may differ between machines
+  cmd = dir .. "/results/full-fake-good/s1/cmd.txt"
+  write(cmd, (read_file(cmd):gsub("^%S+ %S+/scripts/", "/elsewhere/luagan /elsewhere/scripts/")))
+  code, out = drive(dir, "full")
+  eq(code, 0, out)
+  has(out, "skip    fake-good-s1 (in ")
+  eq(count_lines(dir .. "/count.log"), 4)
 end)
 
 test("reproduce: --only runs a subset", function()
