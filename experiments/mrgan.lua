@@ -1,52 +1,15 @@
--- mrgan.lua: Che, Li, Jacob, Bengio and Li, "Mode Regularized Generative
--- Adversarial Networks" (ICLR 2017, arXiv 1612.02136).
+-- mrgan.lua: Mode Regularized GAN (Che, Li, Jacob, Bengio and Li, ICLR 2017).
+--
+-- The regularised GAN (an encoder E, geometric and mode regularisers in G's
+-- loss) and the manifold-diffusion GAN (MDGAN), against the plain GAN with the
+-- same nets: modes captured on the 2-D grid (Fig. 9), MODE score on MNIST
+-- (sec. 4.1).
 --
 --   luagan experiments/mrgan.lua [--reg none|mrgan|mdgan] [--dataset grid25|ring8|mnist|mnist10k|fashion]
 --                                [--iters N] ... (--help)
+--   on images pass --batch 64
 --
--- Reproduces: the regularised GAN (Reg-GAN: an encoder E with the geometric
--- regulariser lambda1 d(x, G(E(x))) and the mode regulariser on D(G(E(x)))
--- added to G's loss, gan.mrgan.step) and the manifold-diffusion GAN (MDGAN,
--- two discriminators, gan.mdgan_step), against the plain GAN (--reg none:
--- the same nets, loss and optimisers with gan.step).  Claims:
---   2-D (paper Fig. 9, qualitative [3P]): the plain GAN recovers one mode at a
---   time while the regularised GAN "quickly captures the underlying multiple
---   modes".  Scaled target (core.md 9.7a): on the 25-Gaussian grid, averaged
---   over 3 seeds, Reg-GAN captures >= 3 more modes than GAN with an HQ share
---   no more than 10 points lower.
---   MNIST (paper sec. 4.1, numbers unverified [M]): regularised GANs have
---   higher MODE scores and fewer failed runs (core.md 9.7b: median MODE score
---   of Reg-GAN >= GAN's).
---
--- Settings.  lambda1 = 0.2, lambda2 = 0.4 (a reimplementation attributes them
--- to the paper's sec. 4.1.1 for MNIST [3P], unverified); the mode regulariser
--- is minimised as -lambda2 log D(G(E(x))) (the paper prints +lambda2 log D;
--- see gan.lua's gan.mrgan.mode for why the sign is flipped); MDGAN's
--- lambda = 1e-2 is a reimplementation's default [3P].  The paper's 2-D and
--- MNIST architectures were not retrieved (core.md 11), so:
---   2-D: G z (--nz 64) -> 2 x 128 tanh -> 2; D 2 -> 2 x 128 tanh -> 1;
---        E 2 -> 2 x 128 tanh -> nz (the unrolled-GAN / LSGAN toy nets,
---        core.md 9.7a/9.8); Adam G and E 1e-3, D 1e-4, beta1 0.5; batch 256;
---        d = squared L2 per sample ("sse").
---   images: G 100 -> 256 -> 256 -> 784 Tanh, D 784 -> 256 -> 256 -> 1
---        (LeakyReLU 0.2), E 784 -> 256 -> 100 (core.md 9.7b); Adam 2e-4, beta1
---        0.5 for all; batch 64 (pass --batch 64); d = mean squared pixel error ("mse",
---        the reimplementations' choice; --distance sse, the per-image squared
---        L2, is 784 times larger and makes the reconstruction dominate: it
---        rescues the lr 2e-4 no-BN cell where the GAN collapses, 8-9 classes
---        against 4-7, and costs MODE score where the GAN works, blurrier
---        digits: experiments/README.md);
---        --bn puts batch norm after G's hidden layers (in training mode also
---        when sampling for the metrics: batch statistics of 500 samples).  The
---        paper's MNIST claim is about a grid of settings (sec. 4.1 plots the
---        spread of MODE scores over architectures and hyperparameters): core.md
---        9.7b scales it to lr {2e-4, 1e-3} x {no BN, BN in G} x seeds, each
---        model's median MODE score and its runs under 5 (failures).
--- Metrics every --eval_every iterations (and at 1): 2-D: modes and hq of
--- lg.metrics.mode_coverage on 2,500 samples; images: MODE score, classes
--- covered and the Inception score of a pretrained classifier
--- (luagan.image_metrics) on --eval_n samples when its weights exist, else -1
--- (pending).
+-- The settings, their sources and the metrics: experiments/notes/mrgan.md.
 local lg = require "luagan"
 local optim, gan = lg.optim, lg.gan
 local here = debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or "."
