@@ -25,12 +25,11 @@ local defaults = {
 local cfg, usage = lg.experiment.parse(defaults, arg)
 if not cfg then print(usage) os.exit(0) end
 if cfg.resume ~= "" or cfg.stop_at ~= 0 then
-  io.stderr:write("classifier: --resume / --stop_at are not supported (a run takes minutes)\n")
-  os.exit(2)
+  lg.experiment.fail("classifier", "--resume / --stop_at are not supported (a run takes minutes)")
 end
 local fashion = cfg.dataset == "fashion"
 local epochs = cfg.epochs
-if epochs < 1 then io.stderr:write("classifier: --epochs must be >= 1\n") os.exit(2) end
+if epochs < 1 then lg.experiment.fail("classifier", "--epochs must be >= 1") end
 local shift = cfg.shift >= 0 and cfg.shift or (fashion and 0 or 2)
 if cfg.threads > 0 then lg.set_num_threads(cfg.threads) end
 lg.manual_seed(cfg.seed)
