@@ -11,8 +11,7 @@
 -- The recipe, its scaling to a CPU and the probe: experiments/notes/dcgan.md.
 local lg = require "luagan"
 local nn, optim, gan = lg.nn, lg.optim, lg.gan
-local here = debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or "."
-local nets = dofile(here .. "/lib/nets.lua")
+local nets = require "lib.nets"
 
 local run = lg.experiment{
   name = "dcgan", iters = 2000, batch = 128, dataset = "mnist",

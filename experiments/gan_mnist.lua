@@ -11,6 +11,7 @@
 -- What follows the paper, the deviations and the metrics: experiments/notes/gan_mnist.md.
 local lg = require "luagan"
 local nn, optim, gan = lg.nn, lg.optim, lg.gan
+local nets = require "lib.nets"
 
 local run = lg.experiment{
   name = "gan_mnist", iters = 6000, batch = 100, dataset = "mnist",
@@ -55,18 +56,6 @@ local xtrain = all:narrow(1, 1, ntrain)
 local loader = lg.data.Loader(xtrain, {batch = cfg.batch})
 local epoch_iters = loader:batches()
 
--- pylearn2's maxout: a linear layer whose outputs come in groups of `pieces`
--- consecutive units, each group reduced by max
-local Maxout = nn.Module:extend("Maxout")
-function Maxout:init(nin, units, pieces)
-  self.units, self.pieces = units, pieces
-  self.linear = nn.Linear(nin, units * pieces)
-end
-function Maxout:forward(x)
-  return (self.linear(x):view(x:size(1), self.units, self.pieces):max(3))
-end
-function Maxout:extra_repr() return ("units=%d, pieces=%d"):format(self.units, self.pieces) end
-
 local function uniform_init(net, r)
   for _, p in ipairs(net:parameters()) do nn.init.uniform_(p, -r, r) end
 end
@@ -91,8 +80,8 @@ local pin, ph = cfg.dropout and 0.2 or 0, cfg.dropout and 0.5 or 0
 local D
 if cfg.d_arch == "maxout" then
   D = nn.Sequential(
-    nn.Dropout(pin), Maxout(784, cfg.d_units, cfg.pieces),
-    nn.Dropout(ph), Maxout(cfg.d_units, cfg.d_units, cfg.pieces),
+    nn.Dropout(pin), nets.Maxout(784, cfg.d_units, cfg.pieces),
+    nn.Dropout(ph), nets.Maxout(cfg.d_units, cfg.d_units, cfg.pieces),
     nn.Dropout(ph), nn.Linear(cfg.d_units, 1))
 else
   D = nn.Sequential(

@@ -9,10 +9,9 @@
 --   luagan experiments/lsgan.lua --dataset mnist [--loss ls|bce] [--bn g|gd|all] ...
 --
 -- The authors' setups, the deviations and the metrics: experiments/notes/lsgan.md.
-local here = (arg and arg[0] or ""):match("(.*/)") or "./"
-local toy = dofile(here .. "lib/toy.lua")
-local nets = dofile(here .. "lib/nets.lua")
 local lg = require "luagan"
+local toy = require "lib.toy"
+local nets = require "lib.nets"
 local nn, optim, gan = lg.nn, lg.optim, lg.gan
 
 local defaults = {
@@ -77,7 +76,6 @@ if cfg.loss == "ls" then loss = ({["01"] = gan.lsgan, chi2 = gan.lsgan_chi2})[cf
 -- {---------------------------------------------------------- 2-D data
 local function train_toy()
   local G, D, optG, optD, schedule = toy.notebook_gan(cfg)
-  if not G then run:fail(D) end
   local ok, ds = pcall(toy.dataset, cfg.dataset, "pacgan")
   if not ok then run:fail(ds) end
 

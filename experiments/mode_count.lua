@@ -9,10 +9,10 @@
 --                                     [--packs 1,2,3] [--iters N] ... (--help)
 --
 -- The protocol, the authors' setups, the scaling and the output: experiments/notes/mode_count.md.
-local here = (arg and arg[0] or ""):match("(.*/)") or "./"
-local toy = dofile(here .. "lib/toy.lua")
-local sm = dofile(here .. "lib/stacked_mnist.lua")
 local lg = require "luagan"
+local nets = require "lib.nets"
+local toy = require "lib.toy"
+local sm = require "lib.stacked_mnist"
 local optim, gan, experiment = lg.optim, lg.gan, lg.experiment
 
 local defaults = {
@@ -41,8 +41,6 @@ local defaults = {
          threads = "compute threads (1: small matrices; see unrolled_gan.lua)"},
 }
 
-local function fail(msg) experiment.fail("mode_count", msg) end
-
 -- the defaults of --dataset stacked_mnist where they differ from the 2-D ones
 -- (PacGAN's stacked-MNIST config; iters and the evaluation schedule scaled to a CPU)
 local STACKED = {batch = 64, lr = 2e-4, beta1 = 0.5, nz = 100, iters = 3000, eval_every = 1000,
@@ -54,7 +52,7 @@ local STACKED = {batch = 64, lr = 2e-4, beta1 = 0.5, nz = 100, iters = 3000, eva
 local function train_stacked(run)
   local cfg = run.config
   local ok, metrics = pcall(require("luagan.image_metrics").load, "mnist")
-  if not ok then fail(metrics) end
+  if not ok then run:fail(metrics) end
   local ds = sm.dataset{name = "mnist", split = "all"}
   local m = cfg.pack
   local G = sm.G{nz = cfg.nz, ngf = cfg.ngf, out_channels = 3}
@@ -74,15 +72,15 @@ end
 
 local function train_one(argv)
   local ok, run = pcall(experiment, defaults, argv)
-  if not ok then fail(run) end
+  if not ok then experiment.fail("mode_count", run) end
   local cfg = run.config
   if cfg.dataset == "stacked_mnist" then return train_stacked(run) end
   local ds = toy.dataset(cfg.dataset, "pacgan")
   local m = cfg.pack
-  local G = toy.mlp{nin = cfg.nz, nout = 2, hidden = cfg.g_hidden, layers = cfg.g_layers,
-                    act = "relu", bn = true, init = "normal", std = cfg.init_std}
-  local Dnet = toy.mlp{nin = 2 * m, nout = 1, hidden = cfg.d_units, layers = cfg.d_layers,
-                       act = "maxout", pieces = cfg.pieces, init = "normal", std = cfg.init_std}
+  local G = nets.mlp{nin = cfg.nz, nout = 2, hidden = cfg.g_hidden, layers = cfg.g_layers,
+                     act = "relu", bn = true, init = "normal", std = cfg.init_std}
+  local Dnet = nets.mlp{nin = 2 * m, nout = 1, hidden = cfg.d_units, layers = cfg.d_layers,
+                        act = "maxout", pieces = cfg.pieces, init = "normal", std = cfg.init_std}
   local D = gan.Packed(Dnet, m)
   local betas = {cfg.beta1, 0.999}
   local optG = optim.Adam(G:parameters(), {lr = cfg.lr, betas = betas})
@@ -106,26 +104,26 @@ end
 
 local cfg, usage = (function()
   local ok, c, u = pcall(experiment.parse, defaults, arg)
-  if not ok then fail(c) end
+  if not ok then experiment.fail("mode_count", c) end
   return c, u
 end)()
 if cfg == nil then print(usage) os.exit(0) end
 local stacked = cfg.dataset == "stacked_mnist"
 if stacked then
   for k, v in pairs(STACKED) do if not usage[k] then cfg[k] = v end end    -- usage: the given flags
-  if cfg.eval_n < 1 then fail("--eval_n must be >= 1") end
-  if cfg.g_steps < 1 then fail("--g_steps must be >= 1") end
-  if cfg.ngf < 1 or cfg.ndf < 1 then fail("--ngf and --ndf must be >= 1") end
+  if cfg.eval_n < 1 then experiment.fail("mode_count", "--eval_n must be >= 1") end
+  if cfg.g_steps < 1 then experiment.fail("mode_count", "--g_steps must be >= 1") end
+  if cfg.ngf < 1 or cfg.ndf < 1 then experiment.fail("mode_count", "--ngf and --ndf must be >= 1") end
 end
-if cfg.seeds < 1 then fail("--seeds must be >= 1") end
-if cfg.eval_every < 1 then fail("--eval_every must be >= 1") end
+if cfg.seeds < 1 then experiment.fail("mode_count", "--seeds must be >= 1") end
+if cfg.eval_every < 1 then experiment.fail("mode_count", "--eval_every must be >= 1") end
 local packs = {}
 for p in cfg.packs:gmatch("[^,%s]+") do
   local v = math.tointeger(tonumber(p))
-  if not v or v < 1 then fail("--packs must list integers >= 1, got '" .. cfg.packs .. "'") end
+  if not v or v < 1 then experiment.fail("mode_count", "--packs must list integers >= 1, got '" .. cfg.packs .. "'") end
   packs[#packs + 1] = v
 end
-if #packs == 0 then fail("--packs is empty") end
+if #packs == 0 then experiment.fail("mode_count", "--packs is empty") end
 
 local out = cfg.resume ~= "" and cfg.resume or
             (cfg.out ~= "" and cfg.out or "runs/mode_count-" .. cfg.dataset .. "-" .. os.date("%Y%m%d-%H%M%S"))
@@ -204,14 +202,14 @@ if stacked then
       m == 1 and "GAN" or "PacGAN" .. m, mm, ms, lo, hi, total, km, ks, ips))
   end
 else
-print("method     modes (mean +- sd [min, max])    hq % (mean +- sd)    rev_kl (mean)")
-for _, m in ipairs(packs) do
-  local mm, ms, lo, hi = stats(results[m], "modes")
-  local hm, hs = stats(results[m], "hq")
-  local km = stats(results[m], "rev_kl")
-  print(("%-9s  %5.2f +- %4.2f [%d, %d] / %d        %5.1f +- %4.1f         %.3f"):format(
-    m == 1 and "GAN" or "PacGAN" .. m, mm, ms, lo, hi, total, hm * 100, hs * 100, km))
-end
+  print("method     modes (mean +- sd [min, max])    hq % (mean +- sd)    rev_kl (mean)")
+  for _, m in ipairs(packs) do
+    local mm, ms, lo, hi = stats(results[m], "modes")
+    local hm, hs = stats(results[m], "hq")
+    local km = stats(results[m], "rev_kl")
+    print(("%-9s  %5.2f +- %4.2f [%d, %d] / %d        %5.1f +- %4.1f         %.3f"):format(
+      m == 1 and "GAN" or "PacGAN" .. m, mm, ms, lo, hi, total, hm * 100, hs * 100, km))
+  end
 end
 print("summary: " .. out .. "/summary.csv")
 

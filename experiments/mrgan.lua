@@ -12,8 +12,8 @@
 -- The settings, their sources and the metrics: experiments/notes/mrgan.md.
 local lg = require "luagan"
 local optim, gan = lg.optim, lg.gan
-local here = debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or "."
-local nets = dofile(here .. "/lib/nets.lua")
+local nets = require "lib.nets"
+local toy = require "lib.toy"
 
 local run = lg.experiment{
   name = "mrgan", iters = 10000, batch = 256,
@@ -37,33 +37,32 @@ local run = lg.experiment{
          dataset = "grid25, ring8, mnist, mnist10k or fashion"},
 }
 local cfg = run.config
-local toy = cfg.dataset == "grid25" or cfg.dataset == "ring8"
-if toy and cfg.bn then run:fail("--bn applies to the image datasets only") end
+local is2d = cfg.dataset == "grid25" or cfg.dataset == "ring8"
+if is2d and cfg.bn then run:fail("--bn applies to the image datasets only") end
 local batch = cfg.batch
-local nz = cfg.nz > 0 and cfg.nz or (toy and 64 or 100)
-local lr_g = cfg.lr_g > 0 and cfg.lr_g or (toy and 1e-3 or 2e-4)
-local lr_d = cfg.lr_d > 0 and cfg.lr_d or (toy and 1e-4 or 2e-4)
-local distance = cfg.distance ~= "" and cfg.distance or (toy and "sse" or "mse")
+local nz = cfg.nz > 0 and cfg.nz or (is2d and 64 or 100)
+local lr_g = cfg.lr_g > 0 and cfg.lr_g or (is2d and 1e-3 or 2e-4)
+local lr_d = cfg.lr_d > 0 and cfg.lr_d or (is2d and 1e-4 or 2e-4)
+local distance = cfg.distance ~= "" and cfg.distance or (is2d and "sse" or "mse")
 
 -- {---------------------------------------------------------- data and nets
 local mix, loader
-if toy then
+if is2d then
   mix = lg.data[cfg.dataset]()
 else
   local train = lg.data.load(cfg.dataset, "train")
   loader = lg.data.Loader(train.images:reshape(train.n, 784), {batch = batch})
 end
-local function real_batch() if toy then return mix:sample(batch) end return loader:next() end
+local function real_batch() if is2d then return mix:sample(batch) end return loader:next() end
 local function noise(n) return lg.randn(n, nz) end
 
-local dim = toy and 2 or 784
 local function make_D()
-  if toy then return nets.mlp{nin = 2, hidden = 128, layers = 2, nout = 1, act = "tanh"} end
+  if is2d then return nets.mlp{nin = 2, hidden = 128, layers = 2, nout = 1, act = "tanh"} end
   return nets.mlp{nin = 784, hidden = 256, layers = 2, nout = 1, act = "lrelu"}
 end
-local G = toy and nets.mlp{nin = nz, hidden = 128, layers = 2, nout = 2, act = "tanh"}
+local G = is2d and nets.mlp{nin = nz, hidden = 128, layers = 2, nout = 2, act = "tanh"}
               or nets.mlp{nin = nz, hidden = 256, layers = 2, nout = 784, out_act = "tanh", bn = cfg.bn}
-local E = toy and nets.mlp{nin = 2, hidden = 128, layers = 2, nout = nz, act = "tanh"}
+local E = is2d and nets.mlp{nin = 2, hidden = 128, layers = 2, nout = nz, act = "tanh"}
               or nets.mlp{nin = 784, hidden = 256, layers = 1, nout = nz}
 local D = make_D()
 local D2 = cfg.reg == "mdgan" and make_D() or nil
@@ -75,7 +74,7 @@ local loss = gan.non_saturating
 
 -- {---------------------------------------------------------- image metrics
 local classifier, why_pending
-if not toy then
+if not is2d then
   classifier, why_pending = require("luagan.image_metrics").for_dataset(cfg.dataset)
   if not classifier then io.stderr:write("mrgan: image metrics pending (", why_pending, ")\n") end
 end
@@ -84,14 +83,14 @@ end
 local tracked = {G = G, E = E, D = D, optG = optG, optE = optE, optD = optD, data = loader}
 if D2 then tracked.D2, tracked.optD2 = D2, optD2 end
 run:track(tracked)
-local z_fixed = noise(toy and 512 or 64)
-if toy then
+local z_fixed = noise(is2d and 512 or 64)
+if is2d then
   local real_fixed = mix:sample(512)
-  local res, lim = 128, cfg.dataset == "grid25" and 5.5 or 1.6
-  local function raster(p) return nets.raster(p, lim, res) end
-  -- real points red, generated green, reconstructions G(E(x)) blue
+  local extent = cfg.dataset == "grid25" and 5.5 or 1.6
+  -- real points blue, generated red, reconstructions G(E(x)) green
   run:sampler(function()
-    return lg.cat({raster(real_fixed), raster(G(z_fixed)), raster(G(E(real_fixed)))}, 2)
+    return toy.render({{real_fixed, toy.BLUE}, {G(z_fixed), toy.RED}, {G(E(real_fixed)), toy.GREEN}},
+                      extent, 128)
   end, {range = {0, 1}, nrow = 1})
 else
   run:sampler(function() return G(z_fixed):view(64, 1, 28, 28) end)
@@ -120,7 +119,7 @@ for it in run:iterations() do
   end
   if it == 1 or it % cfg.eval_every == 0 or it == cfg.iters then
     lg.no_grad(function()
-      if toy then
+      if is2d then
         local cov = lg.metrics.mode_coverage(G(noise(2500)), mix)
         row.modes, row.hq = cov.modes, cov.hq
       elseif classifier then
@@ -138,7 +137,7 @@ end
 -- the final evaluation, from the last row of metrics.csv
 local rows = run:rows()
 local final = rows[#rows]
-if toy then
+if is2d then
   print(("mrgan: final modes %s/%d, hq %.3f (reg %s, seed %d)"):format(final.modes, mix.modes,
     tonumber(final.hq), cfg.reg, cfg.seed))
 elseif tonumber(final.mode_score) < 0 then

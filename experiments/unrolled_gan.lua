@@ -8,9 +8,8 @@
 --   luagan experiments/unrolled_gan.lua [--unroll 0|5|10] [--iters N] [--lr_d X] [--seed N] ... (--help)
 --
 -- The notebook's setup, the deviations and the metrics: experiments/notes/unrolled_gan.md.
-local here = (arg and arg[0] or ""):match("(.*/)") or "./"
-local toy = dofile(here .. "lib/toy.lua")
 local lg = require "luagan"
+local toy = require "lib.toy"
 local gan = lg.gan
 
 local run = lg.experiment{
@@ -37,7 +36,6 @@ if cfg.eval_every < 1 then run:fail("--eval_every must be >= 1") end
 local losses = {minimax = gan.minimax, ns = gan.non_saturating}
 local loss = losses[cfg.loss]
 local G, D, optG, optD, schedule = toy.notebook_gan(cfg)
-if not G then run:fail(D) end
 local ok, ds = pcall(toy.dataset, cfg.dataset, cfg.data_variant)
 if not ok then run:fail(ds) end
 

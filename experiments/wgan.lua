@@ -11,8 +11,8 @@
 -- The recipe, the nets, the metrics and the summary: experiments/notes/wgan.md.
 local lg = require "luagan"
 local nn, optim, gan = lg.nn, lg.optim, lg.gan
-local here = debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or "."
-local nets = dofile(here .. "/lib/nets.lua")
+local nets = require "lib.nets"
+local toy = require "lib.toy"
 
 local run = lg.experiment{
   name = "wgan", iters = 10000, batch = 64,
@@ -41,7 +41,7 @@ local run = lg.experiment{
          dataset = "grid25, ring8, mnist, mnist10k or fashion"},
 }
 local cfg = run.config
-local toy = cfg.dataset == "grid25" or cfg.dataset == "ring8"
+local is2d = cfg.dataset == "grid25" or cfg.dataset == "ring8"
 local mlp_g = cfg.arch == "mlp" or cfg.arch == "mlp512"
 local critic = cfg.critic == "auto" and (cfg.arch == "mlp" and "mlp" or "dcgan") or cfg.critic
 if critic == "mlp" and not mlp_g then run:fail("--critic mlp needs --arch mlp or mlp512") end
@@ -50,11 +50,11 @@ if cfg.w1_n < 2 or cfg.w1_n > 1024 then run:fail("--w1_n must be in 2..1024") en
 if cfg.w1_reps < 1 then run:fail("--w1_reps must be >= 1") end
 if cfg.est_n < 1 then run:fail("--est_n must be >= 1") end
 local wgan = cfg.loss == "wgan"
-local nz = cfg.nz > 0 and cfg.nz or (toy and 2 or 100)
+local nz = cfg.nz > 0 and cfg.nz or (is2d and 2 or 100)
 
 -- {---------------------------------------------------------- data and nets
 local mix, loader
-if toy then
+if is2d then
   mix = lg.data[cfg.dataset]()
 else
   local train = lg.data.load(cfg.dataset, "train")
@@ -62,12 +62,12 @@ else
   loader = lg.data.Loader(x, {batch = cfg.batch})
 end
 local function real_batch(n)
-  if toy then return mix:sample(n or cfg.batch) end
+  if is2d then return mix:sample(n or cfg.batch) end
   return loader:next()
 end
 
 local G, D
-if toy then
+if is2d then
   G = nets.mlp{nin = nz, hidden = cfg.hidden, layers = cfg.layers, nout = 2}
   D = nets.mlp{nin = 2, hidden = cfg.hidden, layers = cfg.layers, nout = 1}
 else
@@ -105,24 +105,22 @@ local function noise(n) return lg.randn(n, nz) end
 
 -- {---------------------------------------------------------- image metrics
 local classifier, why_pending
-if not toy then
+if not is2d then
   classifier, why_pending = require("luagan.image_metrics").for_dataset(cfg.dataset)
   if not classifier then io.stderr:write("wgan: image metrics pending (", why_pending, ")\n") end
 end
 
 -- }
 
-local z_fixed = noise(toy and 512 or 64)
+local z_fixed = noise(is2d and 512 or 64)
 local state = {w_sum = 0.0, w_count = 0}
 run:track{G = G, D = D, optG = optG, optD = optD, state = state, data = loader}
-local real_fixed = toy and mix:sample(512) or nil
-if toy then
-  -- 2-D samples as a 128 x 128 scatter picture: real points red, generated green
-  -- (each point splatted bilinearly: tensor ops only)
-  local res, lim = 128, cfg.dataset == "grid25" and 5.5 or 1.6
-  local function raster(p) return nets.raster(p, lim, res) end
+local real_fixed = is2d and mix:sample(512) or nil
+if is2d then
+  -- real points blue, generated red
+  local extent = cfg.dataset == "grid25" and 5.5 or 1.6
   run:sampler(function()
-    return lg.cat({raster(real_fixed), raster(G(z_fixed)), lg.zeros(1, 1, res, res)}, 2)
+    return toy.render({{real_fixed, toy.BLUE}, {G(z_fixed), toy.RED}}, extent, 128)
   end, {range = {0, 1}, nrow = 1})
 else
   run:sampler(function()
@@ -141,7 +139,7 @@ local function estimate(d)
 end
 
 print(("wgan: %s, loss %s, G %s %d / D %s %d parameters, batch %d"):format(cfg.dataset, cfg.loss,
-  toy and "mlp" or cfg.arch, G:num_parameters(), toy and "mlp" or critic, D:num_parameters(), cfg.batch))
+  is2d and "mlp" or cfg.arch, G:num_parameters(), is2d and "mlp" or critic, D:num_parameters(), cfg.batch))
 for it in run:iterations() do
   local out = gan.step{G = G, D = D, optG = optG, optD = optD, loss = loss,
     real = real_batch, z = function() return noise(cfg.batch) end, it = it,
@@ -153,7 +151,7 @@ for it in run:iterations() do
     row.w_est = row.w_train      -- images: the training average (2-D: replaced below)
     state.w_sum, state.w_count = 0.0, 0
     lg.no_grad(function()
-      if toy then
+      if is2d then
         G:eval()
         D:eval()
         local cov = lg.metrics.mode_coverage(G(noise(2500)), mix)
@@ -240,8 +238,8 @@ local function corr(c, target, hi, label)
   end
 end
 local half = ("in the first half (iterations 26-%d)"):format(cfg.iters // 2)
-if toy then
-  -- the first line is the headline (reproduce.sh reads it): the held-out estimate
+if is2d then
+  -- the first line is the headline (the reproduction driver reads it): the held-out estimate
   corr("w_est", "w1", math.huge, "after the warm-up")
   corr("w_est", "w1", cfg.iters // 2, half)
   corr("w_train", "w1", math.huge, "after the warm-up, training average")
@@ -261,7 +259,7 @@ elseif last then
       :format(last.classes, tonumber(last.top_share), tonumber(last.mode_score), cfg.eval_n))
   end
 end
--- a dead critic (see the header)
+-- a dead critic (see the notes)
 local dead_from = lg.metrics.dead_since(rows, "lossD")
 if dead_from then
   say(("wgan: critic dead since iteration %d (loss_D exactly 0 to the end: constant D, no gradient for G)")

@@ -11,10 +11,9 @@
 --   gan_toy.py's recipe on the toys: --lambda 0.1 --beta1 0.5
 --
 -- The recipes, the nets, the deviations and the metrics: experiments/notes/wgan_gp.md.
-local here = (arg and arg[0] or ""):match("(.*/)") or "./"
-local toy = dofile(here .. "lib/toy.lua")
-local nets = dofile(here .. "lib/nets.lua")
 local lg = require "luagan"
+local toy = require "lib.toy"
+local nets = require "lib.nets"
 local optim, gan = lg.optim, lg.gan
 
 local DEFAULTS = {
@@ -88,10 +87,10 @@ if not images then
   local ok, ds = pcall(toy.dataset, cfg.dataset, "wgangp")
   if not ok then run:fail(ds) end
 
-  local G = toy.mlp{nin = cfg.nz, nout = 2, hidden = cfg.hidden, layers = cfg.layers, act = "relu",
-                    init = "he"}
-  local D = toy.mlp{nin = 2, nout = 1, hidden = cfg.hidden, layers = cfg.layers, act = "relu",
-                    init = "he"}
+  local G = nets.mlp{nin = cfg.nz, nout = 2, hidden = cfg.hidden, layers = cfg.layers, act = "relu",
+                     init = "he"}
+  local D = nets.mlp{nin = 2, nout = 1, hidden = cfg.hidden, layers = cfg.layers, act = "relu",
+                     init = "he"}
   local betas = {cfg.beta1, cfg.beta2}
   local optG = optim.Adam(G:parameters(), {lr = cfg.lr, betas = betas})
   local optD = optim.Adam(D:parameters(), {lr = cfg.lr, betas = betas})
