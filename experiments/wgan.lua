@@ -104,9 +104,10 @@ local function noise(n) return lg.randn(n, nz) end
 -- }
 
 -- {---------------------------------------------------------- image metrics
+local im = require "luagan.image_metrics"
 local classifier, why_pending
 if not is2d then
-  classifier, why_pending = require("luagan.image_metrics").for_dataset(cfg.dataset)
+  classifier, why_pending = im.for_dataset(cfg.dataset)
   if not classifier then io.stderr:write("wgan: image metrics pending (", why_pending, ")\n") end
 end
 
@@ -169,18 +170,13 @@ for it in run:iterations() do
         D:train()
         G:train()
       else
+        local cols = im.PENDING
         if classifier then
           G:eval()
-          local parts = {}
-          for s = 1, cfg.eval_n, 500 do parts[#parts + 1] = nets.to_28(G(noise(math.min(500, cfg.eval_n - s + 1)))) end
+          cols = classifier:score(function(z) return nets.to_28(G(z)) end, noise(cfg.eval_n))
           G:train()
-          local r = classifier:evaluate(lg.cat(parts, 1))
-          local top = 0
-          for _, v in ipairs(r.shares) do top = math.max(top, v) end
-          row.classes, row.top_share, row.mode_score = r.classes, top, r.mode
-        else
-          row.classes, row.top_share, row.mode_score = -1, -1, -1
         end
+        row.classes, row.top_share, row.mode_score = cols.classes, cols.top_share, cols.mode_score
       end
     end)
   end
