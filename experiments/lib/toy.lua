@@ -104,7 +104,7 @@ function toy.coverage(samples, ds)
   local x, centres = samples:detach(), ds.eval.centres
   local n, k = x:size(1), centres:size(1)
   local d2 = ((x:view(n, 1, 2) - centres:view(1, k, 2)) ^ 2):sum(3)
-  local near = ((-(-d2):max(2)):clamp(0, math.huge) + 1e-12):sqrt():mean():item()
+  local near = (d2:min(2) + 1e-12):sqrt():mean():item()
   local counts = c.counts
   if ds.eval.arcs then            -- swiss roll: centres grouped into arcs
     local per = ds.eval.points // ds.eval.arcs
