@@ -1,29 +1,12 @@
--- classifier.lua: the small CNN behind the image metrics (lua/luagan/image_metrics.lua),
--- trained by luagan on MNIST or Fashion-MNIST; reports test accuracy and caches the weights.
+-- classifier.lua: the small CNN behind the image metrics (lua/luagan/image_metrics.lua:
+-- Inception score, MODE score, FID on its features, classes covered), trained by
+-- luagan on MNIST or Fashion-MNIST; reports test accuracy and caches the weights
+-- with the training set's label frequencies and feature statistics.
 --
 --   luagan experiments/classifier.lua --dataset mnist|fashion [--epochs N] [--seed N]
 --                                     [--shift N] [--dropout X] [--lr X] ... (--help)
 --
--- Model (image_metrics.Classifier): Conv 1->32 k3 + ReLU + maxpool 2, Conv 32->64 k3 +
--- ReLU + maxpool 2, Linear 1600->128 + ReLU (penultimate features), dropout, Linear
--- 128->10; 225,034 parameters (0.9 MB as float32).  Inputs in [-1, 1] (lg.data's
--- default range).  Adam (lr --lr, multiplied by --lr_decay after each epoch),
--- batch --batch, cross-entropy on 1-based labels.  --shift N translates each
--- training image by a random offset in -N..N pixels per axis (background filled),
--- a classic augmentation for digits.
---
--- Data: --dataset mnist reads full MNIST when datasets/mnist/ holds its IDX files,
--- else the shipped subset (9,001 train / 999 test digits); fashion is the full
--- 60,000 / 10,000 of Debian's dataset-fashion-mnist.  The test split is used only
--- to report accuracy (after every epoch; nothing is selected on it).
---
--- Output: <out>/<dataset>.safetensors (default out: models/, image_metrics.weights_dir)
--- holding the state dict plus, under "stats.", the training labels' frequencies
--- (p_train, for the MODE score) and the mean / covariance of the training set's
--- penultimate features (mu, sigma: the default FID reference); metadata records the
--- flags and the test accuracy.  --iters N > 0 stops after N iterations (a smoke test);
--- --minutes X > 0 stops training after X minutes (a budget on a busy machine), with
--- the epochs actually done recorded in the metadata.
+-- The model, the data and the weights file: experiments/notes/classifier.md.
 local lg = require "luagan"
 local im = require "luagan.image_metrics"
 
@@ -42,12 +25,11 @@ local defaults = {
 local cfg, usage = lg.experiment.parse(defaults, arg)
 if not cfg then print(usage) os.exit(0) end
 if cfg.resume ~= "" or cfg.stop_at ~= 0 then
-  io.stderr:write("classifier: --resume / --stop_at are not supported (a run takes minutes)\n")
-  os.exit(2)
+  lg.experiment.fail("classifier", "--resume / --stop_at are not supported (a run takes minutes)")
 end
 local fashion = cfg.dataset == "fashion"
 local epochs = cfg.epochs
-if epochs < 1 then io.stderr:write("classifier: --epochs must be >= 1\n") os.exit(2) end
+if epochs < 1 then lg.experiment.fail("classifier", "--epochs must be >= 1") end
 local shift = cfg.shift >= 0 and cfg.shift or (fashion and 0 or 2)
 if cfg.threads > 0 then lg.set_num_threads(cfg.threads) end
 lg.manual_seed(cfg.seed)

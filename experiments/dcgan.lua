@@ -1,45 +1,17 @@
--- dcgan.lua: Radford, Metz and Chintala, "Unsupervised Representation Learning
--- with Deep Convolutional Generative Adversarial Networks" (ICLR 2016).
+-- dcgan.lua: DCGAN (Radford, Metz and Chintala, "Unsupervised Representation
+-- Learning with Deep Convolutional Generative Adversarial Networks", ICLR 2016).
+--
+-- The DCGAN architecture and training recipe on MNIST-sized images, and the
+-- paper's use of the trained D as a feature extractor (sec. 5.1): a linear
+-- probe on D's features against a random D and raw pixels.
 --
 --   luagan experiments/dcgan.lua [--dataset mnist|mnist10k|fashion|DIR] [--size 28|32|64]
 --                                [--iters N] [--probe] ... (--help)
 --
--- Reproduces: the DCGAN architecture guidelines and training recipe on a small
--- image set, and the paper's use of the trained discriminator as a feature
--- extractor (sec. 5.1, Table 1: D features + a regularised linear classifier;
--- 82.8% on CIFAR-10 with a D trained on ImageNet-1k).  Our scaled target
--- (/work/shared/research/papers/core.md 9.2): on MNIST with 1000 labels, the
--- trained D's features beat (i) the same D at its random N(0, 0.02) init and
--- (ii) raw pixels, by >= 2 accuracy points.
---
--- The paper's recipe, as defaults ([P] = checked against the paper text,
--- [C] = dcgan.torch @6eaac63, per core.md section 2):
---   strided convs in D, transposed convs in G, no pooling, no hidden FC layers;
---   batch norm in G and D except G's output and D's input layer [P];
---   ReLU in G with a Tanh output, LeakyReLU 0.2 in D [P];
---   N(0, 0.02) weights, BN scales N(1, 0.02) [P]/[C] (nn.init.dcgan);
---   Adam lr 2e-4, beta1 0.5 [P]; batch 128 [P] (the code's 64: --batch 64);
---   z: 100-d uniform [P] (the code draws N(0, 1): --noise normal);
---   images scaled to [-1, 1], the only preprocessing [P];
---   D sees a pure-real and a pure-fake batch (separate BN statistics) and G is
---   trained with the non-saturating loss -log D(G(z)) [C].
--- Scaled down for a 2-core CPU: --ngf/--ndf 16 (the paper's 64 px nets have
--- 128..1024 channels; --size 64 --ngf 128 is its shape) and 32 px: MNIST and
--- Fashion-MNIST are padded from 28 to 32 with background, or to 64 by padding
--- and nearest upsampling; --size 28 uses a 3-7-14-28 plan instead.
---
--- --probe (after training): D frozen, in eval mode.  Features as in the
--- paper: every D block's activations max-pooled to (at most) 4x4 and
--- concatenated ("all"); also just the penultimate block, flattened ("last").
--- A multinomial logistic regression with L2 (the paper: a regularised L2-SVM;
--- the L2 weight chosen among 1e-4, 1e-3, 1e-2 on 20% of the labelled set) is
--- trained on --probe_labels labelled training images and tested on the test
--- split.  Baselines through the same classifier: the same D at a fresh random
--- init, and raw pixels.  Results go to stdout and OUT/probe.csv.
+-- The recipe, its scaling to a CPU and the probe: experiments/notes/dcgan.md.
 local lg = require "luagan"
 local nn, optim, gan = lg.nn, lg.optim, lg.gan
-local here = debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or "."
-local nets = dofile(here .. "/lib/nets.lua")
+local nets = require "lib.nets"
 
 local run = lg.experiment{
   name = "dcgan", iters = 2000, batch = 128, dataset = "mnist",

@@ -1,27 +1,17 @@
 -- demo_ring.lua: a small GAN on a ring of 8 Gaussians, written with raw
--- tensors and autodiff only (no nn / optim modules), to show the core works
--- end to end.  `make demo` runs it.
+-- tensors and autodiff only (no nn / optim modules, no experiment harness), to
+-- show the core works end to end.  `make demo` runs it.
 --
 --   luagan experiments/demo_ring.lua [--steps N] [--seed N] [--batch N]
 --                                    [--lr X] [--threads N] [--out DIR] [--help]
 --
--- Data: 8 Gaussians on a circle of radius 2, std 0.02: the unrolled-GAN
--- paper's ring (Metz et al. 2017, appendix; /work/shared/research/papers/core.md
--- section 7), also WGAN-GP's `8gaussians` (unit circle scaled by 2, std 0.02).
--- (VEEGAN/PacGAN's ring is radius 1, std 0.01, and the unrolled-GAN notebook's
--- is radius 1, std 0.01 with only 7 distinct modes; not used here.)
--- A real batch holds batch/8 points per mode (stratified, so that sampling a
--- mode index needs no per-element Lua loop); the points themselves are
--- centre + 0.02 * randn.
--- Models: G: z in R^2 ~ N(0,I) -> 128 -> 128 -> 2, D: 2 -> 128 -> 128 -> 1,
--- ReLU hidden layers, He-scaled randn weights, zero biases.
--- Loss: non-saturating (D: bce(D(x),1) + bce(D(G(z)),0); G: bce(D(G(z)),1)),
--- one D step then one G step per iteration, each with its own Adam written
--- below with tensor ops under lg.no_grad.
--- Metric (VEEGAN / PacGAN protocol, core.md §8): 2,500 samples; a sample is
--- high quality (HQ) when it lies within 3 std of its nearest mode; a mode is
--- covered when it is the nearest mode of at least one HQ sample.  Reports
--- modes covered (/8) and the HQ share.  Samples go to OUT/samples.csv.
+-- Data: 8 Gaussians on a circle of radius 2, std 0.02 (WGAN-GP's gan_toy.py
+-- `8gaussians` before its scaling); a real batch holds batch/8 points per mode.
+-- G: z ~ N(0, I_2) -> 128 -> 128 -> 2, D: 2 -> 128 -> 128 -> 1, ReLU, He-scaled
+-- weights; non-saturating loss, one D step then one G step, each with an Adam
+-- written below in tensor ops.  Reports the modes covered (/8) and the share of
+-- high-quality samples (the VEEGAN / PacGAN protocol, lg.metrics.mode_coverage)
+-- of 2,500 samples, written to OUT/samples.csv.
 local lg = rawget(_G, "lg") or require "luagan"
 
 -- ------------------------------------------------------------ options
@@ -156,17 +146,9 @@ local ones = lg.ones(cfg.batch, 1)
 local zeros = lg.zeros(cfg.batch, 1)
 
 -- ------------------------------------------------------------ training
--- wall clock: lg.clock when the binding has it, else `date` (called twice)
-local function clock()
-  if type(lg.clock) == "function" then return lg.clock() end
-  local p = io.popen("date +%s%N")
-  local s = p and p:read("l")
-  if p then p:close() end
-  return (tonumber(s or "") or os.time() * 1e9) * 1e-9
-end
 print(("demo_ring: ring of %d Gaussians (radius %g, std %g); steps=%d batch=%d lr=%g seed=%d threads=%d"):format(
   NMODES, RADIUS, STD, cfg.steps, cfg.batch, cfg.lr, cfg.seed, cfg.threads))
-local t_start = clock()
+local t_start = lg.clock()
 local every = math.max(1, cfg.steps // 10)
 for step = 1, cfg.steps do
   -- D step: real -> 1, fake (detached) -> 0
@@ -188,33 +170,15 @@ for step = 1, cfg.steps do
     print(("step %6d  D loss %.4f  G loss %.4f"):format(step, d_loss:item(), g_loss:item()))
   end
 end
-local elapsed = clock() - t_start
+local elapsed = lg.clock() - t_start
 
 -- ------------------------------------------------------------ evaluation
 local NEVAL = 2500
 local samples
 lg.no_grad(function() samples = mlp(G, lg.randn(NEVAL, 2)) end)
--- squared distance of every sample to every centre, [NEVAL,8], and the
--- nearest centre of each sample (1-based index), in tensor ops; only the
--- tally of the 2,500 verdicts per mode is done in Lua.
-local d2 = ((samples:view(NEVAL, 1, 2) - centres:view(1, NMODES, 2)) ^ 2):sum(3)
-local negmin, nearest = (-d2):max(2)
-local mind2, nk, st = (-negmin):totable(), nearest:totable(), samples:totable()
-
--- HQ: within 3 std of the nearest mode (PacGAN's sqrt(sum(delta^2/std^2)) < 3
--- with one isotropic std)
-local thresh2 = (3 * STD) ^ 2
-local counts, hq = {}, 0
-for k = 1, NMODES do counts[k] = 0 end
-for i = 1, NEVAL do
-  if mind2[i] < thresh2 then
-    local k = math.tointeger(nk[i])
-    counts[k] = counts[k] + 1
-    hq = hq + 1
-  end
-end
-local covered = 0
-for k = 1, NMODES do if counts[k] > 0 then covered = covered + 1 end end
+local cov = lg.metrics.mode_coverage(samples, {centres = centres, std = STD})
+local counts, covered, hq = cov.counts, cov.modes, math.floor(cov.hq * NEVAL + 0.5)
+local st = samples:totable()
 
 os.execute(("mkdir -p '%s'"):format((cfg.out:gsub("'", "'\\''"))))
 local path = cfg.out .. "/samples.csv"

@@ -1,115 +1,17 @@
--- gan_mnist.lua: the MLP GAN of Goodfellow et al. 2014 ("Generative
--- Adversarial Nets", NIPS 2014) on MNIST, with the paper's Parzen-window
--- evaluation (Table 1) and its saturating vs non-saturating comparison.
+-- gan_mnist.lua: the MLP GAN of Goodfellow et al., "Generative Adversarial
+-- Nets" (NIPS 2014), on MNIST, with the paper's Parzen-window evaluation
+-- (Table 1) and its saturating vs non-saturating G loss comparison (sec. 3).
 --
---   luagan experiments/gan_mnist.lua                      the demo (make demo): 6,000 iterations, ~3 min
---   luagan experiments/gan_mnist.lua --iters 10000        the longer run the results below use
+--   luagan experiments/gan_mnist.lua                      the demo (make demo): 6,000 iterations
 --   luagan experiments/gan_mnist.lua --parzen             + Parzen log-likelihood of the test digits
 --   luagan experiments/gan_mnist.lua --loss minimax       the saturating G loss log(1 - D(G(z)))
 --   luagan experiments/gan_mnist.lua --k 2                two D steps per G step (Algorithm 1)
 --   luagan experiments/gan_mnist.lua --resume DIR --parzen   Parzen evaluation of a finished run
---   luagan experiments/gan_mnist.lua --help               every flag
 --
--- What is kept from the paper (papers/core.md section 1; the paper, and the
--- authors' goodfeli/adversarial mnist.yaml and parzen_ll.py):
---   * Algorithm 1: k D steps (each on a fresh real batch and fresh noise) per
---     G step, minibatches of 100; k = 1 by default, as the paper's.
---   * MLP generator, noise only at the bottom: z (100-d, Gaussian, as
---     mnist.yaml) -> ReLU -> ReLU -> sigmoid 784, data real-valued in [0, 1];
---     the output bias starts at the logit of the mean training image (pixel
---     marginals), as in mnist.yaml.
---   * MLP discriminator with dropout on its input (keep 0.8) and hidden
---     layers (keep 0.5); --d_arch maxout gives the paper's maxout units.
---   * Losses from lg.gan: D minimises 0.5 [BCE(D(x), 1) + BCE(D(G(z)), 0)]
---     (the 0.5 of pylearn2's AdversaryCost2); G uses the non-saturating
---     -log D(G(z)) (sec. 3, and the authors' code) by default, and
---     --loss minimax the saturating log(1 - D(G(z))) of eq. 1.
---   * Evaluation (--parzen): Gaussian Parzen window fitted to 10,000 samples,
---     sigma chosen on the grid logspace(-1, 0, 10) by the validation
---     log-likelihood, mean log-likelihood of the test digits +- standard error
---     (lua/luagan/parzen.lua).  Results in parzen.txt and, per sigma, in
---     parzen_sigma.csv of the run directory.
---
--- Deviations, and why (the budget is `make demo`: minutes on 2 cores):
---   * Adam (lr 2e-4, beta1 0.5, Radford et al. 2016) and PyTorch's default
---     init instead of SGD (lr 0.1 / 1.000004 per update, momentum 0.5 -> 0.7
---     over 250 epochs) with +-0.05 / +-0.005 uniform init: that schedule is
---     tuned for hundreds of epochs and in a few thousand updates barely moves
---     the nets.  --optim sgd restores the paper's schedule and init.
---   * Batch normalisation after G's two hidden layers (Ioffe and Szegedy
---     2015, as in DCGAN's generator; --g_bn false removes it).  Without it,
---     in our run (seed 1, everything else as the default) D won within 200
---     iterations and G collapsed onto one speckled blob for every z, still
---     there at iteration 1,000 (mean D(G(z)) 0.009 over iterations
---     900-1,000); with it the same run draws varied, recognisable digits.
---   * D: LeakyReLU(0.2) layers 784 -> 512 -> 256 -> 1 (--d_arch leaky,
---     the default) instead of maxout 240 x 5 -> 240 x 5 -> 1: half the
---     multiply-adds of the paper's D (0.53 M vs 1.2 M per digit), and the
---     usual MLP-GAN discriminator with Adam.  --d_arch maxout --d_units 240
---     --pieces 5 is the paper's D (the earlier default, maxout 128 x 5
---     without G batch norm, drew one collapsed blob at 200 iterations).
---   * G widths 256 -> 512 (the paper: 1200 -> 1200, core.md 9.1: 512 ->
---     512): --g_hidden and --g_hidden2 change them.
---   * Data: the shipped 9,001-digit MNIST subset (full MNIST when its files
---     are in datasets/mnist/), of which the last --holdout 1,000 are held
---     out from training as the Parzen validation split (the paper: train on
---     50,000, validate sigma on train[50000:51000]); the test split has 999
---     digits instead of 10,000, so our standard error is ~3x the paper's.
---   * Iterations: 6,000 by default (75 epochs of the 8,001 training digits;
---     `make demo` took 2 min 58 s on 2 cores shared with other jobs, load
---     ~7), so that the demo shows varied digits (0, 1, 3, 4, 6, 7, 8, 9 in
---     seed 1's grid, some strokes broken) within about three minutes;
---     --iters 10000 (125 epochs), the length of the results below, gives
---     all ten classes (from ~9,000 on).  At 3,000 iterations the digits are
---     recognisable but mostly 1s, 7s and 9s.  The paper's epoch count is
---     not stated.
---
--- Logged per iteration (metrics.csv): lossD, lossG, D_real and D_fake (D's
--- mean output on the last D step's real and fake batches), D_gz (D(G(z)) at
--- the G step) and gnorm_G, the L2 norm of G's parameter gradient at the G
--- step: the quantity behind the paper's "log(1 - D(G(z))) saturates" remark.
--- With --grad_both the run also logs gnorm_ns and gnorm_mm, both losses'
--- gradient norms at the same (G, D), whichever loss trains.
---
--- Results (the shipped subset, default flags but --iters 10000, --threads 1;
--- Parzen: 10,000 samples, sigma from the paper's grid on the 1,000 held-out
--- digits, mean over the 999 test digits +- standard error):
---   * Parzen, non-saturating, 10,000 iterations: 65.8 +- 5.8 nats (seed 1),
---     78.4 +- 5.8 (seed 2), 72.2 +- 5.9 (seed 3); mean 72.1, std 6.3 over
---     the seeds.  Over seed 1's checkpoints (evaluated with
---     --resume DIR --parzen): 14.1 (1k iterations), 10.3 (2k), -7.4 (3k),
---     5.9 (4k), 32.0 (5k), 39.5 (6k), 48.2 (7k), 66.7 (8k), 67.2 (9k),
---     65.8 (10k): it dips while G's samples are mostly 1s, then rises as
---     the other classes appear.  Saturating loss, same budget
---     and seed: 80.4 +- 5.5 nats, with varied digits too: not worse here.
---   * The paper's G width (--g_hidden 1200 --g_hidden2 1200): seed 1 89.1
---     +- 5.4 at 10,000 iterations; at 30,000 iterations (12.5 minutes at
---     one thread) 148.7, 149.4 and 145.4 (+- 4.6-4.8) for seeds 1-3, mean
---     147.8, just short of core.md's >= 150 (reproduce.sh's full row
---     nonsat_g1200); continued to 60,000 iterations, 157.4, 160.7 and 160.9
---     (mean 159.7, row nonsat_g1200_60k): width and length are most of the
---     gap to the paper.
---   * Paper, Table 1: 225 +- 2 nats (10,000 test digits, G trained on
---     50,000 digits, 1200-unit G, maxout D).  The default G is ~150 nats below.  For
---     scale, the same estimator with the 8,001 real training digits as the
---     "samples" scores 226.6 +- 7.2 here: a Parzen window in 784 dimensions
---     mostly measures how close samples come to test digits (the paper
---     itself warns of its high variance in high dimensions), so this number
---     is a weak measure of sample quality.
---   * Saturation (sec. 3), --grad_both, 500 iterations, seeds 1-3, mean
---     G gradient norm over iterations 81-160 (the second epoch): 2.35
---     (non-saturating run) vs 0.32 (saturating run), 7.4x; over 401-500:
---     4.35 vs 0.40, 10.8x; in the first epoch (1-80), while D(G(z)) is
---     still ~0.4, only 2x; at the end of the 10,000-iteration runs
---     (iterations 9,901-10,000, D(G(z)) ~0.35), 1.58 vs 1.29.  At the same
---     (G, D) the ratio tracks D's confidence: D(G(z)) ~0.13 gives 6-7x,
---     0.04-0.07 gives 9-11x.  With Adam the weak gradient does not stall G
---     (Adam divides it out): the saturating run trains too.  With the
---     paper's SGD (--optim sgd) and its +-0.005 init D stays at 0.50 for
---     the first 500 iterations, so neither loss has started to saturate in
---     a run this short.
+-- What follows the paper, the deviations and the metrics: experiments/notes/gan_mnist.md.
 local lg = require "luagan"
 local nn, optim, gan = lg.nn, lg.optim, lg.gan
+local nets = require "lib.nets"
 
 local run = lg.experiment{
   name = "gan_mnist", iters = 6000, batch = 100, dataset = "mnist",
@@ -154,18 +56,6 @@ local xtrain = all:narrow(1, 1, ntrain)
 local loader = lg.data.Loader(xtrain, {batch = cfg.batch})
 local epoch_iters = loader:batches()
 
--- pylearn2's maxout: a linear layer whose outputs come in groups of `pieces`
--- consecutive units, each group reduced by max
-local Maxout = nn.Module:extend("Maxout")
-function Maxout:init(nin, units, pieces)
-  self.units, self.pieces = units, pieces
-  self.linear = nn.Linear(nin, units * pieces)
-end
-function Maxout:forward(x)
-  return (self.linear(x):view(x:size(1), self.units, self.pieces):max(3))
-end
-function Maxout:extra_repr() return ("units=%d, pieces=%d"):format(self.units, self.pieces) end
-
 local function uniform_init(net, r)
   for _, p in ipairs(net:parameters()) do nn.init.uniform_(p, -r, r) end
 end
@@ -190,8 +80,8 @@ local pin, ph = cfg.dropout and 0.2 or 0, cfg.dropout and 0.5 or 0
 local D
 if cfg.d_arch == "maxout" then
   D = nn.Sequential(
-    nn.Dropout(pin), Maxout(784, cfg.d_units, cfg.pieces),
-    nn.Dropout(ph), Maxout(cfg.d_units, cfg.d_units, cfg.pieces),
+    nn.Dropout(pin), nets.Maxout(784, cfg.d_units, cfg.pieces),
+    nn.Dropout(ph), nets.Maxout(cfg.d_units, cfg.d_units, cfg.pieces),
     nn.Dropout(ph), nn.Linear(cfg.d_units, 1))
 else
   D = nn.Sequential(

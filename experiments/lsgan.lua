@@ -1,123 +1,17 @@
--- lsgan.lua: Least Squares GAN (Mao, Li, Xie, Lau, Wang, Smolley, ICCV 2017,
--- arXiv 1611.04076): the least-squares loss against the sigmoid cross-entropy
--- GAN with the same nets and optimiser, in the paper's two stability
--- comparisons: the 2-D ring of 8 Gaussians (the default) and DCGAN image
--- models without batch norm (--dataset mnist|mnist10k|fashion|DIR: "Images"
--- below).
+-- lsgan.lua: Least Squares GAN (Mao, Li, Xie, Lau, Wang and Smolley, ICCV 2017).
+--
+-- The least-squares loss against the sigmoid cross-entropy GAN, same nets and
+-- optimiser, in the paper's two stability comparisons: modes kept on the 2-D
+-- ring of 8 Gaussians (Fig. 7), and DCGAN nets without batch norm on images
+-- (sec. 4.2: collapse of the sigmoid GAN, not of LSGAN).
 --
 --   luagan experiments/lsgan.lua [--loss ls|bce] [--coding 01|chi2] [--iters N] ... (--help)
 --   luagan experiments/lsgan.lua --dataset mnist [--loss ls|bce] [--bn g|gd|all] ...
 --
--- 2-D.  Claim reproduced (the paper's mixture-of-Gaussians stability comparison,
--- Fig. 7, qualitative there: "regular GANs suffer from mode collapse
--- starting at step 15k" while LSGAN learns all modes; papers/core.md
--- section 5, [3P]/[M]): LSGAN keeps more ring modes than the sigmoid GAN.
--- Measured with the VEEGAN / PacGAN mode protocol (metrics.mode_coverage:
--- 2,500 samples, 3 std): metrics.csv columns modes, hq, rev_kl, hops, modeset.
---
--- Setup: the authors' stability_comparison/mixture_gaussian/{ls,sig}.py
--- (xudonmao/LSGAN @3b13d36, read in core.md section 5 [C]; "based on
--- poolio/unrolled_gan"):
---   data: sample_mog(n_mixture=9, std=0.01, radius=1.0), whose first and last
---         angles coincide: 8 distinct modes on the unit ring (lg.data.ring8);
---   G: z ~ N(0, I_256) -> tanh 128 -> tanh 128 -> 2;  D: 2 -> tanh 128 -> tanh 128 -> 1
---      (no sigmoid); orthogonal init, gain 1.4, zero biases;
---   Adam, D lr 1e-4, G lr 1e-3, beta1 0.5, eps 1e-8; batch 512; G and D
---   updated simultaneously (one sess.run);
---   ls.py: the 0-1 coding a = 0, b = c = 1 (gan.lsgan); sig.py: sigmoid CE for
---   D and -log D for G (gan.non_saturating);
---   35,000 iterations, 10 runs per loss (batch_cmp.sh).
--- Deviations: the code's losses are batch sums (tf.nn.l2_loss, and sig.py's
--- unreduced G loss); ours are means.  Adam is invariant to that scale up to
--- eps, so the steps match.  5,000 iterations by default to fit minutes on 2
--- cores (--iters 35000 for the paper's length; the collapse the paper
--- reports starts at 15k).  --coding chi2 runs a = -1, b = 1, c = 0 (the
--- Pearson chi^2 scheme, gan.lsgan_chi2).
--- High-quality share: with the code's D lr 1e-4 both losses give a diffuse
--- G (hq < 2% at 5k, 0-6% at 35k): length is not the cause.  The same nets
--- and rates in unrolled_gan.lua (the notebook this code is based on) leave
--- D at chance in PyTorch too, and --lr_d 1e-3 makes that G concentrate
--- (hq ~0.9 at 10k).  Mode counts at lr_d 1e-4 rest on a few stray samples;
--- use --lr_d 1e-3 to compare the losses on a G that lands on the modes.
--- One such pair (seed 1, 35k iterations, runs/reproduce-long/lsgan-*_fastD-s1)
--- reverses the paper's picture: LS holds 8/8 from 6k to 12k (one dip), then
--- drops two modes for good (mostly 6/8 with dips to 4-5; 6/8, HQ 0.88 at
--- 35k); sigmoid ends at 8/8, HQ 0.88, with
--- brief collapses (HQ < 0.1 and 2-6 modes for 1-2 evaluations at 16.5k,
--- 19.5k, 22.75k, 26.5k and 33.25k), each back to 8/8 within 500
--- iterations.  One seed: not a verdict.
---
--- Images.  The paper's other stability test: DCGAN nets made hard to train by
--- removing batch norm (BN).  Read (not copied): the authors' code,
--- xudonmao/LSGAN @97e0b8d (the commit of the files read),
--- stability_comparison/BN_G_{ls,sigmoid}_adam and BN_GD_{ls,sigmoid}_rms
--- ({train.py, dcgan64.py, ops.py}):
---   LSUN bedrooms at 64 px; G: linear z -> 4x4x512, 5x5 stride-2 deconvs to
---   256, 128, 64, 3 channels, ReLU, tanh output; D: 5x5 stride-2 convs 64,
---   128, 256, 512, LeakyReLU 0.2, a linear logit; biases on every layer,
---   N(0, 0.02) weights; z 1024-d U(-1, 1); batch 64; each step one D update,
---   then one G update on the same z batch (two sess.run, one batch_z);
---   "sigmoid": sigmoid CE for D, CE(D(G(z)), 1) = -log D(G(z)) for G
---   (gan.non_saturating);
---   BN_G: no BN in G, BN on D's convs 2-4 (eps 1e-5, decay 0.9); Adam lr 2e-4,
---     beta1 0.5 for both; the LS loss is dcgan64.py's loss_l2, whose copy in
---     the ls directory is missing from the snapshot we could read: the
---     sigmoid directory's codes it 0-1 (a = 0, b = c = 1: gan.lsgan);
---   BN_GD: no BN at all; TF 1.x RMSProp lr 2e-4 for both (decay 0.9, eps
---     1e-10, mean square started at 1); its loss_l2 codes a = -1, b = 1,
---     c = 0 (gan.lsgan_chi2).
--- The paper's result, as papers/core.md section 5 reports it (sec. 4.2, Fig.
--- 5): without BN in G (and in G and D), with Adam (or RMSProp), LSGAN still
--- converges where the regular GAN fails (mode collapse).  NOT verified: only the abstracts could be read (arXiv
--- 1611.04076: "two comparison experiments between LSGANs and regular GANs to
--- illustrate the stability"; the journal version, arXiv 1712.06391, lists
--- "difficult architectures" among its stability experiments); the section's
--- wording and the BN_GD/RMSProp outcome are unknown to us.
--- Scaled down (defaults): MNIST (the shipped 10k subset unless full MNIST is
--- installed) or Fashion-MNIST padded to 32 px (nets.to_size) or a folder of
--- images (--size 28|32|64); nets.dcgan_G / dcgan_D with biases, widths
--- --ngf/--ndf 16 (the paper's shape: --size 64 --ngf 64 --ndf 64);
--- --bn g (BN_G), gd (BN_GD: --optim rmsprop and --coding chi2 unless given)
--- or all (BN in both: a DCGAN control); z 1024-d U(-1, 1); batch 64; lr 2e-4;
--- 10,000 iterations.  Deviations: 32 px and 4x4 kernels (nets.lua's plan:
--- three stride-2 layers and a 4x4 "valid" conv instead of 5x5 and a linear
--- logit), 4x narrower nets, N(0, 0.02) instead of truncated normals for D's
--- convs, and losses that are means (TF's are means for the sigmoid GAN and
--- batch sums for LS: Adam and RMSProp are scale-invariant up to eps).
--- Metrics at iteration 1, every --eval_every and at the end, on --eval_n
--- samples of a fixed z (so evaluating draws nothing from the training
--- stream), from the pretrained classifier of luagan.image_metrics (-1 when
--- its weights are missing, or for a folder): classes (predicted classes
--- holding >= 1% of the samples), top_share (the largest class's share),
--- mode_score, fid (Frechet distance of the classifier's 128-d features to its
--- training set's; 2,000 real training digits score 1.9, the 999 test digits
--- 7.3 (2,000 Fashion test images: 1.2).  Every row: lossD, lossG and d_real
--- / d_fake (mean D output on the real and the generated batch before D's
--- step).  it/s and the final evaluation go to stdout and summary.txt.
--- Claim tested: with BN_G and Adam the sigmoid GAN collapses (classes < 9 or
--- top_share > 0.4, high FID) while LSGAN covers >= 9 classes with a lower
--- FID, in most of 3 seeds.
--- First results (MNIST 10k subset, defaults, 2,000 samples):
---   BN_G, seed 1, 6,000 iterations: LS 10/10 classes, top share 0.15, FID 90;
---     sigmoid 10/10, 0.19, FID 143.  Seed 2, 10,000 iterations: LS 10/10,
---     0.15, FID 46; sigmoid 10/10, 0.19, FID 79.  LSGAN's FID is lower at
---     every evaluation of the second half, but the sigmoid GAN does not
---     collapse at this scale: both pass through 1-7-class phases before
---     ~2,500 iterations, then cover all 10 (no collapsed evaluation in the
---     second half of any of the four runs).  Both FIDs still fall at the
---     end.  Two seeds: not a verdict.
---   BN_GD, seed 1, 5,000 iterations: both losses fail the same way: by
---     iteration 500 G draws a blank image (all -1, tanh saturated; FID 946,
---     one class) and never recovers; so do LS with Adam and LS at width 32
---     (--ngf 32 --ndf 32, 1,500 iterations).  Not a comparison of the losses
---     on MNIST, whose background is most of every image.
--- Speed at one thread (--threads 1): 25 it/s alone beside two other
--- one-thread jobs on the 2-core machine (14 it/s with two of these runs and
--- two other jobs), i.e. 7-12 minutes for the default 10,000 iterations.
-local here = (arg and arg[0] or ""):match("(.*/)") or "./"
-local toy = dofile(here .. "lib/toy.lua")
-local nets = dofile(here .. "lib/nets.lua")
+-- The authors' setups, the deviations and the metrics: experiments/notes/lsgan.md.
 local lg = require "luagan"
+local toy = require "lib.toy"
+local nets = require "lib.nets"
 local nn, optim, gan = lg.nn, lg.optim, lg.gan
 
 local defaults = {
@@ -182,7 +76,6 @@ if cfg.loss == "ls" then loss = ({["01"] = gan.lsgan, chi2 = gan.lsgan_chi2})[cf
 -- {---------------------------------------------------------- 2-D data
 local function train_toy()
   local G, D, optG, optD, schedule = toy.notebook_gan(cfg)
-  if not G then run:fail(D) end
   local ok, ds = pcall(toy.dataset, cfg.dataset, "pacgan")
   if not ok then run:fail(ds) end
 

@@ -1,56 +1,19 @@
--- mrgan.lua: Che, Li, Jacob, Bengio and Li, "Mode Regularized Generative
--- Adversarial Networks" (ICLR 2017, arXiv 1612.02136).
+-- mrgan.lua: Mode Regularized GAN (Che, Li, Jacob, Bengio and Li, ICLR 2017).
+--
+-- The regularised GAN (an encoder E, geometric and mode regularisers in G's
+-- loss) and the manifold-diffusion GAN (MDGAN), against the plain GAN with the
+-- same nets: modes captured on the 2-D grid (Fig. 9), MODE score on MNIST
+-- (sec. 4.1).
 --
 --   luagan experiments/mrgan.lua [--reg none|mrgan|mdgan] [--dataset grid25|ring8|mnist|mnist10k|fashion]
 --                                [--iters N] ... (--help)
+--   on images pass --batch 64
 --
--- Reproduces: the regularised GAN (Reg-GAN: an encoder E with the geometric
--- regulariser lambda1 d(x, G(E(x))) and the mode regulariser on D(G(E(x)))
--- added to G's loss, gan.mrgan.step) and the manifold-diffusion GAN (MDGAN,
--- two discriminators, gan.mdgan_step), against the plain GAN (--reg none:
--- the same nets, loss and optimisers with gan.step).  Claims:
---   2-D (paper Fig. 9, qualitative [3P]): the plain GAN recovers one mode at a
---   time while the regularised GAN "quickly captures the underlying multiple
---   modes".  Scaled target (core.md 9.7a): on the 25-Gaussian grid, averaged
---   over 3 seeds, Reg-GAN captures >= 3 more modes than GAN with an HQ share
---   no more than 10 points lower.
---   MNIST (paper sec. 4.1, numbers unverified [M]): regularised GANs have
---   higher MODE scores and fewer failed runs (core.md 9.7b: median MODE score
---   of Reg-GAN >= GAN's).
---
--- Settings.  lambda1 = 0.2, lambda2 = 0.4 (a reimplementation attributes them
--- to the paper's sec. 4.1.1 for MNIST [3P], unverified); the mode regulariser
--- is minimised as -lambda2 log D(G(E(x))) (the paper prints +lambda2 log D;
--- see gan.lua's gan.mrgan.mode for why the sign is flipped); MDGAN's
--- lambda = 1e-2 is a reimplementation's default [3P].  The paper's 2-D and
--- MNIST architectures were not retrieved (core.md 11), so:
---   2-D: G z (--nz 64) -> 2 x 128 tanh -> 2; D 2 -> 2 x 128 tanh -> 1;
---        E 2 -> 2 x 128 tanh -> nz (the unrolled-GAN / LSGAN toy nets,
---        core.md 9.7a/9.8); Adam G and E 1e-3, D 1e-4, beta1 0.5; batch 256;
---        d = squared L2 per sample ("sse").
---   images: G 100 -> 256 -> 256 -> 784 Tanh, D 784 -> 256 -> 256 -> 1
---        (LeakyReLU 0.2), E 784 -> 256 -> 100 (core.md 9.7b); Adam 2e-4, beta1
---        0.5 for all; batch 64 (pass --batch 64); d = mean squared pixel error ("mse",
---        the reimplementations' choice; --distance sse, the per-image squared
---        L2, is 784 times larger and makes the reconstruction dominate: it
---        rescues the lr 2e-4 no-BN cell where the GAN collapses, 8-9 classes
---        against 4-7, and costs MODE score where the GAN works, blurrier
---        digits: experiments/README.md);
---        --bn puts batch norm after G's hidden layers (in training mode also
---        when sampling for the metrics: batch statistics of 500 samples).  The
---        paper's MNIST claim is about a grid of settings (sec. 4.1 plots the
---        spread of MODE scores over architectures and hyperparameters): core.md
---        9.7b scales it to lr {2e-4, 1e-3} x {no BN, BN in G} x seeds, each
---        model's median MODE score and its runs under 5 (failures).
--- Metrics every --eval_every iterations (and at 1): 2-D: modes and hq of
--- lg.metrics.mode_coverage on 2,500 samples; images: MODE score, classes
--- covered and the Inception score of a pretrained classifier
--- (luagan.image_metrics) on --eval_n samples when its weights exist, else -1
--- (pending).
+-- The settings, their sources and the metrics: experiments/notes/mrgan.md.
 local lg = require "luagan"
 local optim, gan = lg.optim, lg.gan
-local here = debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or "."
-local nets = dofile(here .. "/lib/nets.lua")
+local nets = require "lib.nets"
+local toy = require "lib.toy"
 
 local run = lg.experiment{
   name = "mrgan", iters = 10000, batch = 256,
@@ -74,33 +37,32 @@ local run = lg.experiment{
          dataset = "grid25, ring8, mnist, mnist10k or fashion"},
 }
 local cfg = run.config
-local toy = cfg.dataset == "grid25" or cfg.dataset == "ring8"
-if toy and cfg.bn then run:fail("--bn applies to the image datasets only") end
+local is2d = cfg.dataset == "grid25" or cfg.dataset == "ring8"
+if is2d and cfg.bn then run:fail("--bn applies to the image datasets only") end
 local batch = cfg.batch
-local nz = cfg.nz > 0 and cfg.nz or (toy and 64 or 100)
-local lr_g = cfg.lr_g > 0 and cfg.lr_g or (toy and 1e-3 or 2e-4)
-local lr_d = cfg.lr_d > 0 and cfg.lr_d or (toy and 1e-4 or 2e-4)
-local distance = cfg.distance ~= "" and cfg.distance or (toy and "sse" or "mse")
+local nz = cfg.nz > 0 and cfg.nz or (is2d and 64 or 100)
+local lr_g = cfg.lr_g > 0 and cfg.lr_g or (is2d and 1e-3 or 2e-4)
+local lr_d = cfg.lr_d > 0 and cfg.lr_d or (is2d and 1e-4 or 2e-4)
+local distance = cfg.distance ~= "" and cfg.distance or (is2d and "sse" or "mse")
 
 -- {---------------------------------------------------------- data and nets
 local mix, loader
-if toy then
+if is2d then
   mix = lg.data[cfg.dataset]()
 else
   local train = lg.data.load(cfg.dataset, "train")
   loader = lg.data.Loader(train.images:reshape(train.n, 784), {batch = batch})
 end
-local function real_batch() if toy then return mix:sample(batch) end return loader:next() end
+local function real_batch() if is2d then return mix:sample(batch) end return loader:next() end
 local function noise(n) return lg.randn(n, nz) end
 
-local dim = toy and 2 or 784
 local function make_D()
-  if toy then return nets.mlp{nin = 2, hidden = 128, layers = 2, nout = 1, act = "tanh"} end
+  if is2d then return nets.mlp{nin = 2, hidden = 128, layers = 2, nout = 1, act = "tanh"} end
   return nets.mlp{nin = 784, hidden = 256, layers = 2, nout = 1, act = "lrelu"}
 end
-local G = toy and nets.mlp{nin = nz, hidden = 128, layers = 2, nout = 2, act = "tanh"}
+local G = is2d and nets.mlp{nin = nz, hidden = 128, layers = 2, nout = 2, act = "tanh"}
               or nets.mlp{nin = nz, hidden = 256, layers = 2, nout = 784, out_act = "tanh", bn = cfg.bn}
-local E = toy and nets.mlp{nin = 2, hidden = 128, layers = 2, nout = nz, act = "tanh"}
+local E = is2d and nets.mlp{nin = 2, hidden = 128, layers = 2, nout = nz, act = "tanh"}
               or nets.mlp{nin = 784, hidden = 256, layers = 1, nout = nz}
 local D = make_D()
 local D2 = cfg.reg == "mdgan" and make_D() or nil
@@ -112,7 +74,7 @@ local loss = gan.non_saturating
 
 -- {---------------------------------------------------------- image metrics
 local classifier, why_pending
-if not toy then
+if not is2d then
   classifier, why_pending = require("luagan.image_metrics").for_dataset(cfg.dataset)
   if not classifier then io.stderr:write("mrgan: image metrics pending (", why_pending, ")\n") end
 end
@@ -121,14 +83,14 @@ end
 local tracked = {G = G, E = E, D = D, optG = optG, optE = optE, optD = optD, data = loader}
 if D2 then tracked.D2, tracked.optD2 = D2, optD2 end
 run:track(tracked)
-local z_fixed = noise(toy and 512 or 64)
-if toy then
+local z_fixed = noise(is2d and 512 or 64)
+if is2d then
   local real_fixed = mix:sample(512)
-  local res, lim = 128, cfg.dataset == "grid25" and 5.5 or 1.6
-  local function raster(p) return nets.raster(p, lim, res) end
-  -- real points red, generated green, reconstructions G(E(x)) blue
+  local extent = cfg.dataset == "grid25" and 5.5 or 1.6
+  -- real points blue, generated red, reconstructions G(E(x)) green
   run:sampler(function()
-    return lg.cat({raster(real_fixed), raster(G(z_fixed)), raster(G(E(real_fixed)))}, 2)
+    return toy.render({{real_fixed, toy.BLUE}, {G(z_fixed), toy.RED}, {G(E(real_fixed)), toy.GREEN}},
+                      extent, 128)
   end, {range = {0, 1}, nrow = 1})
 else
   run:sampler(function() return G(z_fixed):view(64, 1, 28, 28) end)
@@ -157,7 +119,7 @@ for it in run:iterations() do
   end
   if it == 1 or it % cfg.eval_every == 0 or it == cfg.iters then
     lg.no_grad(function()
-      if toy then
+      if is2d then
         local cov = lg.metrics.mode_coverage(G(noise(2500)), mix)
         row.modes, row.hq = cov.modes, cov.hq
       elseif classifier then
@@ -175,7 +137,7 @@ end
 -- the final evaluation, from the last row of metrics.csv
 local rows = run:rows()
 local final = rows[#rows]
-if toy then
+if is2d then
   print(("mrgan: final modes %s/%d, hq %.3f (reg %s, seed %d)"):format(final.modes, mix.modes,
     tonumber(final.hq), cfg.reg, cfg.seed))
 elseif tonumber(final.mode_score) < 0 then

@@ -1,22 +1,20 @@
--- experiments/lib/nets.lua: network builders shared by the image experiments
--- (dcgan.lua, wgan.lua, mrgan.lua, wgan_gp.lua).
+-- experiments/lib/nets.lua: the networks the experiments share.
 --
---   local here = debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or "."
---   local nets = dofile(here .. "/lib/nets.lua")
+--   local nets = require "lib.nets"
 --   nets.dcgan_G{nz=, ngf=, channels=, size=28|32|64, bn=true, bias=false}
 --   nets.dcgan_D{ndf=, channels=, size=28|32|64, bn=true, bias=false}
 --   nets.features(D, x)            per-block activations of a dcgan_D (for probes)
---   nets.mlp{nin=, hidden=, layers=, nout=, act="relu", out_act=nil, bn=false}
+--   nets.mlp{nin=, hidden=, layers=2, nout=, act="relu", bn=false, out_act=nil, init=}
+--   nets.Maxout(nin, units, pieces), nets.orthogonal_(w, gain)
 --   nets.to_size(images, size)     [N,C,28,28] in [-1,1] -> [N,C,size,size]
 --   nets.to_28(images)             its inverse for generated images (and [N,784] rows)
 --   nets.exact_w1(a, b)            exact W1 between two equal-size point clouds [n,d]
 --   nets.assignment_cost(c, n)     min-cost perfect matching of an n x n table (Hungarian)
---   nets.raster(p, lim, res)       2-D points as a picture (the toy scripts)
 --   nets.wgangp_mnist_G{dim=, nz=, bn=false}, nets.wgangp_mnist_D{dim=, bn=false}
 --                                  gan_mnist.py's nets (wgan_gp.lua); nets.tflib_init their init
 --
--- DCGAN guidelines (Radford et al. 2016, sec. 3; dcgan.torch @6eaac63, see
--- /work/shared/research/papers/core.md section 2): no pooling, strided convs
+-- DCGAN guidelines (Radford et al. 2016, sec. 3 and soumith/dcgan.torch):
+-- no pooling, strided convs
 -- in D and fractionally-strided (transposed) convs in G; batch norm in both
 -- except on G's output layer and D's input layer; ReLU in G with a Tanh
 -- output; LeakyReLU(0.2) in D; G's first layer maps z (as a 1x1 map) to a
@@ -110,24 +108,88 @@ function nets.features(D, x)
   return out
 end
 
--- A multilayer perceptron: nin -> hidden x layers -> nout.
-function nets.mlp(o)
-  local acts = {relu = nn.ReLU, tanh = nn.Tanh, lrelu = function() return nn.LeakyReLU(0.2) end}
-  local act = acts[o.act or "relu"]
-  if not act then error("nets.mlp: act must be relu, tanh or lrelu", 2) end
-  local m = nn.Sequential()
-  local cin = o.nin
-  for _ = 1, o.layers do
-    m:add(nn.Linear(cin, o.hidden))
-    if o.bn then m:add(nn.BatchNorm1d(o.hidden)) end
-    m:add(act())
-    cin = o.hidden
+-- {---------------------------------------------------------- MLPs
+
+-- Orthogonal initialisation (Saxe et al. 2014), as tf's orthogonal_initializer
+-- used by the unrolled-GAN / LSGAN toy code (gain 1.4 there): the polar
+-- factor of a Gaussian matrix, which is Haar-distributed (the distribution
+-- QR with sign correction gives), computed with the Newton-Schulz iteration
+-- X <- 1.5 X - 0.5 X X^T X from X0 = A / ||A||_F (every singular value in
+-- (0, 1], each converging to 1).  Only matmuls: no Lua loop over elements.
+function nets.orthogonal_(w, gain)
+  local rows, cols = w:size(1), w:size(2)
+  local x = lg.randn(rows, cols)
+  if rows > cols then x = x:t():contiguous() end     -- iterate on the wide side
+  x = x / (x * x):sum():sqrt()
+  for _ = 1, 60 do
+    x = x * 1.5 - x:matmul(x:t()):matmul(x) * 0.5
   end
-  m:add(nn.Linear(cin, o.nout))
-  if o.out_act == "tanh" then m:add(nn.Tanh())
-  elseif o.out_act ~= nil then error("nets.mlp: out_act must be nil or tanh", 2) end
-  return m
+  if rows > cols then x = x:t():contiguous() end
+  lg.no_grad(function() w:copy_(x * (gain or 1)) end)
+  return w
 end
+
+-- Maxout units (Goodfellow et al. 2013): a linear layer whose outputs come in
+-- groups of `pieces` consecutive units, each group reduced by max (pylearn2's
+-- maxout, the GAN paper's D; PacGAN's and VEEGAN's 2-D D).
+local Maxout = nn.Module:extend("Maxout")
+function Maxout:init(nin, units, pieces)
+  self.units, self.pieces = units, pieces
+  self.linear = nn.Linear(nin, units * pieces)
+end
+function Maxout:forward(x)
+  return (self.linear(x):view(x:size(1), self.units, self.pieces):max(3))
+end
+function Maxout:extra_repr() return ("units=%d, pieces=%d"):format(self.units, self.pieces) end
+nets.Maxout = Maxout
+
+local ACTS = {relu = nn.ReLU, tanh = nn.Tanh, lrelu = function() return nn.LeakyReLU(0.2) end}
+
+-- nets.mlp{nin =, nout =, hidden =, layers = 2, act = "relu"|"tanh"|"lrelu"|"maxout",
+--          pieces = 5, bn = false, out_act = nil|"tanh",
+--          init = "default"|"orthogonal"|"he"|"normal", gain = 1, std = 0.02}
+-- nin -> `layers` hidden layers of `hidden` units (Linear [+ BatchNorm1d] + act,
+-- or maxout units) -> nout [-> Tanh].  init: "default" is the Linear's own;
+-- "orthogonal" nets.orthogonal_ with `gain`, "he" N(0, 2 / fan_in) (gan_toy.py's
+-- He init), "normal" N(0, std) (PacGAN's N(0, 0.02)); these zero the biases.
+function nets.mlp(o)
+  local layers, act = o.layers or 2, o.act or "relu"
+  if act ~= "maxout" and not ACTS[act] then error("nets.mlp: act must be relu, tanh, lrelu or maxout", 2) end
+  local net = nn.Sequential()
+  local nin = o.nin
+  local linears = {}
+  for _ = 1, layers do
+    if act == "maxout" then
+      local m = Maxout(nin, o.hidden, o.pieces or 5)
+      net:add(m)
+      linears[#linears + 1] = m.linear
+    else
+      local l = nn.Linear(nin, o.hidden)
+      net:add(l)
+      linears[#linears + 1] = l
+      if o.bn then net:add(nn.BatchNorm1d(o.hidden)) end
+      net:add(ACTS[act]())
+    end
+    nin = o.hidden
+  end
+  local last = nn.Linear(nin, o.nout)
+  net:add(last)
+  linears[#linears + 1] = last
+  if o.out_act == "tanh" then net:add(nn.Tanh())
+  elseif o.out_act ~= nil then error("nets.mlp: out_act must be nil or tanh", 2) end
+  local init = o.init or "default"
+  if init ~= "default" then
+    for _, l in ipairs(linears) do
+      if init == "orthogonal" then nets.orthogonal_(l.weight, o.gain or 1)
+      elseif init == "he" then nn.init.normal_(l.weight, 0, math.sqrt(2 / l.weight:size(2)))
+      elseif init == "normal" then nn.init.normal_(l.weight, 0, o.std or 0.02)
+      else error("nets.mlp: unknown init '" .. tostring(init) .. "'", 2) end
+      nn.init.zeros_(l.bias)
+    end
+  end
+  return net
+end
+-- }
 
 -- 28 px images in [-1, 1] to `size`: 32 pads 2 px of background (-1) on each
 -- side (the usual way to run 32-px DCGANs on MNIST); 64 pads to 32 and then
@@ -206,17 +268,6 @@ function nets.exact_w1(a, b)
   return nets.assignment_cost(cost, n) / n
 end
 -- }
-
--- 2-D points [n,2] within [-lim, lim]^2 as a res x res picture [1,1,res,res]
--- in [0, 1], each point splatted bilinearly (tensor ops only); the toy
--- scripts stack several as the colour channels of their sample grid.
-function nets.raster(p, lim, res)
-  local col = lg.arange(res):view(1, res) - 1
-  local ij = ((p / lim + 1) * (res / 2)):clamp(0, res - 1)
-  local rx = (1 - (ij:narrow(2, 1, 1) - col):abs()):clamp(0, 1)
-  local ry = (1 - (ij:narrow(2, 2, 1) - col):abs()):clamp(0, 1)
-  return (ry:t():matmul(rx) * 2):clamp(0, 1):view(1, 1, res, res)
-end
 
 -- {---------------------------------------------------------- WGAN-GP MNIST nets (wgan_gp.lua)
 -- The MNIST networks of Gulrajani et al.'s gan_mnist.py (igul222/improved_wgan_training

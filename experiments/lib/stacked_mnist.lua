@@ -2,7 +2,7 @@
 -- VEEGAN (Srivastava et al. 2017) as run by PacGAN (Lin et al. 2018), for
 -- experiments/mode_count.lua --dataset stacked_mnist.
 --
---   local sm = dofile(<experiments dir> .. "lib/stacked_mnist.lua")
+--   local sm = require "lib.stacked_mnist"
 --   local ds = sm.dataset{split = "all"}     3 independent MNIST digits as the channels
 --   ds:sample(n) -> [n, 3, 28, 28] in [-1, 1];  ds:sample_labelled(n) -> images, labels {n x 3}
 --   sm.G{nz =, ngf =, out_channels = 3}      PacGAN's DCGAN (carpedm20 DCGAN-tensorflow)
@@ -13,9 +13,9 @@
 --   sm.train(run, t)                         the training loop (metrics.csv: lossD, lossG,
 --                                            modes, kl, top_share, conf) -> final summary
 --
--- Protocol (papers/core.md section 8 "Stacked MNIST protocol" [C], checked again
--- against fjxmlzn/PacGAN @b331f4f stacked_MNIST_experiments/VEEGAN_experiment/
--- model.py and config.py):
+-- Protocol (VEEGAN sec. 5.2, PacGAN sec. 5; the PacGAN authors' code,
+-- fjxmlzn/PacGAN @b331f4f stacked_MNIST_experiments/VEEGAN_experiment/
+-- model.py and config.py [C]):
 --   data: each training image is 28 x 28 x 3, channel k an independent uniformly
 --     drawn MNIST digit (PacGAN pools MNIST train + test and draws a fixed set of
 --     128,000 such triples; here the pool is the shipped subset's train + test
@@ -289,9 +289,7 @@ function sm.train(run, t)
   local s = {modes = c.modes, kl = c.kl, top_share = c.top_share, conf = c.conf, evals = eval_state.evals,
              modes_total = sm.MODES, seconds = seconds,
              ips = done > 0 and ips or nil}
-  print(("%s: final  modes %d/1000  kl %.3f%s"):format(run.name, s.modes, s.kl,
-    s.ips and ("  %.3f it/s over %d iterations (%.1f s, evaluations included)"):format(s.ips, done,
-      seconds) or ""))
+  print(("%s: final  modes %d/1000  kl %.3f"):format(run.name, s.modes, s.kl))
   return s
 end
 

@@ -1,23 +1,20 @@
 -- experiments/lib/toy.lua: what the 2-D mode-collapse experiments share
--- (unrolled_gan.lua, lsgan.lua, wgan_gp.lua, mode_count.lua).
+-- (unrolled_gan.lua, lsgan.lua, wgan_gp.lua, mode_count.lua; wgan.lua and
+-- mrgan.lua draw with toy.render).
 --
---   local toy = dofile(<experiments dir> .. "lib/toy.lua")
+--   local toy = require "lib.toy"
 --   toy.dataset(name, variant)    ring8 | grid25 | swissroll with the constants of a
 --                                 paper's code; returns {sample = fn(n), eval = mixture, ...}
---   toy.mlp{...}                  MLPs: Linear [+BatchNorm1d] + tanh/relu, or maxout
---   toy.orthogonal_(w, gain)      orthogonal init (the unrolled-GAN / LSGAN toy nets)
---   toy.notebook_gan(cfg)         those nets, their Adam optimisers and update schedule
+--   toy.notebook_gan(cfg)         the unrolled-GAN notebook's nets, Adam and update schedule
 --   toy.Evaluator(ds, G, nz, ...) modes / hq / rev_kl / mode set on fixed noise
---   toy.render(...)               a scatter of generated (red) over real (blue) points
+--   toy.render(sets, extent, res) 2-D point sets as one coloured scatter picture
+--   toy.train(run, t)             the training loop of the 2-D scripts
 --
 -- All sample-level work is tensor ops; Lua only sees per-mode totals.
 local lg = require "luagan"
-local nn = lg.nn
+local nets = require "lib.nets"
 
 local toy = {}
-
--- 0/1 step: 1 where x > 0, else 0; NaN stays NaN
-local function step(x) return lg.where(x:eq(x), x:gt(0), x) end
 
 -- {====================================================== data
 
@@ -34,13 +31,14 @@ local function swissroll_eval(noise, scale, points, arcs)
   return {centres = centres, std = noise / scale, arcs = arcs, points = points}
 end
 
--- variant: which paper's constants (papers/core.md sections 8 and 12):
---   "pacgan"  ring radius 1 std 0.01; grid (2i, 2j) std 0.05  (VEEGAN / PacGAN, LSGAN and
---             unrolled-GAN notebooks with 8 distinct angles)
---   "wgangp"  gan_toy.py: ring radius 2 std 0.02, grid (2i, 2j) std 0.05, both divided by
---             1.414 / 2.828; swiss roll noise 0.25 / 7.5
---   "paper2"  ring radius 2 std 0.02 (the unrolled-GAN paper's appendix as core.md
---             section 7 recalls it, unverified)
+-- variant: which paper's constants:
+--   "pacgan"  ring radius 1 std 0.01; grid (2i, 2j) std 0.05  (fjxmlzn/PacGAN's and
+--             VEEGAN's 2-D configs; xudonmao/LSGAN's and poolio/unrolled_gan's ring
+--             with 8 distinct angles)
+--   "wgangp"  igul222/improved_wgan_training gan_toy.py: ring radius 2 std 0.02, grid
+--             (2i, 2j) std 0.05, both divided by 1.414 / 2.828; swiss roll noise 0.25 / 7.5
+--   "paper2"  ring radius 2 std 0.02 (the unrolled-GAN paper's appendix, as recalled
+--             there; not checked against its text)
 function toy.dataset(name, variant)
   variant = variant or "pacgan"
   local ds
@@ -73,103 +71,27 @@ end
 
 -- {====================================================== networks
 
--- Orthogonal initialisation (Saxe et al. 2014), as tf's orthogonal_initializer
--- used by the unrolled-GAN / LSGAN toy notebooks (gain 1.4 there): the polar
--- factor of a Gaussian matrix, which is Haar-distributed (the distribution
--- QR with sign correction gives), computed with the Newton-Schulz iteration
--- X <- 1.5 X - 0.5 X X^T X from X0 = A / ||A||_F (every singular value in
--- (0, 1], each converging to 1).  Only matmuls: no Lua loop over elements.
-function toy.orthogonal_(w, gain)
-  local rows, cols = w:size(1), w:size(2)
-  local x = lg.randn(rows, cols)
-  if rows > cols then x = x:t():contiguous() end     -- iterate on the wide side
-  x = x / (x * x):sum():sqrt()
-  for _ = 1, 60 do
-    x = x * 1.5 - x:matmul(x:t()):matmul(x) * 0.5
-  end
-  if rows > cols then x = x:t():contiguous() end
-  lg.no_grad(function() w:copy_(x * (gain or 1)) end)
-  return w
-end
-
--- Maxout units (Goodfellow et al. 2013): a linear layer whose outputs come in
--- groups of `pieces`, each reduced by max (PacGAN's / VEEGAN's 2-D D).
-local Maxout = nn.Module:extend("Maxout")
-function Maxout:init(nin, units, pieces)
-  self.units, self.pieces = units, pieces
-  self.linear = nn.Linear(nin, units * pieces)
-end
-function Maxout:forward(x)
-  return self.linear(x):view(x:size(1), self.units, self.pieces):max(3)
-end
-function Maxout:extra_repr() return ("units=%d, pieces=%d"):format(self.units, self.pieces) end
-toy.Maxout = Maxout
-
--- toy.mlp{nin =, nout =, hidden =, layers = 2, act = "tanh"|"relu"|"maxout",
---         pieces = 5, bn = false, init = "default"|"orthogonal"|"he"|"normal", gain =,
---         std = 0.02}
---   "default": PyTorch's Linear init; "orthogonal": toy.orthogonal_ with `gain`,
---   zero biases; "he": N(0, 2 / fan_in) weights, zero biases (gan_toy.py's
---   He init); "normal": N(0, std) weights, zero biases (PacGAN's N(0, 0.02)).
-function toy.mlp(o)
-  local layers, act = o.layers or 2, o.act or "tanh"
-  local net = nn.Sequential()
-  local nin = o.nin
-  local linears = {}
-  for _ = 1, layers do
-    if act == "maxout" then
-      local m = Maxout(nin, o.hidden, o.pieces or 5)
-      net:add(m)
-      linears[#linears + 1] = m.linear
-    else
-      local l = nn.Linear(nin, o.hidden)
-      net:add(l)
-      linears[#linears + 1] = l
-      if o.bn then net:add(nn.BatchNorm1d(o.hidden)) end
-      net:add(act == "relu" and nn.ReLU() or nn.Tanh())
-    end
-    nin = o.hidden
-  end
-  local last = nn.Linear(nin, o.nout)
-  net:add(last)
-  linears[#linears + 1] = last
-  local init = o.init or "default"
-  if init ~= "default" then
-    for _, l in ipairs(linears) do
-      if init == "orthogonal" then toy.orthogonal_(l.weight, o.gain or 1)
-      elseif init == "he" then nn.init.normal_(l.weight, 0, math.sqrt(2 / l.weight:size(2)))
-      elseif init == "normal" then nn.init.normal_(l.weight, 0, o.std or 0.02)
-      else error("toy.mlp: unknown init '" .. tostring(init) .. "'", 2) end
-      nn.init.zeros_(l.bias)
-    end
-  end
-  return net
-end
-
--- }======================================================
-
--- {====================================================== evaluation
-
--- The unrolled-GAN notebook's nets as its LSGAN port also uses them (core.md
--- sections 5 and 7): G z -> 2 tanh layers -> 2, D 2 -> 2 tanh layers -> 1 logit,
+-- The unrolled-GAN notebook's nets (poolio/unrolled_gan), as its LSGAN port
+-- (xudonmao/LSGAN) also uses them: G z -> 2 tanh layers -> 2, D 2 -> 2 tanh layers -> 1 logit,
 -- orthogonal init with cfg.gain; Adam (beta1 cfg.beta1, 0.999, eps 1e-8) at
 -- cfg.lr_g / cfg.lr_d; cfg.updates "simultaneous" (one sess.run for both) or
--- "alternating" (a D step, then G).  Returns G, D, optG, optD, schedule, or nil
--- and a message for a bad cfg.updates.
+-- "alternating" (a D step, then G; the scripts declare --updates' choices).
+-- Returns G, D, optG, optD, schedule.
 function toy.notebook_gan(cfg)
-  if cfg.updates ~= "simultaneous" and cfg.updates ~= "alternating" then
-    return nil, "--updates must be simultaneous or alternating"
-  end
-  local G = toy.mlp{nin = cfg.nz, nout = 2, hidden = cfg.hidden, act = "tanh",
-                    init = "orthogonal", gain = cfg.gain}
-  local D = toy.mlp{nin = 2, nout = 1, hidden = cfg.hidden, act = "tanh",
-                    init = "orthogonal", gain = cfg.gain}
+  local G = nets.mlp{nin = cfg.nz, nout = 2, hidden = cfg.hidden, layers = 2, act = "tanh",
+                     init = "orthogonal", gain = cfg.gain}
+  local D = nets.mlp{nin = 2, nout = 1, hidden = cfg.hidden, layers = 2, act = "tanh",
+                     init = "orthogonal", gain = cfg.gain}
   local optG = lg.optim.Adam(G:parameters(), {lr = cfg.lr_g, betas = {cfg.beta1, 0.999}, eps = 1e-8})
   local optD = lg.optim.Adam(D:parameters(), {lr = cfg.lr_d, betas = {cfg.beta1, 0.999}, eps = 1e-8})
   local schedule = cfg.updates == "simultaneous" and lg.gan.schedule.simultaneous()
                    or lg.gan.schedule.alternating(1)
   return G, D, optG, optD, schedule
 end
+
+-- }======================================================
+
+-- {====================================================== evaluation
 
 -- Summary of samples [N,2] against the data set's evaluation mixture:
 -- {modes, hq, rev_kl, set (bit mask of captured modes), near} (modes, hq and
@@ -182,7 +104,7 @@ function toy.coverage(samples, ds)
   local x, centres = samples:detach(), ds.eval.centres
   local n, k = x:size(1), centres:size(1)
   local d2 = ((x:view(n, 1, 2) - centres:view(1, k, 2)) ^ 2):sum(3)
-  local near = ((-(-d2):max(2)):clamp(0, math.huge) + 1e-12):sqrt():mean():item()
+  local near = (d2:min(2) + 1e-12):sqrt():mean():item()
   local counts = c.counts
   if ds.eval.arcs then            -- swiss roll: centres grouped into arcs
     local per = ds.eval.points // ds.eval.arcs
@@ -208,7 +130,7 @@ end
 -- ev = toy.Evaluator(ds, G, nz, {n = 2500})   fixed noise, drawn once
 -- ev:evaluate() -> coverage of G's samples; it also counts "hops": evaluations
 --   at which the set of captured modes differs from the previous evaluation's
---   (the mode-hopping diagnostic of papers/core.md 9.8).  ev.hops, ev.evals and
+--   (mode hopping: G moving from one set of modes to another, unrolled GAN sec. 3.1).  ev.hops, ev.evals and
 --   ev.prev_set are plain values: track the table `ev.state` for resume.
 -- G runs in eval mode (batch norm with running statistics) under no_grad.
 function toy.Evaluator(ds, G, nz, opts)
@@ -250,24 +172,31 @@ local function bins(v, e, r)
   local n = v:size(1)
   local lo = lg.arange(r) * (2 * e / r) - e                 -- left edges
   local x = v:view(n, 1)
-  return step(x - lo:view(1, r)) - step(x - (lo + 2 * e / r):view(1, r))
+  return x:gt(lo:view(1, r)) - x:gt((lo + 2 * e / r):view(1, r))
 end
 
--- A scatter picture [1, 3, R, R] in [0, 1]: generated points red, real
--- points blue, on white; y up.  Histograms as one-hot matmuls.
-function toy.render(fake, real, extent, res)
+-- toy.render(sets, extent [, res]) -> [1, 3, R, R] in [0, 1]
+-- 2-D point sets as one scatter picture over [-extent, extent]^2 on white,
+-- y up: sets is a list of {points [N, 2], {r, g, b}}, each point darkening
+-- its pixel towards its set's colour (histograms as one-hot matmuls).
+-- toy.train draws generated points red over real points blue.
+function toy.render(sets, extent, res)
   res = res or 192
-  local function hist(x)
+  local ink = {lg.zeros(res, res), lg.zeros(res, res), lg.zeros(res, res)}
+  for _, set in ipairs(sets) do
+    local x, colour = set[1], set[2]
     local bx = bins(x:narrow(2, 1, 1):contiguous():view(x:size(1)), extent, res)
     local by = bins(-x:narrow(2, 2, 1):contiguous():view(x:size(1)), extent, res)
-    return (by:t():matmul(bx)):clamp(0, 2) / 2               -- [R, R]
+    local h = (by:t():matmul(bx)):clamp(0, 2) / 2            -- [R, R], at most 2 points a pixel
+    for c = 1, 3 do
+      if colour[c] < 1 then ink[c] = ink[c] + h * (1 - colour[c]) end
+    end
   end
-  local f, r = hist(fake), hist(real)
-  local rc = 1 - r * 0.8
-  local gc = (1 - (f + r) * 0.8):clamp(0, 1)
-  local bc = 1 - f * 0.8
-  return lg.cat({rc:view(1, 1, res, res), gc:view(1, 1, res, res), bc:view(1, 1, res, res)}, 2)
+  for c = 1, 3 do ink[c] = (1 - ink[c] * 0.8):clamp(0, 1):view(1, 1, res, res) end
+  return lg.cat(ink, 2)
 end
+
+toy.RED, toy.GREEN, toy.BLUE = {1, 0, 0}, {0, 1, 0}, {0, 0, 1}
 
 -- }======================================================
 
@@ -305,7 +234,9 @@ function toy.train(run, t)
   local tracked = {G = t.G, D = t.D, optG = t.optG, optD = t.optD, eval = ev.state}
   for k, v in pairs(t.extra or {}) do tracked[k] = v end
   run:track(tracked)
-  run:sampler(function() return toy.render(ev:samples(), real_fixed, ds.extent) end,
+  run:sampler(function()
+    return toy.render({{real_fixed, toy.BLUE}, {ev:samples(), toy.RED}}, ds.extent)
+  end,
               {range = {0, 1}, nrow = 1})
   for it in run:iterations() do
     local out = t.step(it)
@@ -327,9 +258,8 @@ function toy.train(run, t)
              hop_frac = st.evals > 1 and st.hops / (st.evals - 1) or 0,
              modes_total = ds.modes_total, seconds = seconds,
              ips = done > 0 and ips or nil, reference = ref}
-  print(("%s: final  modes %d/%d  hq %.3f  rev_kl %.3f  mode-set changes %d of %d evaluations%s")
-    :format(run.name, s.modes, s.modes_total, s.hq, s.rev_kl, s.hops, math.max(st.evals - 1, 0),
-            s.ips and ("  %.2f it/s over %d iterations (%.1f s)"):format(s.ips, done, seconds) or ""))
+  print(("%s: final  modes %d/%d  hq %.3f  rev_kl %.3f  mode-set changes %d of %d evaluations")
+    :format(run.name, s.modes, s.modes_total, s.hq, s.rev_kl, s.hops, math.max(st.evals - 1, 0)))
   return s
 end
 

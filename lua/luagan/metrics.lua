@@ -55,8 +55,7 @@ function metrics.mode_coverage(samples, mixture, opts)
   local threshold, min_hq = opts.threshold or 3, opts.min_hq or 1
   local x = samples:detach()
   local d2 = ((x:view(n, 1, d) - centres:view(1, k, d)) ^ 2):sum(3)        -- [N,K]
-  local negmin = (-d2):max(2)                                               -- [N]
-  local dmin = (-negmin):view(n, 1)
+  local dmin = d2:min(2):view(n, 1)                                         -- [N,1]
   -- the nearest mean (1 where d2 equals the row's minimum), HQ rows only
   local nearest = step(dmin - d2 + 1e-20)                                   -- [N,K]
   local hq = step((threshold * mixture.std) ^ 2 - dmin)                     -- [N,1]

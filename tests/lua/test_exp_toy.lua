@@ -4,7 +4,9 @@
 -- losses must be finite, the evaluation columns present and in range, and
 -- the discriminator must learn (its loss moves away from chance).
 local expdir = ROOT .. "/experiments/"
-local toy = dofile(expdir .. "lib/toy.lua")
+package.path = expdir .. "?.lua;" .. package.path    -- as luagan puts a script's directory
+local toy = require "lib.toy"
+local nets = require "lib.nets"
 
 local tmp = temp_dir()
 local read = read_file
@@ -63,17 +65,41 @@ test("toy metric: real data scores all modes, a collapsed G one, noise little", 
   near(w.std, 0.02 / 1.414, 1e-9)
 end)
 
-test("toy.orthogonal_ gives orthonormal rows / columns", function()
+test("nets.orthogonal_ gives orthonormal rows / columns", function()
   lg.manual_seed(1)
   for _, shape in ipairs{{16, 40}, {40, 16}, {24, 24}} do
     local w = lg.zeros(shape[1], shape[2])
-    toy.orthogonal_(w, 1.4)
+    nets.orthogonal_(w, 1.4)
     local small = math.min(shape[1], shape[2])
     local gram = shape[1] <= shape[2] and w:matmul(w:t()) or w:t():matmul(w)
     -- gram = 1.96 I: its entries sum to 1.96 small, their squares to 1.96^2 small
     near((gram / 1.96):sum():item(), small, 1e-3, "sum")
     near(((gram / 1.96) ^ 2):sum():item(), small, 1e-3, "off-diagonal zero")
   end
+end)
+
+test("toy.render draws each point set in its colour on white", function()
+  -- a real point (blue) at the origin and a generated one (red) at (1, 1), extent 2, 4 px
+  local pic = toy.render({{lg.tensor{{0.5, -0.5}}, toy.BLUE}, {lg.tensor{{-1.5, 1.5}}, toy.RED}}, 2, 4)
+  eq(pic.shape, {1, 3, 4, 4})
+  local px = pic:view(3, 4, 4):totable()
+  -- (0.5, -0.5): column 3, row 3 (y up): red and green darkened, blue full
+  near({px[1][3][3], px[2][3][3], px[3][3][3]}, {0.6, 0.6, 1}, 1e-6, "blue point")
+  -- (-1.5, 1.5): column 1, row 1: green and blue darkened
+  near({px[1][1][1], px[2][1][1], px[3][1][1]}, {1, 0.6, 0.6}, 1e-6, "red point")
+  eq(pic:sum():item() > 3 * 16 - 2, true, "white elsewhere")
+end)
+
+test("nets.mlp builds maxout and normal-init nets with zero biases", function()
+  lg.manual_seed(2)
+  local m = nets.mlp{nin = 4, nout = 1, hidden = 3, layers = 2, act = "maxout", pieces = 5,
+                     init = "normal", std = 0.02}
+  eq(#m, 3)
+  eq(m[1].__name, "Maxout")
+  eq(m[1].linear.weight.shape, {15, 4})
+  eq(m[3].bias:abs():sum():item(), 0)
+  eq(m(lg.randn(6, 4)).shape, {6, 1})
+  raises(function() nets.mlp{nin = 1, nout = 1, hidden = 1, act = "gelu"} end, "act must be")
 end)
 
 test("unrolled_gan: K = 2 (second order) runs, D learns, resume is exact", function()
