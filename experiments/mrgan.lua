@@ -14,6 +14,7 @@ local lg = require "luagan"
 local optim, gan = lg.optim, lg.gan
 local nets = require "lib.nets"
 local toy = require "lib.toy"
+local im = require "luagan.image_metrics"
 
 local run = lg.experiment{
   name = "mrgan", iters = 10000, batch = 256,
@@ -75,7 +76,7 @@ local loss = gan.non_saturating
 -- {---------------------------------------------------------- image metrics
 local classifier, why_pending
 if not is2d then
-  classifier, why_pending = require("luagan.image_metrics").for_dataset(cfg.dataset)
+  classifier, why_pending = im.for_dataset(cfg.dataset)
   if not classifier then io.stderr:write("mrgan: image metrics pending (", why_pending, ")\n") end
 end
 -- }
@@ -122,13 +123,9 @@ for it in run:iterations() do
       if is2d then
         local cov = lg.metrics.mode_coverage(G(noise(2500)), mix)
         row.modes, row.hq = cov.modes, cov.hq
-      elseif classifier then
-        local parts = {}
-        for s = 1, cfg.eval_n, 500 do parts[#parts + 1] = G(noise(math.min(500, cfg.eval_n - s + 1))) end
-        local r = classifier:evaluate(lg.cat(parts, 1))
-        row.mode_score, row.classes, row.inception = r.mode, r.classes, r.is
       else
-        row.mode_score, row.classes, row.inception = -1, -1, -1
+        local cols = classifier and classifier:score(G, noise(cfg.eval_n)) or im.PENDING
+        row.mode_score, row.classes, row.inception = cols.mode_score, cols.classes, cols.inception
       end
     end)
   end

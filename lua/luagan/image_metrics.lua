@@ -585,9 +585,9 @@ end
 -- Scores a generator on fixed noise z [n, ...] (fixed, so that scoring draws
 -- nothing from a training's random stream): gen(z rows) -> images, `chunk`
 -- (500) rows at a time, without autograd.  Returns the columns the experiments
--- log, {classes, top_share, mode_score, fid}; M.PENDING when there is no
+-- log, {classes, top_share, mode_score, fid, inception}; M.PENDING when there is no
 -- classifier.  opts: range of the images (as for evaluate), chunk, threshold.
---- Metrics:score(gen, z [, opts]) -> {classes, top_share, mode_score, fid}
+--- Metrics:score(gen, z [, opts]) -> {classes, top_share, mode_score, fid, inception}
 -- Scores a generator on fixed noise z (so that scoring draws nothing from
 -- the training's random stream): gen(rows of z) -> images, opts.chunk (500)
 -- rows at a time under lg.no_grad, then evaluate; returns the columns the
@@ -605,14 +605,14 @@ function Metrics:score(gen, z, opts)
     local r = self:evaluate(lg.cat(parts, 1), nil, opts)
     local top = 0
     for _, v in ipairs(r.shares) do top = math.max(top, v) end
-    return {classes = r.classes, top_share = top, mode_score = r.mode, fid = r.fid}
+    return {classes = r.classes, top_share = top, mode_score = r.mode, fid = r.fid, inception = r.is}
   end)
 end
---- image_metrics.PENDING: {classes, top_share, mode_score, fid}
+--- image_metrics.PENDING: {classes, top_share, mode_score, fid, inception}
 -- The columns Metrics:score returns, all -1: what the experiments log when no
 -- classifier is available (see image_metrics.for_dataset).
 -- @usage local cols = require("luagan.image_metrics").PENDING
-M.PENDING = {classes = -1, top_share = -1, mode_score = -1, fid = -1}
+M.PENDING = {classes = -1, top_share = -1, mode_score = -1, fid = -1, inception = -1}
 
 -- }======================================================
 

@@ -25,7 +25,7 @@ local function has_key(t, pattern)
 end
 
 test("lsgan images: LS and sigmoid runs log finite losses, evaluations and a sample grid", function()
-  local COLUMNS = {"iter", "classes", "d_fake", "d_real", "fid", "lossD", "lossG", "mode_score", "top_share"}
+  local COLUMNS = {"iter", "classes", "d_fake", "d_real", "fid", "inception", "lossD", "lossG", "mode_score", "top_share"}
   for _, case in ipairs{{"ls", "least_squares(a=0,b=1,c=1)"}, {"bce", "non_saturating"}} do
     local loss, name = case[1], case[2]
     local dir = tmp .. "/img-" .. loss
