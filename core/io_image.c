@@ -7,7 +7,9 @@
 ** refused as an unsupported format.
 **
 ** Decoding untrusted PNGs.  Debian 12's stb_image carries open CVEs, nearly
-** all in formats other than PNG (research notes A7), so:
+** all in its decoders for formats other than PNG (JPEG, PNM, HDR, PIC and
+** GIF: CVE-2021-42715/42716, CVE-2022-28041/28042, CVE-2023-43898,
+** CVE-2023-45661...), and a PNG IDAT chunk length makes it realloc 2 GiB, so:
 **   - only the PNG decoder is compiled (STBI_ONLY_PNG);
 **   - we read the file ourselves (STBI_NO_STDIO) with a size cap;
 **   - before stb sees the bytes, check_png walks the chunk list: signature,
