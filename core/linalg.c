@@ -136,6 +136,56 @@ int lg_eigh_f64(int64_t n, double *a, double *w) {
   return 0;
 }
 
+/* The symmetric square root V diag(sqrt(max(l, 0))) V^T of a symmetric PSD
+** n x n row-major matrix of doubles, in place (its lower triangle is read);
+** eigenvalues below zero, rounding noise of a PSD matrix, count as zero. */
+int lg_sqrtm_psd_f64(int64_t n, double *a) {
+  if (n < 0 || n > MAX_N) {
+    lg_seterr("linalg.sqrtm_psd: matrix size %lld out of range (0..%d)", (long long)n, MAX_N);
+    return -1;
+  }
+  double *w = malloc((size_t)(n > 0 ? n : 1) * sizeof *w);
+  double *vs = malloc((size_t)(n > 0 ? n * n : 1) * sizeof *vs);
+  if (!w || !vs) {
+    free(w);
+    free(vs);
+    lg_seterr("linalg.sqrtm_psd: out of memory");
+    return -1;
+  }
+  int rc = lg_eigh_f64(n, a, w);
+  if (rc == 0) {
+    for (int64_t i = 0; i < n; i++) {   /* vs = V diag(sqrt l) */
+      for (int64_t j = 0; j < n; j++) vs[i * n + j] = a[i * n + j] * sqrt(fmax(w[j], 0.0));
+    }
+    for (int64_t i = 0; i < n; i++) {   /* R = vs V^T, symmetric: the lower half, mirrored */
+      for (int64_t j = 0; j <= i; j++) {
+        double t = 0.0;
+        for (int64_t k = 0; k < n; k++) t += vs[i * n + k] * a[j * n + k];
+        w[j] = t;
+      }
+      for (int64_t j = 0; j <= i; j++) vs[i * n + j] = w[j];
+    }
+    for (int64_t i = 0; i < n; i++)
+      for (int64_t j = 0; j <= i; j++) a[i * n + j] = a[j * n + i] = vs[i * n + j];
+  }
+  free(w);
+  free(vs);
+  return rc;
+}
+
+/* C = A B for row-major doubles: A m x k, B k x n, C m x n (not aliased) */
+void lg_matmul_f64(int64_t m, int64_t k, int64_t n, const double *a, const double *b, double *c) {
+  for (int64_t i = 0; i < m; i++) {
+    double *ci = c + i * n;
+    for (int64_t j = 0; j < n; j++) ci[j] = 0.0;
+    for (int64_t p = 0; p < k; p++) {
+      double aip = a[i * k + p];
+      const double *bp = b + p * n;
+      for (int64_t j = 0; j < n; j++) ci[j] += aip * bp[j];
+    }
+  }
+}
+
 /* }====================================================== */
 
 /* {====================================================== batches of matrices */

@@ -299,6 +299,11 @@ lg_tensor *lg_linalg_slogdet(lg_tensor *a, lg_tensor **logabsdet);
 ** precision end to end: a becomes the eigenvectors (columns, row-major), w
 ** the ascending eigenvalues.  0, or -1 with lg_seterr. */
 int lg_eigh_f64(int64_t n, double *a, double *w);
+/* the symmetric square root of a symmetric PSD n x n matrix of doubles, in
+** place (negative eigenvalues count as zero); 0, or -1 with lg_seterr */
+int lg_sqrtm_psd_f64(int64_t n, double *a);
+/* c = a b for row-major doubles: a m x k, b k x n, c m x n */
+void lg_matmul_f64(int64_t m, int64_t k, int64_t n, const double *a, const double *b, double *c);
 
 /* ---------------------------------------------------------------- comparisons
 ** and discrete ops (ops_compare.c).  Booleans are 0/1 floats; a condition

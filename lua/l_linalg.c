@@ -4,8 +4,9 @@
 ** this file checks arguments and converts.
 **
 ** eigh also takes a Lua table of rows of numbers and then stays in double
-** precision end to end, returning tables: for the FID, whose value is a
-** difference of traces that float32 results would blur.
+** precision end to end, returning tables, and sqrtm_psd and matmul work on
+** such tables only: for the FID, whose value is a difference of traces that
+** float32 results would blur.
 */
 #include "luagan.h"
 
@@ -13,49 +14,107 @@
 
 /* {====================================================== tables of doubles */
 
-/* The square table of rows at arg -> n x n row-major doubles in a scratch
-** userdata pushed on the stack. */
-static double *check_table_matrix(lua_State *L, int arg, lua_Integer *np) {
-  lua_Integer n = luaL_len(L, arg);
-  if (n > 46340) luaL_error(L, "linalg.eigh: a %I x %I table is too large", n, n);
-  double *a = lua_newuserdatauv(L, (size_t)(n * n + n + 1) * sizeof(double), 0);
-  for (lua_Integer i = 1; i <= n; i++) {
-    if (lua_geti(L, arg, i) != LUA_TTABLE || luaL_len(L, -1) != n)
-      luaL_error(L, "linalg.eigh: a square matrix is expected: row %I of a %I-row table is "
-                 "not a table of %I numbers", i, n, n);
-    for (lua_Integer j = 1; j <= n; j++) {
+/* The table of rows of numbers at arg -> rows x cols row-major doubles in a
+** scratch userdata pushed on the stack, with `extra` more doubles after
+** them; square: rows must equal cols.  Errors name op. */
+static double *check_table_rows(lua_State *L, int arg, const char *op, int square,
+                                lua_Integer extra, lua_Integer *rowsp, lua_Integer *colsp) {
+  if (lua_type(L, arg) != LUA_TTABLE)
+    luaL_error(L, "%s: a table of rows of numbers is expected, got %s", op, luaL_typename(L, arg));
+  lua_Integer rows = luaL_len(L, arg), cols = rows;
+  if (!square && rows > 0) {
+    if (lua_geti(L, arg, 1) != LUA_TTABLE)
+      luaL_error(L, "%s: row 1 is not a table of numbers", op);
+    cols = luaL_len(L, -1);
+    lua_pop(L, 1);
+  }
+  if (rows > 46340 || cols > 46340 || extra > 46340)
+    luaL_error(L, "%s: a %I x %I table is too large", op, rows, cols);
+  double *a = lua_newuserdatauv(L, (size_t)(rows * cols + extra + 1) * sizeof(double), 0);
+  for (lua_Integer i = 1; i <= rows; i++) {
+    if (lua_geti(L, arg, i) != LUA_TTABLE || luaL_len(L, -1) != cols)
+      luaL_error(L, "%s: %s: row %I of a %I-row table is not a table of %I numbers", op,
+                 square ? "a square matrix is expected" : "rows of equal length are expected",
+                 i, rows, cols);
+    for (lua_Integer j = 1; j <= cols; j++) {
       int isnum;
       lua_geti(L, -1, j);
-      a[(i - 1) * n + (j - 1)] = lua_tonumberx(L, -1, &isnum);
-      if (!isnum) luaL_error(L, "linalg.eigh: entry [%I][%I] is not a number", i, j);
+      a[(i - 1) * cols + (j - 1)] = lua_tonumberx(L, -1, &isnum);
+      if (!isnum) luaL_error(L, "%s: entry [%I][%I] is not a number", op, i, j);
       lua_pop(L, 1);
     }
     lua_pop(L, 1);
   }
-  *np = n;
+  *rowsp = rows;
+  if (colsp) *colsp = cols;
   return a;
+}
+
+/* pushes a rows x cols row-major matrix of doubles as a table of rows */
+static void push_table_rows(lua_State *L, const double *a, lua_Integer rows, lua_Integer cols) {
+  lua_createtable(L, (int)rows, 0);
+  for (lua_Integer i = 0; i < rows; i++) {
+    lua_createtable(L, (int)cols, 0);
+    for (lua_Integer j = 0; j < cols; j++) {
+      lua_pushnumber(L, a[i * cols + j]);
+      lua_rawseti(L, -2, j + 1);
+    }
+    lua_rawseti(L, -2, i + 1);
+  }
 }
 
 /* values {n}, vectors {{n} x n}: eigenvector i in column i */
 static int eigh_table(lua_State *L) {
   lua_Integer n;
-  double *a = check_table_matrix(L, 1, &n), *w = a + n * n;
+  double *a = check_table_rows(L, 1, "linalg.eigh", 1, 0, &n, NULL);
+  double *w = lua_newuserdatauv(L, (size_t)(n + 1) * sizeof(double), 0);
   if (lg_eigh_f64(n, a, w)) return lgL_coreerror(L);
   lua_createtable(L, (int)n, 0);
   for (lua_Integer i = 0; i < n; i++) {
     lua_pushnumber(L, w[i]);
     lua_rawseti(L, -2, i + 1);
   }
-  lua_createtable(L, (int)n, 0);
-  for (lua_Integer i = 0; i < n; i++) {
-    lua_createtable(L, (int)n, 0);
-    for (lua_Integer j = 0; j < n; j++) {
-      lua_pushnumber(L, a[i * n + j]);
-      lua_rawseti(L, -2, j + 1);
-    }
-    lua_rawseti(L, -2, i + 1);
-  }
+  push_table_rows(L, a, n, n);
   return 2;
+}
+
+/*** lg.linalg.sqrtm_psd(A) -> table
+ * The symmetric square root V diag(sqrt(max(l, 0))) V^T of a symmetric
+ * positive semi-definite matrix given as a Lua table of rows (its lower
+ * triangle is read), in double precision end to end, as a table; negative
+ * eigenvalues, rounding noise of a PSD matrix, count as zero.  For
+ * statistics whose value is a difference of traces (the FID).
+ * @function lg.linalg.sqrtm_psd
+ * @usage local R = lg.linalg.sqrtm_psd{{4, 0}, {0, 9}}   -- {{2, 0}, {0, 3}}
+ */
+static int l_sqrtm_psd (lua_State *L) {
+  lua_Integer n;
+  double *a = check_table_rows(L, 1, "linalg.sqrtm_psd", 1, 0, &n, NULL);
+  if (lg_sqrtm_psd_f64(n, a)) return lgL_coreerror(L);
+  push_table_rows(L, a, n, n);
+  return 1;
+}
+
+/*** lg.linalg.matmul(A, B) -> table
+ * The product of two matrices given as Lua tables of rows, in double
+ * precision, as a table (tensors: lg.matmul).  Raises when A's columns and
+ * B's rows differ.
+ * Shapes: A {m x k}, B {k x n} -> {m x n}.
+ * @function lg.linalg.matmul
+ * @usage local C = lg.linalg.matmul({{1, 2}}, {{3}, {4}})   -- {{11}}
+ */
+static int l_matmul_table (lua_State *L) {
+  lua_Integer m, k, k2, n;
+  if (lua_type(L, 1) == LUA_TUSERDATA || lua_type(L, 2) == LUA_TUSERDATA)
+    return luaL_error(L, "linalg.matmul: tables of rows are expected (for tensors: lg.matmul)");
+  double *a = check_table_rows(L, 1, "linalg.matmul", 0, 0, &m, &k);
+  double *b = check_table_rows(L, 2, "linalg.matmul", 0, 0, &k2, &n);
+  if (m > 0 && k2 != k)
+    return luaL_error(L, "linalg.matmul: A is %I x %I but B has %I rows", m, k, k2);
+  double *c = lua_newuserdatauv(L, (size_t)(m * n + 1) * sizeof(double), 0);
+  lg_matmul_f64(m, k, n, a, b, c);
+  push_table_rows(L, c, m, n);
+  return 1;
 }
 
 /* }====================================================== */
@@ -190,5 +249,7 @@ const luaL_Reg lgL_linalg_funcs[] = {
   {"inv", l_inv},
   {"det", l_det},
   {"slogdet", l_slogdet},
+  {"sqrtm_psd", l_sqrtm_psd},
+  {"matmul", l_matmul_table},
   {NULL, NULL}
 };

@@ -115,92 +115,31 @@ local function to_table(a)
   return a
 end
 
--- Eigen-decomposition of a symmetric matrix by LAPACK's dsyevd (lg.linalg.eigh on a
--- table of rows, which stays in double precision).  Returns the eigenvalues in
--- ascending order and, when vectors ~= false, the matrix V whose COLUMNS are the unit
--- eigenvectors: A = V diag(values) V^T.  A is read in full and symmetrised, (A + A^T) / 2.
 --- image_metrics.symeig(a [, vectors]) -> values [, V]
 -- Eigen-decomposition of a symmetric matrix in double precision (LAPACK via
--- lg.linalg.eigh on a table): a (a tensor [d, d] or a table of rows) is
--- symmetrised as (A + A^T) / 2; returns the eigenvalues ascending and,
+-- lg.linalg.eigh on a table): a is a tensor [d, d] or a table of rows, of
+-- which the lower triangle is read; returns the eigenvalues ascending and,
 -- unless vectors is false, the table V whose columns are the unit
 -- eigenvectors, A = V diag(values) V^T.  Raises for a non-square matrix.
 -- @usage local im = require "luagan.image_metrics"
 -- local values, V = im.symeig({{2, 1}, {1, 2}})   -- values {1, 3}
 function M.symeig(a, vectors)
-  a = to_table(a)
-  local n = #a
-  for i = 1, n do
-    if type(a[i]) ~= "table" or #a[i] ~= n then
-      error("image_metrics.symeig: a square matrix (table of rows) is expected", 2)
-    end
-  end
-  local s = {}
-  for i = 1, n do     -- symmetrised: a float32 product such as B B^T need not be exactly
-    local row, ai = {}, a[i]
-    for j = 1, n do row[j] = 0.5 * (ai[j] + a[j][i]) end
-    s[i] = row
-  end
-  local values, vecs = lg.linalg.eigh(s)
+  local values, vecs = lg.linalg.eigh(to_table(a))
   if vectors == false then return values end
   return values, vecs
 end
 
--- C = A B for tables of rows
---- image_metrics.matmul(A, B) -> table
--- The product of two matrices given as Lua tables of rows, in double
--- precision (the FID's 128 x 128 products; O(d^3)).
--- @usage local im = require "luagan.image_metrics"
--- local C = im.matmul({{1, 2}}, {{3}, {4}})   -- {{11}}
-local function matmul(A, B)
-  local n, m, p = #A, #B, #B[1]
-  local C = {}
-  for i = 1, n do
-    local row, Ai = {}, A[i]
-    for j = 1, p do row[j] = 0.0 end
-    for k = 1, m do
-      local aik, Bk = Ai[k], B[k]
-      if aik ~= 0.0 then
-        for j = 1, p do row[j] = row[j] + aik * Bk[j] end
-      end
-    end
-    C[i] = row
-  end
-  return C
-end
-M.matmul = matmul
+local matmul = lg.linalg.matmul   -- tables of rows, in double precision
 
--- Square root of a symmetric positive semi-definite matrix: V diag(sqrt(max(l, 0))) V^T
--- (eigenvalues below zero, rounding noise of a PSD matrix, count as zero).
 --- image_metrics.sqrtm_psd(a) -> table
 -- The symmetric square root V diag(sqrt(max(l, 0))) V^T of a symmetric
 -- positive semi-definite matrix (tensor or table of rows), in double
--- precision; negative eigenvalues (rounding noise) count as zero.
+-- precision (lg.linalg.sqrtm_psd; the lower triangle is read); negative
+-- eigenvalues (rounding noise) count as zero.
 -- @usage local im = require "luagan.image_metrics"
 -- local R = im.sqrtm_psd({{4, 0}, {0, 9}})   -- {{2, 0}, {0, 3}}
 function M.sqrtm_psd(a)
-  local values, V = M.symeig(a, true)
-  local n = #values
-  local W = {}      -- V diag(sqrt l)
-  for i = 1, n do
-    local row, Vi = {}, V[i]
-    for j = 1, n do row[j] = Vi[j] * math.sqrt(math.max(values[j], 0.0)) end
-    W[i] = row
-  end
-  local R = {}
-  for i = 1, n do
-    local row, Wi = {}, W[i]
-    for j = 1, i do
-      local Vj, s = V[j], 0.0
-      for k = 1, n do s = s + Wi[k] * Vj[k] end
-      row[j] = s
-    end
-    R[i] = row
-  end
-  for i = 1, n do
-    for j = i + 1, n do R[i][j] = R[j][i] end
-  end
-  return R
+  return lg.linalg.sqrtm_psd(to_table(a))
 end
 
 -- tr((S1 S2)^(1/2)) for symmetric PSD S1, S2

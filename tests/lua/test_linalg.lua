@@ -257,3 +257,27 @@ test("second order: a gradient penalty through solve and eigh", function()
 end)
 
 -- }------------------------------------------------
+
+test("linalg.sqrtm_psd and linalg.matmul: tables of doubles, known values, errors", function()
+  local R = lg.linalg.sqrtm_psd{{4, 0}, {0, 9}}
+  eq(R, {{2, 0}, {0, 3}})
+  -- the root of [[2, 1], [1, 2]] squares back to it, in double precision
+  local S = lg.linalg.sqrtm_psd{{2, 1}, {1, 2}}
+  local P = lg.linalg.matmul(S, S)
+  for i = 1, 2 do for j = 1, 2 do near(P[i][j], i == j and 2 or 1, 1e-14) end end
+  -- closed form: sqrt of [[a, b], [b, a]] has eigenvalues sqrt(a +- b)
+  near(S[1][1], (math.sqrt(3) + 1) / 2, 1e-14)
+  near(S[1][2], (math.sqrt(3) - 1) / 2, 1e-14)
+  -- rounding noise below zero counts as zero: a rank-1 PSD matrix
+  local Z = lg.linalg.sqrtm_psd{{1, 1}, {1, 1 - 1e-17}}
+  near(Z[1][1], math.sqrt(2) / 2, 1e-12)
+  eq(lg.linalg.matmul({{1, 2, 3}}, {{1}, {2}, {3}}), {{14}})
+  eq(lg.linalg.matmul({{1}, {2}}, {{3, 4}}), {{3, 4}, {6, 8}})
+  eq(lg.linalg.matmul({}, {}), {})
+  raises(function() lg.linalg.matmul({{1, 2}}, {{1, 2}}) end, "A is 1 x 2 but B has 1 rows")
+  raises(function() lg.linalg.matmul(lg.ones(2, 2), {{1}}) end, "for tensors: lg.matmul")
+  raises(function() lg.linalg.matmul({{1, 2}, {3}}, {{1}}) end, "rows of equal length are expected")
+  raises(function() lg.linalg.sqrtm_psd{{1, 2}} end, "a square matrix is expected")
+  raises(function() lg.linalg.sqrtm_psd{{1, "x"}, {0, 1}} end, "entry [1][2] is not a number")
+  raises(function() lg.linalg.sqrtm_psd{{0 / 0, 0}, {0, 1}} end, "NaN or Inf")
+end)
