@@ -4,8 +4,9 @@
 -- index) and one page per experiment, experiments/<exp>.md.
 --
 -- Per seed the report reads metrics.csv (every row: the last evaluation row
--- gives the table's numbers, the whole series the number of evaluations and
--- the fewest modes from 15k iterations on), the files the scripts write
+-- gives the tables' numbers, a claim's window (report.windows) the values
+-- its verdict uses, the whole series the number of evaluations and the
+-- fewest modes from 15k iterations on), the files the scripts write
 -- beside it (parzen.txt, probe.csv, summary.txt), wall.txt and cmd.txt, and
 -- derived.txt when present: a result converted from an older layout that
 -- kept only the last row, where derived.txt holds the values the old driver
@@ -13,8 +14,10 @@
 -- single row would give.
 --
 -- A claim names its verdict function by a key of report.checks, its
--- thresholds in params, and its per-seed window (report.windows); the
--- statistics over seeds are computed once per configuration (report.stats).
+-- thresholds in params, its per-seed window (report.windows), the one
+-- setting judged (primary) and the settings shown under it (ablations).
+-- The statistics over seeds are in experiments/lib/stats.lua; the rule that
+-- turns them into "holds", "does NOT hold" or "inconclusive" is report.RULE.
 local lg = require "luagan"
 local ST = require "lib.stats"
 
@@ -356,14 +359,6 @@ local function fmt(x)
   return ("%.3f"):format(x)
 end
 report.fmt = fmt
-
--- every seed's value, "a / b / c"
-local function per_seed(st)
-  local t = {}
-  for i, v in ipairs(st.vals) do t[i] = fmt(v) end
-  return table.concat(t, " / ")
-end
-report.per_seed = per_seed
 
 local function fmt_stats(st)
   if not st then return "-" end
