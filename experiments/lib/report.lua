@@ -406,7 +406,8 @@ report.RULE = {
   "Over seeds: n, every seed's value, the mean and its 95% t-interval (t quantile of n - 1 degrees of freedom).",
   "A threshold (\"mean >= 150\") holds when the whole 95% interval lies on the passing side, does NOT hold "
     .. "when the mean lies on the failing side, and is inconclusive otherwise (one seed, or an interval "
-    .. "that straddles the threshold).",
+    .. "that straddles the threshold). Seeds that all give the same value (8 of 8 modes in every seed) give "
+    .. "an interval of zero width: the t-interval assumes a normal spread and cannot widen it.",
   "A comparison of two arms (\"A more than B\", optionally by a margin) is tested on the per-seed "
     .. "differences, paired by seed where both arms ran that seed, with the exact one-sided sign-flip "
     .. "(paired permutation) test; with no shared seed, the exact two-sample permutation test. It holds "
