@@ -111,12 +111,14 @@ local CLAIMS = [[return {
     claims = {
       {id = "good", statement = "Good configurations score high.", paper_value = "10", source = "Table 9",
         target = "mean score >= 5", why = "Half the paper's number.", compare = {"good"}, cols = {"score"},
-        window = "last", statistic = "mean over seeds", check = "mean_at_least",
-        params = {config = "good", col = "score", min = 5}},
+        window = "last25", statistic = "mean over seeds", check = "mean_at_least",
+        primary = {label = "the good setting", why = "The paper's.", config = "good"}, ablations = {},
+        params = {col = "score", min = 5}},
       {id = "bad", statement = "Bad configurations score high too.", paper_value = "10", source = "Fig. 9",
         target = "mean score >= 5", why = "Half the paper's number.", compare = {"bad"}, cols = {"score"},
-        window = "last", statistic = "mean over seeds", check = "mean_at_least",
-        params = {config = "bad", col = "score", min = 5}},
+        window = "last25", statistic = "mean over seeds", check = "mean_at_least",
+        primary = {label = "the bad setting", why = "The paper's.", config = "bad"}, ablations = {},
+        params = {col = "score", min = 5}},
     },
     earlier = {"An earlier measurement: 4.2."}},
 }]]
@@ -178,13 +180,16 @@ test("reproduce: runs the plan two at a time, copies the results, writes the rep
   eq(read_file(r .. "/extra.txt"), "extra fake-good-s2\n")
   -- the report: scores 7 / 8 (good) and 2 (bad) against >= 5
   local index = read_file(dir .. "/out/README.md")
-  has(index, "- **Fake**: good: mean score 7.50 over 2 seeds (7 / 8; target >= 5): holds.")
-  has(index, "- **Fake**: bad: mean score 2 over 1 seeds (2; target >= 5): does NOT hold.")
+  -- 7 and 8: mean 7.5 +- 12.706 * 0.707 / sqrt 2, an interval that straddles 5
+  has(index, "- **Fake** (good): **inconclusive**. Primary: the good setting. score: n = 2 of 2 planned, per seed "
+    .. "7 / 8; mean 7.50, 95% CI [1.15, 13.85]; target mean >= 5: inconclusive.")
+  has(index, "- **Fake** (bad): **does NOT hold**. Primary: the bad setting. score: n = 1 of 1 planned, per seed 2; "
+    .. "mean 2, no interval from one seed; target mean >= 5: does NOT hold.")
   has(index, "[Fake: a test paper](fake.md)")
   local page = read_file(dir .. "/out/fake.md")
   has(page, "- Paper: 10; source: Table 9.")
   has(page, "- Why this threshold: Half the paper's number.")
-  has(page, "  - good: score 7.50 +- 0.707 [7, 8] (per seed 7 / 8)")
+  has(page, "- Primary setting (the only one judged): the good setting (good, full mode). Why: The paper's.")
   has(page, "| 7.50 +- 0.707 [7, 8] |")
   has(page, "An observation of an earlier run.")
   has(page, "- An earlier measurement: 4.2.")
@@ -253,7 +258,7 @@ test("reproduce: --only runs a subset", function()
   has(out, "reproduce full: 1 runs into")
   eq(read_file(dir .. "/count.log"), "fake-bad-s1\n")
   eq(report.exists(dir .. "/results/full-fake-good"), false)
-  has(read_file(dir .. "/out/README.md"), "- **Fake**: bad: mean score 2")
+  has(read_file(dir .. "/out/README.md"), "- **Fake** (bad): **does NOT hold**")
   -- plain text with a '-' (a Lua pattern would read "e-" as "e*"), and a pattern
   code, out = drive(dir, "full --only fake-good-s2 --jobs 1")
   eq(code, 0, out)
@@ -275,7 +280,7 @@ test("reproduce: a failed run is reported with its log and a nonzero exit", func
   eq(report.exists(dir .. "/runs/reproduce-full/fake-broken-s1/wall.txt"), false)
   eq(report.exists(dir .. "/results/full-fake-broken"), false)
   -- the others finished and are reported
-  has(read_file(dir .. "/out/README.md"), "good: mean score 7.50")
+  has(read_file(dir .. "/out/README.md"), "score: n = 2 of 2 planned, per seed 7 / 8; mean 7.50")
 end)
 
 test("reproduce: bad plan, claims and arguments are rejected with a clear message", function()
@@ -304,6 +309,16 @@ test("reproduce: bad plan, claims and arguments are rejected with a clear messag
   write(dir .. "/claims.lua", (CLAIMS:gsub('"mean_at_least"', '"no_such_check"', 1)))
   code, out = drive(dir, "full")
   has(out, "claim 1 (good): unknown check 'no_such_check' (a key of report.checks)")
+  write(dir .. "/claims.lua", (CLAIMS:gsub('primary = {label = "the good setting", why = "The paper\'s.", '
+    .. 'config = "good"}, ', '', 1)))
+  code, out = drive(dir, "full")
+  has(out, "claim 1 (good): primary must be a table (the setting the check judges)")
+  write(dir .. "/claims.lua", (CLAIMS:gsub('why = "The paper\'s.", config = "good"', 'config = "good"', 1)))
+  code, out = drive(dir, "full")
+  has(out, "claim 1 (good): primary needs a why (the reason it is the paper's setting)")
+  write(dir .. "/claims.lua", (CLAIMS:gsub('ablations = {}', 'ablations = {{label = "x", config = "gone"}}', 1)))
+  code, out = drive(dir, "full")
+  has(out, "claim 1 (good): ablation 1 names gone, which the plan does not run in full mode")
   eq(report.exists(dir .. "/count.log"), false, "nothing ran")
   code, out = drive(dir, "fast")
   eq(code, 2)
@@ -338,12 +353,110 @@ test("report: statistics and the legacy layout's derived values", function()
   eq({r.v.modes, r.v.evals, r.v.min_modes_15k, r.legacy}, {7, 3, 2, nil})
 end)
 
+test("report: the last-25% window averages the last quarter of the evaluations", function()
+  local dir = temp_dir()
+  -- 8 evaluations (score set) between loss-only rows: the window is the last 2
+  write(dir .. "/metrics.csv", "iter,score,hops,loss\n0,1,0,9\n1,,,9\n2,1,1,9\n4,1,1,9\n6,1,2,9\n8,1,2,9\n"
+    .. "10,1,3,9\n12,4,3,9\n13,,,9\n14,6,5,9\n")
+  local r = report.read_seed(dir, "score", "last25")
+  eq({r.v.score, r.v.hops, r.v.iter, r.v.evals, r.v.window_rows, r.v.loss}, {5, 5, 14, 8, 2, 9})
+  eq(report.read_seed(dir, "score", "last").v.score, 6)
+  -- 3 evaluations: the last one (at least one row)
+  write(dir .. "/metrics.csv", "iter,score\n0,1\n1,2\n2,3\n")
+  r = report.read_seed(dir, "score", "last25")
+  eq({r.v.score, r.v.window_rows}, {3, 1})
+end)
+
+-- results written by hand: RESULTS/full-fake-<variant>/s<seed>/metrics.csv
+local function fake_result(results, variant, seed, csv, derived)
+  local d = ("%s/full-fake-%s/s%d"):format(results, variant, seed)
+  lg.fs.mkdir(d)
+  write(d .. "/metrics.csv", csv)
+  if derived then write(d .. "/derived.txt", derived) end
+end
+
+test("report: the primary alone decides; exact tests, missing seeds, legacy results, caveats", function()
+  local dir = temp_dir()
+  local res = dir .. "/results"
+  local plan = report.check_plan({{exp = "fake", cols = {"score"}, evalcol = "score", runs = {
+    {mode = "full", variant = "a", seeds = {1, 2, 3, 4, 5}, flags = "--iters 100"},
+    {mode = "full", variant = "b", seeds = {1, 2, 3, 4, 5}, flags = "--iters 100"},
+    {mode = "full", variant = "c", seeds = {1, 2, 3, 4, 5}, flags = "--iters 100"},
+    {mode = "full", variant = "long", seeds = {1, 2, 3, 4, 5}, flags = "--iters 200"},
+    {mode = "full", variant = "diffuse", seeds = {1, 2, 3}, flags = "--iters 100"},
+    {mode = "full", variant = "never", seeds = {1, 2, 3}, flags = "--iters 100"}}}})
+  -- a: last-quarter means 6..10 (the last evaluation alone would say 7..11);
+  -- b: 1 less than a in every seed; c: seeds 1-3 only, scores 1..3, kept in the
+  -- older layout (one row); long: 2 above a, at twice the iterations
+  for s = 1, 5 do
+    fake_result(res, "a", s, ("iter,score\n0,1\n10,1\n20,1\n30,1\n40,1\n50,\n60,1\n90,%d\n100,%d\n"):format(
+      s + 4, s + 6))
+    fake_result(res, "b", s, ("iter,score\n0,%d\n"):format(s + 4))
+    fake_result(res, "long", s, ("iter,score\n0,%d\n"):format(s + 7))
+  end
+  for s = 1, 3 do
+    fake_result(res, "c", s, ("iter,score\n100,%d\n"):format(s), "# older layout\n")
+    fake_result(res, "diffuse", s, "iter,score,modes,hq,hops\n0,1,1,0.02,0\n100,1,1,0.02,0\n", nil)
+  end
+  local function claim(id, check, params, primary, ablations)
+    return {id = id, statement = id .. ".", paper_value = "1", source = "Table 1", target = "t", why = "w",
+      compare = {}, cols = {}, window = "last25", statistic = "s", check = check, params = params,
+      primary = primary, ablations = ablations or {}}
+  end
+  local claims = report.check_claims({{exp = "fake", title = "Fake: tests", paper = "P", script = "fake.lua",
+    claims = {
+      claim("thr", "mean_at_least", {col = "score", min = 5}, {label = "A", why = "y", config = "a"},
+        {{label = "C", config = "c"}}),
+      claim("cmp", "more_than", {col = "score"}, {label = "A over B", why = "y", a = "a", b = "b"},
+        {{label = "A over C", a = "a", b = "c"}, {label = "long over A", a = "long", b = "a"}}),
+      claim("few", "mean_at_least", {col = "score", min = 0.5}, {label = "C", why = "y", config = "c"}),
+      claim("cav", "k0_hops", {max_modes = 3}, {label = "D", why = "y", config = "diffuse"}),
+      claim("none", "mean_at_least", {col = "score", min = 1}, {label = "N", why = "y", config = "never"}),
+    }}}, plan)
+  lg.fs.mkdir(dir .. "/out")
+  report.write(plan, claims, {results_dir = res, out_dir = dir .. "/out"})
+  local index = read_file(dir .. "/out/README.md")
+  -- a threshold: 6..10, mean 8 +- 2.776 * sqrt(2.5 / 5): holds; the ablation C fails and changes nothing
+  has(index, "- **Fake** (thr): **holds**. Primary: A. score: n = 5 of 5 planned, per seed 6 / 7 / 8 / 9 / 10; "
+    .. "mean 8, 95% CI [6.04, 9.96]; target mean >= 5: holds.")
+  local page = read_file(dir .. "/out/fake.md")
+  has(page, "  - C (c): the same rule would read does NOT hold (last evaluation only; legacy result).\n"
+    .. "    - score: n = 3 of 5 planned, window: last evaluation only, series not stored, per seed 1 / 2 / 3")
+  -- five positive paired differences: p = 1/32
+  has(index, "paired by seed (seeds 1,2,3,4,5), differences: 1 / 1 / 1 / 1 / 1, mean 1, 95% CI [1, 1]; exact "
+    .. "sign-flip test, one-sided p = 0.0312 (smallest possible with 5 pairs: 0.0312); sign test: 5 of 5 nonzero "
+    .. "differences positive, p = 0.0312: holds.")
+  has(index, "- **Fake** (cmp): **holds**. Primary: A over B.")
+  -- three shared seeds cannot reach p < 0.05; unequal iterations cannot hold
+  has(page, "paired by seed (seeds 1,2,3), differences: 5 / 5 / 5, mean 5, 95% CI [5, 5]; exact sign-flip test, "
+    .. "one-sided p = 0.125 (smallest possible with 3 pairs: 0.125)")
+  has(page, "  - A over C (a, c): the same rule would read inconclusive (last evaluation only; legacy result).")
+  has(page, "  - long over A (a, long): the same rule would read inconclusive.")
+  has(page, "    - unequal compute (a --iters 100, long --iters 200): inconclusive.")
+  -- fewer seeds than planned, legacy: labelled, judged on what is there
+  has(index, "- **Fake** (few): **inconclusive** (last evaluation only; legacy result). Primary: C. score: n = 3 of 5 "
+    .. "planned, window: last evaluation only, series not stored, per seed 1 / 2 / 3; mean 2, 95% CI [-0.484, 4.48]; "
+    .. "target mean >= 0.500: inconclusive.")
+  -- the caveat turns a collapse that would hold into inconclusive
+  has(index, "- **Fake** (cav): **inconclusive**.")
+  has(index, "diffuse: modes: n = 3 of 3 planned, per seed 1 / 1 / 1; mean 1, 95% CI [1, 1]; target mean <= 3: holds")
+  has(index, "Caveat: HQ share below 10% (diffuse 2.0%)")
+  has(index, "- **Fake** (none): not judged yet: no results of the primary setting (never).")
+  has(page, "  - never: no results yet (n = 0 of 3 planned).")
+  -- the rule and the glossary head the index
+  has(index, "## How a verdict is reached")
+  has(index, "with 3 seeds the smallest possible one-sided p is 1/8, with 5 seeds 1/32")
+  has(index, "MODE score (Che, Li, Jacob, Bengio, Li, \"Mode Regularized Generative Adversarial Networks\", ICLR 2017)")
+end)
+
 test("report: the committed plan and claims load and agree", function()
   local plan = report.check_plan(report.load_data(ROOT .. "/experiments/plan.lua", "plan"))
   local claims = report.check_claims(report.load_data(ROOT .. "/experiments/claims.lua", "claims"), plan)
   eq(#claims, 8)
   for _, p in ipairs(claims) do
     for _, c in ipairs(p.claims) do
+      -- every judged claim is judged on one primary setting over a window
+      assert(not c.check or (c.primary and (c.window == "last25" or c.window == "end")), p.exp .. "." .. c.id)
       for _, k in ipairs{"statement", "paper_value", "source", "target", "why"} do
         assert(not c[k]:find("core%.md") and not c[k]:find("issue %d"), p.exp .. "." .. c.id .. "." .. k)
       end
