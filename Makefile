@@ -109,7 +109,7 @@ docs: $(BUILD)/luagan
 # Every experiment of experiments/plan.lua into runs/reproduce-MODE/, copied to
 # experiments/results/, then the report (experiments/README.md and one page per
 # paper, experiments/<exp>.md) from those results.  reproduce: reproduction
-# size, seeds 1-3 (hours); reproduce-quick: smoke size (minutes).  JOBS=N runs
+# size, 5 seeds per 2-D toy and 3 per image row (hours); reproduce-quick: smoke size (minutes).  JOBS=N runs
 # N experiments at a time (default 2, one thread each); the driver's options:
 # build/luagan experiments/reproduce.lua --help.
 JOBS ?= 2

@@ -13,7 +13,7 @@ usage: build/luagan experiments/reproduce.lua MODE [options]
 Runs every run of MODE in the plan, then rewrites the report.
   MODE            quick  smoke size, 1 seed, a few minutes (make reproduce-quick)
                   long   single-seed side runs full mode does not repeat (~15 min)
-                  full   reproduction size, seeds 1-3 (about 10 hours on 2 cores; make reproduce)
+                  full   reproduction size, 5 seeds for 2-D toys and 3 for images (more than 12 hours on 2 cores)
 Options:
   --only PATTERN  only the runs whose name <exp>-<variant>-s<seed> contains PATTERN
                   as plain text or matches it as a Lua pattern (string.find), e.g.
