@@ -149,56 +149,6 @@ local function tail(path, n)
   return table.concat(out, "\n")
 end
 
--- Runs what is not finished, o.jobs at a time.  Returns the failed runs.
-local function run_all(runs, o)
-  local todo, failed, running, nrunning = {}, {}, {}, 0
-  for _, r in ipairs(runs) do
-    if finished(r) then print("  skip    " .. r.name .. " (done)")
-    elseif in_results(r, o) then print("  skip    " .. r.name .. " (in " .. o.results .. ")")
-    else todo[#todo + 1] = r end
-  end
-  if #todo == 0 then return failed end
-  lg.fs.mkdir(("%s/reproduce-%s"):format(o.runs, o.mode))
-  local next_run = 1
-  while next_run <= #todo or nrunning > 0 do
-    while next_run <= #todo and nrunning < o.jobs do
-      local r = todo[next_run]
-      next_run = next_run + 1
-      report.rm_rf(r.dir)      -- a run killed or failed midway starts over
-      print("  run     " .. r.name)
-      local ok, pid = pcall(lg.proc.spawn, r.argv, r.log)
-      if ok then
-        r.t0 = lg.clock()
-        running[pid], nrunning = r, nrunning + 1
-      else
-        print(("  FAILED  %s (%s)"):format(r.name, pid))
-        failed[#failed + 1] = r
-      end
-    end
-    local pid, code, sig = lg.proc.wait()
-    local r = pid and running[pid]
-    if r then
-      running[pid], nrunning = nil, nrunning - 1
-      local wall = lg.clock() - r.t0
-      if code == 0 and report.exists(r.dir) then
-        report.writefile(r.dir .. "/cmd.txt", r.cmd .. "\n")
-        report.writefile(r.dir .. "/wall.txt", ("%.1f\n"):format(wall))
-        print(("  done    %s (%.1f s)"):format(r.name, wall))
-      else
-        local why = code and ("exit " .. code) or ("signal " .. tostring(sig))
-        if code == 0 then why = "no run directory " .. r.dir end
-        print(("  FAILED  %s (%s, log %s):\n%s"):format(r.name, why, r.log, tail(r.log, 20)))
-        failed[#failed + 1] = r
-      end
-    elseif not pid then
-      break                    -- no child left (cannot happen while nrunning > 0)
-    end
-  end
-  return failed
-end
-
--- }======================================================
-
 -- {====================================================== results
 
 -- the directory holding metrics.csv: the run dir, or (mode_count) its subdirectory
@@ -229,26 +179,76 @@ local function last_grid(mdir)
   return last and (mdir .. "/samples/" .. last) or nil
 end
 
--- Copies every finished run of runs into the results.
-local function collect(runs, o)
-  for _, r in ipairs(runs) do
-    if finished(r) then
-      local cdir = ("%s/%s-%s-%s"):format(o.results, o.mode, r.exp, r.spec.variant)
-      local sdir = ("%s/s%d"):format(cdir, r.seed)
-      report.rm_rf(sdir)
-      lg.fs.mkdir(sdir)
-      copy_files(r.dir, sdir)
-      local mdir = metrics_dir(r.dir)
-      if mdir and mdir ~= r.dir then copy_files(mdir, sdir) end
-      if mdir and r.seed == r.spec.seeds[1] then
-        local grid = last_grid(mdir)
-        if grid then report.copy(grid, cdir .. "/samples.png") end
-      end
-    end
+-- Copies a finished run into the results: RESULTS/<mode>-<exp>-<variant>/s<seed>/.
+local function collect(r, o)
+  local cdir = ("%s/%s-%s-%s"):format(o.results, o.mode, r.exp, r.spec.variant)
+  local sdir = ("%s/s%d"):format(cdir, r.seed)
+  report.rm_rf(sdir)
+  lg.fs.mkdir(sdir)
+  copy_files(r.dir, sdir)
+  local mdir = metrics_dir(r.dir)
+  if mdir and mdir ~= r.dir then copy_files(mdir, sdir) end
+  if mdir and r.seed == r.spec.seeds[1] then
+    local grid = last_grid(mdir)
+    if grid then report.copy(grid, cdir .. "/samples.png") end
   end
 end
 
 -- }======================================================
+
+-- Runs what is not finished, o.jobs at a time.  Returns the failed runs.
+local function run_all(runs, o)
+  local todo, failed, running, nrunning = {}, {}, {}, 0
+  for _, r in ipairs(runs) do
+    if finished(r) then
+      print("  skip    " .. r.name .. " (done)")
+      collect(r, o)      -- a campaign interrupted before this run was copied
+    elseif in_results(r, o) then print("  skip    " .. r.name .. " (in " .. o.results .. ")")
+    else todo[#todo + 1] = r end
+  end
+  if #todo == 0 then return failed end
+  lg.fs.mkdir(("%s/reproduce-%s"):format(o.runs, o.mode))
+  local next_run = 1
+  while next_run <= #todo or nrunning > 0 do
+    while next_run <= #todo and nrunning < o.jobs do
+      local r = todo[next_run]
+      next_run = next_run + 1
+      report.rm_rf(r.dir)      -- a run killed or failed midway starts over
+      print("  run     " .. r.name)
+      local ok, pid = pcall(lg.proc.spawn, r.argv, r.log)
+      if ok then
+        r.t0 = lg.clock()
+        running[pid], nrunning = r, nrunning + 1
+      else
+        print(("  FAILED  %s (%s)"):format(r.name, pid))
+        failed[#failed + 1] = r
+      end
+    end
+    local pid, code, sig = lg.proc.wait()
+    local r = pid and running[pid]
+    if r then
+      running[pid], nrunning = nil, nrunning - 1
+      local wall = lg.clock() - r.t0
+      if code == 0 and report.exists(r.dir) then
+        report.writefile(r.dir .. "/cmd.txt", r.cmd .. "\n")
+        report.writefile(r.dir .. "/wall.txt", ("%.1f\n"):format(wall))
+        collect(r, o)      -- at once: a campaign stopped later keeps it
+        print(("  done    %s (%.1f s)"):format(r.name, wall))
+      else
+        local why = code and ("exit " .. code) or ("signal " .. tostring(sig))
+        if code == 0 then why = "no run directory " .. r.dir end
+        print(("  FAILED  %s (%s, log %s):\n%s"):format(r.name, why, r.log, tail(r.log, 20)))
+        failed[#failed + 1] = r
+      end
+    elseif not pid then
+      break                    -- no child left (cannot happen while nrunning > 0)
+    end
+  end
+  return failed
+end
+
+-- }======================================================
+
 
 local function main(argv)
   local o = parse_args(argv)
@@ -271,7 +271,6 @@ local function main(argv)
     local t0 = lg.clock()
     failed = run_all(runs, o)
     print(("reproduce %s: runs finished in %.0f s"):format(o.mode, lg.clock() - t0))
-    collect(runs, o)
   end
   lg.fs.mkdir(o.out)
   local written = report.write(plan, claims, {results_dir = o.results, out_dir = o.out})

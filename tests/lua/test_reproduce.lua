@@ -251,6 +251,24 @@ test("reproduce: a campaign continues on another machine from the committed resu
   eq(count_lines(dir .. "/count.log"), 4)
 end)
 
+test("reproduce: each run is copied into the results as soon as it finishes", function()
+  local dir = campaign()
+  -- one at a time, each "good" run waits 5 s for a partner that never starts
+  local out = dir .. "/driver.out"
+  local cmd = ("%s %s full --jobs 1 --only good --plan %s/plan.lua --claims %s/claims.lua --results %s/results "
+    .. "--runs %s/runs --out %s/out --scripts %s/scripts --luagan %s >%s 2>&1 & echo $!"):format(sh_quote(LUAGAN),
+    sh_quote(ROOT .. "/experiments/reproduce.lua"), dir, dir, dir, dir, dir, dir, sh_quote(LUAGAN), sh_quote(out))
+  local pid = io.popen(cmd):read("l")
+  local first = dir .. "/results/full-fake-good/s1/wall.txt"
+  local t0 = lg.clock()
+  while not read_file(first) and lg.clock() - t0 < 30 do os.execute("sleep 0.1") end
+  assert(read_file(first), "the first run's results appear")
+  -- the second run is still waiting: the driver has not finished
+  eq(read_file(dir .. "/results/full-fake-good/s2/wall.txt"), nil)
+  has(read_file(dir .. "/results/full-fake-good/s1/metrics.csv"), "20,7,0.25")
+  os.execute("kill " .. pid .. " 2>/dev/null")
+end)
+
 test("reproduce: --only runs a subset", function()
   local dir = campaign()
   local code, out = drive(dir, "full --only bad")
