@@ -1198,6 +1198,38 @@ function Upsample:init(scale)
   self.scale_factor = scale
 end
 
+-- MaxPool2d / AvgPool2d(kernel_size [, stride] [, padding] [, opts]): square
+-- windows, stride defaulting to the kernel size as in PyTorch.
+local function pool(name, fn)
+  local cls = activation(name, function(self, x)
+    return fn(x, self.kernel_size, {stride = self.stride, padding = self.padding})
+  end, function(self)
+    return ("kernel_size=%d, stride=%d, padding=%d"):format(self.kernel_size, self.stride, self.padding)
+  end)
+  function cls:init(k, ...)
+    check_int(name, "kernel_size", k, 1)
+    local o = arguments(name, {"kernel_size"}, {{"stride", "kernel1"}, {"padding", "pad1"}},
+                        {stride = k, padding = 0}, ...)
+    self.kernel_size, self.stride, self.padding = k, o.stride, o.padding
+  end
+  return cls
+end
+
+--- nn.MaxPool2d(kernel_size [, stride] [, padding] [, opts]) -> Module
+-- Max pooling over square kernel_size windows (lg.max_pool2d); stride
+-- defaults to kernel_size, padding (at most kernel_size / 2) to 0.
+-- Shapes: x [N, C, H, W] -> [N, C, floor((H + 2 padding - k) / stride) + 1, ...].
+-- @function nn.MaxPool2d
+-- @usage local pool = nn.MaxPool2d(3, 1, 1)   -- 3x3 windows, size kept
+pool("MaxPool2d", lg.max_pool2d)
+--- nn.AvgPool2d(kernel_size [, stride] [, padding] [, opts]) -> Module
+-- Average pooling over square kernel_size windows (lg.avg_pool2d; padding
+-- counts as zeros); stride defaults to kernel_size, padding to 0.
+-- Shapes: x [N, C, H, W] -> [N, C, floor((H + 2 padding - k) / stride) + 1, ...].
+-- @function nn.AvgPool2d
+-- @usage local pool = nn.AvgPool2d(2)   -- [N, C, 28, 28] -> [N, C, 14, 14]
+pool("AvgPool2d", lg.avg_pool2d)
+
 -- }------------------------------------------------------
 
 -- {------------------------------------------------------ containers

@@ -608,3 +608,24 @@ test("a wrong constructor argument names itself", function()
 end)
 
 -- }======================================================
+
+test("MaxPool2d and AvgPool2d: known values, PyTorch's defaults and argument errors", function()
+  local x = lg.arange(1, 17):view(1, 1, 4, 4)
+  -- stride defaults to the kernel size: 2x2 windows of 1..16
+  eq(flat(nn.MaxPool2d(2)(x)), {6, 8, 14, 16})
+  eq(flat(nn.AvgPool2d(2)(x)), {3.5, 5.5, 11.5, 13.5})
+  -- 3x3, stride 1, padding 1 keeps the size; the corner's window is {1, 2, 5, 6}
+  local y = nn.MaxPool2d(3, 1, 1)(x)
+  eq(y.shape, {1, 1, 4, 4})
+  eq(y:view(-1):totable()[1], 6)
+  eq(#flat(nn.MaxPool2d(2, {stride = 1})(x)), 9)
+  eq(tostring(nn.MaxPool2d(3, 1, 1)), "MaxPool2d(kernel_size=3, stride=1, padding=1)")
+  -- the gradient of max pooling goes to each window's maximum
+  local xg = x:clone():requires_grad_()
+  nn.MaxPool2d(2)(xg):sum():backward()
+  eq(flat(xg.grad), {0, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 1, 0, 1})
+  raises(function() nn.MaxPool2d(0) end, "kernel_size must be an integer >= 1")
+  raises(function() nn.AvgPool2d(2, 1, 1, 1) end, "too many arguments")
+  raises(function() nn.AvgPool2d(2, {dilation = 2}) end, "unknown option 'dilation'")
+  eq(#nn.Sequential(nn.MaxPool2d(2)):parameters(), 0)
+end)
