@@ -1,0 +1,379 @@
+/*
+** The C half of lg.dist: Open MPI's collectives on tensors.  The public
+** functions, with their documentation, are in lua/luagan/dist.lua; this
+** file gives it the table lg._dist.
+**
+** The job.  MPI is initialised on the first call of any function here, and
+** only when the process was started by mpirun (OMPI_COMM_WORLD_SIZE is
+** set): `luagan script.lua` never touches MPI and is a job of one process,
+** as is a build without Open MPI (LG_HAVE_MPI 0), where every collective is
+** the identity.
+**
+** Exit.  An on_exit handler ends the job: on status 0, MPI_Finalize; on any
+** other status (a Lua error reported by luagan or lua5.4, os.exit(1)) with
+** more than one rank, a line naming the rank and MPI_Abort, which makes
+** mpirun kill every other rank at once.  MPI_Finalize there instead would
+** hang the job: it waits for ranks that wait in a collective for this one.
+**
+** Errors.  MPI_ERRORS_RETURN on MPI_COMM_WORLD turns a failed call into a
+** Lua error with MPI's message; the rank then exits nonzero and the job
+** aborts as above.
+*/
+#include "luagan.h"
+#include "dist.h"
+
+#include <dlfcn.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef LG_HAVE_MPI
+#define LG_HAVE_MPI 0
+#endif
+#if LG_HAVE_MPI
+#include <mpi.h>
+#endif
+
+enum { UNTOUCHED, SINGLE, RUNNING };
+
+static struct {
+  int state;
+  int rank, size;
+} job = {UNTOUCHED, 0, 1};
+
+/* {====================================================== the job */
+
+#if LG_HAVE_MPI
+
+/* MPI's message for error code rc, as "dist.OP: MPI: ..." (set with lg_seterr). */
+static void mpi_seterr(const char *op, int rc) {
+  char msg[MPI_MAX_ERROR_STRING];
+  int len = 0;
+  if (MPI_Error_string(rc, msg, &len) != MPI_SUCCESS) snprintf(msg, sizeof msg, "error %d", rc);
+  lg_seterr("dist.%s: MPI: %s (rank %d of %d)", op, msg, job.rank, job.size);
+}
+
+/* The hook of lg_dist_sum: MPI_Allreduce in place, in chunks an int counts. */
+static int allreduce_floats(float *data, int64_t n, MPI_Op op, const char *name) {
+  for (int64_t done = 0; done < n;) {
+    int count = n - done > INT_MAX ? INT_MAX : (int)(n - done);
+    int rc = MPI_Allreduce(MPI_IN_PLACE, data + done, count, MPI_FLOAT, op, MPI_COMM_WORLD);
+    if (rc != MPI_SUCCESS) return mpi_seterr(name, rc), -1;
+    done += count;
+  }
+  return 0;
+}
+
+static int sum_hook(float *data, int64_t n, void *ctx) {
+  (void)ctx;
+  return allreduce_floats(data, n, MPI_SUM, "sum");
+}
+
+static void at_exit(int status, void *arg) {
+  (void)arg;
+  int fin = 1;
+  if (job.state != RUNNING || (MPI_Finalized(&fin) == MPI_SUCCESS && fin)) return;
+  if (status != 0 && job.size > 1) {
+    fprintf(stderr, "luagan: rank %d of %d exits with status %d: aborting every rank\n",
+            job.rank, job.size, status);
+    fflush(stderr);
+    MPI_Abort(MPI_COMM_WORLD, status);
+  }
+  MPI_Finalize();
+}
+
+/* Open MPI loads its components with dlopen, and they need libmpi's symbols
+** in the global namespace.  A stock lua5.4 loads luagan.so (and with it
+** libmpi) RTLD_LOCAL; promoting the loaded libmpi to RTLD_GLOBAL fixes it
+** (what mpi4py does).  In the luagan executable it is already global. */
+static void promote_libmpi(void) {
+  Dl_info info;
+  if (dladdr((void *)MPI_Init, &info) && info.dli_fname)
+    dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_GLOBAL);
+}
+
+static void start_mpi(lua_State *L) {
+  int provided, rc;
+  promote_libmpi();
+  /* OpenMP threads never call MPI: only the main thread does */
+  rc = MPI_Init_thread(NULL, NULL, MPI_THREAD_FUNNELED, &provided);
+  if (rc != MPI_SUCCESS) luaL_error(L, "dist: MPI_Init failed (error %d)", rc);
+  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+  MPI_Comm_rank(MPI_COMM_WORLD, &job.rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &job.size);
+  job.state = RUNNING;
+  on_exit(at_exit, NULL);
+  lg_set_allreduce(sum_hook, NULL);
+}
+
+#endif
+
+/* The job, started on first use. */
+static void ensure_job(lua_State *L) {
+  const char *world = getenv("OMPI_COMM_WORLD_SIZE");
+  if (job.state != UNTOUCHED) return;
+  if (world == NULL) {
+    job.state = SINGLE;
+    return;
+  }
+#if LG_HAVE_MPI
+  start_mpi(L);
+#else
+  if (atoi(world) > 1)
+    luaL_error(L, "dist: started by mpirun with %s processes, but this luagan was built "
+               "without Open MPI (install libopenmpi-dev and rebuild)", world);
+  job.state = SINGLE;
+#endif
+}
+
+/* True when collectives must talk to other ranks. */
+static int multi(lua_State *L) {
+  ensure_job(L);
+  return job.size > 1;
+}
+
+/* }====================================================== */
+
+/* {====================================================== queries */
+
+/* C.rank() -> 0-based rank; C.size() -> number of ranks */
+static int d_rank (lua_State *L) {
+  ensure_job(L);
+  lua_pushinteger(L, job.rank);
+  return 1;
+}
+
+static int d_size (lua_State *L) {
+  ensure_job(L);
+  lua_pushinteger(L, job.size);
+  return 1;
+}
+
+/* C.info() -> {rank, size, mpi = built with MPI, running = MPI initialised} */
+static int d_info (lua_State *L) {
+  ensure_job(L);
+  lua_createtable(L, 0, 4);
+  lua_pushinteger(L, job.rank);
+  lua_setfield(L, -2, "rank");
+  lua_pushinteger(L, job.size);
+  lua_setfield(L, -2, "size");
+  lua_pushboolean(L, LG_HAVE_MPI);
+  lua_setfield(L, -2, "mpi");
+  lua_pushboolean(L, job.state == RUNNING);
+  lua_setfield(L, -2, "running");
+  return 1;
+}
+
+/* }====================================================== */
+
+/* {====================================================== collectives */
+
+/* The tensor at arg, to be written in place by a collective: contiguous,
+** outside any graph (as copy_).  The caller takes the pointer again after
+** its last allocation. */
+static lg_tensor *check_target(lua_State *L, int arg, const char *op) {
+  lg_tensor *t = lgL_checktensor(L, arg);
+  lgL_checkinplace(L, t, op);
+  if (!lg_is_contiguous(t))
+    luaL_error(L, "%s: the tensor must be contiguous (reduce x:contiguous() and copy it back)",
+               op);
+  return t;
+}
+
+/* A 0-based rank argument, checked against the job's size. */
+static int check_root(lua_State *L, int arg, const char *op) {
+  return (int)lgL_checkintrange(L, arg, op, "root", 0, job.size - 1);
+}
+
+/* C.allreduce(t, op) -> t: in place, op "sum" (default), "mean", "max", "min" */
+static int d_allreduce (lua_State *L) {
+  static const char *const ops[] = {"sum", "mean", "max", "min", NULL};
+  int op = luaL_checkoption(L, 2, "sum", ops);
+  lg_tensor *t = check_target(L, 1, "dist.allreduce");
+  if (multi(L)) {
+#if LG_HAVE_MPI
+    static const MPI_Op mpi_ops[] = {MPI_SUM, MPI_SUM, MPI_MAX, MPI_MIN};
+    t = lgL_checktensor(L, 1);
+    lg_bump_version(t);
+    if (allreduce_floats(lg_data(t), t->numel, mpi_ops[op], "allreduce")) return lgL_coreerror(L);
+    if (op == 1) {
+      float *d = lg_data(t), s = 1.0f / (float)job.size;
+      for (int64_t i = 0; i < t->numel; i++) d[i] *= s;
+    }
+#endif
+  }
+  lua_settop(L, 1);
+  return 1;
+}
+
+/* C.broadcast(t, root) -> t: root's values into t on every rank, in place */
+static int d_broadcast (lua_State *L) {
+  int root;
+  lg_tensor *t = check_target(L, 1, "dist.broadcast");
+  ensure_job(L);
+  root = check_root(L, 2, "dist.broadcast");
+  if (multi(L)) {
+#if LG_HAVE_MPI
+    t = lgL_checktensor(L, 1);
+    lg_bump_version(t);
+    float *d = lg_data(t);
+    for (int64_t done = 0; done < t->numel;) {
+      int count = t->numel - done > INT_MAX ? INT_MAX : (int)(t->numel - done);
+      int rc = MPI_Bcast(d + done, count, MPI_FLOAT, root, MPI_COMM_WORLD);
+      if (rc != MPI_SUCCESS) return mpi_seterr("broadcast", rc), lgL_coreerror(L);
+      done += count;
+    }
+#endif
+  }
+  (void)root;
+  lua_settop(L, 1);
+  return 1;
+}
+
+#if LG_HAVE_MPI
+/* Every rank's shape of t, gathered, must be the same: else raises on every
+** rank (they all see the same table) naming the first rank that differs. */
+static void check_same_shape(lua_State *L, const lg_tensor *t) {
+  int64_t mine[LG_MAXDIM + 1] = {0}, *all;
+  char b1[160], b2[160];
+  int rc;
+  mine[0] = t->ndim;
+  memcpy(mine + 1, t->shape, sizeof(int64_t) * (size_t)t->ndim);
+  all = (int64_t *)lua_newuserdatauv(L, sizeof mine * (size_t)job.size, 0);
+  rc = MPI_Allgather(mine, LG_MAXDIM + 1, MPI_INT64_T, all, LG_MAXDIM + 1, MPI_INT64_T,
+                     MPI_COMM_WORLD);
+  if (rc != MPI_SUCCESS) mpi_seterr("allgather", rc), lgL_coreerror(L);
+  for (int r = 1; r < job.size; r++) {
+    const int64_t *a = all, *b = all + r * (LG_MAXDIM + 1);
+    if (memcmp(a, b, sizeof mine) != 0)
+      luaL_error(L, "dist.allgather: the ranks hold different shapes: rank 0 %s, rank %d %s",
+                 lg_dims_str(a + 1, (int)a[0], b1, sizeof b1), r,
+                 lg_dims_str(b + 1, (int)b[0], b2, sizeof b2));
+  }
+  lua_pop(L, 1);
+}
+#endif
+
+/* C.allgather(t) -> every rank's t stacked along a new first dim: [size, ...] */
+static int d_allgather (lua_State *L) {
+  int64_t shape[LG_MAXDIM + 1];
+  lg_tensor **r, *t = lgL_checktensor(L, 1);
+  int ndim = t->ndim;
+  char b[160];
+  if (ndim == LG_MAXDIM)
+    return luaL_error(L, "dist.allgather: %s has %d dims, the most a result can hold",
+                      lg_shape_str(t, b, sizeof b), LG_MAXDIM);
+  ensure_job(L);
+#if LG_HAVE_MPI
+  if (job.size > 1) check_same_shape(L, t);
+#endif
+  t = lgL_checktensor(L, 1);
+  if (t->numel > INT_MAX)
+    return luaL_error(L, "dist.allgather: %s has more than 2^31-1 elements",
+                      lg_shape_str(t, b, sizeof b));
+  shape[0] = job.size;
+  memcpy(shape + 1, t->shape, sizeof(int64_t) * (size_t)ndim);
+  r = lgL_newslot(L);
+  lgL_puttensor(L, r, lg_empty(ndim + 1, shape));
+  t = lgL_checktensor(L, 1);   /* after the allocation: see luagan.h */
+  if (job.size == 1) {
+    lg_copy_to(t, lg_data(*r));
+  } else {
+#if LG_HAVE_MPI
+    lg_tensor *c = lg_contiguous(t);
+    if (c == NULL) return lgL_coreerror(L);
+    int rc = MPI_Allgather(lg_data(c), (int)c->numel, MPI_FLOAT, lg_data(*r), (int)c->numel,
+                           MPI_FLOAT, MPI_COMM_WORLD);
+    lg_release(c);
+    if (rc != MPI_SUCCESS) return mpi_seterr("allgather", rc), lgL_coreerror(L);
+#endif
+  }
+  lgL_account(L);
+  return 1;
+}
+
+/* C.sum(x) -> x summed over the ranks, differentiable (lg_dist_sum) */
+static int d_sum (lua_State *L) {
+  lg_tensor **r;
+  lgL_checktensor(L, 1);
+  ensure_job(L);
+  r = lgL_newslot(L);
+  return lgL_settensor(L, r, lg_dist_sum(lgL_checktensor(L, 1)));
+}
+
+/* C.barrier() */
+static int d_barrier (lua_State *L) {
+  if (multi(L)) {
+#if LG_HAVE_MPI
+    int rc = MPI_Barrier(MPI_COMM_WORLD);
+    if (rc != MPI_SUCCESS) return mpi_seterr("barrier", rc), lgL_coreerror(L);
+#endif
+  }
+  return 0;
+}
+
+/* FNV-1a, 64 bits: a hash of s for comparing values across ranks. */
+static uint64_t fnv1a(const char *s, size_t n) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 0x100000001b3ull;
+  return h;
+}
+
+/* C.hashes(s) -> {hash on rank 0, hash on rank 1, ...} (integers) */
+static int d_hashes (lua_State *L) {
+  size_t n;
+  const char *s = luaL_checklstring(L, 1, &n);
+  uint64_t h = fnv1a(s, n), *all;
+  ensure_job(L);
+  all = (uint64_t *)lua_newuserdatauv(L, sizeof h * (size_t)job.size, 0);
+  all[0] = h;
+  if (job.size > 1) {
+#if LG_HAVE_MPI
+    int rc = MPI_Allgather(&h, 1, MPI_UINT64_T, all, 1, MPI_UINT64_T, MPI_COMM_WORLD);
+    if (rc != MPI_SUCCESS) return mpi_seterr("check_same", rc), lgL_coreerror(L);
+#endif
+  }
+  lua_createtable(L, job.size, 0);
+  for (int r = 0; r < job.size; r++) {
+    lua_pushinteger(L, (lua_Integer)all[r]);
+    lua_rawseti(L, -2, r + 1);
+  }
+  return 1;
+}
+
+/* C.abort(message, code): prints the message naming the rank and ends the
+** whole job with code (MPI_Abort); in a job of one process, exit(code). */
+static int d_abort (lua_State *L) {
+  const char *msg = luaL_optstring(L, 1, "aborted");
+  int code = lua_isnoneornil(L, 2) ? 1 : (int)lgL_checkintrange(L, 2, "dist.abort", "code", 1, 255);
+  ensure_job(L);
+  fprintf(stderr, "luagan: rank %d of %d aborts the job: %s\n", job.rank, job.size, msg);
+  fflush(stderr);
+#if LG_HAVE_MPI
+  if (job.state == RUNNING) MPI_Abort(MPI_COMM_WORLD, code);
+#endif
+  exit(code);
+}
+
+/* }====================================================== */
+
+static const luaL_Reg funcs[] = {
+  {"rank", d_rank},
+  {"size", d_size},
+  {"info", d_info},
+  {"allreduce", d_allreduce},
+  {"broadcast", d_broadcast},
+  {"allgather", d_allgather},
+  {"sum", d_sum},
+  {"barrier", d_barrier},
+  {"hashes", d_hashes},
+  {"abort", d_abort},
+  {NULL, NULL}
+};
+
+int lgL_opendist (lua_State *L) {
+  lua_newtable(L);
+  lgL_setfuncs(L, funcs);
+  return 1;
+}
