@@ -36,38 +36,76 @@
 #endif
 
 enum { UNTOUCHED, SINGLE, RUNNING };
+enum { OP_SUM, OP_MEAN, OP_MAX, OP_MIN };
 
 static struct {
   int state;
   int rank, size;
 } job = {UNTOUCHED, 0, 1};
 
-/* {====================================================== the job */
+/* {====================================================== transport
+** Everything that calls MPI, and a fallback without it.  Each returns 0,
+** or -1 with lg_seterr("dist.NAME: ..."); the collectives are called only
+** when job.size > 1.  tr_start sets job or raises. */
 
 #if LG_HAVE_MPI
 
-/* MPI's message for error code rc, as "dist.OP: MPI: ..." (set with lg_seterr). */
-static void mpi_seterr(const char *op, int rc) {
+/* MPI's message for error code rc (set with lg_seterr); returns -1. */
+static int mpi_seterr(const char *name, int rc) {
   char msg[MPI_MAX_ERROR_STRING];
   int len = 0;
   if (MPI_Error_string(rc, msg, &len) != MPI_SUCCESS) snprintf(msg, sizeof msg, "error %d", rc);
-  lg_seterr("dist.%s: MPI: %s (rank %d of %d)", op, msg, job.rank, job.size);
+  lg_seterr("dist.%s: MPI: %s (rank %d of %d)", name, msg, job.rank, job.size);
+  return -1;
 }
 
-/* The hook of lg_dist_sum: MPI_Allreduce in place, in chunks an int counts. */
-static int allreduce_floats(float *data, int64_t n, MPI_Op op, const char *name) {
+/* Counts are ints in MPI: large buffers go in chunks. */
+static int chunk(int64_t left) { return left > INT_MAX ? INT_MAX : (int)left; }
+
+static int tr_allreduce(float *data, int64_t n, int op, const char *name) {
+  static const MPI_Op ops[] = {MPI_SUM, MPI_SUM, MPI_MAX, MPI_MIN};
   for (int64_t done = 0; done < n;) {
-    int count = n - done > INT_MAX ? INT_MAX : (int)(n - done);
-    int rc = MPI_Allreduce(MPI_IN_PLACE, data + done, count, MPI_FLOAT, op, MPI_COMM_WORLD);
-    if (rc != MPI_SUCCESS) return mpi_seterr(name, rc), -1;
+    int count = chunk(n - done);
+    int rc = MPI_Allreduce(MPI_IN_PLACE, data + done, count, MPI_FLOAT, ops[op], MPI_COMM_WORLD);
+    if (rc != MPI_SUCCESS) return mpi_seterr(name, rc);
     done += count;
   }
   return 0;
 }
 
+static int tr_broadcast(float *data, int64_t n, int root) {
+  for (int64_t done = 0; done < n;) {
+    int count = chunk(n - done);
+    int rc = MPI_Bcast(data + done, count, MPI_FLOAT, root, MPI_COMM_WORLD);
+    if (rc != MPI_SUCCESS) return mpi_seterr("broadcast", rc);
+    done += count;
+  }
+  return 0;
+}
+
+/* every rank's nbytes of src into dst, in rank order (same machine type
+** everywhere: the bytes are not converted) */
+static int tr_allgather(const void *src, void *dst, int64_t nbytes, const char *name) {
+  if (nbytes > INT_MAX) {
+    lg_seterr("dist.%s: %lld bytes per rank, more than 2^31-1", name, (long long)nbytes);
+    return -1;
+  }
+  int rc = MPI_Allgather(src, (int)nbytes, MPI_BYTE, dst, (int)nbytes, MPI_BYTE, MPI_COMM_WORLD);
+  return rc == MPI_SUCCESS ? 0 : mpi_seterr(name, rc);
+}
+
+static int tr_barrier(void) {
+  int rc = MPI_Barrier(MPI_COMM_WORLD);
+  return rc == MPI_SUCCESS ? 0 : mpi_seterr("barrier", rc);
+}
+
+static void tr_abort(int code) {
+  if (job.state == RUNNING) MPI_Abort(MPI_COMM_WORLD, code);
+}
+
 static int sum_hook(float *data, int64_t n, void *ctx) {
   (void)ctx;
-  return allreduce_floats(data, n, MPI_SUM, "sum");
+  return tr_allreduce(data, n, OP_SUM, "sum");
 }
 
 static void at_exit(int status, void *arg) {
@@ -93,8 +131,9 @@ static void promote_libmpi(void) {
     dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_GLOBAL);
 }
 
-static void start_mpi(lua_State *L) {
+static void tr_start(lua_State *L, const char *world) {
   int provided, rc;
+  (void)world;
   promote_libmpi();
   /* OpenMP threads never call MPI: only the main thread does */
   rc = MPI_Init_thread(NULL, NULL, MPI_THREAD_FUNNELED, &provided);
@@ -107,24 +146,46 @@ static void start_mpi(lua_State *L) {
   lg_set_allreduce(sum_hook, NULL);
 }
 
+#else   /* no MPI: a job of one process; the collectives are never reached */
+
+static int no_mpi(const char *name) {
+  lg_seterr("dist.%s: this luagan was built without Open MPI", name);
+  return -1;
+}
+static int tr_allreduce(float *data, int64_t n, int op, const char *name) {
+  (void)data, (void)n, (void)op;
+  return no_mpi(name);
+}
+static int tr_broadcast(float *data, int64_t n, int root) {
+  (void)data, (void)n, (void)root;
+  return no_mpi("broadcast");
+}
+static int tr_allgather(const void *src, void *dst, int64_t nbytes, const char *name) {
+  (void)src, (void)dst, (void)nbytes;
+  return no_mpi(name);
+}
+static int tr_barrier(void) { return no_mpi("barrier"); }
+static void tr_abort(int code) { (void)code; }
+
+static void tr_start(lua_State *L, const char *world) {
+  if (atoi(world) > 1)
+    luaL_error(L, "dist: started by mpirun with %s processes, but this luagan was built "
+               "without Open MPI (install libopenmpi-dev and rebuild)", world);
+  job.state = SINGLE;
+}
+
 #endif
+
+/* }====================================================== */
+
+/* {====================================================== the job */
 
 /* The job, started on first use. */
 static void ensure_job(lua_State *L) {
   const char *world = getenv("OMPI_COMM_WORLD_SIZE");
   if (job.state != UNTOUCHED) return;
-  if (world == NULL) {
-    job.state = SINGLE;
-    return;
-  }
-#if LG_HAVE_MPI
-  start_mpi(L);
-#else
-  if (atoi(world) > 1)
-    luaL_error(L, "dist: started by mpirun with %s processes, but this luagan was built "
-               "without Open MPI (install libopenmpi-dev and rebuild)", world);
-  job.state = SINGLE;
-#endif
+  if (world == NULL) job.state = SINGLE;
+  else tr_start(L, world);
 }
 
 /* True when collectives must talk to other ranks. */
@@ -192,16 +253,12 @@ static int d_allreduce (lua_State *L) {
   int op = luaL_checkoption(L, 2, "sum", ops);
   lg_tensor *t = check_target(L, 1, "dist.allreduce");
   if (multi(L)) {
-#if LG_HAVE_MPI
-    static const MPI_Op mpi_ops[] = {MPI_SUM, MPI_SUM, MPI_MAX, MPI_MIN};
-    t = lgL_checktensor(L, 1);
     lg_bump_version(t);
-    if (allreduce_floats(lg_data(t), t->numel, mpi_ops[op], "allreduce")) return lgL_coreerror(L);
-    if (op == 1) {
+    if (tr_allreduce(lg_data(t), t->numel, op, "allreduce")) return lgL_coreerror(L);
+    if (op == OP_MEAN) {
       float *d = lg_data(t), s = 1.0f / (float)job.size;
       for (int64_t i = 0; i < t->numel; i++) d[i] *= s;
     }
-#endif
   }
   lua_settop(L, 1);
   return 1;
@@ -209,41 +266,27 @@ static int d_allreduce (lua_State *L) {
 
 /* C.broadcast(t, root) -> t: root's values into t on every rank, in place */
 static int d_broadcast (lua_State *L) {
-  int root;
   lg_tensor *t = check_target(L, 1, "dist.broadcast");
+  int root;
   ensure_job(L);
   root = check_root(L, 2, "dist.broadcast");
-  if (multi(L)) {
-#if LG_HAVE_MPI
-    t = lgL_checktensor(L, 1);
+  if (job.size > 1) {
     lg_bump_version(t);
-    float *d = lg_data(t);
-    for (int64_t done = 0; done < t->numel;) {
-      int count = t->numel - done > INT_MAX ? INT_MAX : (int)(t->numel - done);
-      int rc = MPI_Bcast(d + done, count, MPI_FLOAT, root, MPI_COMM_WORLD);
-      if (rc != MPI_SUCCESS) return mpi_seterr("broadcast", rc), lgL_coreerror(L);
-      done += count;
-    }
-#endif
+    if (tr_broadcast(lg_data(t), t->numel, root)) return lgL_coreerror(L);
   }
-  (void)root;
   lua_settop(L, 1);
   return 1;
 }
 
-#if LG_HAVE_MPI
 /* Every rank's shape of t, gathered, must be the same: else raises on every
 ** rank (they all see the same table) naming the first rank that differs. */
 static void check_same_shape(lua_State *L, const lg_tensor *t) {
   int64_t mine[LG_MAXDIM + 1] = {0}, *all;
   char b1[160], b2[160];
-  int rc;
   mine[0] = t->ndim;
   memcpy(mine + 1, t->shape, sizeof(int64_t) * (size_t)t->ndim);
   all = (int64_t *)lua_newuserdatauv(L, sizeof mine * (size_t)job.size, 0);
-  rc = MPI_Allgather(mine, LG_MAXDIM + 1, MPI_INT64_T, all, LG_MAXDIM + 1, MPI_INT64_T,
-                     MPI_COMM_WORLD);
-  if (rc != MPI_SUCCESS) mpi_seterr("allgather", rc), lgL_coreerror(L);
+  if (tr_allgather(mine, all, sizeof mine, "allgather")) lgL_coreerror(L);
   for (int r = 1; r < job.size; r++) {
     const int64_t *a = all, *b = all + r * (LG_MAXDIM + 1);
     if (memcmp(a, b, sizeof mine) != 0)
@@ -253,41 +296,30 @@ static void check_same_shape(lua_State *L, const lg_tensor *t) {
   }
   lua_pop(L, 1);
 }
-#endif
 
 /* C.allgather(t) -> every rank's t stacked along a new first dim: [size, ...] */
 static int d_allgather (lua_State *L) {
   int64_t shape[LG_MAXDIM + 1];
-  lg_tensor **r, *t = lgL_checktensor(L, 1);
-  int ndim = t->ndim;
+  lg_tensor **r, *t = lgL_checktensor(L, 1), *c;
   char b[160];
-  if (ndim == LG_MAXDIM)
+  if (t->ndim == LG_MAXDIM)
     return luaL_error(L, "dist.allgather: %s has %d dims, the most a result can hold",
                       lg_shape_str(t, b, sizeof b), LG_MAXDIM);
   ensure_job(L);
-#if LG_HAVE_MPI
-  if (job.size > 1) check_same_shape(L, t);
-#endif
-  t = lgL_checktensor(L, 1);
-  if (t->numel > INT_MAX)
-    return luaL_error(L, "dist.allgather: %s has more than 2^31-1 elements",
-                      lg_shape_str(t, b, sizeof b));
-  shape[0] = job.size;
-  memcpy(shape + 1, t->shape, sizeof(int64_t) * (size_t)ndim);
+  if (job.size > 1) check_same_shape(L, t);   /* allocates: the pointer is taken again */
   r = lgL_newslot(L);
-  lgL_puttensor(L, r, lg_empty(ndim + 1, shape));
   t = lgL_checktensor(L, 1);   /* after the allocation: see luagan.h */
+  shape[0] = job.size;
+  memcpy(shape + 1, t->shape, sizeof(int64_t) * (size_t)t->ndim);
+  lgL_puttensor(L, r, lg_empty(t->ndim + 1, shape));
   if (job.size == 1) {
     lg_copy_to(t, lg_data(*r));
   } else {
-#if LG_HAVE_MPI
-    lg_tensor *c = lg_contiguous(t);
-    if (c == NULL) return lgL_coreerror(L);
-    int rc = MPI_Allgather(lg_data(c), (int)c->numel, MPI_FLOAT, lg_data(*r), (int)c->numel,
-                           MPI_FLOAT, MPI_COMM_WORLD);
+    if ((c = lg_contiguous(t)) == NULL) return lgL_coreerror(L);
+    int rc = tr_allgather(lg_data(c), lg_data(*r), c->numel * (int64_t)sizeof(float),
+                          "allgather");
     lg_release(c);
-    if (rc != MPI_SUCCESS) return mpi_seterr("allgather", rc), lgL_coreerror(L);
-#endif
+    if (rc) return lgL_coreerror(L);
   }
   lgL_account(L);
   return 1;
@@ -304,12 +336,7 @@ static int d_sum (lua_State *L) {
 
 /* C.barrier() */
 static int d_barrier (lua_State *L) {
-  if (multi(L)) {
-#if LG_HAVE_MPI
-    int rc = MPI_Barrier(MPI_COMM_WORLD);
-    if (rc != MPI_SUCCESS) return mpi_seterr("barrier", rc), lgL_coreerror(L);
-#endif
-  }
+  if (multi(L) && tr_barrier()) return lgL_coreerror(L);
   return 0;
 }
 
@@ -328,12 +355,7 @@ static int d_hashes (lua_State *L) {
   ensure_job(L);
   all = (uint64_t *)lua_newuserdatauv(L, sizeof h * (size_t)job.size, 0);
   all[0] = h;
-  if (job.size > 1) {
-#if LG_HAVE_MPI
-    int rc = MPI_Allgather(&h, 1, MPI_UINT64_T, all, 1, MPI_UINT64_T, MPI_COMM_WORLD);
-    if (rc != MPI_SUCCESS) return mpi_seterr("check_same", rc), lgL_coreerror(L);
-#endif
-  }
+  if (job.size > 1 && tr_allgather(&h, all, sizeof h, "check_same")) return lgL_coreerror(L);
   lua_createtable(L, job.size, 0);
   for (int r = 0; r < job.size; r++) {
     lua_pushinteger(L, (lua_Integer)all[r]);
@@ -350,9 +372,7 @@ static int d_abort (lua_State *L) {
   ensure_job(L);
   fprintf(stderr, "luagan: rank %d of %d aborts the job: %s\n", job.rank, job.size, msg);
   fflush(stderr);
-#if LG_HAVE_MPI
-  if (job.state == RUNNING) MPI_Abort(MPI_COMM_WORLD, code);
-#endif
+  tr_abort(code);
   exit(code);
 }
 
