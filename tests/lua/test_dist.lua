@@ -104,9 +104,10 @@ end
 -- cores need --oversubscribe; a container's ptrace rules refuse the
 -- shared-memory transport's single copy, which is only an optimisation.
 local function mpirun(script, args)
+  if not script:find("/", 1, true) then script = ROOT .. "/tests/dist/" .. script end
   local cmd = ("OMPI_MCA_btl_vader_single_copy_mechanism=none timeout -s KILL 60 mpirun -np 2 " ..
                "--oversubscribe --allow-run-as-root %s %s %s 2>&1"):format(sh_quote(LUAGAN),
-               sh_quote(ROOT .. "/tests/dist/" .. script), args or "")
+               sh_quote(script), args or "")
   local t0 = lg.clock()
   local p = io.popen(cmd)
   local out = p:read("a")
@@ -159,6 +160,28 @@ test("models of different shapes are refused by wrap on every rank", function()
   has(out, "dist.check_same: parameter shapes not the same on every rank: rank 1 differs from rank 0")
   has(out, "(rank 1 has: 0.weight[5,3] 0.bias[5])")
   assert(not out:find("went on after the failure", 1, true), "a rank went on:\n" .. out)
+end)
+
+test("the example of docs/distributed.md prints the same losses on 1 and 2 ranks", function()
+  local doc = assert(read_file(ROOT .. "/docs/distributed.md"), "docs/distributed.md missing")
+  local code = assert(doc:match("```lua\n(.-)```"), "no lua block in docs/distributed.md")
+  local path = temp_dir() .. "/train_dist.lua"
+  local f = assert(io.open(path, "w"))
+  f:write(code)
+  f:close()
+  local p = io.popen(("%s %s 2>&1"):format(sh_quote(LUAGAN), sh_quote(path)))
+  local one = p:read("a")
+  p:close()
+  local rc, two = mpirun(path)
+  eq(rc, 0, "exit code; output:\n" .. two)
+  local function losses(out)
+    local v = {}
+    for a, b in out:gmatch("lossD (%S+) lossG (%S+)") do v[#v + 1] = {tonumber(a), tonumber(b)} end
+    return v
+  end
+  local l1, l2 = losses(one), losses(two)
+  eq(#l1, 3, "lines of one process:\n" .. one)
+  near(l2, l1, 1e-4, "2 ranks against 1 process")
 end)
 
 -- }------------------------------------------------------
