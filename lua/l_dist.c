@@ -231,8 +231,8 @@ static int d_info (lua_State *L) {
 /* {====================================================== collectives */
 
 /* The tensor at arg, to be written in place by a collective: contiguous,
-** outside any graph (as copy_).  The caller takes the pointer again after
-** its last allocation. */
+** outside any graph (as copy_).  The callers allocate nothing after it, so
+** the pointer stays valid (see luagan.h). */
 static lg_tensor *check_target(lua_State *L, int arg, const char *op) {
   lg_tensor *t = lgL_checktensor(L, arg);
   lgL_checkinplace(L, t, op);
@@ -256,8 +256,8 @@ static int d_allreduce (lua_State *L) {
     lg_bump_version(t);
     if (tr_allreduce(lg_data(t), t->numel, op, "allreduce")) return lgL_coreerror(L);
     if (op == OP_MEAN) {
-      float *d = lg_data(t), s = 1.0f / (float)job.size;
-      for (int64_t i = 0; i < t->numel; i++) d[i] *= s;
+      float *d = lg_data(t), n = (float)job.size;
+      for (int64_t i = 0; i < t->numel; i++) d[i] /= n;
     }
   }
   lua_settop(L, 1);

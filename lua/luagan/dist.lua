@@ -306,10 +306,11 @@ end
 function dist.broadcast_parameters(obj, root)
   root = root or 0
   local tensors, opt = tensors_of(obj, 2)
-  if C.size() == 1 then
-    C.broadcast(lg.zeros(1), root)   -- checks root
-    return obj
+  if math.type(root) ~= "integer" or root < 0 or root >= C.size() then
+    error(("dist.broadcast_parameters: root %s is out of range (0..%d)"):format(tostring(root),
+          C.size() - 1), 2)
   end
+  if C.size() == 1 then return obj end
   fused(tensors, function(flat) C.broadcast(flat, root) end)
   if opt then   -- step counts, exact as floats up to 2^24
     local steps = {}
@@ -420,9 +421,10 @@ function DataParallel:sync_grads()
   off = 1
   for _, p in ipairs(self.params) do
     local k = p:numel()
-    local src = flat:narrow(1, off, k):view(p.shape)
-    local g = p.grad
-    if g then g:copy_(src) else p.grad = src:clone() end
+    if k > 0 then
+      local src, g = flat:narrow(1, off, k):view(p.shape), p.grad
+      if g then g:copy_(src) else p.grad = src:clone() end
+    end
     off = off + k
   end
   return self
