@@ -467,7 +467,8 @@ local function training_stats(self, x)
            "over all ranks (input %s)"):format(math.tointeger(n) or n, shape_str(x)), 3)
   end
   local mean = total:narrow(1, 1, c) / n
-  local var = total:narrow(1, c + 1, c) / n - mean * mean   -- biased, for normalising
+  -- biased, for normalising; rounding can take E[x^2] - E[x]^2 below 0
+  local var = (total:narrow(1, c + 1, c) / n - mean * mean):clamp(0, math.huge)
   return mean, var, n
 end
 
