@@ -268,6 +268,7 @@ end
 -- the tensors of a module (parameters and buffers, by sorted name), an
 -- optimizer (its parameters and state tensors) or a list of tensors
 local function tensors_of(obj, level)
+  if getmetatable(obj) == dist.DataParallel then obj = obj.module end
   if type(obj) == "table" and type(obj.params) == "table" and type(obj.state) == "table" then
     local out = {}
     for _, p in ipairs(obj.params) do out[#out + 1] = p end
@@ -297,10 +298,10 @@ end
 --- dist.broadcast_parameters(obj [, root]) -> obj
 -- Copies root's (default 0) values into obj on every rank, in place, with
 -- one broadcast of one flat buffer: for a module, its parameters and
--- buffers; for an optimizer, its parameters, state tensors (moments) and
--- step counts; or a list of tensors.  Call it once at the start, so that
--- every rank starts from the same model (dist.wrap does it for the model).
--- Returns obj.
+-- buffers (also of the model a DataParallel wraps); for an optimizer, its
+-- parameters, state tensors (moments) and step counts; or a list of
+-- tensors.  Call it once at the start, so that every rank starts from the
+-- same model (dist.wrap does it for the model).  Returns obj.
 -- @usage local net = nn.Linear(4, 2)
 -- lg.dist.broadcast_parameters(net)
 function dist.broadcast_parameters(obj, root)

@@ -78,6 +78,7 @@ test("wrap: a one-process job trains as the bare model", function()
   eq(net.weight.grad:totable(), g:totable())
   raises(function() d.wrap(nn.ReLU()) end, "dist.wrap: the module has no parameters")
   raises(function() d.wrap(net, {bucket = 1}) end, "dist.wrap: unknown option 'bucket'")
+  assert(rawequal(d.broadcast_parameters(ddp), ddp), "broadcast_parameters of a DataParallel")
   raises(function() d.broadcast_parameters(net, 1) end,
          "dist.broadcast_parameters: root 1 is out of range (0..0)")
   raises(function() d.broadcast_parameters(42) end,
