@@ -12,6 +12,17 @@ LDLIBS  += -L/usr/lib/x86_64-linux-gnu/openblas-openmp -lopenblas -fopenmp -ljpe
 LUALIBS  = -llua5.4 -lreadline
 BUILD   ?= build
 
+# Open MPI, for lg.dist (lua/l_dist.c), when installed: found with
+# pkg-config (ompi-c) or mpicc.  Without it luagan still builds and lg.dist
+# is a job of one process.  `make MPI=0` leaves it out when installed.
+MPI ?= $(shell pkg-config --exists ompi-c 2>/dev/null && echo 1 || \
+         { mpicc --showme:version >/dev/null 2>&1 && echo 1; } || echo 0)
+ifeq ($(MPI),1)
+MPI_CFLAGS := $(shell pkg-config --cflags ompi-c 2>/dev/null || mpicc --showme:compile)
+MPI_LIBS   := $(shell pkg-config --libs ompi-c 2>/dev/null || mpicc --showme:link)
+endif
+LDLIBS  += $(MPI_LIBS)
+
 CORE_SRC = $(wildcard core/*.c)
 BIND_SRC = $(filter-out lua/main.c,$(wildcard lua/*.c))
 CORE_OBJ = $(CORE_SRC:%.c=$(BUILD)/%.o)
@@ -32,6 +43,14 @@ $(BUILD)/%.o: %.c
 	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 -include $(CORE_OBJ:.o=.d) $(BIND_OBJ:.o=.d) $(BUILD)/lua/main.d
+
+# l_dist.o is rebuilt when the MPI configuration changes (Open MPI installed
+# or removed since the last build): $(BUILD)/mpi.cfg holds the last one.
+$(BUILD)/lua/l_dist.o: CFLAGS += $(MPI_CFLAGS) -DLG_HAVE_MPI=$(MPI)
+$(BUILD)/lua/l_dist.o: $(BUILD)/mpi.cfg
+$(BUILD)/mpi.cfg: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(MPI) $(MPI_CFLAGS) $(MPI_LIBS)' | cmp -s - $@ || echo '$(MPI) $(MPI_CFLAGS) $(MPI_LIBS)' > $@
 
 $(BUILD)/libluagan_core.a: $(CORE_OBJ)
 	$(Q)ar rcs $@ $^
@@ -159,7 +178,7 @@ uninstall:
 # the benchmark's reference (PyTorch) and the plotting tool.
 BUILD_DEPS = build-essential pkg-config liblua5.4-dev lua5.4 libopenblas-openmp-dev libstb-dev \
              libcmocka-dev zlib1g-dev libjpeg62-turbo-dev libreadline-dev clang libclang-rt-14-dev libomp-dev \
-             luarocks
+             luarocks libopenmpi-dev openmpi-bin
 ALL_DEPS   = $(BUILD_DEPS) python3-torch gnuplot-nox valgrind
 define install_missing
 	@if dpkg -s $(1) >/dev/null 2>&1; then :; else \
@@ -177,4 +196,4 @@ datasets:
 clean:
 	rm -rf build build-san
 
-.PHONY: all test sanitize bench demo docs reproduce reproduce-quick deps deps-build datasets fuzz clean
+.PHONY: FORCE all test sanitize bench demo docs reproduce reproduce-quick deps deps-build datasets fuzz clean

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 static const char *const submodules[] = {
-  "nn", "optim", "gan", "data", "image", "experiment", "metrics", NULL
+  "nn", "optim", "gan", "data", "image", "experiment", "metrics", "dist", NULL
 };
 
 /* __index of the module table: lg.nn -> require("luagan.nn"), cached in lg. */
@@ -135,6 +135,7 @@ LUAMOD_API int luaopen_luagan (lua_State *L) {
   lua_setfield(L, lg, "linalg");
   lgL_openfs(L); lua_setfield(L, lg, "fs");   /* l_fs.c: atomic writes, locks */
   lgL_openproc(L); lua_setfield(L, lg, "proc");   /* l_proc.c: spawn, wait */
+  lgL_opendist(L); lua_setfield(L, lg, "_dist");  /* l_dist.c: MPI, for luagan/dist.lua */
   lua_pushvalue(L, methods);            /* Lua code may add methods here */
   lua_setfield(L, lg, "Tensor");
   lua_pushliteral(L, "luagan 0.1");

@@ -232,5 +232,6 @@ extern const luaL_Reg lgL_data_funcs[];     /* l_data.c: read_idx, rng state */
 extern const luaL_Reg lgL_linalg_funcs[];   /* l_linalg.c: the lg.linalg table */
 int lgL_openfs(lua_State *L);               /* l_fs.c: pushes the lg.fs table */
 int lgL_openproc(lua_State *L);             /* l_proc.c: pushes the lg.proc table */
+int lgL_opendist(lua_State *L);             /* l_dist.c: pushes lg._dist (see luagan/dist.lua) */
 
 #endif

@@ -47,7 +47,7 @@ local doc = {}
 -- lg (the C functions), Tensor (its methods), image, linalg, fs and proc come from
 -- the C files.
 doc.LUA_MODULES = {"nn", "optim", "gan", "data", "experiment", "metrics", "image_metrics",
-                   "parzen", "util"}
+                   "parzen", "util", "dist"}
 
 -- Pages in the order of the index, with a line about each.
 local PAGES = {
@@ -66,6 +66,7 @@ local PAGES = {
   {"image_metrics", "Inception score, MODE score, FID from a cached classifier"},
   {"parzen", "Parzen-window log-likelihood (Goodfellow et al. 2014, Table 1)"},
   {"util", "helpers shared by the Lua modules"},
+  {"dist", "data-parallel training over Open MPI: collectives, wrap, SyncBatchNorm"},
 }
 
 -- {====================================================== finding the sources

@@ -443,7 +443,7 @@ function init.dcgan(m)
   if name == "Conv1d" or name == "Conv2d" or name == "ConvTranspose2d" or name == "Linear" then
     init.normal_(m.weight, 0, 0.02)
     if m.bias then init.zeros_(m.bias) end
-  elseif name == "BatchNorm1d" or name == "BatchNorm2d" then
+  elseif name == "BatchNorm1d" or name == "BatchNorm2d" or name == "SyncBatchNorm" then
     if m.weight then init.normal_(m.weight, 1, 0.02) end
     if m.bias then init.zeros_(m.bias) end
   end
@@ -1376,5 +1376,11 @@ nn.ModuleDict = ModuleDict
 -- }------------------------------------------------------
 
 -- }======================================================
+
+-- nn.SyncBatchNorm is luagan.dist's (it needs the collectives), found there
+-- on first use.
+setmetatable(nn, {__index = function(_, k)
+  if k == "SyncBatchNorm" then return require("luagan.dist").SyncBatchNorm end
+end})
 
 return nn

@@ -73,7 +73,7 @@ local function public_api()
     for k, v in pairs(lg[sub]) do out[#out + 1] = {sub, "lg." .. sub .. "." .. k, v} end
   end
   for k, v in pairs(lg.Tensor) do out[#out + 1] = {"Tensor", "Tensor:" .. k, v} end
-  for _, m in ipairs{"nn", "optim", "gan", "data", "experiment", "metrics"} do
+  for _, m in ipairs{"nn", "optim", "gan", "data", "experiment", "metrics", "dist"} do
     walk(out, m, m, lg[m])
   end
   for _, m in ipairs{"parzen", "util", "image_metrics"} do
