@@ -472,4 +472,15 @@ return {
        flags = "--dataset stacked_mnist --packs 2 --seeds 1 --iters 5000 --eval_every 1000 --sample_every 2500", cols = {"modes", "kl", "top_share", "conf"}},
     },
   },
+  {exp = "simgan", cols = {"acc_synthetic", "acc_refined", "l1_synthetic", "l1_refined", "keep_synthetic",
+                           "keep_refined", "keep_clean"}, evalcol = "l1_refined",
+    runs = {
+      {mode = "quick", variant = "main", seeds = {1},
+       flags = "--dataset mnist10k --iters 60 --pretrain_r 20 --pretrain_d 10 --eval_every 20 --clf_steps 50 --clf_images 1000 --sample_every 0"},
+      {mode = "full", variant = "main", seeds = {1, 2, 3, 4, 5}, flags = "--sample_every 900"},
+      {mode = "full", variant = "lambda0", seeds = {1, 2, 3}, flags = "--lambda 0 --sample_every 900"},
+      {mode = "full", variant = "nohistory", seeds = {1, 2, 3}, flags = "--history false --sample_every 900"},
+      {mode = "full", variant = "global_d", seeds = {1, 2, 3}, flags = "--local_d false --sample_every 900"},
+    },
+  },
 }

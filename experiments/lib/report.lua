@@ -491,11 +491,12 @@ end
 
 -- Arm a against arm b on col: the claim is a - b > margin (side "greater")
 -- or a - b < margin ("less"), tested on per-seed differences paired by seed.
-local function compare(ca, cb, col, side, what, margin)
+-- colb: b's column when it is not col (two columns of one configuration).
+local function compare(ca, cb, col, side, what, margin, colb)
   if not (ca and cb) then return nil end
   margin = margin or 0
   local va, sa = series(ca, col)
-  local vb, sb = series(cb, col)
+  local vb, sb = series(cb, colb or col)
   if #va == 0 or #vb == 0 then return nil end
   local of_b = {}
   for i, s in ipairs(sb) do of_b[s] = vb[i] end
@@ -770,6 +771,26 @@ function checks.pacgan_stacked(P, S, G)
       :format(join(m), join(k), ST.mean(m) >= 999.5 and ST.mean(k) <= P.max_kl and "reached" or "not reached"))
   end
   return out
+end
+
+-- SimGAN: training on refined images beats training on synthetic ones; the
+-- refinement moves the images towards the clean ones (l1_refined at most
+-- P.max_l1_ratio of l1_synthetic); the oracle classifier keeps the
+-- simulator's label on refined images (keep_refined at least P.min_keep of
+-- its accuracy on the clean images).  setting {main}.
+function checks.simgan(P, S, G)
+  local c = G[S.main]
+  if not c then return {} end
+  for _, r in ipairs(c.runs) do   -- per seed, the ratios the targets are stated in
+    local v = r.v
+    if v.l1_refined and v.l1_synthetic and v.l1_synthetic > 0 then v.l1_ratio = v.l1_refined / v.l1_synthetic end
+    if v.keep_refined and v.keep_clean and v.keep_clean > 0 then v.keep_ratio = v.keep_refined / v.keep_clean end
+  end
+  return list_parts(
+    compare(c, c, "acc_refined", "greater", "test accuracy of the classifier trained on refined images "
+      .. "above the one trained on synthetic images", 0, "acc_synthetic"),
+    threshold(c, "l1_ratio", "<=", P.max_l1_ratio, "L1 to the clean images, refined / synthetic"),
+    threshold(c, "keep_ratio", ">=", P.min_keep, "oracle's label agreement on refined images / on clean ones"))
 end
 
 -- Checks for tests and small plans.  mean_at_least: the mean of a column
