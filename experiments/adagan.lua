@@ -7,7 +7,7 @@
 -- a single GAN misses: coverage C and modes captured of the mixture.
 --
 --   luagan experiments/adagan.lua --method adagan|ensemble|vanilla [--T 10]
---       [--modes 10] [--points 16000] [--epochs 15] [--beta uniform|constant] ... (--help)
+--       [--modes 10] [--points 64000] [--epochs 15] [--beta uniform|constant] ... (--help)
 --
 -- One iteration is one GAN step; component t runs iterations (t - 1) S + 1
 -- .. t S, S = epochs * (points / batch).  metrics.csv: lossD, lossG every
@@ -19,8 +19,8 @@ local A = require "lib.adagan"
 local gan = lg.gan
 
 local run = lg.experiment{
-  name = "adagan", dataset = "gmm", threads = 1, checkpoint_every = 0, sample_every = 0,
-  method = {"adagan", "ensemble", "vanilla"}, T = 10, epochs = 15, modes = 10, points = 16000,
+  name = "adagan", dataset = "gmm", threads = 1, checkpoint_every = -1, sample_every = -1,
+  method = {"adagan", "ensemble", "vanilla"}, T = 10, epochs = 15, modes = 10, points = 64000,
   max_val = 15.0, data_seed = 821, nz = 5, hidden = 16, init_std = 0.8, lr_d = 0.004,
   lr_g = 0.01, lr_c = 0.008, c_epochs = 5, beta = {"uniform", "constant"}, beta_constant = 0.5,
   pool = 5000, eval_fake = 1000, eval_valid = 500, eval_real = 500,
@@ -39,8 +39,8 @@ local run = lg.experiment{
          eval_real = "training points whose coverage is measured (the first ones)",
          dataset = "gmm (the only one)",
          iters = "set from --T, --epochs, --points and --batch (S steps per component)",
-         sample_every = "0: a picture at the end of every component",
-         checkpoint_every = "0: checkpoint at the end of every component (and of the run)"},
+         sample_every = "-1: a picture at the end of every component; 0: at the end of the run",
+         checkpoint_every = "-1: a checkpoint at the end of every component; 0: at the end of the run"},
 }
 local cfg, given = run.config, run.given
 
@@ -71,8 +71,8 @@ if given.iters and cfg.iters ~= cfg.T * S then
     cfg.T * S))
 end
 cfg.iters = cfg.T * S
-if cfg.sample_every == 0 then cfg.sample_every = S end
-if cfg.checkpoint_every == 0 and not given.checkpoint_every then cfg.checkpoint_every = S end
+if cfg.sample_every < 0 then cfg.sample_every = S end
+if cfg.checkpoint_every < 0 then cfg.checkpoint_every = S end
 -- }------------------------------------------------------
 
 local data = A.gmm{modes = cfg.modes, points = cfg.points, max_val = cfg.max_val,
