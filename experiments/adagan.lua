@@ -19,7 +19,7 @@ local A = require "lib.adagan"
 local gan = lg.gan
 
 local run = lg.experiment{
-  name = "adagan", dataset = "gmm", threads = 1, checkpoint_every = -1, sample_every = -1,
+  name = "adagan", dataset = "gmm", threads = 1, checkpoint_every = 0, sample_every = 0,
   method = {"adagan", "ensemble", "vanilla"}, T = 10, epochs = 15, modes = 10, points = 64000,
   max_val = 15.0, data_seed = 821, nz = 5, hidden = 16, init_std = 0.8, lr_d = 0.004,
   lr_g = 0.01, lr_c = 0.008, c_epochs = 5, beta = {"uniform", "constant"}, beta_constant = 0.5,
@@ -39,8 +39,7 @@ local run = lg.experiment{
          eval_real = "training points whose coverage is measured (the first ones)",
          dataset = "gmm (the only one)",
          iters = "set from --T, --epochs, --points and --batch (S steps per component)",
-         sample_every = "-1: a picture at the end of every component; 0: at the end of the run",
-         checkpoint_every = "-1: a checkpoint at the end of every component; 0: at the end of the run"},
+         sample_every = "a picture every N steps (0: at the end of every component)"},
 }
 local cfg, given = run.config, run.given
 
@@ -65,14 +64,14 @@ if cfg.eval_real > cfg.points then run:fail("--eval_real must be <= --points") e
 if not (cfg.beta_constant > 0 and cfg.beta_constant <= 1) then
   run:fail("--beta_constant must be in (0, 1]")
 end
-local S = cfg.epochs * (cfg.points // cfg.batch)          -- GAN steps per component
+local E = cfg.points // cfg.batch                         -- GAN steps per epoch
+local S = cfg.epochs * E                                  -- per component
 if given.iters and cfg.iters ~= cfg.T * S then
   run:fail(("--iters is set by the other flags: %d components x %d steps = %d"):format(cfg.T, S,
     cfg.T * S))
 end
 cfg.iters = cfg.T * S
-if cfg.sample_every < 0 then cfg.sample_every = S end
-if cfg.checkpoint_every < 0 then cfg.checkpoint_every = S end
+if cfg.sample_every == 0 then cfg.sample_every = S end
 -- }------------------------------------------------------
 
 local data = A.gmm{modes = cfg.modes, points = cfg.points, max_val = cfg.max_val,
@@ -86,7 +85,7 @@ local optG = lg.optim.SGD(G:parameters(), {lr = cfg.lr_g})
 local optD = lg.optim.SGD(D:parameters(), {lr = cfg.lr_d})
 -- mix: weights of the finished components; pool: their samples, cfg.pool
 -- rows each; w: the data weights of the current component; draws: its
--- minibatch indices, drawn once at its start
+-- minibatch indices for the current epoch
 local state = {mix = {}, w = lg.ones(N) / N}
 run:track{G = G, D = D, optG = optG, optD = optD, state = state}
 
@@ -126,7 +125,6 @@ local function start_component(t, row)
   end
   row.w_zero = state.w:le(0):mean():item()
   row.w_max = state.w:max():item() * N
-  state.draws = A.draw(state.w, S * cfg.batch)
 end
 
 -- The end of component t: keep its sample, add it to the mixture, evaluate.
@@ -157,7 +155,9 @@ for it in run:iterations() do
   for _, k in ipairs(COLUMNS) do row[k] = "" end
   row.component = t
   if s == 1 then start_component(t, row) end
-  local real = X:index_select(1, state.draws:narrow(1, (s - 1) * cfg.batch + 1, cfg.batch))
+  local e = (s - 1) % E                                     -- step within the epoch, from 0
+  if e == 0 then state.draws = A.draw(state.w, E * cfg.batch) end
+  local real = X:index_select(1, state.draws:narrow(1, e * cfg.batch + 1, cfg.batch))
   local out = gan.step{G = G, D = D, optG = optG, optD = optD, loss = loss, real = real,
                        z = lg.randn(cfg.batch, cfg.nz)}
   row.lossD, row.lossG = out.d, out.g

@@ -139,9 +139,9 @@ end)
 
 -- {------------------------------------------------------ the script
 
-local SMALL = "--T 2 --epochs 1 --points 640 --pool 400 --eval_fake 200 --eval_valid 100 " ..
+local SMALL = "--T 2 --epochs 2 --points 320 --pool 400 --eval_fake 200 --eval_valid 100 " ..
               "--eval_real 200 --c_epochs 1 --seed 3"
-local S = 10                                             -- 640 / 64 steps per component
+local S = 10                                             -- 2 epochs of 320 / 64 steps per component
 
 local function rows_of(dir) return read_csv(tmp .. "/" .. dir .. "/metrics.csv") end
 local function out(dir) return " --out " .. sh_quote(tmp .. "/" .. dir) end
