@@ -61,6 +61,7 @@ end
 if cfg.eval_fake < 100 then run:fail("--eval_fake must be >= 100 (modes need 1% of it)") end
 if cfg.points < cfg.batch then run:fail("--points must be >= --batch") end
 if cfg.eval_real > cfg.points then run:fail("--eval_real must be <= --points") end
+if not (cfg.max_val > 0) then run:fail("--max_val must be > 0") end
 if not (cfg.beta_constant > 0 and cfg.beta_constant <= 1) then
   run:fail("--beta_constant must be in (0, 1]")
 end
