@@ -1,19 +1,18 @@
 -- adagan.lua: AdaGAN (Tolstikhin, Gelly, Bousquet, Simon-Gabriel, Schoelkopf,
 -- "AdaGAN: Boosting Generative Models", NIPS 2017, arXiv 1701.02386) on a
--- 2-D mixture of Gaussians: a mixture of T GANs grown one component at a
--- time, each trained on the data reweighted towards what the mixture so far
--- misses; against one GAN (vanilla) and the uniform mixture of T
--- independently trained GANs (ensemble).  Shows that boosting covers modes
--- a single GAN misses: coverage C and modes captured of the mixture.
+-- 2-D mixture of 10 Gaussians: a mixture of T GANs grown one at a time, each
+-- trained on the data reweighted towards what the mixture so far misses,
+-- against one GAN (vanilla) and the uniform mixture of T independent GANs
+-- (ensemble).  Shows that boosting covers the modes a single GAN misses.
 --
 --   luagan experiments/adagan.lua --method adagan|ensemble|vanilla [--T 10]
 --       [--modes 10] [--points 64000] [--epochs 15] [--beta uniform|constant] ... (--help)
 --
 -- One iteration is one GAN step; component t runs iterations (t - 1) S + 1
--- .. t S, S = epochs * (points / batch).  metrics.csv: lossD, lossG every
--- step; at the end of each component coverage, loglik, modes (of the mixture
--- so far) and the component's own; at its start its weight and data-weight
--- statistics.  Settings and provenance: experiments/notes/adagan.md.
+-- .. t S, S = epochs * points / batch.  metrics.csv: lossD, lossG every step;
+-- coverage C, loglik, modes of the mixture (and comp_* of the component) at
+-- each component's end, its weight and data-weight statistics at its start;
+-- the last row is the whole mixture.  Provenance: experiments/notes/adagan.md.
 local lg = require "luagan"
 local A = require "lib.adagan"
 local gan = lg.gan
