@@ -130,4 +130,76 @@ function metrics.dead_since(rows, col, min_span)
 end
 -- }======================================================
 
+-- {====================================================== coverage of a density (AdaGAN)
+
+-- The q-quantile of the values of a 1-D tensor with numpy.percentile's
+-- default linear interpolation: position q (n - 1) in the sorted values.
+local function quantile(v, q)
+  local n = v:numel()
+  local sorted = v:reshape(n):sort()
+  local pos = q * (n - 1)
+  local lo = math.floor(pos)
+  local a = sorted[lo + 1]:item()
+  if lo + 1 >= n then return a end
+  return a + (pos - lo) * (sorted[lo + 2]:item() - a)
+end
+
+--- metrics.kde_coverage(real, fake, valid [, opts]) -> table
+-- The coverage C of Tolstikhin et al. 2017 (AdaGAN, sec. 4), as the
+-- authors' code computes it (tolstikhin/adagan, metrics.py): a Gaussian
+-- kernel density estimate is put on the model samples `fake`; its
+-- bandwidth is the median distance between consecutive rows of fake times
+-- 2^k, k = -7..6 (opts.grid = 14 powers), the one giving the highest mean
+-- log-density of the other model samples `valid`.  C is the share of real
+-- points whose model log-density exceeds the opts.quantile (0.05) quantile
+-- of the log-densities at the model samples themselves: the mass of the
+-- data inside the model's 95% level set.  Also the mean log-density of the
+-- real points (loglik).
+-- Returns {coverage =, loglik =, bandwidth =, threshold = the log-density
+-- quantile, base = the median distance}.  The densities are those of
+-- luagan.parzen.
+-- Shapes: real [N, D], fake [M, D] (M >= 2), valid [V, D].
+-- @usage local r = lg.metrics.kde_coverage(data, G(lg.randn(1000, 5)), G(lg.randn(500, 5)))
+-- print(r.coverage, r.loglik)
+function metrics.kde_coverage(real, fake, valid, opts)
+  opts = opts or {}
+  local parzen = require "luagan.parzen"
+  for what, x in pairs{real = real, fake = fake, valid = valid} do
+    if not lg.is_tensor(x) or x:dim() ~= 2 then
+      error(("metrics.kde_coverage: %s must be a tensor [N, D]"):format(what), 2)
+    end
+  end
+  local m, d = fake:size(1), fake:size(2)
+  if m < 2 then error("metrics.kde_coverage: fake needs at least 2 samples", 2) end
+  if real:size(2) ~= d or valid:size(2) ~= d then
+    error(("metrics.kde_coverage: real [%d,%d], fake [%d,%d] and valid [%d,%d] differ in D")
+      :format(real:size(1), real:size(2), m, d, valid:size(1), valid:size(2)), 2)
+  end
+  local q, grid = opts.quantile or 0.05, opts.grid or 14
+  if type(q) ~= "number" or not (q >= 0 and q <= 1) then
+    error("metrics.kde_coverage: quantile must be in [0, 1]", 2)
+  end
+  if math.type(grid) ~= "integer" or grid < 1 then
+    error("metrics.kde_coverage: grid must be a positive integer", 2)
+  end
+  return lg.no_grad(function()
+    local x = fake:detach()
+    local step = ((x:narrow(1, 1, m - 1) - x:narrow(1, 2, m - 1)) ^ 2):sum(2):sqrt()
+    local base = quantile(step, 0.5)
+    if not (base > 0) then
+      error("metrics.kde_coverage: consecutive fake samples coincide (median distance 0)", 3)
+    end
+    local sigmas = {}
+    for k = 1, grid do sigmas[k] = base * 2.0 ^ (k - 1 - grid // 2) end
+    local h = parzen.select_sigma(valid, x, sigmas)
+    local at_fake = parzen.log_likelihood(x, x, h)
+    local at_real = parzen.log_likelihood(real, x, h)
+    local threshold = quantile(at_fake, q)
+    return {coverage = at_real:gt(threshold):mean():item(), loglik = at_real:mean():item(),
+            bandwidth = h, threshold = threshold, base = base}
+  end)
+end
+
+-- }======================================================
+
 return metrics
