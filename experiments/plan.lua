@@ -483,4 +483,16 @@ return {
       {mode = "full", variant = "global_d", seeds = {1, 2, 3}, flags = "--local_d false --sample_every 900"},
     },
   },
+  {exp = "adagan", cols = {"coverage", "modes", "loglik"}, evalcol = "coverage",
+    runs = {
+      {mode = "quick", variant = "vanilla", seeds = {1}, flags = "--method vanilla --points 6400 --epochs 3"},
+      {mode = "quick", variant = "ensemble", seeds = {1}, flags = "--method ensemble --T 3 --points 6400 --epochs 3"},
+      {mode = "quick", variant = "adagan", seeds = {1}, flags = "--method adagan --T 3 --points 6400 --epochs 3"},
+      {mode = "full", variant = "vanilla", seeds = {1, 2, 3, 4, 5}, flags = "--method vanilla"},
+      {mode = "full", variant = "vanilla_150ep", seeds = {1, 2, 3, 4, 5}, flags = "--method vanilla --epochs 150"},
+      {mode = "full", variant = "ensemble", seeds = {1, 2, 3, 4, 5}, flags = "--method ensemble"},
+      {mode = "full", variant = "adagan", seeds = {1, 2, 3, 4, 5}, flags = "--method adagan"},
+      {mode = "full", variant = "adagan_beta05", seeds = {1, 2, 3}, flags = "--method adagan --beta constant"},
+    },
+  },
 }

@@ -793,6 +793,17 @@ function checks.simgan(P, S, G)
     threshold(c, "keep_ratio", ">=", P.min_keep, "oracle's label agreement on refined images / on clean ones"))
 end
 
+-- AdaGAN: the boosted mixture captures more modes than a single GAN and than
+-- an ensemble of the same size, with coverage C >= P.min_coverage.
+-- setting {adagan, single, ensemble}.
+function checks.adagan(P, S, G)
+  local a = G[S.adagan]
+  return list_parts(
+    compare(a, G[S.single], "modes", "greater", "modes: AdaGAN above the single GAN"),
+    compare(a, G[S.ensemble], "modes", "greater", "modes: AdaGAN above the ensemble"),
+    threshold(a, "coverage", ">=", P.min_coverage, "AdaGAN's coverage C"))
+end
+
 -- Checks for tests and small plans.  mean_at_least: the mean of a column
 -- against a bound, params {col, min, label}, setting {config}.
 function checks.mean_at_least(P, S, G)
