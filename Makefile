@@ -179,7 +179,7 @@ uninstall:
 BUILD_DEPS = build-essential pkg-config liblua5.4-dev lua5.4 libopenblas-openmp-dev libstb-dev \
              libcmocka-dev zlib1g-dev libjpeg62-turbo-dev libreadline-dev clang libclang-rt-14-dev libomp-dev \
              luarocks libopenmpi-dev openmpi-bin
-ALL_DEPS   = $(BUILD_DEPS) python3-torch gnuplot-nox valgrind
+ALL_DEPS   = $(BUILD_DEPS) python3-torch gnuplot-nox
 define install_missing
 	@if dpkg -s $(1) >/dev/null 2>&1; then :; else \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1); fi
