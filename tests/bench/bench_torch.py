@@ -2,7 +2,8 @@
 
 usage: python3 bench_torch.py WORKLOAD [THREADS [ITERS]]
        WORKLOAD is add1 | linear16 | sgemm1024 | memloop
-                 | mlp-gan | dcgan-28 | dcgan-28-gp   (the issue-3 GAN workloads)
+                 | mlp-gan | toy-gan | dcgan-28 | dcgan-28-gp | refiner | unet
+                 (the GAN workloads)
        ITERS overrides a GAN workload's timed iteration count (a multiple of 5)
 
 Prints `name: value unit` lines in the format bench.lua uses, so that
@@ -300,10 +301,105 @@ def dcgan_28_gp(threads, iters):
     report_gan("dcgan-28-gp", G, D, 10, 2, step, rss_before, threads, iters)
 
 
+class Residual(torch.nn.Module):
+    """x + conv(relu(conv(x))), then ReLU: the refiner's block (bench.lua)."""
+    def __init__(self, ch):
+        super().__init__()
+        self.conv1 = torch.nn.Conv2d(ch, ch, 3, padding=1)
+        self.conv2 = torch.nn.Conv2d(ch, ch, 3, padding=1)
+
+    def forward(self, x):
+        return (self.conv2(self.conv1(x).relu()) + x).relu()
+
+
+def refiner(threads, iters):
+    """SimGAN's refiner and patch D, as bench.lua's refiner."""
+    nn = torch.nn
+    rss_before = rss_mb("VmRSS")
+    R = nn.Sequential(nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), *[Residual(32) for _ in range(4)],
+                      nn.Conv2d(32, 1, 1), nn.Tanh())
+    D = nn.Sequential(nn.Conv2d(1, 32, 3, stride=2, padding=1), nn.LeakyReLU(0.2),
+                      nn.Conv2d(32, 64, 3, stride=2, padding=1), nn.LeakyReLU(0.2), nn.Conv2d(64, 1, 1))
+    oR, oD = adam(R), adam(D)
+    real = torch.rand(64, 1, 28, 28) * 2 - 1
+    synth = torch.rand(64, 1, 28, 28) * 2 - 1
+    ones, zeros = torch.ones(64, 1, 7, 7), torch.zeros(64, 1, 7, 7)
+    bce = torch.nn.functional.binary_cross_entropy_with_logits
+
+    def step():
+        refined = R(synth)
+        oD.zero_grad()
+        lD = bce(D(real), ones) + bce(D(refined.detach()), zeros)
+        lD.backward()
+        oD.step()
+        oR.zero_grad()
+        lR = bce(D(refined), ones) + (refined - synth).abs().mean() * 0.1
+        lR.backward()
+        oR.step()
+        return lD, lR
+
+    report_gan("refiner", R, D, 30, 3, step, rss_before, threads, iters)
+
+
+class UNet(torch.nn.Module):
+    """pix2pix's U-Net at 32x32, as bench.lua's UNet."""
+    def __init__(self):
+        super().__init__()
+        nn = torch.nn
+
+        def down(i, o, bn):
+            layers = [nn.Conv2d(i, o, 4, stride=2, padding=1)]
+            if bn:
+                layers.append(nn.BatchNorm2d(o))
+            return nn.Sequential(*layers, nn.LeakyReLU(0.2))
+
+        def up(i, o):
+            return nn.Sequential(nn.ConvTranspose2d(i, o, 4, stride=2, padding=1), nn.BatchNorm2d(o),
+                                 nn.ReLU())
+        self.e1, self.e2, self.e3 = down(3, 32, False), down(32, 64, True), down(64, 128, True)
+        self.d3, self.d2 = up(128, 64), up(128, 32)
+        self.d1 = nn.Sequential(nn.ConvTranspose2d(64, 3, 4, stride=2, padding=1), nn.Tanh())
+
+    def forward(self, x):
+        e1 = self.e1(x)
+        e2 = self.e2(e1)
+        u = self.d3(self.e3(e2))
+        u = self.d2(torch.cat([u, e2], 1))
+        return self.d1(torch.cat([u, e1], 1))
+
+
+def unet(threads, iters):
+    nn = torch.nn
+    rss_before = rss_mb("VmRSS")
+    G = UNet()
+    D = nn.Sequential(nn.Conv2d(6, 32, 4, stride=2, padding=1), nn.LeakyReLU(0.2),
+                      nn.Conv2d(32, 64, 4, stride=2, padding=1), nn.BatchNorm2d(64), nn.LeakyReLU(0.2),
+                      nn.Conv2d(64, 1, 3, padding=1))
+    oG, oD = adam(G), adam(D)
+    inp = torch.rand(16, 3, 32, 32) * 2 - 1
+    target = torch.rand(16, 3, 32, 32) * 2 - 1
+    ones, zeros = torch.ones(16, 1, 8, 8), torch.zeros(16, 1, 8, 8)
+    bce = torch.nn.functional.binary_cross_entropy_with_logits
+
+    def step():
+        fake = G(inp)
+        oD.zero_grad()
+        lD = bce(D(torch.cat([inp, target], 1)), ones) + bce(D(torch.cat([inp, fake.detach()], 1)), zeros)
+        lD.backward()
+        oD.step()
+        oG.zero_grad()
+        lG = bce(D(torch.cat([inp, fake], 1)), ones) + (fake - target).abs().mean() * 100
+        lG.backward()
+        oG.step()
+        return lD, lG
+
+    report_gan("unet", G, D, 30, 3, step, rss_before, threads, iters)
+
+
 WORKLOADS = {"add1": add1, "linear16": linear16, "sgemm1024": sgemm1024,
              "memloop": memloop}
 GAN_WORKLOADS = {"mlp-gan": mlp_gan, "toy-gan": toy_gan, "dcgan-28": dcgan_28,
-                 "dcgan-28-gp": dcgan_28_gp}
+                 "dcgan-28-gp": dcgan_28_gp, "refiner": refiner, "unet": unet}
 
 
 def main():

@@ -3,6 +3,7 @@
 # usage: tests/bench/run.sh [BUILD_DIR] [--only NAME[,NAME...]]    (`make bench` calls it)
 #        BENCH_ONLY=NAME[,NAME...] does the same as --only (`make bench BENCH_ONLY=dcgan-28`).
 #        NAME is a workload: add1 linear16 sgemm1024 memloop mlp-gan toy-gan dcgan-28 dcgan-28-gp
+#        refiner unet convlayers
 #
 # Every workload runs in its own process (so that VmHWM belongs to that
 # workload alone), at 1 and at 2 threads:
@@ -34,8 +35,8 @@
 # status is non-zero only when a workload did not run (or the GAN workloads of
 # the two sides do not have the same parameters).
 set -u
-all_workloads="add1 linear16 sgemm1024 memloop mlp-gan toy-gan dcgan-28 dcgan-28-gp"
-gan_workloads="mlp-gan toy-gan dcgan-28 dcgan-28-gp"
+all_workloads="add1 linear16 sgemm1024 memloop mlp-gan toy-gan dcgan-28 dcgan-28-gp refiner unet convlayers"
+gan_workloads="mlp-gan toy-gan dcgan-28 dcgan-28-gp refiner unet"
 build=build
 only=${BENCH_ONLY:-}
 while [ $# -gt 0 ]; do
@@ -146,7 +147,7 @@ for t in $threads; do
     # torch's stock configuration (two pools), fewer iterations: it is slow
     if [ "$t" = 2 ]; then
       case $w in
-        mlp-gan|toy-gan) n=100 ;; dcgan-28) n=10 ;; dcgan-28-gp) n=5 ;; *) n="" ;;
+        mlp-gan|toy-gan) n=100 ;; dcgan-28|refiner|unet) n=10 ;; dcgan-28-gp) n=5 ;; *) n="" ;;
       esac
       if [ -n "$n" ]; then
         run "torchstock_${w}_t$t" 0 env OMP_NUM_THREADS=$t \
@@ -274,7 +275,8 @@ fi
 
 # ------------------------------------------------------------ the GAN workloads
 # target_of WORKLOAD: the speed target (luagan it/s over PyTorch's best; issues 3 and 5)
-target_of() { case $1 in mlp-gan) echo 1.3 ;; toy-gan) echo 0.5 ;; *) echo 1.0 ;; esac; }
+target_of() { case $1 in mlp-gan) echo 1.3 ;; toy-gan) echo 0.5 ;; dcgan-28|refiner) echo 1.5 ;;
+  unet) echo 1.2 ;; *) echo 1.0 ;; esac; }
 # line_of KEY FILE: the text after "KEY: " in FILE
 line_of() { awk -v k="$1:" '$1 == k { sub(/^[^:]*: /, ""); print; exit }' "$2" 2>/dev/null; }
 # commas N: 1234567 -> 1,234,567
@@ -316,6 +318,13 @@ for w in $gan_workloads; do
   target=$(target_of "$w")
   r=$(ratio "${lb:-}" "${tb:-}")
   echo "ratio $w (luagan/torch it/s, best vs best): $r   [target >= $target: $(verdict "$r" ">=" "$target")]"
+  # a second core must pay: luagan at 2 threads against itself at 1
+  r=$(ratio "$(value "$w" "$log/luagan_${w}_t2")" "$(value "$w" "$log/luagan_${w}_t1")")
+  if [ "$w" = dcgan-28 ]; then
+    echo "ratio ${w}_threads (luagan t2/t1 it/s): $r   [target >= 1.8: $(verdict "$r" ">=" 1.8)]"
+  else
+    echo "ratio ${w}_threads (luagan t2/t1 it/s): $r"
+  fi
   # peak RSS: luagan's largest over its configurations against torch's smallest
   read -r lr _ <<<"$(best luagan "$w" "${w}_peak_rss" max)"
   read -r tr _ <<<"$(best torch "$w" "${w}_peak_rss" min)"
