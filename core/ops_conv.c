@@ -25,6 +25,7 @@
 ** drivers below fork their own threads over batch chunks, each with a slot
 ** of the workspace.
 */
+#include "conv_direct.h"
 #include "internal.h"
 
 #include <limits.h>
@@ -428,13 +429,27 @@ static int run_chunks(const geom *g, chunk_fn fn, const float *a, const float *b
   return 0;
 }
 
+/* Stride 1 with enough output channels and columns goes to the direct
+** kernel (conv_direct.c), the rest through the column matrix. */
 static int conv_forward(const geom *g, const float *x, const float *w, const float *bias,
                         float *y) {
+  if (g->sh == 1 && g->sw == 1 && lg_conv_direct_ok(g->o, g->wo, g->kw)) {
+    lg_direct_geom d = {g->n, g->c, g->h, g->w, g->o, g->ho, g->wo, g->kh, g->kw, g->ph, g->pw};
+    return lg_conv_direct(&d, x, w, false, bias, y);
+  }
   return run_chunks(g, conv_chunk, x, w, bias, y);
 }
 
+/* At stride 1 (so no output padding) conv_transpose2d(x, w) is conv2d of x
+** with w's channels swapped, turned by 180 degrees, and padding k - 1 - p. */
 static int conv_transpose_forward(const geom *g, const float *x, const float *w,
                                   const float *bias, float *y) {
+  if (g->sh == 1 && g->sw == 1 && g->ph < g->kh && g->pw < g->kw &&
+      lg_conv_direct_ok(g->c, g->w, g->kw)) {
+    lg_direct_geom d = {g->n, g->o, g->ho, g->wo, g->c, g->h, g->w, g->kh, g->kw,
+                        g->kh - 1 - g->ph, g->kw - 1 - g->pw};
+    return lg_conv_direct(&d, x, w, true, bias, y);
+  }
   return run_chunks(g, conv_transpose_chunk, x, w, bias, y);
 }
 
