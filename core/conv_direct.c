@@ -37,6 +37,7 @@ typedef __mmask16 vmask;
 #define vbcast(x) _mm512_set1_ps(x)
 #define vfma(a, b, c) _mm512_fmadd_ps(a, b, c)
 #define vloadu(p) _mm512_loadu_ps(p)
+#define vstoreu(p, v) _mm512_storeu_ps(p, v)
 /* lanes l with lo <= l < hi */
 static inline vmask lanes(int64_t lo, int64_t hi) {
   if (lo < 0) lo = 0;
@@ -54,6 +55,7 @@ typedef __m256i vmask;
 #define vbcast(x) _mm256_set1_ps(x)
 #define vfma(a, b, c) _mm256_fmadd_ps(a, b, c)
 #define vloadu(p) _mm256_loadu_ps(p)
+#define vstoreu(p, v) _mm256_storeu_ps(p, v)
 static inline vmask lanes(int64_t lo, int64_t hi) {
   if (lo < 0) lo = 0;
   if (hi > VW) hi = VW;
@@ -168,6 +170,18 @@ static void pack_weights(const lg_direct_geom *g, const float *w, int64_t so, in
         }
 }
 
+/* Threads for a call: all of them from 8M multiply-adds (lg_sgemm's
+** threshold), at most one per unit of work. */
+static int thread_count(const lg_direct_geom *g, int64_t units) {
+  int threads = 1;
+#ifdef _OPENMP
+  double work = (double)g->n * g->o * g->ho * g->wo * g->c * g->kh * g->kw;
+  if (work >= (double)(1 << 23) && !omp_in_parallel()) threads = omp_get_max_threads();
+#endif
+  if (threads > units) threads = units < 1 ? 1 : (int)units;
+  return threads;
+}
+
 int lg_conv_direct(const lg_direct_geom *g, const float *x, const float *w, bool transposed_w,
                    const float *bias, float *y) {
   int64_t kk = g->kh * g->kw, blocks = (g->o + OB - 1) / OB;
@@ -186,13 +200,7 @@ int lg_conv_direct(const lg_direct_geom *g, const float *x, const float *w, bool
   padded p = padded_size(g);
   int64_t segs = (g->wo + SEG - 1) / SEG;
   size_t pad_floats = ((size_t)(g->c * p.hp * p.wp) + 15) & ~(size_t)15;
-  double work = (double)g->n * g->o * g->ho * g->wo * g->c * kk;
-  int threads = 1;
-#ifdef _OPENMP
-  /* a thread per 8M multiply-adds, as lg_sgemm */
-  if (work >= (double)(1 << 23) && g->n > 1 && !omp_in_parallel()) threads = omp_get_max_threads();
-  if (threads > g->n) threads = (int)g->n;
-#endif
+  int threads = thread_count(g, g->n);
   float *pads = aligned_alloc(64, pad_floats * (size_t)threads * sizeof(float));
   if (!pads) {
     free(packed);
@@ -214,6 +222,113 @@ int lg_conv_direct(const lg_direct_geom *g, const float *x, const float *w, bool
   return 0;
 }
 
+/* {====================================================== weight gradient
+** gw[o,c,i,j] = sum over n, oh, ow of gy[n,o,oh,ow] xp[n,c,oh+i,ow+j], xp
+** the padded sample.  The tile is OW output channels x the 3 taps j of one
+** (c, i), each accumulator a vector of per-lane partial sums along ow: per
+** step one load of gy per channel and 3 shifted loads of xp for 3 OW
+** multiply-adds.  The lanes are summed once, at the end.  A tile runs over
+** every sample in order on one thread (threads split the tiles), so gw
+** does not depend on the thread count.  Kernel width 3 only: the tap
+** count is a constant, and the accumulators stay in registers. */
+
+#ifdef __AVX512F__
+#define OW 8                   /* 8 x 3 accumulators + 3 + 1 of the 32 registers */
+#else
+#define OW 4                   /* 4 x 3 + 3 + 1 of the 16 */
+#endif
+
+bool lg_conv_direct_weight_ok(int64_t o, int64_t wo, int64_t kw) {
+  int64_t segs = (wo + SEG - 1) / SEG;
+  return kw == 3 && o >= OW && wo * 10 >= segs * SEG * 7;
+}
+
+/* gy of sample n as [blocks*OW][ho][rw], zeros past wo and past O. */
+static void pad_grid(const lg_direct_geom *g, int64_t rw, int64_t rows, const float *gy,
+                     int64_t n, float *gp) {
+  for (int64_t o = 0; o < rows; o++)
+    for (int64_t oh = 0; oh < g->ho; oh++) {
+      float *dst = gp + (o * g->ho + oh) * rw;
+      memset(dst, 0, (size_t)rw * sizeof(float));
+      if (o < g->o) memcpy(dst, gy + ((n * g->o + o) * g->ho + oh) * g->wo, (size_t)g->wo * sizeof(float));
+    }
+}
+
+/* Adds one sample to tile (b, c, i): part holds its OW x 3 accumulators. */
+static void wtile(const lg_direct_geom *g, padded p, int64_t rw, const float *xp, const float *gp,
+                  int64_t b, int64_t c, int64_t i, float *part) {
+  vec acc[OW][3];
+  #pragma GCC unroll 16
+  for (int r = 0; r < OW; r++)
+    for (int j = 0; j < 3; j++) acc[r][j] = vloadu(part + (r * 3 + j) * VW);
+  int64_t plane = g->ho * rw;
+  for (int64_t oh = 0; oh < g->ho; oh++) {
+    const float *xr = xp + (c * p.hp + oh + i) * p.wp, *gr = gp + (b * OW * g->ho + oh) * rw;
+    for (int64_t v = 0; v < rw; v += VW) {
+      vec x0 = vloadu(xr + v), x1 = vloadu(xr + v + 1), x2 = vloadu(xr + v + 2);
+      #pragma GCC unroll 16
+      for (int r = 0; r < OW; r++) {
+        vec e = vloadu(gr + r * plane + v);
+        __asm__("" : "+v"(e));   /* one load, not one folded into each of the 3 FMAs */
+        acc[r][0] = vfma(e, x0, acc[r][0]);
+        acc[r][1] = vfma(e, x1, acc[r][1]);
+        acc[r][2] = vfma(e, x2, acc[r][2]);
+      }
+    }
+  }
+  #pragma GCC unroll 16
+  for (int r = 0; r < OW; r++)
+    for (int j = 0; j < 3; j++) vstoreu(part + (r * 3 + j) * VW, acc[r][j]);
+}
+
+int lg_conv_direct_weight(const lg_direct_geom *g, const float *x, const float *gy, float *gw) {
+  padded p = padded_size(g);
+  int64_t segs = (g->wo + SEG - 1) / SEG, rw = segs * SEG, blocks = (g->o + OW - 1) / OW;
+  int64_t tiles = blocks * g->c * g->kh, tile_floats = OW * 3 * VW;
+  size_t pad_floats = ((size_t)(g->c * p.hp * p.wp) + 15) & ~(size_t)15;
+  size_t grid_floats = ((size_t)(blocks * OW * g->ho * rw) + 15) & ~(size_t)15;
+  int threads = thread_count(g, tiles);
+  size_t total = (size_t)tiles * (size_t)tile_floats + (pad_floats + grid_floats) * (size_t)threads;
+  float *parts = aligned_alloc(64, total * sizeof(float));
+  if (!parts)
+    return lg_seterr("conv2d_weight: out of memory for a %zu-byte workspace",
+                     total * sizeof(float)), -1;
+  memset(parts, 0, (size_t)tiles * (size_t)tile_floats * sizeof(float));
+  float *bufs = parts + tiles * tile_floats;
+  /* Each thread pads every sample for itself and adds it to its own tiles. */
+  #pragma omp parallel num_threads(threads) if (threads > 1)
+  {
+    int t = lg_thread_num(), nt = threads;
+#ifdef _OPENMP
+    nt = omp_get_num_threads();
+#endif
+    int64_t lo = tiles * t / nt, hi = tiles * (t + 1) / nt;
+    float *xp = bufs + (pad_floats + grid_floats) * (size_t)t, *gp = xp + pad_floats;
+    for (int64_t n = 0; lo < hi && n < g->n; n++) {
+      pad_sample(g, p, x, n, xp);
+      pad_grid(g, rw, blocks * OW, gy, n, gp);
+      for (int64_t q = lo; q < hi; q++) {
+        int64_t i = q % g->kh, c = q / g->kh % g->c, b = q / (g->kh * g->c);
+        wtile(g, p, rw, xp, gp, b, c, i, parts + q * tile_floats);
+      }
+    }
+  }
+  for (int64_t q = 0; q < tiles; q++) {
+    int64_t i = q % g->kh, c = q / g->kh % g->c, b = q / (g->kh * g->c);
+    for (int64_t r = 0; r < OW && b * OW + r < g->o; r++)
+      for (int64_t j = 0; j < 3; j++) {
+        const float *lane = parts + q * tile_floats + (r * 3 + j) * VW;
+        float sum = 0.0f;
+        for (int l = 0; l < VW; l++) sum += lane[l];
+        gw[(((b * OW + r) * g->c + c) * g->kh + i) * 3 + j] = sum;
+      }
+  }
+  free(parts);
+  return 0;
+}
+
+/* }====================================================== */
+
 #else
 
 bool lg_conv_direct_ok(int64_t o, int64_t wo, int64_t kw) {
@@ -225,6 +340,16 @@ int lg_conv_direct(const lg_direct_geom *g, const float *x, const float *w, bool
                    const float *bias, float *y) {
   (void)g, (void)x, (void)w, (void)transposed_w, (void)bias, (void)y;
   return lg_seterr("conv2d: no direct convolution in this build"), -1;
+}
+
+bool lg_conv_direct_weight_ok(int64_t o, int64_t wo, int64_t kw) {
+  (void)o, (void)wo, (void)kw;
+  return false;
+}
+
+int lg_conv_direct_weight(const lg_direct_geom *g, const float *x, const float *gy, float *gw) {
+  (void)g, (void)x, (void)gy, (void)gw;
+  return lg_seterr("conv2d_weight: no direct convolution in this build"), -1;
 }
 
 #endif

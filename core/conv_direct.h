@@ -25,4 +25,10 @@ bool lg_conv_direct_ok(int64_t o, int64_t wo, int64_t kw);
 int lg_conv_direct(const lg_direct_geom *g, const float *x, const float *w, bool transposed_w,
                    const float *bias, float *y);
 
+/* The weight gradient of a stride-1 conv2d: gw [o,c,kh,kw] from the image x
+** [n,c,h,w] and the output gradient gy [n,o,ho,wo]; the _ok test as above
+** (kernel width 3 only). */
+bool lg_conv_direct_weight_ok(int64_t o, int64_t wo, int64_t kw);
+int lg_conv_direct_weight(const lg_direct_geom *g, const float *x, const float *gy, float *gw);
+
 #endif

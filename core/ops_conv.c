@@ -464,6 +464,10 @@ static int conv_weight_forward(const geom *g, const float *x, const float *gy, f
     memset(gw, 0, (size_t)OK * sizeof(float));
     return 0;
   }
+  if (g->sh == 1 && g->sw == 1 && lg_conv_direct_weight_ok(g->o, g->wo, g->kw)) {
+    lg_direct_geom d = {g->n, g->c, g->h, g->w, g->o, g->ho, g->wo, g->kh, g->kw, g->ph, g->pw};
+    return lg_conv_direct_weight(&d, x, gy, gw);
+  }
   chunking p = chunk_plan(g);
   int threads = chunk_threads(g, &p);
   size_t slot = slot_floats(g, p.nb), part = ((size_t)OK + 15) & ~(size_t)15;
