@@ -3,7 +3,8 @@
 usage: python3 bench_torch.py WORKLOAD [THREADS [ITERS]]
        WORKLOAD is add1 | linear16 | sgemm1024 | memloop
                  | mlp-gan | toy-gan | dcgan-28 | dcgan-28-gp | refiner | unet
-                 (the GAN workloads)
+                 (the GAN workloads) | convlayers (every conv shape of dcgan-28, refiner,
+                 unet alone)
        ITERS overrides a GAN workload's timed iteration count (a multiple of 5)
 
 Prints `name: value unit` lines in the format bench.lua uses, so that
@@ -396,8 +397,76 @@ def unet(threads, iters):
     report_gan("unet", G, D, 30, 3, step, rss_before, threads, iters)
 
 
+# ---------------------------------------------------------------- convlayers
+# Every conv shape of dcgan-28, refiner and unet alone, as the luagan side
+# times them (tests/bench/conv_layers.c, which has the same table): the
+# forward, the input gradient and the weight gradient, each as autograd
+# computes it (aten.convolution / aten.convolution_backward with one output).
+# (name, transposed, N, C, H, W, O, k, s, p): the image [N,C,H,W] is a conv's
+# input and a transposed conv's output, the grid has O channels.
+CONV_LAYERS = [
+    ("dcgan-28.G.convt1", True, 64, 64, 14, 14, 128, 4, 2, 1),
+    ("dcgan-28.G.convt2", True, 64, 1, 28, 28, 64, 4, 2, 1),
+    ("dcgan-28.D.conv1", False, 64, 1, 28, 28, 64, 4, 2, 1),
+    ("dcgan-28.D.conv2", False, 64, 64, 14, 14, 128, 4, 2, 1),
+    ("refiner.R.conv_in", False, 64, 1, 28, 28, 32, 3, 1, 1),
+    ("refiner.R.res", False, 64, 32, 28, 28, 32, 3, 1, 1),
+    ("refiner.R.conv_out", False, 64, 32, 28, 28, 1, 1, 1, 0),
+    ("refiner.D.conv1", False, 64, 1, 28, 28, 32, 3, 2, 1),
+    ("refiner.D.conv2", False, 64, 32, 14, 14, 64, 3, 2, 1),
+    ("refiner.D.conv3", False, 64, 64, 7, 7, 1, 1, 1, 0),
+    ("unet.G.e1", False, 16, 3, 32, 32, 32, 4, 2, 1),
+    ("unet.G.e2", False, 16, 32, 16, 16, 64, 4, 2, 1),
+    ("unet.G.e3", False, 16, 64, 8, 8, 128, 4, 2, 1),
+    ("unet.G.d3", True, 16, 64, 8, 8, 128, 4, 2, 1),
+    ("unet.G.d2", True, 16, 32, 16, 16, 128, 4, 2, 1),
+    ("unet.G.d1", True, 16, 3, 32, 32, 64, 4, 2, 1),
+    ("unet.D.conv1", False, 16, 6, 32, 32, 32, 4, 2, 1),
+    ("unet.D.conv2", False, 16, 32, 16, 16, 64, 4, 2, 1),
+    ("unet.D.conv3", False, 16, 64, 8, 8, 1, 3, 1, 1),
+]
+
+
+def convlayers(threads):
+    aten = torch.ops.aten
+    with torch.no_grad():
+        for name, tr, n, c, h, w, o, k, s, p in CONV_LAYERS:
+            ho = (h + 2 * p - k) // s + 1
+            op = h - ((ho - 1) * s - 2 * p + k)
+            image, grid = torch.randn(n, c, h, h), torch.randn(n, o, ho, ho)
+            # conv: weight [O,C,k,k], input image; transposed: weight [cin=O, cout=C], input grid
+            wt = torch.randn(o, c, k, k)
+            inp, gout = (grid, image) if tr else (image, grid)
+            args = ([s, s], [p, p], [1, 1], tr, [op, op] if tr else [0, 0], 1)
+            passes = {
+                "fwd": lambda: aten.convolution(inp, wt, None, *args),
+                "igrad": lambda: aten.convolution_backward(gout, inp, wt, None, *args, [True, False, False]),
+                "wgrad": lambda: aten.convolution_backward(gout, inp, wt, None, *args, [False, True, False]),
+            }
+            flop = 2.0 * n * o * ho * ho * c * k * k
+            for pname, fn in passes.items():
+                fn()
+                reps = 1
+                while True:     # reps for ~0.03 s a block
+                    t0 = time.perf_counter()
+                    for _ in range(reps):
+                        fn()
+                    if time.perf_counter() - t0 > 0.01 or reps > 1 << 16:
+                        break
+                    reps *= 2
+                reps = reps * 3
+                best = float("inf")
+                for _ in range(BLOCKS):
+                    t0 = time.perf_counter()
+                    for _ in range(reps):
+                        fn()
+                    best = min(best, (time.perf_counter() - t0) / reps)
+                print(f"convlayer_{name}.{pname}: {flop / best * 1e-9:.2f} GFLOP/s ({best * 1e3:.3f} ms, "
+                      f"{flop * 1e-6:.1f} MFLOP, reps={reps}, threads={threads})")
+
+
 WORKLOADS = {"add1": add1, "linear16": linear16, "sgemm1024": sgemm1024,
-             "memloop": memloop}
+             "memloop": memloop, "convlayers": convlayers}
 GAN_WORKLOADS = {"mlp-gan": mlp_gan, "toy-gan": toy_gan, "dcgan-28": dcgan_28,
                  "dcgan-28-gp": dcgan_28_gp, "refiner": refiner, "unet": unet}
 

@@ -24,6 +24,10 @@
 # not be computing the same thing).  Their timed loops stop after ~30 s (the
 # block crossing it) so that a loaded machine cannot stretch `make bench` to hours;
 # on an idle one every block runs (~3-4 minutes for everything).
+# convlayers: every conv shape of dcgan-28, refiner and unet timed alone (forward,
+# input gradient, weight gradient): tests/bench/conv_layers.c (built here against
+# BUILD_DIR/libluagan_core.a) against bench_torch.py convlayers, GFLOP/s and % of
+# the measured FMA peak per layer.
 # Beside every number: the 1-minute load average when the run started and
 # "others", the cores used by other processes during the run (busy time from
 # /proc/stat minus the CPU time of the benchmark process; steal included).
@@ -78,6 +82,16 @@ if selected sgemm1024 && { [ ! -x "$direct" ] || [ "$here/sgemm_direct.c" -nt "$
   ${CC:-cc} -std=c11 -O2 -march=native -Wall -Wextra -Werror \
     -I/usr/include/x86_64-linux-gnu/openblas-openmp "$here/sgemm_direct.c" -o "$direct" \
     -L"$blasdir" -Wl,-rpath,"$blasdir" -lopenblas -fopenmp || { echo "bench: cannot build $direct"; status=1; }
+fi
+
+# ------------------------------------------------------------ the per-layer conv timer
+convl="$build/conv_layers"
+if selected convlayers && { [ ! -x "$convl" ] || [ "$here/conv_layers.c" -nt "$convl" ] ||
+                             [ "$build/libluagan_core.a" -nt "$convl" ]; }; then
+  ${CC:-cc} -std=c11 -D_GNU_SOURCE -O2 -march=native -Wall -Wextra -Werror -fopenmp -Icore \
+    -I/usr/include/x86_64-linux-gnu/openblas-openmp "$here/conv_layers.c" -o "$convl" \
+    "$build/libluagan_core.a" -L"$blasdir" -Wl,-rpath,"$blasdir" -lopenblas -ljpeg -lz -lm \
+    || { echo "bench: cannot build $convl"; status=1; }
 fi
 
 # value NAME FILE: the number after "NAME:" in FILE (empty when absent)
@@ -135,8 +149,12 @@ for t in $threads; do
     # memloop with no GC accounting would take the machine's memory: cap the
     # address space at 8 GB so that it fails with an allocation error instead.
     limit=0; [ "$w" = memloop ] && limit=8388608
-    run "luagan_${w}_t$t" "$limit" env OMP_NUM_THREADS=$t OPENBLAS_NUM_THREADS=$t \
-      "$build/luagan" tests/bench/bench.lua "$w" "$t"
+    if [ "$w" = convlayers ]; then
+      run "luagan_${w}_t$t" 0 env OMP_NUM_THREADS=$t OPENBLAS_NUM_THREADS=$t "$convl" "$t"
+    else
+      run "luagan_${w}_t$t" "$limit" env OMP_NUM_THREADS=$t OPENBLAS_NUM_THREADS=$t \
+        "$build/luagan" tests/bench/bench.lua "$w" "$t"
+    fi
     run "torch_${w}_t$t" 0 env OMP_NUM_THREADS=$t OPENBLAS_NUM_THREADS=$t \
       LD_LIBRARY_PATH="$blasdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
       /usr/bin/python3 tests/bench/bench_torch.py "$w" "$t"
@@ -270,6 +288,39 @@ if selected $w; then
   echo "luagan_memloop_rss_growth: ${lg_g:-n/a} MB (peak - before, worst thread count)"
   echo "torch_memloop_rss_growth: ${th_g:-n/a} MB (peak - before, worst thread count)"
   echo "ratio memloop_rss_growth (luagan/torch): $(ratio "${lg_g:-}" "${th_g:-}")"
+  echo
+fi
+
+# ------------------------------------------------------------ convlayers
+# One row per conv shape and pass: each side's best GFLOP/s over its thread
+# counts, luagan's as a % of its threads' measured peak (fma_peak x threads,
+# from the same run), and luagan/torch.
+w=convlayers
+if selected $w; then
+  for t in $threads; do
+    echo "luagan_fma_peak_t$t: $(value fma_peak "$log/luagan_${w}_t$t") GFLOP/s per core   ($(load_of "luagan_${w}_t$t"))"
+    echo "torch_convlayers_t$t: ($(load_of "torch_${w}_t$t"))"
+  done
+  awk -v threads="$threads" '
+    FNR == 1 { f = FILENAME; side = (f ~ /\/luagan_/) ? "luagan" : "torch"; t = f; sub(/.*_t/, "", t) }
+    $1 == "fma_peak:" { peak[t] = $2 }
+    $1 ~ /^convlayer_/ {
+      k = $1; sub(/^convlayer_/, "", k); sub(/:$/, "", k)
+      if (!(k in seen)) { seen[k] = 1; order[++n] = k }
+      if ($2 + 0 > best[side, k] + 0) { best[side, k] = $2; bt[side, k] = t }
+    }
+    END {
+      printf "%-30s %-6s %9s %4s %7s %9s %4s %7s\n", "convlayer", "pass", "luagan", "thr", "%peak", "torch", "thr", "ratio"
+      for (i = 1; i <= n; i++) {
+        k = order[i]; name = k; pass = k; sub(/\.[^.]*$/, "", name); sub(/.*\./, "", pass)
+        l = best["luagan", k]; tt = best["torch", k]; lt = bt["luagan", k]
+        pct = (l != "" && peak[lt] > 0) ? sprintf("%.1f%%", 100 * l / (peak[lt] * lt)) : "n/a"
+        r = (l != "" && tt + 0 > 0) ? sprintf("%.2f", l / tt) : "n/a"
+        printf "%-30s %-6s %9s %4s %7s %9s %4s %7s\n", name, pass, l == "" ? "n/a" : l, "t" lt, pct,
+               tt == "" ? "n/a" : tt, "t" bt["torch", k], r
+      }
+    }' $(for t in $threads; do for s in luagan torch; do
+           [ -f "$log/${s}_${w}_t$t" ] && echo "$log/${s}_${w}_t$t"; done; done)
   echo
 fi
 
