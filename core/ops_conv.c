@@ -698,7 +698,23 @@ static int bw_bias_spread(lg_node *n, lg_tensor *gout, lg_tensor **gin) {
   return gin[0] ? 0 : -1;
 }
 
-/* [N,C,H,W] -> [C], summed in double in a fixed order. */
+/* The sum of p[0..count) in a fixed order: 16 running float sums (lane l
+** takes the elements l mod 16, a loop GCC vectorises without reordering),
+** then those and the tail in double.  A double add per element was the
+** bias gradient's whole cost: 5% of a refiner step. */
+static double plane_sum(const float *p, int64_t count) {
+  float lane[16] = {0};
+  int64_t i = 0;
+  for (; i + 16 <= count; i += 16)
+    for (int l = 0; l < 16; l++) lane[l] += p[i + l];
+  double acc = 0.0;
+  for (int l = 0; l < 16; l++) acc += lane[l];
+  for (; i < count; i++) acc += p[i];
+  return acc;
+}
+
+/* [N,C,H,W] -> [C], each plane summed by plane_sum, the planes in double in
+** a fixed order. */
 static lg_tensor *bias_grad(lg_tensor *g) {
   int64_t N = g->shape[0], C = g->shape[1], HW = g->shape[2] * g->shape[3];
   lg_tensor *gd = lg_dense(g), *out = gd ? lg_empty(1, &C) : NULL;
@@ -707,10 +723,7 @@ static lg_tensor *bias_grad(lg_tensor *g) {
     float *dst = lg_data(out);
     LG_PARALLEL_FOR(c, C, g->numel >= LG_PAR_MIN, {
       double acc = 0.0;
-      for (int64_t n = 0; n < N; n++) {
-        const float *p = src + (n * C + c) * HW;
-        for (int64_t i = 0; i < HW; i++) acc += p[i];
-      }
+      for (int64_t n = 0; n < N; n++) acc += plane_sum(src + (n * C + c) * HW, HW);
       dst[c] = (float)acc;
     });
   }
