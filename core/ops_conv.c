@@ -19,6 +19,11 @@
 ** image pixel it was copied from.)  Each backward is made of the other ops,
 ** so gradients of gradients work -- WGAN-GP on a conv critic.
 **
+** Stride-1 shapes whose output rows fill the vector tiles (the refiner's
+** 3x3 convs on 28x28) skip the column matrix: conv_direct.c computes all
+** three from a zero-padded copy of each sample (conv_forward,
+** conv_transpose_forward and conv_weight_forward choose).
+**
 ** The column matrices live in one workspace buffer kept across calls, grown
 ** when a larger layer comes along, so steady-state training does no malloc
 ** here.  The core is driven from one thread, as the buffer pool is; the
