@@ -380,8 +380,10 @@ for w in $gan_workloads; do
   read -r lr _ <<<"$(best luagan "$w" "${w}_peak_rss" max)"
   read -r tr _ <<<"$(best torch "$w" "${w}_peak_rss" min)"
   r=$(ratio "${lr:-}" "${tr:-}")
+  # the conv workloads: under a quarter of PyTorch's; the others: below it
+  case $w in dcgan-28|refiner|unet) rt=0.25 ;; *) rt=1 ;; esac
   echo "ratio ${w}_peak_rss (luagan largest / torch smallest): $r" \
-       "(${lr:-n/a} MB / ${tr:-n/a} MB)   [target < 1: $(verdict "$r" "<" 1)]"
+       "(${lr:-n/a} MB / ${tr:-n/a} MB)   [target < $rt: $(verdict "$r" "<" "$rt")]"
   echo
 done
 
