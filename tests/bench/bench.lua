@@ -2,7 +2,7 @@
 --
 -- usage: luagan tests/bench/bench.lua WORKLOAD [THREADS [ITERS]]
 --        WORKLOAD is add1 | linear16 | sgemm1024 | memloop
---                  | mlp-gan | toy-gan | dcgan-28 | dcgan-28-gp   (the GAN workloads)
+--                  | mlp-gan | toy-gan | dcgan-28 | dcgan-28-gp | refiner | unet   (the GAN workloads)
 --        ITERS overrides a GAN workload's timed iteration count (a multiple of 5)
 --
 -- Prints `name: value unit` lines that tests/bench/run.sh reads.
@@ -352,10 +352,117 @@ W["dcgan-28-gp"] = function()
   report_gan("dcgan-28-gp", G, D, 10, 2, step, rss_before)
 end
 
+-- SimGAN's refiner (Shrivastava et al. 2017) on 28x28, batch 64: R is a 3x3
+-- conv 1->32, four residual blocks of two 3x3 convs at 32 channels
+-- (x + conv(relu(conv(x))), then ReLU), a 1x1 conv 32->1 and Tanh; the patch
+-- D is a 3x3 stride-2 conv 1->32, a 3x3 stride-2 conv 32->64 (LeakyReLU 0.2
+-- after each) and a 1x1 conv 64->1: one logit per 4x4 patch, [64,1,7,7].
+-- One iteration: a D step on real + refined (detached), then an R step with
+-- the adversarial loss plus 0.1 x the L1 self-regularisation |R(s) - s|.
+local Residual = lg.nn.Module:extend("Residual")
+function Residual:init(ch)
+  self.conv1 = lg.nn.Conv2d(ch, ch, 3, {padding = 1})
+  self.conv2 = lg.nn.Conv2d(ch, ch, 3, {padding = 1})
+end
+function Residual:forward(x) return (self.conv2(self.conv1(x):relu()) + x):relu() end
+
+W.refiner = function()
+  local nn = lg.nn
+  local rss_before = status_mb("VmRSS")
+  local r = {nn.Conv2d(1, 32, 3, {padding = 1}), nn.ReLU()}
+  for _ = 1, 4 do r[#r + 1] = Residual(32) end
+  r[#r + 1] = nn.Conv2d(32, 1, 1)
+  r[#r + 1] = nn.Tanh()
+  local R = nn.Sequential(table.unpack(r))
+  local D = nn.Sequential(nn.Conv2d(1, 32, 3, {stride = 2, padding = 1}), nn.LeakyReLU(0.2),
+    nn.Conv2d(32, 64, 3, {stride = 2, padding = 1}), nn.LeakyReLU(0.2), nn.Conv2d(64, 1, 1))
+  local oR, oD = adam(R), adam(D)
+  local real = lg.rand(64, 1, 28, 28) * 2 - 1
+  local synth = lg.rand(64, 1, 28, 28) * 2 - 1
+  local ones, zeros = lg.ones(64, 1, 7, 7), lg.zeros(64, 1, 7, 7)
+  local bce = lg.bce_with_logits
+  local function step()
+    local refined = R(synth)
+    oD:zero_grad()
+    local lD = bce(D(real), ones) + bce(D(refined:detach()), zeros)
+    lD:backward()
+    oD:step()
+    oR:zero_grad()
+    local lR = bce(D(refined), ones) + (refined - synth):abs():mean() * 0.1
+    lR:backward()
+    oR:step()
+    return lD, lR
+  end
+  report_gan("refiner", R, D, 30, 3, step, rss_before)
+end
+
+-- pix2pix (Isola et al. 2017) at 32x32, batch 16, 3 channels in and out.
+-- G, a U-Net: encoder convs k4 s2 p1 3->32->64->128 (16, 8, 4 px; BN from
+-- the second, LeakyReLU 0.2), decoder transposed convs k4 s2 p1 128->64,
+-- (64+64)->32, (32+32)->3 (BN and ReLU but the last, Tanh), each after the
+-- first taking the encoder's output of its size as extra channels.  D, the
+-- conditional PatchGAN: input and output concatenated (6 channels), convs k4
+-- s2 p1 6->32->64 (BN on the second, LeakyReLU 0.2), conv k3 p1 64->1:
+-- [16,1,8,8] logits.  Losses: BCE with logits, G's plus 100 x L1 to the target.
+local UNet = lg.nn.Module:extend("UNet")
+function UNet:init()
+  local nn = lg.nn
+  local function down(i, o, bn)
+    return bn and nn.Sequential(nn.Conv2d(i, o, 4, {stride = 2, padding = 1}), nn.BatchNorm2d(o),
+                                nn.LeakyReLU(0.2))
+           or nn.Sequential(nn.Conv2d(i, o, 4, {stride = 2, padding = 1}), nn.LeakyReLU(0.2))
+  end
+  local function up(i, o)
+    return nn.Sequential(nn.ConvTranspose2d(i, o, 4, {stride = 2, padding = 1}), nn.BatchNorm2d(o),
+                         nn.ReLU())
+  end
+  self.e1 = down(3, 32, false)      -- one field per line: fields are listed in
+  self.e2 = down(32, 64, true)      -- the order of assignment, and a multiple
+  self.e3 = down(64, 128, true)     -- assignment runs right to left
+  self.d3 = up(128, 64)
+  self.d2 = up(128, 32)
+  self.d1 = nn.Sequential(nn.ConvTranspose2d(64, 3, 4, {stride = 2, padding = 1}), nn.Tanh())
+end
+function UNet:forward(x)
+  local e1 = self.e1(x)
+  local e2 = self.e2(e1)
+  local u = self.d3(self.e3(e2))
+  u = self.d2(lg.cat({u, e2}, 2))
+  return self.d1(lg.cat({u, e1}, 2))
+end
+
+W.unet = function()
+  local nn = lg.nn
+  local rss_before = status_mb("VmRSS")
+  local G = UNet()
+  local D = nn.Sequential(nn.Conv2d(6, 32, 4, {stride = 2, padding = 1}), nn.LeakyReLU(0.2),
+    nn.Conv2d(32, 64, 4, {stride = 2, padding = 1}), nn.BatchNorm2d(64), nn.LeakyReLU(0.2),
+    nn.Conv2d(64, 1, 3, {padding = 1}))
+  local oG, oD = adam(G), adam(D)
+  local input = lg.rand(16, 3, 32, 32) * 2 - 1
+  local target = lg.rand(16, 3, 32, 32) * 2 - 1
+  local ones, zeros = lg.ones(16, 1, 8, 8), lg.zeros(16, 1, 8, 8)
+  local bce = lg.bce_with_logits
+  local function step()
+    local fake = G(input)
+    oD:zero_grad()
+    local lD = bce(D(lg.cat({input, target}, 2)), ones) +
+               bce(D(lg.cat({input, fake:detach()}, 2)), zeros)
+    lD:backward()
+    oD:step()
+    oG:zero_grad()
+    local lG = bce(D(lg.cat({input, fake}, 2)), ones) + (fake - target):abs():mean() * 100
+    lG:backward()
+    oG:step()
+    return lD, lG
+  end
+  report_gan("unet", G, D, 30, 3, step, rss_before)
+end
+
 local fn = W[workload or ""]
 if not fn then
   io.stderr:write("usage: luagan tests/bench/bench.lua " ..
-    "{add1|linear16|sgemm1024|memloop|mlp-gan|toy-gan|dcgan-28|dcgan-28-gp} [threads [iters]]\n")
+    "{add1|linear16|sgemm1024|memloop|mlp-gan|toy-gan|dcgan-28|dcgan-28-gp|refiner|unet} [threads [iters]]\n")
   os.exit(2)
 end
 fn()

@@ -2,7 +2,9 @@
 
 usage: python3 bench_torch.py WORKLOAD [THREADS [ITERS]]
        WORKLOAD is add1 | linear16 | sgemm1024 | memloop
-                 | mlp-gan | dcgan-28 | dcgan-28-gp   (the issue-3 GAN workloads)
+                 | mlp-gan | toy-gan | dcgan-28 | dcgan-28-gp | refiner | unet
+                 (the GAN workloads) | convlayers (every conv shape of dcgan-28, refiner,
+                 unet alone)
        ITERS overrides a GAN workload's timed iteration count (a multiple of 5)
 
 Prints `name: value unit` lines in the format bench.lua uses, so that
@@ -300,10 +302,173 @@ def dcgan_28_gp(threads, iters):
     report_gan("dcgan-28-gp", G, D, 10, 2, step, rss_before, threads, iters)
 
 
+class Residual(torch.nn.Module):
+    """x + conv(relu(conv(x))), then ReLU: the refiner's block (bench.lua)."""
+    def __init__(self, ch):
+        super().__init__()
+        self.conv1 = torch.nn.Conv2d(ch, ch, 3, padding=1)
+        self.conv2 = torch.nn.Conv2d(ch, ch, 3, padding=1)
+
+    def forward(self, x):
+        return (self.conv2(self.conv1(x).relu()) + x).relu()
+
+
+def refiner(threads, iters):
+    """SimGAN's refiner and patch D, as bench.lua's refiner."""
+    nn = torch.nn
+    rss_before = rss_mb("VmRSS")
+    R = nn.Sequential(nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), *[Residual(32) for _ in range(4)],
+                      nn.Conv2d(32, 1, 1), nn.Tanh())
+    D = nn.Sequential(nn.Conv2d(1, 32, 3, stride=2, padding=1), nn.LeakyReLU(0.2),
+                      nn.Conv2d(32, 64, 3, stride=2, padding=1), nn.LeakyReLU(0.2), nn.Conv2d(64, 1, 1))
+    oR, oD = adam(R), adam(D)
+    real = torch.rand(64, 1, 28, 28) * 2 - 1
+    synth = torch.rand(64, 1, 28, 28) * 2 - 1
+    ones, zeros = torch.ones(64, 1, 7, 7), torch.zeros(64, 1, 7, 7)
+    bce = torch.nn.functional.binary_cross_entropy_with_logits
+
+    def step():
+        refined = R(synth)
+        oD.zero_grad()
+        lD = bce(D(real), ones) + bce(D(refined.detach()), zeros)
+        lD.backward()
+        oD.step()
+        oR.zero_grad()
+        lR = bce(D(refined), ones) + (refined - synth).abs().mean() * 0.1
+        lR.backward()
+        oR.step()
+        return lD, lR
+
+    report_gan("refiner", R, D, 30, 3, step, rss_before, threads, iters)
+
+
+class UNet(torch.nn.Module):
+    """pix2pix's U-Net at 32x32, as bench.lua's UNet."""
+    def __init__(self):
+        super().__init__()
+        nn = torch.nn
+
+        def down(i, o, bn):
+            layers = [nn.Conv2d(i, o, 4, stride=2, padding=1)]
+            if bn:
+                layers.append(nn.BatchNorm2d(o))
+            return nn.Sequential(*layers, nn.LeakyReLU(0.2))
+
+        def up(i, o):
+            return nn.Sequential(nn.ConvTranspose2d(i, o, 4, stride=2, padding=1), nn.BatchNorm2d(o),
+                                 nn.ReLU())
+        self.e1, self.e2, self.e3 = down(3, 32, False), down(32, 64, True), down(64, 128, True)
+        self.d3, self.d2 = up(128, 64), up(128, 32)
+        self.d1 = nn.Sequential(nn.ConvTranspose2d(64, 3, 4, stride=2, padding=1), nn.Tanh())
+
+    def forward(self, x):
+        e1 = self.e1(x)
+        e2 = self.e2(e1)
+        u = self.d3(self.e3(e2))
+        u = self.d2(torch.cat([u, e2], 1))
+        return self.d1(torch.cat([u, e1], 1))
+
+
+def unet(threads, iters):
+    nn = torch.nn
+    rss_before = rss_mb("VmRSS")
+    G = UNet()
+    D = nn.Sequential(nn.Conv2d(6, 32, 4, stride=2, padding=1), nn.LeakyReLU(0.2),
+                      nn.Conv2d(32, 64, 4, stride=2, padding=1), nn.BatchNorm2d(64), nn.LeakyReLU(0.2),
+                      nn.Conv2d(64, 1, 3, padding=1))
+    oG, oD = adam(G), adam(D)
+    inp = torch.rand(16, 3, 32, 32) * 2 - 1
+    target = torch.rand(16, 3, 32, 32) * 2 - 1
+    ones, zeros = torch.ones(16, 1, 8, 8), torch.zeros(16, 1, 8, 8)
+    bce = torch.nn.functional.binary_cross_entropy_with_logits
+
+    def step():
+        fake = G(inp)
+        oD.zero_grad()
+        lD = bce(D(torch.cat([inp, target], 1)), ones) + bce(D(torch.cat([inp, fake.detach()], 1)), zeros)
+        lD.backward()
+        oD.step()
+        oG.zero_grad()
+        lG = bce(D(torch.cat([inp, fake], 1)), ones) + (fake - target).abs().mean() * 100
+        lG.backward()
+        oG.step()
+        return lD, lG
+
+    report_gan("unet", G, D, 30, 3, step, rss_before, threads, iters)
+
+
+# ---------------------------------------------------------------- convlayers
+# Every conv shape of dcgan-28, refiner and unet alone, as the luagan side
+# times them (tests/bench/conv_layers.c, which has the same table): the
+# forward, the input gradient and the weight gradient, each as autograd
+# computes it (aten.convolution / aten.convolution_backward with one output).
+# (name, transposed, N, C, H, W, O, k, s, p): the image [N,C,H,W] is a conv's
+# input and a transposed conv's output, the grid has O channels.
+CONV_LAYERS = [
+    ("dcgan-28.G.convt1", True, 64, 64, 14, 14, 128, 4, 2, 1),
+    ("dcgan-28.G.convt2", True, 64, 1, 28, 28, 64, 4, 2, 1),
+    ("dcgan-28.D.conv1", False, 64, 1, 28, 28, 64, 4, 2, 1),
+    ("dcgan-28.D.conv2", False, 64, 64, 14, 14, 128, 4, 2, 1),
+    ("refiner.R.conv_in", False, 64, 1, 28, 28, 32, 3, 1, 1),
+    ("refiner.R.res", False, 64, 32, 28, 28, 32, 3, 1, 1),
+    ("refiner.R.conv_out", False, 64, 32, 28, 28, 1, 1, 1, 0),
+    ("refiner.D.conv1", False, 64, 1, 28, 28, 32, 3, 2, 1),
+    ("refiner.D.conv2", False, 64, 32, 14, 14, 64, 3, 2, 1),
+    ("refiner.D.conv3", False, 64, 64, 7, 7, 1, 1, 1, 0),
+    ("unet.G.e1", False, 16, 3, 32, 32, 32, 4, 2, 1),
+    ("unet.G.e2", False, 16, 32, 16, 16, 64, 4, 2, 1),
+    ("unet.G.e3", False, 16, 64, 8, 8, 128, 4, 2, 1),
+    ("unet.G.d3", True, 16, 64, 8, 8, 128, 4, 2, 1),
+    ("unet.G.d2", True, 16, 32, 16, 16, 128, 4, 2, 1),
+    ("unet.G.d1", True, 16, 3, 32, 32, 64, 4, 2, 1),
+    ("unet.D.conv1", False, 16, 6, 32, 32, 32, 4, 2, 1),
+    ("unet.D.conv2", False, 16, 32, 16, 16, 64, 4, 2, 1),
+    ("unet.D.conv3", False, 16, 64, 8, 8, 1, 3, 1, 1),
+]
+
+
+def convlayers(threads):
+    aten = torch.ops.aten
+    with torch.no_grad():
+        for name, tr, n, c, h, w, o, k, s, p in CONV_LAYERS:
+            ho = (h + 2 * p - k) // s + 1
+            op = h - ((ho - 1) * s - 2 * p + k)
+            image, grid = torch.randn(n, c, h, h), torch.randn(n, o, ho, ho)
+            # conv: weight [O,C,k,k], input image; transposed: weight [cin=O, cout=C], input grid
+            wt = torch.randn(o, c, k, k)
+            inp, gout = (grid, image) if tr else (image, grid)
+            args = ([s, s], [p, p], [1, 1], tr, [op, op] if tr else [0, 0], 1)
+            passes = {
+                "fwd": lambda: aten.convolution(inp, wt, None, *args),
+                "igrad": lambda: aten.convolution_backward(gout, inp, wt, None, *args, [True, False, False]),
+                "wgrad": lambda: aten.convolution_backward(gout, inp, wt, None, *args, [False, True, False]),
+            }
+            flop = 2.0 * n * o * ho * ho * c * k * k
+            for pname, fn in passes.items():
+                fn()
+                reps = 1
+                while True:     # reps for ~0.03 s a block
+                    t0 = time.perf_counter()
+                    for _ in range(reps):
+                        fn()
+                    if time.perf_counter() - t0 > 0.01 or reps > 1 << 16:
+                        break
+                    reps *= 2
+                reps = reps * 3
+                best = float("inf")
+                for _ in range(BLOCKS):
+                    t0 = time.perf_counter()
+                    for _ in range(reps):
+                        fn()
+                    best = min(best, (time.perf_counter() - t0) / reps)
+                print(f"convlayer_{name}.{pname}: {flop / best * 1e-9:.2f} GFLOP/s ({best * 1e3:.3f} ms, "
+                      f"{flop * 1e-6:.1f} MFLOP, reps={reps}, threads={threads})")
+
+
 WORKLOADS = {"add1": add1, "linear16": linear16, "sgemm1024": sgemm1024,
-             "memloop": memloop}
+             "memloop": memloop, "convlayers": convlayers}
 GAN_WORKLOADS = {"mlp-gan": mlp_gan, "toy-gan": toy_gan, "dcgan-28": dcgan_28,
-                 "dcgan-28-gp": dcgan_28_gp}
+                 "dcgan-28-gp": dcgan_28_gp, "refiner": refiner, "unet": unet}
 
 
 def main():

@@ -3,6 +3,7 @@
 # usage: tests/bench/run.sh [BUILD_DIR] [--only NAME[,NAME...]]    (`make bench` calls it)
 #        BENCH_ONLY=NAME[,NAME...] does the same as --only (`make bench BENCH_ONLY=dcgan-28`).
 #        NAME is a workload: add1 linear16 sgemm1024 memloop mlp-gan toy-gan dcgan-28 dcgan-28-gp
+#        refiner unet convlayers
 #
 # Every workload runs in its own process (so that VmHWM belongs to that
 # workload alone), at 1 and at 2 threads:
@@ -23,6 +24,10 @@
 # not be computing the same thing).  Their timed loops stop after ~30 s (the
 # block crossing it) so that a loaded machine cannot stretch `make bench` to hours;
 # on an idle one every block runs (~3-4 minutes for everything).
+# convlayers: every conv shape of dcgan-28, refiner and unet timed alone (forward,
+# input gradient, weight gradient): tests/bench/conv_layers.c (built here against
+# BUILD_DIR/libluagan_core.a) against bench_torch.py convlayers, GFLOP/s and % of
+# the measured FMA peak per layer.
 # Beside every number: the 1-minute load average when the run started and
 # "others", the cores used by other processes during the run (busy time from
 # /proc/stat minus the CPU time of the benchmark process; steal included).
@@ -34,8 +39,8 @@
 # status is non-zero only when a workload did not run (or the GAN workloads of
 # the two sides do not have the same parameters).
 set -u
-all_workloads="add1 linear16 sgemm1024 memloop mlp-gan toy-gan dcgan-28 dcgan-28-gp"
-gan_workloads="mlp-gan toy-gan dcgan-28 dcgan-28-gp"
+all_workloads="add1 linear16 sgemm1024 memloop mlp-gan toy-gan dcgan-28 dcgan-28-gp refiner unet convlayers"
+gan_workloads="mlp-gan toy-gan dcgan-28 dcgan-28-gp refiner unet"
 build=build
 only=${BENCH_ONLY:-}
 while [ $# -gt 0 ]; do
@@ -77,6 +82,16 @@ if selected sgemm1024 && { [ ! -x "$direct" ] || [ "$here/sgemm_direct.c" -nt "$
   ${CC:-cc} -std=c11 -O2 -march=native -Wall -Wextra -Werror \
     -I/usr/include/x86_64-linux-gnu/openblas-openmp "$here/sgemm_direct.c" -o "$direct" \
     -L"$blasdir" -Wl,-rpath,"$blasdir" -lopenblas -fopenmp || { echo "bench: cannot build $direct"; status=1; }
+fi
+
+# ------------------------------------------------------------ the per-layer conv timer
+convl="$build/conv_layers"
+if selected convlayers && { [ ! -x "$convl" ] || [ "$here/conv_layers.c" -nt "$convl" ] ||
+                             [ "$build/libluagan_core.a" -nt "$convl" ]; }; then
+  ${CC:-cc} -std=c11 -D_GNU_SOURCE -O2 -march=native -Wall -Wextra -Werror -fopenmp -Icore \
+    -I/usr/include/x86_64-linux-gnu/openblas-openmp "$here/conv_layers.c" -o "$convl" \
+    "$build/libluagan_core.a" -L"$blasdir" -Wl,-rpath,"$blasdir" -lopenblas -ljpeg -lz -lm \
+    || { echo "bench: cannot build $convl"; status=1; }
 fi
 
 # value NAME FILE: the number after "NAME:" in FILE (empty when absent)
@@ -134,8 +149,12 @@ for t in $threads; do
     # memloop with no GC accounting would take the machine's memory: cap the
     # address space at 8 GB so that it fails with an allocation error instead.
     limit=0; [ "$w" = memloop ] && limit=8388608
-    run "luagan_${w}_t$t" "$limit" env OMP_NUM_THREADS=$t OPENBLAS_NUM_THREADS=$t \
-      "$build/luagan" tests/bench/bench.lua "$w" "$t"
+    if [ "$w" = convlayers ]; then
+      run "luagan_${w}_t$t" 0 env OMP_NUM_THREADS=$t OPENBLAS_NUM_THREADS=$t "$convl" "$t"
+    else
+      run "luagan_${w}_t$t" "$limit" env OMP_NUM_THREADS=$t OPENBLAS_NUM_THREADS=$t \
+        "$build/luagan" tests/bench/bench.lua "$w" "$t"
+    fi
     run "torch_${w}_t$t" 0 env OMP_NUM_THREADS=$t OPENBLAS_NUM_THREADS=$t \
       LD_LIBRARY_PATH="$blasdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
       /usr/bin/python3 tests/bench/bench_torch.py "$w" "$t"
@@ -146,7 +165,7 @@ for t in $threads; do
     # torch's stock configuration (two pools), fewer iterations: it is slow
     if [ "$t" = 2 ]; then
       case $w in
-        mlp-gan|toy-gan) n=100 ;; dcgan-28) n=10 ;; dcgan-28-gp) n=5 ;; *) n="" ;;
+        mlp-gan|toy-gan) n=100 ;; dcgan-28|refiner|unet) n=10 ;; dcgan-28-gp) n=5 ;; *) n="" ;;
       esac
       if [ -n "$n" ]; then
         run "torchstock_${w}_t$t" 0 env OMP_NUM_THREADS=$t \
@@ -272,9 +291,43 @@ if selected $w; then
   echo
 fi
 
+# ------------------------------------------------------------ convlayers
+# One row per conv shape and pass: each side's best GFLOP/s over its thread
+# counts, luagan's as a % of its threads' measured peak (fma_peak x threads,
+# from the same run), and luagan/torch.
+w=convlayers
+if selected $w; then
+  for t in $threads; do
+    echo "luagan_fma_peak_t$t: $(value fma_peak "$log/luagan_${w}_t$t") GFLOP/s per core   ($(load_of "luagan_${w}_t$t"))"
+    echo "torch_convlayers_t$t: ($(load_of "torch_${w}_t$t"))"
+  done
+  awk -v threads="$threads" '
+    FNR == 1 { f = FILENAME; side = (f ~ /\/luagan_/) ? "luagan" : "torch"; t = f; sub(/.*_t/, "", t) }
+    $1 == "fma_peak:" { peak[t] = $2 }
+    $1 ~ /^convlayer_/ {
+      k = $1; sub(/^convlayer_/, "", k); sub(/:$/, "", k)
+      if (!(k in seen)) { seen[k] = 1; order[++n] = k }
+      if ($2 + 0 > best[side, k] + 0) { best[side, k] = $2; bt[side, k] = t }
+    }
+    END {
+      printf "%-30s %-6s %9s %4s %7s %9s %4s %7s\n", "convlayer", "pass", "luagan", "thr", "%peak", "torch", "thr", "ratio"
+      for (i = 1; i <= n; i++) {
+        k = order[i]; name = k; pass = k; sub(/\.[^.]*$/, "", name); sub(/.*\./, "", pass)
+        l = best["luagan", k]; tt = best["torch", k]; lt = bt["luagan", k]
+        pct = (l != "" && peak[lt] > 0) ? sprintf("%.1f%%", 100 * l / (peak[lt] * lt)) : "n/a"
+        r = (l != "" && tt + 0 > 0) ? sprintf("%.2f", l / tt) : "n/a"
+        printf "%-30s %-6s %9s %4s %7s %9s %4s %7s\n", name, pass, l == "" ? "n/a" : l, "t" lt, pct,
+               tt == "" ? "n/a" : tt, "t" bt["torch", k], r
+      }
+    }' $(for t in $threads; do for s in luagan torch; do
+           [ -f "$log/${s}_${w}_t$t" ] && echo "$log/${s}_${w}_t$t"; done; done)
+  echo
+fi
+
 # ------------------------------------------------------------ the GAN workloads
 # target_of WORKLOAD: the speed target (luagan it/s over PyTorch's best; issues 3 and 5)
-target_of() { case $1 in mlp-gan) echo 1.3 ;; toy-gan) echo 0.5 ;; *) echo 1.0 ;; esac; }
+target_of() { case $1 in mlp-gan) echo 1.3 ;; toy-gan) echo 0.5 ;; dcgan-28|refiner) echo 1.5 ;;
+  unet) echo 1.2 ;; *) echo 1.0 ;; esac; }
 # line_of KEY FILE: the text after "KEY: " in FILE
 line_of() { awk -v k="$1:" '$1 == k { sub(/^[^:]*: /, ""); print; exit }' "$2" 2>/dev/null; }
 # commas N: 1234567 -> 1,234,567
@@ -316,12 +369,21 @@ for w in $gan_workloads; do
   target=$(target_of "$w")
   r=$(ratio "${lb:-}" "${tb:-}")
   echo "ratio $w (luagan/torch it/s, best vs best): $r   [target >= $target: $(verdict "$r" ">=" "$target")]"
+  # a second core must pay: luagan at 2 threads against itself at 1
+  r=$(ratio "$(value "$w" "$log/luagan_${w}_t2")" "$(value "$w" "$log/luagan_${w}_t1")")
+  if [ "$w" = dcgan-28 ]; then
+    echo "ratio ${w}_threads (luagan t2/t1 it/s): $r   [target >= 1.8: $(verdict "$r" ">=" 1.8)]"
+  else
+    echo "ratio ${w}_threads (luagan t2/t1 it/s): $r"
+  fi
   # peak RSS: luagan's largest over its configurations against torch's smallest
   read -r lr _ <<<"$(best luagan "$w" "${w}_peak_rss" max)"
   read -r tr _ <<<"$(best torch "$w" "${w}_peak_rss" min)"
   r=$(ratio "${lr:-}" "${tr:-}")
+  # the conv workloads: under a quarter of PyTorch's; the others: below it
+  case $w in dcgan-28|refiner|unet) rt=0.25 ;; *) rt=1 ;; esac
   echo "ratio ${w}_peak_rss (luagan largest / torch smallest): $r" \
-       "(${lr:-n/a} MB / ${tr:-n/a} MB)   [target < 1: $(verdict "$r" "<" 1)]"
+       "(${lr:-n/a} MB / ${tr:-n/a} MB)   [target < $rt: $(verdict "$r" "<" "$rt")]"
   echo
 done
 

@@ -1,0 +1,355 @@
+/*
+** Direct convolution for stride 1: the sums read the image where it lies,
+** with no column matrix (no im2col for conv2d, no col2im for the input
+** gradient, no packing of a large operand).
+**
+** Why: on the refiner's 3x3 convs at 32 channels on 28x28 (batch 64),
+** im2col, col2im and sgemm's packing took more time than the multiply-adds
+** themselves (perf: 37% against 33% in the micro-kernel).  A stride-1 conv
+** is a sum of shifted copies of the input rows, each scaled by one weight:
+**
+**   y[n,o,oh,ow] = b[o] + sum_{c,i,j} w[o,c,i,j] x[n,c,oh-ph+i, ow-pw+j]
+**
+** The register tile is OB output channels x 2 vectors of one output row
+** (the same 12x2 / 6x2 accumulators as lg_sgemm's micro-kernel): per tap
+** (c,i,j) two masked loads of the input row shifted by j - pw (the mask
+** zeroes the lanes that fall in the padding) and OB broadcast weights.
+** The weights are packed once per call as [O/OB][C][kh][kw][OB].
+**
+** Every output element is the bias plus the taps in the order c, i, j,
+** computed by one thread: results do not depend on the thread count.
+*/
+#include "conv_direct.h"
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
+#include <immintrin.h>
+
+#ifdef __AVX512F__
+typedef __m512 vec;
+typedef __mmask16 vmask;
+#define VW 16
+#define OB 12
+#define vzero() _mm512_setzero_ps()
+#define vbcast(x) _mm512_set1_ps(x)
+#define vfma(a, b, c) _mm512_fmadd_ps(a, b, c)
+#define vloadu(p) _mm512_loadu_ps(p)
+#define vstoreu(p, v) _mm512_storeu_ps(p, v)
+/* lanes l with lo <= l < hi */
+static inline vmask lanes(int64_t lo, int64_t hi) {
+  if (lo < 0) lo = 0;
+  if (hi > VW) hi = VW;
+  if (hi <= lo) return 0;
+  return (vmask)((((uint32_t)1 << hi) - 1) & ~(((uint32_t)1 << lo) - 1));
+}
+static inline void vstore_mask(float *p, vmask m, vec v) { _mm512_mask_storeu_ps(p, m, v); }
+#else
+typedef __m256 vec;
+typedef __m256i vmask;
+#define VW 8
+#define OB 6
+#define vzero() _mm256_setzero_ps()
+#define vbcast(x) _mm256_set1_ps(x)
+#define vfma(a, b, c) _mm256_fmadd_ps(a, b, c)
+#define vloadu(p) _mm256_loadu_ps(p)
+#define vstoreu(p, v) _mm256_storeu_ps(p, v)
+static inline vmask lanes(int64_t lo, int64_t hi) {
+  if (lo < 0) lo = 0;
+  if (hi > VW) hi = VW;
+  if (hi < lo) hi = lo;
+  __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  __m256i ge = _mm256_cmpgt_epi32(idx, _mm256_set1_epi32((int)lo - 1));
+  __m256i lt = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)hi), idx);
+  return _mm256_and_si256(ge, lt);
+}
+static inline void vstore_mask(float *p, vmask m, vec v) { _mm256_maskstore_ps(p, m, v); }
+#endif
+
+#define SEG (2 * VW)          /* output columns per tile */
+
+/* Worth it when the tiles are mostly full: the row segments cover at least
+** 70% real columns and there are at least OB/2 output channels (the tile's
+** rows past O are computed and dropped).  Measured on the shapes of
+** tests/bench/conv_layers.c; a 7x7 or 8x8 grid wastes too many lanes and
+** goes through im2col. */
+bool lg_conv_direct_ok(int64_t o, int64_t wo, int64_t kw) {
+  int64_t segs = (wo + SEG - 1) / SEG;
+  return kw <= 16 && o >= OB / 2 && wo * 10 >= segs * SEG * 7;
+}
+
+/* One sample's input with its padding made real: plane c is [hp][wp],
+** hp = h + 2 ph, the image at rows ph.., columns pw.., zeros around it, and
+** wp wide enough for every load of the last tile.  With it the tap loop
+** loads whole vectors without masks (masked loads were the bottleneck:
+** half of the samples of the first version sat on them). */
+typedef struct {
+  int64_t hp, wp;
+} padded;
+
+static padded padded_size(const lg_direct_geom *g) {
+  int64_t segs = (g->wo + SEG - 1) / SEG;
+  return (padded){g->h + 2 * g->ph, segs * SEG + g->kw - 1};
+}
+
+static void pad_sample(const lg_direct_geom *g, padded p, const float *x, int64_t n, float *xp) {
+  for (int64_t c = 0; c < g->c; c++)
+    for (int64_t r = 0; r < p.hp; r++) {
+      float *dst = xp + (c * p.hp + r) * p.wp;
+      int64_t ih = r - g->ph;
+      memset(dst, 0, (size_t)p.wp * sizeof(float));
+      if (ih >= 0 && ih < g->h)
+        memcpy(dst + g->pw, x + ((n * g->c + c) * g->h + ih) * g->w, (size_t)g->w * sizeof(float));
+    }
+}
+
+/* One tile: output channels o0 .. o0+ob-1 of sample n, columns ow0 ..
+** ow0+SEG-1 of every output row, from the padded sample xp.  wp: this
+** block's packed weights [C][kh][kw][OB], bp: its bias (OB floats). */
+static inline __attribute__((always_inline)) void
+tile_kw(const lg_direct_geom *g, padded p, const float *xp, const float *wp, const float *bp,
+        int64_t n, int64_t o0, int64_t ob, int64_t ow0, int64_t kw, float *y) {
+  vmask out0 = lanes(0, g->wo - ow0), out1 = lanes(0, g->wo - ow0 - VW);
+  int64_t kk = g->kh * kw;
+  for (int64_t oh = 0; oh < g->ho; oh++) {
+    vec acc[OB][2];
+    #pragma GCC unroll 16
+    for (int r = 0; r < OB; r++) acc[r][0] = acc[r][1] = vbcast(bp[r]);
+    for (int64_t c = 0; c < g->c; c++) {
+      const float *plane = xp + (c * p.hp + oh) * p.wp + ow0;
+      for (int64_t i = 0; i < g->kh; i++) {
+        const float *row = plane + i * p.wp;
+        const float *wk = wp + (c * kk + i * kw) * OB;
+        #pragma GCC unroll 4
+        for (int64_t j = 0; j < kw; j++, wk += OB) {
+          vec v0 = vloadu(row + j), v1 = vloadu(row + j + VW);
+          #pragma GCC unroll 16
+          for (int r = 0; r < OB; r++) {
+            vec a = vbcast(wk[r]);
+            acc[r][0] = vfma(a, v0, acc[r][0]);
+            acc[r][1] = vfma(a, v1, acc[r][1]);
+          }
+        }
+      }
+    }
+    /* constant indices only: an acc[r] with r a variable would keep the
+    ** whole tile in memory, stored after every multiply-add */
+    float *dst = y + ((n * g->o + o0) * g->ho + oh) * g->wo + ow0;
+    int64_t ld = g->ho * g->wo;
+    #pragma GCC unroll 16
+    for (int r = 0; r < OB; r++)
+      if (r < ob) {
+        vstore_mask(dst + r * ld, out0, acc[r][0]);
+        vstore_mask(dst + r * ld + VW, out1, acc[r][1]);
+      }
+  }
+}
+
+/* The kernel widths of the workloads as constants: the tap loop unrolled. */
+static void tile(const lg_direct_geom *g, padded p, const float *xp, const float *wp,
+                 const float *bp, int64_t n, int64_t o0, int64_t ob, int64_t ow0, float *y) {
+  if (g->kw == 3) tile_kw(g, p, xp, wp, bp, n, o0, ob, ow0, 3, y);
+  else if (g->kw == 1) tile_kw(g, p, xp, wp, bp, n, o0, ob, ow0, 1, y);
+  else tile_kw(g, p, xp, wp, bp, n, o0, ob, ow0, g->kw, y);
+}
+
+/* packed [O/OB][C][kh][kw][OB] from w: the weight of output channel o,
+** input channel c, tap (i,j) is w[o*so + c*sc + i'*kw + j'] with (i',j') =
+** (i,j), or (kh-1-i, kw-1-j) when flip; rows past O are zero. */
+static void pack_weights(const lg_direct_geom *g, const float *w, int64_t so, int64_t sc,
+                         bool flip, float *packed) {
+  int64_t kk = g->kh * g->kw, blocks = (g->o + OB - 1) / OB;
+  for (int64_t b = 0; b < blocks; b++)
+    for (int64_t c = 0; c < g->c; c++)
+      for (int64_t t = 0; t < kk; t++)
+        for (int64_t r = 0; r < OB; r++) {
+          int64_t o = b * OB + r, src = flip ? kk - 1 - t : t;
+          packed[((b * g->c + c) * kk + t) * OB + r] = o < g->o ? w[o * so + c * sc + src] : 0.0f;
+        }
+}
+
+/* Threads for a call: all of them from 8M multiply-adds (lg_sgemm's
+** threshold), at most one per unit of work. */
+static int thread_count(const lg_direct_geom *g, int64_t units) {
+  int threads = 1;
+#ifdef _OPENMP
+  double work = (double)g->n * g->o * g->ho * g->wo * g->c * g->kh * g->kw;
+  if (work >= (double)(1 << 23) && !omp_in_parallel()) threads = omp_get_max_threads();
+#endif
+  if (threads > units) threads = units < 1 ? 1 : (int)units;
+  return threads;
+}
+
+int lg_conv_direct(const lg_direct_geom *g, const float *x, const float *w, bool transposed_w,
+                   const float *bias, float *y) {
+  int64_t kk = g->kh * g->kw, blocks = (g->o + OB - 1) / OB;
+  size_t nw = (size_t)(blocks * g->c * kk * OB), nb = (size_t)(blocks * OB);
+  float *packed = malloc((nw + nb) * sizeof(float));
+  if (!packed) return lg_seterr("conv2d: out of memory for %zu packed weights", nw), -1;
+  float *pb = packed + nw;
+  /* w is [O,C,kh,kw], or for the input gradient of a conv [C,O,kh,kw],
+  ** read flipped (the adjoint of a stride-1 conv is a conv with the kernel
+  ** turned by 180 degrees and the channels swapped). */
+  if (transposed_w) pack_weights(g, w, kk, g->o * kk, true, packed);
+  else pack_weights(g, w, g->c * kk, kk, false, packed);
+  for (int64_t i = 0; i < blocks * OB; i++) pb[i] = bias && i < g->o ? bias[i] : 0.0f;
+  /* Threads take whole samples: each pads its sample once into its own
+  ** buffer, then runs every tile of it. */
+  padded p = padded_size(g);
+  int64_t segs = (g->wo + SEG - 1) / SEG;
+  size_t pad_floats = ((size_t)(g->c * p.hp * p.wp) + 15) & ~(size_t)15;
+  int threads = thread_count(g, g->n);
+  float *pads = aligned_alloc(64, pad_floats * (size_t)threads * sizeof(float));
+  if (!pads) {
+    free(packed);
+    return lg_seterr("conv2d: out of memory for a padded copy of %lld channels of %lldx%lld",
+                     (long long)g->c, (long long)p.hp, (long long)p.wp), -1;
+  }
+  #pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
+  for (int64_t n = 0; n < g->n; n++) {
+    float *xp = pads + pad_floats * (size_t)lg_thread_num();
+    pad_sample(g, p, x, n, xp);
+    for (int64_t b = 0; b < blocks; b++)
+      for (int64_t s = 0; s < segs; s++) {
+        int64_t ob = g->o - b * OB < OB ? g->o - b * OB : OB;
+        tile(g, p, xp, packed + b * g->c * kk * OB, pb + b * OB, n, b * OB, ob, s * SEG, y);
+      }
+  }
+  free(pads);
+  free(packed);
+  return 0;
+}
+
+/* {====================================================== weight gradient
+** gw[o,c,i,j] = sum over n, oh, ow of gy[n,o,oh,ow] xp[n,c,oh+i,ow+j], xp
+** the padded sample.  The tile is OW output channels x the 3 taps j of one
+** (c, i), each accumulator a vector of per-lane partial sums along ow: per
+** step one load of gy per channel and 3 shifted loads of xp for 3 OW
+** multiply-adds.  The lanes are summed once, at the end.  A tile runs over
+** every sample in order on one thread (threads split the tiles), so gw
+** does not depend on the thread count.  Kernel width 3 only: the tap
+** count is a constant, and the accumulators stay in registers. */
+
+#ifdef __AVX512F__
+#define OW 8                   /* 8 x 3 accumulators + 3 + 1 of the 32 registers */
+#else
+#define OW 4                   /* 4 x 3 + 3 + 1 of the 16 */
+#endif
+
+bool lg_conv_direct_weight_ok(int64_t o, int64_t wo, int64_t kw) {
+  int64_t segs = (wo + SEG - 1) / SEG;
+  return kw == 3 && o >= OW && wo * 10 >= segs * SEG * 7;
+}
+
+/* gy of sample n as [blocks*OW][ho][rw], zeros past wo and past O. */
+static void pad_grid(const lg_direct_geom *g, int64_t rw, int64_t rows, const float *gy,
+                     int64_t n, float *gp) {
+  for (int64_t o = 0; o < rows; o++)
+    for (int64_t oh = 0; oh < g->ho; oh++) {
+      float *dst = gp + (o * g->ho + oh) * rw;
+      memset(dst, 0, (size_t)rw * sizeof(float));
+      if (o < g->o) memcpy(dst, gy + ((n * g->o + o) * g->ho + oh) * g->wo, (size_t)g->wo * sizeof(float));
+    }
+}
+
+/* Adds one sample to tile (b, c, i): part holds its OW x 3 accumulators. */
+static void wtile(const lg_direct_geom *g, padded p, int64_t rw, const float *xp, const float *gp,
+                  int64_t b, int64_t c, int64_t i, float *part) {
+  vec acc[OW][3];
+  #pragma GCC unroll 16
+  for (int r = 0; r < OW; r++)
+    for (int j = 0; j < 3; j++) acc[r][j] = vloadu(part + (r * 3 + j) * VW);
+  int64_t plane = g->ho * rw;
+  for (int64_t oh = 0; oh < g->ho; oh++) {
+    const float *xr = xp + (c * p.hp + oh + i) * p.wp, *gr = gp + (b * OW * g->ho + oh) * rw;
+    for (int64_t v = 0; v < rw; v += VW) {
+      vec x0 = vloadu(xr + v), x1 = vloadu(xr + v + 1), x2 = vloadu(xr + v + 2);
+      #pragma GCC unroll 16
+      for (int r = 0; r < OW; r++) {
+        vec e = vloadu(gr + r * plane + v);
+        __asm__("" : "+v"(e));   /* one load, not one folded into each of the 3 FMAs */
+        acc[r][0] = vfma(e, x0, acc[r][0]);
+        acc[r][1] = vfma(e, x1, acc[r][1]);
+        acc[r][2] = vfma(e, x2, acc[r][2]);
+      }
+    }
+  }
+  #pragma GCC unroll 16
+  for (int r = 0; r < OW; r++)
+    for (int j = 0; j < 3; j++) vstoreu(part + (r * 3 + j) * VW, acc[r][j]);
+}
+
+int lg_conv_direct_weight(const lg_direct_geom *g, const float *x, const float *gy, float *gw) {
+  padded p = padded_size(g);
+  int64_t segs = (g->wo + SEG - 1) / SEG, rw = segs * SEG, blocks = (g->o + OW - 1) / OW;
+  int64_t tiles = blocks * g->c * g->kh, tile_floats = OW * 3 * VW;
+  size_t pad_floats = ((size_t)(g->c * p.hp * p.wp) + 15) & ~(size_t)15;
+  size_t grid_floats = ((size_t)(blocks * OW * g->ho * rw) + 15) & ~(size_t)15;
+  int threads = thread_count(g, tiles);
+  size_t total = (size_t)tiles * (size_t)tile_floats + (pad_floats + grid_floats) * (size_t)threads;
+  float *parts = aligned_alloc(64, total * sizeof(float));
+  if (!parts)
+    return lg_seterr("conv2d_weight: out of memory for a %zu-byte workspace",
+                     total * sizeof(float)), -1;
+  memset(parts, 0, (size_t)tiles * (size_t)tile_floats * sizeof(float));
+  float *bufs = parts + tiles * tile_floats;
+  /* Each thread pads every sample for itself and adds it to its own tiles. */
+  #pragma omp parallel num_threads(threads) if (threads > 1)
+  {
+    int t = lg_thread_num(), nt = threads;
+#ifdef _OPENMP
+    nt = omp_get_num_threads();
+#endif
+    int64_t lo = tiles * t / nt, hi = tiles * (t + 1) / nt;
+    float *xp = bufs + (pad_floats + grid_floats) * (size_t)t, *gp = xp + pad_floats;
+    for (int64_t n = 0; lo < hi && n < g->n; n++) {
+      pad_sample(g, p, x, n, xp);
+      pad_grid(g, rw, blocks * OW, gy, n, gp);
+      for (int64_t q = lo; q < hi; q++) {
+        int64_t i = q % g->kh, c = q / g->kh % g->c, b = q / (g->kh * g->c);
+        wtile(g, p, rw, xp, gp, b, c, i, parts + q * tile_floats);
+      }
+    }
+  }
+  for (int64_t q = 0; q < tiles; q++) {
+    int64_t i = q % g->kh, c = q / g->kh % g->c, b = q / (g->kh * g->c);
+    for (int64_t r = 0; r < OW && b * OW + r < g->o; r++)
+      for (int64_t j = 0; j < 3; j++) {
+        const float *lane = parts + q * tile_floats + (r * 3 + j) * VW;
+        float sum = 0.0f;
+        for (int l = 0; l < VW; l++) sum += lane[l];
+        gw[(((b * OW + r) * g->c + c) * g->kh + i) * 3 + j] = sum;
+      }
+  }
+  free(parts);
+  return 0;
+}
+
+/* }====================================================== */
+
+#else
+
+bool lg_conv_direct_ok(int64_t o, int64_t wo, int64_t kw) {
+  (void)o, (void)wo, (void)kw;
+  return false;
+}
+
+int lg_conv_direct(const lg_direct_geom *g, const float *x, const float *w, bool transposed_w,
+                   const float *bias, float *y) {
+  (void)g, (void)x, (void)w, (void)transposed_w, (void)bias, (void)y;
+  return lg_seterr("conv2d: no direct convolution in this build"), -1;
+}
+
+bool lg_conv_direct_weight_ok(int64_t o, int64_t wo, int64_t kw) {
+  (void)o, (void)wo, (void)kw;
+  return false;
+}
+
+int lg_conv_direct_weight(const lg_direct_geom *g, const float *x, const float *gy, float *gw) {
+  (void)g, (void)x, (void)gy, (void)gw;
+  return lg_seterr("conv2d_weight: no direct convolution in this build"), -1;
+}
+
+#endif
