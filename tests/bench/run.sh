@@ -17,9 +17,10 @@
 #   torchstock: the GAN workloads once more at 2 threads without that LD_LIBRARY_PATH
 #            (Debian's stock torch + OpenBLAS: two thread pools), fewer iterations;
 #            informative, and counted in PyTorch's best should it ever win
-# The GAN workloads (issue 3): mlp-gan, dcgan-28 and its WGAN-GP variant dcgan-28-gp;
-# and toy-gan, the 2-D mixture experiments' step (issue 5: no experiment more
-# than 2x slower than PyTorch, hence its target 0.5) (see bench.lua): it/s and peak RSS; the parameter counts and shapes of G and D
+# The GAN workloads: mlp-gan, dcgan-28 and its WGAN-GP variant dcgan-28-gp;
+# and toy-gan, the 2-D mixture experiments' step (the project's bar: no
+# experiment more than 2x slower than PyTorch, hence its target 0.5) (see
+# bench.lua): it/s and peak RSS; the parameter counts and shapes of G and D
 # printed by both sides must agree (a mismatch is a failure: the two sides would
 # not be computing the same thing).  Their timed loops stop after ~30 s (the
 # block crossing it) so that a loaded machine cannot stretch `make bench` to hours;
