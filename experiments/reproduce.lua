@@ -38,8 +38,8 @@ failed midway) is removed and run again.  A run whose results are in RESULTS
 already (wall.txt, and cmd.txt with the same script, flags and seed) is skipped
 too, so a campaign spread over machines runs only what the results lack: delete
 a configuration's results to run it again.  Each finished run is copied to
-RESULTS/<mode>-<exp>-<variant>/s<seed>/ (metrics.csv, the files the script writes
-beside it, config.lua, wall.txt, cmd.txt) with the first seed's last sample grid
+RESULTS/<mode>-<exp>-<variant>/s<seed>/ (metrics.csv's evaluation rows, the files the
+script writes beside it, config.lua, wall.txt, cmd.txt) with the first seed's last sample grid
 as samples.png.  Exit status 1 when a run failed (its log is printed), 2 on a
 usage error.]]
 
@@ -113,7 +113,8 @@ local function runs_of(plan, o)
               argv[#argv + 1] = f
             end
             out[#out + 1] = {name = name, exp = e.exp, spec = spec, seed = s, argv = argv,
-                             cmd = table.concat(argv, " "), dir = dir, log = base .. "/" .. name .. ".log"}
+                             cmd = table.concat(argv, " "), dir = dir, log = base .. "/" .. name .. ".log",
+                             evalcol = spec.evalcol or e.evalcol}
           end
         end
       end
@@ -164,10 +165,40 @@ end
 -- the small text files a run leaves: metrics, the script's extras, config, cmd, wall
 local function wanted(name) return name:match("%.csv$") or name:match("%.txt$") or name == "config.lua" end
 
-local function copy_files(from, to)
+-- metrics.csv's header and the rows where evalcol is set: the rows the report
+-- reads.  A run logs every iteration (an AdaGAN run 150,000 rows, 6 MB); its
+-- evaluations are a few dozen.  The whole file when evalcol is not a column.
+local function evaluation_rows(text, evalcol)
+  local header = text:match("^[^\n]*")
+  local col
+  local i = 0
+  for name in (header .. ","):gmatch("([^,]*),") do
+    i = i + 1
+    if name == evalcol then col = i end
+  end
+  if not col then return text end
+  local out = {header, "\n"}
+  for line in text:sub(#header + 2):gmatch("[^\n]+") do
+    local j, cell = 0, nil
+    for c in (line .. ","):gmatch("([^,]*),") do
+      j = j + 1
+      if j == col then cell = c break end
+    end
+    if cell and cell ~= "" then out[#out + 1] = line .. "\n" end
+  end
+  return table.concat(out)
+end
+
+local function copy_files(from, to, evalcol)
   local names, kinds = report.list(from)
   for i, n in ipairs(names) do
-    if kinds[i] == "file" and wanted(n) then report.copy(from .. "/" .. n, to .. "/" .. n) end
+    if kinds[i] == "file" and wanted(n) then
+      if n == "metrics.csv" and evalcol then
+        report.writefile(to .. "/" .. n, evaluation_rows(assert(report.readfile(from .. "/" .. n)), evalcol))
+      else
+        report.copy(from .. "/" .. n, to .. "/" .. n)
+      end
+    end
   end
 end
 
@@ -185,9 +216,9 @@ local function collect(r, o)
   local sdir = ("%s/s%d"):format(cdir, r.seed)
   report.rm_rf(sdir)
   lg.fs.mkdir(sdir)
-  copy_files(r.dir, sdir)
+  copy_files(r.dir, sdir, r.evalcol)
   local mdir = metrics_dir(r.dir)
-  if mdir and mdir ~= r.dir then copy_files(mdir, sdir) end
+  if mdir and mdir ~= r.dir then copy_files(mdir, sdir, r.evalcol) end
   if mdir and r.seed == r.spec.seeds[1] then
     local grid = last_grid(mdir)
     if grid then report.copy(grid, cdir .. "/samples.png") end

@@ -175,8 +175,10 @@ test("reproduce: runs the plan two at a time, copies the results, writes the rep
   eq(read_file(r .. "/cmd.txt"), ("%s %s/scripts/fake.lua --value 6 --count %s/count.log --mark %s/marks --seed 2 "
     .. "--threads 1 --checkpoint_every 0 --out %s/runs/reproduce-full/fake-good-s2\n"):format(LUAGAN, dir, dir, dir, dir))
   assert(tonumber(read_file(r .. "/wall.txt")) >= 0)
-  -- the whole series and the script's extra file
-  eq(read_file(r .. "/metrics.csv"), "iter,score,loss\n0,,1\n10,6,0.5\n20,8,0.25\n")
+  -- the evaluation rows and the script's extra file
+  -- the evaluation rows (score, the plan's evalcol, set): iteration 0 logged no score
+  eq(read_file(r .. "/metrics.csv"), "iter,score,loss\n10,6,0.5\n20,8,0.25\n")
+  eq(read_file(dir .. "/runs/reproduce-full/fake-good-s2/metrics.csv"), "iter,score,loss\n0,,1\n10,6,0.5\n20,8,0.25\n")
   eq(read_file(r .. "/extra.txt"), "extra fake-good-s2\n")
   -- the report: scores 7 / 8 (good) and 2 (bad) against >= 5
   local index = read_file(dir .. "/out/README.md")
