@@ -20,6 +20,8 @@ Options:
                   --only stacked, --only wgan_gp-ring8, --only "^wgan%-"
   --jobs N        runs at once (default 2)
   --report        run nothing: rewrite the report from the results only
+  --collect       run nothing: copy MODE's finished runs into the results, then
+                  rewrite the report (a campaign stopped before its end)
   --plan FILE     the run plan (default experiments/plan.lua)
   --claims FILE   the claims (default experiments/claims.lua)
   --results DIR   the results the report reads (default experiments/results)
@@ -31,7 +33,8 @@ Options:
 
 Each run is
   LUAGAN SCRIPTS/<exp>.lua FLAGS --seed S --threads 1 --checkpoint_every 0 --out RUNS/reproduce-MODE/<name>
-with its output in RUNS/reproduce-MODE/<name>.log.  A finished run gets wall.txt
+with its output in RUNS/reproduce-MODE/<name>.log; one driver at a time per
+RUNS/reproduce-MODE (a lock file there).  A finished run gets wall.txt
 (seconds) and cmd.txt (the command) and is skipped next time, so an interrupted
 campaign continues where it stopped; a run directory without wall.txt (killed or
 failed midway) is removed and run again.  A run whose results are in RESULTS
@@ -72,6 +75,8 @@ local function parse_args(argv)
       os.exit(0)
     elseif a == "--report" then
       o.report_only = true
+    elseif a == "--collect" then
+      o.collect_only = true
     elseif name and valued[name] then
       if argv[i + 1] == nil then usage_error("--" .. name .. " needs a value") end
       o[name] = argv[i + 1]
@@ -90,6 +95,7 @@ local function parse_args(argv)
   if not jobs or jobs < 1 or jobs ~= math.floor(jobs) then usage_error("--jobs must be a positive integer") end
   o.jobs = jobs
   if not o.mode and not o.report_only then usage_error("give MODE (quick, long or full) or --report") end
+  if o.collect_only and not o.mode then usage_error("--collect needs MODE") end
   if o.only and not pcall(string.find, "", o.only) then usage_error("--only: bad pattern '" .. o.only .. "'") end
   return o
 end
@@ -298,10 +304,28 @@ local function main(argv)
       os.exit(1)
     end
     local runs = runs_of(plan, o)
-    print(("reproduce %s: %d runs into %s/reproduce-%s, %d at a time"):format(o.mode, #runs, o.runs, o.mode, o.jobs))
-    local t0 = lg.clock()
-    failed = run_all(runs, o)
-    print(("reproduce %s: runs finished in %.0f s"):format(o.mode, lg.clock() - t0))
+    -- one driver per campaign directory: a second one would delete and
+    -- restart the runs the first is running
+    local base = ("%s/reproduce-%s"):format(o.runs, o.mode)
+    lg.fs.mkdir(base)
+    local lock, msg = lg.fs.lock(base .. "/.lock")
+    if not lock then
+      io.stderr:write(("reproduce: another driver is running %s (%s)\n"):format(base, msg))
+      os.exit(1)
+    end
+    if o.collect_only then
+      local n = 0
+      for _, r in ipairs(runs) do
+        if finished(r) then collect(r, o) n = n + 1 end
+      end
+      print(("reproduce %s: copied %d finished runs of %s into %s"):format(o.mode, n, base, o.results))
+    else
+      print(("reproduce %s: %d runs into %s, %d at a time"):format(o.mode, #runs, base, o.jobs))
+      local t0 = lg.clock()
+      failed = run_all(runs, o)
+      print(("reproduce %s: runs finished in %.0f s"):format(o.mode, lg.clock() - t0))
+    end
+    lock:unlock()
   end
   lg.fs.mkdir(o.out)
   local written = report.write(plan, claims, {results_dir = o.results, out_dir = o.out})

@@ -273,6 +273,38 @@ test("reproduce: each run is copied into the results as soon as it finishes", fu
   os.execute("kill " .. pid .. " 2>/dev/null")
 end)
 
+test("reproduce: one driver per campaign; --collect copies finished runs and runs nothing", function()
+  local dir = campaign(('{mode = "full", variant = "slow", seeds = {1}, flags = "--value 3 --count %s/count.log '
+    .. '--mark %s/lonely"},'):format(temp_dir(), temp_dir()))
+  local cmd = ("%s %s full --jobs 1 --only slow --plan %s/plan.lua --claims %s/claims.lua --results %s/results "
+    .. "--runs %s/runs --out %s/out --scripts %s/scripts --luagan %s >/dev/null 2>&1 & echo $!"):format(
+    sh_quote(LUAGAN), sh_quote(ROOT .. "/experiments/reproduce.lua"), dir, dir, dir, dir, dir, dir, sh_quote(LUAGAN))
+  local pid = io.popen(cmd):read("l")
+  local t0 = lg.clock()
+  while not read_file(dir .. "/runs/reproduce-full/fake-slow-s1.log") and lg.clock() - t0 < 20 do
+    os.execute("sleep 0.05")
+  end
+  -- the slow run is going: a second driver on the same campaign refuses to start
+  local code, out = drive(dir, "full --jobs 1")
+  eq(code, 1, out)
+  has(out, "reproduce: another driver is running " .. dir .. "/runs/reproduce-full")
+  eq(read_file(dir .. "/results/full-fake-good/s1/wall.txt"), nil, "it ran nothing")
+  os.execute("kill " .. pid .. " 2>/dev/null")
+  -- a campaign of finished runs that never reached the results (its driver stopped
+  -- before copying them): --collect copies them and runs nothing
+  local other = campaign()
+  code, out = drive(other, "full --jobs 2")
+  eq(code, 0, out)
+  os.execute("rm -rf " .. sh_quote(other .. "/results"))
+  local before = count_lines(other .. "/count.log")
+  code, out = drive(other, "full --collect")
+  eq(code, 0, out)
+  has(out, "reproduce full: copied 3 finished runs of " .. other .. "/runs/reproduce-full into " .. other .. "/results")
+  eq(count_lines(other .. "/count.log"), before, "nothing ran")
+  has(read_file(other .. "/results/full-fake-good/s2/metrics.csv"), "20,8,0.25")
+  has(read_file(other .. "/out/README.md"), "- **Fake** (good): **inconclusive**")
+end)
+
 test("reproduce: --only runs a subset", function()
   local dir = campaign()
   local code, out = drive(dir, "full --only bad")
