@@ -39,8 +39,9 @@ RUNS/reproduce-MODE (a lock file there).  A finished run gets wall.txt
 campaign continues where it stopped; a run directory without wall.txt (killed or
 failed midway) is removed and run again.  A run whose results are in RESULTS
 already (wall.txt, and cmd.txt with the same script, flags and seed) is skipped
-too, so a campaign spread over machines runs only what the results lack: delete
-a configuration's results to run it again.  Each finished run is copied to
+too (full and long mode), so a campaign spread over machines runs only what the
+results lack: delete a configuration's results to run it again.  Quick mode, a
+smoke test of the pipeline, always runs.  Each finished run is copied to
 RESULTS/<mode>-<exp>-<variant>/s<seed>/ (metrics.csv's evaluation rows, the files the
 script writes beside it, config.lua, wall.txt, cmd.txt) with the first seed's last sample grid
 as samples.png.  Exit status 1 when a run failed (its log is printed), 2 on a
@@ -240,7 +241,7 @@ local function run_all(runs, o)
     if finished(r) then
       print("  skip    " .. r.name .. " (done)")
       collect(r, o)      -- a campaign interrupted before this run was copied
-    elseif in_results(r, o) then print("  skip    " .. r.name .. " (in " .. o.results .. ")")
+    elseif o.mode ~= "quick" and in_results(r, o) then print("  skip    " .. r.name .. " (in " .. o.results .. ")")
     else todo[#todo + 1] = r end
   end
   if #todo == 0 then return failed end
