@@ -29,6 +29,7 @@
 */
 #include "internal.h"
 
+#include <cblas.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -175,15 +176,13 @@ int lg_sqrtm_psd_f64(int64_t n, double *a) {
 
 /* C = A B for row-major doubles: A m x k, B k x n, C m x n (not aliased) */
 void lg_matmul_f64(int64_t m, int64_t k, int64_t n, const double *a, const double *b, double *c) {
-  for (int64_t i = 0; i < m; i++) {
-    double *ci = c + i * n;
-    for (int64_t j = 0; j < n; j++) ci[j] = 0.0;
-    for (int64_t p = 0; p < k; p++) {
-      double aip = a[i * k + p];
-      const double *bp = b + p * n;
-      for (int64_t j = 0; j < n; j++) ci[j] += aip * bp[j];
-    }
+  if (m == 0 || n == 0) return;
+  if (k == 0) {
+    memset(c, 0, (size_t)(m * n) * sizeof *c);
+    return;
   }
+  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)n, (int)k, 1.0, a, (int)k,
+              b, (int)n, 0.0, c, (int)n);
 }
 
 /* }====================================================== */
