@@ -178,19 +178,13 @@ local function wanted(name) return name:match("%.csv$") or name:match("%.txt$") 
 local function evaluation_rows(text, evalcol)
   local header = text:match("^[^\n]*")
   local col
-  local i = 0
-  for name in (header .. ","):gmatch("([^,]*),") do
-    i = i + 1
+  for i, name in ipairs(report.split(header)) do
     if name == evalcol then col = i end
   end
   if not col then return text end
   local out = {header, "\n"}
   for line in text:sub(#header + 2):gmatch("[^\n]+") do
-    local j, cell = 0, nil
-    for c in (line .. ","):gmatch("([^,]*),") do
-      j = j + 1
-      if j == col then cell = c break end
-    end
+    local cell = report.split(line)[col]
     if cell and cell ~= "" then out[#out + 1] = line .. "\n" end
   end
   return table.concat(out)

@@ -201,6 +201,7 @@ local function split(line)
   for c in (line .. ","):gmatch("([^,]*),") do t[#t + 1] = c end
   return t
 end
+report.split = split
 
 -- The values of one seed's window of metrics.csv (report.WINDOW_TEXT says
 -- what each gives).  Every window also counts the evaluations (evals) and
