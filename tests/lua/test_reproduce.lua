@@ -140,14 +140,23 @@ local function campaign(extra_runs)
 end
 
 -- runs the driver with the campaign's files; returns exit code and output
-local function drive(dir, args)
-  local out = dir .. "/driver.out"
-  local cmd = ("%s %s %s --plan %s/plan.lua --claims %s/claims.lua --results %s/results --runs %s/runs "
+-- the driver's command line with the campaign's files, output to out
+local function driver_cmd(dir, args, out)
+  return ("%s %s %s --plan %s/plan.lua --claims %s/claims.lua --results %s/results --runs %s/runs "
     .. "--out %s/out --scripts %s/scripts --luagan %s >%s 2>&1"):format(sh_quote(LUAGAN),
     sh_quote(ROOT .. "/experiments/reproduce.lua"), args, dir, dir, dir, dir, dir, dir, sh_quote(LUAGAN),
     sh_quote(out))
-  local ok, _, code = os.execute(cmd)
+end
+
+local function drive(dir, args)
+  local out = dir .. "/driver.out"
+  local ok, _, code = os.execute(driver_cmd(dir, args, out))
   return ok and 0 or code, read_file(out) or ""
+end
+
+-- starts the driver in the background; returns its pid
+local function drive_background(dir, args, out)
+  return io.popen(driver_cmd(dir, args, out) .. " & echo $!"):read("l")
 end
 
 local function count_lines(path)
@@ -257,11 +266,7 @@ test("reproduce: each run is copied into the results as soon as it finishes", fu
   -- a last run that waits 5 s for a partner that never comes
   local dir = campaign(('{mode = "full", variant = "slow", seeds = {1}, flags = "--value 3 --count %s/count.log '
     .. '--mark %s/lonely"},'):format(temp_dir(), temp_dir()))
-  local out = dir .. "/driver.out"
-  local cmd = ("%s %s full --jobs 1 --plan %s/plan.lua --claims %s/claims.lua --results %s/results "
-    .. "--runs %s/runs --out %s/out --scripts %s/scripts --luagan %s >%s 2>&1 & echo $!"):format(sh_quote(LUAGAN),
-    sh_quote(ROOT .. "/experiments/reproduce.lua"), dir, dir, dir, dir, dir, dir, sh_quote(LUAGAN), sh_quote(out))
-  local pid = io.popen(cmd):read("l")
+  local pid = drive_background(dir, "full --jobs 1", dir .. "/driver.out")
   local bad = dir .. "/results/full-fake-bad/s1/wall.txt"
   local t0 = lg.clock()
   while not read_file(bad) and lg.clock() - t0 < 30 do os.execute("sleep 0.05") end
@@ -276,10 +281,7 @@ end)
 test("reproduce: one driver per campaign; --collect copies finished runs and runs nothing", function()
   local dir = campaign(('{mode = "full", variant = "slow", seeds = {1}, flags = "--value 3 --count %s/count.log '
     .. '--mark %s/lonely"},'):format(temp_dir(), temp_dir()))
-  local cmd = ("%s %s full --jobs 1 --only slow --plan %s/plan.lua --claims %s/claims.lua --results %s/results "
-    .. "--runs %s/runs --out %s/out --scripts %s/scripts --luagan %s >/dev/null 2>&1 & echo $!"):format(
-    sh_quote(LUAGAN), sh_quote(ROOT .. "/experiments/reproduce.lua"), dir, dir, dir, dir, dir, dir, sh_quote(LUAGAN))
-  local pid = io.popen(cmd):read("l")
+  local pid = drive_background(dir, "full --jobs 1 --only slow", "/dev/null")
   local t0 = lg.clock()
   while not read_file(dir .. "/runs/reproduce-full/fake-slow-s1.log") and lg.clock() - t0 < 20 do
     os.execute("sleep 0.05")
