@@ -31,29 +31,31 @@ static int check_same(const char *op, const char *what, const lg_tensor *p,
   return 0;
 }
 
-int lg_sgd_step(lg_tensor *p, lg_tensor *grad, lg_tensor *buf, float lr, float momentum,
-                float dampening, float weight_decay, bool nesterov, bool first_step) {
+int lg_sgd_step(lg_tensor *p, lg_tensor *grad, lg_tensor *buf, double lr, double momentum,
+                double dampening, double weight_decay, bool nesterov, bool first_step) {
   if (check_same("sgd", "parameter", p, p) || check_same("sgd", "gradient", p, grad) ||
-      (momentum != 0.0f && check_same("sgd", "momentum buffer", p, buf)))
+      (momentum != 0.0 && check_same("sgd", "momentum buffer", p, buf)))
     return -1;
-  float *w = lg_data(p), *b = momentum != 0.0f ? lg_data(buf) : NULL;
+  const float lr_f = (float)lr, mom = (float)momentum, keep = (float)(1.0 - dampening),
+              wd = (float)weight_decay;
+  float *w = lg_data(p), *b = momentum != 0.0 ? lg_data(buf) : NULL;
   const float *g = lg_data(grad);
   lg_bump_version(p);
   if (b) lg_bump_version(buf);
   int64_t n = p->numel;
   LG_PARALLEL_FOR(i, n, n >= LG_PAR_MIN, {
-    float d = g[i] + weight_decay * w[i];
+    float d = g[i] + wd * w[i];
     if (b) {
-      b[i] = first_step ? d : momentum * b[i] + (1.0f - dampening) * d;
-      d = nesterov ? d + momentum * b[i] : b[i];
+      b[i] = first_step ? d : mom * b[i] + keep * d;
+      d = nesterov ? d + mom * b[i] : b[i];
     }
-    w[i] -= lr * d;
+    w[i] -= lr_f * d;
   });
   return 0;
 }
 
-int lg_adam_step(lg_tensor *p, lg_tensor *grad, lg_tensor *m, lg_tensor *v, float lr,
-                 float beta1, float beta2, float eps, float weight_decay, int64_t step) {
+int lg_adam_step(lg_tensor *p, lg_tensor *grad, lg_tensor *m, lg_tensor *v, double lr,
+                 double beta1, double beta2, double eps, double weight_decay, int64_t step) {
   if (check_same("adam", "parameter", p, p) || check_same("adam", "gradient", p, grad) ||
       check_same("adam", "first moment", p, m) || check_same("adam", "second moment", p, v))
     return -1;
@@ -63,7 +65,10 @@ int lg_adam_step(lg_tensor *p, lg_tensor *grad, lg_tensor *m, lg_tensor *v, floa
   }
   /* step_size = lr / (1 - beta1^t);  denom = sqrt(v) / sqrt(1 - beta2^t) + eps */
   double bc1 = 1.0 - pow(beta1, (double)step), bc2 = 1.0 - pow(beta2, (double)step);
-  float step_size = (float)(lr / bc1), bc2_sqrt = (float)sqrt(bc2);
+  const float step_size = (float)(lr / bc1), bc2_sqrt = (float)sqrt(bc2), eps_f = (float)eps;
+  /* 1 - beta in double, then rounded: in float, 1 - 0.999f is 1.3e-5 off 0.001 */
+  const float b1 = (float)beta1, b2 = (float)beta2, wd = (float)weight_decay;
+  const float omb1 = (float)(1.0 - beta1), omb2 = (float)(1.0 - beta2);
   float *w = lg_data(p), *mm = lg_data(m), *vv = lg_data(v);
   const float *g = lg_data(grad);
   lg_bump_version(p);
@@ -71,24 +76,26 @@ int lg_adam_step(lg_tensor *p, lg_tensor *grad, lg_tensor *m, lg_tensor *v, floa
   lg_bump_version(v);
   int64_t n = p->numel;
   LG_PARALLEL_FOR(i, n, n >= LG_PAR_MIN, {
-    float d = g[i] + weight_decay * w[i];
-    mm[i] = beta1 * mm[i] + (1.0f - beta1) * d;
-    vv[i] = beta2 * vv[i] + (1.0f - beta2) * d * d;
-    w[i] -= step_size * mm[i] / (sqrtf(vv[i]) / bc2_sqrt + eps);
+    float d = g[i] + wd * w[i];
+    mm[i] = b1 * mm[i] + omb1 * d;
+    vv[i] = b2 * vv[i] + omb2 * d * d;
+    w[i] -= step_size * mm[i] / (sqrtf(vv[i]) / bc2_sqrt + eps_f);
   });
   return 0;
 }
 
 int lg_rmsprop_step(lg_tensor *p, lg_tensor *grad, lg_tensor *square_avg, lg_tensor *grad_avg,
-                    lg_tensor *buf, float lr, float alpha, float eps, float weight_decay,
-                    float momentum, bool centered) {
+                    lg_tensor *buf, double lr, double alpha, double eps, double weight_decay,
+                    double momentum, bool centered) {
   if (check_same("rmsprop", "parameter", p, p) || check_same("rmsprop", "gradient", p, grad) ||
       check_same("rmsprop", "square average", p, square_avg) ||
       (centered && check_same("rmsprop", "gradient average", p, grad_avg)) ||
-      (momentum > 0.0f && check_same("rmsprop", "momentum buffer", p, buf)))
+      (momentum > 0.0 && check_same("rmsprop", "momentum buffer", p, buf)))
     return -1;
+  const float lr_f = (float)lr, a = (float)alpha, oma = (float)(1.0 - alpha), eps_f = (float)eps,
+              wd = (float)weight_decay, mom = (float)momentum;
   float *w = lg_data(p), *sq = lg_data(square_avg);
-  float *ga = centered ? lg_data(grad_avg) : NULL, *b = momentum > 0.0f ? lg_data(buf) : NULL;
+  float *ga = centered ? lg_data(grad_avg) : NULL, *b = momentum > 0.0 ? lg_data(buf) : NULL;
   const float *g = lg_data(grad);
   lg_bump_version(p);
   lg_bump_version(square_avg);
@@ -96,16 +103,16 @@ int lg_rmsprop_step(lg_tensor *p, lg_tensor *grad, lg_tensor *square_avg, lg_ten
   if (b) lg_bump_version(buf);
   int64_t n = p->numel;
   LG_PARALLEL_FOR(i, n, n >= LG_PAR_MIN, {
-    float d = g[i] + weight_decay * w[i];
-    sq[i] = alpha * sq[i] + (1.0f - alpha) * d * d;
+    float d = g[i] + wd * w[i];
+    sq[i] = a * sq[i] + oma * d * d;
     float var = sq[i];
     if (ga) {
-      ga[i] = alpha * ga[i] + (1.0f - alpha) * d;
+      ga[i] = a * ga[i] + oma * d;
       var = fmaxf(var - ga[i] * ga[i], 0.0f);  /* rounding must not give sqrt(-0.0001) */
     }
-    float step = d / (sqrtf(var) + eps);
-    if (b) step = b[i] = momentum * b[i] + step;
-    w[i] -= lr * step;
+    float step = d / (sqrtf(var) + eps_f);
+    if (b) step = b[i] = mom * b[i] + step;
+    w[i] -= lr_f * step;
   });
   return 0;
 }

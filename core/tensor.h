@@ -222,15 +222,17 @@ lg_tensor *lg_dropout(lg_tensor *x, float p, bool training);
 
 /* ---------------------------------------------------------------- optim
 ** Fused in-place update loops over a parameter and its state buffers
-** (contiguous, same shape).  Formulas match PyTorch's (optim.c). */
-int lg_sgd_step(lg_tensor *p, lg_tensor *grad, lg_tensor *momentum_buf, float lr,
-                float momentum, float dampening, float weight_decay, bool nesterov,
+** (contiguous, same shape).  Formulas match PyTorch's (optim.c).
+** Hyperparameters are doubles, as Python's floats are in PyTorch: 1 - beta
+** is formed in double before it is rounded to float. */
+int lg_sgd_step(lg_tensor *p, lg_tensor *grad, lg_tensor *momentum_buf, double lr,
+                double momentum, double dampening, double weight_decay, bool nesterov,
                 bool first_step);
-int lg_adam_step(lg_tensor *p, lg_tensor *grad, lg_tensor *m, lg_tensor *v, float lr,
-                 float beta1, float beta2, float eps, float weight_decay, int64_t step);
+int lg_adam_step(lg_tensor *p, lg_tensor *grad, lg_tensor *m, lg_tensor *v, double lr,
+                 double beta1, double beta2, double eps, double weight_decay, int64_t step);
 int lg_rmsprop_step(lg_tensor *p, lg_tensor *grad, lg_tensor *square_avg, lg_tensor *grad_avg,
-                    lg_tensor *momentum_buf, float lr, float alpha, float eps,
-                    float weight_decay, float momentum, bool centered);
+                    lg_tensor *momentum_buf, double lr, double alpha, double eps,
+                    double weight_decay, double momentum, bool centered);
 int lg_clip_(lg_tensor *t, float lo, float hi);         /* in place, no graph */
 /* Total L2 norm of the tensors' values, in double. */
 double lg_norm2(lg_tensor **ts, int n);

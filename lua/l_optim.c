@@ -6,6 +6,7 @@
 */
 #include "luagan.h"
 
+#include <float.h>
 #include <limits.h>
 #include <math.h>
 
@@ -18,6 +19,14 @@ static int optbool(lua_State *L, int arg) {
   if (lua_isnoneornil(L, arg)) return 0;
   luaL_checktype(L, arg, LUA_TBOOLEAN);
   return lua_toboolean(L, arg);
+}
+
+/* A hyperparameter: passed on as a double (the kernels form 1 - beta before
+** rounding, as PyTorch does with Python floats) but within float range. */
+static double hyper (lua_State *L, int arg) {
+  lua_Number n = luaL_checknumber(L, arg);
+  luaL_argcheck(L, !(isfinite(n) && fabs(n) > FLT_MAX), arg, "number out of float range");
+  return n;
 }
 
 /*** lg.sgd_step(p, grad, momentum_buf, lr, momentum, dampening, weight_decay [, nesterov] [, first_step])
@@ -33,8 +42,8 @@ static int optbool(lua_State *L, int arg) {
 /* lg.sgd_step(p, grad, momentum_buf|nil, lr, momentum, dampening, weight_decay, nesterov, first) */
 static int l_sgd_step (lua_State *L) {
   lg_tensor *p = lgL_checktensor(L, 1), *g = lgL_checktensor(L, 2), *buf = lgL_opttensor(L, 3);
-  return checkstatus(L, lg_sgd_step(p, g, buf, lgL_checkfloat(L, 4), lgL_checkfloat(L, 5),
-                                    lgL_checkfloat(L, 6), lgL_checkfloat(L, 7), optbool(L, 8),
+  return checkstatus(L, lg_sgd_step(p, g, buf, hyper(L, 4), hyper(L, 5),
+                                    hyper(L, 6), hyper(L, 7), optbool(L, 8),
                                     optbool(L, 9)));
 }
 
@@ -52,9 +61,9 @@ static int l_sgd_step (lua_State *L) {
 static int l_adam_step (lua_State *L) {
   lg_tensor *p = lgL_checktensor(L, 1), *g = lgL_checktensor(L, 2);
   lg_tensor *m = lgL_checktensor(L, 3), *v = lgL_checktensor(L, 4);
-  return checkstatus(L, lg_adam_step(p, g, m, v, lgL_checkfloat(L, 5), lgL_checkfloat(L, 6),
-                                     lgL_checkfloat(L, 7), lgL_checkfloat(L, 8),
-                                     lgL_checkfloat(L, 9), luaL_checkinteger(L, 10)));
+  return checkstatus(L, lg_adam_step(p, g, m, v, hyper(L, 5), hyper(L, 6),
+                                     hyper(L, 7), hyper(L, 8),
+                                     hyper(L, 9), luaL_checkinteger(L, 10)));
 }
 
 /*** lg.rmsprop_step(p, grad, square_avg, grad_avg, momentum_buf, lr, alpha, eps, weight_decay, momentum [, centered])
@@ -71,9 +80,9 @@ static int l_adam_step (lua_State *L) {
 static int l_rmsprop_step (lua_State *L) {
   lg_tensor *p = lgL_checktensor(L, 1), *g = lgL_checktensor(L, 2);
   lg_tensor *sq = lgL_checktensor(L, 3), *ga = lgL_opttensor(L, 4), *buf = lgL_opttensor(L, 5);
-  return checkstatus(L, lg_rmsprop_step(p, g, sq, ga, buf, lgL_checkfloat(L, 6),
-                                        lgL_checkfloat(L, 7), lgL_checkfloat(L, 8),
-                                        lgL_checkfloat(L, 9), lgL_checkfloat(L, 10),
+  return checkstatus(L, lg_rmsprop_step(p, g, sq, ga, buf, hyper(L, 6),
+                                        hyper(L, 7), hyper(L, 8),
+                                        hyper(L, 9), hyper(L, 10),
                                         optbool(L, 11)));
 }
 

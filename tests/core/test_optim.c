@@ -77,7 +77,7 @@ typedef enum { SGD, ADAM, RMSPROP } kind;
 
 typedef struct {
   kind k;
-  float lr, momentum, dampening, weight_decay, beta1, beta2, eps, alpha;
+  double lr, momentum, dampening, weight_decay, beta1, beta2, eps, alpha;
   bool nesterov, centered;
 } config;
 
@@ -129,7 +129,7 @@ static void run_free(run r) {
 
 /* {====================================================== SGD */
 
-static config sgd(float lr, float momentum, float dampening, float wd, bool nesterov) {
+static config sgd(double lr, double momentum, double dampening, double wd, bool nesterov) {
   config c = {.k = SGD, .lr = lr, .momentum = momentum, .dampening = dampening,
               .weight_decay = wd, .nesterov = nesterov};
   return c;
@@ -137,18 +137,18 @@ static config sgd(float lr, float momentum, float dampening, float wd, bool nest
 
 static void sgd_plain_by_hand_and_torch(void **state) {
   (void)state;
-  run r = RUN3(sgd(0.1f, 0, 0, 0, false), ref_sgd);
+  run r = RUN3(sgd(0.1, 0, 0, 0, false), ref_sgd);
   /* by hand: p - 0.1 (g1 + g2 + g3) */
   float e[4];
   for (int i = 0; i < 4; i++) e[i] = P0[i] - 0.1f * (G[0][i] + G[1][i] + G[2][i]);
   ck_expect_values_(r.p, e, 4, TOL, "sgd by hand", __FILE__, __LINE__);
   run_free(r);
-  run_free(RUN3(sgd(0.1f, 0, 0, 0.5f, false), ref_sgd_wd_plain));
+  run_free(RUN3(sgd(0.1, 0, 0, 0.5, false), ref_sgd_wd_plain));
 }
 
 static void sgd_momentum(void **state) {
   (void)state;
-  run r = RUN3(sgd(0.1f, 0.9f, 0, 0, false), ref_sgd_mom);
+  run r = RUN3(sgd(0.1, 0.9, 0, 0, false), ref_sgd_mom);
   EXPECT_VALUES_TOL(r.s1, TOL, ref_sgd_mom_momentum_buffer[0], ref_sgd_mom_momentum_buffer[1],
                     ref_sgd_mom_momentum_buffer[2], ref_sgd_mom_momentum_buffer[3]);
   run_free(r);
@@ -156,14 +156,14 @@ static void sgd_momentum(void **state) {
 
 static void sgd_dampening(void **state) {
   (void)state;
-  run r = RUN3(sgd(0.1f, 0.9f, 0.5f, 0, false), ref_sgd_damp);
+  run r = RUN3(sgd(0.1, 0.9, 0.5, 0, false), ref_sgd_damp);
   ck_expect_values_(r.s1, ref_sgd_damp_momentum_buffer, 4, TOL, "buffer", __FILE__, __LINE__);
   run_free(r);
 }
 
 static void sgd_nesterov(void **state) {
   (void)state;
-  run r = RUN3(sgd(0.1f, 0.9f, 0, 0, true), ref_sgd_nesterov);
+  run r = RUN3(sgd(0.1, 0.9, 0, 0, true), ref_sgd_nesterov);
   ck_expect_values_(r.s1, ref_sgd_nesterov_momentum_buffer, 4, TOL, "buffer", __FILE__,
                     __LINE__);
   run_free(r);
@@ -171,7 +171,7 @@ static void sgd_nesterov(void **state) {
 
 static void sgd_weight_decay_with_momentum(void **state) {
   (void)state;
-  run r = RUN3(sgd(0.1f, 0.9f, 0, 0.01f, false), ref_sgd_wd);
+  run r = RUN3(sgd(0.1, 0.9, 0, 0.01, false), ref_sgd_wd);
   ck_expect_values_(r.s1, ref_sgd_wd_momentum_buffer, 4, TOL, "buffer", __FILE__, __LINE__);
   run_free(r);
 }
@@ -180,35 +180,50 @@ static void sgd_weight_decay_with_momentum(void **state) {
 
 /* {====================================================== Adam */
 
-static config adam(float lr, float b1, float b2, float eps, float wd) {
+static config adam(double lr, double b1, double b2, double eps, double wd) {
   config c = {.k = ADAM, .lr = lr, .beta1 = b1, .beta2 = b2, .eps = eps, .weight_decay = wd};
   return c;
 }
 
 static void adam_bias_correction_steps_1_2_3(void **state) {
   (void)state;
-  run r = RUN3(adam(0.01f, 0.9f, 0.999f, 1e-8f, 0), ref_adam);
+  run r = RUN3(adam(0.01, 0.9, 0.999, 1e-8, 0), ref_adam);
   ck_expect_values_(r.s1, ref_adam_exp_avg, 4, TOL, "exp_avg", __FILE__, __LINE__);
   ck_expect_values_(r.s2, ref_adam_exp_avg_sq, 4, TOL, "exp_avg_sq", __FILE__, __LINE__);
   run_free(r);
   /* by hand: with bias correction, step 1 moves every element by lr against its gradient's sign */
   lg_tensor *p = CK(lg_from_data(SHAPE(4), P0)), *g = CK(lg_from_data(SHAPE(4), G[0]));
   lg_tensor *m = CK(lg_zeros(SHAPE(4))), *v = CK(lg_zeros(SHAPE(4)));
-  assert_int_equal(lg_adam_step(p, g, m, v, 0.01f, 0.9f, 0.999f, 0, 0, 1), 0);
+  assert_int_equal(lg_adam_step(p, g, m, v, 0.01, 0.9, 0.999, 0, 0, 1), 0);
   EXPECT_VALUES_TOL(p, TOL, 0.49f, -0.99f, 1.49f, -2.01f);
   /* step 2 by hand for element 0: m = 0.9 m1 + 0.1 g2, v likewise, corrected by 1 - b^2 */
   double m1 = 0.1 * G[0][0], v1 = 0.001 * G[0][0] * G[0][0];
   double m2 = 0.9 * m1 + 0.1 * G[1][0], v2 = 0.999 * v1 + 0.001 * G[1][0] * G[1][0];
   double e = 0.49 - 0.01 * (m2 / (1 - 0.81)) / sqrt(v2 / (1 - 0.999 * 0.999));
   g = (lg_release(g), CK(lg_from_data(SHAPE(4), G[1])));
-  assert_int_equal(lg_adam_step(p, g, m, v, 0.01f, 0.9f, 0.999f, 0, 0, 2), 0);
+  assert_int_equal(lg_adam_step(p, g, m, v, 0.01, 0.9, 0.999, 0, 0, 2), 0);
   assert_true(fabs(ck_get(p, 0) - e) < 1e-6);
+  lg_release(p), lg_release(g), lg_release(m), lg_release(v);
+}
+
+/* 1 - beta2 is formed in double and then rounded, as PyTorch forms it from
+** Python floats: in float, 1 - 0.999f is 0.00099998713, 1.3e-5 off 0.001,
+** and the second moment drifted from PyTorch's by that much. */
+static void adam_one_minus_beta_in_double(void **state) {
+  (void)state;
+  const float gv = 0.3f;
+  lg_tensor *p = CK(lg_zeros(SHAPE(1))), *g = CK(lg_from_data(SHAPE(1), &gv));
+  lg_tensor *m = CK(lg_zeros(SHAPE(1))), *v = CK(lg_zeros(SHAPE(1)));
+  assert_int_equal(lg_adam_step(p, g, m, v, 0.01, 0.9, 0.999, 1e-8, 0, 1), 0);
+  float want_v = 0.001f * gv * gv, want_m = 0.1f * gv;
+  assert_true(ck_get(v, 0) == want_v);
+  assert_true(ck_get(m, 0) == want_m);
   lg_release(p), lg_release(g), lg_release(m), lg_release(v);
 }
 
 static void adam_weight_decay(void **state) {
   (void)state;
-  run r = RUN3(adam(0.01f, 0.9f, 0.999f, 1e-8f, 0.1f), ref_adam_wd);
+  run r = RUN3(adam(0.01, 0.9, 0.999, 1e-8, 0.1), ref_adam_wd);
   ck_expect_values_(r.s1, ref_adam_wd_exp_avg, 4, TOL, "exp_avg", __FILE__, __LINE__);
   ck_expect_values_(r.s2, ref_adam_wd_exp_avg_sq, 4, TOL, "exp_avg_sq", __FILE__, __LINE__);
   run_free(r);
@@ -216,7 +231,7 @@ static void adam_weight_decay(void **state) {
 
 static void adam_gan_betas(void **state) {
   (void)state;
-  run r = RUN3(adam(2e-4f, 0.5f, 0.999f, 1e-6f, 0), ref_adam_gan);
+  run r = RUN3(adam(2e-4, 0.5, 0.999, 1e-6, 0), ref_adam_gan);
   ck_expect_values_(r.s1, ref_adam_gan_exp_avg, 4, TOL, "exp_avg", __FILE__, __LINE__);
   ck_expect_values_(r.s2, ref_adam_gan_exp_avg_sq, 4, TOL, "exp_avg_sq", __FILE__, __LINE__);
   run_free(r);
@@ -226,7 +241,7 @@ static void adam_gan_betas(void **state) {
 
 /* {====================================================== RMSprop */
 
-static config rms(float lr, float alpha, float eps, float wd, float momentum, bool centered) {
+static config rms(double lr, double alpha, double eps, double wd, double momentum, bool centered) {
   config c = {.k = RMSPROP, .lr = lr, .alpha = alpha, .eps = eps, .weight_decay = wd,
               .momentum = momentum, .centered = centered};
   return c;
@@ -234,14 +249,14 @@ static config rms(float lr, float alpha, float eps, float wd, float momentum, bo
 
 static void rmsprop_plain(void **state) {
   (void)state;
-  run r = RUN3(rms(0.01f, 0.99f, 1e-8f, 0, 0, false), ref_rms);
+  run r = RUN3(rms(0.01, 0.99, 1e-8, 0, 0, false), ref_rms);
   ck_expect_values_(r.s1, ref_rms_square_avg, 4, TOL, "square_avg", __FILE__, __LINE__);
   run_free(r);
 }
 
 static void rmsprop_centered(void **state) {
   (void)state;
-  run r = RUN3(rms(0.01f, 0.99f, 1e-8f, 0, 0, true), ref_rms_centered);
+  run r = RUN3(rms(0.01, 0.99, 1e-8, 0, 0, true), ref_rms_centered);
   ck_expect_values_(r.s1, ref_rms_centered_square_avg, 4, TOL, "square_avg", __FILE__, __LINE__);
   ck_expect_values_(r.s2, ref_rms_centered_grad_avg, 4, TOL, "grad_avg", __FILE__, __LINE__);
   run_free(r);
@@ -249,7 +264,7 @@ static void rmsprop_centered(void **state) {
 
 static void rmsprop_momentum(void **state) {
   (void)state;
-  run r = RUN3(rms(0.01f, 0.99f, 1e-8f, 0, 0.9f, false), ref_rms_mom);
+  run r = RUN3(rms(0.01, 0.99, 1e-8, 0, 0.9, false), ref_rms_mom);
   ck_expect_values_(r.s1, ref_rms_mom_square_avg, 4, TOL, "square_avg", __FILE__, __LINE__);
   ck_expect_values_(r.s3, ref_rms_mom_momentum_buffer, 4, TOL, "momentum_buffer", __FILE__,
                     __LINE__);
@@ -258,14 +273,14 @@ static void rmsprop_momentum(void **state) {
 
 static void rmsprop_weight_decay(void **state) {
   (void)state;
-  run r = RUN3(rms(0.01f, 0.9f, 1e-8f, 0.1f, 0, false), ref_rms_wd);
+  run r = RUN3(rms(0.01, 0.9, 1e-8, 0.1, 0, false), ref_rms_wd);
   ck_expect_values_(r.s1, ref_rms_wd_square_avg, 4, TOL, "square_avg", __FILE__, __LINE__);
   run_free(r);
 }
 
 static void rmsprop_everything_at_once(void **state) {
   (void)state;
-  run r = RUN3(rms(0.005f, 0.95f, 1e-6f, 0.05f, 0.5f, true), ref_rms_all);
+  run r = RUN3(rms(0.005, 0.95, 1e-6, 0.05, 0.5, true), ref_rms_all);
   ck_expect_values_(r.s2, ref_rms_all_grad_avg, 4, TOL, "grad_avg", __FILE__, __LINE__);
   ck_expect_values_(r.s3, ref_rms_all_momentum_buffer, 4, TOL, "momentum_buffer", __FILE__,
                     __LINE__);
@@ -280,7 +295,7 @@ static void rmsprop_centered_constant_gradient_stays_finite(void **state) {
   lg_tensor *p = CK(lg_zeros(SHAPE(3))), *g = TENSOR(SHAPE(3), 0.1f, 0.3f, 0.7f);
   lg_tensor *sq = CK(lg_zeros(SHAPE(3))), *ga = CK(lg_zeros(SHAPE(3)));
   for (int k = 0; k < 500; k++)
-    assert_int_equal(lg_rmsprop_step(p, g, sq, ga, NULL, 1e-3f, 0.9f, 1e-8f, 0, 0, true), 0);
+    assert_int_equal(lg_rmsprop_step(p, g, sq, ga, NULL, 1e-3, 0.9, 1e-8, 0, 0, true), 0);
   for (int i = 0; i < 3; i++) assert_true(isfinite(ck_get(p, i)));
   lg_release(p), lg_release(g), lg_release(sq), lg_release(ga);
 }
@@ -297,7 +312,7 @@ static void large_parameters_match_small_ones(void **state) {
   }
   for (int k = 1; k <= 3; k++) {
     for (int64_t i = 0; i < n; i++) lg_data(g)[i] = G[k - 1][i % 4];
-    assert_int_equal(lg_adam_step(p, g, m, v, 0.01f, 0.9f, 0.999f, 1e-8f, 0, k), 0);
+    assert_int_equal(lg_adam_step(p, g, m, v, 0.01, 0.9, 0.999, 1e-8, 0, k), 0);
   }
   for (int64_t i = 0; i < n; i++)
     if (ck_get(p, i) != ck_get(p, i % 4)) fail_msg("element %lld differs", (long long)i);
@@ -364,31 +379,31 @@ static void optim_errors(void **state) {
   lg_tensor *z = CK(lg_zeros(SHAPE(4))), *z2 = CK(lg_zeros(SHAPE(4)));
   lg_tensor *z3 = CK(lg_zeros(SHAPE(3))), *z22 = CK(lg_zeros(SHAPE(2, 2)));
   lg_tensor *zn = ck_noncontig(z), *g3 = CK(lg_zeros(SHAPE(3))), *pn = ck_noncontig(p);
-  EXPECT_RC_ERR(lg_sgd_step(p, g3, NULL, 0.1f, 0, 0, 0, false, true), "sgd", "gradient", "[3]",
+  EXPECT_RC_ERR(lg_sgd_step(p, g3, NULL, 0.1, 0, 0, 0, false, true), "sgd", "gradient", "[3]",
                 "[4]");
-  EXPECT_RC_ERR(lg_sgd_step(p, g, z3, 0.1f, 0.9f, 0, 0, false, true), "sgd", "momentum buffer",
+  EXPECT_RC_ERR(lg_sgd_step(p, g, z3, 0.1, 0.9, 0, 0, false, true), "sgd", "momentum buffer",
                 "[3]", "[4]");
-  EXPECT_RC_ERR(lg_sgd_step(p, g, NULL, 0.1f, 0.9f, 0, 0, false, true), "sgd",
+  EXPECT_RC_ERR(lg_sgd_step(p, g, NULL, 0.1, 0.9, 0, 0, false, true), "sgd",
                 "momentum buffer");
-  EXPECT_RC_ERR(lg_sgd_step(p, g, zn, 0.1f, 0.9f, 0, 0, false, true), "sgd", "contiguous");
-  EXPECT_RC_ERR(lg_sgd_step(pn, g, NULL, 0.1f, 0, 0, 0, false, true), "sgd", "contiguous");
-  EXPECT_RC_ERR(lg_adam_step(p, g, z22, z2, 0.1f, 0.9f, 0.999f, 1e-8f, 0, 1), "adam",
+  EXPECT_RC_ERR(lg_sgd_step(p, g, zn, 0.1, 0.9, 0, 0, false, true), "sgd", "contiguous");
+  EXPECT_RC_ERR(lg_sgd_step(pn, g, NULL, 0.1, 0, 0, 0, false, true), "sgd", "contiguous");
+  EXPECT_RC_ERR(lg_adam_step(p, g, z22, z2, 0.1, 0.9, 0.999, 1e-8, 0, 1), "adam",
                 "[2,2]", "[4]");
-  EXPECT_RC_ERR(lg_adam_step(p, g, z, z3, 0.1f, 0.9f, 0.999f, 1e-8f, 0, 1), "adam", "[3]",
+  EXPECT_RC_ERR(lg_adam_step(p, g, z, z3, 0.1, 0.9, 0.999, 1e-8, 0, 1), "adam", "[3]",
                 "[4]");
-  EXPECT_RC_ERR(lg_adam_step(p, g, zn, z2, 0.1f, 0.9f, 0.999f, 1e-8f, 0, 1), "adam",
+  EXPECT_RC_ERR(lg_adam_step(p, g, zn, z2, 0.1, 0.9, 0.999, 1e-8, 0, 1), "adam",
                 "contiguous");
-  EXPECT_RC_ERR(lg_adam_step(p, g, z, NULL, 0.1f, 0.9f, 0.999f, 1e-8f, 0, 1), "adam");
-  EXPECT_RC_ERR(lg_adam_step(p, g, z, z2, 0.1f, 0.9f, 0.999f, 1e-8f, 0, 0), "adam", "step",
+  EXPECT_RC_ERR(lg_adam_step(p, g, z, NULL, 0.1, 0.9, 0.999, 1e-8, 0, 1), "adam");
+  EXPECT_RC_ERR(lg_adam_step(p, g, z, z2, 0.1, 0.9, 0.999, 1e-8, 0, 0), "adam", "step",
                 "0");
-  EXPECT_RC_ERR(lg_adam_step(p, g, z, z2, 0.1f, 0.9f, 0.999f, 1e-8f, 0, -3), "adam", "-3");
-  EXPECT_RC_ERR(lg_rmsprop_step(p, g, z3, NULL, NULL, 0.01f, 0.99f, 1e-8f, 0, 0, false),
+  EXPECT_RC_ERR(lg_adam_step(p, g, z, z2, 0.1, 0.9, 0.999, 1e-8, 0, -3), "adam", "-3");
+  EXPECT_RC_ERR(lg_rmsprop_step(p, g, z3, NULL, NULL, 0.01, 0.99, 1e-8, 0, 0, false),
                 "rmsprop", "[3]", "[4]");
-  EXPECT_RC_ERR(lg_rmsprop_step(p, g, z, NULL, NULL, 0.01f, 0.99f, 1e-8f, 0, 0, true),
+  EXPECT_RC_ERR(lg_rmsprop_step(p, g, z, NULL, NULL, 0.01, 0.99, 1e-8, 0, 0, true),
                 "rmsprop", "gradient average");
-  EXPECT_RC_ERR(lg_rmsprop_step(p, g, z, zn, NULL, 0.01f, 0.99f, 1e-8f, 0, 0, true),
+  EXPECT_RC_ERR(lg_rmsprop_step(p, g, z, zn, NULL, 0.01, 0.99, 1e-8, 0, 0, true),
                 "rmsprop", "contiguous");
-  EXPECT_RC_ERR(lg_rmsprop_step(p, g, z, NULL, z22, 0.01f, 0.99f, 1e-8f, 0, 0.9f, false),
+  EXPECT_RC_ERR(lg_rmsprop_step(p, g, z, NULL, z22, 0.01, 0.99, 1e-8, 0, 0.9, false),
                 "rmsprop", "momentum buffer", "[2,2]");
   /* nothing was touched by the failed calls */
   ck_expect_values_(p, P0, 4, 0, "p", __FILE__, __LINE__);
@@ -408,6 +423,7 @@ int main(void) {
       TEST(sgd_nesterov),
       TEST(sgd_weight_decay_with_momentum),
       TEST(adam_bias_correction_steps_1_2_3),
+      TEST(adam_one_minus_beta_in_double),
       TEST(adam_weight_decay),
       TEST(adam_gan_betas),
       TEST(rmsprop_plain),
