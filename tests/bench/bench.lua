@@ -171,7 +171,7 @@ function W.memloop()
 end
 
 -- ---------------------------------------------------------------- GAN workloads
--- The issue-3 workloads, written as a user of luagan would write them (nn
+-- The GAN training steps, written as a user of luagan would write them (nn
 -- modules, optim.Adam, lg.bce_with_logits, lg.grad); bench_torch.py builds the
 -- same networks with torch.nn.  Each prints the parameter count and shapes of
 -- G and D (run.sh checks that both sides agree), iterations per second (best
