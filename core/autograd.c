@@ -80,6 +80,15 @@ lg_tensor *lg_node_save(lg_node *n, int i, lg_tensor *t) {
   return t;
 }
 
+void lg_node_forget(lg_node *n, int i) {
+  lg_tensor *t = n->inputs[i], *ghost;
+  if (!t || lg_is_ghost(t) || (!t->grad_fn && t->requires_grad)) return;
+  if (!(ghost = lg_ghost(t))) return;
+  n->inputs[i] = ghost;
+  n->input_version[i] = ghost->storage->version;
+  lg_release(t);
+}
+
 void lg_node_retain(lg_node *n) {
   if (n) n->refcount++;
 }
@@ -146,9 +155,10 @@ typedef struct {
   lg_tensor **result;
 } targets;
 
+/* By id, not by pointer: a node may hold a ghost of the target. */
 static int target_index(const targets *tg, const lg_tensor *t) {
   for (int i = 0; i < tg->n_in; i++)
-    if (tg->inputs[i] == t) return i;
+    if (tg->inputs[i]->id == t->id) return i;
   return -1;
 }
 
@@ -262,9 +272,10 @@ static int stale(const lg_node *n, const lg_tensor *t, uint64_t expected, const 
 }
 
 /* The values a backward reads must be those of the forward pass.  Every
-** input counts as read: the engine does not know which ones a backward
-** uses, so a write into an input that only add or a view consumed is
-** refused too (PyTorch would accept it).  Run over the whole pass, in
+** input a node holds counts as read; ops that read only an input's shape
+** hold a ghost of it (lg_node_forget), whose version never changes, so a
+** write into what only add or relu consumed is accepted, as in PyTorch; a
+** write into an input a view consumed is refused.  Run over the whole pass, in
 ** forward order, before any node runs: a refused backward changes no .grad,
 ** and the error names the first op that saved the tensor (exp, for a write
 ** into exp's output, rather than the sum that consumed it). */

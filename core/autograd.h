@@ -78,6 +78,18 @@ lg_node *lg_track(lg_tensor **out, const char *name, lg_backward_fn bw, int n,
 ** Every saved[] entry goes through here.  Returns t. */
 lg_tensor *lg_node_save(lg_node *n, int i, lg_tensor *t);
 
+/* Backward of n reads only the shape of input i, not its values (add, relu,
+** which reads its saved output): the node keeps a ghost of it instead, a
+** header with its shape, identity (id) and grad_fn but no storage, so that
+** the activation is freed as soon as nothing else holds it.  PyTorch's nodes
+** likewise save only what their backward reads.  A leaf that requires grad
+** is kept (its .grad is accumulated into); so is any input when the ghost
+** cannot be allocated. */
+void lg_node_forget(lg_node *n, int i);
+/* A ghost of t (see lg_node_forget); its data must never be read. */
+lg_tensor *lg_ghost(const lg_tensor *t);
+bool lg_is_ghost(const lg_tensor *t);
+
 void lg_node_retain(lg_node *n);
 void lg_node_release(lg_node *n);
 

@@ -321,21 +321,26 @@ static int bw_div(lg_node *n, lg_tensor *g, lg_tensor **gin) {
   return rc;
 }
 
+/* linear: add and sub read only their inputs' shapes in backward */
 static lg_tensor *binary(const char *name, lg_tensor *a, lg_tensor *b, seg2_fn k,
-                         lg_backward_fn bw) {
+                         lg_backward_fn bw, bool linear) {
   lg_tensor *out = map2(name, a, b, k, NULL, 0);
   lg_tensor *in[2] = {a, b};
-  if (out && lg_any_needs_grad(2, in) && !lg_attach(out, name, bw, 2, in)) {
-    lg_release(out);
-    return NULL;
+  if (out && lg_any_needs_grad(2, in)) {
+    lg_node *n = lg_attach(out, name, bw, 2, in);
+    if (!n) {
+      lg_release(out);
+      return NULL;
+    }
+    if (linear) lg_node_forget(n, 0), lg_node_forget(n, 1);
   }
   return out;
 }
 
-lg_tensor *lg_add(lg_tensor *a, lg_tensor *b) { return binary("add", a, b, k_add, bw_add); }
-lg_tensor *lg_sub(lg_tensor *a, lg_tensor *b) { return binary("sub", a, b, k_sub, bw_sub); }
-lg_tensor *lg_mul(lg_tensor *a, lg_tensor *b) { return binary("mul", a, b, k_mul, bw_mul); }
-lg_tensor *lg_div(lg_tensor *a, lg_tensor *b) { return binary("div", a, b, k_div, bw_div); }
+lg_tensor *lg_add(lg_tensor *a, lg_tensor *b) { return binary("add", a, b, k_add, bw_add, true); }
+lg_tensor *lg_sub(lg_tensor *a, lg_tensor *b) { return binary("sub", a, b, k_sub, bw_sub, true); }
+lg_tensor *lg_mul(lg_tensor *a, lg_tensor *b) { return binary("mul", a, b, k_mul, bw_mul, false); }
+lg_tensor *lg_div(lg_tensor *a, lg_tensor *b) { return binary("div", a, b, k_div, bw_div, false); }
 
 static lg_tensor *relu_grad(lg_tensor *g, lg_tensor *x, float slope, bool relu);
 
@@ -409,27 +414,32 @@ static int bw_sigmoid_grad(lg_node *n, lg_tensor *gg, lg_tensor **gin) {
 }
 
 lg_tensor *lg_tanh_grad(lg_tensor *g, lg_tensor *y) {
-  return binary("tanh_grad", g, y, k_tanh_grad, bw_tanh_grad);
+  return binary("tanh_grad", g, y, k_tanh_grad, bw_tanh_grad, false);
 }
 
 lg_tensor *lg_sigmoid_grad(lg_tensor *g, lg_tensor *y) {
-  return binary("sigmoid_grad", g, y, k_sigmoid_grad, bw_sigmoid_grad);
+  return binary("sigmoid_grad", g, y, k_sigmoid_grad, bw_sigmoid_grad, false);
 }
 
 /* }====================================================== */
 
 /* {====================================================== unary ops */
 
+/* What a unary op's backward reads besides g: its output (SAVE_OUT: a
+** detached alias in saved[0]) and/or not its input's values (FORGET_IN). */
+enum { SAVE_OUT = 1, FORGET_IN = 2 };
+
 static lg_tensor *unary(const char *name, lg_tensor *a, seg1_fn k, lg_backward_fn bw,
-                        const float *p, int np, bool save_out) {
+                        const float *p, int np, int reads) {
   if (!lg_check_shape(name, a->ndim, a->shape)) return NULL;   /* a may be a huge view */
   lg_tensor *out = map1(a, k, p, np);
   if (!out || !bw || !lg_needs_grad(a)) return out;
   lg_node *n = lg_attach(out, name, bw, 1, &a);
-  if (!n || (save_out && lg_save_output(n, out))) {
+  if (!n || ((reads & SAVE_OUT) && lg_save_output(n, out))) {
     lg_release(out);
     return NULL;
   }
+  if (reads & FORGET_IN) lg_node_forget(n, 0);
   for (int i = 0; i < np; i++) n->floats[i] = p[i];
   return out;
 }
@@ -469,8 +479,11 @@ UNARY_BW(bw_pow, float p = n->floats[0];
          })
 UNARY_BW(bw_clamp, t = lg_clamp_mask(x, n->floats[0], n->floats[1]);
          if (t) STEP(t, lg_mul(g, t)))
-UNARY_BW(bw_relu, t = relu_grad(g, x, 0.0f, true))
-UNARY_BW(bw_leaky, t = lg_relu_grad(g, x, n->floats[0]))
+/* From the output, when saved: y > 0 exactly where x > 0 for a slope >= 0
+** (NaN in both or neither), and the mask's own derivative is zero, so the
+** detached output loses no second-order term. */
+UNARY_BW(bw_relu, t = relu_grad(g, n->saved[0] ? n->saved[0] : x, 0.0f, true))
+UNARY_BW(bw_leaky, t = lg_relu_grad(g, n->saved[0] ? n->saved[0] : x, n->floats[0]))
 UNARY_BW(bw_sigmoid, lg_tensor *y = lg_node_output(n); t = y ? lg_sigmoid_grad(g, y) : NULL;
          lg_release(y))
 UNARY_BW(bw_tanh, lg_tensor *y = lg_node_output(n); t = y ? lg_tanh_grad(g, y) : NULL;
@@ -481,48 +494,51 @@ UNARY_BW(bw_cos, t = lg_sin(x); if (t) STEP(t, lg_mul(g, t)); if (t) STEP(t, lg_
 UNARY_BW(bw_softplus, t = lg_sigmoid(x); if (t) STEP(t, lg_mul(g, t)))
 
 lg_tensor *lg_add_scalar(lg_tensor *a, float s) {
-  return unary("add", a, k_add_s, bw_add_s, &s, 1, false);
+  return unary("add", a, k_add_s, bw_add_s, &s, 1, FORGET_IN);
 }
 lg_tensor *lg_mul_scalar(lg_tensor *a, float s) {
-  return unary("mul", a, k_mul_s, bw_mul_s, &s, 1, false);
+  return unary("mul", a, k_mul_s, bw_mul_s, &s, 1, FORGET_IN);
 }
 lg_tensor *lg_rsub_scalar(lg_tensor *a, float s) {
-  return unary("sub", a, k_rsub_s, bw_rsub_s, &s, 1, false);
+  return unary("sub", a, k_rsub_s, bw_rsub_s, &s, 1, FORGET_IN);
 }
 lg_tensor *lg_rdiv_scalar(lg_tensor *a, float s) {
-  return unary("div", a, k_rdiv_s, bw_rdiv_s, &s, 1, false);
+  return unary("div", a, k_rdiv_s, bw_rdiv_s, &s, 1, 0);
 }
-lg_tensor *lg_neg(lg_tensor *a) { return unary("neg", a, k_neg, bw_neg, NULL, 0, false); }
-lg_tensor *lg_exp(lg_tensor *a) { return unary("exp", a, k_exp, bw_exp, NULL, 0, true); }
-lg_tensor *lg_log(lg_tensor *a) { return unary("log", a, k_log, bw_log, NULL, 0, false); }
-lg_tensor *lg_sqrt(lg_tensor *a) { return unary("sqrt", a, k_sqrt, bw_sqrt, NULL, 0, true); }
-lg_tensor *lg_abs(lg_tensor *a) { return unary("abs", a, k_abs, bw_abs, NULL, 0, false); }
-lg_tensor *lg_sign(lg_tensor *a) { return unary("sign", a, k_sign, bw_sign, NULL, 0, false); }
-lg_tensor *lg_relu(lg_tensor *a) { return unary("relu", a, k_relu, bw_relu, NULL, 0, false); }
+lg_tensor *lg_neg(lg_tensor *a) { return unary("neg", a, k_neg, bw_neg, NULL, 0, FORGET_IN); }
+lg_tensor *lg_exp(lg_tensor *a) { return unary("exp", a, k_exp, bw_exp, NULL, 0, SAVE_OUT); }
+lg_tensor *lg_log(lg_tensor *a) { return unary("log", a, k_log, bw_log, NULL, 0, 0); }
+lg_tensor *lg_sqrt(lg_tensor *a) { return unary("sqrt", a, k_sqrt, bw_sqrt, NULL, 0, SAVE_OUT); }
+lg_tensor *lg_abs(lg_tensor *a) { return unary("abs", a, k_abs, bw_abs, NULL, 0, 0); }
+lg_tensor *lg_sign(lg_tensor *a) { return unary("sign", a, k_sign, bw_sign, NULL, 0, 0); }
+lg_tensor *lg_relu(lg_tensor *a) {
+  return unary("relu", a, k_relu, bw_relu, NULL, 0, SAVE_OUT | FORGET_IN);
+}
 lg_tensor *lg_sigmoid(lg_tensor *a) {
-  return unary("sigmoid", a, k_sigmoid, bw_sigmoid, NULL, 0, true);
+  return unary("sigmoid", a, k_sigmoid, bw_sigmoid, NULL, 0, SAVE_OUT);
 }
-lg_tensor *lg_tanh(lg_tensor *a) { return unary("tanh", a, k_tanh, bw_tanh, NULL, 0, true); }
-lg_tensor *lg_sin(lg_tensor *a) { return unary("sin", a, k_sin, bw_sin, NULL, 0, false); }
-lg_tensor *lg_cos(lg_tensor *a) { return unary("cos", a, k_cos, bw_cos, NULL, 0, false); }
+lg_tensor *lg_tanh(lg_tensor *a) { return unary("tanh", a, k_tanh, bw_tanh, NULL, 0, SAVE_OUT); }
+lg_tensor *lg_sin(lg_tensor *a) { return unary("sin", a, k_sin, bw_sin, NULL, 0, 0); }
+lg_tensor *lg_cos(lg_tensor *a) { return unary("cos", a, k_cos, bw_cos, NULL, 0, 0); }
 lg_tensor *lg_softplus(lg_tensor *a) {
-  return unary("softplus", a, k_softplus, bw_softplus, NULL, 0, false);
+  return unary("softplus", a, k_softplus, bw_softplus, NULL, 0, 0);
 }
 lg_tensor *lg_leaky_relu(lg_tensor *a, float slope) {
-  return unary("leaky_relu", a, k_leaky, bw_leaky, &slope, 1, false);
+  return unary("leaky_relu", a, k_leaky, bw_leaky, &slope, 1,
+               slope >= 0.0f ? SAVE_OUT | FORGET_IN : 0);
 }
 lg_tensor *lg_pow(lg_tensor *a, float p) {
-  if (p == 2.0f) return unary("pow", a, k_square, bw_pow, &p, 1, false);
-  return unary("pow", a, k_pow, bw_pow, &p, 1, false);
+  if (p == 2.0f) return unary("pow", a, k_square, bw_pow, &p, 1, 0);
+  return unary("pow", a, k_pow, bw_pow, &p, 1, 0);
 }
 lg_tensor *lg_clamp(lg_tensor *a, float lo, float hi) {
   if (lo > hi) return lg_seterr("clamp: min %g is greater than max %g", lo, hi);
   float p[2] = {lo, hi};
-  return unary("clamp", a, k_clamp, bw_clamp, p, 2, false);
+  return unary("clamp", a, k_clamp, bw_clamp, p, 2, 0);
 }
 lg_tensor *lg_clamp_mask(lg_tensor *x, float lo, float hi) {
   float p[2] = {lo, hi};
-  return unary("clamp_mask", x, k_clamp_mask, NULL, p, 2, false);
+  return unary("clamp_mask", x, k_clamp_mask, NULL, p, 2, 0);
 }
 
 /* }====================================================== */

@@ -175,11 +175,13 @@ void lg_release(lg_tensor *t) {
 
 /* A tensor header over storage s (retained), with contiguous strides. */
 static lg_tensor *tensor_header(lg_storage *s, int ndim, const int64_t *shape) {
+  static uint64_t next_id;
   lg_tensor *t = pool.free_tensors;
   if (t) pool.free_tensors = t->grad;
   else if (!(t = malloc(sizeof *t))) return lg_seterr("out of memory");
   memset(t, 0, sizeof *t);
   t->refcount = 1;
+  t->id = ++next_id;
   t->ndim = ndim;
   t->numel = 1;
   for (int i = ndim - 1; i >= 0; i--) {
@@ -200,6 +202,24 @@ lg_tensor *lg_alias(const lg_tensor *t) {
   v->offset = t->offset;
   return v;
 }
+
+/* The storage of every ghost: no data, and a reference of its own so that
+** it is never freed. */
+static lg_storage no_storage = {NULL, 0, 1, 0};
+
+lg_tensor *lg_ghost(const lg_tensor *t) {
+  lg_tensor *v = tensor_header(&no_storage, t->ndim, t->shape);
+  if (!v) return NULL;
+  no_storage.refcount++;
+  memcpy(v->stride, t->stride, sizeof v->stride);
+  v->id = t->id;
+  v->requires_grad = t->requires_grad;
+  v->grad_fn = t->grad_fn;
+  lg_node_retain(t->grad_fn);
+  return v;
+}
+
+bool lg_is_ghost(const lg_tensor *t) { return t->storage == &no_storage; }
 
 /* lg_check_shape with the bound as a parameter; limit_name spells it. */
 static bool check_dims(const char *op, int ndim, const int64_t *shape, int64_t limit,

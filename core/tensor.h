@@ -45,6 +45,7 @@ struct lg_tensor {
   bool requires_grad;       /* leaf flag set by user, or: output of a graph */
   struct lg_tensor *grad;   /* accumulated gradient (leaves), owned */
   lg_node *grad_fn;         /* the node that produced this tensor, owned */
+  uint64_t id;              /* unique per header; a ghost (autograd.h) has its tensor's */
 };
 
 /* Every function that writes into an existing tensor calls this. */

@@ -235,3 +235,65 @@ test("x ^ 0 has a zero gradient at 0, x ^ 0.5 an infinite one", function()
   local g = lg.grad((x ^ 0.5):sum(), x):totable()
   assert(g[1] ~= g[1] and g[2] == math.huge, "NaN at -1, inf at 0")
 end)
+
+-- {------------------------------------------------------------ saved tensors
+-- A node keeps only what its backward reads: add, sub and scaling keep their
+-- inputs' shapes (a ghost), relu its output, so activations that nothing
+-- reads again are freed during the forward pass, as in PyTorch.
+
+local MB4 = 1024 * 1024     -- floats in 4 MB
+
+test("a chain of adds and scalings holds no intermediate activation", function()
+  collectgarbage(); collectgarbage()
+  local x = lg.zeros(MB4)
+  x.requires_grad = true
+  local live0 = lg.memory().live
+  local h = x
+  for _ = 1, 10 do h = (h + 1) * 0.5 - x end
+  collectgarbage(); collectgarbage()
+  local held = (lg.memory().live - live0) / (4 * MB4)
+  -- h itself, plus at most a pooled buffer: 30 intermediates were made
+  assert(held <= 2, ("%.1f activations of 4 MB held"):format(held))
+  h:sum():backward()
+  -- dh/dx = 0.5^10 - sum_{k<10} 0.5^k = 0.5^10 - (2 - 2 * 0.5^10)
+  near(x.grad[1]:item(), 3 * 0.5 ^ 10 - 2, 1e-6)
+end)
+
+test("relu keeps its output, not its input", function()
+  collectgarbage(); collectgarbage()
+  local x = lg.randn(MB4)
+  x.requires_grad = true
+  local live0 = lg.memory().live
+  local y = (x * 2):relu()       -- x * 2 is read by nothing but relu
+  collectgarbage(); collectgarbage()
+  local held = (lg.memory().live - live0) / (4 * MB4)
+  assert(held < 1.5, ("%.1f activations of 4 MB held"):format(held))
+  y:sum():backward()
+  local want = x:detach():gt(0) * 2
+  near(x.grad:totable(), want:totable(), 0)
+end)
+
+test("lg.grad with respect to a tensor that add and relu consumed", function()
+  local x = lg.tensor{-1, 2, 3}
+  x.requires_grad = true
+  local y = x * 3
+  local z = ((y + 1):relu() + y:leaky_relu(0.1)):sum()
+  local gy = lg.grad(z, y)
+  -- y = {-3, 6, 9}: relu(y + 1) passes where y > -1; leaky_relu gives 0.1 below 0
+  near(gy:totable(), {0.1, 2, 2}, 1e-6)
+end)
+
+test("in place: writing into what add or relu read is allowed, into relu's output is not", function()
+  local x = lg.tensor{-1, 2}
+  x.requires_grad = true
+  local a = x * 1
+  local y = (a + 1):relu()
+  a:detach():add_(100)                -- add read only a's shape (PyTorch accepts this too)
+  y:sum():backward()
+  near(x.grad:totable(), {0, 1}, 0)
+  local b = x * 1
+  local r = b:relu()
+  r:detach():mul_(2)                  -- relu's backward reads its output
+  raises(function() r:sum():backward() end, "modified by an in-place operation")
+end)
+-- }
