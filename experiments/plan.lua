@@ -400,45 +400,6 @@ return {
       {mode = "full", variant = "k10_fastD", seeds = {1, 2, 3, 4, 5},
        flags = "--unroll 10 --lr_d 1e-3 --iters 10000"},
     },
-    observations = {
-      long = {
-        [[Seed 1 continued to the notebook's 25k iterations (k5_25k, k0_25k: resumed from the 10k
-         runs, which lg.experiment makes identical to an uninterrupted run): K = 5 holds 7-7.7
-         modes with HQ 2-3% (2.5k-window means, 12.5k-22.5k) and ends on a 5/8, HQ 2%
-         evaluation; K = 0 holds 5.1-6.6 modes, HQ 1-3%, and ends on an 8/8, HQ 8.8% evaluation.
-         More iterations did not make either concentrate: the claim's "covers the ring" with
-         high-quality samples is not reproduced; the mode count favours K = 5 at 10k (8 vs 5-7,
-         three seeds) and on average later, but the final evaluations of single runs swing by 3
-         modes.]],
-      },
-      full = {
-        [[10,000 iterations, seeds 1-3. Direction of the claim: K = 5 ends at 8/8 modes in all
-         three seeds, its mode count rising steadily (mean 3.4-4.3 in the first 2.5k iterations,
-         6.0-7.8 in 7.5k-10k), while K = 0 hovers at 5-7 modes and ends at 5-7. K = 0 does not
-         collapse onto one mode; it hops (the set of captured modes changes at 39-40 of 41
-         evaluations; for K = 5 at 29-40). K = 10 behaves like K = 5: 7, 8 and 8 modes at the
-         end, 5.4-8.0 in 7.5k-10k, HQ 1-4%.]],
-        [[But neither concentrates on the modes: HQ is 1-3% at 10k (rising slowly for K = 5, 0.4%
-         -> 2.7% over the run in seed 3); the final grids show a ring-shaped cloud with 6-8
-         elongated blobs, many beside or between the modes. The >= 50% HQ target is not met; the
-         notebook trains 25k iterations.]],
-        [[The low HQ comes from the notebook's D lr 1e-4 (D stays at chance; a PyTorch copy of
-         the loop gives HQ 0.004 at 10k, 0.15 at 25k), not from the length. k*_fastD (--lr_d
-         1e-3, 10k, seeds 1-3): all nine runs concentrate (first 8/8 with HQ > 0.5 at 1.25k-3k;
-         K = 0 earliest). K = 5 and K = 10 hold 8/8 at every evaluation from 1.75k on in all
-         three seeds, with the final grids showing 8 tight blobs joined by a thin outline; HQ
-         ~0.9 from 6.5k, except single-evaluation dips (K = 10 seed 1: 6 modes, HQ 2% at 8k; K =
-         5 seed 3: HQ 0.18 at 5.75k and 0.055 at 10k, between evaluations at 0.91): the table's
-         last-row HQ for K = 5 (0.61 +- 0.48) is that last dip. K = 0 reaches the same state but
-         all three seeds partially collapse between 7.75k and 9.75k: seed 1 holds 4-6 modes with
-         HQ < 0.16 from 8k to 9.75k and ends at 6/8, HQ 0.79 (grid: 6 blobs with streaks, 2
-         modes empty); seed 2 drops to 4 modes for one evaluation (8.25k) and ends at 8/8, HQ
-         0.91; seed 3 falls to 3 modes at 7.75k and climbs back to 8/8, HQ 0.45 at 10k. So with
-         a D that learns, K = 5 / 10 meet the coverage target in three seeds, and K = 0 is less
-         stable (a partial collapse in every seed) but neither stays collapsed nor rotates
-         through the modes as the claim has it.]],
-      },
-    },
   },
   {exp = "mode_count", cols = {"modes", "hq", "hops"}, evalcol = "modes",
     runs = {
