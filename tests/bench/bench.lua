@@ -211,20 +211,31 @@ end
 -- their gradients averaged before each step.  Rank 0 prints, also the
 -- gradient allreduce's share of the step (time in sync_grads: packing, the
 -- MPI_Allreduce and copying back) and the bytes each rank sends into it per
--- step.  In one process none of this changes anything.
+-- step.  A barrier before each sync_grads (here only) separates the time a
+-- rank waits for the other to finish its backward (load imbalance, or a
+-- rank descheduled on a busy machine) from the transfer itself.  In one
+-- process none of this changes anything.
 local dist = lg.dist
-local ddp = {}
+local ddp, waited = {}, 0
 if dist.size() > 1 and dist.rank() ~= 0 then print = function() end end
 local function parallel(G, D, real)
   if dist.size() == 1 then return real end
   ddp.G, ddp.D = dist.wrap(dist.sync_batchnorm(G)), dist.wrap(dist.sync_batchnorm(D))
   return dist.shard(real):contiguous()
 end
-local function sync(which) if ddp[which] then ddp[which]:sync_grads() end end
+local function sync(which)
+  if not ddp[which] then return end
+  local t0 = lg.clock()
+  dist.barrier()
+  waited = waited + (lg.clock() - t0)
+  ddp[which]:sync_grads()
+end
 
--- sync_grads' seconds and bytes of G and D together since the last call
+-- sync_grads' seconds, bytes and the barriers' seconds of G and D together
+-- since the last call
 local function sync_totals()
-  local s, b = 0, 0
+  local s, b, w = 0, 0, waited
+  waited = 0
   for _, k in ipairs{"G", "D"} do
     local m = ddp[k]
     if m then
@@ -232,7 +243,7 @@ local function sync_totals()
       m.sync_seconds, m.sync_bytes = 0, 0
     end
   end
-  return s, b
+  return s, b, w
 end
 
 local function report_gan(name, G, D, n, warm, step, rss_before)
@@ -245,13 +256,15 @@ local function report_gan(name, G, D, n, warm, step, rss_before)
   local best, mean, k = budget_blocks(n, function(m)
     for _ = 1, m do lD, lG = step() end
   end)
-  local sync_s, sync_b = sync_totals()
+  local sync_s, sync_b, wait_s = sync_totals()
   if dist.size() > 1 then
     local iters = n // BLOCKS * k
     print(("%s_ranks: %d (batch %d per rank)"):format(name, dist.size(), 64 // dist.size()))
     print(("%s_allreduce_share: %.1f %% (sync_grads %.2f ms of a %.2f ms step, mean)"):format(name,
       100 * sync_s / iters / mean, 1e3 * sync_s / iters, 1e3 * mean))
     print(("%s_allreduce_bytes: %d bytes per step per rank"):format(name, sync_b // iters))
+    print(("%s_wait_share: %.1f %% (%.2f ms per step waiting for the other rank at a barrier)")
+      :format(name, 100 * wait_s / iters / mean, 1e3 * wait_s / iters))
   end
   local dl, gl = lD:item(), lG:item()
   print(("%s: %.3f it/s (best of %d blocks%s, mean %.3f; n=%d, warm-up %d, threads=%d, clock=%s)"):format(

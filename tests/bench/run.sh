@@ -32,8 +32,9 @@
 # dist: data-parallel scaling of mlp-gan and dcgan-28 (luagan only, global batch 64):
 # 1 process x 1 thread, 1 process x 2 threads and 2 processes x 1 thread (mpirun -np 2,
 # lg.dist: each rank 32 rows, gradients averaged by one MPI_Allreduce per network and
-# step, SyncBatchNorm); the speed-up over 1 x 1, the allreduce's share of the step and
-# the bytes per step (docs/distributed.md turns them into a bandwidth model).  Skipped
+# step, SyncBatchNorm); the speed-up over 1 x 1, the allreduce's share of the step, the
+# bytes per step and the time a rank waits for the other before it (bench.lua: a barrier);
+# docs/distributed.md turns them into a bandwidth model.  Skipped
 # with a note without mpirun or an Open MPI build.
 # Beside every number: the 1-minute load average when the run started and
 # "others", the cores used by other processes during the run (busy time from
@@ -417,7 +418,8 @@ if selected dist; then
         f="$log/dist_${w}_$c"; v=$(value "$w" "$f")
         extra=""
         if [ $c = 2x1 ]; then
-          extra=", allreduce $(line_of "${w}_allreduce_share" "$f"), $(line_of "${w}_allreduce_bytes" "$f")"
+          extra=", allreduce $(line_of "${w}_allreduce_share" "$f"), $(line_of "${w}_allreduce_bytes" "$f"),"
+          extra+=" wait $(line_of "${w}_wait_share" "$f")"
         fi
         echo "dist $w ${c/x/ process(es) x } thread(s): ${v:-n/a} it/s, speed-up $(ratio "${v:-}" "${base:-}")$extra   ($(load_of "dist_${w}_$c"))"
       done
