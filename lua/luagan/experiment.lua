@@ -984,8 +984,10 @@ end
 -- @usage run:checkpoint(run.iter, true)
 function Run:checkpoint(it, keep)
   local streams = own_streams()   -- a collective: every rank checkpoints
-  self.checkpointed_at = it
-  if not writer() then return end
+  if not writer() then
+    self.checkpointed_at = it
+    return
+  end
   self.metrics:sync()
   local tensors, meta = {}, {
     format = "luagan-run/1", name = self.name, iter = ("%d"):format(it),
@@ -1008,6 +1010,7 @@ function Run:checkpoint(it, keep)
     self:_io(lg.save, ("%s/checkpoints/iter-%06d.safetensors"):format(self.dir, it), tensors, meta)
   end
   self:_io(lg.save, self.dir .. "/" .. CKPT, tensors, meta)
+  self.checkpointed_at = it
 end
 
 function Run:_restore()
