@@ -220,6 +220,7 @@ local ddp, waited = {}, 0
 if dist.size() > 1 and dist.rank() ~= 0 then print = function() end end
 local function parallel(G, D, real)
   if dist.size() == 1 then return real end
+  dist.seed(1)   -- each rank's noise from its own stream
   ddp.G, ddp.D = dist.wrap(dist.sync_batchnorm(G)), dist.wrap(dist.sync_batchnorm(D))
   return dist.shard(real):contiguous()
 end
