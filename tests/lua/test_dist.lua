@@ -1,8 +1,12 @@
 -- lg.dist: the job of one process (no mpirun), then 2 ranks under mpirun
 -- running the scripts of tests/dist/: collectives, data-parallel training
 -- equal to one process on the whole batch (SGD, Adam, SyncBatchNorm), and
--- faults that must end the whole job within seconds.  The mpirun part is
--- skipped, with a message, when mpirun or this build's Open MPI is missing.
+-- faults that must end the whole job within seconds; then the experiment
+-- harness under mpirun: dcgan.lua and wgan.lua on 2 ranks against 1
+-- process, only rank 0 writing, resume bitwise with the same ranks and
+-- refused with others, flags that differ, per-rank streams.  The mpirun
+-- part is skipped, with a message, when mpirun or this build's Open MPI is
+-- missing.
 local lg = require "luagan"
 local d = lg.dist
 local nn, optim = lg.nn, lg.optim
