@@ -238,15 +238,19 @@ function dist.seed(seed, which)
   current = which
 end
 
--- fn(...) with the stream `which` current; the other stream's state kept
+-- fn(...) with the stream `which` current, swapped back afterwards (so
+-- dist.shared inside dist.own, or the reverse, finds the right stream)
 local function with_stream(which, name, fn, ...)
   if current == nil then error(("dist.%s: call dist.seed(seed) first"):format(name), 3) end
   if which == current then return fn(...) end
+  local before = current
   local mine = lg.get_rng_state()
   lg.set_rng_state(other_state)
+  other_state, current = mine, which
   local res = table.pack(pcall(fn, ...))
-  other_state = lg.get_rng_state()
-  lg.set_rng_state(mine)
+  local inner = lg.get_rng_state()
+  lg.set_rng_state(other_state)
+  other_state, current = inner, before
   if not res[1] then error(res[2], 0) end
   return table.unpack(res, 2, res.n)
 end
@@ -263,7 +267,7 @@ function dist.shared(fn, ...) return with_stream("shared", "shared", fn, ...) en
 
 --- dist.own(fn, ...) -> ...
 -- Calls fn(...) with this rank's own random stream of dist.seed current,
--- and returns its results: what fn draws (dropout masks, noise that needs
+-- and returns its results: what fn draws (dropout masks, noise that need
 -- only be independent across ranks) differs from rank to rank.  The stream
 -- current before is restored afterwards, even when fn raises.  Raises
 -- unless dist.seed was called first.
