@@ -61,6 +61,9 @@ if cfg.bn_everywhere then
 end
 G:apply(nn.init.dcgan)
 D:apply(nn.init.dcgan)
+-- data-parallel under mpirun (docs/distributed.md): batch norm over the global
+-- batch, rank 0's weights on every rank, gradients averaged before each step
+local dG, dD = lg.dist.wrap(lg.dist.sync_batchnorm(G)), lg.dist.wrap(lg.dist.sync_batchnorm(D))
 local optG = optim.Adam(G:parameters(), {lr = cfg.lr, betas = {cfg.beta1, 0.999}})
 local optD = optim.Adam(D:parameters(), {lr = cfg.lr, betas = {cfg.beta1, 0.999}})
 local loss = gan.non_saturating
@@ -84,18 +87,21 @@ print(("dcgan: %s at %d px (%d images), G %d / D %d parameters, batch %d"):forma
   cfg.size, train.n, G:num_parameters(), D:num_parameters(), cfg.batch))
 for it in run:iterations() do
   -- D: a pure-real batch and a pure-fake batch (dcgan.torch), loss BCE(real, 1) + BCE(fake, 0)
-  local real = loader:next()
-  local fake = G(noise(cfg.batch))
+  -- every rank draws the global batch and keeps its share (all of it in one process)
+  local real = lg.dist.shard(loader:next())
+  local fake = G(lg.dist.shard(noise(cfg.batch)))
   local sr, sf = D(real), D(fake:detach())
   local lossD = loss.d(sr, sf)
   optD:zero_grad()
   lossD:backward()
+  dD:sync_grads()
   optD:step()
   -- G: non-saturating -log D(G(z)) on the same fake batch, D re-run after its step
   local sg = D(fake)
   local lossG = loss.g(sg)
   optG:zero_grad()
   lossG:backward()
+  dG:sync_grads()
   optG:step()
   run:log{lossD = lossD, lossG = lossG, D_real = sr:sigmoid():mean(), D_fake = sf:sigmoid():mean()}
 end

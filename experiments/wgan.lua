@@ -101,6 +101,9 @@ else
   schedule = gan.schedule.alternating(1)
 end
 local function noise(n) return lg.randn(n, nz) end
+-- data-parallel under mpirun (docs/distributed.md): batch norm over the global
+-- batch, rank 0's weights on every rank, gradients averaged before each step
+local dG, dD = lg.dist.wrap(lg.dist.sync_batchnorm(G)), lg.dist.wrap(lg.dist.sync_batchnorm(D))
 -- }
 
 -- {---------------------------------------------------------- image metrics
@@ -142,8 +145,10 @@ end
 print(("wgan: %s, loss %s, G %s %d / D %s %d parameters, batch %d"):format(cfg.dataset, cfg.loss,
   is2d and "mlp" or cfg.arch, G:num_parameters(), is2d and "mlp" or critic, D:num_parameters(), cfg.batch))
 for it in run:iterations() do
-  local out = gan.step{G = G, D = D, optG = optG, optD = optD, loss = loss,
-    real = real_batch, z = function() return noise(cfg.batch) end, it = it,
+  -- every rank draws the global batch and keeps its share (all of it in one process)
+  local out = gan.step{G = G, D = D, optG = dG:optimizer(optG), optD = dD:optimizer(optD), loss = loss,
+    real = function() return lg.dist.shard(real_batch()) end,
+    z = function() return lg.dist.shard(noise(cfg.batch)) end, it = it,
     schedule = schedule, clip = wgan and cfg.clip or false}
   state.w_sum, state.w_count = state.w_sum + estimate(out.d), state.w_count + 1
   local row = {lossD = out.d, lossG = out.g, d_steps = out.d_steps}

@@ -12,11 +12,12 @@
 --   dist.rank() dist.size()                the job
 --   dist.allreduce(t [, op]) dist.broadcast(t, root) dist.allgather(t) dist.barrier()
 --   dist.sum(x)                            a sum over ranks that autograd differentiates
---   dist.wrap(model) -> ddp                ddp(x), ddp:sync_grads()
+--   dist.wrap(model) -> ddp                ddp(x), ddp:sync_grads(), ddp:optimizer(opt)
 --   dist.broadcast_parameters(m_or_opt)    rank 0's values everywhere
---   dist.seed(s) dist.shared(fn) dist.shard(batch)    random streams and data slices
+--   dist.seed(s) dist.shared(fn) dist.own(fn) dist.shard(batch)   random streams, data slices
 --   dist.check_same(value, what)           configurations that must agree
---   dist.SyncBatchNorm(n)                  batch norm over the global batch
+--   dist.allgather_values(list)            every rank's numbers, exactly
+--   dist.SyncBatchNorm(n) dist.sync_batchnorm(model)   batch norm over the global batch
 --
 -- Without mpirun (or in a build without Open MPI) the job is one process:
 -- size() is 1, rank() 0 and every collective leaves its tensor as it is, so
@@ -140,12 +141,65 @@ function dist.check_same(value, what)
   end
 end
 
+-- A number as 5 floats holding 16 bits each (exact in float32): a tag (0
+-- integer, 1 float) and its 8 bytes; and back.
+local function encode(v, out)
+  local bytes = math.type(v) == "integer" and string.pack("<j", v) or string.pack("<d", v)
+  out[#out + 1] = math.type(v) == "integer" and 0 or 1
+  for i = 1, 8, 2 do out[#out + 1] = string.unpack("<I2", bytes, i) end
+end
+
+local function decode(row, at)
+  local parts = {}
+  for i = 1, 4 do parts[i] = string.pack("<I2", math.tointeger(row[at + i])) end
+  return (string.unpack(row[at] == 0 and "<j" or "<d", table.concat(parts)))
+end
+
+--- dist.allgather_values(list) -> {list, list, ...}
+-- Every rank's list of numbers, in rank order (one list per rank), exactly:
+-- integers and doubles cross as their 8 bytes (collectives on tensors carry
+-- float32), so a mean computed from them in Lua is a double's.  Every rank
+-- must pass the same count: else every rank raises naming the counts.
+-- @usage local all = lg.dist.allgather_values{0.25, 3}   -- {{0.25, 3}} in a job of one process
+function dist.allgather_values(list)
+  if type(list) ~= "table" then error("dist.allgather_values: a list of numbers is expected", 2) end
+  local flat = {}
+  for i, v in ipairs(list) do
+    if type(v) ~= "number" then
+      error(("dist.allgather_values: entry %d is a %s, not a number"):format(i, type(v)), 2)
+    end
+    encode(v, flat)
+  end
+  if C.size() == 1 then return {{table.unpack(list)}} end
+  local counts = C.allgather(lg.tensor{#list}):view(-1):totable()
+  for r = 2, #counts do
+    if counts[r] ~= counts[1] then
+      error(("dist.allgather_values: the ranks pass different counts: rank 0 %d, rank %d %d")
+        :format(math.tointeger(counts[1]), r - 1, math.tointeger(counts[r])), 2)
+    end
+  end
+  if #list == 0 then
+    local out = {}
+    for r = 1, #counts do out[r] = {} end
+    return out
+  end
+  local out = {}
+  for r, row in ipairs(C.allgather(lg.tensor(flat)):totable()) do
+    local vals = {}
+    for i = 1, #list do vals[i] = decode(row, 5 * i - 4) end
+    out[r] = vals
+  end
+  return out
+end
+
 -- }======================================================
 
 -- {====================================================== random streams and data
 
--- The shared generator's state while a rank's own stream is current.
-local shared_state
+-- The state of the stream that is not current: the shared one while this
+-- rank's own is current (dist.seed's default), or the own one while the
+-- shared one is (dist.seed(seed, "shared"), as lg.experiment does).
+local other_state, current
 
 -- A per-rank seed: seed xor a distinct multiple of the golden-ratio constant
 -- (2^64 / phi) for each rank, never 0, so no rank's stream is the shared
@@ -154,41 +208,96 @@ local function rank_seed(seed, rank)
   return seed ~ ((rank + 1) * -7046029254386353131)   -- 0x9E3779B97F4A7C15
 end
 
---- dist.seed(seed)
+--- dist.seed(seed [, current])
 -- Seeds two random streams from one integer seed: a shared stream, the
 -- same on every rank, that dist.shared runs code with (the data order,
--- model initialisation), and this rank's own stream, made current for
--- everything else (noise, dropout): lg.manual_seed(seed ~ ((rank + 1) *
+-- model initialisation), and this rank's own stream, that dist.own runs
+-- code with (noise, dropout): lg.manual_seed(seed ~ ((rank + 1) *
 -- 0x9E3779B97F4A7C15)), distinct on every rank and from the shared one.
--- The shared stream starts as lg.manual_seed(seed) does, so in a job of one
--- process dist.shared(fn) draws what fn would after lg.manual_seed(seed).
+-- current ("own", the default, or "shared") is the stream lg's generator
+-- draws from outside dist.shared and dist.own.  The shared stream starts as
+-- lg.manual_seed(seed) does, so in a job of one process dist.shared(fn)
+-- draws what fn would after lg.manual_seed(seed), and dist.seed(seed,
+-- "shared") leaves lg's generator as lg.manual_seed(seed) does (lg.experiment
+-- calls it so: a script draws the global batch as one process would).
 -- @usage lg.dist.seed(1)
-function dist.seed(seed)
+function dist.seed(seed, which)
   if math.type(seed) ~= "integer" then
     error(("dist.seed: seed must be an integer, got %s"):format(tostring(seed)), 2)
   end
-  lg.manual_seed(seed)
-  shared_state = lg.get_rng_state()
+  which = which or "own"
+  if which ~= "own" and which ~= "shared" then
+    error(("dist.seed: the current stream must be \"own\" or \"shared\", got %s"):format(
+      tostring(which)), 2)
+  end
   lg.manual_seed(rank_seed(seed, C.rank()))
+  local own = lg.get_rng_state()
+  lg.manual_seed(seed)
+  if which == "own" then other_state = lg.get_rng_state() lg.set_rng_state(own)
+  else other_state = own end
+  current = which
+end
+
+-- fn(...) with the stream `which` current, swapped back afterwards (so
+-- dist.shared inside dist.own, or the reverse, finds the right stream)
+local function with_stream(which, name, fn, ...)
+  if current == nil then error(("dist.%s: call dist.seed(seed) first"):format(name), 3) end
+  if which == current then return fn(...) end
+  local before = current
+  local mine = lg.get_rng_state()
+  lg.set_rng_state(other_state)
+  other_state, current = mine, which
+  local res = table.pack(pcall(fn, ...))
+  local inner = lg.get_rng_state()
+  lg.set_rng_state(other_state)
+  other_state, current = inner, before
+  if not res[1] then error(res[2], 0) end
+  return table.unpack(res, 2, res.n)
 end
 
 --- dist.shared(fn, ...) -> ...
 -- Calls fn(...) with the shared random stream of dist.seed current, and
 -- returns its results: what fn draws (a loader's permutation, a model's
--- initial weights) is the same on every rank.  This rank's own stream is
--- restored afterwards, even when fn raises.  Raises unless dist.seed was
+-- initial weights) is the same on every rank.  The stream current before
+-- is restored afterwards, even when fn raises.  Raises unless dist.seed was
 -- called first.
 -- @usage lg.dist.seed(1)
 -- local order = lg.dist.shared(lg.randperm, 10)   -- the same on every rank
-function dist.shared(fn, ...)
-  if shared_state == nil then error("dist.shared: call dist.seed(seed) first", 2) end
-  local own = lg.get_rng_state()
-  lg.set_rng_state(shared_state)
-  local res = table.pack(pcall(fn, ...))
-  shared_state = lg.get_rng_state()
-  lg.set_rng_state(own)
-  if not res[1] then error(res[2], 0) end
-  return table.unpack(res, 2, res.n)
+function dist.shared(fn, ...) return with_stream("shared", "shared", fn, ...) end
+
+--- dist.own(fn, ...) -> ...
+-- Calls fn(...) with this rank's own random stream of dist.seed current,
+-- and returns its results: what fn draws (dropout masks, noise that need
+-- only be independent across ranks) differs from rank to rank.  The stream
+-- current before is restored afterwards, even when fn raises.  Raises
+-- unless dist.seed was called first.
+-- @usage lg.dist.seed(1, "shared")
+-- local eps = lg.dist.own(lg.randn, 4)   -- this rank's draw
+function dist.own(fn, ...) return with_stream("own", "own", fn, ...) end
+
+--- dist.get_rng_state() -> {current = "own"|"shared", other = {integer, ...}}
+-- The streams of dist.seed: which one is current (its state is
+-- lg.get_rng_state()'s) and the other's state, for a checkpoint; nil
+-- before dist.seed.  dist.set_rng_state(t) restores it.
+-- @usage lg.dist.seed(3, "shared")
+-- local s = lg.dist.get_rng_state()   -- s.current == "shared"
+function dist.get_rng_state()
+  if current == nil then return nil end
+  local other = {}
+  for i, w in ipairs(other_state) do other[i] = w end
+  return {current = current, other = other}
+end
+
+--- dist.set_rng_state(t)
+-- Restores what dist.get_rng_state returned (the current stream's state is
+-- restored by lg.set_rng_state).
+-- @usage lg.dist.seed(3); lg.dist.set_rng_state(lg.dist.get_rng_state())
+function dist.set_rng_state(t)
+  if type(t) ~= "table" or (t.current ~= "own" and t.current ~= "shared") or
+     type(t.other) ~= "table" then
+    error("dist.set_rng_state: a table from dist.get_rng_state is expected", 2)
+  end
+  current, other_state = t.current, {table.unpack(t.other)}
 end
 
 -- first (1-based) and count of this rank's slice of n rows
@@ -209,8 +318,9 @@ end
 --- dist.shard(batch) -> first, count | Tensor | {Tensor, ...}
 -- This rank's contiguous slice of a global batch, rank r taking rows r*B/N+1
 -- .. (r+1)*B/N of B rows over N ranks: for a number B, the first row
--- (1-based) and the count; for a tensor, its slice along dim 1 (a view);
--- for a list of tensors (a loader's {images, labels}), the list of slices.
+-- (1-based) and the count; for a tensor, its slice along dim 1 (a view;
+-- the tensor itself in a job of one process); for a list of tensors (a
+-- loader's {images, labels}), the list of slices.
 -- B must be divisible by the number of ranks, else a clear error.  With
 -- every rank drawing the same global batch (dist.shared), the ranks
 -- together see exactly the batch one process would.
@@ -220,6 +330,7 @@ function dist.shard(batch)
   if type(batch) == "number" then return slice(batch, 2) end
   if lg.is_tensor(batch) then
     if batch:dim() == 0 then error("dist.shard: a tensor with a first dim is expected", 2) end
+    if C.size() == 1 then return batch end
     return batch:narrow(1, slice(batch:size(1), 2))
   end
   if type(batch) ~= "table" or #batch == 0 then
@@ -372,7 +483,8 @@ function dist.wrap(model, opts)
   local numel = 0
   for _, p in ipairs(params) do numel = numel + p:numel() end
   return setmetatable({module = model, params = params, names = names, buffers = buffers,
-                       numel = numel, broadcast_buffers = opts.broadcast_buffers},
+                       numel = numel, broadcast_buffers = opts.broadcast_buffers,
+                       sync_calls = 0, sync_bytes = 0, sync_seconds = 0},
                       DataParallel)
 end
 
@@ -407,6 +519,7 @@ function DataParallel:parameters() return self.module:parameters() end
 function DataParallel:sync_grads()
   local size = C.size()
   if size == 1 then return self end
+  local t0 = lg.clock()
   local flat = self.flat or lg.zeros(self.numel)
   self.flat = flat
   local off = 1
@@ -428,7 +541,29 @@ function DataParallel:sync_grads()
     end
     off = off + k
   end
+  self.sync_calls, self.sync_bytes = self.sync_calls + 1, self.sync_bytes + 4 * self.numel
+  self.sync_seconds = self.sync_seconds + (lg.clock() - t0)
   return self
+end
+
+--- DataParallel:optimizer(opt) -> optimizer
+-- opt, made to average the gradients before each step (as Horovod's
+-- DistributedOptimizer): the result's step() calls self:sync_grads() and
+-- then opt:step(); every other field and method is opt's.  For training
+-- loops that call step() themselves, such as gan.step.  Checkpoint and
+-- load opt itself.  In a job of one process it returns opt.
+-- @usage local ddp = lg.dist.wrap(nn.Linear(4, 2))
+-- local opt = ddp:optimizer(optim.SGD(ddp:parameters(), {lr = 0.1}))
+function DataParallel:optimizer(opt)
+  if type(opt) ~= "table" or type(opt.step) ~= "function" then
+    error("DataParallel:optimizer: an optimizer is expected", 2)
+  end
+  if C.size() == 1 then return opt end
+  local ddp = self
+  return setmetatable({step = function(_, ...)
+    ddp:sync_grads()
+    return opt:step(...)
+  end}, {__index = opt})
 end
 
 -- }======================================================
@@ -503,6 +638,26 @@ function SyncBatchNorm:forward(x)
   local y = (x - mean:view(shape)) / (var + self.eps):sqrt():view(shape)
   if self.weight then y = y * self.weight:view(shape) + self.bias:view(shape) end
   return y
+end
+
+--- dist.sync_batchnorm(model) -> model
+-- Makes every nn.BatchNorm1d and nn.BatchNorm2d of model a
+-- dist.SyncBatchNorm, in place (as PyTorch's convert_sync_batchnorm): the
+-- same parameters, buffers and state_dict keys, so optimizers and
+-- checkpoints made before still apply.  In a job of one process it leaves
+-- model as it is (there SyncBatchNorm is batch norm anyway).  Returns model.
+-- @usage local G = nn.Sequential(nn.Linear(8, 16), nn.BatchNorm1d(16), nn.ReLU())
+-- lg.dist.sync_batchnorm(G)
+function dist.sync_batchnorm(model)
+  if type(model) ~= "table" or type(model.modules) ~= "function" then
+    error("dist.sync_batchnorm: a module is expected", 2)
+  end
+  if C.size() == 1 then return model end
+  for _, m in ipairs(model:modules()) do
+    local cls = getmetatable(m)
+    if cls == nn.BatchNorm1d or cls == nn.BatchNorm2d then setmetatable(m, SyncBatchNorm) end
+  end
+  return model
 end
 
 -- }======================================================

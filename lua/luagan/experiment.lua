@@ -80,8 +80,23 @@
 --
 -- Progress goes to stderr: a bar (iterations/s, ETA, last logged values) when
 -- stderr is a terminal, else a line every tenth of the run or minute.
+--
+-- Data parallel.  Under `mpirun -np N` (lg.dist.size() > 1) every rank runs
+-- the script: the flags must agree on every rank (checked one by one, an
+-- error names the flag and the rank); lg's generator is the stream shared
+-- by the ranks (lg.dist.seed(seed, "shared")), so every rank draws the same
+-- global batch and keeps its lg.dist.shard, and lg.dist.own(fn) draws from
+-- the rank's own stream; --batch must be a multiple of N.  Rank 0 alone
+-- writes the run directory (and holds its lock); the others write nothing.
+-- run:log's numbers are averaged over the ranks (in double, rank order;
+-- booleans and strings are rank 0's).  Samplers and checkpoints run on every
+-- rank (a checkpoint also holds every rank's own stream and N); --resume
+-- has every rank load the same checkpoint (the run directory must be
+-- readable by all: one machine or a shared file system) and refuses a job
+-- of another N.  See docs/distributed.md.
 local lg = require "luagan"
 local sorted_keys = require("luagan.util").sorted_keys
+local dist = lg.dist
 
 local experiment = {}
 
@@ -563,6 +578,51 @@ end
 local Run = {}
 Run.__index = Run
 
+-- {====================================================== data parallel
+
+-- Rank 0 writes the run directory; the other ranks of an mpirun job nothing.
+local function writer() return dist.rank() == 0 end
+
+-- Every flag the same on every rank (raises naming the flag and the ranks);
+-- a batch the ranks can share.
+local function check_flags(cfg)
+  local keys = sorted_keys(cfg)
+  dist.check_same(table.concat(keys, " "), "the set of flags")
+  for _, k in ipairs(keys) do dist.check_same(show(cfg[k]), "--" .. k) end
+  if cfg.batch % dist.size() ~= 0 then
+    error(("--batch %d is not a multiple of the %d processes (each takes an equal share)")
+      :format(cfg.batch, dist.size()), 0)
+  end
+end
+
+-- The numbers of this iteration's row, averaged over the ranks in double
+-- (integers stay integers when the mean is one); other values are rank 0's.
+function Run:_reduce_row(it)
+  if dist.size() == 1 then return end
+  local row, keys, vals = self.row or {}, {}, {}
+  for _, k in ipairs(sorted_keys(row)) do
+    if type(row[k]) == "number" then keys[#keys + 1], vals[#vals + 1] = k, row[k] end
+  end
+  dist.check_same(table.concat(keys, ","), ("the numbers logged at iteration %d"):format(it))
+  local all = dist.allgather_values(vals)
+  for i, k in ipairs(keys) do
+    local sum = 0
+    for r = 1, #all do sum = sum + all[r][i] end
+    local mean = sum / #all
+    if math.type(row[k]) == "integer" and mean == math.floor(mean) then mean = math.tointeger(mean) end
+    row[k], self.last[k] = mean, mean
+  end
+end
+
+-- The own random streams of every rank, for a checkpoint: "w,w,...;w,w,..."
+local function own_streams()
+  local all = dist.allgather_values(dist.get_rng_state().other)
+  for r, words in ipairs(all) do all[r] = table.concat(words, ",") end
+  return table.concat(all, ";")
+end
+
+-- }======================================================
+
 --- experiment.fail(name, msg)
 -- Stops a script on a user error before its run exists: prints "NAME: msg"
 -- on stderr and exits with status 2, as a bad flag does.  Once there is a
@@ -636,7 +696,10 @@ local function new(defaults, argv)
     self.resuming = exists(dir .. "/" .. CKPT)
     self.restarting = not self.resuming
   else
-    if cfg.out == "" then cfg.out = "runs/" .. name .. "-" .. os.date("%Y%m%d-%H%M%S") end
+    if cfg.out == "" then
+      -- rank 0's clock names the directory of every rank
+      cfg.out = "runs/" .. name .. "-" .. os.date("%Y%m%d-%H%M%S", dist.allgather_values{os.time()}[1][1])
+    end
     if fs.kind(cfg.out) == "dir" then
       local ok_lock, err = pcall(self._lock, self, cfg.out)
       if not ok_lock then fail(err) end
@@ -649,8 +712,12 @@ local function new(defaults, argv)
     self.restarting = exists(cfg.out .. "/config.lua") or exists(cfg.out .. "/metrics.csv")
   end
   self.config, self.dir, self.given = cfg, cfg.out, given
+  if dist.size() > 1 then
+    local ok_same, err = pcall(check_flags, cfg)
+    if not ok_same then fail(err) end
+  end
   if cfg.threads > 0 then lg.set_num_threads(cfg.threads) end
-  lg.manual_seed(cfg.seed)
+  dist.seed(cfg.seed, "shared")   -- lg.manual_seed(cfg.seed), and a stream per rank
   self.iter = 0
   return self
 end
@@ -784,6 +851,7 @@ end
 -- @usage local rows = run:rows()
 -- print(rows[#rows].iter, tonumber(rows[#rows].lossD))
 function Run:rows()
+  if dist.size() > 1 then dist.barrier() end   -- rank 0's rows written
   local header, rows = nil, {}
   for line in (read_all(self.dir .. "/metrics.csv") or ""):gmatch("[^\n]+") do
     local cells = {}
@@ -811,7 +879,7 @@ function Run:write(name, text)
     error("run:write: a file name inside the run directory is expected", 2)
   end
   if type(text) ~= "string" then error("run:write: the contents must be a string", 2) end
-  fs.write_atomic(self.dir .. "/" .. name, text)
+  if writer() then fs.write_atomic(self.dir .. "/" .. name, text) end
   return self.dir .. "/" .. name
 end
 
@@ -846,7 +914,7 @@ function Run:sample(it)
   local lo, hi = self.sample_range[1], self.sample_range[2]
   local grid = lg.image.grid(((imgs:detach() - lo) / (hi - lo)):clamp(0, 1), {nrow = self.sample_nrow})
   local path = ("%s/samples/iter-%06d.png"):format(self.dir, it)
-  self:_io(lg.image.save, path, grid)
+  if writer() then self:_io(lg.image.save, path, grid) end
   self.last_sample, self.sampled_at = path, it
   return path
 end
@@ -859,7 +927,7 @@ local gnuplot_terminal   -- nil: not probed; false: no gnuplot
 -- without gnuplot (noted once on stderr).
 -- @usage local png = run:plot()
 function Run:plot()
-  if not self.columns or #self.columns == 0 then return nil end
+  if not self.columns or #self.columns == 0 or not writer() then return nil end
   if gnuplot_terminal == nil then
     if os.execute("command -v gnuplot >/dev/null 2>&1") then
       gnuplot_terminal = os.execute("gnuplot -e 'set terminal pngcairo' >/dev/null 2>&1")
@@ -915,11 +983,17 @@ end
 -- The loop calls it every --checkpoint_every iterations and at the end.
 -- @usage run:checkpoint(run.iter, true)
 function Run:checkpoint(it, keep)
+  local streams = own_streams()   -- a collective: every rank checkpoints
+  if not writer() then
+    self.checkpointed_at = it
+    return
+  end
   self.metrics:sync()
   local tensors, meta = {}, {
     format = "luagan-run/1", name = self.name, iter = ("%d"):format(it),
     rng = table.concat(lg.get_rng_state(), ","),
     metrics_bytes = ("%d"):format(self.metrics:size()),
+    ranks = ("%d"):format(dist.size()), rng_own = streams,
   }
   for _, name in ipairs(self.tracked_order) do
     local obj = self.tracked[name]
@@ -945,6 +1019,12 @@ function Run:_restore()
   if meta.format ~= "luagan-run/1" then
     error(("experiment: %s is not a luagan run checkpoint"):format(path), 0)
   end
+  local ranks = math.tointeger(tonumber(meta.ranks or "1"))
+  if ranks ~= dist.size() then
+    error(("experiment: %s was saved by a job of %d process%s; resume it with %d (mpirun -np %d), "
+      .. "not %d: the ranks' random streams and batch shares depend on it")
+      :format(path, ranks, ranks > 1 and "es" or "", ranks, ranks, dist.size()), 0)
+  end
   for _, name in ipairs(self.tracked_order) do
     local obj, sub, any = self.tracked[name], {}, false
     local prefix = name .. "."
@@ -966,6 +1046,17 @@ function Run:_restore()
   local rng = {}
   for w in meta.rng:gmatch("[^,]+") do rng[#rng + 1] = math.tointeger(tonumber(w)) end
   lg.set_rng_state(rng)
+  -- this rank's own stream (absent from checkpoints of older versions)
+  local r = 0
+  for own in (meta.rng_own or ""):gmatch("[^;]+") do
+    if r == dist.rank() then
+      local words = {}
+      for w in own:gmatch("[^,]+") do words[#words + 1] = math.tointeger(tonumber(w)) end
+      dist.set_rng_state{current = "shared", other = words}
+    end
+    r = r + 1
+  end
+  if not writer() then return math.tointeger(tonumber(meta.iter)) end
   -- metrics.csv cut back in place to its length at the checkpoint (needs
   -- no free space); the rows after it are written again
   local csv = self.dir .. "/metrics.csv"
@@ -1036,16 +1127,18 @@ function Run:_progress(it, final)
 end
 
 function Run:_end_iteration(it)
-  self:_write_row(it)
+  self:_reduce_row(it)
+  if writer() then self:_write_row(it) else self.row = nil end
   local cfg = self.config
   if cfg.sample_every > 0 and it % cfg.sample_every == 0 then
     self:sample(it)
     self:plot()
   end
   if cfg.checkpoint_every > 0 and it % cfg.checkpoint_every == 0 then self:checkpoint(it, true) end
-  self:_progress(it, false)
+  if writer() then self:_progress(it, false) end
   if cfg.stop_at > 0 and it == cfg.stop_at and it < cfg.iters then
     if self.checkpointed_at ~= it then self:checkpoint(it, false) end
+    if not writer() then os.exit(0, true) end
     self.metrics:close()
     self:_unlock()
     if self.tty then io.stderr:write("\n") end
@@ -1058,7 +1151,7 @@ end
 -- The run directory is locked (DIR/.lock holds the pid) from the time it is
 -- opened until the run ends: a second process on it is refused.
 function Run:_lock(dir)
-  if self.lock then return end
+  if self.lock or not writer() then return end
   local lock, msg = fs.lock(dir .. "/.lock")
   if not lock then
     error(("%s is in use: %s (a run or --resume of it); wait for it to end or choose another --out")
@@ -1089,6 +1182,7 @@ end
 -- than when the flags are parsed: a script that rejects its own flags after
 -- lg.experiment leaves no empty directory behind.
 function Run:_prepare()
+  if not writer() then return end
   fs.mkdir(self.dir .. "/samples")
   fs.mkdir(self.dir .. "/checkpoints")
   self:_lock(self.dir)
@@ -1130,14 +1224,14 @@ function Run:iterations()
   local start = 0
   if self.resuming then
     start = self:_restore()
-  else
+  elseif writer() then
     self.metrics = fs.open_append(self.dir .. "/metrics.csv")
     self.metrics:truncate(0)
   end
   self.start_iter, self.iter, self.active, self.last = start, start, true, {}
   self.tty = stderr_is_tty()
   self.t0 = now()
-  if start > 0 then
+  if start > 0 and writer() then
     io.stderr:write(("%s: resumed %s at iteration %d\n"):format(self.name, self.dir, start))
   end
   local it, pending = start, false
@@ -1168,6 +1262,10 @@ function Run:finish()
   self.t_end = now()
   if self.sampled_at ~= it then self:sample(it) end
   if self.checkpointed_at ~= it then self:checkpoint(it, false) end
+  if not writer() then
+    self.active = false
+    return
+  end
   self:plot()
   self:_progress(it, true)
   self.metrics:close()

@@ -4,6 +4,8 @@
 --        WORKLOAD is add1 | linear16 | sgemm1024 | memloop
 --                  | mlp-gan | toy-gan | dcgan-28 | dcgan-28-gp | refiner | unet   (the GAN workloads)
 --        ITERS overrides a GAN workload's timed iteration count (a multiple of 5)
+--        mpirun -np N luagan tests/bench/bench.lua {mlp-gan|dcgan-28} THREADS
+--        runs the step data-parallel (run.sh's dist workload): see below
 --
 -- Prints `name: value unit` lines that tests/bench/run.sh reads.
 --
@@ -203,15 +205,68 @@ local function budget_blocks(n, body)
   return best, total / (m * k), k
 end
 
+-- Data parallel (mlp-gan and dcgan-28 under mpirun -np N, run.sh's dist
+-- workload): each rank takes B/N rows of the batch B and draws its own noise,
+-- G and D are wrapped by lg.dist.wrap (batch norm made SyncBatchNorm) and
+-- their gradients averaged before each step.  Rank 0 prints, also the
+-- gradient allreduce's share of the step (time in sync_grads: packing, the
+-- MPI_Allreduce and copying back) and the bytes each rank sends into it per
+-- step.  A barrier before each sync_grads (here only) separates the time a
+-- rank waits for the other to finish its backward (load imbalance, or a
+-- rank descheduled on a busy machine) from the transfer itself.  In one
+-- process none of this changes anything.
+local dist = lg.dist
+local ddp, waited = {}, 0
+if dist.size() > 1 and dist.rank() ~= 0 then print = function() end end
+local function parallel(G, D, real)
+  if dist.size() == 1 then return real end
+  dist.seed(1)   -- each rank's noise from its own stream
+  ddp.G, ddp.D = dist.wrap(dist.sync_batchnorm(G)), dist.wrap(dist.sync_batchnorm(D))
+  return dist.shard(real):contiguous()
+end
+local function sync(which)
+  if not ddp[which] then return end
+  local t0 = lg.clock()
+  dist.barrier()
+  waited = waited + (lg.clock() - t0)
+  ddp[which]:sync_grads()
+end
+
+-- sync_grads' seconds, bytes and the barriers' seconds of G and D together
+-- since the last call
+local function sync_totals()
+  local s, b, w = 0, 0, waited
+  waited = 0
+  for _, k in ipairs{"G", "D"} do
+    local m = ddp[k]
+    if m then
+      s, b = s + m.sync_seconds, b + m.sync_bytes
+      m.sync_seconds, m.sync_bytes = 0, 0
+    end
+  end
+  return s, b, w
+end
+
 local function report_gan(name, G, D, n, warm, step, rss_before)
   print(("%s_G_params: %d [%s]"):format(name, G:num_parameters(), shapes_of(G)))
   print(("%s_D_params: %d [%s]"):format(name, D:num_parameters(), shapes_of(D)))
   n = math.max(iters_override or n, BLOCKS)
   local lD, lG
   for _ = 1, warm do lD, lG = step() end
+  sync_totals()
   local best, mean, k = budget_blocks(n, function(m)
     for _ = 1, m do lD, lG = step() end
   end)
+  local sync_s, sync_b, wait_s = sync_totals()
+  if dist.size() > 1 then
+    local iters = n // BLOCKS * k
+    print(("%s_ranks: %d (batch %d per rank)"):format(name, dist.size(), 64 // dist.size()))
+    print(("%s_allreduce_share: %.1f %% (sync_grads %.2f ms of a %.2f ms step, mean)"):format(name,
+      100 * sync_s / iters / mean, 1e3 * sync_s / iters, 1e3 * mean))
+    print(("%s_allreduce_bytes: %d bytes per step per rank"):format(name, sync_b // iters))
+    print(("%s_wait_share: %.1f %% (%.2f ms per step waiting for the other rank at a barrier)")
+      :format(name, 100 * wait_s / iters / mean, 1e3 * wait_s / iters))
+  end
   local dl, gl = lD:item(), lG:item()
   print(("%s: %.3f it/s (best of %d blocks%s, mean %.3f; n=%d, warm-up %d, threads=%d, clock=%s)"):format(
     name, 1 / best, k, k < BLOCKS and (" of %d: %g s budget"):format(BLOCKS, BUDGET) or "", 1 / mean,
@@ -227,10 +282,12 @@ end
 
 local function adam(m) return lg.optim.Adam(m:parameters(), {lr = 2e-4, betas = {0.5, 0.999}}) end
 
+
 -- One GAN iteration as the workloads define it: a D step on real + fake
 -- (BCE with logits), then a G step with the non-saturating loss; the batch is
 -- real's, the noise nz-dimensional (100 unless given).
 local function bce_step(G, D, oG, oD, real, nz)
+  real = parallel(G, D, real)
   local b = real:size(1)
   local ones, zeros = lg.ones(b, 1), lg.zeros(b, 1)
   local bce = lg.bce_with_logits
@@ -239,10 +296,12 @@ local function bce_step(G, D, oG, oD, real, nz)
     oD:zero_grad()
     local lD = bce(D(real), ones) + bce(D(fake:detach()), zeros)
     lD:backward()
+    sync("D")
     oD:step()
     oG:zero_grad()
     local lG = bce(D(fake), ones)
     lG:backward()
+    sync("G")
     oG:step()
     return lD, lG
   end

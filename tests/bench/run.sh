@@ -3,7 +3,7 @@
 # usage: tests/bench/run.sh [BUILD_DIR] [--only NAME[,NAME...]]    (`make bench` calls it)
 #        BENCH_ONLY=NAME[,NAME...] does the same as --only (`make bench BENCH_ONLY=dcgan-28`).
 #        NAME is a workload: add1 linear16 sgemm1024 memloop mlp-gan toy-gan dcgan-28 dcgan-28-gp
-#        refiner unet convlayers
+#        refiner unet convlayers dist
 #
 # Every workload runs in its own process (so that VmHWM belongs to that
 # workload alone), at 1 and at 2 threads:
@@ -29,6 +29,13 @@
 # input gradient, weight gradient): tests/bench/conv_layers.c (built here against
 # BUILD_DIR/libluagan_core.a) against bench_torch.py convlayers, GFLOP/s and % of
 # the measured FMA peak per layer.
+# dist: data-parallel scaling of mlp-gan and dcgan-28 (luagan only, global batch 64):
+# 1 process x 1 thread, 1 process x 2 threads and 2 processes x 1 thread (mpirun -np 2,
+# lg.dist: each rank 32 rows, gradients averaged by one MPI_Allreduce per network and
+# step, SyncBatchNorm); the speed-up over 1 x 1, the allreduce's share of the step, the
+# bytes per step and the time a rank waits for the other before it (bench.lua: a barrier);
+# docs/distributed.md turns them into a bandwidth model.  Skipped
+# with a note without mpirun or an Open MPI build.
 # Beside every number: the 1-minute load average when the run started and
 # "others", the cores used by other processes during the run (busy time from
 # /proc/stat minus the CPU time of the benchmark process; steal included).
@@ -40,7 +47,7 @@
 # status is non-zero only when a workload did not run (or the GAN workloads of
 # the two sides do not have the same parameters).
 set -u
-all_workloads="add1 linear16 sgemm1024 memloop mlp-gan toy-gan dcgan-28 dcgan-28-gp refiner unet convlayers"
+all_workloads="add1 linear16 sgemm1024 memloop mlp-gan toy-gan dcgan-28 dcgan-28-gp refiner unet convlayers dist"
 gan_workloads="mlp-gan toy-gan dcgan-28 dcgan-28-gp refiner unet"
 build=build
 only=${BENCH_ONLY:-}
@@ -147,6 +154,7 @@ echo "   beside each number: the load at its start and the cores other processes
 echo "   workloads: $workloads"
 for t in $threads; do
   for w in $workloads; do
+    [ "$w" = dist ] && continue   # its own section below
     # memloop with no GC accounting would take the machine's memory: cap the
     # address space at 8 GB so that it fails with an allocation error instead.
     limit=0; [ "$w" = memloop ] && limit=8388608
@@ -387,5 +395,36 @@ for w in $gan_workloads; do
        "(${lr:-n/a} MB / ${tr:-n/a} MB)   [target < $rt: $(verdict "$r" "<" "$rt")]"
   echo
 done
+
+# ------------------------------------------------------------ data parallel
+if selected dist; then
+  if ! command -v mpirun >/dev/null 2>&1 ||
+     [ "$("$build/luagan" -e 'print(lg.dist.info().mpi)' 2>/dev/null)" != true ]; then
+    echo "dist: skipped (needs mpirun and a luagan built with Open MPI: make deps-build)"
+  else
+    # root needs --allow-run-as-root, 2 ranks on few cores --oversubscribe; a
+    # container's ptrace rules refuse the shared-memory single copy
+    mpi="mpirun -np 2 --oversubscribe --allow-run-as-root"
+    for w in mlp-gan dcgan-28; do
+      run "dist_${w}_1x1" 0 env OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 \
+        "$build/luagan" tests/bench/bench.lua "$w" 1
+      run "dist_${w}_1x2" 0 env OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2 \
+        "$build/luagan" tests/bench/bench.lua "$w" 2
+      run "dist_${w}_2x1" 0 env OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 \
+        OMPI_MCA_btl_vader_single_copy_mechanism=none \
+        $mpi "$build/luagan" tests/bench/bench.lua "$w" 1
+      base=$(value "$w" "$log/dist_${w}_1x1")
+      for c in 1x1 1x2 2x1; do
+        f="$log/dist_${w}_$c"; v=$(value "$w" "$f")
+        extra=""
+        if [ $c = 2x1 ]; then
+          extra=", allreduce $(line_of "${w}_allreduce_share" "$f"), $(line_of "${w}_allreduce_bytes" "$f"),"
+          extra+=" wait $(line_of "${w}_wait_share" "$f")"
+        fi
+        echo "dist $w ${c/x/ process(es) x } thread(s): ${v:-n/a} it/s, speed-up $(ratio "${v:-}" "${base:-}")$extra   ($(load_of "dist_${w}_$c"))"
+      done
+    done
+  fi
+fi
 
 exit $status

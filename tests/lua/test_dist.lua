@@ -1,8 +1,12 @@
 -- lg.dist: the job of one process (no mpirun), then 2 ranks under mpirun
 -- running the scripts of tests/dist/: collectives, data-parallel training
 -- equal to one process on the whole batch (SGD, Adam, SyncBatchNorm), and
--- faults that must end the whole job within seconds.  The mpirun part is
--- skipped, with a message, when mpirun or this build's Open MPI is missing.
+-- faults that must end the whole job within seconds; then the experiment
+-- harness under mpirun: dcgan.lua and wgan.lua on 2 ranks against 1
+-- process, only rank 0 writing, resume bitwise with the same ranks and
+-- refused with others, flags that differ, per-rank streams.  The mpirun
+-- part is skipped, with a message, when mpirun or this build's Open MPI is
+-- missing.
 local lg = require "luagan"
 local d = lg.dist
 local nn, optim = lg.nn, lg.optim
@@ -85,6 +89,56 @@ test("wrap: a one-process job trains as the bare model", function()
          "dist.broadcast_parameters: a module, an optimizer or a list of tensors is expected")
 end)
 
+test("seed(s, \"shared\"): lg's stream is lg.manual_seed(s)'s, own() the rank's", function()
+  d.seed(11, "shared")
+  local shared, own = lg.rand(3), d.own(lg.rand, 3)
+  local shared2 = d.shared(lg.rand, 3)
+  lg.manual_seed(11)
+  eq(lg.cat({shared, shared2}):totable(), lg.rand(6):totable())
+  lg.manual_seed(11 ~ -7046029254386353131)
+  eq(own:totable(), lg.rand(3):totable())
+  local st = d.get_rng_state()
+  eq(st.current, "shared")
+  local again = d.own(lg.rand, 2)
+  d.set_rng_state(st)
+  eq(d.own(lg.rand, 2):totable(), again:totable(), "own stream restored by set_rng_state")
+  d.seed(5, "shared")
+  local nested = d.own(function() return d.shared(lg.rand, 2) end)
+  local after = lg.rand(2)
+  lg.manual_seed(5)
+  eq(lg.cat({nested, after}):totable(), lg.rand(4):totable(), "dist.shared inside dist.own")
+  d.seed(5)
+  nested = d.shared(function() return d.own(lg.rand, 2) end)
+  lg.manual_seed(5 ~ -7046029254386353131)
+  eq(nested:totable(), lg.rand(2):totable(), "dist.own inside dist.shared")
+  raises(function() d.seed(1, "mine") end, 'dist.seed: the current stream must be "own" or "shared", got mine')
+  raises(function() d.set_rng_state{} end, "dist.set_rng_state: a table from dist.get_rng_state is expected")
+end)
+
+test("allgather_values of one process: exact doubles and integers", function()
+  local v = {0.1, 1 / 3, -2, math.huge, 2 ^ 60 + 1}
+  local all = d.allgather_values(v)
+  eq(#all, 1)
+  for i = 1, #v do
+    eq(all[1][i], v[i])
+    eq(math.type(all[1][i]), math.type(v[i]))
+  end
+  raises(function() d.allgather_values{1, "x"} end, "dist.allgather_values: entry 2 is a string, not a number")
+end)
+
+test("one process: sync_batchnorm, optimizer and shard leave things as they are", function()
+  local net = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
+  assert(rawequal(d.sync_batchnorm(net), net))
+  assert(rawequal(getmetatable(net[2]), nn.BatchNorm1d), "batch norm kept in a job of one process")
+  local ddp = d.wrap(net)
+  local opt = optim.SGD(ddp:parameters(), {lr = 0.1})
+  assert(rawequal(ddp:optimizer(opt), opt), "the optimizer itself")
+  local x = lg.randn(4, 3)
+  assert(rawequal(d.shard(x), x), "the batch itself")
+  raises(function() ddp:optimizer(42) end, "DataParallel:optimizer: an optimizer is expected")
+  raises(function() d.sync_batchnorm(42) end, "dist.sync_batchnorm: a module is expected")
+end)
+
 -- }------------------------------------------------------
 
 -- {------------------------------------------------------ two ranks
@@ -108,20 +162,24 @@ end
 -- shared-memory transport's single copy, which is only an optimisation.
 -- On the sanitizer build, LeakSanitizer skips what Open MPI leaves
 -- allocated (tests/dist/lsan-openmpi.supp says how); other builds ignore it.
-local function mpirun(script, args)
-  if not script:find("/", 1, true) then script = ROOT .. "/tests/dist/" .. script end
+local function mpirun_cmd(cmd)
   local env = ("OMPI_MCA_btl_vader_single_copy_mechanism=none " ..
                "OMPI_MCA_mca_base_component_disable_dlclose=1 " ..
                "LSAN_OPTIONS=\"${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=%s:" ..
                "fast_unwind_on_malloc=0:print_suppressions=0\""):format(
                sh_quote(ROOT .. "/tests/dist/lsan-openmpi.supp"))
-  local cmd = ("%s timeout -s KILL 60 mpirun -np 2 --oversubscribe --allow-run-as-root " ..
-               "%s %s %s 2>&1"):format(env, sh_quote(LUAGAN), sh_quote(script), args or "")
+  local line = ("%s timeout -s KILL 60 mpirun -np 2 --oversubscribe --allow-run-as-root %s 2>&1")
+    :format(env, cmd)
   local t0 = lg.clock()
-  local p = io.popen(cmd)
+  local p = io.popen(line)
   local out = p:read("a")
   local _, _, code = p:close()
   return code, out, lg.clock() - t0
+end
+
+local function mpirun(script, args)
+  if not script:find("/", 1, true) then script = ROOT .. "/tests/dist/" .. script end
+  return mpirun_cmd(("%s %s %s"):format(sh_quote(LUAGAN), sh_quote(script), args or ""))
 end
 
 local function has(out, part)
@@ -191,6 +249,195 @@ test("the example of docs/distributed.md prints the same losses on 1 and 2 ranks
   local l1, l2 = losses(one), losses(two)
   eq(#l1, 3, "lines of one process:\n" .. one)
   near(l2, l1, 1e-4, "2 ranks against 1 process")
+end)
+
+-- }------------------------------------------------------
+
+-- {------------------------------------------------------ the experiment harness, 2 ranks
+
+local tmp = temp_dir()
+local DCGAN = ROOT .. "/experiments/dcgan.lua"
+-- tiny dcgan.lua: batch norm in G and D (SyncBatchNorm under mpirun), Adam
+local TINY = "--threads 1 --iters 6 --batch 16 --size 28 --ngf 4 --ndf 4 --nz 16 " ..
+             "--dataset mnist10k --sample_every 3 --checkpoint_every 0 "
+
+-- plain luagan SCRIPT ARGS in ROOT: exit code, output
+local function plain(script, args)
+  local p = io.popen(("cd %s && %s %s %s 2>&1"):format(sh_quote(ROOT), sh_quote(LUAGAN),
+    sh_quote(script), args))
+  local out = p:read("a")
+  local _, _, code = p:close()
+  return code, out
+end
+
+-- the largest |a - b| / max|a| over the tensors of two checkpoints (same
+-- keys), of those whose key matches pattern if given
+local function ckpt_diff(a, b, pattern)
+  local ta, tb = lg.load(a), lg.load(b)
+  local worst, n = 0, 0
+  for k, t in pairs(ta) do
+    assert(tb[k], k .. " missing from " .. b)
+    if pattern and not k:match(pattern) then goto next end
+    local scale = math.max(t:abs():max():item(), 1e-12)
+    worst = math.max(worst, (t - tb[k]):abs():max():item() / scale)
+    n = n + 1
+    ::next::
+  end
+  for k in pairs(tb) do assert(ta[k], k .. " missing from " .. a) end
+  return worst, n
+end
+
+-- metrics.csv of two runs: the same rows and columns, cells within tol
+-- relative to the largest |cell| of their column, or to floor if larger (a
+-- difference of two means, as a critic's loss, has no relative precision of
+-- its own: floor is then the scale of the means)
+local function same_metrics(a, b, tol, floor)
+  local ra, ha = read_csv(a .. "/metrics.csv")
+  local rb, hb = read_csv(b .. "/metrics.csv")
+  eq(hb, ha, "columns")
+  eq(#rb, #ra, "rows")
+  local scale = {}
+  for _, r in ipairs(ra) do
+    for _, k in ipairs(ha) do scale[k] = math.max(scale[k] or floor or 1e-12, math.abs(r[k] or 0)) end
+  end
+  for i, r in ipairs(ra) do
+    for _, k in ipairs(ha) do
+      local x, y = r[k], rb[i][k]
+      if (x == nil) ~= (y == nil) or x and math.abs(x - y) > tol * scale[k] then
+        error(("%s row %d %s: %s against %s"):format(b, i, k, tostring(y), tostring(x)), 2)
+      end
+    end
+  end
+end
+
+local straight2   -- the 2-rank run of dcgan.lua, rank 0's directory
+
+test("dcgan.lua: 2 ranks at batch B train as 1 process at B; only rank 0 writes", function()
+  local one = tmp .. "/one"
+  local code, out = plain(DCGAN, TINY .. "--out " .. sh_quote(one))
+  eq(code, 0, "1 process:\n" .. out)
+  -- every rank in a directory of its own, --out relative: a write by rank 1 would land in rank1/
+  for r = 0, 1 do os.execute("mkdir -p " .. sh_quote(("%s/rank%d"):format(tmp, r))) end
+  local sh = ('cd %s/rank$OMPI_COMM_WORLD_RANK && exec %s %s %s --out run'):format(
+    sh_quote(tmp), sh_quote(LUAGAN), sh_quote(DCGAN), TINY)
+  local rc, two = mpirun_cmd("sh -c " .. sh_quote(sh))
+  eq(rc, 0, "2 ranks:\n" .. two)
+  straight2 = tmp .. "/rank0/run"
+  eq(lg.fs.list(tmp .. "/rank1"), {}, "rank 1 wrote nothing")
+  local files = lg.fs.list(straight2)
+  table.sort(files)
+  local want = lg.fs.list(one)
+  table.sort(want)
+  eq(files, want, "rank 0 wrote the files of a one-process run")
+  eq(#lg.fs.list(straight2 .. "/samples"), 2, "samples at 3 and 6")
+  same_metrics(one, straight2, 1e-5)
+  local diff, n = ckpt_diff(one .. "/checkpoint.safetensors", straight2 .. "/checkpoint.safetensors")
+  assert(n >= 20, "tensors in the checkpoint: " .. n)
+  assert(diff < 1e-5, ("parameters and Adam moments differ by %.3g (relative)"):format(diff))
+  local _, meta = lg.load(straight2 .. "/checkpoint.safetensors")
+  eq(meta.ranks, "2")
+end)
+
+test("wgan.lua on ring8 (an MLP critic, RMSprop, clipping): 2 ranks as 1 process", function()
+  local args = "--threads 1 --dataset ring8 --iters 12 --eval_every 6 --hidden 16 --w1_n 32 " ..
+               "--w1_reps 2 --est_n 64 --n_critic 2 --warmup false --sample_every 0 --out "
+  local code, out = plain(ROOT .. "/experiments/wgan.lua", args .. sh_quote(tmp .. "/wgan1"))
+  eq(code, 0, out)
+  local rc, two = mpirun(ROOT .. "/experiments/wgan.lua", args .. sh_quote(tmp .. "/wgan2"))
+  eq(rc, 0, two)
+  -- lossD is a difference of critic means of ~0.01 (|lossG|), ~1e-8 itself
+  same_metrics(tmp .. "/wgan1", tmp .. "/wgan2", 1e-5, 0.01)
+  local a, b = tmp .. "/wgan1/checkpoint.safetensors", tmp .. "/wgan2/checkpoint.safetensors"
+  local diff = ckpt_diff(a, b, "^G%.")
+  assert(diff < 1e-5, ("G's parameters differ by %.3g (relative)"):format(diff))
+  -- the critic's gradient is a difference of two means that nearly cancel,
+  -- and RMSprop scales any gradient to steps of ~lr: float32 rounding of the
+  -- means (summed in another order) moves the clipped weights by ~1e-6 of
+  -- their 0.01 (measured: 2.8e-4 relative after 24 critic steps)
+  diff = ckpt_diff(a, b, "^D%.")
+  assert(diff < 1e-3, ("D's parameters differ by %.3g (relative)"):format(diff))
+end)
+
+test("dcgan.lua under mpirun: --resume with the same 2 ranks is bitwise the straight run", function()
+  assert(straight2, "needs the run of the test before")
+  local dir = tmp .. "/stopped"
+  local args = TINY .. "--out " .. sh_quote(dir)
+  local rc, out = mpirun(DCGAN, args .. " --stop_at 4")
+  eq(rc, 0, "stop_at:\n" .. out)
+  eq(#read_csv(dir .. "/metrics.csv"), 4)
+  rc, out = mpirun(DCGAN, "--resume " .. sh_quote(dir))
+  eq(rc, 0, "resume:\n" .. out)
+  has(out, "dcgan: resumed " .. dir .. " at iteration 4")
+  eq(read_file(dir .. "/metrics.csv"), read_file(straight2 .. "/metrics.csv"), "metrics.csv")
+  eq((ckpt_diff(dir .. "/checkpoint.safetensors", straight2 .. "/checkpoint.safetensors")), 0)
+end)
+
+test("a run of 2 ranks is not resumed by 1 process, nor one of 1 by 2 ranks", function()
+  assert(straight2, "needs the run of the first harness test")
+  local before = read_file(straight2 .. "/metrics.csv")
+  local code, out = plain(DCGAN, "--resume " .. sh_quote(straight2) .. " --iters 8")
+  assert(code ~= 0, "resumed:\n" .. out)
+  has(out, "checkpoint.safetensors was saved by a job of 2 processes; resume it with 2 " ..
+           "(mpirun -np 2), not 1")
+  eq(read_file(straight2 .. "/metrics.csv"), before, "metrics.csv untouched")
+  local rc, two = mpirun(DCGAN, "--resume " .. sh_quote(tmp .. "/one") .. " --iters 8")
+  assert(rc ~= 0, "resumed:\n" .. two)
+  has(two, "was saved by a job of 1 process; resume it with 1 (mpirun -np 1), not 2")
+end)
+
+test("flags that differ between the ranks are refused, naming the flag and the rank", function()
+  local sh = ('exec %s %s %s --lr 0.000$((OMPI_COMM_WORLD_RANK + 1)) --out %s'):format(
+    sh_quote(LUAGAN), sh_quote(DCGAN), TINY, sh_quote(tmp .. "/flags"))
+  local rc, out, secs = mpirun_cmd("sh -c " .. sh_quote(sh))
+  assert(rc ~= 0, "ran:\n" .. out)
+  assert(secs < 20, ("the job took %.1f s to end"):format(secs))
+  has(out, "dist.check_same: --lr not the same on every rank: rank 1 differs from rank 0")
+  assert(lg.fs.kind(tmp .. "/flags") == nil, "a run directory was made")
+  rc, out = mpirun(DCGAN, TINY:gsub("--batch 16", "--batch 15") .. "--out " .. sh_quote(tmp .. "/odd"))
+  assert(rc ~= 0, "ran:\n" .. out)
+  has(out, "dcgan: --batch 15 is not a multiple of the 2 processes")
+end)
+
+-- a harness script: per-rank draws (dist.own), shared ones, a failure on purpose
+local OWN = [[
+local run = lg.experiment{name = "own", iters = 6, batch = 2, sample_every = 0,
+                          checkpoint_every = 0, fail_at = 0}
+local d = lg.dist
+for it in run:iterations() do
+  if it == run.config.fail_at and d.rank() == 1 then error("failure on purpose in rank 1") end
+  local own = d.allgather_values{d.own(lg.rand, 1):item()}
+  local shared = d.allgather_values{lg.rand(1):item()}
+  run:log{own = own[1][1], own_gap = own[#own][1] - own[1][1],
+          shared_gap = shared[#shared][1] - shared[1][1], rank = d.rank()}
+end
+]]
+
+test("harness: own streams differ per rank and resume bitwise; a rank's error ends the job", function()
+  local script = tmp .. "/own.lua"
+  local f = assert(io.open(script, "w"))
+  f:write(OWN)
+  f:close()
+  local a, b = tmp .. "/own_a", tmp .. "/own_b"
+  local rc, out = mpirun(script, "--out " .. sh_quote(a))
+  eq(rc, 0, out)
+  for _, r in ipairs(read_csv(a .. "/metrics.csv")) do
+    assert(r.own_gap ~= 0, "rank 1's own draw is rank 0's")
+    eq(r.shared_gap, 0, "the shared stream differs")
+    eq(r.rank, 0.5, "the mean of the ranks")
+  end
+  rc, out = mpirun(script, "--stop_at 2 --out " .. sh_quote(b))
+  eq(rc, 0, out)
+  rc, out = mpirun(script, "--resume " .. sh_quote(b))
+  eq(rc, 0, out)
+  eq(read_file(b .. "/metrics.csv"), read_file(a .. "/metrics.csv"))
+  local code, err, secs = mpirun(script, "--fail_at 3 --out " .. sh_quote(tmp .. "/own_fail"))
+  assert(code ~= 0, "mpirun exited 0:\n" .. err)
+  assert(secs < 10, ("the job took %.1f s to end"):format(secs))
+  has(err, "failure on purpose in rank 1")
+  has(err, "luagan: rank 1 of 2 exits with status 1: aborting every rank")
+  -- row 1 is written before the collectives of iteration 2; row 2 may be lost
+  local rows = #read_csv(tmp .. "/own_fail/metrics.csv")
+  assert(rows == 1 or rows == 2, "rows before the failure: " .. rows)
 end)
 
 -- }------------------------------------------------------
