@@ -18,15 +18,16 @@
 **   conv3d_weight     W      = grid col^T          vol2col, then sgemm
 **
 ** Each backward is made of these three ops, so gradients of gradients work
-** (a gradient penalty on a 3-D critic).  The chunks run one after another;
-** inside a chunk vol2col, col2vol and lg_sgemm split their work over the
-** threads so that each output element is computed by one thread in a fixed
-** order: results do not depend on the thread count.
+** (a gradient penalty on a 3-D critic).  The column matrices live in
+** ops_conv.c's workspace, kept across calls, so that steady-state training
+** does no malloc here.  The chunks run one after another; inside a chunk
+** vol2col, col2vol and lg_sgemm split their work over the threads so that
+** each output element is computed by one thread in a fixed order: results
+** do not depend on the thread count.
 */
 #include "internal.h"
 
 #include <limits.h>
-#include <stdlib.h>
 #include <string.h>
 
 typedef struct {
@@ -38,31 +39,6 @@ typedef struct {
 static int64_t cols_k(const geom *g) { return g->c * g->k[0] * g->k[1] * g->k[2]; }
 static int64_t cols_l(const geom *g) { return g->g[0] * g->g[1] * g->g[2]; }
 static int64_t vol(const geom *g) { return g->d[0] * g->d[1] * g->d[2]; }
-
-/* {====================================================== workspace
-** Kept across calls and grown when a larger layer comes along, as in
-** ops_conv.c, so that steady-state training does no malloc here. */
-
-static float *workspace;
-static size_t workspace_floats;
-
-static float *workspace_get(size_t nfloat) {
-  if (nfloat <= workspace_floats) return workspace;
-  size_t bytes = (nfloat * sizeof(float) + 63) & ~(size_t)63;
-  lg_conv3d_workspace_free();
-  workspace = aligned_alloc(64, bytes);
-  if (!workspace) return lg_seterr("conv3d: out of memory for a %zu-byte workspace", bytes);
-  workspace_floats = bytes / sizeof(float);
-  return workspace;
-}
-
-void lg_conv3d_workspace_free(void) {
-  free(workspace);
-  workspace = NULL;
-  workspace_floats = 0;
-}
-
-/* }====================================================== */
 
 /* {====================================================== kernels */
 
@@ -202,7 +178,7 @@ static int get_slots(const geom *g, int64_t nb, bool partial, slots *s) {
   size_t col = round16((size_t)(cols_k(g) * nb * cols_l(g)));
   size_t rows = nb > 1 ? round16((size_t)(g->o * nb * cols_l(g))) : 0;
   size_t part = partial ? round16((size_t)(g->o * cols_k(g))) : 0;
-  float *ws = workspace_get(col + rows + part);
+  float *ws = lg_conv_workspace(col + rows + part);
   if (!ws) return -1;
   *s = (slots){ws, ws + col, ws + col + rows};
   return 0;

@@ -107,7 +107,6 @@ static void buf_free(float *p, size_t cap_floats) {
 
 void lg_memory_trim(void) {
   lg_conv_workspace_free();
-  lg_conv3d_workspace_free();
   lg_gemm_free();
   for (int c = 0; c < POOL_CLASSES; c++) {
     while (pool.free[c]) {
