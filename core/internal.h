@@ -180,6 +180,9 @@ void lg_split_at(const lg_tensor *t, int dim, int64_t *outer, int64_t *n, int64_
 /* Frees the convolutions' im2col workspace (ops_conv.c); the next
 ** convolution allocates it again. */
 void lg_conv_workspace_free(void);
+/* That workspace (ops_conv.c), at least nfloat floats, 64-byte aligned;
+** its contents are not kept from one call to the next.  NULL on failure. */
+float *lg_conv_workspace(size_t nfloat);
 
 /* Row-major C[m,n] = op(A) op(B) + beta C, op(X) = X^T when the flag is set
 ** (gemm.c).  C is not read when beta is 0.  `par` lets it split C over the

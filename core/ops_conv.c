@@ -51,8 +51,9 @@ static int64_t cols_l(const geom *g) { return g->ho * g->wo; }
 static float *workspace;
 static size_t workspace_floats;
 
-/* The old contents are not kept: every user fills what it reads. */
-static float *workspace_get(size_t nfloat) {
+/* The old contents are not kept: every user fills what it reads.  The 3-D
+** convolutions (ops_conv3d.c) share it. */
+float *lg_conv_workspace(size_t nfloat) {
   if (nfloat <= workspace_floats) return workspace;
   size_t bytes = (nfloat * sizeof(float) + 63) & ~(size_t)63;
   lg_conv_workspace_free();              /* before allocating: halve the peak */
@@ -416,7 +417,7 @@ static int run_chunks(const geom *g, chunk_fn fn, const float *a, const float *b
   chunking p = chunk_plan(g);
   int threads = chunk_threads(g, &p);
   size_t slot = slot_floats(g, p.nb);
-  float *ws = workspace_get(slot * (size_t)threads);
+  float *ws = lg_conv_workspace(slot * (size_t)threads);
   if (!ws) return -1;
   if (threads == 1) {
     for (int64_t c = 0; c < p.count; c++) {
@@ -476,7 +477,7 @@ static int conv_weight_forward(const geom *g, const float *x, const float *gy, f
   chunking p = chunk_plan(g);
   int threads = chunk_threads(g, &p);
   size_t slot = slot_floats(g, p.nb), part = ((size_t)OK + 15) & ~(size_t)15;
-  float *ws = workspace_get((slot + (p.count > 1 ? part : 0)) * (size_t)threads);
+  float *ws = lg_conv_workspace((slot + (p.count > 1 ? part : 0)) * (size_t)threads);
   if (!ws) return -1;
   float *partials = ws + slot * (size_t)threads;
   if (threads == 1) {

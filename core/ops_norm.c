@@ -382,8 +382,8 @@ static bool check_channel_vec(const char *what, const lg_tensor *v, const lg_ten
 static bool check_args(const lg_tensor *x, const lg_tensor *rm, const lg_tensor *rv,
                        const lg_tensor *w, const lg_tensor *b, bool training, float eps) {
   char buf[128];
-  if (x->ndim < 2 || x->ndim > 4) {
-    lg_seterr("batch_norm: input must be [N,C], [N,C,L] or [N,C,H,W], got %s",
+  if (x->ndim < 2 || x->ndim > 5) {
+    lg_seterr("batch_norm: input must be [N,C], [N,C,L], [N,C,H,W] or [N,C,T,H,W], got %s",
               lg_shape_str(x, buf, sizeof buf));
     return false;
   }

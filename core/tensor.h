@@ -211,8 +211,19 @@ lg_tensor *lg_conv_transpose2d(lg_tensor *x, lg_tensor *w, lg_tensor *b, const l
 /* The weight gradient of conv2d as an op of its own, so that the three
 ** convolution ops are closed under differentiation (second order). */
 lg_tensor *lg_conv2d_weight(lg_tensor *x, lg_tensor *gy, int kh, int kw, const lg_conv_opts *o);
-/* x [N,C] or [N,C,H,W].  training: batch statistics, and running_mean/var
-** (may be NULL) updated in place with momentum; else the running values. */
+/* 3-D: x [N,C,T,H,W]; conv3d w [cout,cin,kt,kh,kw], conv_transpose3d w
+** [cin,cout,kt,kh,kw]; sizes per dim in (t, h, w) order (ops_conv3d.c). */
+typedef struct lg_conv3d_opts {
+  int stride[3], padding[3], output_padding[3];   /* (t, h, w) */
+} lg_conv3d_opts;
+lg_tensor *lg_conv3d(lg_tensor *x, lg_tensor *w, lg_tensor *b, const lg_conv3d_opts *o);
+lg_tensor *lg_conv_transpose3d(lg_tensor *x, lg_tensor *w, lg_tensor *b,
+                               const lg_conv3d_opts *o);
+/* conv3d's weight gradient [O,C,k[0],k[1],k[2]] from x and gy [N,O,To,Ho,Wo]. */
+lg_tensor *lg_conv3d_weight(lg_tensor *x, lg_tensor *gy, const int *k, const lg_conv3d_opts *o);
+/* x [N,C], [N,C,L], [N,C,H,W] or [N,C,T,H,W].  training: batch statistics,
+** and running_mean/var (may be NULL) updated in place with momentum; else
+** the running values. */
 lg_tensor *lg_batch_norm(lg_tensor *x, lg_tensor *running_mean, lg_tensor *running_var,
                          lg_tensor *weight, lg_tensor *bias, bool training,
                          float momentum, float eps);

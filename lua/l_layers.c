@@ -8,45 +8,56 @@
 #include <limits.h>
 #include <string.h>
 
-/* An int option that is a number or an {h, w} pair, in min..INT_MAX;
-** absent -> def.  Its __index may run Lua code: read options before taking
-** tensor pointers (luagan.h). */
-static void pairfield(lua_State *L, int arg, const char *key, int def, int min, int out[2],
-                      const char *op) {
-  out[0] = out[1] = def;
+/* An int option that is a number or a table of n of them ({h, w} or
+** {t, h, w}), in min..INT_MAX; absent -> def.  Its __index may run Lua
+** code: read options before taking tensor pointers (luagan.h). */
+static void sizesfield(lua_State *L, int arg, const char *key, int def, int min, int n,
+                       int *out, const char *op) {
+  for (int i = 0; i < n; i++) out[i] = def;
   if (lua_isnoneornil(L, arg)) return;
   int tp = lua_getfield(L, arg, key);
   if (tp == LUA_TTABLE) {
-    if (lua_rawlen(L, -1) != 2)
-      luaL_error(L, "%s: %s must be an integer or a pair {h, w}, got a table of %I entries", op,
-                 key, (lua_Integer)lua_rawlen(L, -1));
-    for (int i = 0; i < 2; i++) {
+    if (lua_rawlen(L, -1) != (size_t)n)
+      luaL_error(L, "%s: %s must be an integer or a %s, got a table of %I entries", op, key,
+                 n == 2 ? "pair {h, w}" : "triple {t, h, w}", (lua_Integer)lua_rawlen(L, -1));
+    for (int i = 0; i < n; i++) {
       lua_rawgeti(L, -1, i + 1);
       out[i] = (int)lgL_checkintrange(L, -1, op, key, min, INT_MAX);
       lua_pop(L, 1);
     }
   } else if (tp != LUA_TNIL) {
-    out[0] = out[1] = (int)lgL_checkintrange(L, -1, op, key, min, INT_MAX);
+    int v = (int)lgL_checkintrange(L, -1, op, key, min, INT_MAX);
+    for (int i = 0; i < n; i++) out[i] = v;
   }
   lua_pop(L, 1);
 }
 
-static void convopts(lua_State *L, int arg, const char *op, int transposed, lg_conv_opts *o) {
+static void pairfield(lua_State *L, int arg, const char *key, int def, int min, int out[2],
+                      const char *op) {
+  sizesfield(L, arg, key, def, min, 2, out, op);
+}
+
+/* stride, padding and (transposed) output_padding, each n ints */
+static void convopts(lua_State *L, int arg, const char *op, int transposed, int n, int *stride,
+                     int *padding, int *output_padding) {
   static const char *const plain[] = {"stride", "padding", NULL};
   static const char *const trans[] = {"stride", "padding", "output_padding", NULL};
   lgL_checkoptions(L, arg, op, transposed ? trans : plain);
-  pairfield(L, arg, "stride", 1, 1, o->stride, op);
-  pairfield(L, arg, "padding", 0, 0, o->padding, op);
-  pairfield(L, arg, "output_padding", 0, 0, o->output_padding, op);
+  sizesfield(L, arg, "stride", 1, 1, n, stride, op);
+  sizesfield(L, arg, "padding", 0, 0, n, padding, op);
+  sizesfield(L, arg, "output_padding", 0, 0, n, output_padding, op);
 }
 
 typedef lg_tensor *(*convfn)(lg_tensor *, lg_tensor *, lg_tensor *, const lg_conv_opts *);
+typedef lg_tensor *(*conv3fn)(lg_tensor *, lg_tensor *, lg_tensor *, const lg_conv3d_opts *);
 
 /* The options first, then the result slot, then the pointers: see luagan.h.
-** A table third is the options with no bias: conv2d(x, w, {stride = 2}). */
-static int conv(lua_State *L, const char *op, int transposed, convfn f) {
+** A table third is the options with no bias: conv2d(x, w, {stride = 2}).
+** f2 (2-D) or f3 (3-D) is the op. */
+static int conv(lua_State *L, const char *op, int transposed, convfn f2, conv3fn f3) {
   lg_tensor *x, *w, *b, **r;
-  lg_conv_opts o;
+  lg_conv_opts o2;
+  lg_conv3d_opts o3;
   if (lua_type(L, 3) == LUA_TTABLE) {
     if (!lua_isnoneornil(L, 4))
       return luaL_error(L, "%s: give the options as the last argument", op);
@@ -57,13 +68,14 @@ static int conv(lua_State *L, const char *op, int transposed, convfn f) {
   lgL_checktensor(L, 1);   /* argument errors before option errors */
   lgL_checktensor(L, 2);
   lgL_opttensor(L, 3);
-  convopts(L, 4, op, transposed, &o);
+  if (f3) convopts(L, 4, op, transposed, 3, o3.stride, o3.padding, o3.output_padding);
+  else convopts(L, 4, op, transposed, 2, o2.stride, o2.padding, o2.output_padding);
   lua_settop(L, 4);
   r = lgL_newslot(L);
   x = lgL_checktensor(L, 1);
   w = lgL_checktensor(L, 2);
   b = lgL_opttensor(L, 3);
-  return lgL_settensor(L, r, f(x, w, b, &o));
+  return lgL_settensor(L, r, f3 ? f3(x, w, b, &o3) : f2(x, w, b, &o2));
 }
 
 /*** lg.conv2d(x, w [, b] [, opts]) -> Tensor
@@ -78,7 +90,7 @@ static int conv(lua_State *L, const char *op, int transposed, convfn f) {
  * local y = lg.conv2d(x, w, lg.zeros(64), {stride = 2, padding = 1})   -- [2, 64, 16, 16]
  */
 /* lg.conv2d(x, w, b, {stride=, padding=}) */
-static int l_conv2d (lua_State *L) { return conv(L, "conv2d", 0, lg_conv2d); }
+static int l_conv2d (lua_State *L) { return conv(L, "conv2d", 0, lg_conv2d, NULL); }
 
 /*** lg.conv_transpose2d(x, w [, b] [, opts]) -> Tensor
  * Transposed convolution (the gradient of conv2d with respect to its input),
@@ -95,7 +107,38 @@ static int l_conv2d (lua_State *L) { return conv(L, "conv2d", 0, lg_conv2d); }
  */
 /* lg.conv_transpose2d(x, w, b, {stride=, padding=, output_padding=}) */
 static int l_conv_transpose2d (lua_State *L) {
-  return conv(L, "conv_transpose2d", 1, lg_conv_transpose2d);
+  return conv(L, "conv_transpose2d", 1, lg_conv_transpose2d, NULL);
+}
+
+/*** lg.conv3d(x, w [, b] [, opts]) -> Tensor
+ * 3-D convolution (cross-correlation, as PyTorch) of a batch of volumes or
+ * clips, the critic layer of video GANs (Vondrick et al. 2016).  Weights in
+ * PyTorch's layout; b ([cout]) is optional.  opts.stride (default 1) and
+ * opts.padding (zeros, default 0) are each a number or a {t, h, w} triple.
+ * Differentiable to second order (gradient penalties).
+ * Shapes: x [N, cin, T, H, W], w [cout, cin, kt, kh, kw] -> [N, cout, T', H', W']
+ * with T' = floor((T + 2 padding - kt) / stride) + 1, and so on.
+ * @function lg.conv3d
+ * @usage local x, w = lg.randn(2, 3, 8, 16, 16), lg.randn(32, 3, 4, 4, 4)
+ * local y = lg.conv3d(x, w, lg.zeros(32), {stride = 2, padding = 1})   -- [2, 32, 4, 8, 8]
+ */
+static int l_conv3d (lua_State *L) { return conv(L, "conv3d", 0, NULL, lg_conv3d); }
+
+/*** lg.conv_transpose3d(x, w [, b] [, opts]) -> Tensor
+ * Transposed 3-D convolution (the gradient of conv3d with respect to its
+ * input), the upsampling layer of the video generator of Vondrick et al.
+ * 2016.  Weights in PyTorch's layout [cin, cout, kt, kh, kw]; opts.stride
+ * (1), opts.padding (0) and opts.output_padding (0, smaller than stride) are
+ * numbers or {t, h, w} triples.  Differentiable to second order.
+ * Shapes: x [N, cin, T, H, W] -> [N, cout, T', H', W'] with
+ * T' = (T - 1) stride - 2 padding + kt + output_padding, and so on.
+ * @function lg.conv_transpose3d
+ * @usage local h = lg.randn(2, 64, 2, 4, 4)
+ * local y = lg.conv_transpose3d(h, lg.randn(64, 32, 4, 4, 4), nil, {stride = 2, padding = 1})
+ * -- [2, 32, 4, 8, 8]
+ */
+static int l_conv_transpose3d (lua_State *L) {
+  return conv(L, "conv_transpose3d", 1, NULL, lg_conv_transpose3d);
 }
 
 static int optbool(lua_State *L, int arg) {
@@ -111,7 +154,8 @@ static int optbool(lua_State *L, int arg) {
  * statistics are used and running_mean / running_var (may be nil) are
  * updated in place with momentum; otherwise the running values are used.
  * weight and bias ([C], optional) scale and shift.  Differentiable.
- * Shapes: x [N, C] or [N, C, H, W], running stats, weight, bias [C] -> x's shape.
+ * Shapes: x [N, C], [N, C, L], [N, C, H, W] or [N, C, T, H, W], running stats,
+ * weight, bias [C] -> x's shape.
  * @function lg.batch_norm
  * @usage local x = lg.randn(16, 8, 4, 4)
  * local rm, rv = lg.zeros(8), lg.ones(8)
@@ -219,6 +263,8 @@ static int l_dropout (lua_State *L) {
 const luaL_Reg lgL_layers_funcs[] = {
   {"conv2d", l_conv2d},
   {"conv_transpose2d", l_conv_transpose2d},
+  {"conv3d", l_conv3d},
+  {"conv_transpose3d", l_conv_transpose3d},
   {"batch_norm", l_batch_norm},
   {"avg_pool2d", l_avg_pool2d},
   {"max_pool2d", l_max_pool2d},

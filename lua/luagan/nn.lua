@@ -436,14 +436,16 @@ end
 -- initialized from a zero-centered Normal distribution with standard
 -- deviation 0.02"); batch-norm scales N(1, 0.02) and biases 0 as in the
 -- reference PyTorch implementation.  Acts on Linear, convolutions and
--- BatchNorm1d/2d; other modules are left alone.
+-- BatchNorm1d/2d/3d; other modules are left alone.
 -- @usage G:apply(nn.init.dcgan)
 function init.dcgan(m)
   local name = m.__name
-  if name == "Conv1d" or name == "Conv2d" or name == "ConvTranspose2d" or name == "Linear" then
+  if name == "Conv1d" or name == "Conv2d" or name == "ConvTranspose2d" or name == "Conv3d"
+     or name == "ConvTranspose3d" or name == "Linear" then
     init.normal_(m.weight, 0, 0.02)
     if m.bias then init.zeros_(m.bias) end
-  elseif name == "BatchNorm1d" or name == "BatchNorm2d" or name == "SyncBatchNorm" then
+  elseif name == "BatchNorm1d" or name == "BatchNorm2d" or name == "BatchNorm3d"
+         or name == "SyncBatchNorm" then
     if m.weight then init.normal_(m.weight, 1, 0.02) end
     if m.bias then init.zeros_(m.bias) end
   end
@@ -460,6 +462,7 @@ local function param(...)
 end
 
 local function pair(v) return type(v) == "table" and v or {v, v} end
+local function triple(v) return type(v) == "table" and v or {v, v, v} end
 
 -- {------------------------------------------------------ constructor arguments
 
@@ -497,19 +500,26 @@ local function int_from(min)
   return function(v) return math.type(v) == "integer" and v >= min end
 end
 
-local function int_or_pair(min)
+-- an integer >= min or a list of n of them
+local function int_or_list(min, n)
   local ok = int_from(min)
   return function(v)
     if type(v) ~= "table" then return ok(v) end
-    return #v == 2 and ok(v[1]) and ok(v[2]) and next(v, 2) == nil
+    if #v ~= n or next(v, n) ~= nil then return false end
+    for i = 1, n do if not ok(v[i]) then return false end end
+    return true
   end
 end
+local function int_or_pair(min) return int_or_list(min, 2) end
 
 -- kind -> {test, what it must be}
 local kinds = {
   kernel2 = {int_or_pair(1), "a positive integer or {kh, kw}"},
   size2 = {int_or_pair(1), "a positive integer or {h, w}"},
   pad2 = {int_or_pair(0), "a non-negative integer or {h, w}"},
+  kernel3 = {int_or_list(1, 3), "a positive integer or {kt, kh, kw}"},
+  size3 = {int_or_list(1, 3), "a positive integer or {t, h, w}"},
+  pad3 = {int_or_list(0, 3), "a non-negative integer or {t, h, w}"},
   kernel1 = {int_from(1), "a positive integer"},
   size1 = {int_from(1), "a positive integer"},
   pad1 = {int_from(0), "a non-negative integer"},
@@ -609,30 +619,36 @@ local conv_spec = {
          {"bias", "bool"}},
   [2] = {{"stride", "size2"}, {"padding", "pad2"}, {"dilation", "size2"}, {"groups", "groups"},
          {"bias", "bool"}},
+  [3] = {{"stride", "size3"}, {"padding", "pad3"}, {"dilation", "size3"}, {"groups", "groups"},
+         {"bias", "bool"}},
   transposed = {{"stride", "size2"}, {"padding", "pad2"}, {"output_padding", "pad2"},
                 {"groups", "groups"}, {"bias", "bool"}, {"dilation", "size2"}},
+  transposed3 = {{"stride", "size3"}, {"padding", "pad3"}, {"output_padding", "pad3"},
+                 {"groups", "groups"}, {"bias", "bool"}, {"dilation", "size3"}},
 }
 local conv_defaults = {stride = 1, padding = 0, dilation = 1, output_padding = 0, groups = 1,
                        bias = true}
 
--- dims: 1 or 2 (spatial dims); sizes are kept as lists of that length, as
--- PyTorch keeps tuples.  The weight has PyTorch's layout: [cout,cin,k] for
--- Conv1d, [cout,cin,kh,kw] for Conv2d, [cin,cout,kh,kw] for ConvTranspose2d.
+-- dims: 1, 2 or 3 (spatial dims); sizes are kept as lists of that length,
+-- as PyTorch keeps tuples.  The weight has PyTorch's layout: [cout,cin,k]
+-- for Conv1d, [cout,cin,kh,kw] for Conv2d, [cin,cout,kh,kw] for
+-- ConvTranspose2d, with a kt before kh in 3-D.
 local function conv_init(self, cls, dims, transposed, cin, cout, k, ...)
   check_int(cls, "in_channels", cin, 1)
   check_int(cls, "out_channels", cout, 1)
   check_kind(cls, "kernel_size", "kernel" .. dims, k)
-  local opts = arguments(cls, {"in_channels", "out_channels", "kernel_size"},
-                         transposed and conv_spec.transposed or conv_spec[dims], conv_defaults, ...)
-  local function sizes(v) return dims == 1 and {v} or pair(v) end
+  local spec = transposed and conv_spec[dims == 3 and "transposed3" or "transposed"]
+               or conv_spec[dims]
+  local opts = arguments(cls, {"in_channels", "out_channels", "kernel_size"}, spec,
+                         conv_defaults, ...)
+  local function sizes(v) return dims == 1 and {v} or dims == 2 and pair(v) or triple(v) end
   self.in_channels, self.out_channels, self.kernel_size = cin, cout, sizes(k)
   self.stride, self.padding = sizes(opts.stride), sizes(opts.padding)
   self.dilation = sizes(opts.dilation)
-  if transposed then self.output_padding = pair(opts.output_padding) end
-  local kk = self.kernel_size
-  if transposed then self.weight = param(cin, cout, kk[1], kk[2])
-  elseif dims == 1 then self.weight = param(cout, cin, kk[1])
-  else self.weight = param(cout, cin, kk[1], kk[2]) end
+  if transposed then self.output_padding = sizes(opts.output_padding) end
+  local shape = transposed and {cin, cout} or {cout, cin}
+  table.move(self.kernel_size, 1, dims, 3, shape)
+  self.weight = param(shape)
   if opts.bias then self.bias = param(cout) end
   default_init(self.weight, self.bias)
 end
@@ -663,9 +679,11 @@ local function dilate_dim(w, dim, d)
   return spread:reshape(shape):narrow(dim, 1, d * (k - 1) + 1)
 end
 
--- w [a,b,kh,kw] dilated by {dh, dw} on its last two dims
+-- w [a,b,kh,kw] (or [a,b,kt,kh,kw]) dilated by {dh, dw} (or {dt, dh, dw})
+-- on its kernel dims
 local function dilated(w, dilation)
-  return dilate_dim(dilate_dim(w, 3, dilation[1]), 4, dilation[2])
+  for i, d in ipairs(dilation) do w = dilate_dim(w, 2 + i, d) end
+  return w
 end
 
 --- nn.Conv2d(in_channels, out_channels, kernel_size [, stride, padding, dilation, groups, bias] [, opts]) -> Module
@@ -705,6 +723,45 @@ function ConvTranspose2d:forward(x)
 end
 ConvTranspose2d.extra_repr = conv_repr
 nn.ConvTranspose2d = ConvTranspose2d
+
+--- nn.Conv3d(in_channels, out_channels, kernel_size [, stride, padding, dilation, groups, bias] [, opts]) -> Module
+-- 3-D convolution over clips or volumes with weight [cout, cin, kt, kh,
+-- kw] and bias [cout], initialised as PyTorch's; the critic's layer in the
+-- video GAN of Vondrick et al. 2016 (section 2.3).  kernel_size, stride (1),
+-- padding (0) and dilation (1) are integers or {t, h, w} triples; groups
+-- must be 1; bias (true).  Arguments in PyTorch's order or an options
+-- table, the table last.
+-- Shapes: x [N, cin, T, H, W] -> [N, cout, T', H', W'] with
+-- T' = floor((T + 2 padding - dilation (kt - 1) - 1) / stride) + 1, and so on.
+-- @usage local conv = nn.Conv3d(3, 64, 4, 2, 1)   -- 32x64x64 -> 16x32x32
+local Conv3d = Module:extend("Conv3d")
+-- Conv3d(in, out, k, stride, padding, dilation, groups = 1, bias) or an options table
+function Conv3d:init(...) conv_init(self, "Conv3d", 3, false, ...) end
+function Conv3d:forward(x)
+  return lg.conv3d(x, dilated(self.weight, self.dilation), self.bias,
+                   {stride = self.stride, padding = self.padding})
+end
+Conv3d.extra_repr = conv_repr
+nn.Conv3d = Conv3d
+
+--- nn.ConvTranspose3d(in_channels, out_channels, kernel_size [, stride, padding, output_padding, groups, bias, dilation] [, opts]) -> Module
+-- Transposed 3-D convolution (the gradient of Conv3d with respect to its
+-- input), the upsampling layer of the video generator of Vondrick et al.
+-- 2016 (section 2.2); weight [cin, cout, kt, kh, kw] as PyTorch's, bias
+-- [cout].  Sizes are integers or {t, h, w} triples; arguments in PyTorch's
+-- order (note dilation last) or an options table.
+-- Shapes: x [N, cin, T, H, W] -> [N, cout, T', H', W'] with
+-- T' = (T - 1) stride - 2 padding + dilation (kt - 1) + output_padding + 1, and so on.
+-- @usage local up = nn.ConvTranspose3d(512, 256, 4, 2, 1)   -- 2x4x4 -> 4x8x8
+local ConvTranspose3d = Module:extend("ConvTranspose3d")
+-- ConvTranspose3d(in, out, k, stride, padding, output_padding, groups = 1, bias, dilation)
+function ConvTranspose3d:init(...) conv_init(self, "ConvTranspose3d", 3, true, ...) end
+function ConvTranspose3d:forward(x)
+  return lg.conv_transpose3d(x, dilated(self.weight, self.dilation), self.bias,
+    {stride = self.stride, padding = self.padding, output_padding = self.output_padding})
+end
+ConvTranspose3d.extra_repr = conv_repr
+nn.ConvTranspose3d = ConvTranspose3d
 
 -- Conv1d on [N,C,L] is Conv2d on [N,C,1,L] with the weight viewed as
 -- [cout,cin,1,k]; the weight itself stays [cout,cin,k] as PyTorch's.
@@ -843,7 +900,7 @@ end
 local function bn_forward(self, x, want)
   if x:dim() ~= want and not (want == 2 and x:dim() == 3) then   -- BatchNorm1d: [N,C] or [N,C,L]
     error(("%s: expected a %s input, got shape %s"):format(self.__name,
-      want == 2 and "2-D or 3-D" or "4-D", shape_str(x)), 2)
+      want == 2 and "2-D or 3-D" or want .. "-D", shape_str(x)), 2)
   end
   local use_batch = self.training or not self.running_mean
   if self.training and self.num_batches_tracked then
@@ -883,6 +940,18 @@ function BatchNorm2d:init(n, ...) bn_init(self, "BatchNorm2d", n, ...) end
 function BatchNorm2d:forward(x) return bn_forward(self, x, 4) end
 BatchNorm2d.extra_repr = bn_repr
 nn.BatchNorm2d = BatchNorm2d
+
+--- nn.BatchNorm3d(num_features [, eps, momentum, affine, track_running_stats] [, opts]) -> Module
+-- Batch normalisation of each channel over the batch, time and space, as
+-- after every layer but the last of the video generator of Vondrick et al.
+-- 2016; otherwise as nn.BatchNorm1d.
+-- Shapes: x [N, C, T, H, W] -> the same shape.
+-- @usage local bn = nn.BatchNorm3d(256)
+local BatchNorm3d = Module:extend("BatchNorm3d")
+function BatchNorm3d:init(n, ...) bn_init(self, "BatchNorm3d", n, ...) end
+function BatchNorm3d:forward(x) return bn_forward(self, x, 5) end
+BatchNorm3d.extra_repr = bn_repr
+nn.BatchNorm3d = BatchNorm3d
 
 -- (x - mean) / sqrt(var + eps) over dim d of x, with the biased variance, as
 -- PyTorch's layer, group and instance norms.  Written with differentiable

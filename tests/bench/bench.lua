@@ -1,7 +1,7 @@
 -- luagan side of the benchmarks; tests/bench/bench_torch.py has the same workloads.
 --
 -- usage: luagan tests/bench/bench.lua WORKLOAD [THREADS [ITERS]]
---        WORKLOAD is add1 | linear16 | sgemm1024 | memloop
+--        WORKLOAD is add1 | linear16 | sgemm1024 | memloop | conv3d
 --                  | mlp-gan | toy-gan | dcgan-28 | dcgan-28-gp | refiner | unet   (the GAN workloads)
 --        ITERS overrides a GAN workload's timed iteration count (a multiple of 5)
 --        mpirun -np N luagan tests/bench/bench.lua {mlp-gan|dcgan-28} THREADS
@@ -170,6 +170,30 @@ function W.memloop()
       print("memloop_lg_memory: " .. table.concat(parts, " "))
     end
   end
+end
+
+-- The 3-D layers at a VGAN-like shape (Vondrick et al. 2016 use k4 s2 p1
+-- throughout): conv3d [8,32,8,16,16] -> [8,64,4,8,8] and conv_transpose3d
+-- back, each forward and backward (input, weight and bias gradients).
+function W.conv3d()
+  local n = 20
+  local x, h = lg.randn(8, 32, 8, 16, 16), lg.randn(8, 64, 4, 8, 8)
+  local w, wt = lg.randn(64, 32, 4, 4, 4) * 0.02, lg.randn(64, 32, 4, 4, 4) * 0.02
+  local b, bt = lg.zeros(64), lg.zeros(32)
+  for _, t in ipairs{x, h, w, wt, b, bt} do t.requires_grad = true end
+  local o = {stride = 2, padding = 1}
+  local function step()
+    for _, t in ipairs{x, h, w, wt, b, bt} do t.grad = nil end
+    lg.conv3d(x, w, b, o):sum():backward()
+    lg.conv_transpose3d(h, wt, bt, o):sum():backward()
+  end
+  step()
+  assert(x.grad ~= nil and wt.grad ~= nil, "conv3d: no gradient after backward")
+  local best, mean = blocks(n, function(m)
+    for _ = 1, m do step() end
+  end)
+  print(("conv3d: %.3f ms/iter (best of %d blocks, mean %.3f; n=%d, threads=%d, clock=%s)"):format(
+    best * 1e3, BLOCKS, mean * 1e3, n, threads, clock_name))
 end
 
 -- ---------------------------------------------------------------- GAN workloads
@@ -521,7 +545,7 @@ end
 local fn = W[workload or ""]
 if not fn then
   io.stderr:write("usage: luagan tests/bench/bench.lua " ..
-    "{add1|linear16|sgemm1024|memloop|mlp-gan|toy-gan|dcgan-28|dcgan-28-gp|refiner|unet} [threads [iters]]\n")
+    "{add1|linear16|sgemm1024|memloop|conv3d|mlp-gan|toy-gan|dcgan-28|dcgan-28-gp|refiner|unet} [threads [iters]]\n")
   os.exit(2)
 end
 fn()

@@ -1,7 +1,7 @@
 """PyTorch side of the luagan benchmarks: the same workloads as bench.lua.
 
 usage: python3 bench_torch.py WORKLOAD [THREADS [ITERS]]
-       WORKLOAD is add1 | linear16 | sgemm1024 | memloop
+       WORKLOAD is add1 | linear16 | sgemm1024 | memloop | conv3d
                  | mlp-gan | toy-gan | dcgan-28 | dcgan-28-gp | refiner | unet
                  (the GAN workloads) | convlayers (every conv shape of dcgan-28, refiner,
                  unet alone)
@@ -465,8 +465,36 @@ def convlayers(threads):
                       f"{flop * 1e-6:.1f} MFLOP, reps={reps}, threads={threads})")
 
 
+def conv3d(threads):
+    # bench.lua's conv3d: a VGAN-like k4 s2 p1 layer each way, forward and backward
+    n = 20
+    F = torch.nn.functional
+    x, h = torch.randn(8, 32, 8, 16, 16), torch.randn(8, 64, 4, 8, 8)
+    w, wt = torch.randn(64, 32, 4, 4, 4) * 0.02, torch.randn(64, 32, 4, 4, 4) * 0.02
+    b, bt = torch.zeros(64), torch.zeros(32)
+    ts = [x, h, w, wt, b, bt]
+    for t in ts:
+        t.requires_grad_()
+
+    def step():
+        for t in ts:
+            t.grad = None
+        F.conv3d(x, w, b, stride=2, padding=1).sum().backward()
+        F.conv_transpose3d(h, wt, bt, stride=2, padding=1).sum().backward()
+
+    step()
+
+    def body(m):
+        for _ in range(m):
+            step()
+
+    best, mean = blocks(n, body)
+    print(f"conv3d: {best * 1e3:.3f} ms/iter (best of {BLOCKS} blocks, mean {mean * 1e3:.3f}; "
+          f"n={n}, threads={threads})")
+
+
 WORKLOADS = {"add1": add1, "linear16": linear16, "sgemm1024": sgemm1024,
-             "memloop": memloop, "convlayers": convlayers}
+             "memloop": memloop, "convlayers": convlayers, "conv3d": conv3d}
 GAN_WORKLOADS = {"mlp-gan": mlp_gan, "toy-gan": toy_gan, "dcgan-28": dcgan_28,
                  "dcgan-28-gp": dcgan_28_gp, "refiner": refiner, "unet": unet}
 

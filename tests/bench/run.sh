@@ -3,7 +3,7 @@
 # usage: tests/bench/run.sh [BUILD_DIR] [--only NAME[,NAME...]]    (`make bench` calls it)
 #        BENCH_ONLY=NAME[,NAME...] does the same as --only (`make bench BENCH_ONLY=dcgan-28`).
 #        NAME is a workload: add1 linear16 sgemm1024 memloop mlp-gan toy-gan dcgan-28 dcgan-28-gp
-#        refiner unet convlayers dist
+#        refiner unet convlayers conv3d dist
 #
 # Every workload runs in its own process (so that VmHWM belongs to that
 # workload alone), at 1 and at 2 threads:
@@ -47,7 +47,7 @@
 # status is non-zero only when a workload did not run (or the GAN workloads of
 # the two sides do not have the same parameters).
 set -u
-all_workloads="add1 linear16 sgemm1024 memloop mlp-gan toy-gan dcgan-28 dcgan-28-gp refiner unet convlayers dist"
+all_workloads="add1 linear16 sgemm1024 memloop mlp-gan toy-gan dcgan-28 dcgan-28-gp refiner unet convlayers conv3d dist"
 gan_workloads="mlp-gan toy-gan dcgan-28 dcgan-28-gp refiner unet"
 build=build
 only=${BENCH_ONLY:-}
@@ -243,6 +243,18 @@ for w in add1 linear16; do
   echo "ratio $w (luagan/torch time): $r   [target <= $target: $(verdict "$r" "<=" $target)]"
   echo
 done
+
+# conv3d: the 3-D layers of a video GAN, forward and backward (bench.lua)
+w=conv3d
+if selected $w; then
+  show luagan $w $w ms/iter; show torch $w $w ms/iter
+  read -r lb lt <<<"$(best luagan $w $w min)"
+  read -r tb tt <<<"$(best torch $w $w min)"
+  echo "luagan_${w}_best: ${lb:-n/a} ms/iter (${lt:-})"
+  echo "torch_${w}_best: ${tb:-n/a} ms/iter (${tt:-})"
+  echo "ratio $w (luagan/torch time): $(ratio "${lb:-}" "${tb:-}")"
+  echo
+fi
 
 w=sgemm1024
 if selected $w; then

@@ -271,7 +271,7 @@ static void batch_norm_errors(void **state) {
   (void)state;
   lg_tensor *x = CK(lg_zeros(SHAPE(2, 3))), *x1 = CK(lg_zeros(SHAPE(1, 3)));
   lg_tensor *x11 = CK(lg_zeros(SHAPE(1, 3, 1, 1))), *v = CK(lg_zeros(SHAPE(3)));
-  lg_tensor *x5 = CK(lg_zeros(SHAPE(1, 2, 2, 2, 2))), *w4 = CK(lg_zeros(SHAPE(4)));
+  lg_tensor *x6 = CK(lg_zeros(SHAPE(1, 2, 2, 2, 2, 2))), *w4 = CK(lg_zeros(SHAPE(4)));
   lg_tensor *w13 = CK(lg_zeros(SHAPE(1, 3)));
   lg_tensor *rm = CK(lg_zeros(SHAPE(3))), *rv = CK(lg_full(SHAPE(3), 1));
   EXPECT_ERR(lg_batch_norm(x1, rm, rv, NULL, NULL, true, 0.1f, 1e-5f), "batch_norm",
@@ -292,8 +292,8 @@ static void batch_norm_errors(void **state) {
   EXPECT_ERR(lg_batch_norm(x, rm, NULL, NULL, NULL, false, 0.1f, 1e-5f), "batch_norm",
              "running_var");
   EXPECT_ERR(lg_batch_norm(v, NULL, NULL, NULL, NULL, true, 0.1f, 1e-5f), "batch_norm", "[3]");
-  EXPECT_ERR(lg_batch_norm(x5, NULL, NULL, NULL, NULL, true, 0.1f, 1e-5f), "batch_norm",
-             "[1,2,2,2,2]");
+  EXPECT_ERR(lg_batch_norm(x6, NULL, NULL, NULL, NULL, true, 0.1f, 1e-5f), "batch_norm",
+             "[1,2,2,2,2,2]");
   EXPECT_ERR(lg_batch_norm(x, NULL, NULL, NULL, NULL, true, 0.1f, -1.0f), "batch_norm", "eps");
   /* a failed call leaves the running stats alone */
   EXPECT_VALUES(rm, 0, 0, 0);
@@ -301,7 +301,7 @@ static void batch_norm_errors(void **state) {
   /* eval with one value per channel is fine */
   lg_tensor *y = CK(lg_batch_norm(x1, rm, rv, NULL, NULL, false, 0.1f, 0));
   EXPECT_VALUES(y, 0, 0, 0);
-  lg_release(y), lg_release(x), lg_release(x1), lg_release(x11), lg_release(v), lg_release(x5);
+  lg_release(y), lg_release(x), lg_release(x1), lg_release(x11), lg_release(v), lg_release(x6);
   lg_release(w4), lg_release(w13), lg_release(rm), lg_release(rv);
 }
 

@@ -583,6 +583,58 @@ def gp(x):
       "nn.Embedding(10, 4)", {xgrad = false, xexpr = "(x - 1).long()"})
   mod("nn_Embedding_padding", nn.Embedding(6, 3, 2), lg.tensor{2, 1, 2, 6},
       "nn.Embedding(6, 3, padding_idx=1)", {xgrad = false, xexpr = "(x - 1).long()"})
+  -- 3-D layers, as in the video GAN of Vondrick et al. 2016: functional
+  -- forms, modules, a small generator and a critic under a gradient penalty
+  do
+    local function cv3(name, inputs, grad, f, py)
+      case(name, {inputs = inputs, grad = grad, tol = NNT, lua = f, py = "out = " .. py})
+    end
+    cv3("conv3d_s2p1", {x = R(2, 3, 5, 6, 7), w = R(4, 3, 3, 3, 3), b = R(4)}, {"x", "w", "b"},
+        function(v) return lg.conv3d(v.x, v.w, v.b, {stride = 2, padding = 1}) end,
+        "F.conv3d(x, w, b, stride=2, padding=1)")
+    cv3("conv3d_triples_nobias", {x = R(2, 2, 5, 6, 7), w = R(3, 2, 2, 3, 2)}, {"x", "w"},
+        function(v) return lg.conv3d(v.x, v.w, {stride = {1, 2, 3}, padding = {1, 0, 2}}) end,
+        "F.conv3d(x, w, stride=(1, 2, 3), padding=(1, 0, 2))")
+    cv3("conv3d_1x1x1", {x = R(3, 5, 2, 3, 4), w = R(2, 5, 1, 1, 1), b = R(2)}, {"x", "w", "b"},
+        function(v) return lg.conv3d(v.x, v.w, v.b) end, "F.conv3d(x, w, b)")
+    cv3("conv_t3d_s2p1", {x = R(2, 4, 2, 3, 3), w = R(4, 3, 4, 4, 4), b = R(3)}, {"x", "w", "b"},
+        function(v) return lg.conv_transpose3d(v.x, v.w, v.b, {stride = 2, padding = 1}) end,
+        "F.conv_transpose3d(x, w, b, stride=2, padding=1)")
+    cv3("conv_t3d_outpad", {x = R(1, 2, 2, 3, 2), w = R(2, 3, 3, 2, 3)}, {"x", "w"},
+        function(v) return lg.conv_transpose3d(v.x, v.w, {stride = {2, 1, 3}, padding = {1, 0, 1},
+          output_padding = {1, 0, 2}}) end,
+        "F.conv_transpose3d(x, w, stride=(2, 1, 3), padding=(1, 0, 1), output_padding=(1, 0, 2))")
+    cv3("batch_norm_5d", {x = R(3, 2, 2, 3, 2) * 2 + 1, w = R(2), b = R(2)}, {"x", "w", "b"},
+        function(v) return lg.batch_norm(v.x, nil, nil, v.w, v.b, true) end,
+        "F.batch_norm(x, None, None, w, b, training=True)")
+    mod("nn_Conv3d", nn.Conv3d(3, 4, 4, 2, 1), R(2, 3, 4, 8, 8), "nn.Conv3d(3, 4, 4, 2, 1)")
+    mod("nn_Conv3d_dilation", nn.Conv3d(2, 3, 3, {padding = {2, 1, 1}, dilation = {2, 1, 1}}),
+        R(1, 2, 6, 5, 5), "nn.Conv3d(2, 3, 3, padding=(2, 1, 1), dilation=(2, 1, 1))")
+    mod("nn_ConvTranspose3d", nn.ConvTranspose3d(4, 3, 4, 2, 1), R(2, 4, 2, 3, 3),
+        "nn.ConvTranspose3d(4, 3, 4, 2, 1)")
+    mod("nn_ConvTranspose3d_outpad", nn.ConvTranspose3d(3, 2, {3, 2, 3}, {stride = {2, 1, 2},
+        padding = {1, 0, 1}, output_padding = {1, 0, 1}, bias = false}), R(2, 3, 2, 3, 3),
+        "nn.ConvTranspose3d(3, 2, (3, 2, 3), stride=(2, 1, 2), padding=(1, 0, 1), " ..
+        "output_padding=(1, 0, 1), bias=False)")
+    mod("nn_BatchNorm3d", nn.BatchNorm3d(3), R(4, 3, 2, 3, 3) - 1, "nn.BatchNorm3d(3)",
+        {buffers = {"running_mean", "running_var"}})
+    local bn = nn.BatchNorm3d(2)
+    lg.no_grad(function() bn.running_mean:copy_(R(2)); bn.running_var:copy_(pos(2)) end)
+    bn:eval()
+    mod("nn_BatchNorm3d_eval", bn, R(2, 2, 2, 2, 2), "nn.BatchNorm3d(2).eval()",
+        {buffers = {"running_mean", "running_var"}})
+    mod("vgan_G", nn.Sequential(nn.ConvTranspose3d(4, 6, {2, 3, 3}, 1, 0, {bias = false}),
+          nn.BatchNorm3d(6), nn.ReLU(), nn.ConvTranspose3d(6, 1, 4, 2, 1, {bias = false}), nn.Tanh()),
+        R(3, 4, 1, 1, 1),
+        "nn.Sequential(nn.ConvTranspose3d(4, 6, (2, 3, 3), 1, 0, bias=False), nn.BatchNorm3d(6), " ..
+        "nn.ReLU(), nn.ConvTranspose3d(6, 1, 4, 2, 1, bias=False), nn.Tanh())",
+        {buffers = {"1.running_mean", "1.running_var"}})
+    gpmod("gp_conv3d_critic", nn.Sequential(nn.Conv3d(1, 3, 4, 2, 1), nn.LeakyReLU(0.2),
+            nn.Conv3d(3, 4, 3, 1, 1), nn.Tanh(), nn.Flatten(), nn.Linear(4 * 2 * 2 * 2, 1)),
+          R(3, 1, 4, 4, 4),
+          "nn.Sequential(nn.Conv3d(1, 3, 4, 2, 1), nn.LeakyReLU(0.2), nn.Conv3d(3, 4, 3, 1, 1), " ..
+          "nn.Tanh(), nn.Flatten(), nn.Linear(4 * 2 * 2 * 2, 1))", 1e-3)
+  end
 end
 
 
