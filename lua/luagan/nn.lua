@@ -1377,6 +1377,12 @@ nn.ModuleDict = ModuleDict
 
 -- }======================================================
 
+-- Layers in files of their own (lua/luagan/nn_*.lua) add themselves to nn;
+-- they require "luagan.nn", which is this table from here on.
+package.loaded["luagan.nn"] = nn
+require "luagan.nn_weight_norm"
+require "luagan.nn_noise"
+
 -- nn.SyncBatchNorm is luagan.dist's (it needs the collectives), found there
 -- on first use.
 setmetatable(nn, {__index = function(_, k)
