@@ -83,7 +83,8 @@ function nn.weight_norm(m, name, dim)
   v.requires_grad, g.requires_grad = true, true
   remove_from_order(m, name)
   rawset(m, name, nil)
-  m[name .. "_g"], m[name .. "_v"] = g, v     -- registered in this order, as PyTorch
+  m[name .. "_g"] = g     -- registered in this order, as PyTorch's
+  m[name .. "_v"] = v
   rawset(m, "_weight_norm", wn)
   local forward = m.forward
   -- the weight is a plain field, set before each forward and not in _order,

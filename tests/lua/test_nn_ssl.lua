@@ -57,7 +57,10 @@ test("weight_norm: g and v replace the weight; the layer computes what it did", 
   nn.weight_norm(fc)
   eq(sorted_keys(fc:state_dict()), {"bias", "weight_g", "weight_v"})
   eq(fc.weight_g.shape, {3, 1})
-  eq(#fc:parameters(), 3)
+  -- parameters in PyTorch's order: the bias, then g, then v
+  local names = {}
+  for name in fc:named_parameters() do names[#names + 1] = name end
+  eq(names, {"bias", "weight_g", "weight_v"})
   near(fc.weight_v:totable(), w:totable(), 0)
   near(fc.weight_g:totable(), (w * w):sum(2, true):sqrt():totable(), 1e-6)
   near(fc(x):totable(), before, 1e-5)
