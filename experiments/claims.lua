@@ -684,7 +684,8 @@ return {
           classifies far better than the same network trained on the labels alone.]],
         paper_value = [[about 0.93% test error (93 +- 6.5 of 10,000 test images) with 100 labels,
           against 1.06% to 3.33% for earlier semi-supervised methods; 20 labels 16.8%, 50 labels
-          2.2% (values as the paper's table is commonly quoted; see notes/ssgan.md)]],
+          2.2% (values as the paper's table is commonly quoted, not verified against its text;
+          see notes/ssgan.md)]],
         source = "section 5.1, Table 1 (permutation-invariant MNIST, 60,000 unlabelled images, 300 epochs)",
         target = [[(i) with 100 labels (10 per class, chosen by the seed), the test accuracy of the
           Polyak-averaged classifier after the run is above that of the same classifier trained on
