@@ -703,7 +703,8 @@ return {
         compare = {"salimans_l100", "supervised_l100", "salimans_l50", "supervised_l50", "salimans_l20",
                    "supervised_l20", "odena_l100"},
         cols = {"test_acc", "test_acc_raw"},
-        window = "end", statistic = "paired sign-flip test over seeds; mean and 95% t-interval of the accuracy",
+        window = "end", statistic = [[per seed the test accuracy of the final evaluation (iteration 1,000,
+          the last row of metrics.csv); paired sign-flip test over seeds; mean and 95% t-interval]],
         primary = {label = "feature matching (Salimans et al.) with 100 labels against the labels alone",
           ssl = "salimans_l100", base = "supervised_l100",
           why = [[The paper's headline setting (100 labels, feature matching, Gaussian noise and
