@@ -673,4 +673,49 @@ return {
         check = "adagan", params = {min_coverage = 0.95}},
     },
   },
+  {exp = "ssgan", title = "Semi-supervised GANs: Salimans et al. 2016, Odena 2016",
+    paper = "Salimans, Goodfellow, Zaremba, Cheung, Radford, Chen, Improved Techniques for Training GANs, NIPS 2016; Odena, Semi-Supervised Learning with Generative Adversarial Networks, 2016",
+    script = "experiments/ssgan.lua, permutation-invariant MNIST (shipped 10k subset) with 20, 50 or 100 labels",
+    claims = {
+      {id = "fm_ssl",
+        statement = [[A GAN discriminator used as a K-class classifier, the fake class implicit
+          (D(x) = Z(x) / (Z(x) + 1)), trained on the labelled images plus the GAN game with a
+          feature-matching generator, learns from the unlabelled images: with 100 labels it
+          classifies far better than the same network trained on the labels alone.]],
+        paper_value = [[about 0.93% test error (93 +- 6.5 of 10,000 test images) with 100 labels,
+          against 1.06% to 3.33% for earlier semi-supervised methods; 20 labels 16.8%, 50 labels
+          2.2% (values as the paper's table is commonly quoted, not verified against its text;
+          see notes/ssgan.md)]],
+        source = "section 5.1, Table 1 (permutation-invariant MNIST, 60,000 unlabelled images, 300 epochs)",
+        target = [[(i) with 100 labels (10 per class, chosen by the seed), the test accuracy of the
+          Polyak-averaged classifier after the run is above that of the same classifier trained on
+          the 100 labels alone (same net, noise, weight norm, averaging and iterations) by more
+          than 3 points (exact one-sided sign-flip test paired by seed, p < 0.05); (ii) its mean
+          test accuracy is at least 0.85 (95% interval)]],
+        why = [[The paper trains 300 epochs over 60,000 images with a 1000-500-250-250-250 D; five
+          seeds per arm must fit in minutes here, so D is 250-125-125 (G 250-250), the unlabelled
+          set is the shipped 9,001-image training split and training stops after 1,000 iterations
+          of batch 100 (11 epochs of it, about 1/180 of the paper's updates). A calibration seed
+          (not one of the five) gave 0.866 against 0.801 for the labels-only baseline, so the
+          paper's sub-1% error is out of reach and the targets ask for what the method must show
+          at this length: a clear gain over labels alone and an accuracy the baseline does not
+          reach. Test accuracy on the 999 held-out test images is measured in steps of 0.1%.]],
+        compare = {"salimans_l100", "supervised_l100", "salimans_l50", "supervised_l50", "salimans_l20",
+                   "supervised_l20", "odena_l100"},
+        cols = {"test_acc", "test_acc_raw"},
+        window = "end", statistic = [[per seed the test accuracy of the final evaluation (iteration 1,000,
+          the last row of metrics.csv); paired sign-flip test over seeds; mean and 95% t-interval]],
+        primary = {label = "feature matching (Salimans et al.) with 100 labels against the labels alone",
+          ssl = "salimans_l100", base = "supervised_l100",
+          why = [[The paper's headline setting (100 labels, feature matching, Gaussian noise and
+            weight normalisation in D, Polyak averaging at test) at our scale; the defaults of
+            experiments/ssgan.lua were fixed after one calibration seed (seed 11).]]},
+        ablations = {
+          {label = "20 labels (2 per class)", ssl = "salimans_l20", base = "supervised_l20", min_acc = false},
+          {label = "50 labels (5 per class)", ssl = "salimans_l50", base = "supervised_l50", min_acc = false},
+          {label = "Odena: explicit K+1-th class, non-saturating G, 100 labels", ssl = "odena_l100",
+            base = "supervised_l100", min_acc = false}},
+        check = "ssgan", params = {min_gain = 0.03, min_acc = 0.85}},
+    },
+  },
 }

@@ -805,6 +805,20 @@ function checks.adagan(P, S, G)
     threshold(a, "coverage", ">=", P.min_coverage, "AdaGAN's coverage C"))
 end
 
+-- Semi-supervised GANs: the classifier trained with unlabelled images and a
+-- GAN beats the same classifier trained on the labels alone by more than
+-- P.min_gain in test accuracy (paired by seed), and reaches P.min_acc
+-- unless the setting says min_acc = false (fewer labels, other methods).
+-- setting {ssl, base [, min_acc]}.
+function checks.ssgan(P, S, G)
+  local ssl = G[S.ssl]
+  local min_acc = S.min_acc == nil and P.min_acc or S.min_acc
+  return list_parts(
+    compare(ssl, G[S.base], "test_acc", "greater", ("test accuracy: %s above %s by more than %s")
+      :format(S.ssl, S.base, fmt(P.min_gain)), P.min_gain),
+    min_acc and threshold(ssl, "test_acc", ">=", min_acc, "test accuracy of " .. S.ssl) or nil)
+end
+
 -- Checks for tests and small plans.  mean_at_least: the mean of a column
 -- against a bound, params {col, min, label}, setting {config}.
 function checks.mean_at_least(P, S, G)

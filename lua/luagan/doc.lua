@@ -100,10 +100,14 @@ local function list_dir(dir, pattern)
   return out
 end
 
--- The files of module m under dir/luagan/: m.lua, or a package's
+-- The files of module m under dir/luagan/: m.lua and its parts m_*.lua, or a package's
 -- m/init.lua and then its other parts (luagan.gan is gan/*.lua).
 local function module_files(dir, m)
-  if read(dir .. "/luagan/" .. m .. ".lua") then return {m .. ".lua"} end
+  if read(dir .. "/luagan/" .. m .. ".lua") then   -- and its parts in files m_*.lua
+    local files = {m .. ".lua"}
+    for _, f in ipairs(list_dir(dir .. "/luagan", "^" .. m .. "_[%w_]+%.lua$")) do files[#files + 1] = f end
+    return files
+  end
   local files = {}
   for _, f in ipairs(list_dir(dir .. "/luagan/" .. m, "%.lua$")) do
     if f == "init.lua" then table.insert(files, 1, m .. "/" .. f)

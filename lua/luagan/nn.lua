@@ -485,12 +485,13 @@ local function check_int(op, name, v, min)
   end
 end
 
--- a value as an error message shows it: 3, {2, 2}, string
+-- a value as an error message shows it: 3, {2, 2}, string.  Raw reads: a
+-- table whose __index never answers nil must not loop for ever here.
 local function shown(v)
   if type(v) == "number" or type(v) == "boolean" then return tostring(v) end
-  if type(v) == "table" and v[1] ~= nil then
+  if type(v) == "table" and rawget(v, 1) ~= nil then
     local parts = {}
-    for i, x in ipairs(v) do parts[i] = tostring(x) end
+    for i = 1, rawlen(v) do parts[i] = tostring(rawget(v, i)) end
     return "{" .. table.concat(parts, ", ") .. "}"
   end
   return type(v)
@@ -1445,6 +1446,12 @@ nn.ModuleDict = ModuleDict
 -- }------------------------------------------------------
 
 -- }======================================================
+
+-- Layers in files of their own (lua/luagan/nn_*.lua) add themselves to nn;
+-- they require "luagan.nn", which is this table from here on.
+package.loaded["luagan.nn"] = nn
+require "luagan.nn_weight_norm"
+require "luagan.nn_noise"
 
 -- nn.SyncBatchNorm is luagan.dist's (it needs the collectives), found there
 -- on first use.

@@ -290,4 +290,7 @@ function optim.RMSprop(params, opts)
   return self
 end
 
+-- Polyak averaging (optim.EMA) lives in its own file
+optim.EMA = require "luagan.optim_ema"
+
 return optim

@@ -1,8 +1,9 @@
 -- luagan side of the benchmarks; tests/bench/bench_torch.py has the same workloads.
 --
 -- usage: luagan tests/bench/bench.lua WORKLOAD [THREADS [ITERS]]
---        WORKLOAD is add1 | linear16 | sgemm1024 | memloop | conv3d
---                  | mlp-gan | toy-gan | dcgan-28 | dcgan-28-gp | refiner | unet   (the GAN workloads)
+--        WORKLOAD is a key of W below: add1 linear16 sgemm1024 memloop conv3d, and the
+--                  GAN workloads (mlp-gan toy-gan dcgan-28 dcgan-28-gp refiner unet and
+--                  one per experiment script); the usage message lists them all
 --        ITERS overrides a GAN workload's timed iteration count (a multiple of 5)
 --        mpirun -np N luagan tests/bench/bench.lua {mlp-gan|dcgan-28} THREADS
 --        runs the step data-parallel (run.sh's dist workload): see below
@@ -542,10 +543,62 @@ W.unet = function()
   report_gan("unet", G, D, 30, 3, step, rss_before)
 end
 
+-- The semi-supervised GAN step of experiments/ssgan.lua (Salimans et al.'s
+-- feature matching): D 784-250-125-125-10, weight-normalised ReLU layers with
+-- Gaussian noise (0.3 on the input, 0.5 after each hidden layer); G
+-- 100-250-250-784, BN + softplus, a weight-normalised sigmoid output; batch
+-- 100.  One iteration: a D step on a labelled batch (cross-entropy) and an
+-- unlabelled + a fake batch (the implicit fake class), a Polyak update of D's
+-- weights, then a G step on feature matching of D's last hidden layer.
+W["ssgan"] = function()
+  local nn = lg.nn
+  local rss_before = status_mb("VmRSS")
+  local function wn(a, b) return nn.weight_norm(nn.Linear(a, b)) end
+  local body = nn.Sequential(nn.GaussianNoise(0.3), wn(784, 250), nn.ReLU(), nn.GaussianNoise(0.5),
+    wn(250, 125), nn.ReLU(), nn.GaussianNoise(0.5), wn(125, 125), nn.ReLU())
+  local head = nn.Sequential(nn.GaussianNoise(0.5), wn(125, 10))
+  local D = nn.Sequential(body, head)
+  local G = nn.Sequential(nn.Linear(100, 250), nn.BatchNorm1d(250), nn.Softplus(), nn.Linear(250, 250),
+    nn.BatchNorm1d(250), nn.Softplus(), wn(250, 784), nn.Sigmoid())
+  local function adam3(m) return lg.optim.Adam(m:parameters(), {lr = 3e-3, betas = {0.5, 0.999}}) end
+  local oG, oD = adam3(G), adam3(D)
+  local ema = lg.optim.EMA(D, 0.995)
+  local x_lab, x_unl, x_fm = lg.rand(100, 784), lg.rand(100, 784), lg.rand(100, 784)
+  local labels = {}
+  for i = 1, 100 do labels[i] = (i - 1) % 10 + 1 end
+  local y_lab = lg.tensor(labels)
+  local function lse(l)
+    local m = l:detach():max(2):view(-1, 1)
+    return (l - m):exp():sum(2):log():view(-1) + m:view(-1)
+  end
+  local function step()
+    local fake = lg.no_grad(function() return G(lg.rand(100, 100)) end)
+    local a, b = lse(head(body(x_unl))), lse(head(body(fake)))
+    local lD = lg.cross_entropy(head(body(x_lab)), y_lab) +
+               ((-a):mean() + a:softplus():mean() + b:softplus():mean()) * 0.5
+    oD:zero_grad()
+    lD:backward()
+    oD:step()
+    ema:update()
+    local f_real = lg.no_grad(function() return body(x_fm) end)
+    local d = body(G(lg.rand(100, 100))):mean(1) - f_real:mean(1)
+    local lG = (d * d):mean()
+    oG:zero_grad()
+    lG:backward()
+    oG:step()
+    return lD, lG
+  end
+  report_gan("ssgan", G, D, 200, 10, step, rss_before)
+end
+
 local fn = W[workload or ""]
 if not fn then
+  local keys = {}
+  for k in pairs(W) do keys[#keys + 1] = k end
+  table.sort(keys)
+  local names = table.concat(keys, "|")
   io.stderr:write("usage: luagan tests/bench/bench.lua " ..
-    "{add1|linear16|sgemm1024|memloop|conv3d|mlp-gan|toy-gan|dcgan-28|dcgan-28-gp|refiner|unet} [threads [iters]]\n")
+    "{" .. names .. "} [threads [iters]]\n")
   os.exit(2)
 end
 fn()

@@ -1,10 +1,8 @@
 """PyTorch side of the luagan benchmarks: the same workloads as bench.lua.
 
 usage: python3 bench_torch.py WORKLOAD [THREADS [ITERS]]
-       WORKLOAD is add1 | linear16 | sgemm1024 | memloop | conv3d
-                 | mlp-gan | toy-gan | dcgan-28 | dcgan-28-gp | refiner | unet
-                 (the GAN workloads) | convlayers (every conv shape of dcgan-28, refiner,
-                 unet alone)
+       WORKLOAD is a key of WORKLOADS or GAN_WORKLOADS below, as in bench.lua;
+                 convlayers times every conv shape of dcgan-28, refiner and unet alone
        ITERS overrides a GAN workload's timed iteration count (a multiple of 5)
 
 Prints `name: value unit` lines in the format bench.lua uses, so that
@@ -491,12 +489,64 @@ def conv3d(threads):
     best, mean = blocks(n, body)
     print(f"conv3d: {best * 1e3:.3f} ms/iter (best of {BLOCKS} blocks, mean {mean * 1e3:.3f}; "
           f"n={n}, threads={threads})")
+class GaussianNoise(torch.nn.Module):
+    def __init__(self, sigma):
+        super().__init__()
+        self.sigma = sigma
+
+    def forward(self, x):
+        return x + torch.randn_like(x) * self.sigma if self.training else x
+
+
+def ssgan(threads, iters):
+    """The semi-supervised GAN step of experiments/ssgan.lua (see bench.lua):
+    a D step (labelled cross-entropy, unlabelled and fake batches with the
+    implicit fake class), a Polyak update of D, a feature-matching G step."""
+    nn = torch.nn
+    F = torch.nn.functional
+    rss_before = rss_mb("VmRSS")
+    wn = lambda a, b: torch.nn.utils.weight_norm(nn.Linear(a, b))
+    body = nn.Sequential(GaussianNoise(0.3), wn(784, 250), nn.ReLU(), GaussianNoise(0.5),
+                         wn(250, 125), nn.ReLU(), GaussianNoise(0.5), wn(125, 125), nn.ReLU())
+    head = nn.Sequential(GaussianNoise(0.5), wn(125, 10))
+    D = nn.Sequential(body, head)
+    G = nn.Sequential(nn.Linear(100, 250), nn.BatchNorm1d(250), nn.Softplus(), nn.Linear(250, 250),
+                      nn.BatchNorm1d(250), nn.Softplus(), wn(250, 784), nn.Sigmoid())
+    oG = torch.optim.Adam(G.parameters(), lr=3e-3, betas=(0.5, 0.999))
+    oD = torch.optim.Adam(D.parameters(), lr=3e-3, betas=(0.5, 0.999))
+    avg = [p.detach().clone() for p in D.parameters()]
+    x_lab, x_unl, x_fm = torch.rand(100, 784), torch.rand(100, 784), torch.rand(100, 784)
+    y_lab = torch.arange(100) % 10
+
+    def step():
+        with torch.no_grad():
+            fake = G(torch.rand(100, 100))
+        a = torch.logsumexp(head(body(x_unl)), 1)
+        b = torch.logsumexp(head(body(fake)), 1)
+        lD = F.cross_entropy(head(body(x_lab)), y_lab) + \
+            ((-a).mean() + F.softplus(a).mean() + F.softplus(b).mean()) * 0.5
+        oD.zero_grad()
+        lD.backward()
+        oD.step()
+        with torch.no_grad():
+            for m, p in zip(avg, D.parameters()):
+                m.lerp_(p, 1 - 0.995)
+            f_real = body(x_fm)
+        d = body(G(torch.rand(100, 100))).mean(0) - f_real.mean(0)
+        lG = (d * d).mean()
+        oG.zero_grad()
+        lG.backward()
+        oG.step()
+        return lD, lG
+
+    report_gan("ssgan", G, D, 200, 10, step, rss_before, threads, iters)
 
 
 WORKLOADS = {"add1": add1, "linear16": linear16, "sgemm1024": sgemm1024,
              "memloop": memloop, "convlayers": convlayers, "conv3d": conv3d}
 GAN_WORKLOADS = {"mlp-gan": mlp_gan, "toy-gan": toy_gan, "dcgan-28": dcgan_28,
-                 "dcgan-28-gp": dcgan_28_gp, "refiner": refiner, "unet": unet}
+                 "dcgan-28-gp": dcgan_28_gp, "refiner": refiner, "unet": unet,
+                 "ssgan": ssgan}
 
 
 def main():

@@ -592,6 +592,10 @@ test("a wrong constructor argument names itself", function()
   raises(function() nn.Conv1d(1, 2, 3, {2, 2}) end,
          "Conv1d: stride must be a positive integer, got {2, 2}")
   raises(function() nn.Linear(3, 4, 5) end, "Linear: bias must be a boolean, got 5")
+  -- a table whose __index never answers nil (the API fuzzer's): an error, not an endless loop
+  local reads = 0
+  local endless = setmetatable({}, {__index = function() reads = reads + 1 return reads > 1 and 0 / 0 or nil end})
+  raises(function() nn.Linear(3, 4, endless) end, "Linear: bias must be a boolean, got table")
   raises(function() nn.Linear(3, 4, true, 1) end,
          "Linear: too many arguments: 4, at most 3 (in_features, out_features, bias)")
   raises(function() nn.BatchNorm2d(8, -1) end, "BatchNorm2d: eps must be a positive number, got -1")

@@ -565,6 +565,34 @@ test("report: the SimGAN check on known per-seed values", function()
   eq(#report.checks.simgan(P, {main = "m"}, {}), 0, "no results, no parts")
 end)
 
+test("report: the semi-supervised GAN check on known per-seed values", function()
+  local function config(accs)
+    local runs = {}
+    for i, a in ipairs(accs) do runs[i] = {seed = i, v = {test_acc = a}} end
+    return {runs = runs, spec = {seeds = {1, 2, 3, 4, 5}}}
+  end
+  local P = {min_gain = 0.03, min_acc = 0.85}
+  local S = {ssl = "s", base = "b"}
+  -- 5 to 7 points above the baseline in every seed (p = 1/32), accuracies 0.86-0.88: both hold
+  local parts = report.checks.ssgan(P, S, {s = config{0.87, 0.86, 0.88, 0.87, 0.86},
+                                           b = config{0.81, 0.80, 0.82, 0.80, 0.81}})
+  eq(#parts, 2)
+  for _, p in ipairs(parts) do eq(p.verdict, "holds", p.text) end
+  assert(parts[1].text:find("p = 0.0312", 1, true), parts[1].text)
+  -- a gain of 1-2 points is above the baseline but not by the margin: the comparison fails;
+  -- accuracies around 0.82 miss the threshold
+  parts = report.checks.ssgan(P, S, {s = config{0.82, 0.83, 0.82, 0.81, 0.83},
+                                     b = config{0.81, 0.81, 0.80, 0.80, 0.82}})
+  eq(parts[1].verdict, "does NOT hold", parts[1].text)
+  eq(parts[2].verdict, "does NOT hold", parts[2].text)
+  -- min_acc = false in the setting (an ablation): the comparison alone
+  parts = report.checks.ssgan(P, {ssl = "s", base = "b", min_acc = false},
+    {s = config{0.60, 0.62, 0.58, 0.61, 0.63}, b = config{0.50, 0.52, 0.51, 0.49, 0.50}})
+  eq(#parts, 1)
+  eq(parts[1].verdict, "holds", parts[1].text)
+  eq(#report.checks.ssgan(P, S, {}), 0, "no results, no parts")
+end)
+
 test("report: the AdaGAN check on known per-seed values", function()
   local function config(modes, cov)
     local runs = {}

@@ -635,6 +635,24 @@ def gp(x):
           "nn.Sequential(nn.Conv3d(1, 3, 4, 2, 1), nn.LeakyReLU(0.2), nn.Conv3d(3, 4, 3, 1, 1), " ..
           "nn.Tanh(), nn.Flatten(), nn.Linear(4 * 2 * 2 * 2, 1))", 1e-3)
   end
+  -- weight normalisation against torch.nn.utils.weight_norm (dim 1 here is its dim=0;
+  -- false is its dim=None), the gradients of g, v and the bias; GaussianNoise in eval
+  -- mode is the identity
+  local WN = "torch.nn.utils.weight_norm"
+  mod("nn_weight_norm_Linear", nn.weight_norm(nn.Linear(4, 3)), R(5, 4), WN .. "(nn.Linear(4, 3))")
+  mod("nn_weight_norm_Linear_dim2", nn.weight_norm(nn.Linear(4, 3), "weight", 2), R(5, 4),
+      WN .. "(nn.Linear(4, 3), dim=1)")
+  mod("nn_weight_norm_Linear_whole", nn.weight_norm(nn.Linear(4, 3), "weight", false), R(5, 4),
+      WN .. "(nn.Linear(4, 3), dim=None)")
+  mod("nn_weight_norm_Conv2d", nn.weight_norm(nn.Conv2d(3, 4, 3, 2, 1)), R(2, 3, 6, 6),
+      WN .. "(nn.Conv2d(3, 4, 3, 2, 1))")
+  mod("nn_ssl_D_eval", nn.Sequential(nn.GaussianNoise(0.3), nn.weight_norm(nn.Linear(4, 6)), nn.ReLU(),
+        nn.GaussianNoise(0.5), nn.weight_norm(nn.Linear(6, 3))):eval(), R(5, 4),
+      "nn.Sequential(nn.Identity(), " .. WN .. "(nn.Linear(4, 6)), nn.ReLU(), nn.Identity(), " ..
+      WN .. "(nn.Linear(6, 3)))")
+  gpmod("gp_weight_norm_mlp", nn.Sequential(nn.weight_norm(nn.Linear(3, 6)), nn.Softplus(),
+          nn.weight_norm(nn.Linear(6, 1))), R(5, 3),
+        "nn.Sequential(" .. WN .. "(nn.Linear(3, 6)), nn.Softplus(), " .. WN .. "(nn.Linear(6, 1)))")
 end
 
 
@@ -859,6 +877,38 @@ out = p.detach()]=]):format(ctor_py)})
         return optim.RMSprop(ps, {lr = 1e-3, alpha = 0.9, eps = 1e-6, weight_decay = 0.1, momentum = 0.5,
                                   centered = true}) end,
       "RMSprop([p], lr=1e-3, alpha=0.9, eps=1e-6, weight_decay=0.1, momentum=0.5, centered=True)")
+end
+
+-- Polyak averaging: optim.EMA over five parameter values against
+-- torch.optim.swa_utils.AveragedModel with an EMA avg_fn (its first
+-- update_parameters copies, as optim.EMA's constructor does); the average
+-- and a module it was copied into.
+do
+  local inputs = {}
+  for t = 0, 5 do inputs["p" .. t] = R(3, 4) end
+  case("optim_ema", {inputs = inputs, tol = 1e-6,
+    lua = function(v)
+      local m, target = nn.Linear(4, 3, false), nn.Linear(4, 3, false)
+      lg.no_grad(function() m.weight:copy_(v.p0) end)
+      local ema = lg.optim.EMA(m, 0.8)
+      for t = 1, 5 do
+        lg.no_grad(function() m.weight:copy_(v["p" .. t]) end)
+        ema:update()
+      end
+      ema:copy_to(target)
+      return {ema.average.weight:clone(), target.weight:detach()}
+    end,
+    py = [=[
+m = nn.Linear(4, 3, bias=False)
+with torch.no_grad():
+    m.weight.copy_(p0)
+a = torch.optim.swa_utils.AveragedModel(m, avg_fn=lambda avg, p, n: 0.8 * avg + 0.2 * p)
+a.update_parameters(m)
+for pt in (p1, p2, p3, p4, p5):
+    with torch.no_grad():
+        m.weight.copy_(pt)
+    a.update_parameters(m)
+out = [a.module.weight.detach(), a.module.weight.detach()]]=]})
 end
 
 -- {------------------------------------------------------------ constructors, image resize

@@ -1,0 +1,24 @@
+-- luagan run 'ssgan': the resolved flags (read back by --resume as data)
+return {
+  batch = 100,
+  beta1 = 0.5,
+  checkpoint_every = 0,
+  data_init = true,
+  dataset = "mnist10k",
+  eval_every = 100,
+  g_hidden = 250,
+  hidden = "250,125,125",
+  iters = 1000,
+  labels = 50,
+  lr = 0.003,
+  method = "salimans",
+  noise_hidden = 0.5,
+  noise_in = 0.3,
+  nz = 100,
+  out = "runs/reproduce-full/ssgan-salimans_l50-s3",
+  polyak = 0.995,
+  sample_every = 500,
+  seed = 3,
+  threads = 1,
+  unl_weight = 1.0
+}
