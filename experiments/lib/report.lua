@@ -805,6 +805,27 @@ function checks.adagan(P, S, G)
     threshold(a, "coverage", ">=", P.min_coverage, "AdaGAN's coverage C"))
 end
 
+-- AAE, the aggregated posterior: the test codes' MMD to the prior below the
+-- plain autoencoder's and the VAE's (those the setting names), their
+-- per-dim mean within P.max_mean_dev prior sd of 0 and sd within
+-- P.max_sd_dev of the prior's.  setting {aae [, ae] [, vae]}.
+function checks.aae_posterior(P, S, G)
+  local a = G[S.aae]
+  return list_parts(
+    S.ae and compare(a, G[S.ae], "mmd", "less", "MMD^2 of the test codes to the prior: AAE below the plain autoencoder"),
+    S.vae and compare(a, G[S.vae], "mmd", "less", "MMD^2 of the test codes to the prior: AAE below the VAE"),
+    threshold(a, "mean_dev", "<=", P.max_mean_dev, "AAE: largest per-dim |mean| of the test codes (prior sd)"),
+    threshold(a, "sd_dev", "<=", P.max_sd_dev, "AAE: largest per-dim |sd / prior sd - 1| of the test codes"))
+end
+
+-- AAE, generation: the Parzen log-likelihood of the test digits under decoded
+-- prior samples above the baseline's (the plain autoencoder; an ablation may
+-- name another) by more than P.margin nats.  setting {aae, ae}.
+function checks.aae_parzen(P, S, G)
+  return list_parts(compare(G[S.aae], G[S.ae], "parzen", "greater",
+    ("Parzen log-likelihood (nats): %s above %s by more than %s"):format(S.aae, S.ae, fmt(P.margin)), P.margin))
+end
+
 -- Checks for tests and small plans.  mean_at_least: the mean of a column
 -- against a bound, params {col, min, label}, setting {config}.
 function checks.mean_at_least(P, S, G)
