@@ -483,7 +483,7 @@ return {
       {mode = "full", variant = "global_d", seeds = {1, 2, 3}, flags = "--local_d false --sample_every 900"},
     },
   },
-  {exp = "aae", cols = {"parzen", "mmd", "mmd_null", "mean_dev", "sd_dev", "recon_test"}, evalcol = "mmd",
+  {exp = "aae", cols = {"parzen", "mmd", "mmd_null", "mean_dev", "sd_dev", "recon_test", "test_err"}, evalcol = "mmd",
     runs = {
       {mode = "quick", variant = "aae", seeds = {1},
        flags = "--iters 60 --eval_every 20 --parzen_samples 1000 --sample_every 0"},
@@ -500,6 +500,8 @@ return {
       {mode = "full", variant = "vae", seeds = {1, 2, 3}, flags = "--method vae --sample_every 900"},
       {mode = "full", variant = "mix10-ae", seeds = {1, 2, 3},
        flags = "--method ae --prior mix10 --nz 2 --sample_every 900"},
+      {mode = "full", variant = "ssl", seeds = {1, 2, 3, 4, 5}, flags = "--method ssl --sample_every 900"},
+      {mode = "full", variant = "sup", seeds = {1, 2, 3, 4, 5}, flags = "--method sup --parzen false --sample_every 0"},
     },
     observations = {
       full = {

@@ -826,6 +826,14 @@ function checks.aae_parzen(P, S, G)
     ("Parzen log-likelihood (nats): %s above %s by more than %s"):format(S.aae, S.ae, fmt(P.margin)), P.margin))
 end
 
+-- AAE, semi-supervised: the test error of the class code below that of the
+-- same classifier trained on the labels alone by more than P.margin.
+-- setting {ssl, sup}.
+function checks.aae_ssl(P, S, G)
+  return list_parts(compare(G[S.sup], G[S.ssl], "test_err", "greater",
+    ("test error: %s above %s by more than %s"):format(S.sup, S.ssl, fmt(P.margin)), P.margin))
+end
+
 -- Checks for tests and small plans.  mean_at_least: the mean of a column
 -- against a bound, params {col, min, label}, setting {config}.
 function checks.mean_at_least(P, S, G)

@@ -61,7 +61,7 @@ end)
 local TINY = "--dataset mnist10k --hidden 16 --d_hidden 16 --batch 20 --eval_every 4 --parzen_samples 200 "
   .. "--sample_every 0 --checkpoint_every 0 "
 local COLS = {"recon", "loss", "lossD", "lossE", "D_prior", "D_code", "mmd", "mmd_null", "mean_dev", "sd_dev",
-              "recon_test"}
+              "recon_test", "lossC", "test_err"}
 
 test("aae: two phases, evaluations, Parzen and the code picture", function()
   local out = tmp .. "/aae"
@@ -103,8 +103,30 @@ test("aae: the ae has no regularisation phase, the vae a KL term, mix10 2-D code
   assert(rows[4].mmd, "evaluated at the end")
 end)
 
+test("aae: ssl has class and style codes, three phases and a test error; sup the classifier alone", function()
+  local out = tmp .. "/ssl"
+  local code, stdout, stderr = run(TINY .. "--iters 8 --method ssl --labels 20 --parzen_samples 100 --out " .. out)
+  eq(code, 0, stderr)
+  local rows = read_csv(out .. "/metrics.csv")
+  for _, r in ipairs(rows) do
+    assert(r.lossD and r.lossE and r.lossC, "three phases every iteration")
+    if r.mmd then assert(r.test_err >= 0 and r.test_err <= 1, "test error at evaluations") end
+  end
+  assert(rows[8].test_err < 0.9, "20 labels already beat chance: " .. rows[8].test_err)
+  assert(stdout:find("test error", 1, true), stdout)
+  assert(read_file(out .. "/parzen.txt"):find("100 decoded prior samples", 1, true))
+  out = tmp .. "/sup"
+  code, _, stderr = run(TINY .. "--iters 4 --method sup --labels 20 --out " .. out)
+  eq(code, 0, stderr)
+  rows = read_csv(out .. "/metrics.csv")
+  for _, r in ipairs(rows) do eq(r.lossD, nil); eq(r.recon, 0); assert(r.lossC > 0) end
+  eq(lg.fs.kind(out .. "/parzen.txt"), nil, "sup has no decoder to sample")
+  code, _, stderr = run("--method ssl --labels 15")
+  eq(code, 2); assert(stderr:find("--labels must be a positive multiple of 10", 1, true), stderr)
+end)
+
 test("aae: a resumed run writes the same metrics as an uninterrupted one", function()
-  local flags = TINY .. "--iters 8 --seed 5 --parzen false "
+  local flags = TINY .. "--iters 8 --seed 5 --parzen false --method ssl --labels 20 "
   local a, b = tmp .. "/straight", tmp .. "/resumed"
   local code, _, err = run(flags .. "--out " .. a)
   eq(code, 0, err)

@@ -606,6 +606,16 @@ test("report: the AAE checks on known per-seed values", function()
   assert(p.text:find("by more than 50", 1, true), p.text)
   eq(report.checks.aae_parzen({margin = 70}, S, G)[1].verdict, "does NOT hold")
   eq(#report.checks.aae_parzen({margin = 50}, S, {}), 0, "no results, no parts")
+  -- semi-supervised: 8-10 points below the supervised classifier holds at a 5-point margin
+  local function errs(v)
+    local vals = {}
+    for i, e in ipairs(v) do vals[i] = {test_err = e} end
+    return config(vals)
+  end
+  G = {s = errs{0.15, 0.14, 0.16, 0.15, 0.13}, u = errs{0.24, 0.23, 0.25, 0.24, 0.22}}
+  p = report.checks.aae_ssl({margin = 0.05}, {ssl = "s", sup = "u"}, G)[1]
+  eq(p.verdict, "holds", p.text)
+  eq(report.checks.aae_ssl({margin = 0.1}, {ssl = "s", sup = "u"}, G)[1].verdict, "does NOT hold")
 end)
 
 test("report: the AdaGAN check on known per-seed values", function()
