@@ -819,6 +819,35 @@ function checks.ssgan(P, S, G)
     min_acc and threshold(ssl, "test_acc", ">=", min_acc, "test accuracy of " .. S.ssl) or nil)
 end
 
+-- AAE, the aggregated posterior: the test codes' MMD to the prior below the
+-- plain autoencoder's and the VAE's (those the setting names), their
+-- per-dim mean within P.max_mean_dev prior sd of 0 and sd within
+-- P.max_sd_dev of the prior's.  setting {aae [, ae] [, vae]}.
+function checks.aae_posterior(P, S, G)
+  local a = G[S.aae]
+  return list_parts(
+    S.ae and compare(a, G[S.ae], "mmd", "less", "MMD^2 of the test codes to the prior: AAE below the plain autoencoder"),
+    S.vae and compare(a, G[S.vae], "mmd", "less", "MMD^2 of the test codes to the prior: AAE below the VAE"),
+    threshold(a, "mean_dev", "<=", P.max_mean_dev, "AAE: largest per-dim |mean| of the test codes (prior sd)"),
+    threshold(a, "sd_dev", "<=", P.max_sd_dev, "AAE: largest per-dim |sd / prior sd - 1| of the test codes"))
+end
+
+-- AAE, generation: the Parzen log-likelihood of the test digits under decoded
+-- prior samples above the baseline's (the plain autoencoder; an ablation may
+-- name another) by more than P.margin nats.  setting {aae, ae}.
+function checks.aae_parzen(P, S, G)
+  return list_parts(compare(G[S.aae], G[S.ae], "parzen", "greater",
+    ("Parzen log-likelihood (nats): %s above %s by more than %s"):format(S.aae, S.ae, fmt(P.margin)), P.margin))
+end
+
+-- AAE, semi-supervised: the test error of the class code below that of the
+-- same classifier trained on the labels alone by more than P.margin.
+-- setting {ssl, sup}.
+function checks.aae_ssl(P, S, G)
+  return list_parts(compare(G[S.sup], G[S.ssl], "test_err", "greater",
+    ("test error: %s above %s by more than %s"):format(S.sup, S.ssl, fmt(P.margin)), P.margin))
+end
+
 -- Checks for tests and small plans.  mean_at_least: the mean of a column
 -- against a bound, params {col, min, label}, setting {config}.
 function checks.mean_at_least(P, S, G)

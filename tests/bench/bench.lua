@@ -591,6 +591,43 @@ W["ssgan"] = function()
   report_gan("ssgan", G, D, 200, 10, step, rss_before)
 end
 
+-- The adversarial autoencoder's step (experiments/aae.lua): E 784-512-512-8
+-- and D_x 8-512-512-784 with ReLU ("G" = the autoencoder E then D_x), the code
+-- discriminator Dz 8-512-512-1 ("D"), batch 100.  One iteration is the
+-- paper's two phases: reconstruction (Adam 1e-3 on E and D_x, the Bernoulli
+-- cross-entropy from D_x's logits, x 784), then regularisation (a Dz step on
+-- prior samples N(0, 5^2 I) against the codes, detached, and an E step with
+-- the non-saturating loss; Adam 2e-4, betas 0.5, 0.999).
+W.aae = function()
+  local nn = lg.nn
+  local rss_before = status_mb("VmRSS")
+  local function mlp(i, h, o) return nn.Sequential(nn.Linear(i, h), nn.ReLU(), nn.Linear(h, h), nn.ReLU(),
+                                                   nn.Linear(h, o)) end
+  local E, Dx, Dz = mlp(784, 512, 8), mlp(8, 512, 784), mlp(8, 512, 1)
+  local AE = nn.Sequential(E, Dx)
+  local oAE = lg.optim.Adam(AE:parameters(), {lr = 1e-3, betas = {0.9, 0.999}})
+  local oD, oE = adam(Dz), adam(E)
+  local x = lg.rand(100, 784)
+  local ones, zeros = lg.ones(100, 1), lg.zeros(100, 1)
+  local bce = lg.bce_with_logits
+  local function step()
+    oAE:zero_grad()
+    local rec = bce(AE(x), x) * 784
+    rec:backward()
+    oAE:step()
+    oD:zero_grad()
+    local lD = bce(Dz(lg.randn(100, 8) * 5), ones) + bce(Dz(E(x):detach()), zeros)
+    lD:backward()
+    oD:step()
+    oE:zero_grad()
+    local lE = bce(Dz(E(x)), ones)
+    lE:backward()
+    oE:step()
+    return lD, lE
+  end
+  report_gan("aae", AE, Dz, 300, 10, step, rss_before)
+end
+
 local fn = W[workload or ""]
 if not fn then
   local keys = {}

@@ -395,6 +395,41 @@ def unet(threads, iters):
     report_gan("unet", G, D, 30, 3, step, rss_before, threads, iters)
 
 
+def aae(threads, iters):
+    """The adversarial autoencoder's step, as bench.lua's aae: reconstruction
+    phase on E and D_x, then a Dz step and an E step on the code."""
+    nn = torch.nn
+    rss_before = rss_mb("VmRSS")
+
+    def mlp(i, h, o):
+        return nn.Sequential(nn.Linear(i, h), nn.ReLU(), nn.Linear(h, h), nn.ReLU(), nn.Linear(h, o))
+
+    E, Dx, Dz = mlp(784, 512, 8), mlp(8, 512, 784), mlp(8, 512, 1)
+    AE = nn.Sequential(E, Dx)
+    oAE = torch.optim.Adam(AE.parameters(), lr=1e-3, betas=(0.9, 0.999))
+    oD, oE = adam(Dz), adam(E)
+    x = torch.rand(100, 784)
+    ones, zeros = torch.ones(100, 1), torch.zeros(100, 1)
+    bce = torch.nn.functional.binary_cross_entropy_with_logits
+
+    def step():
+        oAE.zero_grad()
+        rec = bce(AE(x), x) * 784
+        rec.backward()
+        oAE.step()
+        oD.zero_grad()
+        lD = bce(Dz(torch.randn(100, 8) * 5), ones) + bce(Dz(E(x).detach()), zeros)
+        lD.backward()
+        oD.step()
+        oE.zero_grad()
+        lE = bce(Dz(E(x)), ones)
+        lE.backward()
+        oE.step()
+        return lD, lE
+
+    report_gan("aae", AE, Dz, 300, 10, step, rss_before, threads, iters)
+
+
 # ---------------------------------------------------------------- convlayers
 # Every conv shape of dcgan-28, refiner and unet alone, as the luagan side
 # times them (tests/bench/conv_layers.c, which has the same table): the
@@ -546,7 +581,8 @@ WORKLOADS = {"add1": add1, "linear16": linear16, "sgemm1024": sgemm1024,
              "memloop": memloop, "convlayers": convlayers, "conv3d": conv3d}
 GAN_WORKLOADS = {"mlp-gan": mlp_gan, "toy-gan": toy_gan, "dcgan-28": dcgan_28,
                  "dcgan-28-gp": dcgan_28_gp, "refiner": refiner, "unet": unet,
-                 "ssgan": ssgan}
+                 "ssgan": ssgan,
+                 "aae": aae}
 
 
 def main():

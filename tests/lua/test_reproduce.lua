@@ -593,6 +593,59 @@ test("report: the semi-supervised GAN check on known per-seed values", function(
   eq(#report.checks.ssgan(P, S, {}), 0, "no results, no parts")
 end)
 
+test("report: the AAE checks on known per-seed values", function()
+  local function config(vals)
+    local runs = {}
+    for i, v in ipairs(vals) do runs[i] = {seed = i, v = v} end
+    return {runs = runs, spec = {seeds = {1, 2, 3, 4, 5}}}
+  end
+  local function arm(mmds, extra)
+    local vals = {}
+    for i, m in ipairs(mmds) do
+      vals[i] = {mmd = m, mean_dev = extra and extra[1] or 0.1, sd_dev = extra and extra[2] or 0.05,
+                 parzen = extra and extra[3] and extra[3][i]}
+    end
+    return config(vals)
+  end
+  local P = {max_mean_dev = 0.5, max_sd_dev = 0.2}
+  local S = {aae = "a", ae = "e", vae = "v"}
+  -- the AAE's codes closer to the prior than both baselines in all 5 seeds, moments inside
+  local G = {a = arm({0.01, 0.02, 0.01, 0.015, 0.01}), e = arm({0.5, 0.4, 0.6, 0.5, 0.45}),
+             v = arm({0.05, 0.04, 0.06, 0.05, 0.03})}
+  local parts = report.checks.aae_posterior(P, S, G)
+  eq(#parts, 4)
+  for _, p in ipairs(parts) do eq(p.verdict, "holds", p.text) end
+  assert(parts[1].text:find("p = 0.0312", 1, true), parts[1].text)
+  -- no VAE (or no AE) in the setting: three parts; the VAE ahead in two seeds: inconclusive
+  eq(#report.checks.aae_posterior(P, {aae = "a", ae = "e"}, G), 3)
+  local only_vae = report.checks.aae_posterior(P, {aae = "a", vae = "v"}, G)
+  eq(#only_vae, 3)
+  assert(only_vae[1].text:find("below the VAE", 1, true), only_vae[1].text)
+  G.v = arm({0.005, 0.01, 0.06, 0.05, 0.03})
+  eq(report.checks.aae_posterior(P, S, G)[2].verdict, "inconclusive")
+  -- codes spread 30% too wide: the sd part fails
+  G.a = arm({0.01, 0.02, 0.01, 0.015, 0.01}, {0.1, 0.3})
+  eq(report.checks.aae_posterior(P, S, G)[4].verdict, "does NOT hold")
+  -- Parzen: 60 nats above the AE in every seed holds at a 50-nat margin, 40 does not
+  G.a = arm({0, 0, 0, 0, 0}, {0, 0, {160, 170, 150, 165, 155}})
+  G.e = arm({0, 0, 0, 0, 0}, {0, 0, {100, 110, 90, 105, 95}})
+  local p = report.checks.aae_parzen({margin = 50}, S, G)[1]
+  eq(p.verdict, "holds", p.text)
+  assert(p.text:find("by more than 50", 1, true), p.text)
+  eq(report.checks.aae_parzen({margin = 70}, S, G)[1].verdict, "does NOT hold")
+  eq(#report.checks.aae_parzen({margin = 50}, S, {}), 0, "no results, no parts")
+  -- semi-supervised: 8-10 points below the supervised classifier holds at a 5-point margin
+  local function errs(v)
+    local vals = {}
+    for i, e in ipairs(v) do vals[i] = {test_err = e} end
+    return config(vals)
+  end
+  G = {s = errs{0.15, 0.14, 0.16, 0.15, 0.13}, u = errs{0.24, 0.23, 0.25, 0.24, 0.22}}
+  p = report.checks.aae_ssl({margin = 0.05}, {ssl = "s", sup = "u"}, G)[1]
+  eq(p.verdict, "holds", p.text)
+  eq(report.checks.aae_ssl({margin = 0.1}, {ssl = "s", sup = "u"}, G)[1].verdict, "does NOT hold")
+end)
+
 test("report: the AdaGAN check on known per-seed values", function()
   local function config(modes, cov)
     local runs = {}
