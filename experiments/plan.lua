@@ -495,4 +495,18 @@ return {
       {mode = "full", variant = "adagan_beta05", seeds = {1, 2, 3}, flags = "--method adagan --beta constant"},
     },
   },
+  {exp = "lapgan", cols = {"parzen", "parzen_se", "mode_score", "classes", "fid", "train_s"}, evalcol = "parzen",
+    runs = {
+      {mode = "quick", variant = "lapgan", seeds = {1},
+       flags = "--method lapgan --iters 30 --eval_every 15 --parzen_samples 500 --eval_n 200 --sample_every 0"},
+      {mode = "quick", variant = "gan", seeds = {1},
+       flags = "--method gan --iters 90 --eval_every 45 --parzen_samples 500 --eval_n 200 --sample_every 0"},
+      {mode = "full", variant = "lapgan", seeds = {1, 2, 3, 4, 5},
+       flags = "--method lapgan --iters 1500 --eval_every 500 --sample_every 500"},
+      {mode = "full", variant = "gan", seeds = {1, 2, 3, 4, 5},
+       flags = "--method gan --iters 5000 --eval_every 1000 --sample_every 2500"},
+      {mode = "full", variant = "gan_1500", seeds = {1, 2, 3, 4, 5},
+       flags = "--method gan --iters 1500 --eval_every 500 --sample_every 1500"},
+    },
+  },
 }
