@@ -684,7 +684,7 @@ return {
         paper_value = [[human evaluators mistook CIFAR10 samples for real ~40% of the time against
           ~10% for the GAN baseline (abstract); Parzen log-likelihood on CIFAR10, LAPGAN -1799 +- 826
           against GAN -3617 +- 353 (Table 1; these two values unverified)]],
-        source = "abstract; section 4, Table 1",
+        source = "abstract; Table 1",
         target = [[on MNIST (shipped 10k subset), at equal training time: LAPGAN's Parzen
           log-likelihood of the test digits and its MODE score (MNIST classifier) above those of
           one MLP GAN at 28x28 (each an exact one-sided sign-flip test paired by seed, p < 0.05)]],

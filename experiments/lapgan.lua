@@ -4,8 +4,8 @@
 -- A three-level Laplacian pyramid 28 -> 14 -> 7 (2x2 average pooling down, bilinear up): an
 -- MLP GAN makes the 7x7 base; at 14 and 28 px a conditional convolutional G_k(z_k, l_k) makes
 -- the band-pass image h_k = I_k - u(I_{k+1}) from the upsampled coarser image l_k, judged by
--- D_k(h_k + l_k) (sec. 3.2-3.3). The levels are trained independently on real pyramids, one
--- step of each per iteration; sampling runs coarse to fine (eq. 3-4). --method gan is the
+-- D_k(h_k + l_k) (sec. 3). The levels are trained independently on real pyramids, one
+-- step of each per iteration; sampling runs coarse to fine (sec. 3, Fig. 1). --method gan is the
 -- comparison: one MLP GAN at 28x28, with as many iterations as give it the same training
 -- time. Evaluations: the Parzen log-likelihood of the test digits (the paper's Table 1) and
 -- the MNIST classifier's metrics. Notes: notes/lapgan.md.

@@ -1,5 +1,5 @@
 -- Laplacian pyramids of images [N, C, H, W] (Burt and Adelson 1983; LAPGAN, Denton et al.
--- 2015, sec. 3.1): d halves the size by 2x2 average pooling, u doubles it bilinearly, and
+-- 2015, sec. 3): d halves the size by 2x2 average pooling, u doubles it bilinearly, and
 -- band k is h_k = I_k - u(I_{k+1}), so that I_k = u(I_{k+1}) + h_k exactly.
 --
 --   local pyr = require "lib.pyramid"
