@@ -39,9 +39,9 @@ test("lapgan: three levels trained per iteration, evaluations, the pyramid's sam
   assert(stdout:find("lapgan: lapgan, mnist10k", 1, true), stdout)
 end)
 
-test("lapgan: the gan method trains one 28x28 level", function()
+test("lapgan: the gan method trains one 28x28 level (with the authors' SGD)", function()
   local out = tmp .. "/gan"
-  local code, _, stderr = run(TINY .. "--method gan --iters 4 --sample_every 0 --out " .. out)
+  local code, _, stderr = run(TINY .. "--method gan --optim sgd --iters 4 --sample_every 0 --out " .. out)
   eq(code, 0, stderr)
   local rows = read_csv(out .. "/metrics.csv")
   eq(#rows, 4)
