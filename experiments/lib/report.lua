@@ -848,6 +848,23 @@ function checks.aae_ssl(P, S, G)
     ("test error: %s above %s by more than %s"):format(S.sup, S.ssl, fmt(P.margin)), P.margin))
 end
 
+-- LAPGAN: the pyramid's Parzen log-likelihood and MODE score above those of one GAN at
+-- 28x28 trained as long (the training seconds of both arms are reported beside).
+-- setting {lapgan, gan}.
+function checks.lapgan(P, S, G)
+  local l, g = G[S.lapgan], G[S.gan]
+  local out = list_parts(
+    compare(l, g, "parzen", "greater", "Parzen log-likelihood of the test digits (nats), LAPGAN against the GAN"),
+    compare(l, g, "mode_score", "greater", "MODE score, LAPGAN against the GAN"))
+  if l and g then
+    local function per_seed(c, col) return join(series(c, col)) end
+    out[#out + 1] = info(("equal compute: training seconds per seed, LAPGAN %s, GAN %s; classes covered, "
+      .. "LAPGAN %s, GAN %s; FID-lite, LAPGAN %s, GAN %s"):format(per_seed(l, "train_s"), per_seed(g, "train_s"),
+      per_seed(l, "classes"), per_seed(g, "classes"), per_seed(l, "fid"), per_seed(g, "fid")))
+  end
+  return out
+end
+
 -- Checks for tests and small plans.  mean_at_least: the mean of a column
 -- against a bound, params {col, min, label}, setting {config}.
 function checks.mean_at_least(P, S, G)

@@ -480,6 +480,62 @@ W.refiner = function()
   report_gan("refiner", R, D, 30, 3, step, rss_before)
 end
 
+-- One LAPGAN iteration (experiments/lapgan.lua's defaults), batch 64: a D step and a G step
+-- at each of the three pyramid levels.  Level 2 (7x7): G 100-600-600-49 (BN, ReLU, sigmoid),
+-- D 49-300-300-1 (LeakyReLU 0.2, dropout 0.5).  Levels 1 and 0 (14 and 28 px): G takes the
+-- condition l and a uniform noise plane as 2 channels, 3x3 convs 2->8->8->1 (ReLU) give the
+-- band h; D sees h + l: 3x3 conv 1->8, 3x3 stride-2 conv 8->8 (ReLU), dropout, Linear -> 1.
+-- The real bands and conditions are fixed tensors.
+W.lapgan = function()
+  local nn = lg.nn
+  local rss_before = status_mb("VmRSS")
+  local G2 = nn.Sequential(nn.Linear(100, 600), nn.BatchNorm1d(600), nn.ReLU(), nn.Linear(600, 600),
+    nn.BatchNorm1d(600), nn.ReLU(), nn.Linear(600, 49), nn.Sigmoid())
+  local D2 = nn.Sequential(nn.Linear(49, 300), nn.LeakyReLU(0.2), nn.Dropout(0.5), nn.Linear(300, 300),
+    nn.LeakyReLU(0.2), nn.Dropout(0.5), nn.Linear(300, 1))
+  local function cond_G()
+    return nn.Sequential(nn.Conv2d(2, 8, 3, {padding = 1}), nn.ReLU(), nn.Conv2d(8, 8, 3, {padding = 1}),
+      nn.ReLU(), nn.Conv2d(8, 1, 3, {padding = 1}))
+  end
+  local function cond_D(s)
+    return nn.Sequential(nn.Conv2d(1, 8, 3, {padding = 1}), nn.ReLU(), nn.Conv2d(8, 8, 3, {stride = 2, padding = 1}),
+      nn.ReLU(), nn.Dropout(0.5), nn.Flatten(), nn.Linear(8 * (s // 2) * (s // 2), 1))
+  end
+  local G1, D1, G0, D0 = cond_G(), cond_D(14), cond_G(), cond_D(28)
+  local Gs, Ds = nn.Sequential(G2, G1, G0), nn.Sequential(D2, D1, D0)   -- for the counts only
+  local ones, zeros = lg.ones(64, 1), lg.zeros(64, 1)
+  local bce = lg.bce_with_logits
+  local function level(G, D, x, l)
+    local oG, oD = adam(G), adam(D)
+    return function()
+      local fake = l and G(lg.cat({l, lg.rand(64, 1, l:size(3), l:size(4)) * 2 - 1}, 2))
+                   or G(lg.rand(64, 100) * 2 - 1)
+      local function judge(h) return D(l and h + l or h) end
+      oD:zero_grad()
+      local lD = bce(judge(x), ones) + bce(judge(fake:detach()), zeros)
+      lD:backward()
+      oD:step()
+      oG:zero_grad()
+      local lG = bce(judge(fake), ones)
+      lG:backward()
+      oG:step()
+      return lD, lG
+    end
+  end
+  local steps = {level(G2, D2, lg.rand(64, 49)),
+                 level(G1, D1, lg.rand(64, 1, 14, 14) * 0.2 - 0.1, lg.rand(64, 1, 14, 14)),
+                 level(G0, D0, lg.rand(64, 1, 28, 28) * 0.2 - 0.1, lg.rand(64, 1, 28, 28))}
+  local function step()
+    local lD, lG = 0, 0
+    for _, f in ipairs(steps) do
+      local d, g = f()
+      lD, lG = lD + d, lG + g
+    end
+    return lD, lG
+  end
+  report_gan("lapgan", Gs, Ds, 100, 5, step, rss_before)
+end
+
 -- pix2pix (Isola et al. 2017) at 32x32, batch 16, 3 channels in and out.
 -- G, a U-Net: encoder convs k4 s2 p1 3->32->64->128 (16, 8, 4 px; BN from
 -- the second, LeakyReLU 0.2), decoder transposed convs k4 s2 p1 128->64,

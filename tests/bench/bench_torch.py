@@ -340,6 +340,64 @@ def refiner(threads, iters):
     report_gan("refiner", R, D, 30, 3, step, rss_before, threads, iters)
 
 
+def lapgan(threads, iters):
+    """One LAPGAN iteration, three levels, as bench.lua's lapgan."""
+    nn = torch.nn
+    rss_before = rss_mb("VmRSS")
+    G2 = nn.Sequential(nn.Linear(100, 600), nn.BatchNorm1d(600), nn.ReLU(), nn.Linear(600, 600),
+                       nn.BatchNorm1d(600), nn.ReLU(), nn.Linear(600, 49), nn.Sigmoid())
+    D2 = nn.Sequential(nn.Linear(49, 300), nn.LeakyReLU(0.2), nn.Dropout(0.5), nn.Linear(300, 300),
+                       nn.LeakyReLU(0.2), nn.Dropout(0.5), nn.Linear(300, 1))
+
+    def cond_G():
+        return nn.Sequential(nn.Conv2d(2, 8, 3, padding=1), nn.ReLU(), nn.Conv2d(8, 8, 3, padding=1),
+                             nn.ReLU(), nn.Conv2d(8, 1, 3, padding=1))
+
+    def cond_D(s):
+        return nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.Conv2d(8, 8, 3, stride=2, padding=1),
+                             nn.ReLU(), nn.Dropout(0.5), nn.Flatten(), nn.Linear(8 * (s // 2) ** 2, 1))
+
+    G1, D1, G0, D0 = cond_G(), cond_D(14), cond_G(), cond_D(28)
+    Gs, Ds = nn.Sequential(G2, G1, G0), nn.Sequential(D2, D1, D0)   # for the counts only
+    ones, zeros = torch.ones(64, 1), torch.zeros(64, 1)
+    bce = torch.nn.functional.binary_cross_entropy_with_logits
+
+    def level(G, D, x, l=None):
+        oG, oD = adam(G), adam(D)
+
+        def judge(h):
+            return D(h + l if l is not None else h)
+
+        def f():
+            if l is None:
+                fake = G(torch.rand(64, 100) * 2 - 1)
+            else:
+                fake = G(torch.cat([l, torch.rand(64, 1, l.shape[2], l.shape[3]) * 2 - 1], 1))
+            oD.zero_grad()
+            lD = bce(judge(x), ones) + bce(judge(fake.detach()), zeros)
+            lD.backward()
+            oD.step()
+            oG.zero_grad()
+            lG = bce(judge(fake), ones)
+            lG.backward()
+            oG.step()
+            return lD, lG
+        return f
+
+    steps = [level(G2, D2, torch.rand(64, 49)),
+             level(G1, D1, torch.rand(64, 1, 14, 14) * 0.2 - 0.1, torch.rand(64, 1, 14, 14)),
+             level(G0, D0, torch.rand(64, 1, 28, 28) * 0.2 - 0.1, torch.rand(64, 1, 28, 28))]
+
+    def step():
+        lD, lG = 0, 0
+        for f in steps:
+            d, g = f()
+            lD, lG = lD + d, lG + g
+        return lD, lG
+
+    report_gan("lapgan", Gs, Ds, 100, 5, step, rss_before, threads, iters)
+
+
 class UNet(torch.nn.Module):
     """pix2pix's U-Net at 32x32, as bench.lua's UNet."""
     def __init__(self):
@@ -582,7 +640,8 @@ WORKLOADS = {"add1": add1, "linear16": linear16, "sgemm1024": sgemm1024,
 GAN_WORKLOADS = {"mlp-gan": mlp_gan, "toy-gan": toy_gan, "dcgan-28": dcgan_28,
                  "dcgan-28-gp": dcgan_28_gp, "refiner": refiner, "unet": unet,
                  "ssgan": ssgan,
-                 "aae": aae}
+                 "aae": aae,
+                 "lapgan": lapgan}
 
 
 def main():

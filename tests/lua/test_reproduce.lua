@@ -646,6 +646,33 @@ test("report: the AAE checks on known per-seed values", function()
   eq(report.checks.aae_ssl({margin = 0.1}, {ssl = "s", sup = "u"}, G)[1].verdict, "does NOT hold")
 end)
 
+test("report: the LAPGAN check on known per-seed values", function()
+  local function config(parzen, mode)
+    local runs = {}
+    for i, v in ipairs(parzen) do
+      runs[i] = {seed = i, v = {parzen = v, mode_score = mode[i], train_s = 200 + i, classes = 10, fid = 20}}
+    end
+    return {runs = runs, spec = {seeds = {1, 2, 3, 4, 5}}}
+  end
+  local S = {lapgan = "l", gan = "g"}
+  local G = {l = config({120, 130, 125, 118, 140}, {8, 8.5, 8.2, 7.9, 8.8}),
+             g = config({100, 90, 105, 110, 95}, {6, 7, 5, 6.5, 7.1})}
+  local parts = report.checks.lapgan({}, S, G)
+  eq(#parts, 3)
+  eq(parts[1].verdict, "holds", parts[1].text)
+  assert(parts[1].text:find("p = 0.0312", 1, true), parts[1].text)
+  eq(parts[2].verdict, "holds", parts[2].text)
+  eq(parts[3].verdict, nil, "the compute line is information")
+  assert(parts[3].text:find("LAPGAN 201 / 202", 1, true), parts[3].text)
+  -- the GAN ahead on Parzen in every seed: that part fails, the MODE part still holds
+  G.g = config({150, 150, 150, 150, 150}, {6, 7, 5, 6.5, 7.1})
+  parts = report.checks.lapgan({}, S, G)
+  eq(parts[1].verdict, "does NOT hold", parts[1].text)
+  eq(parts[2].verdict, "holds", parts[2].text)
+  -- one arm missing: no comparison, no compute line
+  eq(#report.checks.lapgan({}, S, {l = G.l}), 0)
+end)
+
 test("report: the AdaGAN check on known per-seed values", function()
   local function config(modes, cov)
     local runs = {}

@@ -1,0 +1,26 @@
+-- luagan run 'lapgan': the resolved flags (read back by --resume as data)
+return {
+  batch = 64,
+  checkpoint_every = 0,
+  d_hidden = 300,
+  dataset = "mnist10k",
+  dropout = 0.5,
+  eval_every = 1000,
+  eval_n = 2000,
+  g_bn = true,
+  g_hidden = 600,
+  holdout = 1000,
+  iters = 5000,
+  lr = 0.0,
+  method = "gan",
+  momentum = 0.5,
+  momentum_final = 0.7,
+  nz = 100,
+  optim = "adam",
+  out = "runs/reproduce-full/lapgan-gan-s5",
+  parzen_samples = 10000,
+  sample_every = 2500,
+  seed = 5,
+  threads = 1,
+  width = 8
+}

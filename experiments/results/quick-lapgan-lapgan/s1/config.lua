@@ -1,0 +1,26 @@
+-- luagan run 'lapgan': the resolved flags (read back by --resume as data)
+return {
+  batch = 64,
+  checkpoint_every = 0,
+  d_hidden = 300,
+  dataset = "mnist10k",
+  dropout = 0.5,
+  eval_every = 15,
+  eval_n = 200,
+  g_bn = true,
+  g_hidden = 600,
+  holdout = 1000,
+  iters = 30,
+  lr = 0.0,
+  method = "lapgan",
+  momentum = 0.5,
+  momentum_final = 0.7,
+  nz = 100,
+  optim = "adam",
+  out = "runs/reproduce-quick/lapgan-lapgan-s1",
+  parzen_samples = 500,
+  sample_every = 0,
+  seed = 1,
+  threads = 1,
+  width = 8
+}
