@@ -58,20 +58,11 @@ end
 local optG = optim.Adam(G:parameters(), {lr = cfg.lr, betas = {cfg.beta1, 0.999}})
 local optD = optim.Adam(D:parameters(), {lr = cfg.lr, betas = {cfg.beta1, 0.999}})
 local Gparams = optG.params
-local z_fixed, z_eval = lg.randn(64, cfg.nz), lg.randn(cfg.eval_n, cfg.nz)
-local im = require "luagan.image_metrics"
-local classifier, why = im.for_dataset(cfg.dataset)
-if not classifier then io.stderr:write("ebgan: image metrics pending (", why, ")\n") end
-
-local function sample(z)
-  G:eval()
-  local x = G(z):view(z:size(1), 1, 28, 28)
-  G:train()
-  return x
-end
+local z_fixed = lg.randn(64, cfg.nz)
+local evaluate = ae.evaluator("ebgan", cfg.dataset, G, lg.randn(cfg.eval_n, cfg.nz))
 
 run:track{G = G, D = D, optG = optG, optD = optD, data = loader}
-run:sampler(function() return sample(z_fixed) end)
+run:sampler(function() return ae.images(G, z_fixed) end)
 print(("ebgan: %s, %s%s, G %d / D %d parameters, batch %d, lr %g, seed %d"):format(cfg.dataset, cfg.loss,
   ebgan and (", margin %g, PT weight %g"):format(cfg.margin, cfg.pt) or "", G:num_parameters(),
   D:num_parameters(), cfg.batch, cfg.lr, cfg.seed))
@@ -113,8 +104,7 @@ end
 for it in run:iterations() do
   local row = ebgan and step_ebgan() or step_gan()
   if it == 1 or it % cfg.eval_every == 0 or it == cfg.iters then
-    local cols = classifier and ae.evaluate(classifier, sample, z_eval) or ae.PENDING
-    for k, v in pairs(cols) do row[k] = v end
+    for k, v in pairs(evaluate()) do row[k] = v end
   end
   run:log(row)
 end

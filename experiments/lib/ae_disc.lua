@@ -8,7 +8,9 @@
 --   ae.energy(x, recon, "l2"|"l1")    per-image mean squared / absolute error [N]
 --   ae.pulling_away(S)                EBGAN's pulling-away term of codes S [N, d] (eq. 9)
 --   ae.ELU()                          ELU(x) = x for x > 0, e^x - 1 else (BEGAN's unit)
---   ae.evaluate(clf, sample, z)       the columns both scripts log at an evaluation
+--   ae.images(G, z)                   G's images [n, 1, 28, 28] of noise rows z, G in eval mode
+--   ae.evaluator(name, dataset, G, z) () -> the columns both scripts log at an evaluation
+--   ae.evaluate(clf, sample, z)       those columns, from a classifier and a sampler
 --   ae.PENDING                        those columns, all -1 (no classifier)
 --   ae.spearman(a, b)                 Spearman's rank correlation of two lists
 --
@@ -113,6 +115,28 @@ end
 ae.mean_pairwise = mean_pairwise
 
 ae.PENDING = {classes = -1, top_share = -1, mode_score = -1, fid = -1, inception = -1, hy = -1, diversity = -1}
+
+-- G's images of noise rows z (G maps them to 784 values), with batch norm in
+-- eval mode, as [n, 1, 28, 28]
+function ae.images(G, z)
+  G:eval()
+  local x = G(z):view(z:size(1), 1, 28, 28)
+  G:train()
+  return x
+end
+
+-- A function of no argument giving G's evaluation columns on the fixed noise
+-- z, with the classifier of `dataset`; without one (weights missing) it says
+-- so once on stderr under `name` and gives ae.PENDING.
+function ae.evaluator(name, dataset, G, z)
+  local im = require "luagan.image_metrics"
+  local clf, why = im.for_dataset(dataset)
+  if not clf then
+    io.stderr:write(name, ": image metrics pending (", why, ")\n")
+    return function() return ae.PENDING end
+  end
+  return function() return ae.evaluate(clf, function(rows) return ae.images(G, rows) end, z) end
+end
 
 -- ranks 1..n of a list, ties given their mean rank
 local function ranks(a)

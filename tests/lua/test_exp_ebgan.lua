@@ -69,6 +69,16 @@ test("ae_disc: shapes and bad arguments", function()
   raises(function() ae.energy(recon, recon, "l3") end, "kind must be l1 or l2")
   raises(function() ae.pulling_away(lg.randn(1, 4)) end, "needs at least 2 codes")
 end)
+test("ae_disc: images in eval mode, and the pending columns without a classifier", function()
+  lg.manual_seed(2)
+  local G = lg.nn.Sequential(lg.nn.Linear(3, 784), lg.nn.BatchNorm1d(784), lg.nn.Tanh())
+  local z = lg.randn(1, 3)
+  local x = ae.images(G, z)                  -- one row: batch norm in training mode would fail
+  eq(x.shape, {1, 1, 28, 28})
+  eq(G.training, true, "G is back in training mode")
+  local pending = ae.evaluator("test", "no-such-data", G, lg.randn(4, 3))()
+  eq(pending, ae.PENDING)
+end)
 -- }
 
 -- {---------------------------------------------------------- the script
