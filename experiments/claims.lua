@@ -692,7 +692,7 @@ return {
           claim becomes "EBGAN scores above the GAN at equal nets and iterations". The GAN shares
           G, the optimiser, the batch and D's encoder (784-256-64, then one logit instead of the
           decoder); both run 3,000 iterations. The margin is in our energy's units (the mean
-          squared pixel error, about 0.2-0.6 on real digits): notes/ebgan.md.]],
+          squared pixel error, about 0.3-1 on real digits during training): notes/ebgan.md.]],
         compare = {"ebgan", "gan", "ebgan_pt"}, cols = {"inception", "classes", "fid", "mode_score"},
         window = "last25", statistic = "paired sign-flip test over seeds; mean and 95% t-interval of classes",
         primary = {label = "EBGAN (margin 1, no PT) against the GAN, 3,000 iterations each", ebgan = "ebgan", gan = "gan",
