@@ -2,7 +2,7 @@
 --
 -- usage: luagan tests/bench/bench.lua WORKLOAD [THREADS [ITERS]]
 --        WORKLOAD is add1 | linear16 | sgemm1024 | memloop
---                  | mlp-gan | toy-gan | dcgan-28 | dcgan-28-gp | refiner | unet   (the GAN workloads)
+--                  | mlp-gan | toy-gan | dcgan-28 | dcgan-28-gp | refiner | unet | ebgan   (the GAN workloads)
 --        ITERS overrides a GAN workload's timed iteration count (a multiple of 5)
 --
 -- Prints `name: value unit` lines that tests/bench/run.sh reads.
@@ -459,10 +459,52 @@ W.unet = function()
   report_gan("unet", G, D, 30, 3, step, rss_before)
 end
 
+-- EBGAN's step (experiments/ebgan.lua): G 64-256-256-784 with BN + ReLU and
+-- Tanh; D an autoencoder 784-256-64-256-784 (ReLU after each hidden Linear),
+-- energy = per-image mean squared reconstruction error; batch 64, Adam 2e-4.
+-- One iteration: a D step on D(x) + relu(1 - D(G(z))) (fake detached), then
+-- a G step on D(G(z)) + 0.1 * the pulling-away term of the fake codes.
+W["ebgan"] = function()
+  local nn = lg.nn
+  local rss_before = status_mb("VmRSS")
+  local G = nn.Sequential(nn.Linear(64, 256), nn.BatchNorm1d(256), nn.ReLU(), nn.Linear(256, 256),
+                          nn.BatchNorm1d(256), nn.ReLU(), nn.Linear(256, 784), nn.Tanh())
+  local enc = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 64))
+  local dec = nn.Sequential(nn.Linear(64, 256), nn.ReLU(), nn.Linear(256, 784))
+  local D = nn.Sequential(enc, dec)
+  local oG, oD = adam(G), adam(D)
+  local real = lg.rand(64, 784) * 2 - 1
+  local function energy(x)
+    local code = enc(x)
+    local d = dec(code) - x
+    return (d * d):mean(2):mean(), code
+  end
+  local function pt(s)
+    local n = s:size(1)
+    local u = s / ((s * s):sum(2, true) + 1e-12):sqrt()
+    local c = u:matmul(u:t())
+    return ((c * c):sum() - (u * u):sum(2):pow(2):sum()) / (n * (n - 1))
+  end
+  local function step()
+    local fake = G(lg.randn(64, 64))
+    oD:zero_grad()
+    local lD = energy(real) + (1 - energy(fake:detach())):relu()
+    lD:backward()
+    oD:step()
+    oG:zero_grad()
+    local e, code = energy(fake)
+    local lG = e + pt(code) * 0.1
+    lG:backward()
+    oG:step()
+    return lD, lG
+  end
+  report_gan("ebgan", G, D, 500, 20, step, rss_before)
+end
+
 local fn = W[workload or ""]
 if not fn then
   io.stderr:write("usage: luagan tests/bench/bench.lua " ..
-    "{add1|linear16|sgemm1024|memloop|mlp-gan|toy-gan|dcgan-28|dcgan-28-gp|refiner|unet} [threads [iters]]\n")
+    "{add1|linear16|sgemm1024|memloop|mlp-gan|toy-gan|dcgan-28|dcgan-28-gp|refiner|unet|ebgan} [threads [iters]]\n")
   os.exit(2)
 end
 fn()
