@@ -859,4 +859,104 @@ return {
         check = "lapgan", params = {}},
     },
   },
+  {exp = "ebgan", title = "EBGAN: Zhao et al. 2017",
+    paper = "Zhao, Mathieu, LeCun, Energy-based Generative Adversarial Network, ICLR 2017",
+    script = "experiments/ebgan.lua, MLP G and autoencoder D on MNIST",
+    claims = {
+      {id = "gan",
+        statement = [[An autoencoder discriminator whose energy is the reconstruction error, trained
+          with the margin loss, makes GAN training more stable: over a grid of MNIST settings the
+          EBGAN runs reach better (modified) inception scores than GANs with the same nets.]],
+        paper_value = "qualitative (histograms of the score over the settings of a grid search)",
+        source = "section 4.1 (the MNIST grid search)",
+        target = [[at one setting of such a grid (2-layer MLPs, Adam 1e-3, 3,000 iterations): EBGAN's
+          inception score (the MNIST classifier, 1,000 samples, 10 splits) above the GAN's with
+          the same G and a classifier D of the same encoder (exact one-sided sign-flip test paired
+          by seed, p < 0.05, 5 seeds), and EBGAN covering at least 9 classes (95% interval)]],
+        why = [[The paper trains thousands of MLP runs over depths, widths, learning rates and
+          margins and compares score histograms; on this CPU one cell of such a grid fits, so the
+          claim becomes "EBGAN scores above the GAN at equal nets and iterations". The GAN shares
+          G, the optimiser, the batch and D's encoder (784-256-64, then one logit instead of the
+          decoder); both run 3,000 iterations. The margin is in our energy's units (the mean
+          squared pixel error, about 0.3-1 on real digits during training): notes/ebgan.md.]],
+        compare = {"ebgan", "gan", "ebgan_pt"}, cols = {"inception", "classes", "fid", "mode_score"},
+        window = "last25", statistic = "paired sign-flip test over seeds; mean and 95% t-interval of classes",
+        primary = {label = "EBGAN (margin 1, no PT) against the GAN, 3,000 iterations each", ebgan = "ebgan", gan = "gan",
+          why = [[The paper's EBGAN without the regulariser against its GAN baseline, the nets and
+            rate fixed before the runs (notes/ebgan.md).]]},
+        ablations = {{label = "EBGAN-PT (PT weight 0.1) against the GAN", ebgan = "ebgan_pt", gan = "gan"}},
+        check = "ebgan_vs_gan", params = {min_classes = 9}},
+      {id = "pt",
+        statement = [[The pulling-away term on the encoder's codes of a generated batch keeps G's
+          samples apart (it was introduced against mode collapse): EBGAN-PT is more diverse than
+          EBGAN.]],
+        paper_value = "qualitative (samples; PT weight 0.1)", source = "section 2.4; section 4.1",
+        target = [[the entropy H(p(y)) of the samples' mean class distribution (MNIST classifier,
+          1,000 samples) of EBGAN-PT above EBGAN's (exact one-sided sign-flip test paired by seed,
+          p < 0.05, 5 seeds)]],
+        why = [[H(p(y)) measures spread over the ten classes (log 10 = 2.30 nats at balance); the
+          PT weight is the paper's 0.1, every other setting equal.]],
+        compare = {"ebgan_pt", "ebgan"}, cols = {"hy", "diversity", "classes", "top_share"},
+        window = "last25", statistic = "paired sign-flip test over seeds",
+        primary = {label = "PT weight 0.1 against 0, margin 1, 3,000 iterations", pt = "ebgan_pt", ebgan = "ebgan",
+          why = [[The paper's PT weight; the rest of the setting is the gan claim's primary.]]},
+        ablations = {},
+        check = "ebgan_pt", params = {}},
+    },
+  },
+  {exp = "began", title = "BEGAN: Berthelot et al. 2017",
+    paper = "Berthelot, Schumm, Metz, BEGAN: Boundary Equilibrium Generative Adversarial Networks, arXiv 1703.10717",
+    script = "experiments/began.lua, MLP G and autoencoder D on MNIST",
+    claims = {
+      {id = "equilibrium",
+        statement = [[The proportional control of k_t keeps the generator and the discriminator in
+          equilibrium, E[L(G(z))] = gamma E[L(x)], with k_t inside (0, 1).]],
+        paper_value = "qualitative (k_t and the losses during training)", source = "section 3.4",
+        target = [[gamma 0.5: the mean of L(G(z))/L(x) over the steps after 500 within 0.1 of
+          gamma, and 0 < k_t < 1 at 90% of those steps or more (95% intervals over 5 seeds)]],
+        why = [[The control drives gamma L(x) - L(G(z)) to zero on average; 0.1 is a fifth of
+          gamma, and the first 500 steps (k_t starts at 0 and moves by at most lambda_k = 0.001
+          times the imbalance per step) are left out.]],
+        compare = {"g05", "g03", "g07"}, cols = {"ratio_err", "k_inside"},
+        window = "end", statistic = "mean and 95% t-interval over seeds",
+        primary = {label = "gamma 0.5, lambda_k 0.001, 3,000 iterations", configs = {"g05"},
+          why = [[gamma 0.5 is the middle of the paper's range and the common default; lambda_k and
+            k_0 = 0 are the paper's.]]},
+        ablations = {{label = "gamma 0.3", configs = {"g03"}}, {label = "gamma 0.7", configs = {"g07"}}},
+        check = "began_equilibrium", params = {max_ratio_err = 0.1, min_k_inside = 0.9}},
+      {id = "convergence",
+        statement = [[M_global = L(x) + |gamma L(x) - L(G(z))| is a measure of convergence: it
+          falls as the samples improve.]],
+        paper_value = "qualitative (M_global against iterations beside samples)", source = "section 3.4.1",
+        target = [[gamma 0.5: M_global (mean over each evaluation interval) ends at least 50% below
+          its peak, and Spearman rho(M_global, FID) over the evaluations at least 0.5 (95%
+          intervals over 5 seeds)]],
+        why = [[The paper shows the curve falling while samples sharpen; we need "quality" as a
+          number, so the classifier FID stands for it, and a rank correlation of 0.5 asks that
+          M_global order the evaluations mostly as the FID does. The 50% fall is the reproduction
+          target set before the runs.]],
+        compare = {"g05", "g03", "g07"}, cols = {"M_drop", "rho", "fid"},
+        window = "end", statistic = "mean and 95% t-interval over seeds",
+        primary = {label = "gamma 0.5, 3,000 iterations", config = "g05",
+          why = [[The same runs as the equilibrium claim's primary.]]},
+        ablations = {{label = "gamma 0.3", config = "g03"}, {label = "gamma 0.7", config = "g07"}},
+        check = "began_convergence", params = {min_drop = 0.5, min_rho = 0.5}},
+      {id = "gamma",
+        statement = [[gamma trades image diversity for quality: lower values give less diverse
+          samples.]],
+        paper_value = "qualitative (samples at several gamma)", source = "section 3.3; section 4 (samples)",
+        target = [[the mean pairwise distance of the samples' classifier features (500 samples)
+          rises with gamma: gamma 0.5 above 0.3 and 0.7 above 0.5, each an exact one-sided
+          sign-flip test paired by seed, p < 0.05, 5 seeds]],
+        why = [[Diversity as the spread of the samples in the classifier's feature space (999
+          real test digits: 35.9; a collapsed G: near 0); the paper shows the trade-off with
+          samples only.]],
+        compare = {"g03", "g05", "g07"}, cols = {"diversity", "hy", "fid", "classes"},
+        window = "last25", statistic = "paired sign-flip tests over seeds",
+        primary = {label = "gamma 0.3, 0.5, 0.7, 3,000 iterations each", order = {"g03", "g05", "g07"},
+          why = [[Three values across the paper's range, every other setting equal.]]},
+        ablations = {},
+        check = "began_diversity", params = {col = "diversity"}},
+    },
+  },
 }

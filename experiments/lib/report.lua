@@ -865,6 +865,54 @@ function checks.lapgan(P, S, G)
   return out
 end
 
+-- EBGAN (Zhao et al. 2017): the energy-based game trains G better than the
+-- classifier GAN of the same nets (inception score, paired by seed) and
+-- covers at least P.min_classes classes.  setting {ebgan, gan}.
+function checks.ebgan_vs_gan(P, S, G)
+  return list_parts(
+    compare(G[S.ebgan], G[S.gan], "inception", "greater", "inception score, EBGAN against the GAN"),
+    threshold(G[S.ebgan], "classes", ">=", P.min_classes, "EBGAN: classes covered"))
+end
+
+-- EBGAN-PT: the pulling-away term raises the entropy H(p(y)) of the
+-- samples' mean class distribution over EBGAN without it.  setting {pt, ebgan}.
+function checks.ebgan_pt(P, S, G)
+  return list_parts(compare(G[S.pt], G[S.ebgan], "hy", "greater", "H(p(y)) in nats, EBGAN-PT against EBGAN"))
+end
+
+-- BEGAN's control: per configuration, the mean of L(G(z))/L(x) after the
+-- warm-up within P.max_ratio_err of gamma, and 0 < k_t < 1 at a share of
+-- those steps of at least P.min_k_inside.  setting {configs = {...}}.
+function checks.began_equilibrium(P, S, G)
+  local out = {}
+  for _, v in ipairs(S.configs) do
+    out[#out + 1] = threshold(G[v], "ratio_err", "<=", P.max_ratio_err,
+      v .. ": |mean L(G(z))/L(x) after the warm-up - gamma|")
+    out[#out + 1] = threshold(G[v], "k_inside", ">=", P.min_k_inside, v .. ": share of those steps with 0 < k_t < 1")
+  end
+  return list_parts(table.unpack(out))
+end
+
+-- BEGAN's convergence measure: M_global ends at least P.min_drop below its
+-- peak (as a fraction), and follows the FID over the evaluations (Spearman
+-- rho at least P.min_rho).  setting {config}.
+function checks.began_convergence(P, S, G)
+  local c = G[S.config]
+  return list_parts(threshold(c, "M_drop", ">=", P.min_drop, "M_global's fall from its peak (fraction)"),
+    threshold(c, "rho", ">=", P.min_rho, "Spearman rho(M_global, FID) over the evaluations"))
+end
+
+-- BEGAN's gamma: diversity (P.col) rises with gamma, each configuration of
+-- S.order (ascending gamma) above the one before, paired by seed.
+function checks.began_diversity(P, S, G)
+  local out = {}
+  for i = 1, #S.order - 1 do
+    local lo, hi = S.order[i], S.order[i + 1]
+    out[#out + 1] = compare(G[hi], G[lo], P.col, "greater", ("%s: %s above %s"):format(P.col, hi, lo))
+  end
+  return list_parts(table.unpack(out))
+end
+
 -- Checks for tests and small plans.  mean_at_least: the mean of a column
 -- against a bound, params {col, min, label}, setting {config}.
 function checks.mean_at_least(P, S, G)

@@ -684,6 +684,48 @@ W.aae = function()
   report_gan("aae", AE, Dz, 300, 10, step, rss_before)
 end
 
+-- EBGAN's step (experiments/ebgan.lua): G 64-256-256-784 with BN + ReLU and
+-- Tanh; D an autoencoder 784-256-64-256-784 (ReLU after each hidden Linear),
+-- energy = per-image mean squared reconstruction error; batch 64, Adam 2e-4.
+-- One iteration: a D step on D(x) + relu(1 - D(G(z))) (fake detached), then
+-- a G step on D(G(z)) + 0.1 * the pulling-away term of the fake codes.
+W["ebgan"] = function()
+  local nn = lg.nn
+  local rss_before = status_mb("VmRSS")
+  local G = nn.Sequential(nn.Linear(64, 256), nn.BatchNorm1d(256), nn.ReLU(), nn.Linear(256, 256),
+                          nn.BatchNorm1d(256), nn.ReLU(), nn.Linear(256, 784), nn.Tanh())
+  local enc = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 64))
+  local dec = nn.Sequential(nn.Linear(64, 256), nn.ReLU(), nn.Linear(256, 784))
+  local D = nn.Sequential(enc, dec)
+  local oG, oD = adam(G), adam(D)
+  local real = lg.rand(64, 784) * 2 - 1
+  local function energy(x)
+    local code = enc(x)
+    local d = dec(code) - x
+    return (d * d):mean(2):mean(), code
+  end
+  local function pt(s)
+    local n = s:size(1)
+    local u = s / ((s * s):sum(2, true) + 1e-12):sqrt()
+    local c = u:matmul(u:t())
+    return ((c * c):sum() - (u * u):sum(2):pow(2):sum()) / (n * (n - 1))
+  end
+  local function step()
+    local fake = G(lg.randn(64, 64))
+    oD:zero_grad()
+    local lD = energy(real) + (1 - energy(fake:detach())):relu()
+    lD:backward()
+    oD:step()
+    oG:zero_grad()
+    local e, code = energy(fake)
+    local lG = e + pt(code) * 0.1
+    lG:backward()
+    oG:step()
+    return lD, lG
+  end
+  report_gan("ebgan", G, D, 500, 20, step, rss_before)
+end
+
 local fn = W[workload or ""]
 if not fn then
   local keys = {}

@@ -489,6 +489,46 @@ def aae(threads, iters):
 
 
 # ---------------------------------------------------------------- convlayers
+def ebgan(threads, iters):
+    """EBGAN's step, as bench.lua's: autoencoder D with the margin loss, G with
+    the pulling-away term (weight 0.1) on the fake codes."""
+    nn = torch.nn
+    rss_before = rss_mb("VmRSS")
+    G = nn.Sequential(nn.Linear(64, 256), nn.BatchNorm1d(256), nn.ReLU(), nn.Linear(256, 256),
+                      nn.BatchNorm1d(256), nn.ReLU(), nn.Linear(256, 784), nn.Tanh())
+    enc = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 64))
+    dec = nn.Sequential(nn.Linear(64, 256), nn.ReLU(), nn.Linear(256, 784))
+    D = nn.Sequential(enc, dec)
+    oG, oD = adam(G), adam(D)
+    real = torch.rand(64, 784) * 2 - 1
+
+    def energy(x):
+        code = enc(x)
+        d = dec(code) - x
+        return (d * d).mean(1).mean(), code
+
+    def pt(s):
+        n = s.shape[0]
+        u = s / ((s * s).sum(1, keepdim=True) + 1e-12).sqrt()
+        c = u @ u.t()
+        return ((c * c).sum() - (u * u).sum(1).pow(2).sum()) / (n * (n - 1))
+
+    def step():
+        fake = G(torch.randn(64, 64))
+        oD.zero_grad()
+        lD = energy(real)[0] + (1 - energy(fake.detach())[0]).relu()
+        lD.backward()
+        oD.step()
+        oG.zero_grad()
+        e, code = energy(fake)
+        lG = e + pt(code) * 0.1
+        lG.backward()
+        oG.step()
+        return lD, lG
+
+    report_gan("ebgan", G, D, 500, 20, step, rss_before, threads, iters)
+
+
 # Every conv shape of dcgan-28, refiner and unet alone, as the luagan side
 # times them (tests/bench/conv_layers.c, which has the same table): the
 # forward, the input gradient and the weight gradient, each as autograd
@@ -641,7 +681,8 @@ GAN_WORKLOADS = {"mlp-gan": mlp_gan, "toy-gan": toy_gan, "dcgan-28": dcgan_28,
                  "dcgan-28-gp": dcgan_28_gp, "refiner": refiner, "unet": unet,
                  "ssgan": ssgan,
                  "aae": aae,
-                 "lapgan": lapgan}
+                 "lapgan": lapgan,
+                 "ebgan": ebgan}
 
 
 def main():

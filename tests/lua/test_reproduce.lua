@@ -690,3 +690,56 @@ test("report: the AdaGAN check on known per-seed values", function()
   parts = report.checks.adagan({min_coverage = 0.95}, {adagan = "a", single = "s", ensemble = "e"}, G)
   eq(parts[2].verdict, "inconclusive", parts[2].text)
 end)
+
+test("report: the EBGAN and BEGAN checks on known per-seed values", function()
+  local function config(col, vals, more)
+    local runs = {}
+    for i, x in ipairs(vals) do
+      runs[i] = {seed = i, v = {[col] = x}}
+      for k, v in pairs(more or {}) do runs[i].v[k] = v[i] end
+    end
+    return {runs = runs, spec = {seeds = {1, 2, 3, 4, 5}}}
+  end
+  -- EBGAN above the GAN in every seed (p = 1/32) with all 10 classes: holds
+  local G = {e = config("inception", {5.5, 5.4, 5.6, 5.2, 5.3}, {classes = {10, 10, 10, 10, 10}}),
+             g = config("inception", {4.1, 5.0, 3.9, 4.8, 4.4})}
+  local parts = report.checks.ebgan_vs_gan({min_classes = 9}, {ebgan = "e", gan = "g"}, G)
+  eq(#parts, 2)
+  for _, p in ipairs(parts) do eq(p.verdict, "holds", p.text) end
+  -- the GAN ahead on average: does NOT hold
+  G.g = config("inception", {6.1, 5.0, 5.9, 5.8, 5.4})
+  eq(report.checks.ebgan_vs_gan({min_classes = 9}, {ebgan = "e", gan = "g"}, G)[1].verdict, "does NOT hold")
+  -- PT: higher entropy in 4 seeds and a tie in the fifth: p = 1/16, inconclusive
+  G = {p = config("hy", {2.25, 2.24, 2.20, 2.26, 2.22}), e = config("hy", {2.20, 2.21, 2.20, 2.19, 2.18})}
+  eq(report.checks.ebgan_pt({}, {pt = "p", ebgan = "e"}, G)[1].verdict, "inconclusive")
+  G.p = config("hy", {2.25, 2.24, 2.21, 2.26, 2.22})
+  eq(report.checks.ebgan_pt({}, {pt = "p", ebgan = "e"}, G)[1].verdict, "holds")
+  -- BEGAN's control: near gamma with k inside in every seed holds; a ratio 0.2 off does NOT
+  G = {a = config("ratio_err", {0.02, 0.03, 0.01, 0.04, 0.02}, {k_inside = {1, 0.99, 1, 0.98, 1}}),
+       b = config("ratio_err", {0.2, 0.25, 0.18, 0.22, 0.21}, {k_inside = {1, 1, 1, 1, 1}})}
+  local P = {max_ratio_err = 0.1, min_k_inside = 0.9}
+  parts = report.checks.began_equilibrium(P, {configs = {"a"}}, G)
+  eq(#parts, 2)
+  for _, p in ipairs(parts) do eq(p.verdict, "holds", p.text) end
+  parts = report.checks.began_equilibrium(P, {configs = {"a", "b"}}, G)
+  eq(#parts, 4)
+  eq(parts[3].verdict, "does NOT hold", parts[3].text)
+  eq(report.combine(parts), "does NOT hold")
+  -- M_global: a 60-70% fall and rho 0.8-0.95 hold; rho straddling 0.5 is inconclusive
+  G = {c = config("M_drop", {0.6, 0.7, 0.65, 0.62, 0.68}, {rho = {0.9, 0.8, 0.95, 0.85, 0.9}})}
+  P = {min_drop = 0.5, min_rho = 0.5}
+  parts = report.checks.began_convergence(P, {config = "c"}, G)
+  for _, p in ipairs(parts) do eq(p.verdict, "holds", p.text) end
+  G.c = config("M_drop", {0.6, 0.7, 0.65, 0.62, 0.68}, {rho = {0.9, 0.1, 0.95, 0.2, 0.6}})
+  eq(report.checks.began_convergence(P, {config = "c"}, G)[2].verdict, "inconclusive")
+  -- diversity rising with gamma in every seed holds at both steps; a fall at the second does NOT
+  G = {g3 = config("diversity", {20, 21, 19, 20, 22}), g5 = config("diversity", {23, 24, 22, 23, 25}),
+       g7 = config("diversity", {25, 26, 24, 25, 27})}
+  parts = report.checks.began_diversity({col = "diversity"}, {order = {"g3", "g5", "g7"}}, G)
+  eq(#parts, 2)
+  for _, p in ipairs(parts) do eq(p.verdict, "holds", p.text) end
+  G.g7 = config("diversity", {21, 22, 20, 21, 23})
+  parts = report.checks.began_diversity({col = "diversity"}, {order = {"g3", "g5", "g7"}}, G)
+  eq(parts[2].verdict, "does NOT hold", parts[2].text)
+  eq(#report.checks.began_diversity({col = "diversity"}, {order = {"g3", "g5"}}, {}), 0, "no results, no parts")
+end)

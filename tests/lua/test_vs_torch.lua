@@ -929,6 +929,25 @@ do
     py = "out = F.interpolate(x, size=(7, 9), mode='bilinear', align_corners=False)"})
 end
 
+-- {------------------------------------------------------------ EBGAN / BEGAN helpers
+-- experiments/lib/ae_disc.lua: the per-image energies, the pulling-away
+-- term (Zhao et al. 2017, sec. 2.4) and ELU, composed of tensor ops
+do
+  local ae = dofile(ROOT .. "/experiments/lib/ae_disc.lua")
+  case("ae_energy_l1_l2", {inputs = {x = R(5, 12), r = R(5, 12)}, grad = {"x", "r"}, tol = 1e-5,
+    lua = function(v) return {ae.energy(v.x, v.r, "l1"), ae.energy(v.x, v.r, "l2")} end,
+    py = "out = [(x - r).abs().mean(1), ((x - r) ** 2).mean(1)]"})
+  case("ae_pulling_away", {inputs = {s = R(6, 4)}, grad = {"s"}, tol = 1e-5,
+    lua = function(v) return ae.pulling_away(v.s) end,
+    py = [=[
+u = F.normalize(s, dim=1)
+c = (u @ u.t()) ** 2
+n = s.shape[0]
+out = (c.sum() - c.diagonal().sum()) / (n * (n - 1))]=]})
+  case("ae_elu", {inputs = {x = R(3, 5) * 2}, grad = {"x"},
+    lua = function(v) return ae.ELU()(v.x) end, py = "out = F.elu(x)"})
+end
+
 -- {------------------------------------------------------------ known discrepancies
 -- Genuine differences from PyTorch 1.13 (not conventions), kept visible: the
 -- case still runs, a mismatch prints "xfail: ..." and passes, a match prints
