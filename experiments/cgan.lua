@@ -3,9 +3,9 @@
 -- Discriminator" (ICLR 2018) as the other way of giving D the label.
 --
 -- G and D both see the digit's class y: G(z, y) takes a label embedding concatenated with z;
--- D either concatenates a hidden layer of x with one of y (--cond concat, the paper's sec. 4.1)
+-- D either concatenates a hidden layer of x with one of y (--cond concat, the paper's MNIST D)
 -- or adds the inner product of a class embedding with its features to an
--- unconditional logit (--cond projection, Miyato and Koyama eq. 3); --cond none ignores y (the
+-- unconditional logit (--cond projection, Miyato and Koyama); --cond none ignores y (the
 -- unconditional baseline). The label enters through nn.Embedding (a linear layer on the one-hot
 -- vector). Evaluation: the image-metrics MNIST classifier's agreement with the requested class,
 -- and intra-class diversity against real digits of each class. Notes: notes/cgan.md.
@@ -42,8 +42,8 @@ local test = lg.data.load(cfg.dataset, "test", {range = {0, 1}})
 
 -- {---------------------------------------------------------- models
 -- G: [z, embed(y)] -> g_hidden -> g_hidden2 (batch norm, ReLU) -> 784 sigmoid: the label is
--- concatenated with the noise at the input (the paper's sec. 3.2: "the prior input noise p_z(z),
--- and y are combined in joint hidden representation"). The paper's separate hidden layers of
+-- concatenated with the noise at the input (the paper combines z and y in a joint hidden
+-- representation; where is a design choice). The paper's separate hidden layers of
 -- z (200) and y (1000) were tried first and G ignored z (notes/cgan.md). --cond none: z alone.
 local G = nn.Module:extend("CondG")
 function G:init()
@@ -69,7 +69,7 @@ end
 
 -- D (the paper's widths 240, 50, 240; its maxout units as LeakyReLU 0.2, dropout): x -> dx;
 -- concat: y -> dy, concatenated, -> d_hidden -> logit; projection: x's branch -> d_hidden = phi(x), logit
--- psi(phi) + <embed(y), phi>.
+-- psi(phi) + <embed(y), phi> (Miyato and Koyama's projection).
 local D = nn.Module:extend("CondD")
 function D:init()
   local function act() return nn.Sequential(nn.LeakyReLU(0.2), nn.Dropout(cfg.dropout)) end

@@ -717,7 +717,7 @@ return {
         statement = [[Feeding the class label to both G and D makes G generate digits of the
           requested class, each class with its own variety (one row of samples per label).]],
         paper_value = "qualitative (samples, one row per class)",
-        source = "section 4.1, Figure 2",
+        source = "the MNIST experiment: its figure of generated digits, one row per class",
         target = [[the image-metrics MNIST classifier agrees with the requested class on at least
           90% of generated digits, and the mean pairwise feature distance within a class is at
           least 0.5 of the real digits' of that class (each the 95% interval of the mean over
