@@ -913,6 +913,72 @@ function checks.began_diversity(P, S, G)
   return list_parts(table.unpack(out))
 end
 
+-- P(X >= k) for X ~ Binomial(n, p)
+local function binom_upper(k, n, p)
+  local s, c = 0, 1
+  for j = 0, n do
+    if j >= k then s = s + c * p ^ j * (1 - p) ^ (n - j) end
+    c = c * (n - j) / (j + 1)
+  end
+  return s
+end
+
+-- The two-sided 95% Clopper-Pearson interval of a rate k / n: lo solves
+-- P(X >= k | lo) = 0.025, hi solves P(X <= k | hi) = 0.025 (bisection).
+function report.clopper_pearson(k, n)
+  local function solve(f)   -- f increasing in p, the root in [0, 1]
+    local a, b = 0, 1
+    for _ = 1, 60 do
+      local m = (a + b) / 2
+      if f(m) < 0 then a = m else b = m end
+    end
+    return (a + b) / 2
+  end
+  local lo = k == 0 and 0 or solve(function(p) return binom_upper(k, n, p) - 0.025 end)
+  local hi = k == n and 1 or solve(function(p) return 0.025 - (1 - binom_upper(k + 1, n, p)) end)
+  return lo, hi
+end
+
+-- Adversarial neural cryptography: a run succeeds when Bob is at most
+-- P.max_bob bits wrong at the end and the best fresh Eve at least P.min_eve;
+-- success in most seeds (exact binomial test, with the Clopper-Pearson
+-- interval of the share), and the fresh Eves do worse against the adversarial
+-- Alice than against the control's.  setting {adv, control}.
+function checks.crypto(P, S, G)
+  local a = G[S.adv]
+  local function success(v)
+    if not (v.bob_bits_wrong and v.retrained_eve_bits_wrong) then return nil end
+    return v.bob_bits_wrong <= P.max_bob and v.retrained_eve_bits_wrong >= P.min_eve
+  end
+  local most = most_seeds(a, success, ("runs that succeed (Bob <= %s bits wrong, best fresh Eve >= %s)")
+    :format(fmt(P.max_bob), fmt(P.min_eve)))
+  local share
+  if most then
+    local k, n = 0, 0
+    for _, r in ipairs(a.runs) do
+      local e = success(r.v)
+      if e ~= nil then n, k = n + 1, k + (e and 1 or 0) end
+    end
+    local lo, hi = report.clopper_pearson(k, n)
+    share = info(("share of successful runs %d/%d = %s, 95%% Clopper-Pearson interval [%s, %s]")
+      :format(k, n, fmt(k / n), fmt(lo), fmt(hi)))
+  end
+  return list_parts(most, share,
+    compare(a, G[S.control], "retrained_eve_bits_wrong", "greater",
+      "best fresh Eve's bits wrong: adversarial training above the control without the Eve term"))
+end
+
+-- cGAN: the classifier agrees with the requested class on at least
+-- P.min_acc of the samples, and the samples of a class are at least
+-- P.min_diversity as spread (mean pairwise feature distance) as real digits
+-- of that class.  setting {main}.
+function checks.cgan(P, S, G)
+  local c = G[S.main]
+  return list_parts(
+    threshold(c, "cond_acc", ">=", P.min_acc, "classifier agreement with the requested class"),
+    threshold(c, "diversity", ">=", P.min_diversity, "intra-class feature spread, generated / real"))
+end
+
 -- Checks for tests and small plans.  mean_at_least: the mean of a column
 -- against a bound, params {col, min, label}, setting {config}.
 function checks.mean_at_least(P, S, G)

@@ -726,6 +726,99 @@ W["ebgan"] = function()
   report_gan("ebgan", G, D, 500, 20, step, rss_before)
 end
 
+-- experiments/cgan.lua's step: G [z (100), embedding(y) (10)] -> 256 -> 512 (BN, ReLU) -> 784
+-- sigmoid; D, label concatenated at a hidden layer: x -> 240 and embedding(y) -> 50 (LeakyReLU
+-- 0.2, dropout 0.5), joint 290 -> 240 -> 1; batch 100, random labels for the fakes.
+local CondG = lg.nn.Module:extend("CondG")
+function CondG:init()
+  local nn = lg.nn
+  self.y = nn.Embedding(10, 10)
+  self.net = nn.Sequential(nn.Linear(110, 256), nn.BatchNorm1d(256), nn.ReLU(), nn.Linear(256, 512),
+                           nn.BatchNorm1d(512), nn.ReLU(), nn.Linear(512, 784), nn.Sigmoid())
+end
+function CondG:forward(z, y) return self.net(lg.cat({z, self.y(y)}, 2)) end
+local CondD = lg.nn.Module:extend("CondD")
+function CondD:init()
+  local nn = lg.nn
+  self.x = nn.Sequential(nn.Linear(784, 240), nn.LeakyReLU(0.2), nn.Dropout(0.5))
+  self.y = nn.Sequential(nn.Embedding(10, 50), nn.LeakyReLU(0.2), nn.Dropout(0.5))
+  self.hidden = nn.Sequential(nn.Linear(290, 240), nn.LeakyReLU(0.2), nn.Dropout(0.5))
+  self.psi = nn.Linear(240, 1)
+end
+function CondD:forward(x, y) return self.psi(self.hidden(lg.cat({self.x(x), self.y(y)}, 2))) end
+
+W.cgan = function()
+  local rss_before = status_mb("VmRSS")
+  local G, D = CondG(), CondD()
+  local oG, oD = adam(G), adam(D)
+  local real, yr = lg.rand(100, 784), lg.randint(1, 11, {100})
+  local ones, zeros = lg.ones(100, 1), lg.zeros(100, 1)
+  local bce = lg.bce_with_logits
+  local function step()
+    local yf = lg.randint(1, 11, {100})
+    local fake = G(lg.randn(100, 100), yf)
+    oD:zero_grad()
+    local lD = bce(D(real, yr), ones) + bce(D(fake:detach(), yf), zeros)
+    lD:backward()
+    oD:step()
+    oG:zero_grad()
+    local lG = bce(D(fake, yf), ones)
+    lG:backward()
+    oG:step()
+    return lD, lG
+  end
+  report_gan("cgan", G, D, 200, 10, step, rss_before)
+end
+
+-- experiments/crypto.lua's step: one Alice/Bob step, then two Eve steps; batch 512, N = 16.
+-- Each net: Linear (2N or N) -> 2N, then Conv1d 1->2 k2 s2, 2->2 k1, 2->1 k1 (sigmoid,
+-- sigmoid, tanh).  "G" is Alice and Bob, "D" is Eve; the losses are Eve's and Alice/Bob's.
+local CryptoNet = lg.nn.Module:extend("CryptoNet")
+function CryptoNet:init(nin)
+  local nn = lg.nn
+  self.fc = nn.Linear(nin, 32)
+  self.c1 = nn.Conv1d(1, 2, 2, {stride = 2})   -- one field per line: parameters are listed in
+  self.c2 = nn.Conv1d(2, 2, 1)                 -- the order of assignment, and a multiple
+  self.c3 = nn.Conv1d(2, 1, 1)                 -- assignment runs right to left
+end
+function CryptoNet:forward(x)
+  local h = self.fc(x):unsqueeze(2)
+  return self.c3(self.c2(self.c1(h):sigmoid()):sigmoid()):tanh():squeeze(2)
+end
+local AB = lg.nn.Module:extend("AliceBob")
+function AB:init()
+  self.alice = CryptoNet(32)
+  self.bob = CryptoNet(32)
+end
+
+W.crypto = function()
+  local rss_before = status_mb("VmRSS")
+  local ab, eve = AB(), CryptoNet(16)
+  local oAB = lg.optim.Adam(ab:parameters(), {lr = 8e-4})
+  local oE = lg.optim.Adam(eve:parameters(), {lr = 8e-4})
+  local function bits() return (lg.rand(512, 16) * 2):floor() * 2 - 1 end
+  local function wrong(p, g) return ((p - g):abs() / 2):sum(2) end
+  local function step()
+    local p, k = bits(), bits()
+    local c = ab.alice(lg.cat({p, k}, 2))
+    local lAB = wrong(p, ab.bob(lg.cat({c, k}, 2))):mean() / 16 + ((8 - wrong(p, eve(c))) ^ 2):mean() / 64
+    oAB:zero_grad()
+    lAB:backward()
+    oAB:step()
+    local lE
+    for _ = 1, 2 do
+      p, k = bits(), bits()
+      c = lg.no_grad(function() return ab.alice(lg.cat({p, k}, 2)) end)
+      lE = wrong(p, eve(c)):mean()
+      oE:zero_grad()
+      lE:backward()
+      oE:step()
+    end
+    return lE, lAB
+  end
+  report_gan("crypto", ab, eve, 500, 20, step, rss_before)
+end
+
 local fn = W[workload or ""]
 if not fn then
   local keys = {}

@@ -675,6 +675,113 @@ def ssgan(threads, iters):
     report_gan("ssgan", G, D, 200, 10, step, rss_before, threads, iters)
 
 
+# ---------------------------------------------------------------- cgan, crypto
+class CondG(torch.nn.Module):
+    """experiments/cgan.lua's G, as bench.lua's cgan workload."""
+
+    def __init__(self):
+        super().__init__()
+        nn = torch.nn
+        self.y = nn.Embedding(10, 10)
+        self.net = nn.Sequential(nn.Linear(110, 256), nn.BatchNorm1d(256), nn.ReLU(), nn.Linear(256, 512),
+                                 nn.BatchNorm1d(512), nn.ReLU(), nn.Linear(512, 784), nn.Sigmoid())
+
+    def forward(self, z, y):
+        return self.net(torch.cat([z, self.y(y)], 1))
+
+
+class CondD(torch.nn.Module):
+    """experiments/cgan.lua's D with the label concatenated at a hidden layer."""
+
+    def __init__(self):
+        super().__init__()
+        nn = torch.nn
+        self.x = nn.Sequential(nn.Linear(784, 240), nn.LeakyReLU(0.2), nn.Dropout(0.5))
+        self.y = nn.Sequential(nn.Embedding(10, 50), nn.LeakyReLU(0.2), nn.Dropout(0.5))
+        self.hidden = nn.Sequential(nn.Linear(290, 240), nn.LeakyReLU(0.2), nn.Dropout(0.5))
+        self.psi = nn.Linear(240, 1)
+
+    def forward(self, x, y):
+        return self.psi(self.hidden(torch.cat([self.x(x), self.y(y)], 1)))
+
+
+def cgan(threads, iters):
+    rss_before = rss_mb("VmRSS")
+    G, D = CondG(), CondD()
+    oG, oD = adam(G), adam(D)
+    real, yr = torch.rand(100, 784), torch.randint(0, 10, (100,))
+    ones, zeros = torch.ones(100, 1), torch.zeros(100, 1)
+    bce = torch.nn.functional.binary_cross_entropy_with_logits
+
+    def step():
+        yf = torch.randint(0, 10, (100,))
+        fake = G(torch.randn(100, 100), yf)
+        oD.zero_grad()
+        lD = bce(D(real, yr), ones) + bce(D(fake.detach(), yf), zeros)
+        lD.backward()
+        oD.step()
+        oG.zero_grad()
+        lG = bce(D(fake, yf), ones)
+        lG.backward()
+        oG.step()
+        return lD, lG
+
+    report_gan("cgan", G, D, 200, 10, step, rss_before, threads, iters)
+
+
+class CryptoNet(torch.nn.Module):
+    """experiments/crypto.lua's mix-and-transform net (the released model's layers)."""
+
+    def __init__(self, nin):
+        super().__init__()
+        nn = torch.nn
+        self.fc = nn.Linear(nin, 32)
+        self.c1, self.c2, self.c3 = nn.Conv1d(1, 2, 2, stride=2), nn.Conv1d(2, 2, 1), nn.Conv1d(2, 1, 1)
+
+    def forward(self, x):
+        h = self.fc(x).unsqueeze(1)
+        return torch.tanh(self.c3(torch.sigmoid(self.c2(torch.sigmoid(self.c1(h)))))).squeeze(1)
+
+
+class AliceBob(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.alice, self.bob = CryptoNet(32), CryptoNet(32)
+
+
+def crypto(threads, iters):
+    rss_before = rss_mb("VmRSS")
+    ab, eve = AliceBob(), CryptoNet(16)
+    oAB = torch.optim.Adam(ab.parameters(), lr=8e-4)
+    oE = torch.optim.Adam(eve.parameters(), lr=8e-4)
+
+    def bits():
+        return torch.floor(torch.rand(512, 16) * 2) * 2 - 1
+
+    def wrong(p, g):
+        return ((p - g).abs() / 2).sum(1)
+
+    def step():
+        p, k = bits(), bits()
+        c = ab.alice(torch.cat([p, k], 1))
+        lAB = wrong(p, ab.bob(torch.cat([c, k], 1))).mean() / 16 + ((8 - wrong(p, eve(c))) ** 2).mean() / 64
+        oAB.zero_grad()
+        lAB.backward()
+        oAB.step()
+        for _ in range(2):
+            p, k = bits(), bits()
+            with torch.no_grad():
+                c = ab.alice(torch.cat([p, k], 1))
+            lE = wrong(p, eve(c)).mean()
+            oE.zero_grad()
+            lE.backward()
+            oE.step()
+        return lE, lAB
+
+    report_gan("crypto", ab, eve, 500, 20, step, rss_before, threads, iters)
+
+
+
 WORKLOADS = {"add1": add1, "linear16": linear16, "sgemm1024": sgemm1024,
              "memloop": memloop, "convlayers": convlayers, "conv3d": conv3d}
 GAN_WORKLOADS = {"mlp-gan": mlp_gan, "toy-gan": toy_gan, "dcgan-28": dcgan_28,
@@ -682,7 +789,9 @@ GAN_WORKLOADS = {"mlp-gan": mlp_gan, "toy-gan": toy_gan, "dcgan-28": dcgan_28,
                  "ssgan": ssgan,
                  "aae": aae,
                  "lapgan": lapgan,
-                 "ebgan": ebgan}
+                 "ebgan": ebgan,
+                 "cgan": cgan,
+                 "crypto": crypto}
 
 
 def main():

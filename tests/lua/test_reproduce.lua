@@ -743,3 +743,47 @@ test("report: the EBGAN and BEGAN checks on known per-seed values", function()
   eq(parts[2].verdict, "does NOT hold", parts[2].text)
   eq(#report.checks.began_diversity({col = "diversity"}, {order = {"g3", "g5"}}, {}), 0, "no results, no parts")
 end)
+test("report: the crypto check and the Clopper-Pearson interval on known values", function()
+  local lo, hi = report.clopper_pearson(4, 5)   -- the textbook interval of 4/5
+  near(lo, 0.2836, 1e-4)
+  near(hi, 0.9949, 1e-4)
+  eq({report.clopper_pearson(0, 5)}, {0, select(2, report.clopper_pearson(0, 5))})
+  near(select(2, report.clopper_pearson(0, 5)), 1 - 0.025 ^ (1 / 5), 1e-9)
+  local function config(rows)
+    local runs = {}
+    for i, r in ipairs(rows) do runs[i] = {seed = i, v = {bob_bits_wrong = r[1], retrained_eve_bits_wrong = r[2]}} end
+    return {runs = runs, spec = {seeds = {1, 2, 3, 4, 5}}}
+  end
+  local P, S = {max_bob = 0.05, min_eve = 7}, {adv = "a", control = "c"}
+  -- 5 of 5 succeed (p = 1/32) and every fresh Eve does worse than the control's: holds
+  local G = {a = config{{0.01, 7.5}, {0.02, 7.4}, {0.0, 7.8}, {0.03, 7.2}, {0.01, 7.6}},
+             c = config{{0.0, 2.0}, {0.0, 3.1}, {0.0, 1.5}, {0.01, 2.2}, {0.0, 0.9}}}
+  local parts = report.checks.crypto(P, S, G)
+  eq(#parts, 3)
+  eq(parts[1].verdict, "holds", parts[1].text)
+  assert(parts[2].text:find("5/5 = 1, 95% Clopper-Pearson interval [0.478, 1]", 1, true), parts[2].text)
+  eq(parts[3].verdict, "holds", parts[3].text)
+  -- Bob fails in one seed, a fresh Eve breaks another: 3 of 5, not most seeds beyond chance
+  G.a = config{{0.5, 7.5}, {0.02, 6.1}, {0.0, 7.8}, {0.03, 7.2}, {0.01, 7.6}}
+  parts = report.checks.crypto(P, S, G)
+  eq(parts[1].verdict, "inconclusive", parts[1].text)
+  G.a = config{{0.5, 7.5}, {0.02, 6.1}, {0.3, 7.8}, {0.03, 7.2}, {0.01, 7.6}}
+  eq(report.checks.crypto(P, S, G)[1].verdict, "does NOT hold")
+  eq(#report.checks.crypto(P, S, {}), 0, "no results, no parts")
+end)
+
+test("report: the cGAN check on known per-seed values", function()
+  local function config(acc, div)
+    local runs = {}
+    for i = 1, #acc do runs[i] = {seed = i, v = {cond_acc = acc[i], diversity = div[i]}} end
+    return {runs = runs, spec = {seeds = {1, 2, 3, 4, 5}}}
+  end
+  local P = {min_acc = 0.9, min_diversity = 0.5}
+  local parts = report.checks.cgan(P, {main = "m"}, {m = config({0.95, 0.96, 0.97, 0.95, 0.96}, {0.8, 0.82, 0.79, 0.81, 0.8})})
+  eq(#parts, 2)
+  for _, p in ipairs(parts) do eq(p.verdict, "holds", p.text) end
+  -- accuracy straddling 0.9: inconclusive; diversity under half the real spread: fails
+  parts = report.checks.cgan(P, {main = "m"}, {m = config({0.85, 0.97, 0.88, 0.95, 0.92}, {0.3, 0.4, 0.35, 0.3, 0.4})})
+  eq(parts[1].verdict, "inconclusive", parts[1].text)
+  eq(parts[2].verdict, "does NOT hold", parts[2].text)
+end)
