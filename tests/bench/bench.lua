@@ -819,6 +819,86 @@ W.crypto = function()
   report_gan("crypto", ab, eve, 500, 20, step, rss_before)
 end
 
+-- experiments/simgan.lua's adversarial round at its defaults: R a 3x3 conv
+-- 1->16, three residual blocks of two 3x3 convs at 16 channels, a 1x1 conv
+-- and Tanh; the patch D conv s2 1->24, conv s2 24->16 (ReLU), max-pool 3x3 s1,
+-- conv 16->8, 1x1 8->8, 1x1 8->1: one logit per patch, [64,1,7,7]; batch 64,
+-- Adam 2e-4 (0.5, 0.999).  One round: K_g = 2 R steps (non-saturating loss
+-- + 0.5 x the L1 self-regularisation), then K_d = 1 D step on real images
+-- against refined ones, half of them drawn from a full history buffer of 640
+-- images into which the other half is written (lib/history.lua's rule).
+W.simgan = function()
+  local nn = lg.nn
+  local rss_before = status_mb("VmRSS")
+  local R = nn.Sequential(nn.Conv2d(1, 16, 3, {padding = 1}), nn.ReLU())
+  for _ = 1, 3 do R:add(Residual(16)) end
+  R:add(nn.Conv2d(16, 1, 1)):add(nn.Tanh())
+  local D = nn.Sequential(nn.Conv2d(1, 24, 3, {stride = 2, padding = 1}), nn.ReLU(),
+    nn.Conv2d(24, 16, 3, {stride = 2, padding = 1}), nn.ReLU(), nn.MaxPool2d(3, {stride = 1, padding = 1}),
+    nn.Conv2d(16, 8, 3, {padding = 1}), nn.ReLU(), nn.Conv2d(8, 8, 1), nn.ReLU(), nn.Conv2d(8, 1, 1))
+  local oR, oD = adam(R), adam(D)
+  local real = lg.rand(64, 1, 28, 28) * 2 - 1
+  local synth = lg.rand(64, 1, 28, 28) * 2 - 1
+  local history = lg.rand(640, 1, 28, 28) * 2 - 1
+  local sp = lg.softplus
+  local function step()
+    local lR
+    for _ = 1, 2 do
+      local refined = R(synth)
+      lR = sp(-D(refined)):mean() + (refined - synth):abs():mean() * 0.5
+      oR:zero_grad()
+      lR:backward()
+      oR:step()
+    end
+    local refined = lg.no_grad(function() return R(synth) end)
+    local old = history:index_select(1, lg.randint(1, 641, {32}))
+    history:index_copy_(1, lg.randint(1, 641, {32}), refined:narrow(1, 33, 32))
+    local mixed = lg.cat({refined:narrow(1, 1, 32), old}, 1)
+    local lD = sp(-D(real)):mean() + sp(D(mixed)):mean()
+    oD:zero_grad()
+    lD:backward()
+    oD:step()
+    return lD, lR
+  end
+  report_gan("simgan", R, D, 20, 2, step, rss_before)
+end
+
+-- experiments/adagan.lua's GAN step (one component's): G 5 -> 16 -> 16 -> 2
+-- and D 2 -> 16 -> 16 -> 1 with ReLU, N(0, 0.8) weights, SGD (D 0.004, G
+-- 0.01), batch 64, the non-saturating loss; a D step on G(z) detached, then
+-- a G step with the same z whose gradient reaches G's parameters only
+-- (lg.gan.step).
+W.adagan = function()
+  local nn = lg.nn
+  local rss_before = status_mb("VmRSS")
+  local function mlp(nin, nout)
+    local m = nn.Sequential(nn.Linear(nin, 16), nn.ReLU(), nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, nout))
+    for _, p in ipairs(m:modules()) do
+      if p.weight then nn.init.normal_(p.weight, 0, 0.8); nn.init.zeros_(p.bias) end
+    end
+    return m
+  end
+  local G, D = mlp(5, 2), mlp(2, 1)
+  local oG = lg.optim.SGD(G:parameters(), {lr = 0.01})
+  local oD = lg.optim.SGD(D:parameters(), {lr = 0.004})
+  local real = lg.randn(64, 2) * 5
+  local sp = lg.softplus
+  local function step()
+    local z = lg.randn(64, 5)
+    local fake = lg.no_grad(function() return G(z) end)
+    local lD = sp(-D(real)):mean() + sp(D(fake)):mean()
+    oD:zero_grad()
+    lD:backward()
+    oD:step()
+    local lG = sp(-D(G(z))):mean()
+    local grads = lg.grad(lG, G:parameters())
+    for i, p in ipairs(G:parameters()) do p.grad = grads[i] end
+    oG:step()
+    return lD, lG
+  end
+  report_gan("adagan", G, D, 1000, 50, step, rss_before)
+end
+
 local fn = W[workload or ""]
 if not fn then
   local keys = {}

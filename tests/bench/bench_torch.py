@@ -782,6 +782,80 @@ def crypto(threads, iters):
 
 
 
+def simgan(threads, iters):
+    """experiments/simgan.lua's adversarial round, as bench.lua's simgan."""
+    nn = torch.nn
+    F = torch.nn.functional
+    rss_before = rss_mb("VmRSS")
+    R = nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), *[Residual(16) for _ in range(3)],
+                      nn.Conv2d(16, 1, 1), nn.Tanh())
+    D = nn.Sequential(nn.Conv2d(1, 24, 3, stride=2, padding=1), nn.ReLU(),
+                      nn.Conv2d(24, 16, 3, stride=2, padding=1), nn.ReLU(),
+                      nn.MaxPool2d(3, stride=1, padding=1), nn.Conv2d(16, 8, 3, padding=1), nn.ReLU(),
+                      nn.Conv2d(8, 8, 1), nn.ReLU(), nn.Conv2d(8, 1, 1))
+    oR, oD = adam(R), adam(D)
+    real = torch.rand(64, 1, 28, 28) * 2 - 1
+    synth = torch.rand(64, 1, 28, 28) * 2 - 1
+    history = torch.rand(640, 1, 28, 28) * 2 - 1
+
+    def step():
+        for _ in range(2):
+            refined = R(synth)
+            lR = F.softplus(-D(refined)).mean() + (refined - synth).abs().mean() * 0.5
+            oR.zero_grad()
+            lR.backward()
+            oR.step()
+        with torch.no_grad():
+            refined = R(synth)
+        old = history.index_select(0, torch.randint(0, 640, (32,)))
+        history.index_copy_(0, torch.randint(0, 640, (32,)), refined[32:])
+        mixed = torch.cat([refined[:32], old], 0)
+        lD = F.softplus(-D(real)).mean() + F.softplus(D(mixed)).mean()
+        oD.zero_grad()
+        lD.backward()
+        oD.step()
+        return lD, lR
+
+    report_gan("simgan", R, D, 20, 2, step, rss_before, threads, iters)
+
+
+def adagan(threads, iters):
+    """experiments/adagan.lua's GAN step, as bench.lua's adagan."""
+    nn = torch.nn
+    F = torch.nn.functional
+    rss_before = rss_mb("VmRSS")
+
+    def mlp(nin, nout):
+        m = nn.Sequential(nn.Linear(nin, 16), nn.ReLU(), nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, nout))
+        for p in m.modules():
+            if isinstance(p, nn.Linear):
+                nn.init.normal_(p.weight, 0, 0.8)
+                nn.init.zeros_(p.bias)
+        return m
+
+    G, D = mlp(5, 2), mlp(2, 1)
+    oG = torch.optim.SGD(G.parameters(), lr=0.01)
+    oD = torch.optim.SGD(D.parameters(), lr=0.004)
+    real = torch.randn(64, 2) * 5
+    gparams = list(G.parameters())
+
+    def step():
+        z = torch.randn(64, 5)
+        with torch.no_grad():
+            fake = G(z)
+        lD = F.softplus(-D(real)).mean() + F.softplus(D(fake)).mean()
+        oD.zero_grad()
+        lD.backward()
+        oD.step()
+        lG = F.softplus(-D(G(z))).mean()
+        for p, g in zip(gparams, torch.autograd.grad(lG, gparams)):
+            p.grad = g
+        oG.step()
+        return lD, lG
+
+    report_gan("adagan", G, D, 1000, 50, step, rss_before, threads, iters)
+
+
 WORKLOADS = {"add1": add1, "linear16": linear16, "sgemm1024": sgemm1024,
              "memloop": memloop, "convlayers": convlayers, "conv3d": conv3d}
 GAN_WORKLOADS = {"mlp-gan": mlp_gan, "toy-gan": toy_gan, "dcgan-28": dcgan_28,
@@ -791,7 +865,9 @@ GAN_WORKLOADS = {"mlp-gan": mlp_gan, "toy-gan": toy_gan, "dcgan-28": dcgan_28,
                  "lapgan": lapgan,
                  "ebgan": ebgan,
                  "cgan": cgan,
-                 "crypto": crypto}
+                 "crypto": crypto,
+                 "simgan": simgan,
+                 "adagan": adagan}
 
 
 def main():
