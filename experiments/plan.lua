@@ -456,4 +456,15 @@ return {
       {mode = "full", variant = "adagan_beta05", seeds = {1, 2, 3}, flags = "--method adagan --beta constant"},
     },
   },
+  {exp = "vgan", cols = {"mask_iou", "mask_contrast", "mask_area", "motion_ratio", "changed_fake", "changed_real",
+                         "detector_iou", "probe_trained", "probe_random", "probe_gain"}, evalcol = "motion_fake",
+    runs = {
+      {mode = "quick", variant = "two", seeds = {1},
+       flags = "--streams 2 --size 16 --width 4 --iters 20 --eval_every 10 --eval_n 16 --probe_clips 64 --probe_steps 50 --sample_every 0"},
+      {mode = "quick", variant = "one", seeds = {1},
+       flags = "--streams 1 --size 16 --width 4 --iters 20 --eval_every 10 --eval_n 16 --probe_clips 64 --probe_steps 50 --sample_every 0"},
+      {mode = "full", variant = "two", seeds = {1, 2, 3}, flags = "--streams 2 --size 16 --iters 1200 --sample_every 400"},
+      {mode = "full", variant = "one", seeds = {1, 2, 3}, flags = "--streams 1 --size 16 --iters 1200 --sample_every 400"},
+    },
+  },
 }
