@@ -717,9 +717,10 @@ return {
           mean frame-to-frame change)| of the two-stream G below the one-stream G's, paired by
           seed (exact one-sided sign-flip test, p < 0.05)]],
         why = [[No human judges here; the amount of motion is the property the two-stream
-          design targets (a static background, motion only where the mask is). With 3 seeds the
-          exact test cannot go below p = 1/8, so this comparison can at best be inconclusive at
-          this budget: it is reported, not decided. Both arms: same steps, batch and widths.]],
+          design targets (a static background, motion only where the mask is). Planned with 3
+          seeds per arm (the exact test cannot go below p = 1/8 with 3 pairs); seeds 4 and 5 of
+          both arms were added after the first three, with the flags unchanged, so that the test
+          can decide. Both arms: same steps, batch and widths.]],
         compare = {"two", "one"},
         cols = {"motion_ratio", "changed_fake", "changed_real", "probe_trained"},
         window = "last25", statistic = "paired sign-flip test over seeds",
