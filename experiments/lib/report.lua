@@ -979,6 +979,32 @@ function checks.cgan(P, S, G)
     threshold(c, "diversity", ">=", P.min_diversity, "intra-class feature spread, generated / real"))
 end
 
+-- VGAN: the two-stream G's mask covers where its clips change (IoU >= P.min_iou),
+-- its clips move as much as real ones (motion ratio in [P.min_motion, P.max_motion]),
+-- frozen D features tell the motion direction better than a random D's.
+-- setting {two}.
+function checks.vgan(P, S, G)
+  local c = G[S.two]
+  return list_parts(
+    threshold(c, "mask_iou", ">=", P.min_iou, "IoU of the mask (m > 0.5) with where the generated frames change"),
+    threshold(c, "motion_ratio", ">=", P.min_motion, "frame-to-frame change, generated / real"),
+    threshold(c, "motion_ratio", "<=", P.max_motion, "frame-to-frame change, generated / real"),
+    threshold(c, "probe_gain", ">", 0, "motion-direction probe accuracy, trained D minus random D"))
+end
+
+-- VGAN two-stream against one-stream: generated motion closer to the real
+-- amount, |log(motion ratio)| smaller, paired by seed.  setting {two, one}.
+function checks.vgan_streams(P, S, G)
+  for _, name in ipairs{S.two, S.one} do
+    for _, r in ipairs(G[name] and G[name].runs or {}) do
+      local m = r.v.motion_ratio
+      if m and m > 0 then r.v.motion_err = math.abs(math.log(m)) end
+    end
+  end
+  return list_parts(compare(G[S.two], G[S.one], "motion_err", "less",
+    "|log(generated / real frame-to-frame change)|: two-stream below one-stream"))
+end
+
 -- Checks for tests and small plans.  mean_at_least: the mean of a column
 -- against a bound, params {col, min, label}, setting {config}.
 function checks.mean_at_least(P, S, G)

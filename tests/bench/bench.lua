@@ -899,6 +899,46 @@ W.adagan = function()
   report_gan("adagan", G, D, 1000, 50, step, rss_before)
 end
 
+-- VGAN's two-stream video G (Vondrick et al. 2016; experiments/vgan.lua at
+-- --size 16 --width 16) on 8 frames of 16x16, batch 32: a 3-D stream z ->
+-- [64,2,4,4] -> [32,4,8,8] with video and mask heads to [1,8,16,16], a 2-D
+-- stream z -> [64,4,4] -> [32,8,8] -> [1,16,16] repeated over time, combined
+-- as m * f + (1 - m) * b; D: 3-D convs 1->16->32 (k4 s2 p1, BN on the second,
+-- LeakyReLU 0.2) and a (2,4,4) conv to one logit.  One iteration: a D step,
+-- then a G step with the non-saturating loss plus 0.1 x mean(m).
+W.vgan = function()
+  local nn = lg.nn
+  local rss_before = status_mb("VmRSS")
+  local trunk = nn.Sequential(nn.ConvTranspose3d(100, 64, {2, 4, 4}), nn.BatchNorm3d(64), nn.ReLU(),
+    nn.ConvTranspose3d(64, 32, 4, 2, 1), nn.BatchNorm3d(32), nn.ReLU())
+  local fg, mask = nn.ConvTranspose3d(32, 1, 4, 2, 1), nn.ConvTranspose3d(32, 1, 4, 2, 1)
+  local bg = nn.Sequential(nn.ConvTranspose2d(100, 64, 4), nn.BatchNorm2d(64), nn.ReLU(),
+    nn.ConvTranspose2d(64, 32, 4, 2, 1), nn.BatchNorm2d(32), nn.ReLU(), nn.ConvTranspose2d(32, 1, 4, 2, 1), nn.Tanh())
+  local G = nn.Sequential(trunk, fg, mask, bg)
+  local D = nn.Sequential(nn.Conv3d(1, 16, 4, 2, 1), nn.LeakyReLU(0.2), nn.Conv3d(16, 32, 4, 2, 1),
+    nn.BatchNorm3d(32, 1e-3), nn.LeakyReLU(0.2), nn.Conv3d(32, 1, {2, 4, 4}))
+  local oG, oD = adam(G), adam(D)
+  local real = lg.rand(32, 1, 8, 16, 16) * 2 - 1
+  local ones, zeros = lg.ones(32, 1, 1, 1, 1), lg.zeros(32, 1, 1, 1, 1)
+  local bce = lg.bce_with_logits
+  local function step()
+    local z = lg.randn(32, 100)
+    local h = trunk(z:view(32, 100, 1, 1, 1))
+    local m = mask(h):sigmoid()
+    local fake = m * fg(h):tanh() + (1 - m) * bg(z:view(32, 100, 1, 1)):view(32, 1, 1, 16, 16)
+    oD:zero_grad()
+    local lD = bce(D(real), ones) + bce(D(fake:detach()), zeros)
+    lD:backward()
+    oD:step()
+    oG:zero_grad()
+    local lG = bce(D(fake), ones) + m:mean() * 0.1
+    lG:backward()
+    oG:step()
+    return lD, lG
+  end
+  report_gan("vgan", G, D, 20, 3, step, rss_before)
+end
+
 local fn = W[workload or ""]
 if not fn then
   local keys = {}

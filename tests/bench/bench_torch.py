@@ -856,6 +856,42 @@ def adagan(threads, iters):
     report_gan("adagan", G, D, 1000, 50, step, rss_before, threads, iters)
 
 
+def vgan(threads, iters):
+    """VGAN's two-stream video G and 3-D D at 16 px, as bench.lua's vgan."""
+    nn = torch.nn
+    rss_before = rss_mb("VmRSS")
+    trunk = nn.Sequential(nn.ConvTranspose3d(100, 64, (2, 4, 4)), nn.BatchNorm3d(64), nn.ReLU(),
+                          nn.ConvTranspose3d(64, 32, 4, 2, 1), nn.BatchNorm3d(32), nn.ReLU())
+    fg, mask = nn.ConvTranspose3d(32, 1, 4, 2, 1), nn.ConvTranspose3d(32, 1, 4, 2, 1)
+    bg = nn.Sequential(nn.ConvTranspose2d(100, 64, 4), nn.BatchNorm2d(64), nn.ReLU(),
+                       nn.ConvTranspose2d(64, 32, 4, 2, 1), nn.BatchNorm2d(32), nn.ReLU(),
+                       nn.ConvTranspose2d(32, 1, 4, 2, 1), nn.Tanh())
+    G = nn.Sequential(trunk, fg, mask, bg)   # a container: the step wires the streams
+    D = nn.Sequential(nn.Conv3d(1, 16, 4, 2, 1), nn.LeakyReLU(0.2), nn.Conv3d(16, 32, 4, 2, 1),
+                      nn.BatchNorm3d(32, eps=1e-3), nn.LeakyReLU(0.2), nn.Conv3d(32, 1, (2, 4, 4)))
+    oG, oD = adam(G), adam(D)
+    real = torch.rand(32, 1, 8, 16, 16) * 2 - 1
+    ones, zeros = torch.ones(32, 1, 1, 1, 1), torch.zeros(32, 1, 1, 1, 1)
+    bce = torch.nn.functional.binary_cross_entropy_with_logits
+
+    def step():
+        z = torch.randn(32, 100)
+        h = trunk(z.view(32, 100, 1, 1, 1))
+        m = mask(h).sigmoid()
+        fake = m * fg(h).tanh() + (1 - m) * bg(z.view(32, 100, 1, 1)).view(32, 1, 1, 16, 16)
+        oD.zero_grad()
+        lD = bce(D(real), ones) + bce(D(fake.detach()), zeros)
+        lD.backward()
+        oD.step()
+        oG.zero_grad()
+        lG = bce(D(fake), ones) + m.mean() * 0.1
+        lG.backward()
+        oG.step()
+        return lD, lG
+
+    report_gan("vgan", G, D, 20, 3, step, rss_before, threads, iters)
+
+
 WORKLOADS = {"add1": add1, "linear16": linear16, "sgemm1024": sgemm1024,
              "memloop": memloop, "convlayers": convlayers, "conv3d": conv3d}
 GAN_WORKLOADS = {"mlp-gan": mlp_gan, "toy-gan": toy_gan, "dcgan-28": dcgan_28,
@@ -867,7 +903,8 @@ GAN_WORKLOADS = {"mlp-gan": mlp_gan, "toy-gan": toy_gan, "dcgan-28": dcgan_28,
                  "cgan": cgan,
                  "crypto": crypto,
                  "simgan": simgan,
-                 "adagan": adagan}
+                 "adagan": adagan,
+                 "vgan": vgan}
 
 
 def main():

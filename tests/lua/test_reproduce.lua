@@ -787,3 +787,40 @@ test("report: the cGAN check on known per-seed values", function()
   eq(parts[1].verdict, "inconclusive", parts[1].text)
   eq(parts[2].verdict, "does NOT hold", parts[2].text)
 end)
+test("report: the VGAN checks on known per-seed values", function()
+  local function config(rows)
+    local runs = {}
+    for i, v in ipairs(rows) do runs[i] = {seed = i, v = v} end
+    return {runs = runs, spec = {seeds = {1, 2, 3}}}
+  end
+  local function row(iou, motion, gain)
+    return {mask_iou = iou, motion_ratio = motion, probe_gain = gain}
+  end
+  local P = {min_iou = 0.5, min_motion = 0.5, max_motion = 2}
+  local good = config{row(0.62, 1.1, 0.20), row(0.60, 0.9, 0.22), row(0.64, 1.0, 0.18)}
+  local parts = report.checks.vgan(P, {two = "t"}, {t = good})
+  eq(#parts, 4)
+  for _, p in ipairs(parts) do eq(p.verdict, "holds", p.text) end
+  -- a mask that covers the frame, clips that barely move, no probe gain: each part fails
+  -- (the motion ratio's upper bound is still met)
+  local bad = config{row(0.10, 0.2, -0.02), row(0.12, 0.3, 0.00), row(0.08, 0.25, -0.01)}
+  parts = report.checks.vgan(P, {two = "t"}, {t = bad})
+  eq(parts[1].verdict, "does NOT hold", parts[1].text)
+  eq(parts[2].verdict, "does NOT hold", parts[2].text)
+  eq(parts[3].verdict, "holds", parts[3].text)
+  eq(parts[4].verdict, "does NOT hold", parts[4].text)
+  -- a mean above the bound with a wide interval: inconclusive
+  eq(report.checks.vgan(P, {two = "t"}, {t = config{row(0.9, 1, 0.1), row(0.2, 1, 0.1), row(0.7, 1, 0.1)}})[1].verdict,
+     "inconclusive")
+  eq(#report.checks.vgan(P, {two = "t"}, {}), 0, "no results, no parts")
+  -- two-stream motion ratios 1.1, 0.9, 1.0 against one-stream 2.5, 0.3, 3: closer to 1 in all
+  -- 3 seeds, but with 3 pairs the exact test cannot go below p = 1/8
+  local one = config{row(nil, 2.5), row(nil, 0.3), row(nil, 3)}
+  parts = report.checks.vgan_streams({}, {two = "t", one = "o"}, {t = good, o = one})
+  eq(#parts, 1)
+  eq(parts[1].verdict, "inconclusive", parts[1].text)
+  assert(parts[1].text:find("p = 0.125", 1, true), parts[1].text)
+  near(one.runs[2].v.motion_err, math.abs(math.log(0.3)), 1e-12)
+  parts = report.checks.vgan_streams({}, {two = "t", one = "o"}, {t = one, o = good})
+  eq(parts[1].verdict, "does NOT hold", parts[1].text)
+end)

@@ -1,0 +1,25 @@
+-- luagan run 'vgan': the resolved flags (read back by --resume as data)
+return {
+  batch = 32,
+  beta1 = 0.5,
+  checkpoint_every = 0,
+  dataset = "mnist",
+  eval_every = 100,
+  eval_n = 64,
+  frames = 8,
+  iters = 1200,
+  lambda = 0.1,
+  lr = 0.0002,
+  nz = 100,
+  out = "runs/reproduce-full/vgan-two-s4",
+  probe = true,
+  probe_clips = 400,
+  probe_steps = 300,
+  sample_every = 400,
+  seed = 4,
+  size = 16,
+  streams = 2,
+  tau = 0.2,
+  threads = 1,
+  width = 16
+}

@@ -1,0 +1,25 @@
+-- luagan run 'vgan': the resolved flags (read back by --resume as data)
+return {
+  batch = 32,
+  beta1 = 0.5,
+  checkpoint_every = 0,
+  dataset = "mnist",
+  eval_every = 10,
+  eval_n = 16,
+  frames = 8,
+  iters = 20,
+  lambda = 0.1,
+  lr = 0.0002,
+  nz = 100,
+  out = "runs/reproduce-quick/vgan-two-s1",
+  probe = true,
+  probe_clips = 64,
+  probe_steps = 50,
+  sample_every = 0,
+  seed = 1,
+  size = 16,
+  streams = 2,
+  tau = 0.2,
+  threads = 1,
+  width = 4
+}
