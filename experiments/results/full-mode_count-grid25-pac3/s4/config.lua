@@ -1,0 +1,28 @@
+-- luagan run 'mode_count': the resolved flags (read back by --resume as data)
+return {
+  batch = 100,
+  beta1 = 0.8,
+  checkpoint_every = 0,
+  d_layers = 3,
+  d_units = 128,
+  dataset = "grid25",
+  eval_every = 500,
+  eval_n = 26000,
+  g_hidden = 128,
+  g_layers = 4,
+  g_steps = 2,
+  init_std = 0.02,
+  iters = 20000,
+  lr = 0.0001,
+  ndf = 16,
+  ngf = 16,
+  nz = 2,
+  out = "runs/reproduce-full/mode_count-grid25-pac3-s4/grid25-pac3-seed4",
+  pack = 3,
+  packs = "3",
+  pieces = 5,
+  sample_every = 5000,
+  seed = 4,
+  seeds = 1,
+  threads = 1
+}
