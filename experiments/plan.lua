@@ -259,13 +259,8 @@ return {
     },
     observations = {
       full = {
-        [[Windows below: mean modes per 5k iterations (minimum in brackets), from the runs'
-         metrics.csv. Notebook rates (D lr 1e-4), seeds 1-3: sigmoid seed 2 collapses as the
-         paper describes (4.5-6.5 modes to 15k, then 0.4-1.6, final grid two blobs) and seed 3
-         decays (5.7 in 10k-15k, 2.0-2.7 after 20k); seed 1 holds 4.7-5.2. LS seeds 1 and 2 hold
-         5.5-7.4 to the end; LS seed 3 collapses too (1.1-1.6 modes from 15k on). So: late
-         collapse in 2 of 3 sigmoid runs against 1 of 3 LS runs.]],
-        [[But at these rates no run concentrates on the modes: G draws compact blobs near the
+        [[In the first runs (seeds 1-3, before the 5-seed rerun of ls and bce) no run at the
+         notebook's rates concentrates on the modes: G draws compact blobs near the
          modes, displaced from the centres by more than 3 std (0.03), plus a thin ring of stray
          samples, so HQ stays 0-10% and the mode counts rest on a few samples and swing between
          evaluations (the set of captured modes changed at 113-138 of 140 evaluations). The
