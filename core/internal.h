@@ -183,6 +183,18 @@ void lg_conv_workspace_free(void);
 /* That workspace (ops_conv.c), at least nfloat floats, 64-byte aligned;
 ** its contents are not kept from one call to the next.  NULL on failure. */
 float *lg_conv_workspace(size_t nfloat);
+/* Shared by the 2-D and 3-D convolutions (ops_conv.c, ops_conv3d.c):
+** outputs ow in [*lo, *hi) read an input column ow*s - p + j inside
+** [0, size); and "op: bias must be [channels]" unless b is NULL or [channels]. */
+static inline void lg_conv_span(int64_t j, int64_t p, int64_t s, int64_t size, int64_t count,
+                                int64_t *lo, int64_t *hi) {
+  int64_t first = p - j, last = size - 1 + p - j;   /* need first <= ow*s <= last */
+  *lo = first <= 0 ? 0 : (first + s - 1) / s;
+  *hi = last < 0 ? 0 : last / s + 1;
+  if (*hi > count) *hi = count;
+  if (*lo > *hi) *lo = *hi;
+}
+bool lg_conv_check_bias(const char *op, const lg_tensor *b, int64_t channels);
 
 /* Row-major C[m,n] = op(A) op(B) + beta C, op(X) = X^T when the flag is set
 ** (gemm.c).  C is not read when beta is 0.  `par` lets it split C over the

@@ -73,23 +73,13 @@ void lg_conv_workspace_free(void) {
 
 /* {====================================================== kernels */
 
-/* Outputs ow in [*lo, *hi) read an input column ow*s - p + j inside [0, size). */
-static void span(int64_t j, int64_t p, int64_t s, int64_t size, int64_t count, int64_t *lo,
-                 int64_t *hi) {
-  int64_t first = p - j, last = size - 1 + p - j;   /* need first <= ow*s <= last */
-  *lo = first <= 0 ? 0 : (first + s - 1) / s;
-  *hi = last < 0 ? 0 : last / s + 1;
-  if (*hi > count) *hi = count;
-  if (*lo > *hi) *lo = *hi;
-}
-
 /* One row of col for tap (c, i, j) over samples n0 .. n0+nb-1.  `sw` is a
 ** parameter so that im2col can pass the common strides as constants, which
 ** lets the compiler specialise the strided copy. */
 static inline void im2col_row(const geom *g, const float *image, int64_t n0, int64_t nb,
                               int64_t c, int64_t i, int64_t j, int64_t sw, float *dst) {
   int64_t lo, hi, shift = j - g->pw;                 /* ow reads src[ow*sw + shift] */
-  span(j, g->pw, sw, g->w, g->wo, &lo, &hi);
+  lg_conv_span(j, g->pw, sw, g->w, g->wo, &lo, &hi);
   for (int64_t n = n0; n < n0 + nb; n++) {
     const float *plane = image + (n * g->c + c) * g->h * g->w;
     for (int64_t oh = 0; oh < g->ho; oh++, dst += g->wo) {
@@ -135,7 +125,7 @@ static void im2col_lanes(const geom *g, lanes *t) {
   for (int64_t j = 0; j < g->kw; j++) {
     int32_t idx[16] = {0};
     int64_t lo, hi;
-    span(j, g->pw, g->sw, g->w, g->wo, &lo, &hi);
+    lg_conv_span(j, g->pw, g->sw, g->w, g->wo, &lo, &hi);
     for (int64_t ow = lo; ow < hi; ow++) idx[ow] = (int32_t)(ow * g->sw + j - g->pw);
     t[j].idx[0] = _mm512_loadu_si512(idx);
     t[j].valid[0] = (__mmask16)(first_bits(hi) & ~first_bits(lo));
@@ -238,7 +228,7 @@ static inline void col2im_row(const geom *g, const float *col, int64_t n0, int64
     if (t < 0 || t % g->sh || oh >= g->ho) continue;
     for (int64_t j = 0; j < g->kw; j++) {
       int64_t lo, hi, shift = j - g->pw;
-      span(j, g->pw, sw, g->w, g->wo, &lo, &hi);
+      lg_conv_span(j, g->pw, sw, g->w, g->wo, &lo, &hi);
       const float *src = col + ((c * g->kh + i) * g->kw + j) * ld + n * L + oh * g->wo;
       for (int64_t ow = lo; ow < hi; ow++) dst[ow * sw + shift] += src[ow];
     }
@@ -576,7 +566,7 @@ static bool check_kernel(const char *op, geom *g, const lg_tensor *image) {
          false;
 }
 
-static bool check_bias(const char *op, const lg_tensor *b, int64_t channels) {
+bool lg_conv_check_bias(const char *op, const lg_tensor *b, int64_t channels) {
   char s[128];
   if (!b || (b->ndim == 1 && b->shape[0] == channels)) return true;
   lg_seterr("%s: bias must be [%lld], got %s", op, (long long)channels,
@@ -628,7 +618,7 @@ static bool conv_geom(const char *op, const lg_tensor *x, const lg_tensor *w, co
   *g = (geom){.n = x->shape[0], .c = x->shape[1], .h = x->shape[2], .w = x->shape[3],
               .o = w->shape[0], .kh = w->shape[2], .kw = w->shape[3]};
   set_spatial(g, o);
-  return check_kernel(op, g, x) && check_bias(op, b, g->o) && check_sizes(op, g);
+  return check_kernel(op, g, x) && lg_conv_check_bias(op, b, g->o) && check_sizes(op, g);
 }
 
 /* x [N,Cin,H,W] is the grid, w [Cin,Cout,kh,kw]; the output is the image. */
@@ -662,7 +652,7 @@ static bool conv_transpose_geom(const char *op, const lg_tensor *x, const lg_ten
     return lg_seterr("%s: output size %lldx%lld is not positive (input %s, padding (%lld,%lld))",
                      op, (long long)g->h, (long long)g->w, lg_shape_str(x, b1, sizeof b1),
                      (long long)g->ph, (long long)g->pw), false;
-  return check_bias(op, b, g->c) && check_sizes(op, g);
+  return lg_conv_check_bias(op, b, g->c) && check_sizes(op, g);
 }
 
 /* x [N,C,H,W] the image, gy [N,O,Ho,Wo] the grid. */

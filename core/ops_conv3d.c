@@ -42,16 +42,6 @@ static int64_t vol(const geom *g) { return g->d[0] * g->d[1] * g->d[2]; }
 
 /* {====================================================== kernels */
 
-/* Outputs ow in [*lo, *hi) read an input column ow*s - p + j inside [0, size). */
-static void span(int64_t j, int64_t p, int64_t s, int64_t size, int64_t count, int64_t *lo,
-                 int64_t *hi) {
-  int64_t first = p - j, last = size - 1 + p - j;   /* need first <= ow*s <= last */
-  *lo = first <= 0 ? 0 : (first + s - 1) / s;
-  *hi = last < 0 ? 0 : last / s + 1;
-  if (*hi > count) *hi = count;
-  if (*lo > *hi) *lo = *hi;
-}
-
 /* The grid position that reads input position x at tap a along dim d, or
 ** -1 when none does. */
 static int64_t reader(const geom *g, int d, int64_t x, int64_t a) {
@@ -65,7 +55,7 @@ static void vol2col_row(const geom *g, const float *volume, int64_t n0, int64_t 
                         float *dst) {
   int64_t j = r % g->k[2], i = r / g->k[2] % g->k[1], a = r / (g->k[1] * g->k[2]) % g->k[0];
   int64_t c = r / (g->k[0] * g->k[1] * g->k[2]), lo, hi, sw = g->s[2], shift = j - g->p[2];
-  span(j, g->p[2], sw, g->d[2], g->g[2], &lo, &hi);
+  lg_conv_span(j, g->p[2], sw, g->d[2], g->g[2], &lo, &hi);
   for (int64_t n = n0; n < n0 + nb; n++) {
     const float *cube = volume + (n * g->c + c) * vol(g);
     for (int64_t ot = 0; ot < g->g[0]; ot++) {
@@ -105,7 +95,7 @@ static void col2vol_row(const geom *g, const float *col, int64_t nb, int64_t n, 
       if (oh < 0) continue;
       for (int64_t j = 0; j < g->k[2]; j++) {
         int64_t lo, hi, shift = j - g->p[2], tap = (c * g->k[0] + a) * g->k[1] + i;
-        span(j, g->p[2], g->s[2], g->d[2], g->g[2], &lo, &hi);
+        lg_conv_span(j, g->p[2], g->s[2], g->d[2], g->g[2], &lo, &hi);
         const float *src = col + (tap * g->k[2] + j) * ld + n * L + (ot * g->g[1] + oh) * g->g[2];
         for (int64_t ow = lo; ow < hi; ow++) dst[ow * g->s[2] + shift] += src[ow];
       }
@@ -315,14 +305,6 @@ static bool check_kernel(const char *op, geom *g, const lg_tensor *volume) {
   return true;
 }
 
-static bool check_bias(const char *op, const lg_tensor *b, int64_t channels) {
-  char s[128];
-  if (!b || (b->ndim == 1 && b->shape[0] == channels)) return true;
-  lg_seterr("%s: bias must be [%lld], got %s", op, (long long)channels,
-            lg_shape_str(b, s, sizeof s));
-  return false;
-}
-
 /* The products the kernels take, checked once: K = C kt kh kw, L = To Ho
 ** Wo, N L and one sample's workspace (K + O) L + O K.  K, O and N L are
 ** sgemm dims (int for cblas_sgemm), the workspace at most LG_MAX_NUMEL
@@ -372,7 +354,7 @@ static bool conv_geom(const char *op, const lg_tensor *x, const lg_tensor *w, co
     g->k[d] = w->shape[2 + d];
   }
   set_spatial(g, o);
-  return check_kernel(op, g, x) && check_bias(op, b, g->o) && check_sizes(op, g);
+  return check_kernel(op, g, x) && lg_conv_check_bias(op, b, g->o) && check_sizes(op, g);
 }
 
 /* x [N,Cin,T,H,W] is the grid, w [Cin,Cout,kt,kh,kw]; the output is the
@@ -407,7 +389,7 @@ static bool conv_transpose_geom(const char *op, const lg_tensor *x, const lg_ten
                        (long long)g->k[1], (long long)g->k[2], o->padding[0], o->padding[1],
                        o->padding[2]), false;
   }
-  return check_bias(op, b, g->c) && check_sizes(op, g);
+  return lg_conv_check_bias(op, b, g->c) && check_sizes(op, g);
 }
 
 /* x [N,C,T,H,W] the volume, gy [N,O,To,Ho,Wo] the grid. */
