@@ -6,7 +6,6 @@
 */
 #include "luagan.h"
 
-#include <float.h>
 #include <limits.h>
 #include <math.h>
 
@@ -21,13 +20,9 @@ static int optbool(lua_State *L, int arg) {
   return lua_toboolean(L, arg);
 }
 
-/* A hyperparameter: passed on as a double (the kernels form 1 - beta before
-** rounding, as PyTorch does with Python floats) but within float range. */
-static double hyper (lua_State *L, int arg) {
-  lua_Number n = luaL_checknumber(L, arg);
-  luaL_argcheck(L, !(isfinite(n) && fabs(n) > FLT_MAX), arg, "number out of float range");
-  return n;
-}
+/* Hyperparameters go to the kernels as doubles (they form 1 - beta before
+** rounding, as PyTorch does with Python floats), within float range. */
+static double hyper (lua_State *L, int arg) { return lgL_checkfloatrange(L, arg); }
 
 /*** lg.sgd_step(p, grad, momentum_buf, lr, momentum, dampening, weight_decay [, nesterov] [, first_step])
  * One in-place SGD update of parameter p with PyTorch's formulas (the kernel

@@ -197,11 +197,13 @@ int lgL_optboolfield(lua_State *L, int arg, const char *key, int def, const char
   return v;
 }
 
-float lgL_checkfloat(lua_State *L, int arg) {
+lua_Number lgL_checkfloatrange(lua_State *L, int arg) {
   lua_Number n = luaL_checknumber(L, arg);
   luaL_argcheck(L, !(isfinite(n) && fabs(n) > FLT_MAX), arg, "number out of float range");
-  return (float)n;
+  return n;
 }
+
+float lgL_checkfloat(lua_State *L, int arg) { return (float)lgL_checkfloatrange(L, arg); }
 
 /* A bound of an integer range for messages: 2^31-1 reads better than 2147483647. */
 static const char *boundstr(lua_Integer v, char *buf, size_t size) {

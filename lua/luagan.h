@@ -174,6 +174,9 @@ int lgL_optboolfield(lua_State *L, int arg, const char *key, int def, const char
 
 /* Converts a number argument to float, refusing values a float cannot hold. */
 float lgL_checkfloat(lua_State *L, int arg);
+/* The same check, the value kept as a double: for a kernel that derives
+** constants (1 - beta) before rounding them, as PyTorch does. */
+lua_Number lgL_checkfloatrange(lua_State *L, int arg);
 
 /* Integers that the core takes as int (sizes, strides, paddings, counts)
 ** are read only through these, so that none is silently truncated: the
