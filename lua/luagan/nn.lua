@@ -1304,9 +1304,7 @@ pool("AvgPool2d", lg.avg_pool2d)
 
 -- {------------------------------------------------------ containers
 
-local function is_module(m)
-  return type(m) == "table" and getmetatable(m) ~= nil and m._order ~= nil
-end
+local is_module = util.is_module
 
 -- Appends m at the next integer key; such children are named 0, 1, ... in
 -- state_dict keys (PyTorch's names) and indexed 1, 2, ... from Lua.

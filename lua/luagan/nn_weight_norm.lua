@@ -10,9 +10,7 @@
 local lg = require "luagan"
 local nn = require "luagan.nn"
 
-local function is_module(m)
-  return type(m) == "table" and getmetatable(m) ~= nil and rawget(m, "_order") ~= nil
-end
+local is_module = require("luagan.util").is_module
 
 -- ||v|| over every dim but d (1-based), kept as size-1 dims so that it
 -- broadcasts against v; d == nil: the norm of the whole tensor, 0-dim (as

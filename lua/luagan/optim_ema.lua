@@ -10,9 +10,7 @@ local lg = require "luagan"
 local EMA = {}
 EMA.__index = EMA
 
-local function is_module(m)
-  return type(m) == "table" and getmetatable(m) ~= nil and rawget(m, "_order") ~= nil
-end
+local is_module = require("luagan.util").is_module
 
 --- optim.EMA(module [, decay]) -> EMA
 -- Polyak averaging of module's parameters for test time (Salimans et al.

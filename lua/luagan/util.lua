@@ -33,4 +33,13 @@ function util.options(op, opts, defaults)
   return out
 end
 
+--- util.is_module(m) -> boolean
+-- True for an nn module instance (a table with a metatable and its own
+-- _order list of children).  Read raw: a table whose __index answers
+-- everything is not taken for a module.
+-- @usage util.is_module(lg.nn.Linear(2, 2))   -- true
+function util.is_module(m)
+  return type(m) == "table" and getmetatable(m) ~= nil and rawget(m, "_order") ~= nil
+end
+
 return util
