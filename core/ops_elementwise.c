@@ -479,10 +479,10 @@ UNARY_BW(bw_pow, float p = n->floats[0];
          })
 UNARY_BW(bw_clamp, t = lg_clamp_mask(x, n->floats[0], n->floats[1]);
          if (t) STEP(t, lg_mul(g, t)))
-/* From the output, when saved: y > 0 exactly where x > 0 for a slope >= 0
-** (NaN in both or neither), and the mask's own derivative is zero, so the
-** detached output loses no second-order term. */
-UNARY_BW(bw_relu, t = relu_grad(g, n->saved[0] ? n->saved[0] : x, 0.0f, true))
+/* From the output (relu always saves it; leaky_relu for a slope >= 0): y > 0
+** exactly where x > 0 (NaN in both or neither), and the mask's own
+** derivative is zero, so the detached output loses no second-order term. */
+UNARY_BW(bw_relu, t = relu_grad(g, n->saved[0], 0.0f, true))
 UNARY_BW(bw_leaky, t = lg_relu_grad(g, n->saved[0] ? n->saved[0] : x, n->floats[0]))
 UNARY_BW(bw_sigmoid, lg_tensor *y = lg_node_output(n); t = y ? lg_sigmoid_grad(g, y) : NULL;
          lg_release(y))
