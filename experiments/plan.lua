@@ -264,8 +264,10 @@ return {
          modes, displaced from the centres by more than 3 std (0.03), plus a thin ring of stray
          samples, so HQ stays 0-10% and the mode counts rest on a few samples and swing between
          evaluations (the set of captured modes changed at 113-138 of 140 evaluations). The
-         -1/1/0 coding (chi2) finds ~0 modes in every seed: with D near chance D(G(z)) ~ 0 = c,
-         where G's loss (D(G(z)) - c)^2 / 2 has no gradient, so G hardly moves. With --lr_d 1e-3
+         -1/1/0 coding (chi2; rerun with 5 seeds and their series) finds ~0 modes in every seed:
+         window means 0.11-0.22 modes, HQ under 1%, at most 2-5 modes at any evaluation. With D
+         near chance D(G(z)) ~ 0 = c, where G's loss (D(G(z)) - c)^2 / 2 has no gradient, so G
+         hardly moves. With --lr_d 1e-3
          (chi2_fastD) it does move: 3-4 modes with HQ 0.5-0.8 in the first 10-20k, then it
          collapses (1, 1 and 0 modes at 35k; seed 3 from 10k on). the target "chi2 within +-1
          mode of the 0-1 coding" does not hold at either rate.]],
