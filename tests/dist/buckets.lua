@@ -24,23 +24,8 @@ local function build(seed)
   return Net()
 end
 
-local function state(net)   -- parameters and buffers in a fixed order
-  local sd, keys, out = net:state_dict(), {}, {}
-  for k in pairs(sd) do keys[#keys + 1] = k end
-  table.sort(keys)
-  for i, k in ipairs(keys) do out[i] = sd[k] end
-  return out
-end
-
--- max |a - b| / max |b| over two lists of tensors, tensor by tensor
-local function rel(a, b)
-  local worst = 0
-  for i = 1, #b do
-    local s = math.max(b[i]:abs():max():item(), 1e-30)
-    worst = math.max(worst, (a[i] - b[i]):abs():max():item() / s)
-  end
-  return worst
-end
+local compare = dofile((arg[0]:match("^(.*/)") or "") .. "compare.lua")
+local rel, state = compare.rel, compare.state
 
 local function check(what, r, tol)
   print(("rank %d %-44s max relative difference %.3g"):format(rank, what, r))

@@ -1,6 +1,7 @@
 -- lg.dist: the job of one process (no mpirun), then 2 ranks under mpirun
 -- running the scripts of tests/dist/: collectives, data-parallel training
--- equal to one process on the whole batch (SGD, Adam, SyncBatchNorm), and
+-- equal to one process on the whole batch (SGD, Adam, SyncBatchNorm), the
+-- gradient buckets of dist.wrap on 2 and 3 ranks (tests/dist/buckets.lua), and
 -- faults that must end the whole job within seconds; then the experiment
 -- harness under mpirun: dcgan.lua and wgan.lua on 2 ranks against 1
 -- process, only rank 0 writing, resume bitwise with the same ranks and
