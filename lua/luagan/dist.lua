@@ -473,7 +473,9 @@ dist.DataParallel = DataParallel
 -- unbucketed path.  A backward that only adds to gradients sync_grads has
 -- averaged (a generator's step through the discriminator, without
 -- zero_grad) starts nothing; a second backward before sync_grads makes
--- it reduce the buckets concerned again.  See docs/distributed.md for
+-- it reduce the buckets concerned again.  Each hook also calls MPI_Test
+-- on the buckets in flight, since Open MPI moves them on only inside MPI
+-- calls (ddp.poke = false turns that off).  See docs/distributed.md for
 -- when it pays.
 -- @usage local ddp = lg.dist.wrap(nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1)))
 -- local opt = optim.SGD(ddp:parameters(), {lr = 0.1})
