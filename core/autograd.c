@@ -287,10 +287,80 @@ static int check_versions(const lg_node *n) {
   return 0;
 }
 
+/* {------------------------------------------------------ grad-ready hook
+** Which node is the last, in execution order, to feed each leaf: the first
+** one in post order.  The leaves of a pass go in an open-addressing set by
+** address (a leaf keeps its header: lg_node_forget never ghosts it). */
+
+static _Thread_local lg_grad_ready_fn ready_fn;
+static _Thread_local void *ready_ctx;
+
+void lg_set_grad_ready(lg_grad_ready_fn fn, void *ctx) {
+  ready_fn = fn;
+  ready_ctx = ctx;
+}
+
+typedef struct { const lg_tensor *leaf; bool got; } leafslot;
+typedef struct { leafslot *v; size_t mask; } leafset;
+
+static bool is_leaf(const lg_tensor *t) { return t && !t->grad_fn && t->requires_grad; }
+
+static leafslot *leaf_slot(const leafset *s, const lg_tensor *t) {
+  size_t i = (size_t)(((uintptr_t)t >> 4) * 0x9E3779B97F4A7C15ull) & s->mask;
+  while (s->v[i].leaf != t && s->v[i].leaf != NULL) i = (i + 1) & s->mask;
+  return &s->v[i];
+}
+
+/* Sets last_use over the pass; s->v is NULL when no hook is installed. */
+static int mark_last_uses(const nodelist *order, leafset *s) {
+  size_t cap = 16;
+  s->v = NULL;
+  if (!ready_fn) return 0;
+  while (cap < 8 * (size_t)order->n + 16) cap *= 2;   /* <= 4 inputs a node, half full */
+  if (!(s->v = calloc(cap, sizeof *s->v))) {
+    lg_seterr("backward: out of memory");
+    return -1;
+  }
+  s->mask = cap - 1;
+  for (int k = 0; k < order->n; k++) {
+    lg_node *n = order->v[k];
+    for (int i = 0; i < n->n_inputs; i++) {
+      leafslot *slot;
+      n->last_use[i] = false;
+      if (!n->needed || !n->wants[i] || !is_leaf(n->inputs[i])) continue;
+      if ((slot = leaf_slot(s, n->inputs[i]))->leaf) continue;
+      slot->leaf = n->inputs[i];
+      n->last_use[i] = true;
+    }
+  }
+  return 0;
+}
+
+/* The hook for every leaf of t (a leaf output, or n's inputs) whose .grad
+** is now final and was accumulated into during the pass. */
+static int fire(const leafset *s, lg_node *n, lg_tensor *t) {
+  if (!s->v) return 0;
+  if (t) {
+    leafslot *slot = leaf_slot(s, t);
+    return slot->leaf == NULL && is_leaf(t) ? ready_fn(t, ready_ctx) : 0;
+  }
+  for (int i = 0; i < n->n_inputs; i++)
+    if (n->last_use[i] && leaf_slot(s, n->inputs[i])->got && ready_fn(n->inputs[i], ready_ctx))
+      return -1;
+  return 0;
+}
+
+static void got_grad(const leafset *s, const lg_tensor *leaf) {
+  if (s->v) leaf_slot(s, leaf)->got = true;
+}
+
+/* }------------------------------------------------------ */
+
 static int run(int n_out, lg_tensor **outputs, lg_tensor **gouts, const targets *tg,
                bool create_graph, bool retain_graph) {
   char b1[128], b2[128];
   nodelist order = {0};
+  leafset leaves = {0};
   lg_node *roots[16];
   int rc = -1;
   if (n_out > 16) {
@@ -320,6 +390,7 @@ static int run(int n_out, lg_tensor **outputs, lg_tensor **gouts, const targets 
   if (toposort(roots, n_out, tg, &order)) goto done;
   for (int k = 0; k < order.n; k++)
     if (order.v[k]->needed && check_versions(order.v[k])) goto done;
+  if (!tg->inputs && mark_last_uses(&order, &leaves)) goto done;
 
   bool prev_mode = lg_set_grad_enabled(create_graph);
   /* seed the outputs' gradients */
@@ -335,7 +406,7 @@ static int run(int n_out, lg_tensor **outputs, lg_tensor **gouts, const targets 
     if (y->grad_fn) {
       if (accumulate(&y->grad_fn->gacc, g)) goto restore;
     } else if (!tg->inputs) {
-      if (accumulate_leaf(y, g, create_graph)) goto restore;
+      if (accumulate_leaf(y, g, create_graph) || fire(&leaves, NULL, y)) goto restore;
     } else {
       lg_release(g);
     }
@@ -344,7 +415,10 @@ static int run(int n_out, lg_tensor **outputs, lg_tensor **gouts, const targets 
   for (int k = order.n - 1; k >= 0; k--) {
     lg_node *n = order.v[k];
     lg_tensor *g = n->gacc, *gin[LG_MAXIN] = {0};
-    if (!g) continue;
+    if (!g) {   /* nothing flows through n, but it may be a leaf's last consumer */
+      if (fire(&leaves, n, NULL)) goto restore;
+      continue;
+    }
     n->gacc = NULL;
     if (!n->needed) {
       lg_release(g);
@@ -374,6 +448,7 @@ static int run(int n_out, lg_tensor **outputs, lg_tensor **gouts, const targets 
         else lg_release(gin[i]);
       } else if (!tg->inputs && in->requires_grad) {
         e = accumulate_leaf(in, gin[i], create_graph);
+        got_grad(&leaves, in);
       } else {
         lg_release(gin[i]);
       }
@@ -383,6 +458,7 @@ static int run(int n_out, lg_tensor **outputs, lg_tensor **gouts, const targets 
         goto restore;
       }
     }
+    if (fire(&leaves, n, NULL)) goto restore;   /* before drop_state clears inputs */
     if (!retain_graph) {
       drop_state(n);
       n->released = true;
@@ -398,6 +474,7 @@ restore:
 done:
   for (int k = 0; k < order.n; k++) lg_node_release(order.v[k]);
   free(order.v);
+  free(leaves.v);
   return rc;
 }
 

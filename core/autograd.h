@@ -41,6 +41,7 @@ struct lg_node {
   int visit;
   bool needed;
   bool wants[LG_MAXIN];            /* input i's gradient is used by this pass */
+  bool last_use[LG_MAXIN];         /* input i is a leaf no later node feeds (hooks) */
 };
 
 /* For backward functions: compute the gradient of input i?  Only when the
@@ -98,6 +99,18 @@ void lg_node_release(lg_node *n);
 ** unless retain_graph.  Fails, before a node runs, when one of its inputs
 ** or saved tensors was written in place after the node took it. */
 int lg_backward(lg_tensor *y, lg_tensor *g, bool retain_graph);
+
+/* Called by lg_backward once per leaf and pass, when the leaf's .grad is
+** final: after the last node that feeds it has run (not for leaves that got
+** no gradient in the pass), so that a data-parallel wrapper can start
+** reducing it while backward goes on (PyTorch's post-accumulate-grad hook).
+** Runs with grad mode off; must not run backward itself.  Returns 0, or -1
+** with lg_seterr, which ends the backward with that error. */
+typedef int (*lg_grad_ready_fn)(lg_tensor *leaf, void *ctx);
+
+/* Installs fn for this thread's next backward passes (NULL: none, the
+** default, which costs nothing). */
+void lg_set_grad_ready(lg_grad_ready_fn fn, void *ctx);
 
 /* Gradients of sum_i <outputs[i], gouts[i]> with respect to inputs[] (leaves
 ** or not), written as new references into result[] (zeros where the output

@@ -24,4 +24,16 @@ void lg_set_allreduce(lg_allreduce_fn fn, void *ctx);
 ** process must run it).  The building block of synchronised batch norm. */
 lg_tensor *lg_dist_sum(lg_tensor *x);
 
+/* Gradient buckets (lg.dist.wrap): the .grad of params[0..n), each in
+** row-major order, one after the other into dst (zeros for a parameter
+** without a .grad); dst holds the sum of their numel. */
+void lg_pack_grads(float *dst, int n, lg_tensor *const *params);
+
+/* The reverse, each value divided by divisor (the number of processes,
+** for a mean: a division, as allreduce's "mean", not a multiplication by
+** its inverse, so the bits are those of the unbucketed path): into every
+** .grad in place, a parameter without one getting a new one.  Returns 0,
+** or -1 with lg_seterr (out of memory). */
+int lg_unpack_grads(const float *src, int n, lg_tensor *const *params, float divisor);
+
 #endif

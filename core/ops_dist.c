@@ -8,6 +8,8 @@
 #include "dist.h"
 #include "internal.h"
 
+#include <string.h>
+
 static lg_allreduce_fn hook;
 static void *hook_ctx;
 
@@ -33,3 +35,36 @@ lg_tensor *lg_dist_sum(lg_tensor *x) {
   lg_track(&out, "dist_sum", bw_dist_sum, 1, &x);
   return out;
 }
+
+/* {====================================================== gradient buckets
+** One pass over each gradient each way: a copy on the way in, a division
+** on the way out.  These loops are what sync_grads costs besides MPI. */
+
+void lg_pack_grads(float *dst, int n, lg_tensor *const *params) {
+  for (int i = 0; i < n; i++) {
+    const lg_tensor *p = params[i], *g = p->grad;
+    if (g) lg_copy_to(g, dst);
+    else memset(dst, 0, sizeof(float) * (size_t)p->numel);
+    dst += p->numel;
+  }
+}
+
+int lg_unpack_grads(const float *src, int n, lg_tensor *const *params, float divisor) {
+  for (int i = 0; i < n; i++) {
+    lg_tensor *p = params[i], *g = p->grad;
+    if (!g && !(g = p->grad = lg_empty(p->ndim, p->shape))) return -1;
+    lg_bump_version(g);
+    if (lg_is_contiguous(g)) {
+      float *d = lg_data(g);
+      for (int64_t k = 0; k < g->numel; k++) d[k] = src[k] / divisor;
+    } else {
+      float *base = g->storage->data;
+      int64_t k = 0;
+      FOR_EACH_OFFSET(g, off, base[off] = src[k++] / divisor);
+    }
+    src += p->numel;
+  }
+  return 0;
+}
+
+/* }====================================================== */

@@ -82,6 +82,176 @@ static int t_requires_grad_ (lua_State *L) {
 
 /* }====================================================== */
 
+/* {====================================================== gradient hooks */
+
+/* Hooks live in two registry tables: BY_ID[t->id] = the tensor (weak
+** values) and OF[tensor] = {entry, ...} (weak keys), an entry being a table
+** {fn} made by one registration, so that a handle removes its own.  A
+** tensor no longer referenced from Lua takes its hooks with it.  ERROR holds
+** the error a hook raised (false when none), for t_backward to rethrow;
+** running is set while hooks run, which may not start another pass. */
+static char BY_ID, OF, ERROR;
+static int running;
+
+/* Pushes the registry table at key, made with __mode mode if missing. */
+static void push_weak(lua_State *L, void *key, const char *mode) {
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, key) != LUA_TNIL) return;
+  lua_pop(L, 1);
+  lua_newtable(L);
+  lua_createtable(L, 0, 1);
+  lua_pushstring(L, mode);
+  lua_setfield(L, -2, "__mode");
+  lua_setmetatable(L, -2);
+  lua_pushvalue(L, -1);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, key);
+}
+
+/* True when some tensor has a hook; allocates nothing. */
+static bool have_hooks(lua_State *L) {
+  bool some = false;
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &OF) == LUA_TTABLE) {
+    lua_pushnil(L);
+    if (lua_next(L, -2)) {
+      some = true;
+      lua_pop(L, 2);
+    }
+  }
+  lua_pop(L, 1);
+  return some;
+}
+
+/* Protected: runs the hooks of the leaf (light userdata 1) in registration
+** order, over a copy of the list (a hook may remove one). */
+static int call_hooks(lua_State *L) {
+  const lg_tensor *t = (const lg_tensor *)lua_touserdata(L, 1);
+  int n;
+  push_weak(L, &BY_ID, "v");                                              /* 2 */
+  if (lua_rawgeti(L, 2, (lua_Integer)t->id) == LUA_TNIL) return 0;        /* 3: the tensor */
+  push_weak(L, &OF, "k");                                                 /* 4 */
+  lua_pushvalue(L, 3);
+  if (lua_rawget(L, 4) != LUA_TTABLE) return 0;                           /* 5: the list */
+  n = (int)lua_rawlen(L, 5);
+  luaL_checkstack(L, n + 2, "gradient hooks");
+  for (int i = 1; i <= n; i++) {
+    lua_rawgeti(L, 5, i);
+    lua_rawgeti(L, -1, 1);
+    lua_replace(L, -2);
+  }
+  for (int i = 1; i <= n; i++) {
+    lua_pushvalue(L, 5 + i);
+    lua_pushvalue(L, 3);
+    lua_call(L, 1, 0);
+  }
+  return 0;
+}
+
+/* The engine's lg_grad_ready_fn: a Lua error in a hook ends the backward;
+** its value waits in ERROR (a slot that exists, so storing allocates
+** nothing) for t_backward. */
+static int grad_ready(lg_tensor *leaf, void *ctx) {
+  lua_State *L = (lua_State *)ctx;
+  int st;
+  if (!lua_checkstack(L, 3)) {
+    lg_seterr("backward: no Lua stack left for a gradient hook");
+    return -1;
+  }
+  lua_pushcfunction(L, call_hooks);
+  lua_pushlightuserdata(L, leaf);
+  running++;
+  st = lua_pcall(L, 1, 0, 0);
+  running--;
+  if (st == LUA_OK) return 0;
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &ERROR);
+  lg_seterr("backward: a gradient hook raised an error");
+  return -1;
+}
+
+/* handle.remove(): upvalues the list, the entry and the tensor */
+static int remove_hook (lua_State *L) {
+  int n = (int)lua_rawlen(L, lua_upvalueindex(1));
+  for (int i = 1; i <= n; i++) {
+    lua_rawgeti(L, lua_upvalueindex(1), i);
+    int found = lua_rawequal(L, -1, lua_upvalueindex(2));
+    lua_pop(L, 1);
+    if (!found) continue;
+    for (; i < n; i++) {
+      lua_rawgeti(L, lua_upvalueindex(1), i + 1);
+      lua_rawseti(L, lua_upvalueindex(1), i);
+    }
+    lua_pushnil(L);
+    lua_rawseti(L, lua_upvalueindex(1), n);
+    break;
+  }
+  if (lua_rawlen(L, lua_upvalueindex(1)) == 0) {   /* no hook left: backward pays nothing */
+    push_weak(L, &OF, "k");
+    lua_pushvalue(L, lua_upvalueindex(3));
+    lua_pushnil(L);
+    lua_rawset(L, -3);
+  }
+  return 0;
+}
+
+/*** x:register_post_accumulate_grad_hook(fn) -> handle
+ * Calls fn(x) in every backward() once x.grad is final for that pass: after
+ * the last operation that feeds x has added its part (as PyTorch's hook of
+ * that name).  x must be a leaf that requires grad (a parameter).  Not
+ * called when x gets no gradient in the pass, nor by lg.grad, which
+ * touches no .grad.  Hooks run in the order they were registered, with grad
+ * mode off; they may read and write x.grad but not run backward or lg.grad.
+ * A hook's error ends the backward and is raised by it (the graph is then
+ * freed, as after any failed backward).  handle:remove() removes the hook;
+ * so does losing every reference to x.  lg.dist.wrap's buckets use it to
+ * start reducing gradients while backward goes on.
+ * @function Tensor:register_post_accumulate_grad_hook
+ * @usage local w = lg.ones(3):requires_grad_()
+ * local h = w:register_post_accumulate_grad_hook(function(p) print(p.grad) end)
+ * (w * w):sum():backward()   -- prints 2, 2, 2
+ * h:remove()
+ */
+static int t_register_hook (lua_State *L) {
+  lg_tensor *t = lgL_checktensor(L, 1);
+  lua_Integer id = (lua_Integer)t->id;
+  luaL_checktype(L, 2, LUA_TFUNCTION);
+  if (t->grad_fn)
+    return luaL_error(L, "register_post_accumulate_grad_hook: only on a leaf tensor; this one "
+                      "was computed by '%s'", t->grad_fn->name);
+  if (!t->requires_grad)
+    return luaL_error(L, "register_post_accumulate_grad_hook: the tensor does not require grad "
+                      "(x:requires_grad_() first)");
+  lua_settop(L, 2);
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &ERROR) == LUA_TNIL) {
+    lua_pushboolean(L, 0);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &ERROR);
+  }
+  lua_pop(L, 1);
+  push_weak(L, &BY_ID, "v");                                              /* 3 */
+  lua_pushvalue(L, 1);
+  lua_rawseti(L, 3, id);
+  push_weak(L, &OF, "k");                                                 /* 4 */
+  lua_pushvalue(L, 1);
+  if (lua_rawget(L, 4) != LUA_TTABLE) {                                   /* 5: the list */
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_pushvalue(L, 1);
+    lua_pushvalue(L, 5);
+    lua_rawset(L, 4);
+  }
+  lua_createtable(L, 1, 0);                                               /* 6: the entry */
+  lua_pushvalue(L, 2);
+  lua_rawseti(L, 6, 1);
+  lua_pushvalue(L, 6);
+  lua_rawseti(L, 5, (lua_Integer)lua_rawlen(L, 5) + 1);
+  lua_createtable(L, 0, 1);                                               /* the handle */
+  lua_pushvalue(L, 5);
+  lua_pushvalue(L, 6);
+  lua_pushvalue(L, 1);
+  lua_pushcclosure(L, remove_hook, 3);
+  lua_setfield(L, -2, "remove");
+  return 1;
+}
+
+/* }====================================================== */
+
 /* {====================================================== backward, detach */
 
 /*** y:backward([g] [, {retain_graph = false}]) -> nil
@@ -100,14 +270,25 @@ static int t_requires_grad_ (lua_State *L) {
 static int t_backward (lua_State *L) {
   static const char *const opts[] = {"retain_graph", NULL};
   lg_tensor *y = lgL_checktensor(L, 1), *g = NULL;
-  int optarg = 3, retain;
+  int optarg = 3, retain, rc;
+  bool hooked;
   if (lua_type(L, 2) == LUA_TTABLE) optarg = 2;   /* y:backward{retain_graph = true} */
   else lgL_opttensor(L, 2);
   lgL_checkoptions(L, optarg, "backward", opts);
   retain = lgL_optboolfield(L, optarg, "retain_graph", 0, "backward");
+  if (running) return luaL_error(L, "backward: a gradient hook cannot run backward");
+  hooked = have_hooks(L);
   y = lgL_checktensor(L, 1);   /* after the options' __index: see luagan.h */
   if (optarg == 3) g = lgL_opttensor(L, 2);
-  if (lg_backward(y, g, retain)) return lgL_coreerror(L);
+  if (hooked) lg_set_grad_ready(grad_ready, L);
+  rc = lg_backward(y, g, retain);
+  if (hooked) lg_set_grad_ready(NULL, NULL);
+  if (rc && hooked && lua_rawgetp(L, LUA_REGISTRYINDEX, &ERROR) != LUA_TBOOLEAN) {
+    lua_pushboolean(L, 0);   /* a hook's error, rethrown as it was raised */
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &ERROR);
+    return lua_error(L);
+  }
+  if (rc) return lgL_coreerror(L);
   lgL_account(L);
   return 0;
 }
@@ -179,6 +360,7 @@ static int l_grad (lua_State *L) {
   static const char *const opts[] = {"create_graph", "retain_graph", "grad_outputs", NULL};
   int nout, nin, nout1, nin1, create, retain, ngo = -1;
   lg_tensor **outs, **gouts, **ins, **res;
+  if (running) return luaL_error(L, "grad: a gradient hook cannot run lg.grad");
   lua_settop(L, 3);
   lgL_checkoptions(L, 3, "grad", opts);
   create = lgL_optboolfield(L, 3, "create_graph", 0, "grad");
@@ -286,6 +468,7 @@ const luaL_Reg lgL_autograd_methods[] = {
   {"backward", t_backward},
   {"detach", t_detach},
   {"requires_grad_", t_requires_grad_},
+  {"register_post_accumulate_grad_hook", t_register_hook},
   {NULL, NULL}
 };
 

@@ -73,6 +73,32 @@ static int tr_allreduce(float *data, int64_t n, int op, const char *name) {
   return 0;
 }
 
+/* Non-blocking: starts the sum of data[0..n) over the ranks, one request
+** per chunk into req (chunks(n) of them). */
+static int tr_iallreduce(float *data, int64_t n, MPI_Request *req) {
+  for (int64_t done = 0; done < n; req++) {
+    int count = chunk(n - done);
+    int rc = MPI_Iallreduce(MPI_IN_PLACE, data + done, count, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD,
+                            req);
+    if (rc != MPI_SUCCESS) return mpi_seterr("iallreduce", rc);
+    done += count;
+  }
+  return 0;
+}
+
+/* Waits for (test false) or polls (test true: *done tells) n requests. */
+static int tr_complete(MPI_Request *req, int n, bool test, int *done) {
+  int rc = test ? MPI_Testall(n, req, done, MPI_STATUSES_IGNORE)
+                : MPI_Waitall(n, req, MPI_STATUSES_IGNORE);
+  if (!test) *done = 1;
+  return rc == MPI_SUCCESS ? 0 : mpi_seterr(test ? "test" : "wait", rc);
+}
+
+static int tr_finalized(void) {
+  int fin = 1;
+  return MPI_Finalized(&fin) != MPI_SUCCESS || fin;
+}
+
 static int tr_broadcast(float *data, int64_t n, int root) {
   for (int64_t done = 0; done < n;) {
     int count = chunk(n - done);
@@ -166,6 +192,17 @@ static int tr_allgather(const void *src, void *dst, int64_t nbytes, const char *
 }
 static int tr_barrier(void) { return no_mpi("barrier"); }
 static void tr_abort(int code) { (void)code; }
+typedef int MPI_Request;
+static int tr_iallreduce(float *data, int64_t n, MPI_Request *req) {
+  (void)data, (void)n, (void)req;
+  return no_mpi("iallreduce");
+}
+static int tr_complete(MPI_Request *req, int n, bool test, int *done) {
+  (void)req, (void)n, (void)test;
+  *done = 1;
+  return 0;
+}
+static int tr_finalized(void) { return 1; }
 
 static void tr_start(lua_State *L, const char *world) {
   if (atoi(world) > 1)
@@ -340,6 +377,122 @@ static int d_barrier (lua_State *L) {
   return 0;
 }
 
+/* {------------------------------------------------------ gradient buckets */
+
+/* A started iallreduce: its requests, n of them until complete (0 after);
+** the tensor it writes is the userdata's user value, kept alive with it. */
+#define REQUEST_MT "luagan.dist.request"
+typedef struct {
+  int n;
+  MPI_Request req[];
+} request;
+
+static int chunks(int64_t n) { return n == 0 ? 0 : (int)((n - 1) / INT_MAX + 1); }
+
+/* C.iallreduce(t) -> request: starts summing t over the ranks, in place;
+** C.wait(request) finishes it.  t must not be touched until then. */
+static int d_iallreduce (lua_State *L) {
+  lg_tensor *t = check_target(L, 1, "dist.iallreduce");
+  int n = multi(L) ? chunks(t->numel) : 0;
+  request *r = (request *)lua_newuserdatauv(L, sizeof *r + (size_t)n * sizeof(MPI_Request), 1);
+  r->n = 0;
+  luaL_setmetatable(L, REQUEST_MT);
+  lua_pushvalue(L, 1);
+  lua_setiuservalue(L, -2, 1);
+  if (n > 0) {
+    t = lgL_checktensor(L, 1);   /* after the allocation: see luagan.h */
+    lg_bump_version(t);
+    r->n = n;   /* before starting: a failure leaves the started ones to __gc */
+    if (tr_iallreduce(lg_data(t), t->numel, r->req)) {
+      r->n = 0;
+      return lgL_coreerror(L);
+    }
+  }
+  return 1;
+}
+
+/* C.wait(request) waits for it; C.test(request) -> done, progressing it
+** (Open MPI moves a non-blocking collective mostly inside MPI calls). */
+static int complete(lua_State *L, bool test) {
+  request *r = (request *)luaL_checkudata(L, 1, REQUEST_MT);
+  int done = 1;
+  if (r->n > 0) {
+    if (tr_complete(r->req, r->n, test, &done)) return lgL_coreerror(L);
+    if (done) r->n = 0;
+  }
+  lua_pushboolean(L, done);
+  return 1;
+}
+static int d_wait (lua_State *L) { return complete(L, false); }
+static int d_test (lua_State *L) { return complete(L, true); }
+
+/* A request dropped unfinished: MPI forbids freeing a collective's
+** request, so wait (every rank drops the same ones) */
+static int request_gc (lua_State *L) {
+  request *r = (request *)lua_touserdata(L, 1);
+  int done;
+  if (r->n > 0 && !tr_finalized()) tr_complete(r->req, r->n, false, &done);
+  r->n = 0;
+  return 0;
+}
+
+/* The tensors of the list at arg (of n), in a scratch userdata it pushes;
+** the pointers are taken after that allocation. */
+static lg_tensor **checkparams(lua_State *L, int arg, int *n) {
+  luaL_checktype(L, arg, LUA_TTABLE);
+  *n = (int)lua_rawlen(L, arg);
+  lg_tensor **ps = (lg_tensor **)lua_newuserdatauv(L, sizeof *ps * (size_t)(*n + 1), 0);
+  for (int i = 0; i < *n; i++) {
+    lua_rawgeti(L, arg, i + 1);
+    if ((ps[i] = lgL_totensor(L, lua_gettop(L))) == NULL)
+      luaL_error(L, "dist: parameter %d is a %s, not a tensor", i + 1, luaL_typename(L, -1));
+    lua_pop(L, 1);
+  }
+  return ps;
+}
+
+/* The flat buffer at 1 for the parameters at 2: contiguous, sized to fit. */
+static float *checkflat(lua_State *L, lg_tensor **ps, int n, const char *op) {
+  lg_tensor *flat = check_target(L, 1, op);
+  int64_t total = 0;
+  for (int i = 0; i < n; i++) total += ps[i]->numel;
+  if (total != flat->numel)
+    luaL_error(L, "%s: the parameters hold %lld values, the buffer %lld", op, (long long)total,
+               (long long)flat->numel);
+  lg_bump_version(flat);
+  return lg_data(flat);
+}
+
+/* C.pack(flat, params): every .grad (zeros where nil) into flat, in order */
+static int d_pack (lua_State *L) {
+  int n;
+  lg_tensor **ps = checkparams(L, 2, &n);
+  lg_pack_grads(checkflat(L, ps, n, "dist.pack"), n, ps);
+  return 0;
+}
+
+/* C.unpack(flat, params, divisor): flat / divisor into every .grad */
+static int d_unpack (lua_State *L) {
+  float divisor = (float)luaL_checknumber(L, 3);
+  int n;
+  lg_tensor **ps = checkparams(L, 2, &n);
+  if (lg_unpack_grads(checkflat(L, ps, n, "dist.unpack"), n, ps, divisor))
+    return lgL_coreerror(L);
+  lgL_account(L);
+  return 0;
+}
+
+/* C.grad_id(p) -> the id of p.grad's header, or nil: tells a gradient that
+** backward made anew (after zero_grad) from one it added to in place */
+static int d_grad_id (lua_State *L) {
+  lg_tensor *t = lgL_checktensor(L, 1);
+  if (t->grad) lua_pushinteger(L, (lua_Integer)t->grad->id);
+  else lua_pushnil(L);
+  return 1;
+}
+
+/* }------------------------------------------------------ */
+
 /* FNV-1a, 64 bits: a hash of s for comparing values across ranks. */
 static uint64_t fnv1a(const char *s, size_t n) {
   uint64_t h = 0xcbf29ce484222325ull;
@@ -389,10 +542,21 @@ static const luaL_Reg funcs[] = {
   {"barrier", d_barrier},
   {"hashes", d_hashes},
   {"abort", d_abort},
+  {"iallreduce", d_iallreduce},
+  {"wait", d_wait},
+  {"test", d_test},
+  {"pack", d_pack},
+  {"unpack", d_unpack},
+  {"grad_id", d_grad_id},
   {NULL, NULL}
 };
 
 int lgL_opendist (lua_State *L) {
+  if (luaL_newmetatable(L, REQUEST_MT)) {
+    lua_pushcfunction(L, request_gc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_pop(L, 1);
   lua_newtable(L);
   lgL_setfuncs(L, funcs);
   return 1;

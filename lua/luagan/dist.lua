@@ -6,13 +6,15 @@
 -- Each process (a rank, 0-based as in MPI) takes its slice of every global
 -- batch (dist.shard), computes gradients on it, and dist.wrap(model)'s
 -- :sync_grads() averages them over the ranks with one MPI_Allreduce over
--- one flat buffer, so that every rank takes the same optimizer step: the
--- result is that of one process on the whole batch.
+-- one flat buffer (or, with opts.bucket_mb, one MPI_Iallreduce per bucket
+-- of gradients, started during backward as PyTorch's DDP does), so that
+-- every rank takes the same optimizer step: the result is that of one
+-- process on the whole batch.
 --
 --   dist.rank() dist.size()                the job
 --   dist.allreduce(t [, op]) dist.broadcast(t, root) dist.allgather(t) dist.barrier()
 --   dist.sum(x)                            a sum over ranks that autograd differentiates
---   dist.wrap(model) -> ddp                ddp(x), ddp:sync_grads(), ddp:optimizer(opt)
+--   dist.wrap(model [, opts]) -> ddp       ddp(x), ddp:sync_grads(), ddp:optimizer(opt)
 --   dist.broadcast_parameters(m_or_opt)    rank 0's values everywhere
 --   dist.seed(s) dist.shared(fn) dist.own(fn) dist.shard(batch)   random streams, data slices
 --   dist.check_same(value, what)           configurations that must agree
@@ -441,7 +443,8 @@ end
 -- What dist.wrap returns: a model whose gradients are averaged over the
 -- ranks.  ddp(...) runs the model (ddp.module); ddp:sync_grads() after
 -- backward and before the optimizer's step averages every parameter's
--- .grad with one allreduce of one flat buffer.
+-- .grad, with one allreduce of one flat buffer or, with opts.bucket_mb, a
+-- non-blocking allreduce per bucket started during backward.
 -- @usage local ddp = lg.dist.wrap(nn.Linear(4, 2))
 local DataParallel = {}
 DataParallel.__index = DataParallel
@@ -457,12 +460,34 @@ dist.DataParallel = DataParallel
 -- copies rank 0's buffers (batch norm's running statistics) to every rank
 -- before each forward, so that the ranks' models stay identical; with
 -- dist.SyncBatchNorm they are identical anyway.
+-- opts.bucket_mb (default off) overlaps the averaging with backward, as
+-- PyTorch's DDP reducer: the parameters, in reverse order of registration
+-- (the order backward finishes them), go in buckets of about bucket_mb
+-- megabytes of gradient (a bucket closes once it reaches the size: a tiny
+-- value makes one bucket per parameter); as soon as backward has finished
+-- every gradient of a bucket (Tensor:register_post_accumulate_grad_hook),
+-- the bucket is packed and its MPI_Iallreduce started, in bucket order on
+-- every rank; sync_grads() starts the buckets left (a parameter without a
+-- gradient holds its bucket, and those after it, until then), waits for
+-- all, divides and copies back.  The result is bitwise that of the
+-- unbucketed path.  A backward that only adds to gradients sync_grads has
+-- averaged (a generator's step through the discriminator, without
+-- zero_grad) starts nothing; a second backward before sync_grads makes
+-- it reduce the buckets concerned again.  Each hook also calls MPI_Test
+-- on the buckets in flight, since Open MPI moves them on only inside MPI
+-- calls (ddp.poke = false turns that off).  See docs/distributed.md for
+-- when it pays.
 -- @usage local ddp = lg.dist.wrap(nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1)))
 -- local opt = optim.SGD(ddp:parameters(), {lr = 0.1})
 -- local loss = ddp(lg.randn(4, 4)):pow(2):mean()
 -- opt:zero_grad(); loss:backward(); ddp:sync_grads(); opt:step()
 function dist.wrap(model, opts)
-  opts = util.options("dist.wrap", opts, {broadcast_buffers = true})
+  opts = util.options("dist.wrap", opts, {broadcast_buffers = true, bucket_mb = false})
+  local mb = opts.bucket_mb
+  if mb and (type(mb) ~= "number" or not (mb > 0) or mb == math.huge) then
+    error(("dist.wrap: bucket_mb must be a number of megabytes > 0 (or false), got %s"):format(
+      tostring(mb)), 2)
+  end
   if type(model) ~= "table" or type(model.named_parameters) ~= "function" then
     error("dist.wrap: a module is expected", 2)
   end
@@ -482,10 +507,12 @@ function dist.wrap(model, opts)
   end
   local numel = 0
   for _, p in ipairs(params) do numel = numel + p:numel() end
-  return setmetatable({module = model, params = params, names = names, buffers = buffers,
-                       numel = numel, broadcast_buffers = opts.broadcast_buffers,
-                       sync_calls = 0, sync_bytes = 0, sync_seconds = 0},
-                      DataParallel)
+  local ddp = setmetatable({module = model, params = params, names = names, buffers = buffers,
+                            numel = numel, broadcast_buffers = opts.broadcast_buffers,
+                            sync_calls = 0, sync_bytes = 0, sync_seconds = 0, hook_seconds = 0},
+                           DataParallel)
+  if mb and C.size() > 1 then ddp:_bucket(mb) end
+  return ddp
 end
 
 --- DataParallel:forward(...) -> ...
@@ -510,9 +537,10 @@ function DataParallel:parameters() return self.module:parameters() end
 --- DataParallel:sync_grads() -> DataParallel
 -- Averages every parameter's .grad over the ranks: packs them into one
 -- flat buffer (a parameter without a gradient counts as zeros and gets
--- one), one MPI_Allreduce, divides by size() and copies back.  Call it on
--- every rank after backward and before the optimizer's step.  Nothing to
--- do in a job of one process.
+-- one), one MPI_Allreduce, divides by size() and copies back; with
+-- opts.bucket_mb, finishes the buckets' allreduces instead (see dist.wrap).
+-- Call it on every rank after backward and before the optimizer's step.
+-- Nothing to do in a job of one process.
 -- @usage local ddp = lg.dist.wrap(nn.Linear(4, 2))
 -- ddp(lg.randn(3, 4)):sum():backward()
 -- ddp:sync_grads()
@@ -520,31 +548,105 @@ function DataParallel:sync_grads()
   local size = C.size()
   if size == 1 then return self end
   local t0 = lg.clock()
-  local flat = self.flat or lg.zeros(self.numel)
-  self.flat = flat
-  local off = 1
-  for _, p in ipairs(self.params) do
-    local k, g = p:numel(), p.grad
-    if k > 0 then
-      local dst = flat:narrow(1, off, k)
-      if g then dst:copy_(g:reshape(k)) else dst:fill_(0) end
-    end
-    off = off + k
-  end
-  C.allreduce(flat, "mean")
-  off = 1
-  for _, p in ipairs(self.params) do
-    local k = p:numel()
-    if k > 0 then
-      local src, g = flat:narrow(1, off, k):view(p.shape), p.grad
-      if g then g:copy_(src) else p.grad = src:clone() end
-    end
-    off = off + k
+  if self.buckets then
+    self:_finish_buckets(size)
+  else
+    local flat = self.flat or lg.zeros(self.numel)
+    self.flat = flat
+    C.pack(flat, self.params)
+    C.allreduce(flat, "sum")
+    C.unpack(flat, self.params, size)   -- the sum / size, as allreduce's "mean"
   end
   self.sync_calls, self.sync_bytes = self.sync_calls + 1, self.sync_bytes + 4 * self.numel
   self.sync_seconds = self.sync_seconds + (lg.clock() - t0)
   return self
 end
+
+-- {------------------------------------------------------ buckets
+-- State: self.buckets in launch order, each {params, flat, ready (count),
+-- req (the started iallreduce), stale}; per parameter i (self.params
+-- order), bucket_of[i], ready[i] (final in this round, a round ending at
+-- sync_grads) and synced[i], the id of the .grad sync_grads wrote last.
+
+local function launch(b)
+  C.pack(b.flat, b.params)
+  b.req = C.iallreduce(b.flat)
+end
+
+-- param i's gradient is final for this backward (its hook)
+function DataParallel:_ready(i)
+  local t0 = lg.clock()
+  local b = self.bucket_of[i]
+  if C.grad_id(self.params[i]) == self.synced[i] then   -- added onto the average: no new round
+  elseif self.ready[i] then
+    if b.req then b.stale = true end                    -- changed after its bucket was sent
+  else
+    self.ready[i] = true
+    b.ready = b.ready + 1
+    local bs = self.buckets
+    while self.next <= #bs and bs[self.next].ready == #bs[self.next].params do
+      launch(bs[self.next])
+      self.next = self.next + 1
+    end
+    -- Open MPI moves a non-blocking collective on only inside MPI calls
+    if self.poke then
+      for k = 1, self.next - 1 do C.test(bs[k].req) end
+    end
+  end
+  self.hook_seconds = self.hook_seconds + (lg.clock() - t0)
+end
+
+-- the buckets of ~mb megabytes, parameters in reverse order; their hooks
+function DataParallel:_bucket(mb)
+  local cap, params = mb * 2 ^ 20, self.params
+  local buckets, cur = {}, nil
+  self.bucket_of, self.ready, self.synced, self.hooks = {}, {}, {}, {}
+  for i = #params, 1, -1 do
+    if not cur then
+      cur = {params = {}, numel = 0, ready = 0}
+      buckets[#buckets + 1] = cur
+    end
+    cur.params[#cur.params + 1] = params[i]
+    cur.numel = cur.numel + params[i]:numel()
+    self.bucket_of[i], self.ready[i] = cur, false
+    if 4 * cur.numel >= cap then cur = nil end
+  end
+  for _, b in ipairs(buckets) do b.flat = lg.zeros(b.numel) end
+  self.buckets, self.next, self.poke = buckets, 1, true
+  for i, p in ipairs(params) do
+    self.hooks[i] = p:register_post_accumulate_grad_hook(function() self:_ready(i) end)
+  end
+end
+
+-- sync_grads with buckets: starts what backward did not (in bucket order,
+-- as every rank), then waits for each bucket and copies it back
+function DataParallel:_finish_buckets(size)
+  for _, b in ipairs(self.buckets) do
+    if b.req and b.stale then C.wait(b.req); b.req = nil end
+    if not b.req then launch(b) end
+  end
+  for _, b in ipairs(self.buckets) do
+    C.wait(b.req)
+    C.unpack(b.flat, b.params, size)
+    b.req, b.ready, b.stale = nil, 0, false
+  end
+  for i, p in ipairs(self.params) do self.ready[i], self.synced[i] = false, C.grad_id(p) end
+  self.next = 1
+end
+
+--- DataParallel:bucket_sizes() -> {integer, ...} | nil
+-- The number of gradient values in each bucket, in launch order (the last
+-- parameters first); nil without opts.bucket_mb or in a job of one process.
+-- @usage local ddp = lg.dist.wrap(nn.Linear(4, 2), {bucket_mb = 1})
+-- local sizes = ddp:bucket_sizes()
+function DataParallel:bucket_sizes()
+  if not self.buckets then return nil end
+  local out = {}
+  for i, b in ipairs(self.buckets) do out[i] = b.numel end
+  return out
+end
+
+-- }------------------------------------------------------
 
 --- DataParallel:optimizer(opt) -> optimizer
 -- opt, made to average the gradients before each step (as Horovod's
@@ -641,7 +743,7 @@ function SyncBatchNorm:forward(x)
 end
 
 --- dist.sync_batchnorm(model) -> model
--- Makes every nn.BatchNorm1d and nn.BatchNorm2d of model a
+-- Makes every nn.BatchNorm1d, nn.BatchNorm2d and nn.BatchNorm3d of model a
 -- dist.SyncBatchNorm, in place (as PyTorch's convert_sync_batchnorm): the
 -- same parameters, buffers and state_dict keys, so optimizers and
 -- checkpoints made before still apply.  In a job of one process it leaves
@@ -655,7 +757,9 @@ function dist.sync_batchnorm(model)
   if C.size() == 1 then return model end
   for _, m in ipairs(model:modules()) do
     local cls = getmetatable(m)
-    if cls == nn.BatchNorm1d or cls == nn.BatchNorm2d then setmetatable(m, SyncBatchNorm) end
+    if cls == nn.BatchNorm1d or cls == nn.BatchNorm2d or cls == nn.BatchNorm3d then
+      setmetatable(m, SyncBatchNorm)
+    end
   end
   return model
 end

@@ -240,20 +240,34 @@ end
 -- rank waits for the other to finish its backward (load imbalance, or a
 -- rank descheduled on a busy machine) from the transfer itself.  In one
 -- process none of this changes anything.
+-- Environment (run.sh's flat-vs-bucketed lines): BENCH_BUCKET_MB=X wraps
+-- with {bucket_mb = X} (the allreduces start during backward); then the
+-- allreduce share counts the buckets' hooks too (packing and starting them,
+-- inside backward).  BENCH_BARRIER=0 drops the barrier, which would also
+-- move the buckets' transfers on (Open MPI progresses them in any MPI
+-- call): the step time is then the plain training step's.  BENCH_POKE=0
+-- turns off the buckets' MPI_Test in each hook.
 local dist = lg.dist
 local ddp, waited = {}, 0
+local bucket_mb = tonumber(os.getenv("BENCH_BUCKET_MB") or "")
+local barrier = os.getenv("BENCH_BARRIER") ~= "0"
 if dist.size() > 1 and dist.rank() ~= 0 then print = function() end end
 local function parallel(G, D, real)
   if dist.size() == 1 then return real end
   dist.seed(1)   -- each rank's noise from its own stream
-  ddp.G, ddp.D = dist.wrap(dist.sync_batchnorm(G)), dist.wrap(dist.sync_batchnorm(D))
+  local opts = {bucket_mb = bucket_mb or false}
+  ddp.G = dist.wrap(dist.sync_batchnorm(G), opts)
+  ddp.D = dist.wrap(dist.sync_batchnorm(D), opts)
+  for _, m in pairs(ddp) do m.poke = m.buckets and os.getenv("BENCH_POKE") ~= "0" end
   return dist.shard(real):contiguous()
 end
 local function sync(which)
   if not ddp[which] then return end
-  local t0 = lg.clock()
-  dist.barrier()
-  waited = waited + (lg.clock() - t0)
+  if barrier then
+    local t0 = lg.clock()
+    dist.barrier()
+    waited = waited + (lg.clock() - t0)
+  end
   ddp[which]:sync_grads()
 end
 
@@ -265,8 +279,8 @@ local function sync_totals()
   for _, k in ipairs{"G", "D"} do
     local m = ddp[k]
     if m then
-      s, b = s + m.sync_seconds, b + m.sync_bytes
-      m.sync_seconds, m.sync_bytes = 0, 0
+      s, b = s + m.sync_seconds + m.hook_seconds, b + m.sync_bytes
+      m.sync_seconds, m.sync_bytes, m.hook_seconds = 0, 0, 0
     end
   end
   return s, b, w
@@ -286,8 +300,16 @@ local function report_gan(name, G, D, n, warm, step, rss_before)
   if dist.size() > 1 then
     local iters = n // BLOCKS * k
     print(("%s_ranks: %d (batch %d per rank)"):format(name, dist.size(), 64 // dist.size()))
-    print(("%s_allreduce_share: %.1f %% (sync_grads %.2f ms of a %.2f ms step, mean)"):format(name,
-      100 * sync_s / iters / mean, 1e3 * sync_s / iters, 1e3 * mean))
+    local sizes = ddp.D:bucket_sizes()
+    if sizes then
+      local mb = function(t) return ("%d buckets of %.2f MB at most"):format(#t,
+        4 * math.max(table.unpack(t)) / 2 ^ 20) end
+      print(("%s_buckets: bucket_mb %g: G %s, D %s; MPI_Test in hooks %s"):format(name, bucket_mb,
+        mb(ddp.G:bucket_sizes()), mb(sizes), ddp.D.poke and "on" or "off"))
+    end
+    print(("%s_allreduce_share: %.1f %% (%s %.2f ms of a %.2f ms step, mean)"):format(name,
+      100 * sync_s / iters / mean, bucket_mb and "sync_grads + hooks" or "sync_grads",
+      1e3 * sync_s / iters, 1e3 * mean))
     print(("%s_allreduce_bytes: %d bytes per step per rank"):format(name, sync_b // iters))
     print(("%s_wait_share: %.1f %% (%.2f ms per step waiting for the other rank at a barrier)")
       :format(name, 100 * wait_s / iters / mean, 1e3 * wait_s / iters))

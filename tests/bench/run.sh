@@ -34,7 +34,9 @@
 # lg.dist: each rank 32 rows, gradients averaged by one MPI_Allreduce per network and
 # step, SyncBatchNorm); the speed-up over 1 x 1, the allreduce's share of the step, the
 # bytes per step and the time a rank waits for the other before it (bench.lua: a barrier);
-# docs/distributed.md turns them into a bandwidth model.  Skipped
+# docs/distributed.md turns them into a bandwidth model.  Then, at 2 x 1, the step
+# time with one flat allreduce against dist.wrap's buckets (bucket_mb, started during
+# backward; BENCH_DIST_BUCKETS lists the sizes), without bench.lua's barrier.  Skipped
 # with a note without mpirun or an Open MPI build.
 # Beside every number: the 1-minute load average when the run started and
 # "others", the cores used by other processes during the run (busy time from
@@ -417,6 +419,9 @@ if selected dist; then
     # root needs --allow-run-as-root, 2 ranks on few cores --oversubscribe; a
     # container's ptrace rules refuse the shared-memory single copy
     mpi="mpirun -np 2 --oversubscribe --allow-run-as-root"
+    # bucket sizes (MB) for the flat-vs-bucketed lines; a "poke0" suffix
+    # turns off the MPI_Test in the hooks
+    dist_buckets=${BENCH_DIST_BUCKETS:-"1 0.25 1poke0"}
     for w in mlp-gan dcgan-28; do
       run "dist_${w}_1x1" 0 env OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 \
         "$build/luagan" tests/bench/bench.lua "$w" 1
@@ -434,6 +439,21 @@ if selected dist; then
           extra+=" wait $(line_of "${w}_wait_share" "$f")"
         fi
         echo "dist $w ${c/x/ process(es) x } thread(s): ${v:-n/a} it/s, speed-up $(ratio "${v:-}" "${base:-}")$extra   ($(load_of "dist_${w}_$c"))"
+      done
+      # one flat allreduce against buckets started during backward, without
+      # the barrier (it would move the buckets' transfers on by itself)
+      for b in flat $dist_buckets; do
+        tag="dist_${w}_2x1_$b"
+        if [ "$b" = flat ]; then mbenv=""; else mbenv="BENCH_BUCKET_MB=${b%poke0}"; fi
+        pokeenv=""; case $b in *poke0) pokeenv="BENCH_POKE=0" ;; esac
+        run "$tag" 0 env OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 BENCH_BARRIER=0 $mbenv $pokeenv \
+          OMPI_MCA_btl_vader_single_copy_mechanism=none \
+          $mpi "$build/luagan" tests/bench/bench.lua "$w" 1
+        f="$log/$tag"; v=$(value "$w" "$f")
+        ms=$(awk -v v="${v:-0}" 'BEGIN { if (v > 0) printf "%.2f", 1000 / v; else print "n/a" }')
+        what="one flat allreduce"
+        [ "$b" != flat ] && what="bucketed, $(line_of "${w}_buckets" "$f")"
+        echo "dist $w 2 x 1, $what: ${v:-n/a} it/s, step ${ms} ms, allreduce $(line_of "${w}_allreduce_share" "$f")   ($(load_of "$tag"))"
       done
     done
   fi

@@ -1,6 +1,8 @@
 /* The autograd engine: accumulation, graph lifetime, lg_grad, grad mode, depth, penalties. */
 #include "check.h"
 
+#include <string.h>
+
 static lg_tensor *leaf(lg_tensor *t) {
   t->requires_grad = true;
   return t;
@@ -180,9 +182,40 @@ static void gradient_penalty_matches_finite_differences(void **state) {
   GRADCHECK(gradient_penalty, NULL, ck_randn(SHAPE(3, 4)), ck_uniform(SHAPE(5, 4), -0.7f, 0.7f));
 }
 
+/* lg_set_grad_ready: once per leaf and pass, after its last consumer,
+** with the final .grad; a failing hook ends the backward with its error */
+static int ready_calls;
+static float ready_seen[4];
+static int record_ready(lg_tensor *leaf, void *ctx) {
+  ready_seen[ready_calls++] = lg_data(leaf->grad)[0];
+  return ctx ? (lg_seterr("hook: %s", (const char *)ctx), -1) : 0;
+}
+
+static void grad_ready_hook(void **state) {
+  (void)state;
+  lg_tensor *w = TENSOR(SHAPE(1), 3), *v = TENSOR(SHAPE(1), 2);
+  w->requires_grad = v->requires_grad = true;
+  /* y = w*w*v + w: w feeds three nodes */
+  lg_tensor *ww = CK(lg_mul(w, w)), *wwv = CK(lg_mul(ww, v)), *y = CK(lg_add(wwv, w));
+  ready_calls = 0;
+  lg_set_grad_ready(record_ready, NULL);
+  assert_int_equal(lg_backward(y, NULL, true), 0);
+  assert_int_equal(ready_calls, 2);
+  assert_float_equal(ready_seen[0], 9, 1e-6);            /* v: w*w */
+  assert_float_equal(ready_seen[1], 2 * 3 * 2 + 1, 1e-6); /* w: 2wv + 1, complete */
+  ready_calls = 0;
+  lg_set_grad_ready(record_ready, "stop");
+  assert_int_equal(lg_backward(y, NULL, false), -1);
+  assert_non_null(strstr(lg_errmsg(), "hook: stop"));
+  assert_int_equal(ready_calls, 1);
+  lg_set_grad_ready(NULL, NULL);
+  lg_release(ww), lg_release(wwv), lg_release(y), lg_release(w), lg_release(v);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       TEST(leaf_used_twice_accumulates),
+      TEST(grad_ready_hook),
       TEST(grad_accumulates_across_backward_calls),
       TEST(second_backward_without_retain_graph_is_an_error),
       TEST(retain_graph_allows_a_second_backward),

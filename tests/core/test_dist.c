@@ -74,12 +74,37 @@ static void hook_error_is_reported(void **state) {
   lg_release(x);
 }
 
+/* buckets: .grads (one missing, one a transposed view) packed in order
+** with zeros for the missing one, and back divided, into the same tensors */
+static void pack_and_unpack_grads(void **state) {
+  (void)state;
+  lg_tensor *a = TENSOR(SHAPE(2, 2), 0, 0, 0, 0), *b = TENSOR(SHAPE(1), 0);
+  lg_tensor *c = TENSOR(SHAPE(3), 0, 0, 0), *ps[3] = {a, b, c};
+  lg_tensor *gt = TENSOR(SHAPE(2, 2), 1, 2, 3, 4);
+  a->grad = CK(lg_transpose(gt, 0, 1));   /* non-contiguous: 1, 3, 2, 4 */
+  c->grad = TENSOR(SHAPE(3), 5, 6, 7);
+  float flat[8];
+  lg_pack_grads(flat, 3, ps);
+  const float want[8] = {1, 3, 2, 4, 0, 5, 6, 7};
+  for (int i = 0; i < 8; i++) assert_float_equal(flat[i], want[i], 0);
+  for (int i = 0; i < 8; i++) flat[i] = (float)(3 * i);
+  uint64_t v = gt->storage->version;
+  assert_int_equal(lg_unpack_grads(flat, 3, ps, 3.0f), 0);
+  EXPECT_VALUES(gt, 0, 2, 1, 3);          /* written through the transposed view */
+  assert_true(gt->storage->version > v);
+  EXPECT_VALUES(b->grad, 4);              /* made for the parameter without one */
+  EXPECT_VALUES(c->grad, 5, 6, 7);
+  lg_release(gt);
+  for (int i = 0; i < 3; i++) lg_release(ps[i]);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       TEST(without_hook_is_identity),
       TEST(forward_and_backward_sum),
       TEST(grad_dist_sum),
       TEST(hook_error_is_reported),
+      TEST(pack_and_unpack_grads),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

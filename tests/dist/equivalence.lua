@@ -16,26 +16,8 @@ local function build(seed, norm)
   return nn.Sequential(table.unpack(layers))
 end
 
--- max |a - b| / max |b| over two lists of tensors, tensor by tensor, or
--- over all of them when global (gradients: the bias before a batch norm
--- has a gradient of zero up to rounding)
-local function rel(a, b, global)
-  local worst, scale = 0, 1e-30
-  for i = 1, #b do scale = math.max(scale, b[i]:abs():max():item()) end
-  for i = 1, #b do
-    local s = global and scale or math.max(b[i]:abs():max():item(), 1e-30)
-    worst = math.max(worst, (a[i] - b[i]):abs():max():item() / s)
-  end
-  return worst
-end
-
-local function state(net)   -- parameters and buffers in a fixed order
-  local sd, keys, out = net:state_dict(), {}, {}
-  for k in pairs(sd) do keys[#keys + 1] = k end
-  table.sort(keys)
-  for i, k in ipairs(keys) do out[i] = sd[k] end
-  return out
-end
+local compare = dofile((arg[0]:match("^(.*/)") or "") .. "compare.lua")
+local rel, state = compare.rel, compare.state
 
 local function grads(net)
   local out = {}

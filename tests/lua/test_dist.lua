@@ -1,6 +1,7 @@
 -- lg.dist: the job of one process (no mpirun), then 2 ranks under mpirun
 -- running the scripts of tests/dist/: collectives, data-parallel training
--- equal to one process on the whole batch (SGD, Adam, SyncBatchNorm), and
+-- equal to one process on the whole batch (SGD, Adam, SyncBatchNorm), the
+-- gradient buckets of dist.wrap on 2 and 3 ranks (tests/dist/buckets.lua), and
 -- faults that must end the whole job within seconds; then the experiment
 -- harness under mpirun: dcgan.lua and wgan.lua on 2 ranks against 1
 -- process, only rank 0 writing, resume bitwise with the same ranks and
@@ -82,6 +83,13 @@ test("wrap: a one-process job trains as the bare model", function()
   eq(net.weight.grad:totable(), g:totable())
   raises(function() d.wrap(nn.ReLU()) end, "dist.wrap: the module has no parameters")
   raises(function() d.wrap(net, {bucket = 1}) end, "dist.wrap: unknown option 'bucket'")
+  raises(function() d.wrap(net, {bucket_mb = 0}) end,
+         "dist.wrap: bucket_mb must be a number of megabytes > 0 (or false), got 0")
+  raises(function() d.wrap(net, {bucket_mb = "4"}) end, "got 4")
+  local bucketed = d.wrap(net, {bucket_mb = 1})
+  eq(bucketed:bucket_sizes(), nil, "no buckets in a job of one process")
+  bucketed:sync_grads()
+  eq(net.weight.grad:totable(), g:totable())
   assert(rawequal(d.broadcast_parameters(ddp), ddp), "broadcast_parameters of a DataParallel")
   raises(function() d.broadcast_parameters(net, 1) end,
          "dist.broadcast_parameters: root 1 is out of range (0..0)")
@@ -126,6 +134,19 @@ test("allgather_values of one process: exact doubles and integers", function()
   raises(function() d.allgather_values{1, "x"} end, "dist.allgather_values: entry 2 is a string, not a number")
 end)
 
+test("SyncBatchNorm of one process on 5-D input is BatchNorm3d", function()
+  lg.manual_seed(5)
+  local x = lg.randn(3, 2, 2, 3, 2) * 2 + 1
+  local a, b = d.SyncBatchNorm(2), nn.BatchNorm3d(2)
+  local xa, xb = x:clone():requires_grad_(), x:clone():requires_grad_()
+  local ya, yb = a(xa), b(xb)
+  near(ya:totable(), yb:totable(), 1e-6)
+  ;(ya * x):sum():backward()
+  ;(yb * x):sum():backward()
+  near(xa.grad:totable(), xb.grad:totable(), 1e-5)
+  near(a.weight.grad:totable(), b.weight.grad:totable(), 1e-5)
+end)
+
 test("one process: sync_batchnorm, optimizer and shard leave things as they are", function()
   local net = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
   assert(rawequal(d.sync_batchnorm(net), net))
@@ -162,14 +183,14 @@ end
 -- shared-memory transport's single copy, which is only an optimisation.
 -- On the sanitizer build, LeakSanitizer skips what Open MPI leaves
 -- allocated (tests/dist/lsan-openmpi.supp says how); other builds ignore it.
-local function mpirun_cmd(cmd)
+local function mpirun_cmd(cmd, np)
   local env = ("OMPI_MCA_btl_vader_single_copy_mechanism=none " ..
                "OMPI_MCA_mca_base_component_disable_dlclose=1 " ..
                "LSAN_OPTIONS=\"${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=%s:" ..
                "fast_unwind_on_malloc=0:print_suppressions=0\""):format(
                sh_quote(ROOT .. "/tests/dist/lsan-openmpi.supp"))
-  local line = ("%s timeout -s KILL 60 mpirun -np 2 --oversubscribe --allow-run-as-root %s 2>&1")
-    :format(env, cmd)
+  local line = ("%s timeout -s KILL 60 mpirun -np %d --oversubscribe --allow-run-as-root %s 2>&1")
+    :format(env, np or 2, cmd)
   local t0 = lg.clock()
   local p = io.popen(line)
   local out = p:read("a")
@@ -177,9 +198,9 @@ local function mpirun_cmd(cmd)
   return code, out, lg.clock() - t0
 end
 
-local function mpirun(script, args)
+local function mpirun(script, args, np)
   if not script:find("/", 1, true) then script = ROOT .. "/tests/dist/" .. script end
-  return mpirun_cmd(("%s %s %s"):format(sh_quote(LUAGAN), sh_quote(script), args or ""))
+  return mpirun_cmd(("%s %s %s"):format(sh_quote(LUAGAN), sh_quote(script), args or ""), np)
 end
 
 local function has(out, part)
@@ -201,6 +222,17 @@ test("2 ranks at batch B/2 train as 1 process at batch B (SGD, Adam, SyncBatchNo
   has(out, "rank 1 MLP, Adam, parameters")
   has(out, "rank 1 SyncBatchNorm 4-D, weight gradient")
 end)
+
+for _, np in ipairs{2, 3} do
+  test(("%d ranks: gradient buckets equal the flat allreduce and 1 process; " ..
+        "SyncBatchNorm 5-D"):format(np), function()
+    local code, out = mpirun("buckets.lua", "", np)
+    eq(code, 0, "exit code; output:\n" .. out)
+    for r = 0, np - 1 do has(out, ("rank %d ok"):format(r)) end
+    has(out, ("rank %d one bucket per parameter, two backward vs flat"):format(np - 1))
+    has(out, ("rank 0 %d ranks, one flat allreduce"):format(np))
+  end)
+end
 
 test("a Lua error on rank 1 ends every rank within seconds, naming rank 1", function()
   local code, out, secs = mpirun("faults.lua", "error")
