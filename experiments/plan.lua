@@ -688,4 +688,18 @@ return {
       },
     },
   },
+  {exp = "text2img", cols = {"attr_acc", "digit_acc", "thick_acc", "slant_acc", "ho_acc", "d_gap", "enc_acc"},
+    evalcol = "attr_acc",
+    runs = {
+      {mode = "quick", variant = "cls", seeds = {1},
+       flags = "--iters 60 --enc_iters 100 --eval_every 30 --eval_per_combo 5 --sample_every 0"},
+      {mode = "quick", variant = "int", seeds = {1},
+       flags = "--method int --iters 60 --enc_iters 100 --eval_every 30 --eval_per_combo 5 --sample_every 0"},
+      {mode = "quick", variant = "plain", seeds = {1},
+       flags = "--method plain --iters 60 --enc_iters 100 --eval_every 30 --eval_per_combo 5 --sample_every 0"},
+      {mode = "full", variant = "cls", seeds = {1, 2, 3, 4, 5}, flags = ""},
+      {mode = "full", variant = "int", seeds = {1, 2, 3, 4, 5}, flags = "--method int"},
+      {mode = "full", variant = "plain", seeds = {1, 2, 3, 4, 5}, flags = "--method plain"},
+    },
+  },
 }
