@@ -1093,7 +1093,7 @@ return {
           with mismatched text) makes the generated images match their text better than a
           conditional GAN whose D sees only real and fake images with the right text.]],
         paper_value = "qualitative (GAN-CLS samples match the caption's colours where GAN's do not)",
-        source = "sec. 4.2 (matching-aware discriminator) and its figures of CUB and Oxford-102 samples",
+        source = "the matching-aware discriminator (GAN-CLS) section and the figures of CUB and Oxford-102 samples",
         target = [[share of generated digits whose class (MNIST classifier), thickness and slant all
           agree with the caption: GAN-CLS above the plain conditional GAN, paired by seed
           (one-sided sign-flip test, p < 0.05, 5 seeds)]],
@@ -1111,7 +1111,7 @@ return {
       {id = "mismatch",
         statement = [[The matching-aware D scores real images with the right text above real images
           with mismatched text (Algorithm 1's second term).]],
-        paper_value = "the training objective (no number reported)", source = "sec. 4.2, Algorithm 1",
+        paper_value = "the training objective (no number reported)", source = "Algorithm 1 (GAN-CLS training)",
         target = [[D's mean probability on real test digits with a right caption minus that with a
           wrong one (another combination's caption): the 95% interval over seeds above 0]],
         why = [[A direct test that D learned what Algorithm 1 trains it to, on digits it was not
@@ -1126,7 +1126,7 @@ return {
         statement = [[Interpolating text embeddings (GAN-INT) helps G generalise to text it was not
           trained on.]],
         paper_value = "qualitative (zero-shot samples of held-out classes; interpolation figures)",
-        source = "sec. 4.3 (learning with manifold interpolation), sec. 5 (zero-shot on held-out classes)",
+        source = "the manifold interpolation (GAN-INT) section; the samples of held-out (test) classes",
         target = [[share of generated digits for the held-out (digit, thickness, slant) combinations
           whose three attributes all agree with the caption: GAN-INT-CLS above GAN-CLS, paired by
           seed (one-sided sign-flip test, p < 0.05, 5 seeds)]],

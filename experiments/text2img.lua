@@ -91,7 +91,7 @@ end
 -- }
 
 -- {---------------------------------------------------------- the text encoder
--- A scaled version of Reed et al.'s joint embedding (their sec. 2.2): a text encoder
+-- A scaled version of Reed et al.'s deep symmetric structured joint embedding: a text encoder
 -- (bag of words -> enc_hidden -> emb) and an image encoder (pixels -> enc_hidden -> emb) trained
 -- so that a digit scores highest with the captions of its own combo: the score matrix
 -- S = img(x) txt(t)^T of a batch, softmax cross-entropy both ways against the share of the
