@@ -18,6 +18,7 @@ local nn, optim, gan = lg.nn, lg.optim, lg.gan
 local im = require "luagan.image_metrics"
 local M = require "lib.cond_mlp"
 local C = require "lib.captions"
+local E = require "lib.text_encoder"
 
 local run = lg.experiment{
   name = "text2img", iters = 3000, batch = 100, dataset = {"mnist10k", "mnist"},
@@ -91,33 +92,17 @@ end
 -- }
 
 -- {---------------------------------------------------------- the text encoder
--- A scaled version of Reed et al.'s deep symmetric structured joint embedding: a text encoder
--- (bag of words -> enc_hidden -> emb) and an image encoder (pixels -> enc_hidden -> emb) trained
--- so that a digit scores highest with the captions of its own combo: the score matrix
--- S = img(x) txt(t)^T of a batch, softmax cross-entropy both ways against the share of the
--- batch's captions of the digit's combo (the combos are the paper's classes).
-local function mlp(nin) return nn.Sequential(nn.Linear(nin, cfg.enc_hidden), nn.ReLU(), nn.Linear(cfg.enc_hidden, cfg.emb)) end
-local txt_enc, img_enc = mlp(#C.vocab), mlp(784)
-local function match_loss(fx, ft, combo)
-  local oh = lg.one_hot(combo, C.COMBOS)
-  local same = oh:matmul(oh:t())
-  local p = same / same:sum(2, true)
-  local s = fx:matmul(ft:t())
-  local n = combo:size(1)
-  return -((p * lg.log_softmax(s, 2)):sum() + (p * lg.log_softmax(s:t(), 2)):sum()) / (2 * n)
-end
+-- A scaled version of Reed et al.'s deep symmetric structured joint embedding
+-- (lib/text_encoder.lua): a bag-of-words text encoder and a pixel image encoder, trained on
+-- a matching loss with the combos as the paper's classes, then frozen.
+local enc = E.Encoders(#C.vocab, cfg.enc_hidden, cfg.emb)
+local txt_enc, img_enc = enc.txt, enc.img
 local function train_encoders()
-  local opt = optim.Adam({table.unpack(txt_enc:parameters()), table.unpack(img_enc:parameters())}, {lr = cfg.enc_lr})
   local enc_loader = lg.data.Loader({xs, cs}, {batch = cfg.batch})
-  local l
-  for _ = 1, cfg.enc_iters do
+  return E.train(enc, function()
     local x, combo = table.unpack(enc_loader:next())
-    l = match_loss(img_enc(x), txt_enc(bow:index_select(1, caption_rows(combo, 1))), combo)
-    opt:zero_grad()
-    l:backward()
-    opt:step()
-  end
-  return l and l:item() or 0
+    return x, bow:index_select(1, caption_rows(combo, 1)), combo
+  end, cfg.enc_iters, cfg.enc_lr, C.COMBOS)
 end
 -- every combo's embedding: the mean over its captions [40, emb]
 local function combo_embeddings(all)

@@ -3,6 +3,7 @@
 -- ranges, the captions file), resume, and bad flags.
 package.path = "experiments/?.lua;" .. package.path
 local C = require "lib.captions"
+local E = require "lib.text_encoder"
 local tmp = temp_dir()
 local run = experiment_runner("text2img.lua", tmp)
 
@@ -63,6 +64,33 @@ test("captions: thickness and slant measured on drawn strokes", function()
   eq(thick_of:totable(), {1, 2, 1, 1})
   eq(slant_of:totable(), {1, 1, 2, 1})
   eq(combo:totable(), {1, 3, 2, 1})
+end)
+
+test("text encoder: training moves every parameter of both encoders", function()
+  -- regression: the optimiser once got {table.unpack(txt), table.unpack(img)}, which keeps only
+  -- the first of the text encoder's parameters; its bias and second layer never trained
+  lg.manual_seed(3)
+  local enc = E.Encoders(#C.vocab, 8, 4)
+  local before = {}
+  for i, p in ipairs(enc:parameters()) do before[i] = p:clone() end
+  local x, class = lg.rand(6, 784), lg.tensor{1, 2, 3, 1, 2, 3}
+  local bags = C.bow{"a thin upright zero", "a thick upright zero", "a thin slanted zero",
+                     "a slim straight 0", "a bold vertical 0", "a light leaning 0"}
+  local l = E.train(enc, function() return x, bags, class end, 3, 1e-2, 3)
+  assert(l > 0, l)
+  eq(#enc:parameters(), 8)
+  for i, p in ipairs(enc:parameters()) do
+    assert((p - before[i]):abs():max():item() > 0, "parameter " .. i .. " did not change")
+  end
+end)
+
+test("text encoder: the matching loss on known scores", function()
+  -- two items of one class, one of another: rows aim at uniform shares over their class
+  local fx = lg.tensor{{1, 0}, {1, 0}, {0, 1}}
+  local ft = lg.tensor{{2, 0}, {2, 0}, {0, 2}}
+  -- row 1: scores {2, 2, 0}, target {1/2, 1/2, 0}: -log(e^2 / (2 e^2 + 1)); row 3: {0, 0, 2}, target {0, 0, 1}
+  local a, b = -math.log(math.exp(2) / (2 * math.exp(2) + 1)), -math.log(math.exp(2) / (math.exp(2) + 2))
+  near(E.match_loss(fx, ft, lg.tensor{1, 1, 2}, 2):item(), (2 * a + b) / 3, 1e-5)
 end)
 
 test("text2img: cls, int and plain train and evaluate", function()
