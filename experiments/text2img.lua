@@ -10,11 +10,11 @@
 -- as fake; int adds to cls interpolated embeddings (beta 0.5) for G. Some (digit, thickness,
 -- slant) combinations are held out of all training and asked for at evaluation. Evaluation:
 -- the share of generated digits whose class (the MNIST classifier), thickness and slant match
--- the caption, and D's score of real test digits with right against wrong captions.
+-- the caption; D's score of real test digits with right against wrong captions (notes/text2img.md).
 --
 --   luagan experiments/text2img.lua [--method cls|int|plain] [--iters N] [--heldout LIST]
 local lg = require "luagan"
-local nn, optim, gan = lg.nn, lg.optim, lg.gan
+local nn, optim = lg.nn, lg.optim
 local im = require "luagan.image_metrics"
 local M = require "lib.cond_mlp"
 local C = require "lib.captions"
