@@ -14,6 +14,7 @@
 local lg = require "luagan"
 local nn, optim, gan = lg.nn, lg.optim, lg.gan
 local im = require "luagan.image_metrics"
+local M = require "lib.cond_mlp"
 
 local run = lg.experiment{
   name = "cgan", iters = 6000, batch = 100, dataset = {"mnist10k", "mnist"},
@@ -41,61 +42,19 @@ local test = lg.data.load(cfg.dataset, "test", {range = {0, 1}})
 -- }
 
 -- {---------------------------------------------------------- models
--- G: [z, embed(y)] -> g_hidden -> g_hidden2 (batch norm, ReLU) -> 784 sigmoid: the label is
--- concatenated with the noise at the input (the paper combines z and y in a joint hidden
+-- G: [z, embed(y)] -> g_hidden -> g_hidden2 (batch norm, ReLU) -> 784 sigmoid (lib/cond_mlp.lua): the
+-- label is concatenated with the noise at the input (the paper combines z and y in a joint hidden
 -- representation; where is a design choice). The paper's separate hidden layers of
 -- z (200) and y (1000) were tried first and G ignored z (notes/cgan.md). --cond none: z alone.
-local G = nn.Module:extend("CondG")
-function G:init()
-  local nin = cfg.nz
-  if cfg.cond ~= "none" then
-    self.y = nn.Embedding(K, cfg.gy)
-    nin = nin + cfg.gy
-  end
-  local last = nn.Linear(cfg.g_hidden2, 784)
-  self.net = nn.Sequential(nn.Linear(nin, cfg.g_hidden), nn.BatchNorm1d(cfg.g_hidden), nn.ReLU(),
-                           nn.Linear(cfg.g_hidden, cfg.g_hidden2), nn.BatchNorm1d(cfg.g_hidden2), nn.ReLU(),
-                           last, nn.Sigmoid())
-  -- output bias = logit of the mean training digit, as experiments/gan_mnist.lua (mnist.yaml)
-  lg.no_grad(function()
-    local m = train.images:view(train.n, 784):mean(1):clamp(1e-3, 1 - 1e-3)
-    last.bias:copy_((m / (1 - m)):log())
-  end)
-end
-function G:forward(z, y)
-  if self.y then z = lg.cat({z, self.y(y)}, 2) end
-  return self.net(z)
-end
-
 -- D (the paper's widths 240, 50, 240; its maxout units as LeakyReLU 0.2, dropout): x -> dx;
 -- concat: y -> dy, concatenated, -> d_hidden -> logit; projection: x's branch -> d_hidden = phi(x), logit
 -- psi(phi) + <embed(y), phi> (Miyato and Koyama's projection).
-local D = nn.Module:extend("CondD")
-function D:init()
-  local function act() return nn.Sequential(nn.LeakyReLU(0.2), nn.Dropout(cfg.dropout)) end
-  self.x = nn.Sequential(nn.Linear(784, cfg.dx), act())
-  local joint = cfg.dx
-  if cfg.cond == "concat" then
-    self.y = nn.Sequential(nn.Embedding(K, cfg.dy), nn.LeakyReLU(0.2))   -- no dropout on the label
-    joint = joint + cfg.dy
-  end
-  self.hidden = nn.Sequential(nn.Linear(joint, cfg.d_hidden), act())
-  self.psi = nn.Linear(cfg.d_hidden, 1)
-  if cfg.cond == "projection" then
-    self.embed = nn.Embedding(K, cfg.d_hidden)
-    nn.init.normal_(self.embed.weight, 0, 0.02)   -- the class term starts small beside psi
-  end
-end
-function D:forward(x, y)
-  local h = self.x(x)
-  if cfg.cond == "concat" then h = lg.cat({h, self.y(y)}, 2) end
-  local phi = self.hidden(h)
-  local logit = self.psi(phi)
-  if cfg.cond == "projection" then logit = logit + (self.embed(y) * phi):sum(2, true) end
-  return logit
-end
-
-local netG, netD = G(), D()
+local conditional = cfg.cond ~= "none"
+local netG = M.G{nz = cfg.nz, hidden = {cfg.g_hidden, cfg.g_hidden2}, ncond = cfg.gy,
+  cond = conditional and function() return nn.Embedding(K, cfg.gy) end or nil,
+  mean = train.images:view(train.n, 784):mean(1)}
+local netD = M.D{dx = cfg.dx, dy = cfg.dy, hidden = cfg.d_hidden, dropout = cfg.dropout, cond = cfg.cond,
+  classes = K, y = function() return nn.Sequential(nn.Embedding(K, cfg.dy), nn.LeakyReLU(0.2)) end}   -- no dropout on the label
 local optG = optim.Adam(netG:parameters(), {lr = cfg.lr, betas = {0.5, 0.999}})
 local optD = optim.Adam(netD:parameters(), {lr = cfg.lr, betas = {0.5, 0.999}})
 local loss = gan.non_saturating

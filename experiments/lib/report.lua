@@ -1005,6 +1005,22 @@ function checks.vgan_streams(P, S, G)
     "|log(generated / real frame-to-frame change)|: two-stream below one-stream"))
 end
 
+-- Text to image (Reed et al. 2016): with roles {cls, plain}, GAN-CLS's attribute accuracy
+-- above the plain conditional GAN's; {main}, D's mean probability on real test digits with
+-- the right caption above that with a wrong one by more than P.min_gap; {int, cls}, GAN-INT's
+-- accuracy on the held-out combinations above GAN-CLS's.
+function checks.text2img(P, S, G)
+  if S.plain then
+    return list_parts(compare(G[S.cls], G[S.plain], "attr_acc", "greater",
+      ("digit, thickness and slant all as captioned: %s above %s"):format(S.cls, S.plain)))
+  elseif S.main then
+    return list_parts(threshold(G[S.main], "d_gap", ">", P.min_gap,
+      S.main .. ": D(real, right caption) - D(real, wrong caption) on test digits"))
+  end
+  return list_parts(compare(G[S.int], G[S.cls], "ho_acc", "greater",
+    ("held-out combinations, all three attributes as captioned: %s above %s"):format(S.int, S.cls)))
+end
+
 -- Checks for tests and small plans.  mean_at_least: the mean of a column
 -- against a bound, params {col, min, label}, setting {config}.
 function checks.mean_at_least(P, S, G)

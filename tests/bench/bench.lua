@@ -792,6 +792,54 @@ W.cgan = function()
   report_gan("cgan", G, D, 200, 10, step, rss_before)
 end
 
+-- experiments/text2img.lua's step with --method int (GAN-INT-CLS, the most work of its arms):
+-- G [z (100), text 32 -> 32 (LeakyReLU)] -> 256 -> 512 (BN, ReLU) -> 784 sigmoid; D: x -> 240
+-- (LeakyReLU 0.2, dropout 0.5) joined to text 32 -> 50 (LeakyReLU), -> 240 (dropout) -> 1.
+-- Batch 100; D on (real, right text), (real, wrong text) x 0.5 and (fake, right text) x 0.5;
+-- G on the fakes and on 50 more of the halves' mean embeddings (weights 2/3 and 1/3). The
+-- text embeddings are fixed random rows (the script's are precomputed, a lookup).
+local TextG = lg.nn.Module:extend("TextG")
+function TextG:init()
+  local nn = lg.nn
+  self.y = nn.Sequential(nn.Linear(32, 32), nn.LeakyReLU(0.2))
+  self.net = nn.Sequential(nn.Linear(132, 256), nn.BatchNorm1d(256), nn.ReLU(), nn.Linear(256, 512),
+                           nn.BatchNorm1d(512), nn.ReLU(), nn.Linear(512, 784), nn.Sigmoid())
+end
+function TextG:forward(z, t) return self.net(lg.cat({z, self.y(t)}, 2)) end
+local TextD = lg.nn.Module:extend("TextD")
+function TextD:init()
+  local nn = lg.nn
+  self.x = nn.Sequential(nn.Linear(784, 240), nn.LeakyReLU(0.2), nn.Dropout(0.5))
+  self.y = nn.Sequential(nn.Linear(32, 50), nn.LeakyReLU(0.2))
+  self.hidden = nn.Sequential(nn.Linear(290, 240), nn.LeakyReLU(0.2), nn.Dropout(0.5))
+  self.psi = nn.Linear(240, 1)
+end
+function TextD:forward(x, t) return self.psi(self.hidden(lg.cat({self.x(x), self.y(t)}, 2))) end
+
+W.text2img = function()
+  local rss_before = status_mb("VmRSS")
+  local G, D = TextG(), TextD()
+  local oG, oD = adam(G), adam(D)
+  local real, t, tw = lg.rand(100, 784), lg.randn(100, 32), lg.randn(100, 32)
+  local ones, zeros, ones50 = lg.ones(100, 1), lg.zeros(100, 1), lg.ones(50, 1)
+  local bce = lg.bce_with_logits
+  local function step()
+    local fake = G(lg.randn(100, 100), t)
+    oD:zero_grad()
+    local lD = bce(D(real, t), ones) + bce(D(fake:detach(), t), zeros) * 0.5 + bce(D(real, tw), zeros) * 0.5
+    lD:backward()
+    oD:step()
+    oG:zero_grad()
+    local ti = t:narrow(1, 1, 50) * 0.5 + t:narrow(1, 51, 50) * 0.5
+    local fi = G(lg.randn(50, 100), ti)
+    local lG = (bce(D(fake, t), ones) * 2 + bce(D(fi, ti), ones50)) / 3
+    lG:backward()
+    oG:step()
+    return lD, lG
+  end
+  report_gan("text2img", G, D, 200, 10, step, rss_before)
+end
+
 -- experiments/crypto.lua's step: one Alice/Bob step, then two Eve steps; batch 512, N = 16.
 -- Each net: Linear (2N or N) -> 2N, then Conv1d 1->2 k2 s2, 2->2 k1, 2->1 k1 (sigmoid,
 -- sigmoid, tanh).  "G" is Alice and Bob, "D" is Eve; the losses are Eve's and Alice/Bob's.

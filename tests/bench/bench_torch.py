@@ -729,6 +729,60 @@ def cgan(threads, iters):
     report_gan("cgan", G, D, 200, 10, step, rss_before, threads, iters)
 
 
+class TextG(torch.nn.Module):
+    """experiments/text2img.lua's G (bench.lua: text2img)."""
+
+    def __init__(self):
+        super().__init__()
+        nn = torch.nn
+        self.y = nn.Sequential(nn.Linear(32, 32), nn.LeakyReLU(0.2))
+        self.net = nn.Sequential(nn.Linear(132, 256), nn.BatchNorm1d(256), nn.ReLU(), nn.Linear(256, 512),
+                                 nn.BatchNorm1d(512), nn.ReLU(), nn.Linear(512, 784), nn.Sigmoid())
+
+    def forward(self, z, t):
+        return self.net(torch.cat([z, self.y(t)], 1))
+
+
+class TextD(torch.nn.Module):
+    """experiments/text2img.lua's D: x and the text joined at a hidden layer."""
+
+    def __init__(self):
+        super().__init__()
+        nn = torch.nn
+        self.x = nn.Sequential(nn.Linear(784, 240), nn.LeakyReLU(0.2), nn.Dropout(0.5))
+        self.y = nn.Sequential(nn.Linear(32, 50), nn.LeakyReLU(0.2))
+        self.hidden = nn.Sequential(nn.Linear(290, 240), nn.LeakyReLU(0.2), nn.Dropout(0.5))
+        self.psi = nn.Linear(240, 1)
+
+    def forward(self, x, t):
+        return self.psi(self.hidden(torch.cat([self.x(x), self.y(t)], 1)))
+
+
+def text2img(threads, iters):
+    rss_before = rss_mb("VmRSS")
+    G, D = TextG(), TextD()
+    oG, oD = adam(G), adam(D)
+    real, t, tw = torch.rand(100, 784), torch.randn(100, 32), torch.randn(100, 32)
+    ones, zeros, ones50 = torch.ones(100, 1), torch.zeros(100, 1), torch.ones(50, 1)
+    bce = torch.nn.functional.binary_cross_entropy_with_logits
+
+    def step():
+        fake = G(torch.randn(100, 100), t)
+        oD.zero_grad()
+        lD = bce(D(real, t), ones) + bce(D(fake.detach(), t), zeros) * 0.5 + bce(D(real, tw), zeros) * 0.5
+        lD.backward()
+        oD.step()
+        oG.zero_grad()
+        ti = t[:50] * 0.5 + t[50:] * 0.5
+        fi = G(torch.randn(50, 100), ti)
+        lG = (bce(D(fake, t), ones) * 2 + bce(D(fi, ti), ones50)) / 3
+        lG.backward()
+        oG.step()
+        return lD, lG
+
+    report_gan("text2img", G, D, 200, 10, step, rss_before, threads, iters)
+
+
 class CryptoNet(torch.nn.Module):
     """experiments/crypto.lua's mix-and-transform net (the released model's layers)."""
 
@@ -901,6 +955,7 @@ GAN_WORKLOADS = {"mlp-gan": mlp_gan, "toy-gan": toy_gan, "dcgan-28": dcgan_28,
                  "lapgan": lapgan,
                  "ebgan": ebgan,
                  "cgan": cgan,
+                 "text2img": text2img,
                  "crypto": crypto,
                  "simgan": simgan,
                  "adagan": adagan,

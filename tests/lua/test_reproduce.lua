@@ -787,6 +787,38 @@ test("report: the cGAN check on known per-seed values", function()
   eq(parts[1].verdict, "inconclusive", parts[1].text)
   eq(parts[2].verdict, "does NOT hold", parts[2].text)
 end)
+test("report: the text2img checks on known per-seed values", function()
+  local function config(rows)
+    local runs = {}
+    for i, v in ipairs(rows) do runs[i] = {seed = i, v = v} end
+    return {runs = runs, spec = {seeds = {1, 2, 3, 4, 5}}}
+  end
+  local function arm(col, vals)
+    local rows = {}
+    for i, x in ipairs(vals) do rows[i] = {[col] = x} end
+    return config(rows)
+  end
+  local check = report.checks.text2img
+  -- GAN-CLS above the plain GAN in all 5 seeds: p = 1/32
+  local G = {c = arm("attr_acc", {0.6, 0.55, 0.62, 0.58, 0.6}), p = arm("attr_acc", {0.3, 0.35, 0.2, 0.4, 0.33})}
+  local parts = check({}, {cls = "c", plain = "p"}, G)
+  eq(#parts, 1)
+  eq(parts[1].verdict, "holds", parts[1].text)
+  assert(parts[1].text:find("one-sided p = 0.0312", 1, true), parts[1].text)
+  -- below it: does NOT hold
+  eq(check({}, {cls = "p", plain = "c"}, G)[1].verdict, "does NOT hold")
+  -- the gap: interval above 0 holds; one seed below 0 makes it inconclusive
+  parts = check({min_gap = 0}, {main = "g"}, {g = arm("d_gap", {0.4, 0.45, 0.5, 0.42, 0.48})})
+  eq(parts[1].verdict, "holds", parts[1].text)
+  parts = check({min_gap = 0}, {main = "g"}, {g = arm("d_gap", {0.4, -0.45, 0.5, 0.02, -0.3})})
+  eq(parts[1].verdict, "inconclusive", parts[1].text)
+  -- held out: GAN-INT above GAN-CLS in 4 of 5 seeds, one tie: p = 1/16 (the tie flips to 0)
+  G = {i = arm("ho_acc", {0.3, 0.4, 0.2, 0.35, 0.3}), c = arm("ho_acc", {0.2, 0.3, 0.1, 0.25, 0.3})}
+  parts = check({}, {int = "i", cls = "c"}, G)
+  eq(parts[1].verdict, "inconclusive", parts[1].text)
+  assert(parts[1].text:find("held-out combinations", 1, true), parts[1].text)
+  eq(#check({}, {int = "i", cls = "c"}, {}), 0, "no results, no parts")
+end)
 test("report: the VGAN checks on known per-seed values", function()
   local function config(rows)
     local runs = {}
