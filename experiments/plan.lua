@@ -688,4 +688,15 @@ return {
       },
     },
   },
+  {exp = "srgan", cols = {"psnr_bicubic", "psnr_srresnet", "psnr_srgan", "ssim_bicubic", "ssim_srresnet",
+                          "ssim_srgan", "fid_bicubic", "fid_srresnet", "fid_srgan", "fid_hr", "hf_srresnet", "hf_srgan",
+                          "acc_srresnet", "acc_srgan"}, evalcol = "psnr_srgan",
+    runs = {
+      {mode = "quick", variant = "main", seeds = {1},
+       flags = "--iters 40 --pretrain 20 --eval_every 20 --eval_n 200 --phi_steps 20 --sample_every 0"},
+      {mode = "full", variant = "main", seeds = {1, 2, 3, 4, 5}, flags = "--sample_every 1000"},
+      {mode = "full", variant = "mse_adv", seeds = {1, 2, 3}, flags = "--content mse --sample_every 1000"},
+      {mode = "full", variant = "features_noadv", seeds = {1, 2, 3}, flags = "--adv_weight 0 --sample_every 1000"},
+    },
+  },
 }
