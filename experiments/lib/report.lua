@@ -1021,6 +1021,24 @@ function checks.text2img(P, S, G)
     ("held-out combinations, all three attributes as captioned: %s above %s"):format(S.int, S.cls)))
 end
 
+-- SRGAN: params.part "bicubic": SRResNet's PSNR above bicubic's by more than
+-- P.min_gain_db and its SSIM above bicubic's; "tradeoff": SRGAN's PSNR below
+-- SRResNet's and its FID-lite below SRResNet's.  All columns of one
+-- configuration (every run trains both arms), paired by seed.  setting {main}.
+function checks.srgan(P, S, G)
+  local c = G[S.main]
+  if not c then return {} end
+  if P.part == "bicubic" then
+    return list_parts(
+      compare(c, c, "psnr_srresnet", "greater", "PSNR: SRResNet above bicubic by more than "
+        .. fmt(P.min_gain_db) .. " dB", P.min_gain_db, "psnr_bicubic"),
+      compare(c, c, "ssim_srresnet", "greater", "SSIM (7x7 window): SRResNet above bicubic", 0, "ssim_bicubic"))
+  end
+  return list_parts(
+    compare(c, c, "psnr_srgan", "less", "PSNR: SRGAN below SRResNet", 0, "psnr_srresnet"),
+    compare(c, c, "fid_srgan", "less", "FID-lite: SRGAN below SRResNet", 0, "fid_srresnet"))
+end
+
 -- Checks for tests and small plans.  mean_at_least: the mean of a column
 -- against a bound, params {col, min, label}, setting {config}.
 function checks.mean_at_least(P, S, G)

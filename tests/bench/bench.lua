@@ -1009,6 +1009,90 @@ W.vgan = function()
   report_gan("vgan", G, D, 20, 3, step, rss_before)
 end
 
+-- experiments/srgan.lua's SRGAN-phase iteration at its defaults: G (SRResNet,
+-- width 16) conv 5x5 + PReLU, 4 residual blocks (conv-BN-PReLU-conv-BN + x),
+-- conv-BN + the global skip, two sub-pixel x2 stages (conv to 64 maps, pixel
+-- shuffle, PReLU), conv 5x5 + tanh: 7x7 -> 28x28; D 3x3 convs 16, 16 s2, 32,
+-- 32 s2 (BN, LeakyReLU 0.2), dense 64, dense 1; batch 16, Adam 1e-3 (0.9,
+-- 0.999).  One iteration: an MSE step of the SRResNet copy, a D step on real
+-- against the SRGAN copy's outputs, then its step on the MSE of a frozen
+-- CNN's conv feature maps (conv 16, max-pool, conv 32) + 1e-3 x the
+-- non-saturating adversarial loss.
+local SRPReLU = lg.nn.Module:extend("SRPReLU")
+function SRPReLU:init(c)
+  self.weight = lg.full({c}, 0.25)
+  self.weight.requires_grad = true
+end
+function SRPReLU:forward(x) return x:relu() - (-x):relu() * self.weight:view(1, -1, 1, 1) end
+local SRBlock = lg.nn.Module:extend("SRBlock")
+function SRBlock:init(c)
+  local nn = lg.nn
+  self.body = nn.Sequential(nn.Conv2d(c, c, 3, {padding = 1}), nn.BatchNorm2d(c), SRPReLU(c),
+                            nn.Conv2d(c, c, 3, {padding = 1}), nn.BatchNorm2d(c))
+end
+function SRBlock:forward(x) return x + self.body(x) end
+local SRUp = lg.nn.Module:extend("SRUp")
+function SRUp:init(c)
+  self.conv = lg.nn.Conv2d(c, 4 * c, 3, {padding = 1})   -- before act: PyTorch's parameter order
+  self.act = SRPReLU(c)
+end
+function SRUp:forward(x)
+  local h = self.conv(x)
+  local n, c4, hh, ww = table.unpack(h.shape)
+  h = h:view(n, c4 // 4, 2, 2, hh, ww):permute(1, 2, 5, 3, 6, 4):reshape(n, c4 // 4, 2 * hh, 2 * ww)
+  return self.act(h)
+end
+local SRGen = lg.nn.Module:extend("SRGen")
+function SRGen:init(c, blocks)
+  local nn = lg.nn
+  self.head = nn.Sequential(nn.Conv2d(1, c, 5, {padding = 2}), SRPReLU(c))
+  self.body = nn.Sequential()
+  for _ = 1, blocks do self.body:add(SRBlock(c)) end
+  self.body:add(nn.Conv2d(c, c, 3, {padding = 1})):add(nn.BatchNorm2d(c))
+  self.tail = nn.Sequential(SRUp(c), SRUp(c), nn.Conv2d(c, 1, 5, {padding = 2}), nn.Tanh())
+end
+function SRGen:forward(x)
+  local h = self.head(x)
+  return self.tail(h + self.body(h))
+end
+
+W.srgan = function()
+  local nn = lg.nn
+  local rss_before = status_mb("VmRSS")
+  local G, Gg = SRGen(16, 4), SRGen(16, 4)
+  local D = nn.Sequential(
+    nn.Conv2d(1, 16, 3, {padding = 1}), nn.LeakyReLU(0.2),
+    nn.Conv2d(16, 16, 3, {stride = 2, padding = 1}), nn.BatchNorm2d(16), nn.LeakyReLU(0.2),
+    nn.Conv2d(16, 32, 3, {padding = 1}), nn.BatchNorm2d(32), nn.LeakyReLU(0.2),
+    nn.Conv2d(32, 32, 3, {stride = 2, padding = 1}), nn.BatchNorm2d(32), nn.LeakyReLU(0.2),
+    nn.Flatten(), nn.Linear(32 * 49, 64), nn.LeakyReLU(0.2), nn.Linear(64, 1))
+  local conv1, conv2 = nn.Conv2d(1, 16, 3, {padding = 1}), nn.Conv2d(16, 32, 3, {padding = 1})
+  for _, p in ipairs{conv1.weight, conv1.bias, conv2.weight, conv2.bias} do p.requires_grad = false end
+  local function phi(x) return conv2(lg.max_pool2d(conv1(x):relu(), 2)):relu() end
+  local function opt(m) return lg.optim.Adam(m:parameters(), {lr = 1e-3, betas = {0.9, 0.999}}) end
+  local oG, oGg, oD = opt(G), opt(Gg), opt(D)
+  local hr = lg.rand(16, 1, 28, 28) * 2 - 1
+  local lr = lg.avg_pool2d(hr, 4)
+  local sp = lg.softplus
+  local function step()
+    local lM = lg.mse(G(lr), hr)
+    oG:zero_grad()
+    lM:backward()
+    oG:step()
+    local sr = Gg(lr)
+    local lD = sp(-D(hr)):mean() + sp(D(sr:detach())):mean()
+    oD:zero_grad()
+    lD:backward()
+    oD:step()
+    local lG = lg.mse(phi(sr), phi(hr)) + sp(-D(sr)):mean() * 1e-3
+    oGg:zero_grad()
+    lG:backward()
+    oGg:step()
+    return lD, lG
+  end
+  report_gan("srgan", Gg, D, 20, 3, step, rss_before)
+end
+
 local fn = W[workload or ""]
 if not fn then
   local keys = {}

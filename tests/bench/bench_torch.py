@@ -946,6 +946,72 @@ def vgan(threads, iters):
     report_gan("vgan", G, D, 20, 3, step, rss_before, threads, iters)
 
 
+class SRBlock(torch.nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        nn = torch.nn
+        self.body = nn.Sequential(nn.Conv2d(c, c, 3, padding=1), nn.BatchNorm2d(c), nn.PReLU(c),
+                                  nn.Conv2d(c, c, 3, padding=1), nn.BatchNorm2d(c))
+
+    def forward(self, x):
+        return x + self.body(x)
+
+
+class SRGen(torch.nn.Module):
+    def __init__(self, c, blocks):
+        super().__init__()
+        nn = torch.nn
+        self.head = nn.Sequential(nn.Conv2d(1, c, 5, padding=2), nn.PReLU(c))
+        self.body = nn.Sequential(*[SRBlock(c) for _ in range(blocks)], nn.Conv2d(c, c, 3, padding=1),
+                                  nn.BatchNorm2d(c))
+        up = lambda: [nn.Conv2d(c, 4 * c, 3, padding=1), nn.PixelShuffle(2), nn.PReLU(c)]
+        self.tail = nn.Sequential(*up(), *up(), nn.Conv2d(c, 1, 5, padding=2), nn.Tanh())
+
+    def forward(self, x):
+        h = self.head(x)
+        return self.tail(h + self.body(h))
+
+
+def srgan(threads, iters):
+    """experiments/srgan.lua's SRGAN-phase iteration, as bench.lua's srgan."""
+    nn = torch.nn
+    F = torch.nn.functional
+    rss_before = rss_mb("VmRSS")
+    G, Gg = SRGen(16, 4), SRGen(16, 4)
+    D = nn.Sequential(
+        nn.Conv2d(1, 16, 3, padding=1), nn.LeakyReLU(0.2),
+        nn.Conv2d(16, 16, 3, stride=2, padding=1), nn.BatchNorm2d(16), nn.LeakyReLU(0.2),
+        nn.Conv2d(16, 32, 3, padding=1), nn.BatchNorm2d(32), nn.LeakyReLU(0.2),
+        nn.Conv2d(32, 32, 3, stride=2, padding=1), nn.BatchNorm2d(32), nn.LeakyReLU(0.2),
+        nn.Flatten(), nn.Linear(32 * 49, 64), nn.LeakyReLU(0.2), nn.Linear(64, 1))
+    phi = nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                        nn.Conv2d(16, 32, 3, padding=1), nn.ReLU())
+    for p in phi.parameters():
+        p.requires_grad_(False)
+    opt = lambda m: torch.optim.Adam(m.parameters(), lr=1e-3, betas=(0.9, 0.999))
+    oG, oGg, oD = opt(G), opt(Gg), opt(D)
+    hr = torch.rand(16, 1, 28, 28) * 2 - 1
+    lr = F.avg_pool2d(hr, 4)
+
+    def step():
+        lM = F.mse_loss(G(lr), hr)
+        oG.zero_grad()
+        lM.backward()
+        oG.step()
+        sr = Gg(lr)
+        lD = F.softplus(-D(hr)).mean() + F.softplus(D(sr.detach())).mean()
+        oD.zero_grad()
+        lD.backward()
+        oD.step()
+        lG = F.mse_loss(phi(sr), phi(hr)) + F.softplus(-D(sr)).mean() * 1e-3
+        oGg.zero_grad()
+        lG.backward()
+        oGg.step()
+        return lD, lG
+
+    report_gan("srgan", Gg, D, 20, 3, step, rss_before, threads, iters)
+
+
 WORKLOADS = {"add1": add1, "linear16": linear16, "sgemm1024": sgemm1024,
              "memloop": memloop, "convlayers": convlayers, "conv3d": conv3d}
 GAN_WORKLOADS = {"mlp-gan": mlp_gan, "toy-gan": toy_gan, "dcgan-28": dcgan_28,
@@ -959,7 +1025,8 @@ GAN_WORKLOADS = {"mlp-gan": mlp_gan, "toy-gan": toy_gan, "dcgan-28": dcgan_28,
                  "crypto": crypto,
                  "simgan": simgan,
                  "adagan": adagan,
-                 "vgan": vgan}
+                 "vgan": vgan,
+                 "srgan": srgan}
 
 
 def main():

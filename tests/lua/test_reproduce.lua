@@ -565,6 +565,39 @@ test("report: the SimGAN check on known per-seed values", function()
   eq(#report.checks.simgan(P, {main = "m"}, {}), 0, "no results, no parts")
 end)
 
+test("report: the SRGAN check on known per-seed values", function()
+  local function config(rows)
+    local runs = {}
+    for i, v in ipairs(rows) do runs[i] = {seed = i, v = v} end
+    return {runs = runs, spec = {seeds = {1, 2, 3, 4, 5}}}
+  end
+  local function row(gain, ssim_gain, psnr_gan, fid_gan)
+    return {psnr_bicubic = 16, psnr_srresnet = 16 + gain, psnr_srgan = psnr_gan, ssim_bicubic = 0.45,
+            ssim_srresnet = 0.45 + ssim_gain, fid_srresnet = 30, fid_srgan = fid_gan}
+  end
+  local bic, trade = {part = "bicubic", min_gain_db = 1}, {part = "tradeoff"}
+  -- SRResNet 3.1-3.5 dB and 0.2 SSIM above bicubic; SRGAN 2 dB lower, FID 10 lower: all hold at p = 1/32
+  local good = config{row(3.5, 0.2, 17.5, 20), row(3.2, 0.21, 17.2, 21), row(3.1, 0.19, 17.1, 22),
+                      row(3.3, 0.2, 17.3, 19), row(3.4, 0.2, 17.4, 20)}
+  for _, P in ipairs{bic, trade} do
+    local parts = report.checks.srgan(P, {main = "m"}, {m = good})
+    eq(#parts, 2)
+    for _, p in ipairs(parts) do
+      eq(p.verdict, "holds", p.text)
+      assert(p.text:find("p = 0.0312", 1, true), p.text)
+    end
+  end
+  -- a 0.5 dB gain is below the 1 dB margin; SRGAN's FID above SRResNet's: those parts fail
+  local bad = config{row(0.5, 0.2, 16, 40), row(0.6, 0.2, 16, 41), row(0.4, 0.2, 16, 39)}
+  local parts = report.checks.srgan(bic, {main = "m"}, {m = bad})
+  eq(parts[1].verdict, "does NOT hold", parts[1].text)
+  eq(parts[2].verdict, "inconclusive", "3 seeds: p = 1/8")
+  parts = report.checks.srgan(trade, {main = "m"}, {m = bad})
+  eq(parts[1].verdict, "inconclusive", parts[1].text)
+  eq(parts[2].verdict, "does NOT hold", parts[2].text)
+  eq(#report.checks.srgan(trade, {main = "m"}, {}), 0, "no results, no parts")
+end)
+
 test("report: the semi-supervised GAN check on known per-seed values", function()
   local function config(accs)
     local runs = {}
