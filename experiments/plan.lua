@@ -547,6 +547,8 @@ return {
        flags = "--method gan --iters 5000 --eval_every 1000 --sample_every 2500"},
       {mode = "full", variant = "gan_1500", seeds = {1, 2, 3, 4, 5},
        flags = "--method gan --iters 1500 --eval_every 500 --sample_every 1500"},
+      {mode = "full", variant = "lapgan_sgd", seeds = {1, 2, 3, 4, 5},
+       flags = "--method lapgan --optim sgd --iters 1500 --eval_every 500 --sample_every 500"},
     },
     observations = {
       full = {
