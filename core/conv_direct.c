@@ -43,6 +43,7 @@ typedef __mmask16 vmask;
 #define vbcast(x) _mm512_set1_ps(x)
 #define vfma(a, b, c) _mm512_fmadd_ps(a, b, c)
 #define vloadu(p) _mm512_loadu_ps(p)
+#define vadd(a, b) _mm512_add_ps(a, b)
 #define vstoreu(p, v) _mm512_storeu_ps(p, v)
 /* lanes l with lo <= l < hi */
 static inline vmask lanes(int64_t lo, int64_t hi) {
@@ -71,6 +72,7 @@ typedef __m256i vmask;
 #define vbcast(x) _mm256_set1_ps(x)
 #define vfma(a, b, c) _mm256_fmadd_ps(a, b, c)
 #define vloadu(p) _mm256_loadu_ps(p)
+#define vadd(a, b) _mm256_add_ps(a, b)
 #define vstoreu(p, v) _mm256_storeu_ps(p, v)
 static inline vmask lanes(int64_t lo, int64_t hi) {
   if (lo < 0) lo = 0;
@@ -200,6 +202,10 @@ tile_kw(const lg_direct_geom *g, padded p, const float *xp, const float *wp, con
     for (int r = 0; r < rows; r++)
       if (r < ob) {
         vec a0 = acc[r][0], a1 = acc[r][1];
+        if (ep.add) {
+          const float *add = ep.add + (dst - y) + r * ld;
+          a0 = vadd(a0, vload_mask(add, out0)), a1 = vadd(a1, vload_mask(add + VW, out1));
+        }
         if (ep.act == LG_ACT_RELU) a0 = vrelu(a0), a1 = vrelu(a1);
         else if (ep.act == LG_ACT_LEAKY) a0 = vleaky(a0, slope), a1 = vleaky(a1, slope);
         vstore_mask(dst + r * ld, out0, a0);

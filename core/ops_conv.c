@@ -405,10 +405,11 @@ typedef void (*chunk_fn)(const geom *g, const float *a, const float *b, const fl
 ** each), while the chunk just written is still in cache. */
 static void chunk_epilogue(lg_epilogue ep, int64_t per_sample, int64_t n0, int64_t m, bool par,
                            float *out) {
-  if (ep.act == LG_ACT_NONE) return;
-  float *p = out + n0 * per_sample;
-  int64_t count = m * per_sample;
-  LG_PARALLEL_FOR(i, count, par && count >= LG_PAR_MIN, { p[i] = lg_epilogue_apply(ep, p[i]); });
+  if (ep.act == LG_ACT_NONE && !ep.add) return;
+  int64_t first = n0 * per_sample, count = m * per_sample;
+  LG_PARALLEL_FOR(i, count, par && count >= LG_PAR_MIN, {
+    out[first + i] = lg_epilogue_apply(ep, out[first + i], first + i);
+  });
 }
 
 /* conv2d and conv_transpose2d: chunks write disjoint samples of the output
@@ -821,12 +822,17 @@ static int bw_conv2d(lg_node *n, lg_tensor *g, lg_tensor **gin) {
 }
 
 /* conv2d_act: the activation's gradient from the saved output (as relu's
-** and leaky_relu's own backward: y > 0 exactly where the conv's output is,
+** and leaky_relu's own backward: y > 0 exactly where the sum before it is,
 ** and the mask is flat, so the detached output loses no second-order
-** term), then conv2d's. */
+** term), which is also the addend's gradient, then conv2d's. */
 static int bw_conv2d_act(lg_node *n, lg_tensor *g, lg_tensor **gin) {
-  lg_tensor *gy = lg_act_grad(g, n->saved[0], (lg_act)n->ints[I_ACT], n->floats[0]);
-  if (!gy) return -1;
+  lg_tensor *gy = g;
+  if (n->ints[I_ACT] == LG_ACT_NONE) lg_retain(g);
+  else if (!(gy = lg_act_grad(g, n->saved[0], (lg_act)n->ints[I_ACT], n->floats[0]))) return -1;
+  if (wants(n, 3)) {
+    lg_retain(gy);
+    gin[3] = gy;
+  }
   int rc = bw_conv2d(n, gy, gin);
   lg_release(gy);
   return rc;
@@ -867,19 +873,21 @@ static int weight_kernel(const geom *g, const float *x, const float *gy, const f
   return conv_weight_forward(g, x, gy, gw);
 }
 
-static const lg_epilogue no_act = {LG_ACT_NONE, 0.0f};
+static const lg_epilogue no_act = {LG_ACT_NONE, 0.0f, NULL};
 
-/* Runs a kernel on contiguous copies of in[0..2] (in[2] may be NULL) and
-** records the node; the node's ints get the options, the kernel size and
-** the activation (whose slope goes to floats[0]; with one, the node saves
-** its output for the backward). */
+/* Runs a kernel on contiguous copies of in[0..3] (in[2], the bias, and
+** in[3], the epilogue's addend, may be NULL) and records the node; the
+** node's ints get the options, the kernel size and the activation (whose
+** slope goes to floats[0]; with one, the node saves its output for the
+** backward). */
 static lg_tensor *run(const char *name, conv_kernel kernel, lg_backward_fn bw, const geom *g,
                       lg_tensor **in, const int64_t *out_shape, const lg_conv_opts *o,
                       lg_epilogue ep) {
-  lg_tensor *d[3] = {NULL, NULL, NULL}, *out = NULL;
+  lg_tensor *d[4] = {NULL, NULL, NULL, NULL}, *out = NULL;
   if (!lg_check_shape(name, 4, out_shape)) return NULL;
-  for (int i = 0; i < 3; i++)
+  for (int i = 0; i < 4; i++)
     if (in[i] && !(d[i] = lg_dense(in[i]))) goto done;
+  if (d[3]) ep.add = lg_data(d[3]);
   if (!(out = lg_empty(4, out_shape))) goto done;
   if (out->numel > 0 &&    /* an empty output: nothing to compute, no workspace */
       kernel(g, lg_data(d[0]), lg_data(d[1]), d[2] ? lg_data(d[2]) : NULL, ep, lg_data(out))) {
@@ -887,8 +895,8 @@ static lg_tensor *run(const char *name, conv_kernel kernel, lg_backward_fn bw, c
     out = NULL;
     goto done;
   }
-  if (lg_any_needs_grad(3, in)) {
-    lg_node *node = lg_attach(out, name, bw, 3, in);
+  if (lg_any_needs_grad(4, in)) {
+    lg_node *node = lg_attach(out, name, bw, in[3] ? 4 : 3, in);
     if (!node || (ep.act != LG_ACT_NONE && lg_save_output(node, out))) {
       lg_release(out);
       out = NULL;
@@ -901,7 +909,7 @@ static lg_tensor *run(const char *name, conv_kernel kernel, lg_backward_fn bw, c
     node->floats[0] = ep.slope;
   }
 done:
-  for (int i = 0; i < 3; i++) lg_release(d[i]);
+  for (int i = 0; i < 4; i++) lg_release(d[i]);
   return out;
 }
 
@@ -909,15 +917,16 @@ lg_tensor *lg_conv2d(lg_tensor *x, lg_tensor *w, lg_tensor *b, const lg_conv_opt
   lg_conv_opts opt = opts_or_default(o);
   geom g;
   if (!conv_geom("conv2d", x, w, b, &opt, &g)) return NULL;
-  lg_tensor *in[3] = {x, w, b};
+  lg_tensor *in[4] = {x, w, b, NULL};
   int64_t shape[4] = {g.n, g.o, g.ho, g.wo};
   return run("conv2d", conv_forward, bw_conv2d, &g, in, shape, &opt, no_act);
 }
 
-lg_tensor *lg_conv2d_act(lg_tensor *x, lg_tensor *w, lg_tensor *b, const lg_conv_opts *o,
-                         lg_act act, float slope) {
+lg_tensor *lg_conv2d_act(lg_tensor *x, lg_tensor *w, lg_tensor *b, lg_tensor *add,
+                         const lg_conv_opts *o, lg_act act, float slope) {
   lg_conv_opts opt = opts_or_default(o);
   geom g;
+  char s1[128], s2[128];
   if (act != LG_ACT_NONE && act != LG_ACT_RELU && act != LG_ACT_LEAKY)
     return lg_seterr("conv2d_act: unknown activation %d", (int)act);
   /* a negative slope makes the output's sign differ from the input's: the
@@ -925,10 +934,14 @@ lg_tensor *lg_conv2d_act(lg_tensor *x, lg_tensor *w, lg_tensor *b, const lg_conv
   if (act == LG_ACT_LEAKY && !(slope >= 0.0f))
     return lg_seterr("conv2d_act: leaky relu slope must be >= 0, got %g", slope);
   if (!conv_geom("conv2d_act", x, w, b, &opt, &g)) return NULL;
-  lg_tensor *in[3] = {x, w, b};
   int64_t shape[4] = {g.n, g.o, g.ho, g.wo};
-  lg_epilogue ep = {act, act == LG_ACT_LEAKY ? slope : 0.0f};
-  if (act == LG_ACT_NONE) return run("conv2d", conv_forward, bw_conv2d, &g, in, shape, &opt, ep);
+  if (add && (add->ndim != 4 || memcmp(add->shape, shape, sizeof shape)))
+    return lg_seterr("conv2d_act: add must have the output's shape %s, got %s",
+                     lg_dims_str(shape, 4, s1, sizeof s1), lg_shape_str(add, s2, sizeof s2));
+  lg_tensor *in[4] = {x, w, b, add};
+  lg_epilogue ep = {act, act == LG_ACT_LEAKY ? slope : 0.0f, NULL};
+  if (act == LG_ACT_NONE && !add)
+    return run("conv2d", conv_forward, bw_conv2d, &g, in, shape, &opt, ep);
   return run("conv2d_act", conv_forward, bw_conv2d_act, &g, in, shape, &opt, ep);
 }
 
@@ -936,7 +949,7 @@ lg_tensor *lg_conv_transpose2d(lg_tensor *x, lg_tensor *w, lg_tensor *b, const l
   lg_conv_opts opt = opts_or_default(o);
   geom g;
   if (!conv_transpose_geom("conv_transpose2d", x, w, b, &opt, &g)) return NULL;
-  lg_tensor *in[3] = {x, w, b};
+  lg_tensor *in[4] = {x, w, b, NULL};
   int64_t shape[4] = {g.n, g.c, g.h, g.w};
   return run("conv_transpose2d", conv_transpose_forward, bw_conv_transpose2d, &g, in, shape,
              &opt, no_act);
@@ -946,7 +959,7 @@ lg_tensor *lg_conv2d_weight(lg_tensor *x, lg_tensor *gy, int kh, int kw, const l
   lg_conv_opts opt = opts_or_default(o);
   geom g;
   if (!conv_weight_geom("conv2d_weight", x, gy, kh, kw, &opt, &g)) return NULL;
-  lg_tensor *in[3] = {x, gy, NULL};
+  lg_tensor *in[4] = {x, gy, NULL, NULL};
   int64_t shape[4] = {g.o, g.c, g.kh, g.kw};
   return run("conv2d_weight", weight_kernel, bw_conv2d_weight, &g, in, shape, &opt, no_act);
 }

@@ -102,9 +102,11 @@ static lg_act actfield(lua_State *L, int arg) {
  * weights in PyTorch's layout; b ([cout]) is optional.  opts.stride (default
  * 1) and opts.padding (zeros, default 0) are each a number or an {h, w} pair.
  * opts.act = "relu" or "leaky_relu" (with opts.negative_slope >= 0, default
- * 0.01) applies that activation as the output is written: the values and
- * gradients of conv2d(...):relu() without a second pass over the output
- * (nn.Sequential fuses a Conv2d followed by ReLU or LeakyReLU this way).
+ * 0.01) applies that activation as the output is written, after adding
+ * opts.add (a tensor of the output's shape, say a residual) when given: the
+ * values and gradients of (conv2d(...) + add):relu() without more passes
+ * over the output (nn.Sequential fuses a Conv2d followed by ReLU or
+ * LeakyReLU this way).
  * Differentiable to second order (gradient penalties).
  * Shapes: x [N, cin, H, W], w [cout, cin, kh, kw] -> [N, cout, H', W'] with
  * H' = floor((H + 2 padding - kh) / stride) + 1.
@@ -112,11 +114,12 @@ static lg_act actfield(lua_State *L, int arg) {
  * @usage local x, w = lg.randn(2, 3, 32, 32), lg.randn(64, 3, 4, 4)
  * local y = lg.conv2d(x, w, lg.zeros(64), {stride = 2, padding = 1})   -- [2, 64, 16, 16]
  * local h = lg.conv2d(x, w, nil, {padding = 1, act = "leaky_relu", negative_slope = 0.2})
+ * local r = lg.conv2d(h, lg.randn(64, 64, 3, 3), nil, {padding = 1, add = h, act = "relu"})
  */
-/* lg.conv2d(x, w, b, {stride=, padding=, act=, negative_slope=}) */
+/* lg.conv2d(x, w, b, {stride=, padding=, act=, negative_slope=, add=}) */
 static int l_conv2d (lua_State *L) {
-  static const char *const keys[] = {"stride", "padding", "act", "negative_slope", NULL};
-  lg_tensor *x, *w, *b, **r;
+  static const char *const keys[] = {"stride", "padding", "act", "negative_slope", "add", NULL};
+  lg_tensor *x, *w, *b, *add, **r;
   lg_conv_opts o = {{1, 1}, {0, 0}, {0, 0}};
   lg_act act = LG_ACT_NONE;
   float slope = 0.01f;
@@ -137,12 +140,17 @@ static int l_conv2d (lua_State *L) {
     lua_pop(L, 1);
   }
   lua_settop(L, 4);
-  r = lgL_newslot(L);
+  if (lua_isnoneornil(L, 4)) lua_pushnil(L);
+  else if (lua_getfield(L, 4, "add") != LUA_TNIL && !lgL_totensor(L, 5))
+    return luaL_error(L, "conv2d: add must be a tensor, got %s", luaL_typename(L, 5));
+  r = lgL_newslot(L);   /* x, w, b, opts, add, result */
   x = lgL_checktensor(L, 1);
   w = lgL_checktensor(L, 2);
   b = lgL_opttensor(L, 3);
-  return lgL_settensor(L, r, act == LG_ACT_NONE ? lg_conv2d(x, w, b, &o)
-                                                 : lg_conv2d_act(x, w, b, &o, act, slope));
+  add = lgL_opttensor(L, 5);
+  return lgL_settensor(L, r, act == LG_ACT_NONE && !add
+                                 ? lg_conv2d(x, w, b, &o)
+                                 : lg_conv2d_act(x, w, b, add, &o, act, slope));
 }
 
 /*** lg.conv_transpose2d(x, w [, b] [, opts]) -> Tensor

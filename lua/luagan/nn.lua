@@ -696,10 +696,11 @@ end
 -- between the taps (about d*d times the work).
 -- Shapes: x [N, cin, H, W] -> [N, cout, H', W'] with
 -- H' = floor((H + 2 padding - dilation (kh - 1) - 1) / stride) + 1.
--- conv(x, {act = "relu"}) (or "leaky_relu" with negative_slope) applies the
--- activation as the output is written, as lg.conv2d's act option: the
--- values of conv(x):relu() in one pass.  nn.Sequential does this by itself
--- for a Conv2d followed by nn.ReLU or nn.LeakyReLU.
+-- conv(x, {act = "relu"}) (or "leaky_relu" with negative_slope; add = r
+-- adds a residual r first) applies the activation as the output is written,
+-- as lg.conv2d's act option: the values of conv(x):relu() in one pass.
+-- nn.Sequential does this by itself for a Conv2d followed by nn.ReLU or
+-- nn.LeakyReLU.
 -- @usage local conv = nn.Conv2d(1, 64, 4, 2, 1)   -- or nn.Conv2d(1, 64, 4, {stride = 2, padding = 1})
 local Conv2d = Module:extend("Conv2d")
 -- Conv2d(in, out, k, stride, padding, dilation, groups = 1, bias) or an options table
@@ -708,10 +709,10 @@ function Conv2d:forward(x, act)
   local opts = {stride = self.stride, padding = self.padding}
   if act ~= nil then
     if type(act) ~= "table" then
-      raise("Conv2d: the second argument must be a table {act = ..., negative_slope = ...}, got "
+      raise("Conv2d: the second argument must be a table {act = ..., negative_slope = ..., add = ...}, got "
             .. type(act))
     end
-    opts.act, opts.negative_slope = act.act, act.negative_slope
+    opts.act, opts.negative_slope, opts.add = act.act, act.negative_slope, act.add
   end
   return lg.conv2d(x, dilated(self.weight, self.dilation), self.bias, opts)
 end

@@ -1,6 +1,7 @@
-/* conv2d_act (core/ops_conv.c): conv2d followed by relu or leaky relu in
-** one pass over the output.  Its values and gradients must be those of
-** lg_relu / lg_leaky_relu applied to lg_conv2d's result, bit for bit, on the
+/* conv2d_act (core/ops_conv.c): conv2d, plus an addend (a residual), then
+** relu or leaky relu, in one pass over the output.  Its values and gradients
+** must be those of lg_relu / lg_leaky_relu applied to lg_conv2d's result
+** (lg_add'ed to the addend), bit for bit, on the
 ** direct path (stride 1, conv_direct.c, including blocks of 4 and 8 rows)
 ** and the column path (stride 2, a single output channel); bitwise the same
 ** at 1 and 2 threads; gradients to second order; its errors. */
@@ -35,50 +36,69 @@ static void expect_same_bits(const lg_tensor *a, const lg_tensor *b, const char 
                       (size_t)a->numel * sizeof(float));
 }
 
-/* The unfused reference: act(conv2d(x, w, b)). */
-static lg_tensor *unfused(lg_tensor *x, lg_tensor *w, lg_tensor *b, const lg_conv_opts *o,
-                          lg_act act, float slope) {
+/* The unfused reference: act(conv2d(x, w, b) + add), add optional. */
+static lg_tensor *unfused(lg_tensor *x, lg_tensor *w, lg_tensor *b, lg_tensor *add,
+                          const lg_conv_opts *o, lg_act act, float slope) {
   lg_tensor *y = lg_conv2d(x, w, b, o);
-  if (!y) return NULL;
+  if (y && add) {
+    lg_tensor *sum = lg_add(y, add);
+    lg_release(y);
+    y = sum;
+  }
+  if (!y || act == LG_ACT_NONE) return y;
   lg_tensor *z = act == LG_ACT_RELU ? lg_relu(y) : lg_leaky_relu(y, slope);
   lg_release(y);
   return z;
 }
 
-/* Forward values, then the gradients of sum(out .* gout) for x, w and b,
-** fused against unfused. */
-static void check_act(lg_act act, float slope) {
+/* Forward values, then the gradients of sum(out .* gout) for x, w, b (and
+** the addend), fused against unfused. */
+static void check_act(lg_act act, float slope, bool with_add) {
+  static const char *const names[] = {"grad x", "grad w", "grad b", "grad add"};
   for (size_t t = 0; t < sizeof shapes / sizeof shapes[0]; t++) {
     const shape *s = &shapes[t];
     lg_conv_opts o = opts(s);
+    int64_t ho = (s->h + 2 * s->p - s->k) / s->s + 1;
     lg_tensor *x = ck_randn(SHAPE(s->n, s->c, s->h, s->w));
     lg_tensor *w = ck_randn(SHAPE(s->o, s->c, s->k, s->k)), *b = ck_randn(SHAPE(s->o));
+    lg_tensor *add = with_add ? ck_randn(SHAPE(s->n, s->o, ho, (s->w + 2 * s->p - s->k) / s->s + 1))
+                              : NULL;
     x->requires_grad = w->requires_grad = b->requires_grad = true;
-    lg_tensor *in[3] = {x, w, b}, *g1[3], *g2[3];
-    lg_tensor *y1 = CK(lg_conv2d_act(x, w, b, &o, act, slope));
-    lg_tensor *y2 = CK(unfused(x, w, b, &o, act, slope));
+    if (add) add->requires_grad = true;
+    int nin = add ? 4 : 3;
+    lg_tensor *in[4] = {x, w, b, add}, *g1[4], *g2[4];
+    lg_tensor *y1 = CK(lg_conv2d_act(x, w, b, add, &o, act, slope));
+    lg_tensor *y2 = CK(unfused(x, w, b, add, &o, act, slope));
     expect_same_bits(y1, y2, "forward", t);
     lg_tensor *gout = ck_randn(y1->ndim, y1->shape);
-    assert_int_equal(lg_grad(1, &y1, &gout, 3, in, g1, false, false), 0);
-    assert_int_equal(lg_grad(1, &y2, &gout, 3, in, g2, false, false), 0);
-    for (int i = 0; i < 3; i++) {
-      expect_same_bits(g1[i], g2[i], i == 0 ? "grad x" : i == 1 ? "grad w" : "grad b", t);
+    assert_int_equal(lg_grad(1, &y1, &gout, nin, in, g1, false, false), 0);
+    assert_int_equal(lg_grad(1, &y2, &gout, nin, in, g2, false, false), 0);
+    for (int i = 0; i < nin; i++) {
+      expect_same_bits(g1[i], g2[i], names[i], t);
       lg_release(g1[i]), lg_release(g2[i]);
     }
-    lg_release(x), lg_release(w), lg_release(b), lg_release(gout);
+    lg_release(x), lg_release(w), lg_release(b), lg_release(add), lg_release(gout);
     lg_release(y1), lg_release(y2);
   }
 }
 
 static void relu_matches_unfused(void **state) {
   (void)state;
-  check_act(LG_ACT_RELU, 0.0f);
+  check_act(LG_ACT_RELU, 0.0f, false);
 }
 
 static void leaky_matches_unfused(void **state) {
   (void)state;
-  check_act(LG_ACT_LEAKY, 0.2f);
-  check_act(LG_ACT_LEAKY, 0.0f);
+  check_act(LG_ACT_LEAKY, 0.2f, false);
+  check_act(LG_ACT_LEAKY, 0.0f, false);
+}
+
+/* The residual block's (x + conv(h)):relu(), and the addend alone. */
+static void addend_matches_unfused(void **state) {
+  (void)state;
+  check_act(LG_ACT_RELU, 0.0f, true);
+  check_act(LG_ACT_LEAKY, 0.2f, true);
+  check_act(LG_ACT_NONE, 0.0f, true);
 }
 
 /* A NaN in the input spreads to the outputs that read it; relu and leaky
@@ -92,8 +112,8 @@ static void nan_passes_as_unfused(void **state) {
   ((float *)lg_data(x))[5 * s->w + 7] = NAN;
   for (int a = 0; a < 2; a++) {
     lg_act act = a ? LG_ACT_LEAKY : LG_ACT_RELU;
-    lg_tensor *y1 = CK(lg_conv2d_act(x, w, b, &o, act, 0.2f));
-    lg_tensor *y2 = CK(unfused(x, w, b, &o, act, 0.2f));
+    lg_tensor *y1 = CK(lg_conv2d_act(x, w, b, NULL, &o, act, 0.2f));
+    lg_tensor *y2 = CK(unfused(x, w, b, NULL, &o, act, 0.2f));
     int nans = 0;
     for (int64_t i = 0; i < y1->numel; i++) {
       float u = ((float *)lg_data(y1))[i], v = ((float *)lg_data(y2))[i];
@@ -116,8 +136,8 @@ static void same_bits_at_1_and_2_threads(void **state) {
   lg_tensor *y[2], *z[2];
   for (int t = 0; t < 2; t++) {
     lg_set_num_threads(t + 1);
-    y[t] = CK(lg_conv2d_act(x, w, b, &o, LG_ACT_RELU, 0.0f));
-    z[t] = CK(lg_conv2d_act(x, w, b, &o2, LG_ACT_LEAKY, 0.2f));
+    y[t] = CK(lg_conv2d_act(x, w, b, NULL, &o, LG_ACT_RELU, 0.0f));
+    z[t] = CK(lg_conv2d_act(x, w, b, NULL, &o2, LG_ACT_LEAKY, 0.2f));
   }
   lg_set_num_threads(before);
   expect_same_bits(y[0], y[1], "stride 1", 0);
@@ -131,8 +151,10 @@ typedef struct {
   lg_act act;
 } act_ctx;
 
-FN(f_conv_act, lg_conv2d_act(x[0], x[1], x[2], &((const act_ctx *)ctx)->o,
+FN(f_conv_act, lg_conv2d_act(x[0], x[1], x[2], NULL, &((const act_ctx *)ctx)->o,
                              ((const act_ctx *)ctx)->act, 0.2f))
+FN(f_conv_act_add, lg_conv2d_act(x[0], x[1], x[2], x[3], &((const act_ctx *)ctx)->o,
+                                 ((const act_ctx *)ctx)->act, 0.2f))
 
 /* Biases of +-3..5 and inputs of scale 0.1: every output sits far from the
 ** kink (|conv| stays below 1), some channels on each side of it. */
@@ -158,25 +180,33 @@ static void grads_to_second_order(void **state) {
   act_ctx leaky = {{{2, 2}, {1, 1}, {0, 0}}, LG_ACT_LEAKY};
   CHECK_GRADS(f_conv_act, &leaky, scaled(ck_randn(SHAPE(2, 2, 5, 6)), 0.1f),
               scaled(ck_randn(SHAPE(4, 2, 3, 3)), 0.1f), far_biases(4));
+  /* the addend of scale 0.1 too, so that the biases still decide the signs */
+  CHECK_GRADS(f_conv_act_add, &relu, scaled(ck_randn(SHAPE(1, 3, 3, 24)), 0.1f),
+              scaled(ck_randn(SHAPE(8, 3, 3, 3)), 0.1f), far_biases(8),
+              scaled(ck_randn(SHAPE(1, 8, 3, 24)), 0.1f));
 }
 
 static void errors(void **state) {
   (void)state;
   lg_tensor *x = ck_randn(SHAPE(1, 2, 5, 5)), *w = ck_randn(SHAPE(3, 2, 3, 3));
-  EXPECT_ERR(lg_conv2d_act(x, w, NULL, NULL, LG_ACT_LEAKY, -0.5f), "conv2d_act",
+  EXPECT_ERR(lg_conv2d_act(x, w, NULL, NULL, NULL, LG_ACT_LEAKY, -0.5f), "conv2d_act",
              "slope must be >= 0", "-0.5");
-  EXPECT_ERR(lg_conv2d_act(x, w, NULL, NULL, (lg_act)7, 0.0f), "conv2d_act",
+  EXPECT_ERR(lg_conv2d_act(x, w, NULL, NULL, NULL, (lg_act)7, 0.0f), "conv2d_act",
              "unknown activation 7");
   lg_tensor *w4 = ck_randn(SHAPE(3, 4, 3, 3));
-  EXPECT_ERR(lg_conv2d_act(x, w4, NULL, NULL, LG_ACT_RELU, 0.0f), "conv2d_act",
+  EXPECT_ERR(lg_conv2d_act(x, w4, NULL, NULL, NULL, LG_ACT_RELU, 0.0f), "conv2d_act",
              "input has 2 channels");
-  lg_release(x), lg_release(w), lg_release(w4);
+  lg_tensor *add = ck_randn(SHAPE(1, 3, 3, 4));
+  EXPECT_ERR(lg_conv2d_act(x, w, NULL, add, NULL, LG_ACT_RELU, 0.0f), "conv2d_act",
+             "add must have the output's shape [1,3,3,3], got [1,3,3,4]");
+  lg_release(x), lg_release(w), lg_release(w4), lg_release(add);
 }
 
 int main(void) {
   const struct CMUnitTest tests[] = {
       TEST(relu_matches_unfused),
       TEST(leaky_matches_unfused),
+      TEST(addend_matches_unfused),
       TEST(nan_passes_as_unfused),
       TEST(same_bits_at_1_and_2_threads),
       TEST(grads_to_second_order),

@@ -70,6 +70,27 @@ test("Conv2d(x, {act = ...}) and lg.conv2d's act option", function()
   eq(maxdiff(lg.conv2d(x, w, {stride = 2, act = "relu"}), lg.conv2d(x, w, {stride = 2}):relu()), 0)
 end)
 
+test("a residual block with add = x matches (x + conv(h)):relu(), values and gradients", function()
+  lg.manual_seed(6)
+  local c1, c2 = nn.Conv2d(16, 16, 3, {padding = 1}), nn.Conv2d(16, 16, 3, {padding = 1})
+  local x0 = lg.randn(2, 16, 6, 28)
+  local function block(fused)
+    local x = x0:clone()
+    x.requires_grad = true
+    for _, p in ipairs {c1.weight, c1.bias, c2.weight, c2.bias} do p.grad = nil end
+    local y = fused and c2(c1(x, {act = "relu"}), {add = x, act = "relu"})
+              or (x + c2(c1(x):relu())):relu()
+    ;(y * y):sum():backward()
+    return y, x.grad, c1.weight.grad, c2.bias.grad
+  end
+  local a, b = {block(true)}, {block(false)}
+  eq(tostring(a[1].grad_fn), "conv2d_act")
+  for i = 1, 4 do eq(maxdiff(a[i], b[i]), 0, "result " .. i) end
+  -- add alone: no activation
+  local h = lg.randn(2, 16, 6, 28)
+  eq(maxdiff(c2(h, {add = x0}), c2(h) + x0), 0)
+end)
+
 test("second-order gradients through the fused op match the unfused ones", function()
   lg.manual_seed(5)
   local conv = nn.Conv2d(2, 8, 3, {padding = 1})
@@ -98,4 +119,7 @@ test("act option errors", function()
          "conv2d: negative_slope must be >= 0 to fuse")
   raises(function() lg.conv2d(x, w, {activation = "relu"}) end, "unknown option 'activation'")
   raises(function() nn.Conv2d(2, 3, 3)(x, "relu") end, "Conv2d: the second argument must be a table")
+  raises(function() lg.conv2d(x, w, {act = "relu", add = 1}) end, "conv2d: add must be a tensor, got number")
+  raises(function() lg.conv2d(x, w, {add = lg.zeros(1, 3, 3, 4)}) end,
+         "add must have the output's shape [1,3,3,3], got [1,3,3,4]")
 end)
