@@ -27,7 +27,6 @@
 #include "conv_direct.h"
 #include "internal.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
@@ -261,26 +260,22 @@ int lg_conv_direct(const lg_direct_geom *g, const float *x, const float *w, bool
                    const float *bias, lg_epilogue ep, float *y) {
   int64_t kk = g->kh * g->kw, blocks = block_count(g->o);
   size_t nw = (size_t)(blocks * OB * g->c * kk), nb = (size_t)(blocks * OB);
-  float *packed = malloc((nw + nb) * sizeof(float));
-  if (!packed) return lg_seterr("conv2d: out of memory for %zu packed weights", nw), -1;
-  float *pb = packed + nw;
+  /* Threads take whole samples: each pads its sample once into its own
+  ** buffer, then runs every tile of it.  The buffers and the packed
+  ** weights live in the convolutions' workspace, kept across calls: a
+  ** fresh allocation per call was paid in page faults. */
+  padded p = padded_size(g);
+  int64_t segs = (g->wo + SEG - 1) / SEG;
+  size_t pad_floats = ((size_t)(g->c * p.hp * p.wp) + 15) & ~(size_t)15;
+  int threads = thread_count(g, g->n);
+  float *pads = lg_conv_workspace(pad_floats * (size_t)threads + nw + nb);
+  if (!pads) return -1;
+  float *packed = pads + pad_floats * (size_t)threads, *pb = packed + nw;
   /* w is [O,C,kh,kw], or for the input gradient of a conv [C,O,kh,kw],
   ** read flipped (the adjoint of a stride-1 conv is a conv with the kernel
   ** turned by 180 degrees and the channels swapped). */
   if (transposed_w) pack_weights(g, w, kk, g->o * kk, true, bias, packed, pb);
   else pack_weights(g, w, g->c * kk, kk, false, bias, packed, pb);
-  /* Threads take whole samples: each pads its sample once into its own
-  ** buffer, then runs every tile of it. */
-  padded p = padded_size(g);
-  int64_t segs = (g->wo + SEG - 1) / SEG;
-  size_t pad_floats = ((size_t)(g->c * p.hp * p.wp) + 15) & ~(size_t)15;
-  int threads = thread_count(g, g->n);
-  float *pads = aligned_alloc(64, pad_floats * (size_t)threads * sizeof(float));
-  if (!pads) {
-    free(packed);
-    return lg_seterr("conv2d: out of memory for a padded copy of %lld channels of %lldx%lld",
-                     (long long)g->c, (long long)p.hp, (long long)p.wp), -1;
-  }
   memset(pads, 0, pad_floats * (size_t)threads * sizeof(float));
   #pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
   for (int64_t n = 0; n < g->n; n++) {
@@ -292,8 +287,6 @@ int lg_conv_direct(const lg_direct_geom *g, const float *x, const float *w, bool
       for (int64_t s = 0; s < segs; s++) tile(g, p, xp, wp, bp, ep, n, bl, s * SEG, y);
     }
   }
-  free(pads);
-  free(packed);
   return 0;
 }
 
@@ -363,10 +356,8 @@ int lg_conv_direct_weight(const lg_direct_geom *g, const float *x, const float *
   size_t grid_floats = ((size_t)(blocks * OW * g->ho * rw) + 15) & ~(size_t)15;
   int threads = thread_count(g, tiles);
   size_t total = (size_t)tiles * (size_t)tile_floats + (pad_floats + grid_floats) * (size_t)threads;
-  float *parts = aligned_alloc(64, total * sizeof(float));
-  if (!parts)
-    return lg_seterr("conv2d_weight: out of memory for a %zu-byte workspace",
-                     total * sizeof(float)), -1;
+  float *parts = lg_conv_workspace(total);   /* kept across calls, as lg_conv_direct's */
+  if (!parts) return -1;
   memset(parts, 0, total * sizeof(float));   /* the sums, and the padding's zeros */
   float *bufs = parts + tiles * tile_floats;
   /* Each thread pads every sample for itself and adds it to its own tiles. */
@@ -401,7 +392,6 @@ int lg_conv_direct_weight(const lg_direct_geom *g, const float *x, const float *
         gw[(((b * OW + r) * g->c + c) * g->kh + i) * 3 + j] = sum;
       }
   }
-  free(parts);
   return 0;
 }
 
