@@ -15,11 +15,12 @@
 ** (c,i,j) two masked loads of the input row shifted by j - pw (the mask
 ** zeroes the lanes that fall in the padding) and OB broadcast weights.
 ** The weights are packed once per call, block by block, as
-** [C][kh][kw][rows]: a block holds OB output channels, the last one the
-** rest rounded up to RQ (16 channels were 12 + 12 with 8 rows of zeros: a
-** third of the multiply-adds of simgan's 16-channel convs were wasted).
-** The activation (relu, leaky relu) is applied to the accumulators before
-** the store, so a conv followed by one costs no extra pass.
+** [C][kh][kw][rows]: the output channels shared evenly over the fewest
+** blocks of at most OB rows, a multiple of RQ (16 channels were 12 + 12
+** with 8 rows of zeros: a third of the multiply-adds of simgan's
+** 16-channel convs were wasted; see block_at).  The epilogue (an addend,
+** then relu or leaky relu) is applied to the accumulators before the
+** store, so a conv followed by them costs no extra pass.
 **
 ** Every output element is the bias plus the taps in the order c, i, j,
 ** computed by one thread: results do not depend on the thread count.
