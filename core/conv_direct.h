@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "internal.h"
+
 /* Image x [n,c,h,w] in, y [n,o,ho,wo] out, kernel kh x kw, stride 1,
 ** padding (ph, pw): ho = h + 2 ph - kh + 1. */
 typedef struct {
@@ -18,12 +20,12 @@ typedef struct {
 ** conv with o output channels, output width wo and kernel width kw. */
 bool lg_conv_direct_ok(int64_t o, int64_t wo, int64_t kw);
 
-/* y = conv2d(x, w) + bias (bias NULL: none).  w is [o,c,kh,kw], or when
+/* y = act(conv2d(x, w) + bias) (bias NULL: none; ep.act LG_ACT_NONE: no act).  w is [o,c,kh,kw], or when
 ** transposed_w, [c,o,kh,kw] used turned by 180 degrees: conv2d(g, w) with
 ** that weight is conv_transpose2d(g, w) at stride 1.  0, or -1 with
 ** lg_seterr when out of memory. */
 int lg_conv_direct(const lg_direct_geom *g, const float *x, const float *w, bool transposed_w,
-                   const float *bias, float *y);
+                   const float *bias, lg_epilogue ep, float *y);
 
 /* The weight gradient of a stride-1 conv2d: gw [o,c,kh,kw] from the image x
 ** [n,c,h,w] and the output gradient gy [n,o,ho,wo]; the _ok test as above

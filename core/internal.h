@@ -196,6 +196,27 @@ static inline void lg_conv_span(int64_t j, int64_t p, int64_t s, int64_t size, i
 }
 bool lg_conv_check_bias(const char *op, const lg_tensor *b, int64_t channels);
 
+/* What a kernel does to its output as it stores it (the fused conv2d_act):
+** adds `add` (NULL: nothing; the output's layout), then the activation.
+** The scalar form has the same expressions as the add, relu and leaky_relu
+** kernels of ops_elementwise.c. */
+typedef struct {
+  lg_act act;
+  float slope;
+  const float *add;
+} lg_epilogue;
+
+static inline float lg_epilogue_apply(lg_epilogue ep, float x, int64_t i) {
+  if (ep.add) x = x + ep.add[i];
+  if (ep.act == LG_ACT_RELU) return x <= 0.0f ? 0.0f : x;
+  if (ep.act == LG_ACT_LEAKY) return x > 0.0f ? x : x * ep.slope;
+  return x;
+}
+
+/* The gradient through the activation given its output y: relu's (as
+** lg_relu's backward) or leaky relu's; differentiable in g (ops_elementwise.c). */
+lg_tensor *lg_act_grad(lg_tensor *g, lg_tensor *y, lg_act act, float slope);
+
 /* Row-major C[m,n] = op(A) op(B) + beta C, op(X) = X^T when the flag is set
 ** (gemm.c).  C is not read when beta is 0.  `par` lets it split C over the
 ** threads (never inside a parallel region); the result is the same for any

@@ -401,9 +401,21 @@ static void conv_weight_chunk(const geom *g, const float *x, const float *gy, in
 typedef void (*chunk_fn)(const geom *g, const float *a, const float *b, const float *bias,
                          int64_t n0, int64_t m, float *col, bool par, float *out);
 
-/* conv2d and conv_transpose2d: chunks write disjoint samples of the output. */
+/* The activation over samples n0 .. n0+m-1 of out (per_sample floats
+** each), while the chunk just written is still in cache. */
+static void chunk_epilogue(lg_epilogue ep, int64_t per_sample, int64_t n0, int64_t m, bool par,
+                           float *out) {
+  if (ep.act == LG_ACT_NONE && !ep.add) return;
+  int64_t first = n0 * per_sample, count = m * per_sample;
+  LG_PARALLEL_FOR(i, count, par && count >= LG_PAR_MIN, {
+    out[first + i] = lg_epilogue_apply(ep, out[first + i], first + i);
+  });
+}
+
+/* conv2d and conv_transpose2d: chunks write disjoint samples of the output
+** (per_sample floats each), then apply the activation to them. */
 static int run_chunks(const geom *g, chunk_fn fn, const float *a, const float *b,
-                      const float *bias, float *out) {
+                      const float *bias, lg_epilogue ep, int64_t per_sample, float *out) {
   chunking p = chunk_plan(g);
   int threads = chunk_threads(g, &p);
   size_t slot = slot_floats(g, p.nb);
@@ -411,16 +423,17 @@ static int run_chunks(const geom *g, chunk_fn fn, const float *a, const float *b
   if (!ws) return -1;
   if (threads == 1) {
     for (int64_t c = 0; c < p.count; c++) {
-      int64_t n0 = chunk_start(g, &p, c);
-      fn(g, a, b, bias, n0, chunk_start(g, &p, c + 1) - n0, ws, true, out);
+      int64_t n0 = chunk_start(g, &p, c), m = chunk_start(g, &p, c + 1) - n0;
+      fn(g, a, b, bias, n0, m, ws, true, out);
+      chunk_epilogue(ep, per_sample, n0, m, true, out);
     }
     return 0;
   }
   #pragma omp parallel for num_threads(threads) schedule(static)
   for (int64_t c = 0; c < p.count; c++) {
-    int64_t n0 = chunk_start(g, &p, c);
-    fn(g, a, b, bias, n0, chunk_start(g, &p, c + 1) - n0,
-       ws + slot * (size_t)lg_thread_num(), false, out);
+    int64_t n0 = chunk_start(g, &p, c), m = chunk_start(g, &p, c + 1) - n0;
+    fn(g, a, b, bias, n0, m, ws + slot * (size_t)lg_thread_num(), false, out);
+    chunk_epilogue(ep, per_sample, n0, m, false, out);
   }
   return 0;
 }
@@ -428,25 +441,25 @@ static int run_chunks(const geom *g, chunk_fn fn, const float *a, const float *b
 /* Stride 1 with enough output channels and columns goes to the direct
 ** kernel (conv_direct.c), the rest through the column matrix. */
 static int conv_forward(const geom *g, const float *x, const float *w, const float *bias,
-                        float *y) {
+                        lg_epilogue ep, float *y) {
   if (g->sh == 1 && g->sw == 1 && lg_conv_direct_ok(g->o, g->wo, g->kw)) {
     lg_direct_geom d = {g->n, g->c, g->h, g->w, g->o, g->ho, g->wo, g->kh, g->kw, g->ph, g->pw};
-    return lg_conv_direct(&d, x, w, false, bias, y);
+    return lg_conv_direct(&d, x, w, false, bias, ep, y);
   }
-  return run_chunks(g, conv_chunk, x, w, bias, y);
+  return run_chunks(g, conv_chunk, x, w, bias, ep, g->o * cols_l(g), y);
 }
 
 /* At stride 1 (so no output padding) conv_transpose2d(x, w) is conv2d of x
 ** with w's channels swapped, turned by 180 degrees, and padding k - 1 - p. */
 static int conv_transpose_forward(const geom *g, const float *x, const float *w,
-                                  const float *bias, float *y) {
+                                  const float *bias, lg_epilogue ep, float *y) {
   if (g->sh == 1 && g->sw == 1 && g->ph < g->kh && g->pw < g->kw &&
       lg_conv_direct_ok(g->c, g->w, g->kw)) {
     lg_direct_geom d = {g->n, g->o, g->ho, g->wo, g->c, g->h, g->w, g->kh, g->kw,
                         g->kh - 1 - g->ph, g->kw - 1 - g->pw};
-    return lg_conv_direct(&d, x, w, true, bias, y);
+    return lg_conv_direct(&d, x, w, true, bias, ep, y);
   }
-  return run_chunks(g, conv_transpose_chunk, x, w, bias, y);
+  return run_chunks(g, conv_transpose_chunk, x, w, bias, ep, g->c * g->h * g->w, y);
 }
 
 /* gw = P_0 + P_1 + ... summed left to right, P_c the gradient of chunk c
@@ -762,7 +775,7 @@ static lg_tensor *bias_spread(lg_tensor *v, const int64_t *shape) {
 ** <gy, conv2d(x, G)>, so for an incoming G:  d/dgy = conv2d(x, G) and
 ** d/dx = conv_transpose2d(gy, G). */
 
-enum { I_STRIDE = 0, I_PAD = 2, I_OUTPAD = 4, I_KERNEL = 6 };
+enum { I_STRIDE = 0, I_PAD = 2, I_OUTPAD = 4, I_KERNEL = 6, I_ACT = 8 };
 
 static void save_opts(lg_node *n, const lg_conv_opts *o) {
   for (int d = 0; d < 2; d++) {
@@ -808,6 +821,23 @@ static int bw_conv2d(lg_node *n, lg_tensor *g, lg_tensor **gin) {
   return 0;
 }
 
+/* conv2d_act: the activation's gradient from the saved output (as relu's
+** and leaky_relu's own backward: y > 0 exactly where the sum before it is,
+** and the mask is flat, so the detached output loses no second-order
+** term), which is also the addend's gradient, then conv2d's. */
+static int bw_conv2d_act(lg_node *n, lg_tensor *g, lg_tensor **gin) {
+  lg_tensor *gy = g;
+  if (n->ints[I_ACT] == LG_ACT_NONE) lg_retain(g);
+  else if (!(gy = lg_act_grad(g, n->saved[0], (lg_act)n->ints[I_ACT], n->floats[0]))) return -1;
+  if (wants(n, 3)) {
+    lg_retain(gy);
+    gin[3] = gy;
+  }
+  int rc = bw_conv2d(n, gy, gin);
+  lg_release(gy);
+  return rc;
+}
+
 static int bw_conv_transpose2d(lg_node *n, lg_tensor *g, lg_tensor **gin) {
   lg_tensor *x = n->inputs[0], *w = n->inputs[1];
   lg_conv_opts o = node_opts(n);
@@ -835,32 +865,39 @@ static int bw_conv2d_weight(lg_node *n, lg_tensor *gw, lg_tensor **gin) {
 /* {====================================================== the ops */
 
 typedef int (*conv_kernel)(const geom *g, const float *a, const float *b, const float *bias,
-                           float *out);
+                           lg_epilogue ep, float *out);
 
 static int weight_kernel(const geom *g, const float *x, const float *gy, const float *bias,
-                         float *gw) {
-  (void)bias;
+                         lg_epilogue ep, float *gw) {
+  (void)bias, (void)ep;
   return conv_weight_forward(g, x, gy, gw);
 }
 
-/* Runs a kernel on contiguous copies of in[0..2] (in[2] may be NULL) and
-** records the node; the node's ints get the options and the kernel size. */
+static const lg_epilogue no_act = {LG_ACT_NONE, 0.0f, NULL};
+
+/* Runs a kernel on contiguous copies of in[0..3] (in[2], the bias, and
+** in[3], the epilogue's addend, may be NULL) and records the node; the
+** node's ints get the options, the kernel size and the activation (whose
+** slope goes to floats[0]; with one, the node saves its output for the
+** backward). */
 static lg_tensor *run(const char *name, conv_kernel kernel, lg_backward_fn bw, const geom *g,
-                      lg_tensor **in, const int64_t *out_shape, const lg_conv_opts *o) {
-  lg_tensor *d[3] = {NULL, NULL, NULL}, *out = NULL;
+                      lg_tensor **in, const int64_t *out_shape, const lg_conv_opts *o,
+                      lg_epilogue ep) {
+  lg_tensor *d[4] = {NULL, NULL, NULL, NULL}, *out = NULL;
   if (!lg_check_shape(name, 4, out_shape)) return NULL;
-  for (int i = 0; i < 3; i++)
+  for (int i = 0; i < 4; i++)
     if (in[i] && !(d[i] = lg_dense(in[i]))) goto done;
+  if (d[3]) ep.add = lg_data(d[3]);
   if (!(out = lg_empty(4, out_shape))) goto done;
   if (out->numel > 0 &&    /* an empty output: nothing to compute, no workspace */
-      kernel(g, lg_data(d[0]), lg_data(d[1]), d[2] ? lg_data(d[2]) : NULL, lg_data(out))) {
+      kernel(g, lg_data(d[0]), lg_data(d[1]), d[2] ? lg_data(d[2]) : NULL, ep, lg_data(out))) {
     lg_release(out);
     out = NULL;
     goto done;
   }
-  if (lg_any_needs_grad(3, in)) {
-    lg_node *node = lg_attach(out, name, bw, 3, in);
-    if (!node) {
+  if (lg_any_needs_grad(4, in)) {
+    lg_node *node = lg_attach(out, name, bw, in[3] ? 4 : 3, in);
+    if (!node || (ep.act != LG_ACT_NONE && lg_save_output(node, out))) {
       lg_release(out);
       out = NULL;
       goto done;
@@ -868,9 +905,11 @@ static lg_tensor *run(const char *name, conv_kernel kernel, lg_backward_fn bw, c
     save_opts(node, o);
     node->ints[I_KERNEL] = g->kh;
     node->ints[I_KERNEL + 1] = g->kw;
+    node->ints[I_ACT] = ep.act;
+    node->floats[0] = ep.slope;
   }
 done:
-  for (int i = 0; i < 3; i++) lg_release(d[i]);
+  for (int i = 0; i < 4; i++) lg_release(d[i]);
   return out;
 }
 
@@ -878,28 +917,51 @@ lg_tensor *lg_conv2d(lg_tensor *x, lg_tensor *w, lg_tensor *b, const lg_conv_opt
   lg_conv_opts opt = opts_or_default(o);
   geom g;
   if (!conv_geom("conv2d", x, w, b, &opt, &g)) return NULL;
-  lg_tensor *in[3] = {x, w, b};
+  lg_tensor *in[4] = {x, w, b, NULL};
   int64_t shape[4] = {g.n, g.o, g.ho, g.wo};
-  return run("conv2d", conv_forward, bw_conv2d, &g, in, shape, &opt);
+  return run("conv2d", conv_forward, bw_conv2d, &g, in, shape, &opt, no_act);
+}
+
+lg_tensor *lg_conv2d_act(lg_tensor *x, lg_tensor *w, lg_tensor *b, lg_tensor *add,
+                         const lg_conv_opts *o, lg_act act, float slope) {
+  lg_conv_opts opt = opts_or_default(o);
+  geom g;
+  char s1[128], s2[128];
+  if (act != LG_ACT_NONE && act != LG_ACT_RELU && act != LG_ACT_LEAKY)
+    return lg_seterr("conv2d_act: unknown activation %d", (int)act);
+  /* a negative slope makes the output's sign differ from the input's: the
+  ** backward could not read the mask from the output */
+  if (act == LG_ACT_LEAKY && !(slope >= 0.0f))
+    return lg_seterr("conv2d_act: leaky relu slope must be >= 0, got %g", slope);
+  if (!conv_geom("conv2d_act", x, w, b, &opt, &g)) return NULL;
+  int64_t shape[4] = {g.n, g.o, g.ho, g.wo};
+  if (add && (add->ndim != 4 || memcmp(add->shape, shape, sizeof shape)))
+    return lg_seterr("conv2d_act: add must have the output's shape %s, got %s",
+                     lg_dims_str(shape, 4, s1, sizeof s1), lg_shape_str(add, s2, sizeof s2));
+  lg_tensor *in[4] = {x, w, b, add};
+  lg_epilogue ep = {act, act == LG_ACT_LEAKY ? slope : 0.0f, NULL};
+  if (act == LG_ACT_NONE && !add)
+    return run("conv2d", conv_forward, bw_conv2d, &g, in, shape, &opt, ep);
+  return run("conv2d_act", conv_forward, bw_conv2d_act, &g, in, shape, &opt, ep);
 }
 
 lg_tensor *lg_conv_transpose2d(lg_tensor *x, lg_tensor *w, lg_tensor *b, const lg_conv_opts *o) {
   lg_conv_opts opt = opts_or_default(o);
   geom g;
   if (!conv_transpose_geom("conv_transpose2d", x, w, b, &opt, &g)) return NULL;
-  lg_tensor *in[3] = {x, w, b};
+  lg_tensor *in[4] = {x, w, b, NULL};
   int64_t shape[4] = {g.n, g.c, g.h, g.w};
   return run("conv_transpose2d", conv_transpose_forward, bw_conv_transpose2d, &g, in, shape,
-             &opt);
+             &opt, no_act);
 }
 
 lg_tensor *lg_conv2d_weight(lg_tensor *x, lg_tensor *gy, int kh, int kw, const lg_conv_opts *o) {
   lg_conv_opts opt = opts_or_default(o);
   geom g;
   if (!conv_weight_geom("conv2d_weight", x, gy, kh, kw, &opt, &g)) return NULL;
-  lg_tensor *in[3] = {x, gy, NULL};
+  lg_tensor *in[4] = {x, gy, NULL, NULL};
   int64_t shape[4] = {g.o, g.c, g.kh, g.kw};
-  return run("conv2d_weight", weight_kernel, bw_conv2d_weight, &g, in, shape, &opt);
+  return run("conv2d_weight", weight_kernel, bw_conv2d_weight, &g, in, shape, &opt, no_act);
 }
 
 /* }====================================================== */

@@ -358,6 +358,10 @@ lg_tensor *lg_relu_grad(lg_tensor *g, lg_tensor *x, float slope) {
   return relu_grad(g, x, slope, false);
 }
 
+lg_tensor *lg_act_grad(lg_tensor *g, lg_tensor *y, lg_act act, float slope) {
+  return relu_grad(g, y, act == LG_ACT_LEAKY ? slope : 0.0f, act == LG_ACT_RELU);
+}
+
 /* relu (slope 0) masks with k_relu_mask, leaky_relu scales by the slope. */
 static lg_tensor *relu_grad(lg_tensor *g, lg_tensor *x, float slope, bool relu) {
   float p[1] = {slope};

@@ -208,6 +208,14 @@ typedef struct lg_conv_opts {
 } lg_conv_opts;
 lg_tensor *lg_conv2d(lg_tensor *x, lg_tensor *w, lg_tensor *b, const lg_conv_opts *o);
 lg_tensor *lg_conv_transpose2d(lg_tensor *x, lg_tensor *w, lg_tensor *b, const lg_conv_opts *o);
+/* act(conv2d(x, w, b) + add) in one pass over the output, values identical
+** to lg_relu (LG_ACT_RELU) or lg_leaky_relu(., slope) (LG_ACT_LEAKY, slope
+** >= 0) applied to lg_add(lg_conv2d(...), add); add (a residual, of the
+** output's shape) may be NULL, act LG_ACT_NONE.  Backward reads the saved
+** output. */
+typedef enum { LG_ACT_NONE, LG_ACT_RELU, LG_ACT_LEAKY } lg_act;
+lg_tensor *lg_conv2d_act(lg_tensor *x, lg_tensor *w, lg_tensor *b, lg_tensor *add,
+                         const lg_conv_opts *o, lg_act act, float slope);
 /* The weight gradient of conv2d as an op of its own, so that the three
 ** convolution ops are closed under differentiation (second order). */
 lg_tensor *lg_conv2d_weight(lg_tensor *x, lg_tensor *gy, int kh, int kw, const lg_conv_opts *o);

@@ -87,7 +87,10 @@ local Block = nn.Module:extend("ResBlock")
 function Block:init(c)
   self.conv1, self.conv2 = nn.Conv2d(c, c, 3, {padding = 1}), nn.Conv2d(c, c, 3, {padding = 1})
 end
-function Block:forward(x) return (x + self.conv2(self.conv1(x):relu())):relu() end
+-- (x + conv2(relu(conv1(x)))):relu(), the adds and ReLUs fused into the convs
+function Block:forward(x)
+  return self.conv2(self.conv1(x, {act = "relu"}), {add = x, act = "relu"})
+end
 
 local R = nn.Sequential(nn.Conv2d(1, cfg.width, 3, {padding = 1}), nn.ReLU())
 for _ = 1, cfg.blocks do R:add(Block(cfg.width)) end

@@ -51,16 +51,11 @@ static void convopts(lua_State *L, int arg, const char *op, int transposed, int 
 typedef lg_tensor *(*convfn)(lg_tensor *, lg_tensor *, lg_tensor *, const lg_conv_opts *);
 typedef lg_tensor *(*conv3fn)(lg_tensor *, lg_tensor *, lg_tensor *, const lg_conv3d_opts *);
 
-/* The options first, then the result slot, then the pointers: see luagan.h.
-** A table third is the options with no bias: conv2d(x, w, {stride = 2}).
-** f2 (2-D) or f3 (3-D) is the op. */
-static int conv(lua_State *L, const char *op, int transposed, convfn f2, conv3fn f3) {
-  lg_tensor *x, *w, *b, **r;
-  lg_conv_opts o2;
-  lg_conv3d_opts o3;
+/* x, w [, b] [, opts] checked, the options moved to argument 4: a table
+** third is the options with no bias, conv2d(x, w, {stride = 2}). */
+static void conv_args(lua_State *L, const char *op) {
   if (lua_type(L, 3) == LUA_TTABLE) {
-    if (!lua_isnoneornil(L, 4))
-      return luaL_error(L, "%s: give the options as the last argument", op);
+    if (!lua_isnoneornil(L, 4)) luaL_error(L, "%s: give the options as the last argument", op);
     lua_settop(L, 3);
     lua_pushnil(L);
     lua_insert(L, 3);   /* x, w, nil, opts */
@@ -68,6 +63,15 @@ static int conv(lua_State *L, const char *op, int transposed, convfn f2, conv3fn
   lgL_checktensor(L, 1);   /* argument errors before option errors */
   lgL_checktensor(L, 2);
   lgL_opttensor(L, 3);
+}
+
+/* The options first, then the result slot, then the pointers: see luagan.h.
+** f2 (2-D) or f3 (3-D) is the op. */
+static int conv(lua_State *L, const char *op, int transposed, convfn f2, conv3fn f3) {
+  lg_tensor *x, *w, *b, **r;
+  lg_conv_opts o2;
+  lg_conv3d_opts o3;
+  conv_args(L, op);
   if (f3) convopts(L, 4, op, transposed, 3, o3.stride, o3.padding, o3.output_padding);
   else convopts(L, 4, op, transposed, 2, o2.stride, o2.padding, o2.output_padding);
   lua_settop(L, 4);
@@ -78,19 +82,76 @@ static int conv(lua_State *L, const char *op, int transposed, convfn f2, conv3fn
   return lgL_settensor(L, r, f3 ? f3(x, w, b, &o3) : f2(x, w, b, &o2));
 }
 
+/* conv2d's act option: "relu" or "leaky_relu" (nil: none). */
+static lg_act actfield(lua_State *L, int arg) {
+  lg_act act = LG_ACT_NONE;
+  const char *s;
+  if (lua_getfield(L, arg, "act") != LUA_TNIL) {
+    s = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+    if (s && strcmp(s, "relu") == 0) act = LG_ACT_RELU;
+    else if (s && strcmp(s, "leaky_relu") == 0) act = LG_ACT_LEAKY;
+    else luaL_error(L, "conv2d: act must be \"relu\" or \"leaky_relu\", got %s",
+                    s ? s : luaL_typename(L, -1));
+  }
+  lua_pop(L, 1);
+  return act;
+}
+
 /*** lg.conv2d(x, w [, b] [, opts]) -> Tensor
  * 2-D convolution (cross-correlation, as PyTorch) of a batch of images with
  * weights in PyTorch's layout; b ([cout]) is optional.  opts.stride (default
  * 1) and opts.padding (zeros, default 0) are each a number or an {h, w} pair.
+ * opts.act = "relu" or "leaky_relu" (with opts.negative_slope >= 0, default
+ * 0.01) applies that activation as the output is written, after adding
+ * opts.add (a tensor of the output's shape, say a residual) when given: the
+ * values and gradients of (conv2d(...) + add):relu() without more passes
+ * over the output (nn.Sequential fuses a Conv2d followed by ReLU or
+ * LeakyReLU this way).
  * Differentiable to second order (gradient penalties).
  * Shapes: x [N, cin, H, W], w [cout, cin, kh, kw] -> [N, cout, H', W'] with
  * H' = floor((H + 2 padding - kh) / stride) + 1.
  * @function lg.conv2d
  * @usage local x, w = lg.randn(2, 3, 32, 32), lg.randn(64, 3, 4, 4)
  * local y = lg.conv2d(x, w, lg.zeros(64), {stride = 2, padding = 1})   -- [2, 64, 16, 16]
+ * local h = lg.conv2d(x, w, nil, {padding = 1, act = "leaky_relu", negative_slope = 0.2})
+ * local r = lg.conv2d(h, lg.randn(64, 64, 3, 3), nil, {padding = 1, add = h, act = "relu"})
  */
-/* lg.conv2d(x, w, b, {stride=, padding=}) */
-static int l_conv2d (lua_State *L) { return conv(L, "conv2d", 0, lg_conv2d, NULL); }
+/* lg.conv2d(x, w, b, {stride=, padding=, act=, negative_slope=, add=}) */
+static int l_conv2d (lua_State *L) {
+  static const char *const keys[] = {"stride", "padding", "act", "negative_slope", "add", NULL};
+  lg_tensor *x, *w, *b, *add, **r;
+  lg_conv_opts o = {{1, 1}, {0, 0}, {0, 0}};
+  lg_act act = LG_ACT_NONE;
+  float slope = 0.01f;
+  conv_args(L, "conv2d");
+  lgL_checkoptions(L, 4, "conv2d", keys);
+  pairfield(L, 4, "stride", 1, 1, o.stride, "conv2d");
+  pairfield(L, 4, "padding", 0, 0, o.padding, "conv2d");
+  if (!lua_isnoneornil(L, 4)) {
+    act = actfield(L, 4);
+    if (lua_getfield(L, 4, "negative_slope") != LUA_TNIL) {
+      if (act != LG_ACT_LEAKY)
+        return luaL_error(L, "conv2d: negative_slope needs act = \"leaky_relu\"");
+      slope = lgL_checkfloat(L, -1);
+      if (!(slope >= 0.0f))
+        return luaL_error(L, "conv2d: negative_slope must be >= 0 to fuse, got %f",
+                          (double)slope);
+    }
+    lua_pop(L, 1);
+  }
+  lua_settop(L, 4);
+  if (lua_isnoneornil(L, 4)) lua_pushnil(L);
+  else if (lua_getfield(L, 4, "add") != LUA_TNIL && !lgL_totensor(L, 5))
+    return luaL_error(L, "conv2d: add must be a tensor, got %s", luaL_typename(L, 5));
+  r = lgL_newslot(L);   /* x, w, b, opts, add, result */
+  x = lgL_checktensor(L, 1);
+  w = lgL_checktensor(L, 2);
+  b = lgL_opttensor(L, 3);
+  add = lgL_opttensor(L, 5);
+  return lgL_settensor(L, r, act == LG_ACT_NONE && !add
+                                 ? lg_conv2d(x, w, b, &o)
+                                 : lg_conv2d_act(x, w, b, add, &o, act, slope));
+}
 
 /*** lg.conv_transpose2d(x, w [, b] [, opts]) -> Tensor
  * Transposed convolution (the gradient of conv2d with respect to its input),

@@ -696,13 +696,25 @@ end
 -- between the taps (about d*d times the work).
 -- Shapes: x [N, cin, H, W] -> [N, cout, H', W'] with
 -- H' = floor((H + 2 padding - dilation (kh - 1) - 1) / stride) + 1.
+-- conv(x, {act = "relu"}) (or "leaky_relu" with negative_slope; add = r
+-- adds a residual r first) applies the activation as the output is written,
+-- as lg.conv2d's act option: the values of conv(x):relu() in one pass.
+-- nn.Sequential does this by itself for a Conv2d followed by nn.ReLU or
+-- nn.LeakyReLU.
 -- @usage local conv = nn.Conv2d(1, 64, 4, 2, 1)   -- or nn.Conv2d(1, 64, 4, {stride = 2, padding = 1})
 local Conv2d = Module:extend("Conv2d")
 -- Conv2d(in, out, k, stride, padding, dilation, groups = 1, bias) or an options table
 function Conv2d:init(...) conv_init(self, "Conv2d", 2, false, ...) end
-function Conv2d:forward(x)
-  return lg.conv2d(x, dilated(self.weight, self.dilation), self.bias,
-                   {stride = self.stride, padding = self.padding})
+function Conv2d:forward(x, act)
+  local opts = {stride = self.stride, padding = self.padding}
+  if act ~= nil then
+    if type(act) ~= "table" then
+      raise("Conv2d: the second argument must be a table {act = ..., negative_slope = ..., add = ...}, got "
+            .. type(act))
+    end
+    opts.act, opts.negative_slope, opts.add = act.act, act.negative_slope, act.add
+  end
+  return lg.conv2d(x, dilated(self.weight, self.dilation), self.bias, opts)
 end
 Conv2d.extra_repr = conv_repr
 nn.Conv2d = Conv2d
@@ -1339,14 +1351,30 @@ end
 -- @usage G:add(nn.Linear(256, 784)):add(nn.Tanh())
 function Sequential:add(m) return append(self, m, "argument") end
 
+-- The activation to fuse into module m when nxt follows it: a Conv2d (its
+-- own forward, not an override) before a ReLU or a LeakyReLU of slope >= 0
+-- (a negative slope flips signs, so its gradient needs the conv's output).
+local function fused_act(m, nxt)
+  if nxt == nil or m.forward ~= Conv2d.forward then return nil end
+  if nxt.forward == ReLU.forward then return {act = "relu"} end
+  if nxt.forward == LeakyReLU.forward and nxt.slope >= 0 then
+    return {act = "leaky_relu", negative_slope = nxt.slope}
+  end
+end
+
 -- Errors deep inside name the module they came from, as nn's Container does.
+-- A Conv2d and the activation after it run as one op (fused_act): the same
+-- values and gradients, one pass over the output instead of two.
 function Sequential:forward(x)
-  for i = 1, #self do
-    local ok, out = pcall(self[i].forward, self[i], x)
+  local i = 1
+  while i <= #self do
+    local act, ok, out = fused_act(self[i], self[i + 1])
+    if act then ok, out = pcall(self[i].forward, self[i], x, act)
+    else ok, out = pcall(self[i].forward, self[i], x) end
     if not ok then
       error(("Sequential, module %d (%s): %s"):format(i, self[i].__name, tostring(out)), 0)
     end
-    x = out
+    x, i = out, act and i + 2 or i + 1
   end
   return x
 end

@@ -470,7 +470,10 @@ function Residual:init(ch)
   self.conv1 = lg.nn.Conv2d(ch, ch, 3, {padding = 1})
   self.conv2 = lg.nn.Conv2d(ch, ch, 3, {padding = 1})
 end
-function Residual:forward(x) return (self.conv2(self.conv1(x):relu()) + x):relu() end
+-- conv1's ReLU, the skip connection and the last ReLU fused into the convs
+function Residual:forward(x)
+  return self.conv2(self.conv1(x, {act = "relu"}), {add = x, act = "relu"})
+end
 
 W.refiner = function()
   local nn = lg.nn

@@ -555,6 +555,11 @@ CONV_LAYERS = [
     ("unet.D.conv1", False, 16, 6, 32, 32, 32, 4, 2, 1),
     ("unet.D.conv2", False, 16, 32, 16, 16, 64, 4, 2, 1),
     ("unet.D.conv3", False, 16, 64, 8, 8, 1, 3, 1, 1),
+    ("simgan.R.conv_in", False, 64, 1, 28, 28, 16, 3, 1, 1),
+    ("simgan.R.res", False, 64, 16, 28, 28, 16, 3, 1, 1),
+    ("simgan.D.conv1", False, 64, 1, 28, 28, 24, 3, 2, 1),
+    ("simgan.D.conv2", False, 64, 24, 14, 14, 16, 3, 2, 1),
+    ("simgan.D.conv3", False, 64, 16, 7, 7, 8, 3, 1, 1),
 ]
 
 

@@ -1,6 +1,6 @@
 /*
-** The convlayers workload: every convolution shape of the dcgan-28, refiner
-** and unet workloads (bench.lua) timed alone, forward, input gradient and
+** The convlayers workload: every convolution shape of the dcgan-28, refiner,
+** unet and simgan workloads (bench.lua) timed alone, forward, input gradient and
 ** weight gradient, through the core's ops (lg_conv2d, lg_conv_transpose2d,
 ** lg_conv2d_weight) as the autograd calls them.  bench_torch.py's
 ** convlayers times the same shapes through torch (aten.convolution and
@@ -55,6 +55,11 @@ static const layer layers[] = {
   {"unet.D.conv1", false, 16, 6, 32, 32, 32, 4, 2, 1},
   {"unet.D.conv2", false, 16, 32, 16, 16, 64, 4, 2, 1},
   {"unet.D.conv3", false, 16, 64, 8, 8, 1, 3, 1, 1},
+  {"simgan.R.conv_in", false, 64, 1, 28, 28, 16, 3, 1, 1},
+  {"simgan.R.res", false, 64, 16, 28, 28, 16, 3, 1, 1},
+  {"simgan.D.conv1", false, 64, 1, 28, 28, 24, 3, 2, 1},
+  {"simgan.D.conv2", false, 64, 24, 14, 14, 16, 3, 2, 1},
+  {"simgan.D.conv3", false, 64, 16, 7, 7, 8, 3, 1, 1},
 };
 
 static double clock_s(clockid_t id) {

@@ -25,7 +25,7 @@
 # not be computing the same thing).  Their timed loops stop after ~30 s (the
 # block crossing it) so that a loaded machine cannot stretch `make bench` to hours;
 # on an idle one every block runs (~3-4 minutes for everything).
-# convlayers: every conv shape of dcgan-28, refiner and unet timed alone (forward,
+# convlayers: every conv shape of dcgan-28, refiner, unet and simgan timed alone (forward,
 # input gradient, weight gradient): tests/bench/conv_layers.c (built here against
 # BUILD_DIR/libluagan_core.a) against bench_torch.py convlayers, GFLOP/s and % of
 # the measured FMA peak per layer.
