@@ -688,4 +688,14 @@ return {
       },
     },
   },
+  {exp = "pix2pix", cols = {"l1", "fid", "acc", "sharp", "p10_pixels", "p10_D", "p10_pixels_rot", "p10_D_rot",
+                             "p10_gen_pixels", "p10_oracle"}, evalcol = "l1",
+    runs = {
+      {mode = "quick", variant = "l1cgan", seeds = {1},
+       flags = "--dataset mnist10k --iters 40 --eval_every 20 --eval_n 200 --queries 200 --gallery 400 --sample_every 0"},
+      {mode = "full", variant = "l1cgan", seeds = {1, 2, 3, 4, 5}, flags = ""},
+      {mode = "full", variant = "l1", seeds = {1, 2, 3, 4, 5}, flags = "--gan false"},
+      {mode = "full", variant = "cgan", seeds = {1, 2, 3, 4, 5}, flags = "--lambda 0"},
+    },
+  },
 }
