@@ -1206,4 +1206,89 @@ return {
         check = "srgan", params = {part = "tradeoff"}},
     },
   },
+  {exp = "pix2pix", title = "pix2pix: Isola et al. 2017; sketch retrieval: Creswell and Bharath 2016",
+    paper = "Isola, Zhu, Zhou, Efros, Image-to-Image Translation with Conditional Adversarial Networks, CVPR 2017; "
+      .. "Creswell, Bharath, Adversarial Training for Sketch Retrieval, ECCV 2016 workshops (arXiv 1607.02748)",
+    script = "experiments/pix2pix.lua, edge maps of Fashion-MNIST translated into the images; retrieval by D's features",
+    claims = {
+      {id = "ordering",
+        statement = [[L1 alone gives faithful but blurry outputs, the conditional GAN alone sharp outputs
+          with artifacts; L1 + cGAN (lambda 100) keeps the sharpness of the GAN and the fidelity of L1.]],
+        paper_value = "qualitative (sec. 4.2, Fig. 4); Table 1's FCN-scores order L1+cGAN first",
+        source = "section 4.2, Figure 4, Table 1",
+        target = [[(i) FID-lite of the outputs to the targets (1,000 test images, the image-metrics
+          classifier's features) below the L1-only arm's and (ii) mean L1 to the targets below the
+          cGAN-only arm's (each an exact one-sided sign-flip test paired by seed, p < 0.05)]],
+        why = [[The paper judges realism with AMT and the FCN-score and fidelity by eye; offline, FID-lite
+          on a Fashion-MNIST classifier's features is the realism measure (it sees the blur of L1's
+          conditional means as a shift of the feature distribution) and the per-pixel L1 to the target
+          is fidelity. Edges -> Fashion-MNIST at 32 px stands for edges -> shoes (sec. 4); nets, batch
+          and length are scaled (notes/pix2pix.md); all three arms run the same 1,500 G steps.]],
+        compare = {"l1cgan", "l1", "cgan"},
+        cols = {"l1", "fid", "acc", "sharp"},
+        window = "last25", statistic = "paired sign-flip tests over seeds",
+        primary = {label = "L1 + cGAN (lambda 100) against L1 alone and cGAN alone", main = "l1cgan", l1 = "l1", cgan = "cgan",
+          why = [[The paper's objective (eq. 4, lambda 100), Adam 2e-4 / beta1 0.5, U-Net G and PatchGAN D
+            (sec. 3.2, 6.1), and the ablation rows of Table 1, fixed before the runs.]]},
+        ablations = {},
+        check = "pix2pix", params = {part = "ordering"}},
+      {id = "fcn",
+        statement = [[Outputs of L1 + cGAN are recognised by an off-the-shelf classifier more often than
+          those of L1 alone or cGAN alone (the FCN-score: a segmentation net run on the outputs).]],
+        paper_value = [[per-pixel accuracy L1 0.42, cGAN 0.57, L1+cGAN 0.66 (Cityscapes; as transcribed by
+          a research summary, not checked against the paper's text here)]],
+        source = "Table 1",
+        target = [[the image-metrics Fashion-MNIST classifier's accuracy (against the target's class) on
+          L1+cGAN's outputs above L1 alone's and above cGAN alone's (exact one-sided sign-flip tests
+          paired by seed, p < 0.05)]],
+        why = [[The FCN-score asks whether a recogniser trained on real images still recognises the
+          outputs; a class label per image stands for the per-pixel labels of Cityscapes.]],
+        compare = {"l1cgan", "l1", "cgan"},
+        cols = {"acc", "acc_real", "fid", "l1"},
+        window = "last25", statistic = "paired sign-flip tests over seeds",
+        primary = {label = "L1 + cGAN against L1 alone and cGAN alone", main = "l1cgan", l1 = "l1", cgan = "cgan",
+          why = "The arms and setting of the first claim."},
+        ablations = {},
+        check = "pix2pix", params = {part = "fcn"}},
+      {id = "retrieval",
+        statement = [[A GAN's discriminator learns a representation of sketches that retrieves similar
+          images better than raw pixels.]],
+        paper_value = "qualitative (abstract; the paper's numbers were not verified)",
+        source = "Creswell and Bharath, sections 4-5",
+        target = [[precision@10 (share of the 10 nearest gallery images of the query's class; 1,000 edge
+          maps of test images query 2,000 other test images, whose edge maps are known) with D's
+          features of (edge map, G's translation) on both sides, above raw pixels (query edge map
+          against the gallery's edge maps; exact one-sided sign-flip test paired by seed, p < 0.05)]],
+        why = [[The Merchant Marks are not available; edge maps of Fashion-MNIST are the sketches and
+          the class is the relevance label. The pixel baseline is deterministic, so the pairing tests
+          the spread of D's seeds against it. The D is pix2pix's conditional PatchGAN, not the paper's
+          sketch-GAN (notes/pix2pix.md); features: each hidden layer max-pooled to 4x4, normalised
+          and concatenated (Radford et al. 2016, sec. 5.1), cosine distance; fixed after a
+          calibration run (seed 1) in which a real-image gallery put every query apart (D separates
+          real from generated pairs).]],
+        compare = {"l1cgan", "l1"},
+        cols = {"p10_pixels", "p10_D", "p10_gen_pixels", "p10_oracle"},
+        window = "end", statistic = "paired sign-flip test over seeds",
+        primary = {label = "D of the L1 + cGAN arm against raw pixels", main = "l1cgan",
+          why = [[The trained D of the paper's pix2pix setting, fixed before the runs.]]},
+        ablations = {{label = "the L1-only arm: D never trained (random features), G trained by L1", main = "l1"}},
+        check = "pix2pix", params = {part = "retrieval"}},
+      {id = "rotation",
+        statement = [[The GAN representation is more stable than pixels under rotation of the query.]],
+        paper_value = "qualitative (abstract: increased stability to rotation, scale and translation)",
+        source = "Creswell and Bharath, section 5",
+        target = [[relative drop of precision@10 when the query edge maps are rotated by +-15 degrees
+          (mean of both), 1 - rotated / upright: D's features below raw pixels (exact one-sided
+          sign-flip test paired by seed, p < 0.05)]],
+        why = [[The paper's invariance test compares two GAN architectures; pixels are the baseline any
+          learned representation has to beat. 15 degrees is within the range of its rotations.]],
+        compare = {"l1cgan", "l1"},
+        cols = {"p10_pixels", "p10_pixels_rot", "p10_D", "p10_D_rot"},
+        window = "end", statistic = "paired sign-flip test over seeds",
+        primary = {label = "D of the L1 + cGAN arm against raw pixels", main = "l1cgan",
+          why = "The setting of the retrieval claim."},
+        ablations = {{label = "the L1-only arm's untrained D", main = "l1"}},
+        check = "pix2pix", params = {part = "rotation"}},
+    },
+  },
 }

@@ -1039,6 +1039,36 @@ function checks.srgan(P, S, G)
     compare(c, c, "fid_srgan", "less", "FID-lite: SRGAN below SRResNet", 0, "fid_srresnet"))
 end
 
+-- pix2pix (P.part): "ordering": L1+cGAN's outputs more realistic (FID-lite)
+-- than L1 alone's and closer to the targets (L1) than cGAN alone's; "fcn":
+-- the classifier's accuracy on L1+cGAN's outputs above both arms'
+-- (Table 1's FCN-score); "retrieval": D's features above raw pixels at
+-- precision@k; "rotation": their relative drop under rotated queries below
+-- the pixels'.  setting {main [, l1, cgan]}; all paired by seed.
+function checks.pix2pix(P, S, G)
+  local m = G[S.main]
+  if P.part == "ordering" then
+    return list_parts(compare(m, G[S.l1], "fid", "less", "FID-lite of the outputs: L1+cGAN below L1 alone"),
+      compare(m, G[S.cgan], "l1", "less", "L1 to the targets: L1+cGAN below cGAN alone"))
+  elseif P.part == "fcn" then
+    return list_parts(compare(m, G[S.l1], "acc", "greater", "classifier accuracy on the outputs: L1+cGAN above L1 alone"),
+      compare(m, G[S.cgan], "acc", "greater", "classifier accuracy on the outputs: L1+cGAN above cGAN alone"))
+  end
+  if not m then return {} end
+  for _, r in ipairs(m.runs) do
+    local v = r.v
+    for _, f in ipairs{"D", "pixels"} do
+      local a, b = v["p10_" .. f], v["p10_" .. f .. "_rot"]
+      if a and b and a > 0 then v["drop_" .. f] = 1 - b / a end
+    end
+  end
+  if P.part == "retrieval" then
+    return list_parts(compare(m, m, "p10_D", "greater", "precision@10: D's features above raw pixels", 0, "p10_pixels"))
+  end
+  return list_parts(compare(m, m, "drop_D", "less", "relative drop of precision@10 under rotated queries: "
+    .. "D's features below raw pixels", 0, "drop_pixels"))
+end
+
 -- Checks for tests and small plans.  mean_at_least: the mean of a column
 -- against a bound, params {col, min, label}, setting {config}.
 function checks.mean_at_least(P, S, G)

@@ -1096,6 +1096,36 @@ W.srgan = function()
   report_gan("srgan", Gg, D, 20, 3, step, rss_before)
 end
 
+-- experiments/pix2pix.lua's step at its defaults, with its nets
+-- (experiments/lib/unet.lua): the 5-level U-Net (widths 16-32-64-64-64,
+-- skips by concatenation, dropout 0.5 on the 2 innermost decoder levels) on
+-- 32x32 edge maps, the PatchGAN (C16 4x4 s2, C32 3x3 + BN, 1x1 to a 16x16 map)
+-- on (edge map, image) pairs; batch 32, Adam 2e-4 (0.5, 0.999).  One
+-- iteration: a D step with the halved loss, then a G step on the
+-- non-saturating loss + 100 x the mean L1.
+W.pix2pix = function()
+  local rss_before = status_mb("VmRSS")
+  local unet = dofile("experiments/lib/unet.lua")
+  local G, D = unet.G{ngf = 16, levels = 5, dropout = 2}, unet.D{ndf = 16}
+  local oG, oD = adam(G), adam(D)
+  local e = lg.rand(32, 1, 32, 32):gt(0.7) * 2 - 1
+  local y = lg.rand(32, 1, 32, 32) * 2 - 1
+  local sp = lg.softplus
+  local function step()
+    local fake = G(e)
+    local lD = (sp(-D(lg.cat({e, y}, 2))):mean() + sp(D(lg.cat({e, fake:detach()}, 2))):mean()) * 0.5
+    oD:zero_grad()
+    lD:backward()
+    oD:step()
+    local lG = sp(-D(lg.cat({e, fake}, 2))):mean() + (fake - y):abs():mean() * 100
+    oG:zero_grad()
+    lG:backward()
+    oG:step()
+    return lD, lG
+  end
+  report_gan("pix2pix", G, D, 20, 3, step, rss_before)
+end
+
 local fn = W[workload or ""]
 if not fn then
   local keys = {}

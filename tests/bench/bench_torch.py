@@ -1017,6 +1017,73 @@ def srgan(threads, iters):
     report_gan("srgan", Gg, D, 20, 3, step, rss_before, threads, iters)
 
 
+class UnetLevel(torch.nn.Module):
+    """One level of experiments/lib/unet.lua's U-Net: down, the inner levels,
+    up; [x, up] along the channels except at the outermost level.  Attributes
+    in the Lua order (down, sub, up) so that the parameter lists agree."""
+
+    def __init__(self, outer, inner, inp=None, sub=None, outermost=False, innermost=False, dropout=False):
+        super().__init__()
+        nn = torch.nn
+        inp = inp or outer
+        self.outermost = outermost
+        down = [] if outermost else [nn.LeakyReLU(0.2)]
+        down.append(nn.Conv2d(inp, inner, 4, stride=2, padding=1, bias=False))
+        if not (outermost or innermost):
+            down.append(nn.BatchNorm2d(inner))
+        self.down = nn.Sequential(*down)
+        self.sub = sub
+        up = [nn.ReLU(), nn.ConvTranspose2d(inner if innermost else 2 * inner, outer, 4, stride=2, padding=1,
+                                            bias=outermost)]
+        if outermost:
+            up.append(nn.Tanh())
+        else:
+            up.append(nn.BatchNorm2d(outer))
+            if dropout:
+                up.append(nn.Dropout(0.5))
+        self.up = nn.Sequential(*up)
+
+    def forward(self, x):
+        h = self.down(x)
+        if self.sub is not None:
+            h = self.sub(h)
+        y = self.up(h)
+        return y if self.outermost else torch.cat([x, y], 1)
+
+
+def pix2pix(threads, iters):
+    """experiments/pix2pix.lua's step, as bench.lua's pix2pix: U-Net at 5
+    levels (ngf 16, dropout on the 2 innermost), PatchGAN (ndf 16), batch 32."""
+    nn = torch.nn
+    F = torch.nn.functional
+    rss_before = rss_mb("VmRSS")
+    width = lambda lv: 16 * min(2 ** (lv - 1), 4)
+    block = None
+    for lv in range(5, 1, -1):
+        block = UnetLevel(width(lv - 1), width(lv), sub=block, innermost=lv == 5, dropout=5 - lv < 2)
+    G = UnetLevel(1, 16, inp=1, sub=block, outermost=True)
+    D = nn.Sequential(nn.Conv2d(2, 16, 4, stride=2, padding=1), nn.LeakyReLU(0.2),
+                      nn.Conv2d(16, 32, 3, padding=1, bias=False), nn.BatchNorm2d(32), nn.LeakyReLU(0.2),
+                      nn.Conv2d(32, 1, 1))
+    oG, oD = adam(G), adam(D)
+    e = (torch.rand(32, 1, 32, 32) > 0.7).float() * 2 - 1
+    y = torch.rand(32, 1, 32, 32) * 2 - 1
+
+    def step():
+        fake = G(e)
+        lD = (F.softplus(-D(torch.cat([e, y], 1))).mean() + F.softplus(D(torch.cat([e, fake.detach()], 1))).mean()) * 0.5
+        oD.zero_grad()
+        lD.backward()
+        oD.step()
+        lG = F.softplus(-D(torch.cat([e, fake], 1))).mean() + (fake - y).abs().mean() * 100
+        oG.zero_grad()
+        lG.backward()
+        oG.step()
+        return lD, lG
+
+    report_gan("pix2pix", G, D, 20, 3, step, rss_before, threads, iters)
+
+
 WORKLOADS = {"add1": add1, "linear16": linear16, "sgemm1024": sgemm1024,
              "memloop": memloop, "convlayers": convlayers, "conv3d": conv3d}
 GAN_WORKLOADS = {"mlp-gan": mlp_gan, "toy-gan": toy_gan, "dcgan-28": dcgan_28,
@@ -1031,7 +1098,8 @@ GAN_WORKLOADS = {"mlp-gan": mlp_gan, "toy-gan": toy_gan, "dcgan-28": dcgan_28,
                  "simgan": simgan,
                  "adagan": adagan,
                  "vgan": vgan,
-                 "srgan": srgan}
+                 "srgan": srgan,
+                 "pix2pix": pix2pix}
 
 
 def main():

@@ -889,3 +889,48 @@ test("report: the VGAN checks on known per-seed values", function()
   parts = report.checks.vgan_streams({}, {two = "t", one = "o"}, {t = one, o = good})
   eq(parts[1].verdict, "does NOT hold", parts[1].text)
 end)
+
+test("report: the pix2pix checks on known per-seed values", function()
+  local function config(rows)
+    local runs = {}
+    for i, v in ipairs(rows) do runs[i] = {seed = i, v = v} end
+    return {runs = runs, spec = {seeds = {1, 2, 3, 4, 5}}}
+  end
+  local function arm(fid, l1, acc)
+    local rows = {}
+    for i = 1, 5 do rows[i] = {fid = fid + i * 0.1, l1 = l1 + i * 0.001, acc = acc + i * 0.001} end
+    return config(rows)
+  end
+  local S = {main = "m", l1 = "a", cgan = "c"}
+  -- L1+cGAN: FID below L1's in every seed, L1 below cGAN's in every seed: p = 1/32, holds
+  local G = {m = arm(10, 0.20, 0.80), a = arm(30, 0.15, 0.70), c = arm(12, 0.35, 0.60)}
+  local parts = report.checks.pix2pix({part = "ordering"}, S, G)
+  eq(#parts, 2)
+  for _, p in ipairs(parts) do eq(p.verdict, "holds", p.text) end
+  assert(parts[1].text:find("p = 0.0312", 1, true), parts[1].text)
+  parts = report.checks.pix2pix({part = "fcn"}, S, G)
+  for _, p in ipairs(parts) do eq(p.verdict, "holds", p.text) end
+  -- the L1 arm more accurate than L1+cGAN: that part does NOT hold
+  parts = report.checks.pix2pix({part = "fcn"}, S, {m = arm(10, 0.2, 0.80), a = arm(30, 0.15, 0.90), c = G.c})
+  eq(parts[1].verdict, "does NOT hold", parts[1].text)
+  eq(parts[2].verdict, "holds", parts[2].text)
+  -- retrieval: D 0.70-0.74 against pixels 0.60 in every seed; rotation: D drops 10%, pixels 50%
+  local ret = {}
+  for i = 1, 5 do
+    local d = 0.69 + i * 0.01
+    ret[i] = {p10_D = d, p10_D_rot = d * 0.9, p10_pixels = 0.6, p10_pixels_rot = 0.3}
+  end
+  local R = {m = config(ret)}
+  parts = report.checks.pix2pix({part = "retrieval"}, {main = "m"}, R)
+  eq(#parts, 1)
+  eq(parts[1].verdict, "holds", parts[1].text)
+  parts = report.checks.pix2pix({part = "rotation"}, {main = "m"}, R)
+  eq(parts[1].verdict, "holds", parts[1].text)
+  near(R.m.runs[1].v.drop_D, 0.1, 1e-12)
+  near(R.m.runs[1].v.drop_pixels, 0.5, 1e-12)
+  -- D below pixels: retrieval does NOT hold
+  for i = 1, 5 do ret[i].p10_D = 0.5 end
+  eq(report.checks.pix2pix({part = "retrieval"}, {main = "m"}, {m = config(ret)})[1].verdict, "does NOT hold")
+  eq(#report.checks.pix2pix({part = "retrieval"}, {main = "m"}, {}), 0, "no results, no parts")
+  eq(#report.checks.pix2pix({part = "ordering"}, S, {}), 0, "no results, no parts")
+end)

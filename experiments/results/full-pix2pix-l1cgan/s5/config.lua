@@ -1,0 +1,25 @@
+-- luagan run 'pix2pix': the resolved flags (read back by --resume as data)
+return {
+  batch = 32,
+  checkpoint_every = 0,
+  dataset = "fashion",
+  dropout = 2,
+  edge_frac = 0.25,
+  eval_every = 250,
+  eval_n = 1000,
+  gallery = 2000,
+  gan = true,
+  iters = 1500,
+  k = 10,
+  lambda = 100,
+  levels = 5,
+  lr = 0.0002,
+  ndf = 16,
+  ngf = 16,
+  out = "runs/reproduce-full/pix2pix-l1cgan-s5",
+  queries = 1000,
+  rotate = 15,
+  sample_every = 1000,
+  seed = 5,
+  threads = 1
+}

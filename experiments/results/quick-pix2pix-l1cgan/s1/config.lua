@@ -1,0 +1,25 @@
+-- luagan run 'pix2pix': the resolved flags (read back by --resume as data)
+return {
+  batch = 32,
+  checkpoint_every = 0,
+  dataset = "mnist10k",
+  dropout = 2,
+  edge_frac = 0.25,
+  eval_every = 20,
+  eval_n = 200,
+  gallery = 400,
+  gan = true,
+  iters = 40,
+  k = 10,
+  lambda = 100,
+  levels = 5,
+  lr = 0.0002,
+  ndf = 16,
+  ngf = 16,
+  out = "runs/reproduce-quick/pix2pix-l1cgan-s1",
+  queries = 200,
+  rotate = 15,
+  sample_every = 0,
+  seed = 1,
+  threads = 1
+}
