@@ -751,6 +751,45 @@ W["ebgan"] = function()
   report_gan("ebgan", G, D, 500, 20, step, rss_before)
 end
 
+-- experiments/began.lua's step at its defaults, with its D (experiments/lib/ae_disc.lua):
+-- G 64-256-256-784 with ELU units and Tanh (no batch norm); D the autoencoder
+-- 784-256-64-256-784 with ELU after each hidden Linear; L(v) = the batch mean of the
+-- per-image mean |v - D(v)| (eta = 1); batch 64, z ~ U[-1, 1], Adam 1e-4 (0.5, 0.999).
+-- One iteration, the script's simultaneous update: L_D = L(x) - k_t L(G(z_D)) (fake
+-- detached) and L_G = L(G(z_G)) at the same D, G's gradient by lg.grad, both Adam
+-- steps; then k_{t+1} = clip(k_t + 0.001 (0.5 L(x) - L(G(z_G))), 0, 1), which reads
+-- both losses back.
+W.began = function()
+  local nn = lg.nn
+  local rss_before = status_mb("VmRSS")
+  local ae = dofile("experiments/lib/ae_disc.lua")
+  local G = nn.Sequential(nn.Linear(64, 256), ae.ELU(), nn.Linear(256, 256), ae.ELU(),
+                          nn.Linear(256, 784), nn.Tanh())
+  local D = ae.AE{nin = 784, hidden = 256, code = 64, act = "elu"}
+  local function opt(m) return lg.optim.Adam(m:parameters(), {lr = 1e-4, betas = {0.5, 0.999}}) end
+  local oG, oD = opt(G), opt(D)
+  local Gparams = oG.params
+  local real = lg.rand(64, 784) * 2 - 1
+  local function noise() return lg.rand(64, 64) * 2 - 1 end
+  local function L(v) return ae.energy(v, (D(v)), "l1"):mean() end
+  local k = 0
+  local function step()
+    local l_real = L(real)
+    local l_fake_d = L(G(noise()):detach())
+    local l_fake_g = L(G(noise()))
+    local lD = l_real - l_fake_d * k
+    local gs = lg.grad(l_fake_g, Gparams)
+    oD:zero_grad()
+    lD:backward()
+    for i, p in ipairs(Gparams) do p.grad = gs[i] end
+    oD:step()
+    oG:step()
+    k = math.min(1, math.max(0, k + 0.001 * (0.5 * l_real:item() - l_fake_g:item())))
+    return lD, l_fake_g
+  end
+  report_gan("began", G, D, 500, 20, step, rss_before)
+end
+
 -- experiments/cgan.lua's step: G [z (100), embedding(y) (10)] -> 256 -> 512 (BN, ReLU) -> 784
 -- sigmoid; D, label concatenated at a hidden layer: x -> 240 and embedding(y) -> 50 (LeakyReLU
 -- 0.2, dropout 0.5), joint 290 -> 240 -> 1; batch 100, random labels for the fakes.

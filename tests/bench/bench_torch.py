@@ -529,6 +529,48 @@ def ebgan(threads, iters):
     report_gan("ebgan", G, D, 500, 20, step, rss_before, threads, iters)
 
 
+def began(threads, iters):
+    """BEGAN's step, as bench.lua's: autoencoder D with ELU units and the L1
+    energy, L_D = L(x) - k_t L(G(z)) and L_G = L(G(z')) at the same D (G's
+    gradient by autograd.grad), both Adam steps, then the k_t update."""
+    nn = torch.nn
+    rss_before = rss_mb("VmRSS")
+    G = nn.Sequential(nn.Linear(64, 256), nn.ELU(), nn.Linear(256, 256), nn.ELU(),
+                      nn.Linear(256, 784), nn.Tanh())
+    enc = nn.Sequential(nn.Linear(784, 256), nn.ELU(), nn.Linear(256, 64))
+    dec = nn.Sequential(nn.Linear(64, 256), nn.ELU(), nn.Linear(256, 784))
+    D = nn.Sequential(enc, dec)
+    oG = torch.optim.Adam(G.parameters(), lr=1e-4, betas=(0.5, 0.999))
+    oD = torch.optim.Adam(D.parameters(), lr=1e-4, betas=(0.5, 0.999))
+    gparams = list(G.parameters())
+    real = torch.rand(64, 784) * 2 - 1
+    k = 0.0
+
+    def noise():
+        return torch.rand(64, 64) * 2 - 1
+
+    def L(v):
+        return (v - D(v)).abs().mean(1).mean()
+
+    def step():
+        nonlocal k
+        l_real = L(real)
+        l_fake_d = L(G(noise()).detach())
+        l_fake_g = L(G(noise()))
+        lD = l_real - l_fake_d * k
+        gs = torch.autograd.grad(l_fake_g, gparams)
+        oD.zero_grad()
+        lD.backward()
+        for p, g in zip(gparams, gs):
+            p.grad = g
+        oD.step()
+        oG.step()
+        k = min(1.0, max(0.0, k + 0.001 * (0.5 * l_real.item() - l_fake_g.item())))
+        return lD, l_fake_g
+
+    report_gan("began", G, D, 500, 20, step, rss_before, threads, iters)
+
+
 # Every conv shape of dcgan-28, refiner and unet alone, as the luagan side
 # times them (tests/bench/conv_layers.c, which has the same table): the
 # forward, the input gradient and the weight gradient, each as autograd
@@ -1092,6 +1134,7 @@ GAN_WORKLOADS = {"mlp-gan": mlp_gan, "toy-gan": toy_gan, "dcgan-28": dcgan_28,
                  "aae": aae,
                  "lapgan": lapgan,
                  "ebgan": ebgan,
+                 "began": began,
                  "cgan": cgan,
                  "text2img": text2img,
                  "crypto": crypto,

@@ -3,7 +3,7 @@
 # usage: tests/bench/run.sh [BUILD_DIR] [--only NAME[,NAME...]]    (`make bench` calls it)
 #        BENCH_ONLY=NAME[,NAME...] does the same as --only (`make bench BENCH_ONLY=dcgan-28`).
 #        NAME is a workload: add1 linear16 sgemm1024 memloop mlp-gan toy-gan dcgan-28 dcgan-28-gp
-#        refiner unet convlayers conv3d dist ssgan aae lapgan ebgan cgan text2img crypto simgan adagan vgan srgan pix2pix
+#        refiner unet convlayers conv3d dist ssgan aae lapgan ebgan began cgan text2img crypto simgan adagan vgan srgan pix2pix
 #
 # Every workload runs in its own process (so that VmHWM belongs to that
 # workload alone), at 1 and at 2 threads:
@@ -49,8 +49,8 @@
 # status is non-zero only when a workload did not run (or the GAN workloads of
 # the two sides do not have the same parameters).
 set -u
-all_workloads="add1 linear16 sgemm1024 memloop mlp-gan toy-gan dcgan-28 dcgan-28-gp refiner unet convlayers conv3d dist ssgan aae lapgan ebgan cgan text2img crypto simgan adagan vgan srgan pix2pix"
-gan_workloads="mlp-gan toy-gan dcgan-28 dcgan-28-gp refiner unet ssgan aae lapgan ebgan cgan text2img crypto simgan adagan vgan srgan pix2pix"
+all_workloads="add1 linear16 sgemm1024 memloop mlp-gan toy-gan dcgan-28 dcgan-28-gp refiner unet convlayers conv3d dist ssgan aae lapgan ebgan began cgan text2img crypto simgan adagan vgan srgan pix2pix"
+gan_workloads="mlp-gan toy-gan dcgan-28 dcgan-28-gp refiner unet ssgan aae lapgan ebgan began cgan text2img crypto simgan adagan vgan srgan pix2pix"
 build=build
 only=${BENCH_ONLY:-}
 while [ $# -gt 0 ]; do
@@ -176,7 +176,7 @@ for t in $threads; do
     # torch's stock configuration (two pools), fewer iterations: it is slow
     if [ "$t" = 2 ]; then
       case $w in
-        mlp-gan|toy-gan|ssgan|aae|ebgan|cgan|text2img|crypto|adagan) n=100 ;; dcgan-28|refiner|unet|simgan|vgan|srgan|pix2pix) n=10 ;; lapgan) n=20 ;; dcgan-28-gp) n=5 ;; *) n="" ;;
+        mlp-gan|toy-gan|ssgan|aae|ebgan|began|cgan|text2img|crypto|adagan) n=100 ;; dcgan-28|refiner|unet|simgan|vgan|srgan|pix2pix) n=10 ;; lapgan) n=20 ;; dcgan-28-gp) n=5 ;; *) n="" ;;
       esac
       if [ -n "$n" ]; then
         run "torchstock_${w}_t$t" 0 env OMP_NUM_THREADS=$t \
