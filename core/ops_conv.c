@@ -462,6 +462,19 @@ static int conv_transpose_forward(const geom *g, const float *x, const float *w,
   return run_chunks(g, conv_transpose_chunk, x, w, bias, ep, g->c * g->h * g->w, y);
 }
 
+/* gw[b .. b+len-1] += partials i0 .. last-1, one partial after the other
+** so that each pass is a vector loop (the block stays in L1 between
+** passes); every element still gets its additions in chunk order. */
+enum { FOLD_BLOCK = 2048 };
+static void fold_block(float *gw, const float *partials, size_t part, int64_t i0,
+                       int64_t last, int64_t b, int64_t len) {
+  for (int64_t i = i0; i < last; i++) {
+    const float *src = partials + part * (size_t)i + b;
+    float *dst = gw + b;
+    for (int64_t e = 0; e < len; e++) dst[e] += src[e];
+  }
+}
+
 /* gw = P_0 + P_1 + ... summed left to right, P_c the gradient of chunk c
 ** alone.  Chunk 0 writes gw itself; the others go to partial buffers, one per
 ** thread, taken in waves of one chunk per thread and folded into gw in
@@ -507,11 +520,9 @@ static int conv_weight_forward(const geom *g, const float *x, const float *gy, f
       }
       #pragma omp barrier
       #pragma omp for schedule(static)
-      for (int64_t e = 0; e < OK; e++) {
-        float acc = gw[e];
-        for (int64_t i = c0 ? 0 : 1; i < last; i++) acc += partials[part * (size_t)i + (size_t)e];
-        gw[e] = acc;
-      }
+      for (int64_t b = 0; b < OK; b += FOLD_BLOCK)
+        fold_block(gw, partials, part, c0 ? 0 : 1, last, b,
+                   OK - b < FOLD_BLOCK ? OK - b : FOLD_BLOCK);
     }
   }
   return 0;
