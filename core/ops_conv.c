@@ -477,9 +477,13 @@ static void fold_block(float *gw, const float *partials, size_t part, int64_t i0
 
 /* gw = P_0 + P_1 + ... summed left to right, P_c the gradient of chunk c
 ** alone.  Chunk 0 writes gw itself; the others go to partial buffers, one per
-** thread, taken in waves of one chunk per thread and folded into gw in
-** chunk order after each wave.  Every P_c and every addition is the same
-** whatever the thread count, so gw is bitwise the same too. */
+** chunk of a wave, and each wave is folded into gw in chunk order.  A wave
+** is as many chunks as FOLD_FLOATS of partials hold (at least one per
+** thread): each wave costs two barriers, which a batch of many small chunks
+** would otherwise pay once per thread's chunk.  Every P_c and every
+** addition is the same whatever the thread count, so gw is bitwise the
+** same too. */
+#define FOLD_FLOATS (2 * CHUNK_FLOATS)
 static int conv_weight_forward(const geom *g, const float *x, const float *gy, float *gw) {
   int64_t K = cols_k(g), L = cols_l(g), OK = g->o * K;
   if (g->n == 0 || L == 0) {
@@ -493,7 +497,10 @@ static int conv_weight_forward(const geom *g, const float *x, const float *gy, f
   chunking p = chunk_plan(g);
   int threads = chunk_threads(g, &p);
   size_t slot = slot_floats(g, p.nb), part = ((size_t)OK + 15) & ~(size_t)15;
-  float *ws = lg_conv_workspace((slot + (p.count > 1 ? part : 0)) * (size_t)threads);
+  int64_t wave = threads * (int64_t)(FOLD_FLOATS / (part * (size_t)threads));
+  if (wave < threads) wave = threads;
+  if (wave > p.count) wave = p.count;
+  float *ws = lg_conv_workspace(slot * (size_t)threads + (p.count > 1 ? part : 0) * (size_t)wave);
   if (!ws) return -1;
   float *partials = ws + slot * (size_t)threads;
   if (threads == 1) {
@@ -507,18 +514,15 @@ static int conv_weight_forward(const geom *g, const float *x, const float *gy, f
   }
   #pragma omp parallel num_threads(threads)
   {
-    int64_t t = lg_thread_num(), width = 1;
-#ifdef _OPENMP
-    width = omp_get_num_threads();
-#endif
-    for (int64_t c0 = 0; c0 < p.count; c0 += width) {
-      int64_t c = c0 + t, last = p.count - c0 < width ? p.count - c0 : width;
-      if (c < p.count) {
-        int64_t n0 = chunk_start(g, &p, c);
-        conv_weight_chunk(g, x, gy, n0, chunk_start(g, &p, c + 1) - n0,
-                          ws + slot * (size_t)t, false, c ? partials + part * (size_t)t : gw);
+    float *col = ws + slot * (size_t)lg_thread_num();
+    for (int64_t c0 = 0; c0 < p.count; c0 += wave) {
+      int64_t last = p.count - c0 < wave ? p.count - c0 : wave;
+      #pragma omp for schedule(static)
+      for (int64_t i = 0; i < last; i++) {
+        int64_t c = c0 + i, n0 = chunk_start(g, &p, c);
+        conv_weight_chunk(g, x, gy, n0, chunk_start(g, &p, c + 1) - n0, col, false,
+                          c ? partials + part * (size_t)i : gw);
       }
-      #pragma omp barrier
       #pragma omp for schedule(static)
       for (int64_t b = 0; b < OK; b += FOLD_BLOCK)
         fold_block(gw, partials, part, c0 ? 0 : 1, last, b,
