@@ -462,11 +462,28 @@ static int conv_transpose_forward(const geom *g, const float *x, const float *w,
   return run_chunks(g, conv_transpose_chunk, x, w, bias, ep, g->c * g->h * g->w, y);
 }
 
+/* gw[b .. b+len-1] += partials i0 .. last-1, one partial after the other
+** so that each pass is a vector loop (the block stays in L1 between
+** passes); every element still gets its additions in chunk order. */
+enum { FOLD_BLOCK = 2048 };
+static void fold_block(float *gw, const float *partials, size_t part, int64_t i0,
+                       int64_t last, int64_t b, int64_t len) {
+  for (int64_t i = i0; i < last; i++) {
+    const float *src = partials + part * (size_t)i + b;
+    float *dst = gw + b;
+    for (int64_t e = 0; e < len; e++) dst[e] += src[e];
+  }
+}
+
 /* gw = P_0 + P_1 + ... summed left to right, P_c the gradient of chunk c
 ** alone.  Chunk 0 writes gw itself; the others go to partial buffers, one per
-** thread, taken in waves of one chunk per thread and folded into gw in
-** chunk order after each wave.  Every P_c and every addition is the same
-** whatever the thread count, so gw is bitwise the same too. */
+** chunk of a wave, and each wave is folded into gw in chunk order.  A wave
+** is as many chunks as FOLD_FLOATS of partials hold (at least one per
+** thread): each wave costs two barriers, which a batch of many small chunks
+** would otherwise pay once per thread's chunk.  Every P_c and every
+** addition is the same whatever the thread count, so gw is bitwise the
+** same too. */
+#define FOLD_FLOATS (2 * CHUNK_FLOATS)
 static int conv_weight_forward(const geom *g, const float *x, const float *gy, float *gw) {
   int64_t K = cols_k(g), L = cols_l(g), OK = g->o * K;
   if (g->n == 0 || L == 0) {
@@ -480,7 +497,10 @@ static int conv_weight_forward(const geom *g, const float *x, const float *gy, f
   chunking p = chunk_plan(g);
   int threads = chunk_threads(g, &p);
   size_t slot = slot_floats(g, p.nb), part = ((size_t)OK + 15) & ~(size_t)15;
-  float *ws = lg_conv_workspace((slot + (p.count > 1 ? part : 0)) * (size_t)threads);
+  int64_t wave = threads * (int64_t)(FOLD_FLOATS / (part * (size_t)threads));
+  if (wave < threads) wave = threads;
+  if (wave > p.count) wave = p.count;
+  float *ws = lg_conv_workspace(slot * (size_t)threads + (p.count > 1 ? part : 0) * (size_t)wave);
   if (!ws) return -1;
   float *partials = ws + slot * (size_t)threads;
   if (threads == 1) {
@@ -494,24 +514,19 @@ static int conv_weight_forward(const geom *g, const float *x, const float *gy, f
   }
   #pragma omp parallel num_threads(threads)
   {
-    int64_t t = lg_thread_num(), width = 1;
-#ifdef _OPENMP
-    width = omp_get_num_threads();
-#endif
-    for (int64_t c0 = 0; c0 < p.count; c0 += width) {
-      int64_t c = c0 + t, last = p.count - c0 < width ? p.count - c0 : width;
-      if (c < p.count) {
-        int64_t n0 = chunk_start(g, &p, c);
-        conv_weight_chunk(g, x, gy, n0, chunk_start(g, &p, c + 1) - n0,
-                          ws + slot * (size_t)t, false, c ? partials + part * (size_t)t : gw);
-      }
-      #pragma omp barrier
+    float *col = ws + slot * (size_t)lg_thread_num();
+    for (int64_t c0 = 0; c0 < p.count; c0 += wave) {
+      int64_t last = p.count - c0 < wave ? p.count - c0 : wave;
       #pragma omp for schedule(static)
-      for (int64_t e = 0; e < OK; e++) {
-        float acc = gw[e];
-        for (int64_t i = c0 ? 0 : 1; i < last; i++) acc += partials[part * (size_t)i + (size_t)e];
-        gw[e] = acc;
+      for (int64_t i = 0; i < last; i++) {
+        int64_t c = c0 + i, n0 = chunk_start(g, &p, c);
+        conv_weight_chunk(g, x, gy, n0, chunk_start(g, &p, c + 1) - n0, col, false,
+                          c ? partials + part * (size_t)i : gw);
       }
+      #pragma omp for schedule(static)
+      for (int64_t b = 0; b < OK; b += FOLD_BLOCK)
+        fold_block(gw, partials, part, c0 ? 0 : 1, last, b,
+                   OK - b < FOLD_BLOCK ? OK - b : FOLD_BLOCK);
     }
   }
   return 0;

@@ -286,6 +286,54 @@ static void conv_ops_match_naive_loops_narrow_and_wide(void **state) {
   }
 }
 
+/* The weight gradient of a batch in several chunks (here 4 of 6 samples)
+** folds the chunks' partial gradients in chunk order, in blocks of the
+** weight that are not a multiple of its 37 x 256 entries.  The naive loop checks the values, and 2
+** and 3 threads must give the 1-thread bits. */
+static void conv2d_weight_chunked_same_bits_at_1_2_3_threads(void **state) {
+  (void)state;
+  int64_t N = 24, C = 16, O = 37, H = 14, k = 4, Ho = 7;
+  lg_tensor *x = ck_randn(SHAPE(N, C, H, H)), *gy = ck_randn(SHAPE(N, O, Ho, Ho));
+  lg_conv_opts o = opts(2, 2, 1, 1, 0, 0);
+  int before = lg_get_num_threads();
+  lg_tensor *gw[3];
+  for (int t = 0; t < 3; t++) {
+    lg_set_num_threads(t + 1);
+    gw[t] = CK(lg_conv2d_weight(x, gy, k, k, &o));
+  }
+  lg_set_num_threads(before);
+  int bad = 0;
+  for (int64_t o2 = 0; o2 < O; o2++)
+    for (int64_t c = 0; c < C; c++)
+      for (int64_t a = 0; a < k; a++)
+        for (int64_t b = 0; b < k; b++) {
+          double acc = 0.0;
+          for (int64_t n = 0; n < N; n++)
+            for (int64_t i = 0; i < Ho; i++)
+              for (int64_t j = 0; j < Ho; j++)
+                acc += (double)naive_at(x, n, c, i * 2 - 1 + a, j * 2 - 1 + b) *
+                       ck_get(gy, ((n * O + o2) * Ho + i) * Ho + j);
+          bad += !(fabs(ck_get(gw[0], ((o2 * C + c) * k + a) * k + b) - acc) <= 1e-3 * (1 + fabs(acc)));
+        }
+  assert_int_equal(bad, 0);
+  for (int t = 1; t < 3; t++)
+    assert_memory_equal(lg_data(gw[0]), lg_data(gw[t]), (size_t)gw[0]->numel * sizeof(float));
+  for (int t = 0; t < 3; t++) lg_release(gw[t]);
+  lg_release(x), lg_release(gy);
+  /* 128 x 2048 weights: 2 threads fold the 4 chunks in one wave, 3 threads
+  ** in waves of 3 and 1 (the partials of a wave are capped) */
+  x = ck_randn(SHAPE(200, 128, 4, 4)), gy = ck_randn(SHAPE(200, 128, 2, 2));
+  for (int t = 0; t < 3; t++) {
+    lg_set_num_threads(t + 1);
+    gw[t] = CK(lg_conv2d_weight(x, gy, k, k, &o));
+  }
+  lg_set_num_threads(before);
+  for (int t = 1; t < 3; t++)
+    assert_memory_equal(lg_data(gw[0]), lg_data(gw[t]), (size_t)gw[0]->numel * sizeof(float));
+  for (int t = 0; t < 3; t++) lg_release(gw[t]);
+  lg_release(x), lg_release(gy);
+}
+
 static void conv_with_empty_batch(void **state) {
   (void)state;
   lg_tensor *x = CK(lg_zeros(SHAPE(0, 2, 5, 5))), *w = ck_randn(SHAPE(3, 2, 3, 3));
@@ -472,6 +520,7 @@ int main(void) {
       TEST(conv_transpose2d_is_the_adjoint_of_conv2d),
       TEST(conv_batch_equals_per_sample),
       TEST(conv_ops_match_naive_loops_narrow_and_wide),
+      TEST(conv2d_weight_chunked_same_bits_at_1_2_3_threads),
       TEST(conv_with_empty_batch),
       TEST(grad_conv2d),
       TEST(grad_conv2d_odd_sizes),
