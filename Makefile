@@ -116,6 +116,13 @@ faults: all ; @$(BUILD)/luagan tests/faults/run.lua   # SIGKILL x50, full disk, 
 bench: deps all
 	@bash tests/bench/run.sh $(BUILD)
 
+# The same benchmarks as an AVX2-only machine runs them, on any x86-64 one:
+# luagan built for Haswell (build-avx2/: no AVX-512 in any kernel) against
+# PyTorch with oneDNN capped at AVX2 (tests/bench/run.sh --isa avx2).
+bench-avx2: deps
+	$(MAKE) BUILD=build-avx2 OPT="-O3 -march=haswell -mtune=haswell" all
+	@bash tests/bench/run.sh build-avx2 --isa avx2
+
 demo: deps-build all
 	$(BUILD)/luagan experiments/gan_mnist.lua
 
@@ -196,4 +203,4 @@ datasets:
 clean:
 	rm -rf build build-san
 
-.PHONY: FORCE all test sanitize bench demo docs reproduce reproduce-quick deps deps-build datasets fuzz clean
+.PHONY: FORCE all test sanitize bench bench-avx2 demo docs reproduce reproduce-quick deps deps-build datasets fuzz clean

@@ -1,9 +1,19 @@
 #!/usr/bin/env bash
 # luagan vs PyTorch (and vs OpenBLAS called directly), side by side, in one run.
-# usage: tests/bench/run.sh [BUILD_DIR] [--only NAME[,NAME...]]    (`make bench` calls it)
+# usage: tests/bench/run.sh [BUILD_DIR] [--only NAME[,NAME...]] [--isa avx2]    (`make bench` calls it)
 #        BENCH_ONLY=NAME[,NAME...] does the same as --only (`make bench BENCH_ONLY=dcgan-28`).
 #        NAME is a workload: add1 linear16 sgemm1024 memloop mlp-gan toy-gan dcgan-28 dcgan-28-gp
 #        refiner unet convlayers conv3d dist ssgan aae lapgan ebgan began cgan text2img crypto simgan adagan vgan srgan pix2pix
+#
+# --isa avx2 (`make bench-avx2`): an AVX2-only machine's numbers on any x86-64 one.
+#            BUILD_DIR must hold a build for Haswell (make BUILD=build-avx2
+#            OPT="-O3 -march=haswell -mtune=haswell" all); the per-layer timer and the
+#            direct sgemm are compiled for Haswell too, and PyTorch runs with
+#            DNNL_MAX_CPU_ISA=AVX2 and ATEN_CPU_CAPABILITY=avx2.  The cap on oneDNN is
+#            what makes the comparison fair: PyTorch's convolutions are oneDNN's
+#            JIT kernels, which pick AVX-512 whenever the CPU has it, whatever
+#            ATEN_CPU_CAPABILITY says (DNNL_VERBOSE=1 shows jit:avx512_core without
+#            the cap, jit:avx2 with it).
 #
 # Every workload runs in its own process (so that VmHWM belongs to that
 # workload alone), at 1 and at 2 threads:
@@ -14,6 +24,12 @@
 #            OpenBLAS share one OpenMP pool
 #   direct:  BUILD_DIR/sgemm_direct T (tests/bench/sgemm_direct.c, built here against
 #            the openblas-openmp libopenblas, rpath pinned to that directory)
+#   luaganspin: dcgan-28 once more at 2 threads with GOMP_SPINCOUNT=100000: the
+#            workers spin about a millisecond before they sleep.  luagan waits
+#            passively by default (lua/main.c: spinning threads made a loaded machine
+#            10-60x slower), and then every parallel region (about 66 a step) pays a
+#            futex wake-up; on an idle machine the spin is worth 5-8% at 2 threads,
+#            on a shared one it loses (README, Threads); counted in luagan's best.
 #   torchstock: the GAN workloads once more at 2 threads without that LD_LIBRARY_PATH
 #            (Debian's stock torch + OpenBLAS: two thread pools), fewer iterations;
 #            informative, and counted in PyTorch's best should it ever win
@@ -53,11 +69,14 @@ all_workloads="add1 linear16 sgemm1024 memloop mlp-gan toy-gan dcgan-28 dcgan-28
 gan_workloads="mlp-gan toy-gan dcgan-28 dcgan-28-gp refiner unet ssgan aae lapgan ebgan began cgan text2img crypto simgan adagan vgan srgan pix2pix"
 build=build
 only=${BENCH_ONLY:-}
+isa=native
 while [ $# -gt 0 ]; do
   case $1 in
     --only) [ $# -ge 2 ] || { echo "run.sh: --only needs a workload name" >&2; exit 2; }
             only=$2; shift 2 ;;
     --only=*) only=${1#--only=}; shift ;;
+    --isa) [ "${2:-}" = avx2 ] || { echo "run.sh: --isa takes avx2" >&2; exit 2; }
+           isa=avx2; shift 2 ;;
     -h|--help) sed -n '2,4p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
     *) build=$1; shift ;;
@@ -82,6 +101,11 @@ cd "$root" || exit 1
 blasdir=/usr/lib/x86_64-linux-gnu/openblas-openmp
 threads="1 2"
 status=0
+march=-march=native
+if [ "$isa" = avx2 ]; then
+  march="-march=haswell -mtune=haswell"
+  export DNNL_MAX_CPU_ISA=AVX2 ATEN_CPU_CAPABILITY=avx2
+fi
 log=$(mktemp -d)
 trap 'rm -rf "$log"' EXIT
 
@@ -89,7 +113,7 @@ trap 'rm -rf "$log"' EXIT
 direct="$build/sgemm_direct"
 if selected sgemm1024 && { [ ! -x "$direct" ] || [ "$here/sgemm_direct.c" -nt "$direct" ]; }; then
   mkdir -p "$build"
-  ${CC:-cc} -std=c11 -O2 -march=native -Wall -Wextra -Werror \
+  ${CC:-cc} -std=c11 -O2 $march -Wall -Wextra -Werror \
     -I/usr/include/x86_64-linux-gnu/openblas-openmp "$here/sgemm_direct.c" -o "$direct" \
     -L"$blasdir" -Wl,-rpath,"$blasdir" -lopenblas -fopenmp || { echo "bench: cannot build $direct"; status=1; }
 fi
@@ -98,7 +122,7 @@ fi
 convl="$build/conv_layers"
 if selected convlayers && { [ ! -x "$convl" ] || [ "$here/conv_layers.c" -nt "$convl" ] ||
                              [ "$build/libluagan_core.a" -nt "$convl" ]; }; then
-  ${CC:-cc} -std=c11 -D_GNU_SOURCE -O2 -march=native -Wall -Wextra -Werror -fopenmp -Icore \
+  ${CC:-cc} -std=c11 -D_GNU_SOURCE -O2 $march -Wall -Wextra -Werror -fopenmp -Icore \
     -I/usr/include/x86_64-linux-gnu/openblas-openmp "$here/conv_layers.c" -o "$convl" \
     "$build/libluagan_core.a" -L"$blasdir" -Wl,-rpath,"$blasdir" -lopenblas -ljpeg -lz -lm \
     || { echo "bench: cannot build $convl"; status=1; }
@@ -154,6 +178,7 @@ echo "   load average before: $(cut -d' ' -f1-3 /proc/loadavg) (other work on th
 echo "   beside each number: the load at its start and the cores other processes used during it)"
 
 echo "   workloads: $workloads"
+[ "$isa" = avx2 ] && echo "   isa: AVX2 ($build built for Haswell; PyTorch with DNNL_MAX_CPU_ISA=AVX2)"
 for t in $threads; do
   for w in $workloads; do
     [ "$w" = dist ] && continue   # its own section below
@@ -165,6 +190,11 @@ for t in $threads; do
     else
       run "luagan_${w}_t$t" "$limit" env OMP_NUM_THREADS=$t OPENBLAS_NUM_THREADS=$t \
         "$build/luagan" tests/bench/bench.lua "$w" "$t"
+    fi
+    # dcgan-28 once more with the workers spinning before they sleep (see the header)
+    if [ "$t" = 2 ] && [ "$w" = dcgan-28 ]; then
+      run "luaganspin_${w}_t$t" 0 env OMP_NUM_THREADS=$t OPENBLAS_NUM_THREADS=$t \
+        GOMP_SPINCOUNT=100000 "$build/luagan" tests/bench/bench.lua "$w" "$t"
     fi
     run "torch_${w}_t$t" 0 env OMP_NUM_THREADS=$t OPENBLAS_NUM_THREADS=$t \
       LD_LIBRARY_PATH="$blasdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
@@ -190,13 +220,15 @@ done
 configs() {
   case $1 in
     torch) echo "torch_t1 torch_t2 torchstock_t2" ;;
+    luagan) echo "luagan_t1 luagan_t2 luaganspin_t2" ;;
     *) local t; for t in $threads; do echo "$1_t$t"; done ;;
   esac
 }
 # tag CONFIG WORKLOAD: torch_t2 + mlp-gan -> torch_mlp-gan_t2
 tag() { echo "${1%_t*}_${2}_${1##*_}"; }
 # label CONFIG: t2 / t2 stock
-label() { case $1 in torchstock_*) echo "${1##*_} stock" ;; *) echo "${1##*_}" ;; esac; }
+label() { case $1 in torchstock_*) echo "${1##*_} stock" ;; luaganspin_*) echo "${1##*_} spin" ;;
+  *) echo "${1##*_}" ;; esac; }
 
 # best SIDE WORKLOAD KEY min|max: best value over the side's configurations,
 # "value label" (label: t1, t2, or "t2 stock")
@@ -348,7 +380,7 @@ if selected $w; then
 fi
 
 # ------------------------------------------------------------ the GAN workloads
-# target_of WORKLOAD: the speed target (luagan it/s over PyTorch's best; issues 3 and 5)
+# target_of WORKLOAD: the speed target (luagan it/s over PyTorch's best)
 target_of() { case $1 in mlp-gan) echo 1.3 ;; toy-gan) echo 0.5 ;; dcgan-28|refiner) echo 1.5 ;;
   unet) echo 1.2 ;; *) echo 1.0 ;; esac; }
 # line_of KEY FILE: the text after "KEY: " in FILE
@@ -396,6 +428,8 @@ for w in $gan_workloads; do
   r=$(ratio "$(value "$w" "$log/luagan_${w}_t2")" "$(value "$w" "$log/luagan_${w}_t1")")
   if [ "$w" = dcgan-28 ]; then
     echo "ratio ${w}_threads (luagan t2/t1 it/s): $r   [target >= 1.8: $(verdict "$r" ">=" 1.8)]"
+    r=$(ratio "$(value "$w" "$log/luaganspin_${w}_t2")" "$(value "$w" "$log/luagan_${w}_t1")")
+    echo "ratio ${w}_threads_spin (luagan t2 spin/t1 it/s): $r   [target >= 1.8: $(verdict "$r" ">=" 1.8)]"
   else
     echo "ratio ${w}_threads (luagan t2/t1 it/s): $r"
   fi
