@@ -1,0 +1,26 @@
+-- luagan run 'lapgan': the resolved flags (read back by --resume as data)
+return {
+  batch = 64,
+  checkpoint_every = 0,
+  d_hidden = 300,
+  dataset = "mnist10k",
+  dropout = 0.5,
+  eval_every = 500,
+  eval_n = 2000,
+  g_bn = true,
+  g_hidden = 600,
+  holdout = 1000,
+  iters = 1500,
+  lr = 0.0,
+  method = "lapgan",
+  momentum = 0.5,
+  momentum_final = 0.7,
+  nz = 100,
+  optim = "sgd",
+  out = "runs/reproduce-full/lapgan-lapgan_sgd-s4",
+  parzen_samples = 10000,
+  sample_every = 500,
+  seed = 4,
+  threads = 1,
+  width = 8
+}
