@@ -589,7 +589,7 @@ return {
          iterations (52.7) than at 5,000 (43.8), while its MODE score and FID-lite improve
          (3.07 -> 4.27, 317 -> 165), the estimator's known weakness in 784 dimensions.]],
         [[With the authors' SGD (lapgan_sgd, 5 seeds) the pyramid fails outright: the 28x28
-         level's D wins within 500 steps (lossD0 0.002-0.2, its G's loss 14-54) and the finest
+         level's D wins within 500 steps (lossD0 0.000-0.28, its G's loss 2-54) and the finest
          level draws saturated white images in every seed (1 class, FID-lite 961-964, Parzen
          -1055), while the MLP base still draws blobs; lr 0.02 with momentum suits the authors'
          hundreds of epochs on their nets, not 1,500 steps on ours, which is why Adam is the
