@@ -40,36 +40,17 @@
 
 #include <string.h>
 
+static bool is_3x3(const lg_direct_geom *g) {
+  if (g->kh == 3 && g->kw == 3) return true;
+  return lg_seterr("conv2d: Winograd F(2x2,3x3) needs a 3x3 kernel, got %lldx%lld",
+                   (long long)g->kh, (long long)g->kw), false;
+}
+
 #if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
-#include <immintrin.h>
+#include "conv_simd.h"
 
 #ifdef __AVX512F__
-typedef __m512 vec;
-typedef __mmask16 vmask;
-#define VW 16
-#define OB 12
-#define RQ 4
-#define vzero() _mm512_setzero_ps()
-#define vbcast(x) _mm512_set1_ps(x)
-#define vfma(a, b, c) _mm512_fmadd_ps(a, b, c)
-#define vloadu(p) _mm512_loadu_ps(p)
-#define vadd(a, b) _mm512_add_ps(a, b)
 #define vsub(a, b) _mm512_sub_ps(a, b)
-#define vstoreu(p, v) _mm512_storeu_ps(p, v)
-static inline vmask lanes(int64_t lo, int64_t hi) {
-  if (lo < 0) lo = 0;
-  if (hi > VW) hi = VW;
-  if (hi <= lo) return 0;
-  return (vmask)((((uint32_t)1 << hi) - 1) & ~(((uint32_t)1 << lo) - 1));
-}
-static inline void vstore_mask(float *p, vmask m, vec v) { _mm512_mask_storeu_ps(p, m, v); }
-static inline vec vload_mask(const float *p, vmask m) { return _mm512_maskz_loadu_ps(m, p); }
-static inline vec vrelu(vec x) {
-  return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(x, vzero(), _CMP_NLE_UQ), x);
-}
-static inline vec vleaky(vec x, vec slope) {
-  return _mm512_mask_mov_ps(_mm512_mul_ps(x, slope), _mm512_cmp_ps_mask(x, vzero(), _CMP_GT_OQ), x);
-}
 /* (a, b) = 2 VW consecutive floats -> their even and odd ones */
 static inline void deinterleave(vec a, vec b, vec *even, vec *odd) {
   const __m512i ie = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
@@ -85,35 +66,7 @@ static inline void interleave(vec e, vec o, vec *lo, vec *hi) {
   *hi = _mm512_permutex2var_ps(e, ih, o);
 }
 #else
-typedef __m256 vec;
-typedef __m256i vmask;
-#define VW 8
-#define OB 6
-#define RQ 2
-#define vzero() _mm256_setzero_ps()
-#define vbcast(x) _mm256_set1_ps(x)
-#define vfma(a, b, c) _mm256_fmadd_ps(a, b, c)
-#define vloadu(p) _mm256_loadu_ps(p)
-#define vadd(a, b) _mm256_add_ps(a, b)
 #define vsub(a, b) _mm256_sub_ps(a, b)
-#define vstoreu(p, v) _mm256_storeu_ps(p, v)
-static inline vmask lanes(int64_t lo, int64_t hi) {
-  if (lo < 0) lo = 0;
-  if (hi > VW) hi = VW;
-  if (hi < lo) hi = lo;
-  __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-  __m256i ge = _mm256_cmpgt_epi32(idx, _mm256_set1_epi32((int)lo - 1));
-  __m256i lt = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)hi), idx);
-  return _mm256_and_si256(ge, lt);
-}
-static inline void vstore_mask(float *p, vmask m, vec v) { _mm256_maskstore_ps(p, m, v); }
-static inline vec vload_mask(const float *p, vmask m) { return _mm256_maskload_ps(p, m); }
-static inline vec vrelu(vec x) {
-  return _mm256_and_ps(x, _mm256_cmp_ps(x, vzero(), _CMP_NLE_UQ));
-}
-static inline vec vleaky(vec x, vec slope) {
-  return _mm256_blendv_ps(_mm256_mul_ps(x, slope), x, _mm256_cmp_ps(x, vzero(), _CMP_GT_OQ));
-}
 /* shuffle_ps picks within 128-bit halves (a0 a2 b0 b2 | a4 a6 b4 b6); the
 ** 64-bit permute puts the halves' pairs in order */
 static inline void deinterleave(vec a, vec b, vec *even, vec *odd) {
@@ -237,21 +190,6 @@ static void input_transform(const lg_direct_geom *g, grid p, const float *xp, in
   }
 }
 
-/* Blocks of output channels, as the direct kernel's (conv_direct.c,
-** block_at): the channels shared evenly over the fewest blocks of at most
-** OB rows, each a multiple of RQ rows (rows past ob are zero weights). */
-typedef struct {
-  int64_t o0, ob, rows;
-} block;
-
-static int64_t block_count(int64_t o) { return (o + OB - 1) / OB; }
-
-static block block_at(int64_t o, int64_t b) {
-  int64_t count = block_count(o), full = ((o + count - 1) / count + RQ - 1) / RQ * RQ;
-  int64_t o0 = b * full, ob = o - o0 < full ? o - o0 : full;
-  return (block){o0, ob, (ob + RQ - 1) / RQ * RQ};
-}
-
 /* M[pos][r][CH] = sum_c U[pos][c][r] V[pos][c][CH] for the block's rows,
 ** up: its packed weights [16][C][rows]. */
 static inline __attribute__((always_inline)) void
@@ -369,9 +307,7 @@ static int thread_count(const lg_direct_geom *g) {
 
 int lg_conv_winograd(const lg_direct_geom *g, const float *x, const float *w, bool transposed_w,
                      const float *bias, lg_epilogue ep, float *y) {
-  if (g->kh != 3 || g->kw != 3)
-    return lg_seterr("conv2d: Winograd F(2x2,3x3) needs a 3x3 kernel, got %lldx%lld",
-                     (long long)g->kh, (long long)g->kw), -1;
+  if (!is_3x3(g)) return -1;
   grid p = grid_of(g);
   int64_t blocks = block_count(g->o);
   size_t nw = (size_t)(blocks * OB * g->c * 16), nb = (size_t)(blocks * OB);
@@ -412,7 +348,8 @@ bool lg_conv_winograd_ok(int64_t c, int64_t o, int64_t ho, int64_t wo) {
 
 int lg_conv_winograd(const lg_direct_geom *g, const float *x, const float *w, bool transposed_w,
                      const float *bias, lg_epilogue ep, float *y) {
-  (void)g, (void)x, (void)w, (void)transposed_w, (void)bias, (void)ep, (void)y;
+  (void)x, (void)w, (void)transposed_w, (void)bias, (void)ep, (void)y;
+  if (!is_3x3(g)) return -1;
   return lg_seterr("conv2d: no Winograd convolution in this build"), -1;
 }
 
