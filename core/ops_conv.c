@@ -31,6 +31,7 @@
 ** of the workspace.
 */
 #include "conv_direct.h"
+#include "conv_winograd.h"
 #include "internal.h"
 
 #include <limits.h>
@@ -438,14 +439,17 @@ static int run_chunks(const geom *g, chunk_fn fn, const float *a, const float *b
   return 0;
 }
 
-/* Stride 1 with enough output channels and columns goes to the direct
-** kernel (conv_direct.c), the rest through the column matrix. */
+/* Stride 1: 3x3 with enough channels goes to Winograd F(2x2,3x3)
+** (conv_winograd.c), the rest with enough output channels and columns to
+** the direct kernel (conv_direct.c), the rest through the column matrix. */
 static int conv_forward(const geom *g, const float *x, const float *w, const float *bias,
                         lg_epilogue ep, float *y) {
-  if (g->sh == 1 && g->sw == 1 && lg_conv_direct_ok(g->o, g->wo, g->kw)) {
-    lg_direct_geom d = {g->n, g->c, g->h, g->w, g->o, g->ho, g->wo, g->kh, g->kw, g->ph, g->pw};
+  lg_direct_geom d = {g->n, g->c, g->h, g->w, g->o, g->ho, g->wo, g->kh, g->kw, g->ph, g->pw};
+  if (g->sh == 1 && g->sw == 1 && g->kh == 3 && g->kw == 3 &&
+      lg_conv_winograd_ok(g->c, g->o, g->ho, g->wo))
+    return lg_conv_winograd(&d, x, w, false, bias, ep, y);
+  if (g->sh == 1 && g->sw == 1 && lg_conv_direct_ok(g->o, g->wo, g->kw))
     return lg_conv_direct(&d, x, w, false, bias, ep, y);
-  }
   return run_chunks(g, conv_chunk, x, w, bias, ep, g->o * cols_l(g), y);
 }
 
@@ -453,12 +457,12 @@ static int conv_forward(const geom *g, const float *x, const float *w, const flo
 ** with w's channels swapped, turned by 180 degrees, and padding k - 1 - p. */
 static int conv_transpose_forward(const geom *g, const float *x, const float *w,
                                   const float *bias, lg_epilogue ep, float *y) {
-  if (g->sh == 1 && g->sw == 1 && g->ph < g->kh && g->pw < g->kw &&
-      lg_conv_direct_ok(g->c, g->w, g->kw)) {
-    lg_direct_geom d = {g->n, g->o, g->ho, g->wo, g->c, g->h, g->w, g->kh, g->kw,
-                        g->kh - 1 - g->ph, g->kw - 1 - g->pw};
-    return lg_conv_direct(&d, x, w, true, bias, ep, y);
-  }
+  lg_direct_geom d = {g->n, g->o, g->ho, g->wo, g->c, g->h, g->w, g->kh, g->kw,
+                      g->kh - 1 - g->ph, g->kw - 1 - g->pw};
+  bool s1 = g->sh == 1 && g->sw == 1 && g->ph < g->kh && g->pw < g->kw;
+  if (s1 && g->kh == 3 && g->kw == 3 && lg_conv_winograd_ok(g->o, g->c, g->h, g->w))
+    return lg_conv_winograd(&d, x, w, true, bias, ep, y);
+  if (s1 && lg_conv_direct_ok(g->c, g->w, g->kw)) return lg_conv_direct(&d, x, w, true, bias, ep, y);
   return run_chunks(g, conv_transpose_chunk, x, w, bias, ep, g->c * g->h * g->w, y);
 }
 
