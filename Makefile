@@ -8,7 +8,7 @@ OPT     ?= -O3 -march=native
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -fPIC -fopenmp $(OPT) -g \
            -fno-math-errno -fno-trapping-math \
            -I/usr/include/lua5.4 -I/usr/include/x86_64-linux-gnu/openblas-openmp -Icore
-LDLIBS  += -L/usr/lib/x86_64-linux-gnu/openblas-openmp -lopenblas -fopenmp -ljpeg -lz -lm
+LDLIBS  += -L/usr/lib/x86_64-linux-gnu/openblas-openmp -lopenblas -fopenmp -ljpeg -lz -lmvec -lm
 LUALIBS  = -llua5.4 -lreadline
 BUILD   ?= build
 
@@ -80,7 +80,7 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(CORE_SRC) $(wildcard core/*.h)
 	@$(if $(V),,echo "  FUZZ    $<")
 	$(Q)clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fopenmp -Wno-pass-failed \
 	  -I/usr/include/x86_64-linux-gnu/openblas-openmp -Icore $< $(CORE_SRC) -o $@ \
-	  -L/usr/lib/x86_64-linux-gnu/openblas-openmp -lopenblas -ljpeg -lz -lm
+	  -L/usr/lib/x86_64-linux-gnu/openblas-openmp -lopenblas -ljpeg -lz -lmvec -lm
 # ---------------------------------------------------------------- tests
 # Each suite prints its own summary; tests/run.sh prints the closing
 # "N passed, N failed" line over all of them.

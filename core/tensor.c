@@ -342,8 +342,7 @@ lg_tensor *lg_randperm(int64_t n) {
 lg_tensor *lg_randn(int ndim, const int64_t *shape) {
   lg_tensor *t = lg_empty(ndim, shape);
   if (!t) return NULL;
-  float *d = lg_data(t);
-  for (int64_t i = 0; i < t->numel; i++) d[i] = (float)lg_rng_normal();
+  lg_rng_normal_fill(lg_data(t), t->numel);
   return t;
 }
 

@@ -102,6 +102,7 @@ void lg_rng_get_state(uint64_t state[5]);
 void lg_rng_set_state(const uint64_t state[5]);
 double lg_rng_uniform(void);       /* [0,1) with 53 random bits */
 double lg_rng_normal(void);
+void lg_rng_normal_fill(float *out, int64_t n);   /* n normals, vectorised (float) */
 
 /* ---------------------------------------------------------------- access */
 bool lg_is_contiguous(const lg_tensor *t);

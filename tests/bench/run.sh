@@ -124,7 +124,7 @@ if selected convlayers && { [ ! -x "$convl" ] || [ "$here/conv_layers.c" -nt "$c
                              [ "$build/libluagan_core.a" -nt "$convl" ]; }; then
   ${CC:-cc} -std=c11 -D_GNU_SOURCE -O2 $march -Wall -Wextra -Werror -fopenmp -Icore \
     -I/usr/include/x86_64-linux-gnu/openblas-openmp "$here/conv_layers.c" -o "$convl" \
-    "$build/libluagan_core.a" -L"$blasdir" -Wl,-rpath,"$blasdir" -lopenblas -ljpeg -lz -lm \
+    "$build/libluagan_core.a" -L"$blasdir" -Wl,-rpath,"$blasdir" -lopenblas -ljpeg -lz -lmvec -lm \
     || { echo "bench: cannot build $convl"; status=1; }
 fi
 
