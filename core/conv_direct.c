@@ -166,18 +166,6 @@ static void pack_weights(const lg_direct_geom *g, const float *w, int64_t so, in
   }
 }
 
-/* Threads for a call: all of them from 8M multiply-adds (lg_sgemm's
-** threshold), at most one per unit of work. */
-static int thread_count(const lg_direct_geom *g, int64_t units) {
-  int threads = 1;
-#ifdef _OPENMP
-  double work = (double)g->n * g->o * g->ho * g->wo * g->c * g->kh * g->kw;
-  if (work >= (double)(1 << 23) && !omp_in_parallel()) threads = omp_get_max_threads();
-#endif
-  if (threads > units) threads = units < 1 ? 1 : (int)units;
-  return threads;
-}
-
 int lg_conv_direct(const lg_direct_geom *g, const float *x, const float *w, bool transposed_w,
                    const float *bias, lg_epilogue ep, float *y) {
   int64_t kk = g->kh * g->kw, blocks = block_count(g->o);
@@ -189,7 +177,7 @@ int lg_conv_direct(const lg_direct_geom *g, const float *x, const float *w, bool
   padded p = padded_size(g);
   int64_t segs = (g->wo + SEG - 1) / SEG;
   size_t pad_floats = ((size_t)(g->c * p.hp * p.wp) + 15) & ~(size_t)15;
-  int threads = thread_count(g, g->n);
+  int threads = conv_thread_count(g, g->n);
   float *pads = lg_conv_workspace(pad_floats * (size_t)threads + nw + nb);
   if (!pads) return -1;
   float *packed = pads + pad_floats * (size_t)threads, *pb = packed + nw;
@@ -276,7 +264,7 @@ int lg_conv_direct_weight(const lg_direct_geom *g, const float *x, const float *
   int64_t tiles = blocks * g->c * g->kh, tile_floats = OW * 3 * VW;
   size_t pad_floats = ((size_t)(g->c * p.hp * p.wp) + 15) & ~(size_t)15;
   size_t grid_floats = ((size_t)(blocks * OW * g->ho * rw) + 15) & ~(size_t)15;
-  int threads = thread_count(g, tiles);
+  int threads = conv_thread_count(g, tiles);
   size_t total = (size_t)tiles * (size_t)tile_floats + (pad_floats + grid_floats) * (size_t)threads;
   float *parts = lg_conv_workspace(total);   /* kept across calls, as lg_conv_direct's */
   if (!parts) return -1;

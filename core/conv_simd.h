@@ -12,6 +12,9 @@
 #include <immintrin.h>
 #include <stdint.h>
 
+#include "conv_direct.h"
+#include "internal.h"
+
 #ifdef __AVX512F__
 typedef __m512 vec;
 typedef __mmask16 vmask;
@@ -91,6 +94,18 @@ static inline block block_at(int64_t o, int64_t b) {
   int64_t count = block_count(o), full = ((o + count - 1) / count + RQ - 1) / RQ * RQ;
   int64_t o0 = b * full, ob = o - o0 < full ? o - o0 : full;
   return (block){o0, ob, (ob + RQ - 1) / RQ * RQ};
+}
+
+/* Threads for a call: all of them from 8M multiply-adds of the direct sum
+** (lg_sgemm's threshold), at most one per unit of work. */
+static inline int conv_thread_count(const lg_direct_geom *g, int64_t units) {
+  int threads = 1;
+#ifdef _OPENMP
+  double work = (double)g->n * g->o * g->ho * g->wo * g->c * g->kh * g->kw;
+  if (work >= (double)(1 << 23) && !omp_in_parallel()) threads = omp_get_max_threads();
+#endif
+  if (threads > units) threads = units < 1 ? 1 : (int)units;
+  return threads;
 }
 
 #endif

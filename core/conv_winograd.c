@@ -298,18 +298,6 @@ static void pack_weights(const lg_direct_geom *g, const float *w, int64_t so, in
   }
 }
 
-/* Threads for a call, as the direct kernel's: all of them from 8M
-** multiply-adds of the direct sum, at most one per sample. */
-static int thread_count(const lg_direct_geom *g) {
-  int threads = 1;
-#ifdef _OPENMP
-  double work = (double)g->n * g->o * g->ho * g->wo * g->c * 9;
-  if (work >= (double)(1 << 23) && !omp_in_parallel()) threads = omp_get_max_threads();
-#endif
-  if (threads > g->n) threads = g->n < 1 ? 1 : (int)g->n;
-  return threads;
-}
-
 int lg_conv_winograd(const lg_direct_geom *g, const float *x, const float *w, bool transposed_w,
                      const float *bias, lg_epilogue ep, float *y) {
   if (!is_3x3(g)) return -1;
@@ -319,7 +307,7 @@ int lg_conv_winograd(const lg_direct_geom *g, const float *x, const float *w, bo
   size_t pad_floats = ((size_t)(g->c * p.hp * 2 * p.we) + 15) & ~(size_t)15;
   size_t v_floats = (size_t)(16 * vstride(g->c)), m_floats = (size_t)(16 * OB * CH);
   size_t slot = pad_floats + v_floats + m_floats;
-  int threads = thread_count(g);
+  int threads = conv_thread_count(g, g->n);
   /* per thread: its padded sample, its chunk's V and M; then U and the bias */
   float *ws = lg_conv_workspace(slot * (size_t)threads + nw + nb);
   if (!ws) return -1;
