@@ -240,7 +240,21 @@ SEG1(k_sigmoid, x >= 0.0f ? 1.0f / (1.0f + lg_expf(-fabsf(x)))
 SEG1(k_tanh, lg_tanhf(x))
 SEG1(k_sin, sinf(x))
 SEG1(k_cos, cosf(x))
-SEG1(k_softplus, (x > 0.0f ? x : 0.0f) + log1pf(lg_expf(-fabsf(x))))
+
+/* max(x, 0) + log(1 + e^-|x|), the tail computed a block at a time */
+static void k_softplus(float *restrict o, const float *restrict a, int64_t sa, int64_t n,
+                       const float *p) {
+  (void)p;
+  float tail[256];
+  for (int64_t lo = 0; lo < n; lo += 256) {
+    int64_t m = n - lo < 256 ? n - lo : 256;
+    lg_softplus_tail(tail, a + lo * sa, sa, m);
+    for (int64_t j = 0; j < m; j++) {
+      float x = a[(lo + j) * sa];
+      o[lo + j] = (x > 0.0f ? x : 0.0f) + tail[j];
+    }
+  }
+}
 
 /* }====================================================== */
 

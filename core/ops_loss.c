@@ -94,7 +94,7 @@ static void cursor_next(cursor *c) {
   }
 
 /* max(x,0) - x t + log(1 + e^-|x|): log(1 + e^x) - x t without overflow */
-PAIR_SUM(sum_bce, (x > 0.0f ? x : 0.0f) - x * y + log1pf(lg_expf(-fabsf(x))))
+PAIR_SUM(sum_bce, (x > 0.0f ? x : 0.0f) - x * y + lg_log1pf(lg_expf(-fabsf(x))))
 PAIR_SUM(sum_mse, (double)(x - y) * (double)(x - y))
 PAIR_SUM(sum_l1, fabsf(x - y))
 

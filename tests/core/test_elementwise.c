@@ -1,5 +1,6 @@
 /* Elementwise ops: forward values (broadcasting, extremes) and gradients to second order. */
 #include "check.h"
+#include "fastmath.h"
 
 /* {====================================================== forward values */
 
@@ -148,6 +149,28 @@ static void extreme_inputs_stay_finite(void **state) {
     lg_release(s), lg_release(g), lg_release(ops[k]);
   }
   lg_release(a);
+}
+
+/* lg_log1pf against double log1p: the whole of [0, 1] (softplus and BCE
+** call it with e^-|x|), values so small that 1 + x rounds to 1, and large
+** ones; relative error under 4 x 2^-24 (a few ulp; 2.9 x 2^-24 seen).
+** glibc's scalar log1pf is closer, but a call per element cannot vectorise. */
+static void log1p_within_a_few_ulp(void **state) {
+  (void)state;
+  double worst = 0;
+  for (int i = 0; i <= 1 << 20; i++) {
+    float xs[3] = {(float)i / (float)(1 << 20), ldexpf(1.0f + (float)i / (1 << 20), -40 + i % 41),
+                   ldexpf(1.0f + (float)i / (1 << 20), i % 100)};
+    for (int k = 0; k < 3; k++) {
+      double want = log1p((double)xs[k]), got = lg_log1pf(xs[k]);
+      double err = want == 0 ? fabs(got) : fabs(got - want) / want;
+      if (err > worst) worst = err;
+    }
+  }
+  assert_true(worst < 4 * 0x1.0p-24);
+  assert_true(lg_log1pf(0.0f) == 0.0f);
+  assert_true(lg_log1pf(1e-30f) == 1e-30f);
+  assert_true(isnan(lg_log1pf(NAN)));
 }
 
 static void empty_tensors_pass_through(void **state) {
@@ -303,6 +326,7 @@ int main(void) {
       TEST(pow_values),
       TEST(clamp_values),
       TEST(extreme_inputs_stay_finite),
+      TEST(log1p_within_a_few_ulp),
       TEST(empty_tensors_pass_through),
       TEST(grad_add_sub_broadcast),
       TEST(grad_mul_broadcast),
