@@ -205,16 +205,29 @@ int lg_conv_direct(const lg_direct_geom *g, const float *x, const float *w, bool
 ** the padded sample.  The tile is OW output channels x the 3 taps j of one
 ** (c, i), each accumulator a vector of per-lane partial sums along ow: per
 ** step one load of gy per channel and 3 shifted loads of xp for 3 OW
-** multiply-adds.  The lanes are summed once, at the end.  A tile runs over
-** every sample in order on one thread (threads split the tiles), so gw
-** does not depend on the thread count.  Kernel width 3 only: the tap
-** count is a constant, and the accumulators stay in registers. */
+** multiply-adds.  The lanes are summed once, at the end.
+**
+** Two ways to split the work over threads, both leaving gw independent of
+** the thread count:
+** - by samples, when one copy of the tiles fits in half an L2 (256 KB):
+**   WCHUNKS fixed chunks of samples (fewer for a smaller batch; never tied
+**   to the thread count), each adding its samples in order into its own
+**   copy of the tiles, the copies summed in chunk order at the end.  A
+**   thread pads only its own samples: split by tiles, both threads padded
+**   every sample of simgan's 16-channel convs (2.5x one thread's padding).
+** - by tiles, for larger layers (the refiner's 32 channels: 590 KB of
+**   tiles): a tile runs over every sample in order on one thread, which
+**   pads the channels its tiles read.
+** Kernel width 3 only: the tap count is a constant, and the accumulators
+** stay in registers. */
 
 #ifdef __AVX512F__
 #define OW 8                   /* 8 x 3 accumulators + 3 + 1 of the 32 registers */
 #else
 #define OW 4                   /* 4 x 3 + 3 + 1 of the 16 */
 #endif
+#define WCHUNKS 8
+#define WCHUNK_BYTES (256 << 10)
 
 bool lg_conv_direct_weight_ok(int64_t o, int64_t wo, int64_t kw) {
   int64_t segs = (wo + SEG - 1) / SEG;
@@ -262,33 +275,34 @@ int lg_conv_direct_weight(const lg_direct_geom *g, const float *x, const float *
   padded p = padded_size(g);
   int64_t segs = (g->wo + SEG - 1) / SEG, rw = segs * SEG, blocks = (g->o + OW - 1) / OW;
   int64_t tiles = blocks * g->c * g->kh, tile_floats = OW * 3 * VW;
+  size_t chunk_floats = (size_t)(tiles * tile_floats);
+  bool by_samples = chunk_floats * sizeof(float) <= WCHUNK_BYTES;
+  int64_t chunks = by_samples ? (g->n < WCHUNKS ? g->n : WCHUNKS) : 1;
+  int threads = conv_thread_count(g, by_samples ? chunks : tiles);
+  int64_t ranges = by_samples ? 1 : threads, units = chunks * ranges;   /* tile ranges per chunk */
   size_t pad_floats = ((size_t)(g->c * p.hp * p.wp) + 15) & ~(size_t)15;
   size_t grid_floats = ((size_t)(blocks * OW * g->ho * rw) + 15) & ~(size_t)15;
-  int threads = conv_thread_count(g, tiles);
-  size_t total = (size_t)tiles * (size_t)tile_floats + (pad_floats + grid_floats) * (size_t)threads;
+  size_t total = chunk_floats * (size_t)chunks + (pad_floats + grid_floats) * (size_t)threads;
   float *parts = lg_conv_workspace(total);   /* kept across calls, as lg_conv_direct's */
   if (!parts) return -1;
   memset(parts, 0, total * sizeof(float));   /* the sums, and the padding's zeros */
-  float *bufs = parts + tiles * tile_floats;
-  /* Each thread pads every sample for itself and adds it to its own tiles. */
-  #pragma omp parallel num_threads(threads) if (threads > 1)
-  {
-    int t = lg_thread_num(), nt = threads;
-#ifdef _OPENMP
-    nt = omp_get_num_threads();
-#endif
-    int64_t lo = tiles * t / nt, hi = tiles * (t + 1) / nt;
-    float *xp = bufs + (pad_floats + grid_floats) * (size_t)t, *gp = xp + pad_floats;
-    /* what this thread's tiles read: the channels of x and gy it pads */
+  float *bufs = parts + chunk_floats * (size_t)chunks;
+  #pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
+  for (int64_t u = 0; u < units; u++) {
+    int64_t k = u / ranges, r = u % ranges;
+    int64_t lo = tiles * r / ranges, hi = tiles * (r + 1) / ranges;
+    float *xp = bufs + (pad_floats + grid_floats) * (size_t)lg_thread_num(), *gp = xp + pad_floats;
+    float *part = parts + chunk_floats * (size_t)k;
+    /* what these tiles read: the channels of x and gy to pad */
     int64_t per_block = g->c * g->kh, b0 = lo / per_block, b1 = hi > lo ? (hi - 1) / per_block : b0;
     int64_t c0 = b0 == b1 ? lo / g->kh % g->c : 0, c1 = b0 == b1 ? (hi - 1) / g->kh % g->c + 1 : g->c;
     int64_t o0 = b0 * OW, o1 = (b1 + 1) * OW < g->o ? (b1 + 1) * OW : g->o;
-    for (int64_t n = 0; lo < hi && n < g->n; n++) {
+    for (int64_t n = g->n * k / chunks; lo < hi && n < g->n * (k + 1) / chunks; n++) {
       pad_sample(g, p, x, n, c0, c1, xp);
       pad_grid(g, rw, gy, n, o0, o1, gp);
       for (int64_t q = lo; q < hi; q++) {
         int64_t i = q % g->kh, c = q / g->kh % g->c, b = q / (g->kh * g->c);
-        wtile(g, p, rw, xp, gp, b, c, i, parts + q * tile_floats);
+        wtile(g, p, rw, xp, gp, b, c, i, part + q * tile_floats);
       }
     }
   }
@@ -296,9 +310,11 @@ int lg_conv_direct_weight(const lg_direct_geom *g, const float *x, const float *
     int64_t i = q % g->kh, c = q / g->kh % g->c, b = q / (g->kh * g->c);
     for (int64_t r = 0; r < OW && b * OW + r < g->o; r++)
       for (int64_t j = 0; j < 3; j++) {
-        const float *lane = parts + q * tile_floats + (r * 3 + j) * VW;
         float sum = 0.0f;
-        for (int l = 0; l < VW; l++) sum += lane[l];
+        for (int64_t k = 0; k < chunks; k++) {
+          const float *lane = parts + chunk_floats * (size_t)k + q * tile_floats + (r * 3 + j) * VW;
+          for (int l = 0; l < VW; l++) sum += lane[l];
+        }
         gw[(((b * OW + r) * g->c + c) * g->kh + i) * 3 + j] = sum;
       }
   }

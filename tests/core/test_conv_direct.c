@@ -177,8 +177,9 @@ static void direct_conv_weight_matches_naive_loops(void **state) {
   }
 }
 
-/* The refiner's layer at batch 8 is split over threads by tiles; every
-** value is computed by one thread in a fixed order. */
+/* The refiner's layer at batch 8: the forward and input gradient split
+** over threads by tiles (every value computed by one thread in a fixed
+** order), the weight gradient by fixed chunks of samples. */
 static void direct_conv_same_bits_at_1_and_2_threads(void **state) {
   (void)state;
   lg_tensor *x = ck_randn(SHAPE(8, 32, 28, 28)), *w = ck_randn(SHAPE(32, 32, 3, 3));
@@ -199,23 +200,28 @@ static void direct_conv_same_bits_at_1_and_2_threads(void **state) {
   lg_release(y1), lg_release(y2), lg_release(t1), lg_release(t2), lg_release(w1), lg_release(w2);
 }
 
-/* The weight gradient's threads pad only the channels their tiles read:
-** with 8 outputs (one block) and 32 inputs, each of 2 threads takes half
-** of the channels; with 16 outputs and 3 inputs, one block each.  Every
-** value must be that of one thread, which pads everything. */
-static void direct_weight_threads_pad_their_channels(void **state) {
+/* The weight gradient's threads split the samples in fixed chunks (at most
+** 8, fewer for a smaller batch), summed in chunk order: batches of 3, 13
+** and 9 split unevenly over 2 threads, and every value must be that of one
+** thread, which runs the chunks in turn.  Each shape has >= 4M
+** multiply-adds, so 2 threads do run. */
+static void direct_weight_same_bits_over_sample_chunks(void **state) {
   (void)state;
-  static const int shapes[][2] = {{8, 32}, {16, 3}, {24, 5}};   /* {O, C} */
+  static const int shapes[][3] = {{8, 32, 3}, {16, 3, 13}, {24, 5, 9}};   /* {O, C, N} */
   int before = lg_get_num_threads();
   lg_conv_opts o = opts(1, 1, 1);
   for (size_t t = 0; t < sizeof shapes / sizeof shapes[0]; t++) {
-    int64_t O = shapes[t][0], C = shapes[t][1], n = 200 / C + 1;   /* >= 8M multiply-adds */
+    int64_t O = shapes[t][0], C = shapes[t][1], n = shapes[t][2];
     lg_tensor *x = ck_randn(SHAPE(n, C, 28, 28)), *gy = ck_randn(SHAPE(n, O, 28, 28));
     lg_set_num_threads(1);
     lg_tensor *w1 = CK(lg_conv2d_weight(x, gy, 3, 3, &o));
     lg_set_num_threads(2);
     lg_tensor *w2 = CK(lg_conv2d_weight(x, gy, 3, 3, &o));
     assert_memory_equal(lg_data(w1), lg_data(w2), (size_t)w1->numel * sizeof(float));
+    double *ref = naive_weight(x, gy, 3, 3, 1, 1);
+    for (int64_t i = 0; i < w1->numel; i++)
+      assert_true(fabs(lg_data(w1)[i] - ref[i]) <= 1e-4 * (1 + fabs(ref[i])));
+    free(ref);
     lg_release(x), lg_release(gy), lg_release(w1), lg_release(w2);
   }
   lg_set_num_threads(before);
@@ -256,7 +262,7 @@ int main(void) {
       TEST(direct_conv_transpose_matches_naive_loops),
       TEST(direct_conv_weight_matches_naive_loops),
       TEST(direct_conv_same_bits_at_1_and_2_threads),
-      TEST(direct_weight_threads_pad_their_channels),
+      TEST(direct_weight_same_bits_over_sample_chunks),
       TEST(grad_direct_conv),
   };
   return cmocka_run_group_tests_name("conv_direct", tests, NULL, NULL);
