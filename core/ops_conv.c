@@ -47,6 +47,13 @@ typedef struct {
 static int64_t cols_k(const geom *g) { return g->c * g->kh * g->kw; }
 static int64_t cols_l(const geom *g) { return g->ho * g->wo; }
 
+/* A 1x1 conv at stride 1 without padding: one sample's column matrix is
+** the sample itself ([C, H*W]), so no im2col (SimGAN's refiner ends in one,
+** 16 -> 1 channels on 28x28: 800K floats copied per call). */
+static bool pointwise(const geom *g) {
+  return g->kh == 1 && g->kw == 1 && g->sh == 1 && g->sw == 1 && g->ph == 0 && g->pw == 0;
+}
+
 /* {====================================================== workspace */
 
 static float *workspace;
@@ -357,16 +364,18 @@ static size_t slot_floats(const geom *g, int64_t nb) {
 static void conv_chunk(const geom *g, const float *x, const float *w, const float *bias,
                        int64_t n0, int64_t m, float *col, bool par, float *y) {
   int64_t K = cols_k(g), L = cols_l(g);
-  im2col(g, x, n0, m, par, col);
+  const float *cols = col;
+  if (m == 1 && pointwise(g)) cols = x + n0 * K * L;
+  else im2col(g, x, n0, m, par, col);
   if (m == 1) {
     float *out = y + n0 * g->o * L;
     if (bias)
       for (int64_t o = 0; o < g->o; o++)
         for (int64_t l = 0; l < L; l++) out[o * L + l] = bias[o];
-    lg_sgemm(false, false, g->o, L, K, w, K, col, L, bias ? 1.0f : 0.0f, out, L, par);
+    lg_sgemm(false, false, g->o, L, K, w, K, cols, L, bias ? 1.0f : 0.0f, out, L, par);
   } else {
     float *rows = col + K * m * L;
-    lg_sgemm(false, false, g->o, m * L, K, w, K, col, m * L, 0.0f, rows, m * L, par);
+    lg_sgemm(false, false, g->o, m * L, K, w, K, cols, m * L, 0.0f, rows, m * L, par);
     rows_to_grid(g, rows, n0, m, bias, par, y);
   }
 }
@@ -381,6 +390,14 @@ static void conv_transpose_chunk(const geom *g, const float *x, const float *w,
     grid_to_rows(g, x, n0, m, par, rows);
     src = rows;
   }
+  if (m == 1 && pointwise(g)) {   /* col2im would be a copy: write the image itself */
+    float *out = y + n0 * K * L;
+    if (bias)
+      for (int64_t c = 0; c < K; c++)
+        for (int64_t l = 0; l < L; l++) out[c * L + l] = bias[c];
+    lg_sgemm(true, false, K, L, g->o, w, K, src, L, bias ? 1.0f : 0.0f, out, L, par);
+    return;
+  }
   lg_sgemm(true, false, K, m * L, g->o, w, K, src, m * L, 0.0f, col, m * L, par);
   col2im(g, col, n0, m, bias, par, y);
 }
@@ -390,13 +407,15 @@ static void conv_weight_chunk(const geom *g, const float *x, const float *gy, in
                               int64_t m, float *col, bool par, float *dst) {
   int64_t K = cols_k(g), L = cols_l(g);
   const float *src = gy + n0 * g->o * L;
-  im2col(g, x, n0, m, par, col);
+  const float *cols = col;
+  if (m == 1 && pointwise(g)) cols = x + n0 * K * L;
+  else im2col(g, x, n0, m, par, col);
   if (m > 1) {
     float *rows = col + K * m * L;
     grid_to_rows(g, gy, n0, m, par, rows);
     src = rows;
   }
-  lg_sgemm(false, true, g->o, K, m * L, src, m * L, col, m * L, 0.0f, dst, K, par);
+  lg_sgemm(false, true, g->o, K, m * L, src, m * L, cols, m * L, 0.0f, dst, K, par);
 }
 
 typedef void (*chunk_fn)(const geom *g, const float *a, const float *b, const float *bias,

@@ -209,7 +209,8 @@ static void conv_batch_equals_per_sample(void **state) {
 
 /* Every convolution op against a plain 7-deep loop, on images narrow enough
 ** for the vector row path (W <= 32, Wo <= 16) and wide enough for the scalar
-** one, with the DCGAN k4 s2 p1 geometry and an odd one. */
+** one, with the DCGAN k4 s2 p1 geometry, an odd one, and 1x1 convs on 28x28
+** (one sample per chunk: the column matrix is the sample itself). */
 static float naive_at(const lg_tensor *x, int64_t n, int64_t c, int64_t h, int64_t w) {
   if (h < 0 || w < 0 || h >= x->shape[2] || w >= x->shape[3]) return 0.0f;
   return ck_get(x, ((n * x->shape[1] + c) * x->shape[2] + h) * x->shape[3] + w);
@@ -221,7 +222,8 @@ static void conv_ops_match_naive_loops_narrow_and_wide(void **state) {
                                {3, 4, 14, 14, 4, 2, 1, 0},  {2, 3, 28, 28, 4, 2, 1, 0},
                                {2, 3, 9, 30, 3, 2, 1, 1},   {2, 3, 32, 32, 4, 2, 1, 0},
                                {2, 3, 40, 40, 4, 2, 1, 0},
-                               {3, 2, 11, 37, 5, 3, 2, 2},  {2, 2, 8, 33, 3, 1, 1, 0}};
+                               {3, 2, 11, 37, 5, 3, 2, 2},  {2, 2, 8, 33, 3, 1, 1, 0},
+                               {5, 2, 28, 28, 1, 1, 0, 0},  {16, 1, 28, 28, 1, 1, 0, 0}};
   for (size_t t = 0; t < sizeof geo / sizeof geo[0]; t++) {
     int64_t C = geo[t][0], O = geo[t][1], H = geo[t][2], W = geo[t][3], k = geo[t][4];
     int s = geo[t][5], p = geo[t][6], op = geo[t][7];
@@ -284,6 +286,32 @@ static void conv_ops_match_naive_loops_narrow_and_wide(void **state) {
     assert_int_equal(bad, 0);
     lg_release(x), lg_release(w), lg_release(gy), lg_release(y), lg_release(gw), lg_release(xt);
   }
+}
+
+/* A 1x1 conv with bias on 28x28 (no column matrix) and its transpose with
+** bias: y = W x + b per pixel, and x' = W^T y + b'. */
+static void pointwise_conv_with_bias(void **state) {
+  (void)state;
+  lg_tensor *x = ck_randn(SHAPE(2, 5, 28, 28)), *w = ck_randn(SHAPE(3, 5, 1, 1));
+  lg_tensor *b = ck_randn(SHAPE(3)), *bt = ck_randn(SHAPE(5));
+  lg_conv_opts o = opts(1, 1, 0, 0, 0, 0);
+  lg_tensor *y = CK(lg_conv2d(x, w, b, &o)), *xt = CK(lg_conv_transpose2d(y, w, bt, &o));
+  int bad = 0;
+  for (int64_t n = 0; n < 2; n++)
+    for (int64_t l = 0; l < 784; l++) {
+      for (int64_t k = 0; k < 3; k++) {
+        double acc = ck_get(b, k);
+        for (int64_t c = 0; c < 5; c++) acc += (double)ck_get(w, k * 5 + c) * ck_get(x, (n * 5 + c) * 784 + l);
+        bad += !(fabs(ck_get(y, (n * 3 + k) * 784 + l) - acc) <= 1e-5 * (1 + fabs(acc)));
+      }
+      for (int64_t c = 0; c < 5; c++) {
+        double acc = ck_get(bt, c);
+        for (int64_t k = 0; k < 3; k++) acc += (double)ck_get(w, k * 5 + c) * ck_get(y, (n * 3 + k) * 784 + l);
+        bad += !(fabs(ck_get(xt, (n * 5 + c) * 784 + l) - acc) <= 1e-5 * (1 + fabs(acc)));
+      }
+    }
+  assert_int_equal(bad, 0);
+  lg_release(x), lg_release(w), lg_release(b), lg_release(bt), lg_release(y), lg_release(xt);
 }
 
 /* The weight gradient of a batch in several chunks (here 4 of 6 samples)
@@ -520,6 +548,7 @@ int main(void) {
       TEST(conv_transpose2d_is_the_adjoint_of_conv2d),
       TEST(conv_batch_equals_per_sample),
       TEST(conv_ops_match_naive_loops_narrow_and_wide),
+      TEST(pointwise_conv_with_bias),
       TEST(conv2d_weight_chunked_same_bits_at_1_2_3_threads),
       TEST(conv_with_empty_batch),
       TEST(grad_conv2d),
