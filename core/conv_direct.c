@@ -310,11 +310,13 @@ int lg_conv_direct_weight(const lg_direct_geom *g, const float *x, const float *
     int64_t i = q % g->kh, c = q / g->kh % g->c, b = q / (g->kh * g->c);
     for (int64_t r = 0; r < OW && b * OW + r < g->o; r++)
       for (int64_t j = 0; j < 3; j++) {
-        float sum = 0.0f;
-        for (int64_t k = 0; k < chunks; k++) {
-          const float *lane = parts + chunk_floats * (size_t)k + q * tile_floats + (r * 3 + j) * VW;
-          for (int l = 0; l < VW; l++) sum += lane[l];
-        }
+        /* the chunks' copies lane by lane (a vector add), then the lanes */
+        const float *first = parts + q * tile_floats + (r * 3 + j) * VW;
+        vec acc = vloadu(first);
+        for (int64_t k = 1; k < chunks; k++) acc = vadd(acc, vloadu(first + chunk_floats * (size_t)k));
+        float lanes[VW], sum = 0.0f;
+        vstoreu(lanes, acc);
+        for (int l = 0; l < VW; l++) sum += lanes[l];
         gw[(((b * OW + r) * g->c + c) * g->kh + i) * 3 + j] = sum;
       }
   }
