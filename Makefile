@@ -94,6 +94,16 @@ SAN_MAKE = BUILD=build-san LDFLAGS="-fsanitize=address,undefined,float-cast-over
 sanitize:
 	$(MAKE) $(SAN_MAKE) test
 
+# The Haswell (AVX2) kernels under the same sanitizers, on any x86-64: the C
+# suites only, since the conv, gemm, fastmath and rng paths are what differ
+# by instruction set.  CI runs it after `make sanitize`.
+SAN_AVX2_MAKE = BUILD=build-san-avx2 LDFLAGS="-fsanitize=address,undefined,float-cast-overflow" \
+  OPT="-O1 -march=haswell -mtune=haswell -fno-omit-frame-pointer -fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=undefined,float-cast-overflow"
+ctests: $(CTESTS)
+sanitize-avx2: deps-build
+	$(MAKE) $(SAN_AVX2_MAKE) ctests
+	@OMP_NUM_THREADS=2 bash tests/run.sh build-san-avx2
+
 # `make fuzz` also runs the Lua-API fuzzer (tests/fuzz/lua_api.lua) on the
 # sanitizer build, FUZZ_SECONDS for each of LUA_FUZZ_SEEDS, every call logged
 # to build-san/fuzz/lua_api-SEED.lua (a crash is its last line; the file
@@ -203,4 +213,4 @@ datasets:
 clean:
 	rm -rf build build-san
 
-.PHONY: FORCE all test sanitize bench bench-avx2 demo docs reproduce reproduce-quick deps deps-build datasets fuzz clean
+.PHONY: FORCE all test sanitize sanitize-avx2 ctests bench bench-avx2 demo docs reproduce reproduce-quick deps deps-build datasets fuzz clean
