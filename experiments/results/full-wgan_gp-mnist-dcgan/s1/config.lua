@@ -1,0 +1,25 @@
+-- luagan run 'wgan_gp': the resolved flags (read back by --resume as data)
+return {
+  batch = 50,
+  beta1 = 0.5,
+  beta2 = 0.999,
+  bn = "auto",
+  checkpoint_every = 0,
+  clip = 0.01,
+  dataset = "mnist",
+  dim = 16,
+  eval_every = 250,
+  eval_n = 5000,
+  hidden = 512,
+  iters = 5000,
+  lambda = 10.0,
+  layers = 3,
+  lr = 0.0002,
+  mode = "dcgan",
+  n_critic = 1,
+  nz = 128,
+  out = "runsB/reproduce-full/wgan_gp-mnist-dcgan-s1",
+  sample_every = 1000,
+  seed = 1,
+  threads = 1
+}

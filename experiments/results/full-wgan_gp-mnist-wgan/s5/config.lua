@@ -1,0 +1,25 @@
+-- luagan run 'wgan_gp': the resolved flags (read back by --resume as data)
+return {
+  batch = 50,
+  beta1 = 0.0,
+  beta2 = 0.9,
+  bn = "auto",
+  checkpoint_every = 0,
+  clip = 0.01,
+  dataset = "mnist",
+  dim = 16,
+  eval_every = 250,
+  eval_n = 5000,
+  hidden = 512,
+  iters = 5000,
+  lambda = 10.0,
+  layers = 3,
+  lr = 5e-05,
+  mode = "wgan",
+  n_critic = 5,
+  nz = 128,
+  out = "runsB/reproduce-full/wgan_gp-mnist-wgan-s5",
+  sample_every = 1000,
+  seed = 5,
+  threads = 1
+}

@@ -1,0 +1,25 @@
+-- luagan run 'wgan_gp': the resolved flags (read back by --resume as data)
+return {
+  batch = 50,
+  beta1 = 0.5,
+  beta2 = 0.9,
+  bn = "auto",
+  checkpoint_every = 0,
+  clip = 0.01,
+  dataset = "mnist",
+  dim = 16,
+  eval_every = 250,
+  eval_n = 5000,
+  hidden = 512,
+  iters = 5000,
+  lambda = 10.0,
+  layers = 3,
+  lr = 0.0001,
+  mode = "wgan-gp",
+  n_critic = 5,
+  nz = 128,
+  out = "runs/reproduce-full/wgan_gp-mnist-wgangp-s4",
+  sample_every = 1000,
+  seed = 4,
+  threads = 1
+}
