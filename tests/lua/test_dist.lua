@@ -192,9 +192,21 @@ local function mpirun_cmd(cmd, np)
   local line = ("%s timeout -s KILL 60 mpirun -np %d --oversubscribe --allow-run-as-root %s 2>&1")
     :format(env, np or 2, cmd)
   local t0 = lg.clock()
-  local p = io.popen(line)
-  local out = p:read("a")
-  local _, _, code = p:close()
+  local function once()
+    local p = io.popen(line)
+    local out = p:read("a")
+    local _, _, code = p:close()
+    return code, out
+  end
+  local code, out = once()
+  -- LeakSanitizer's own tracer can crash at a rank's exit on a loaded machine
+  -- ("Tracer caught signal 11", then "LeakSanitizer has encountered a fatal
+  -- error"): a fault of the checker, not a finding, so the job runs once more.
+  -- A leak it does find ("detected memory leaks") still fails.
+  if code ~= 0 and out:find("LeakSanitizer has encountered a fatal error", 1, true) and
+     not out:find("detected memory leaks", 1, true) then
+    code, out = once()
+  end
   return code, out, lg.clock() - t0
 end
 
