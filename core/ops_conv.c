@@ -119,7 +119,7 @@ static inline void im2col_row(const geom *g, const float *image, int64_t n0, int
 typedef struct {
   __m512i idx[2];           /* im2col: idx[0]; col2im: one per half of the image row */
   __mmask16 valid[2];
-} lanes;
+} row_lanes;
 
 static bool rows_fit(const geom *g) {
   return g->w <= 32 && g->wo <= 16 && g->kw <= VEC_MAX_KW;
@@ -129,7 +129,7 @@ static __mmask16 first_bits(int64_t count) {
   return count >= 16 ? (__mmask16)0xffff : count <= 0 ? 0 : (__mmask16)((1u << count) - 1);
 }
 
-static void im2col_lanes(const geom *g, lanes *t) {
+static void im2col_lanes(const geom *g, row_lanes *t) {
   for (int64_t j = 0; j < g->kw; j++) {
     int32_t idx[16] = {0};
     int64_t lo, hi;
@@ -140,7 +140,7 @@ static void im2col_lanes(const geom *g, lanes *t) {
   }
 }
 
-static void col2im_lanes(const geom *g, lanes *t) {
+static void col2im_lanes(const geom *g, row_lanes *t) {
   for (int64_t j = 0; j < g->kw; j++) {
     int32_t idx[32] = {0};
     uint32_t valid = 0;
@@ -158,7 +158,7 @@ static void col2im_lanes(const geom *g, lanes *t) {
 }
 
 static void im2col_row_vec(const geom *g, const float *image, int64_t n0, int64_t nb, int64_t c,
-                           int64_t i, const lanes *t, float *dst) {
+                           int64_t i, const row_lanes *t, float *dst) {
   __mmask16 out = first_bits(g->wo), in0 = first_bits(g->w), in1 = first_bits(g->w - 16);
   for (int64_t n = n0; n < n0 + nb; n++) {
     const float *plane = image + (n * g->c + c) * g->h * g->w;
@@ -176,7 +176,7 @@ static void im2col_row_vec(const geom *g, const float *image, int64_t n0, int64_
 }
 
 static void col2im_row_vec(const geom *g, const float *col, int64_t nb, int64_t n, int64_t c,
-                           int64_t ih, const lanes *t, float b, float *dst) {
+                           int64_t ih, const row_lanes *t, float b, float *dst) {
   int64_t L = cols_l(g), ld = nb * L;
   __m512 acc0 = _mm512_set1_ps(b), acc1 = acc0;
   __mmask16 in = first_bits(g->wo);
@@ -195,41 +195,35 @@ static void col2im_row_vec(const geom *g, const float *col, int64_t nb, int64_t 
 }
 
 /* }------------------------------------------------------ */
-#elif defined(__AVX2__)
+#elif defined(__AVX2__) && defined(__FMA__)
 /* {------------------------------------------------------ rows in registers, AVX2
 ** The same rows at 8 lanes a vector: a row of col is up to 2 vectors, an
 ** image row up to 4.  AVX2 has no two-table permute, so a lane is picked
 ** from each source vector by one permute and the right one kept by blends
 ** on the index's high bits.  The scalar rows took 27% of the U-Net step on
-** a Haswell build (im2col 17%, col2im 11%). */
-#include <immintrin.h>
+** a Haswell build (im2col 17%, col2im 11%).  The masks and masked loads
+** and stores are conv_simd.h's. */
+#include "conv_simd.h"
 
 #define VEC_MAX_KW 16
 
 typedef struct {
   __m256i idx[4];           /* im2col: per 8 grid lanes (2); col2im: per 8 image lanes (4) */
   __m256i valid[4];         /* -1 where the lane takes a value, 0 where it stays 0 */
-} lanes;
+} row_lanes;
 
 static bool rows_fit(const geom *g) {
   return g->w <= 32 && g->wo <= 16 && g->kw <= VEC_MAX_KW;
 }
 
-/* -1 in the lanes of vector k (lanes 8k .. 8k+7 of a row) below count. */
-static __m256i first_lanes(int64_t count, int k) {
-  int64_t left = count - 8 * k;
-  left = left < 0 ? 0 : (left > 8 ? 8 : left);
-  return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)left), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
-
-static void set_lanes(const int32_t *idx, const int32_t *valid, int groups, lanes *t) {
+static void set_lanes(const int32_t *idx, const int32_t *valid, int groups, row_lanes *t) {
   for (int q = 0; q < groups; q++) {
     t->idx[q] = _mm256_loadu_si256((const __m256i *)(idx + 8 * q));
     t->valid[q] = _mm256_loadu_si256((const __m256i *)(valid + 8 * q));
   }
 }
 
-static void im2col_lanes(const geom *g, lanes *t) {
+static void im2col_lanes(const geom *g, row_lanes *t) {
   for (int64_t j = 0; j < g->kw; j++) {
     int32_t idx[16] = {0}, valid[16] = {0};
     int64_t lo, hi;
@@ -239,7 +233,7 @@ static void im2col_lanes(const geom *g, lanes *t) {
   }
 }
 
-static void col2im_lanes(const geom *g, lanes *t) {
+static void col2im_lanes(const geom *g, row_lanes *t) {
   for (int64_t j = 0; j < g->kw; j++) {
     int32_t idx[32] = {0}, valid[32] = {0};
     for (int64_t iw = 0; iw < g->w; iw++) {
@@ -261,17 +255,17 @@ static inline __m256 pick(const __m256 *s, int nsrc, __m256i idx, __m256i valid)
   return _mm256_and_ps(r, _mm256_castsi256_ps(valid));
 }
 
-/* The first count (>= 1) lanes of v to dst. */
-static inline void store_first(float *dst, __m256 v, int64_t count) {
-  if (count >= 8) _mm256_storeu_ps(dst, v);
-  else _mm256_maskstore_ps(dst, first_lanes(count, 0), v);
+/* The first count (>= 1) lanes of v to dst: a plain store when all are. */
+static inline void store_first(float *dst, vec v, int64_t count) {
+  if (count >= VW) vstoreu(dst, v);
+  else vstore_mask(dst, lanes(0, count), v);
 }
 
 static void im2col_row_vec(const geom *g, const float *image, int64_t n0, int64_t nb, int64_t c,
-                           int64_t i, const lanes *t, float *dst) {
+                           int64_t i, const row_lanes *t, float *dst) {
   int nsrc = (int)((g->w + 7) / 8), nout = (int)((g->wo + 7) / 8);
-  __m256i in[4];
-  for (int k = 0; k < nsrc; k++) in[k] = first_lanes(g->w, k);
+  vmask in[4];
+  for (int k = 0; k < nsrc; k++) in[k] = lanes(0, g->w - 8 * k);
   for (int64_t n = n0; n < n0 + nb; n++) {
     const float *plane = image + (n * g->c + c) * g->h * g->w;
     for (int64_t oh = 0; oh < g->ho; oh++, dst += g->wo) {
@@ -281,7 +275,7 @@ static void im2col_row_vec(const geom *g, const float *image, int64_t n0, int64_
         continue;
       }
       __m256 s[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
-      for (int k = 0; k < nsrc; k++) s[k] = _mm256_maskload_ps(plane + ih * g->w + 8 * k, in[k]);
+      for (int k = 0; k < nsrc; k++) s[k] = vload_mask(plane + ih * g->w + 8 * k, in[k]);
       for (int q = 0; q < nout; q++)
         store_first(dst + 8 * q, pick(s, nsrc, t->idx[q], t->valid[q]), g->wo - 8 * q);
     }
@@ -289,19 +283,19 @@ static void im2col_row_vec(const geom *g, const float *image, int64_t n0, int64_
 }
 
 static void col2im_row_vec(const geom *g, const float *col, int64_t nb, int64_t n, int64_t c,
-                           int64_t ih, const lanes *t, float b, float *dst) {
+                           int64_t ih, const row_lanes *t, float b, float *dst) {
   int64_t L = cols_l(g), ld = nb * L;
   int nsrc = (int)((g->wo + 7) / 8), nout = (int)((g->w + 7) / 8);
   __m256 acc[4] = {_mm256_set1_ps(b), _mm256_set1_ps(b), _mm256_set1_ps(b), _mm256_set1_ps(b)};
-  __m256i in[2];
-  for (int k = 0; k < nsrc; k++) in[k] = first_lanes(g->wo, k);
+  vmask in[2];
+  for (int k = 0; k < nsrc; k++) in[k] = lanes(0, g->wo - 8 * k);
   for (int64_t i = 0; i < g->kh; i++) {
     int64_t u = ih + g->ph - i, oh = u / g->sh;
     if (u < 0 || u % g->sh || oh >= g->ho) continue;
     for (int64_t j = 0; j < g->kw; j++) {
       const float *src = col + ((c * g->kh + i) * g->kw + j) * ld + n * L + oh * g->wo;
       __m256 s[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
-      for (int k = 0; k < nsrc; k++) s[k] = _mm256_maskload_ps(src + 8 * k, in[k]);
+      for (int k = 0; k < nsrc; k++) s[k] = vload_mask(src + 8 * k, in[k]);
       for (int q = 0; q < nout; q++)
         acc[q] = _mm256_add_ps(acc[q], pick(s, nsrc, t[j].idx[q], t[j].valid[q]));
     }
@@ -319,9 +313,9 @@ static void col2im_row_vec(const geom *g, const float *col, int64_t nb, int64_t 
 static void im2col(const geom *g, const float *image, int64_t n0, int64_t nb, bool par,
                    float *col) {
   int64_t K = cols_k(g), ld = nb * cols_l(g), kk = g->kh * g->kw;
-#if defined(__AVX512F__) || defined(__AVX2__)
+#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
   if (rows_fit(g)) {
-    lanes t[VEC_MAX_KW];
+    row_lanes t[VEC_MAX_KW];
     im2col_lanes(g, t);
     LG_PARALLEL_FOR(r, K, par && K * ld >= LG_PAR_MIN, {
       im2col_row_vec(g, image, n0, nb, r / kk, r % kk / g->kw, &t[r % g->kw], col + r * ld);
@@ -363,9 +357,9 @@ static inline void col2im_row(const geom *g, const float *col, int64_t n0, int64
 static void col2im(const geom *g, const float *col, int64_t n0, int64_t nb, const float *bias,
                    bool par, float *image) {
   int64_t rows = nb * g->c * g->h;
-#if defined(__AVX512F__) || defined(__AVX2__)
+#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
   if (rows_fit(g)) {
-    lanes t[VEC_MAX_KW];
+    row_lanes t[VEC_MAX_KW];
     col2im_lanes(g, t);
     LG_PARALLEL_FOR(r, rows, par && rows * g->w >= LG_PAR_MIN, {
       int64_t ih = r % g->h, c = r / g->h % g->c, n = r / (g->h * g->c);
