@@ -62,7 +62,9 @@ static lg_tensor *record(lg_tensor *out, lg_tensor *in, const char *name, lg_bac
 ** windowed kernels by the reads (a 3x3 max pool over 7x7 planes of a batch
 ** of 64 x 16 channels read 450K values on one thread: 3% of a SimGAN step). */
 static bool big(geom g) { return g.planes * (g.h * g.w + g.oh * g.ow) >= LG_PAR_MIN; }
-static bool big_windows(geom g) { return g.planes * g.oh * g.ow * g.k * g.k >= LG_PAR_MIN; }
+static bool big_windows(geom g) {
+  return big(g) || g.planes * g.oh * g.ow * g.k * g.k >= LG_PAR_MIN;
+}
 
 /* {====================================================== validation */
 
@@ -130,7 +132,7 @@ static box window(geom g, int64_t oy, int64_t ox) {
 
 static void avg_kernel(const float *x, float *y, geom g) {
   float inv = 1.0f / ((float)g.k * (float)g.k);
-  LG_PARALLEL_FOR(pl, g.planes, big(g) || big_windows(g), {
+  LG_PARALLEL_FOR(pl, g.planes, big_windows(g), {
     const float *xp = x + pl * g.h * g.w;
     float *yp = y + pl * g.oh * g.ow;
     for (int64_t oy = 0; oy < g.oh; oy++)
@@ -147,7 +149,7 @@ static void avg_kernel(const float *x, float *y, geom g) {
 /* gx[i] = sum over the windows holding i of gy / (k*k) */
 static void avg_adjoint_kernel(const float *gy, float *gx, geom g) {
   float inv = 1.0f / ((float)g.k * (float)g.k);
-  LG_PARALLEL_FOR(pl, g.planes, big(g) || big_windows(g), {
+  LG_PARALLEL_FOR(pl, g.planes, big_windows(g), {
     float *xp = gx + pl * g.h * g.w;
     const float *yp = gy + pl * g.oh * g.ow;
     memset(xp, 0, (size_t)(g.h * g.w) * sizeof *xp);
@@ -229,7 +231,7 @@ static int64_t argmax(const float *xp, int64_t w, box b, float *m) {
 }
 
 static void max_kernel(const float *x, float *y, float *idx, geom g) {
-  LG_PARALLEL_FOR(pl, g.planes, big(g) || big_windows(g), {
+  LG_PARALLEL_FOR(pl, g.planes, big_windows(g), {
     const float *xp = x + pl * g.h * g.w;
     int64_t o = pl * g.oh * g.ow;
     for (int64_t oy = 0; oy < g.oh; oy++)
