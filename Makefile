@@ -89,16 +89,16 @@ test: deps-build all $(CTESTS) $(FUZZ_TARGETS)
 
 # ASan + UBSan build in its own directory, same tests.  -march=native so that
 # the code checked is the code that runs (the AVX-512/AVX2 sgemm and conv rows).
-SAN_MAKE = BUILD=build-san LDFLAGS="-fsanitize=address,undefined,float-cast-overflow" \
-  OPT="-O1 -march=native -fno-omit-frame-pointer -fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=undefined,float-cast-overflow"
+SAN_FLAGS = -fsanitize=address,undefined,float-cast-overflow
+SAN_OPT   = -O1 -fno-omit-frame-pointer $(SAN_FLAGS) -fno-sanitize-recover=undefined,float-cast-overflow
+SAN_MAKE  = BUILD=build-san LDFLAGS="$(SAN_FLAGS)" OPT="-march=native $(SAN_OPT)"
 sanitize:
 	$(MAKE) $(SAN_MAKE) test
 
 # The Haswell (AVX2) kernels under the same sanitizers, on any x86-64: the C
 # suites only, since the conv, gemm, fastmath and rng paths are what differ
 # by instruction set.  CI runs it after `make sanitize`.
-SAN_AVX2_MAKE = BUILD=build-san-avx2 LDFLAGS="-fsanitize=address,undefined,float-cast-overflow" \
-  OPT="-O1 -march=haswell -mtune=haswell -fno-omit-frame-pointer -fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=undefined,float-cast-overflow"
+SAN_AVX2_MAKE = BUILD=build-san-avx2 LDFLAGS="$(SAN_FLAGS)" OPT="-march=haswell -mtune=haswell $(SAN_OPT)"
 ctests: $(CTESTS)
 sanitize-avx2: deps-build
 	$(MAKE) $(SAN_AVX2_MAKE) ctests
