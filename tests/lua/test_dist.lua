@@ -183,31 +183,52 @@ end
 -- shared-memory transport's single copy, which is only an optimisation.
 -- On the sanitizer build, LeakSanitizer skips what Open MPI leaves
 -- allocated (tests/dist/lsan-openmpi.supp says how); other builds ignore it.
+-- Jobs of 3 ranks run without the leak check: at the exit of one of the 3,
+-- LeakSanitizer's tracer thread crashes ("Tracer caught signal 11 ...
+-- LeakSanitizer has encountered a fatal error") in most runs on this
+-- container, never with 2 ranks; the 2-rank jobs run the same scripts with
+-- it.  AddressSanitizer's other checks stay on.
 local function mpirun_cmd(cmd, np)
+  np = np or 2
   local env = ("OMPI_MCA_btl_vader_single_copy_mechanism=none " ..
                "OMPI_MCA_mca_base_component_disable_dlclose=1 " ..
                "LSAN_OPTIONS=\"${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=%s:" ..
                "fast_unwind_on_malloc=0:print_suppressions=0\""):format(
                sh_quote(ROOT .. "/tests/dist/lsan-openmpi.supp"))
+  if np > 2 then env = env .. " ASAN_OPTIONS=\"${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0\"" end
   local line = ("%s timeout -s KILL 60 mpirun -np %d --oversubscribe --allow-run-as-root %s 2>&1")
-    :format(env, np or 2, cmd)
-  local t0 = lg.clock()
+    :format(env, np, cmd)
   local function once()
+    local t0 = lg.clock()
     local p = io.popen(line)
     local out = p:read("a")
     local _, _, code = p:close()
-    return code, out
+    return code, out, lg.clock() - t0
   end
-  local code, out = once()
+  local code, out, secs = once()
   -- LeakSanitizer's own tracer can crash at a rank's exit on a loaded machine
   -- ("Tracer caught signal 11", then "LeakSanitizer has encountered a fatal
-  -- error"): a fault of the checker, not a finding, so the job runs once more.
-  -- A leak it does find ("detected memory leaks") still fails.
-  if code ~= 0 and out:find("LeakSanitizer has encountered a fatal error", 1, true) and
-     not out:find("detected memory leaks", 1, true) then
-    code, out = once()
+  -- error"): a fault of the checker, not a finding, so the job runs again (up
+  -- to twice; the time is the last run's).  A leak it does find ("detected
+  -- memory leaks") still fails.
+  for _ = 1, 2 do
+    if code == 0 or not out:find("LeakSanitizer has encountered a fatal error", 1, true) or
+       out:find("detected memory leaks", 1, true) then
+      break
+    end
+    code, out, secs = once()
   end
-  return code, out, lg.clock() - t0
+  return code, out, secs
+end
+
+-- A job that fails must end on its own, not hang in a collective until the
+-- 60 s kill of mpirun_cmd.  The bound sits between the two: such a job ends
+-- in 1-3 s here (2 sanitizer-built ranks on 2 cores busy with other work:
+-- 2.6-3.0 s), and a slower CI machine must not turn that into a failure.
+local ENDS_WITHIN = 30
+
+local function ends_on_its_own(secs)
+  assert(secs < ENDS_WITHIN, ("the job took %.1f s to end (a hang is killed at 60 s)"):format(secs))
 end
 
 local function mpirun(script, args, np)
@@ -249,7 +270,7 @@ end
 test("a Lua error on rank 1 ends every rank within seconds, naming rank 1", function()
   local code, out, secs = mpirun("faults.lua", "error")
   assert(code ~= 0, "mpirun exited 0:\n" .. out)
-  assert(secs < 10, ("the job took %.1f s to end"):format(secs))
+  ends_on_its_own(secs)
   has(out, "failure on purpose in rank 1")
   has(out, "luagan: rank 1 of 2 exits with status 1: aborting every rank")
   assert(not out:find("went on after the failure", 1, true), "a rank went on:\n" .. out)
@@ -258,7 +279,7 @@ end)
 test("a rank killed by a signal ends the job", function()
   local code, out, secs = mpirun("faults.lua", "kill")
   assert(code ~= 0, "mpirun exited 0:\n" .. out)
-  assert(secs < 10, ("the job took %.1f s to end"):format(secs))
+  ends_on_its_own(secs)
   has(out, "rank 1")
   has(out, "signal 9")
   assert(not out:find("went on after the failure", 1, true), "a rank went on:\n" .. out)
@@ -267,7 +288,7 @@ end)
 test("models of different shapes are refused by wrap on every rank", function()
   local code, out, secs = mpirun("faults.lua", "shapes")
   assert(code ~= 0, "mpirun exited 0:\n" .. out)
-  assert(secs < 10, ("the job took %.1f s to end"):format(secs))
+  ends_on_its_own(secs)
   has(out, "dist.check_same: parameter shapes not the same on every rank: rank 1 differs from rank 0")
   has(out, "(rank 1 has: 0.weight[5,3] 0.bias[5])")
   assert(not out:find("went on after the failure", 1, true), "a rank went on:\n" .. out)
@@ -434,7 +455,7 @@ test("flags that differ between the ranks are refused, naming the flag and the r
     sh_quote(LUAGAN), sh_quote(DCGAN), TINY, sh_quote(tmp .. "/flags"))
   local rc, out, secs = mpirun_cmd("sh -c " .. sh_quote(sh))
   assert(rc ~= 0, "ran:\n" .. out)
-  assert(secs < 20, ("the job took %.1f s to end"):format(secs))
+  ends_on_its_own(secs)
   has(out, "dist.check_same: --lr not the same on every rank: rank 1 differs from rank 0")
   assert(lg.fs.kind(tmp .. "/flags") == nil, "a run directory was made")
   rc, out = mpirun(DCGAN, TINY:gsub("--batch 16", "--batch 15") .. "--out " .. sh_quote(tmp .. "/odd"))
@@ -476,7 +497,7 @@ test("harness: own streams differ per rank and resume bitwise; a rank's error en
   eq(read_file(b .. "/metrics.csv"), read_file(a .. "/metrics.csv"))
   local code, err, secs = mpirun(script, "--fail_at 3 --out " .. sh_quote(tmp .. "/own_fail"))
   assert(code ~= 0, "mpirun exited 0:\n" .. err)
-  assert(secs < 10, ("the job took %.1f s to end"):format(secs))
+  ends_on_its_own(secs)
   has(err, "failure on purpose in rank 1")
   has(err, "luagan: rank 1 of 2 exits with status 1: aborting every rank")
   -- row 1 is written before the collectives of iteration 2; row 2 may be lost
