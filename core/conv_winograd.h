@@ -24,4 +24,11 @@ bool lg_conv_winograd_ok(int64_t c, int64_t o, int64_t ho, int64_t wo);
 int lg_conv_winograd(const lg_direct_geom *g, const float *x, const float *w, bool transposed_w,
                      const float *bias, lg_epilogue ep, float *y);
 
+/* The weight gradient of a stride-1 3x3 conv2d by F(3x3, 2x2)
+** (conv_winograd_weight.c): gw [o,c,3,3] from the image x [n,c,h,w] and
+** the output gradient gy [n,o,ho,wo]; whether it is worth it (and exists
+** in this build) for c input and o output channels on an ho x wo grid. */
+bool lg_conv_winograd_weight_ok(int64_t c, int64_t o, int64_t ho, int64_t wo);
+int lg_conv_winograd_weight(const lg_direct_geom *g, const float *x, const float *gy, float *gw);
+
 #endif

@@ -21,8 +21,10 @@
 **
 ** Stride-1 shapes whose output rows fill the vector tiles (the refiner's
 ** 3x3 convs on 28x28) skip the column matrix: conv_direct.c computes all
-** three from a zero-padded copy of each sample (conv_forward,
-** conv_transpose_forward and conv_weight_forward choose).
+** three from a zero-padded copy of each sample, and 3x3 ones with enough
+** channels go through Winograd instead (conv_winograd.c for conv2d and
+** conv_transpose2d, conv_winograd_weight.c for conv2d_weight);
+** conv_forward, conv_transpose_forward and conv_weight_forward choose.
 **
 ** The column matrices live in one workspace buffer kept across calls, grown
 ** when a larger layer comes along, so steady-state training does no malloc
@@ -622,9 +624,11 @@ static int conv_weight_forward(const geom *g, const float *x, const float *gy, f
     memset(gw, 0, (size_t)OK * sizeof(float));
     return 0;
   }
-  if (g->sh == 1 && g->sw == 1 && lg_conv_direct_weight_ok(g->o, g->wo, g->kw)) {
+  if (g->sh == 1 && g->sw == 1) {
     lg_direct_geom d = {g->n, g->c, g->h, g->w, g->o, g->ho, g->wo, g->kh, g->kw, g->ph, g->pw};
-    return lg_conv_direct_weight(&d, x, gy, gw);
+    if (g->kh == 3 && g->kw == 3 && lg_conv_winograd_weight_ok(g->c, g->o, g->ho, g->wo))
+      return lg_conv_winograd_weight(&d, x, gy, gw);
+    if (lg_conv_direct_weight_ok(g->o, g->wo, g->kw)) return lg_conv_direct_weight(&d, x, gy, gw);
   }
   chunking p = chunk_plan(g);
   int threads = chunk_threads(g, &p);
