@@ -59,6 +59,7 @@ typedef __m256 vec;
 #endif
 
 #define NR (2 * VW)
+#define SWAP_FLOATS 8192      /* lg_sgemm's transposed block of a product with few columns: 32 KB of stack */
 #define KC 256                  /* an A panel (MR x KC) and a B panel (KC x NR) fit in L1 */
 #define MC (MR * 12)            /* the packed A block (MC x KC) stays in L2 */
 #define NC 1024                 /* the packed B block (KC x NC, 1 MB) */
@@ -311,6 +312,20 @@ void lg_sgemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float *a,
   if (m <= 0 || n <= 0) return;
 #ifdef LG_OWN_GEMM
   if (k <= 0) goto blas;
+  /* A few columns (NR/2 at most) but enough rows: C^T = op(B)^T op(A)^T has
+  ** rows enough for the register tile and columns enough to fill it, so it
+  ** goes through the tiles into a scratch block that is then added to C
+  ** transposed.  A conv's weight gradient with one input channel (dcgan-28's
+  ** D.conv1: 64 x 16 weights, sums over 12,544 positions) ran the dot
+  ** products below at 37 GFLOP/s, 18% of one core's peak. */
+  if (n <= NR / 2 && n > MR / 2 && m > NR / 2 && m * n <= SWAP_FLOATS) {
+    float scratch[SWAP_FLOATS];
+    lg_sgemm(!tb, !ta, n, m, k, b, ldb, a, lda, 0.0f, scratch, m, par);
+    for (int64_t i = 0; i < m; i++)
+      for (int64_t j = 0; j < n; j++)
+        c[i * ldc + j] = beta != 0.0f ? scratch[j * m + i] + beta * c[i * ldc + j] : scratch[j * m + i];
+    return;
+  }
   /* A product with only a few rows or columns would leave most of each
   ** register tile idle: the thin shapes above, else OpenBLAS. */
   if (m <= MR / 2 || n <= NR / 2) {

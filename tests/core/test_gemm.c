@@ -59,13 +59,16 @@ static void check_case(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float 
 
 /* Sizes around every blocking edge: 1, below and above the register tile
 ** (MR 6/12, NR 16/32), the depth block (KC 256) and the panel blocks (MC,
-** NC 1024); thin products (few rows or columns) with long and short sums. */
+** NC 1024); thin products (few rows or columns) with long and short sums;
+** few columns with many rows (computed as C^T). */
 static void all_transposes_and_edges(void **state) {
   (void)state;
   static const int64_t sizes[][3] = {{1, 1, 1},    {1, 33, 7},   {13, 1, 5},   {5, 7, 1},
                                      {12, 32, 16}, {13, 33, 17}, {25, 65, 255}, {24, 64, 257},
                                      {7, 40, 600}, {150, 20, 9}, {145, 97, 300}, {3, 1100, 4},
-                                     {50, 2, 600},  {2, 300, 700}, {6, 16, 45}};
+                                     {50, 2, 600},  {2, 300, 700}, {6, 16, 45},
+                                     /* few columns, many rows: through C^T's tiles */
+                                     {64, 16, 3000}, {40, 9, 300}, {33, 5, 100}, {600, 13, 50}};
   for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++)
     for (int t = 0; t < 4; t++)
       check_case(t & 1, t & 2, sizes[s][0], sizes[s][1], sizes[s][2], 0.0f, false);
@@ -76,6 +79,7 @@ static void beta_accumulates(void **state) {
   for (int t = 0; t < 4; t++) {
     check_case(t & 1, t & 2, 29, 45, 300, 1.0f, false);
     check_case(t & 1, t & 2, 12, 32, 8, 0.5f, false);
+    check_case(t & 1, t & 2, 64, 16, 500, 0.5f, false);   /* C^T's tiles, then added */
   }
 }
 
@@ -96,7 +100,8 @@ static void empty_depth(void **state) {
 ** bring in a second thread. */
 static void threads_do_not_change_bits(void **state) {
   (void)state;
-  static const int64_t sizes[][3] = {{128, 392, 1024}, {1024, 40, 512}, {64, 300, 1400}};
+  static const int64_t sizes[][3] = {{128, 392, 1024}, {1024, 40, 512}, {64, 300, 1400},
+                                     {512, 12, 3000}};
   int saved = omp_get_max_threads();
   omp_set_num_threads(2);
   for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++)
