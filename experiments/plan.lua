@@ -85,15 +85,17 @@ return {
         [[MNIST, the authors' MLP run (--arch mlp512: MLP G 100 -> 3 x 512 ReLU -> 32 x 32
          linear, the DCGAN critic without the sigmoid at width 16 instead of 64: their README's
          `main.py --mlp_G --ngf 512`, the paper's Figs. 3 and 7), 10,000 samples per evaluation.
-         At 8,000 generator iterations WGAN covers 8 / 8 / 9 classes (top class 26-31%, MODE
-         2.5-3.5) with noisy but varied digits, still rising; the GAN with the same nets (Adam
+         At 8,000 generator iterations (5 seeds) WGAN covers 8 / 9 / 10 / 8 / 7 classes at the
+         last evaluation (6.6-9 on average over the last quarter's; top class 29-41%, MODE
+         2.3-3.6) with noisy but varied digits, still rising; the GAN with the same nets (Adam
          2e-4, sigmoid D) ends as one identical blob in every seed (1 class, MODE 0), the
          paper's "significant degree of mode collapse in the GAN MLP". Continued to 20,000
-         (mnist512_20k, `--resume DIR --iters 20000`, bit-identical to an uninterrupted run,
-         28-32 minutes a run in all): 10 / 9 / 10 classes, top class 24.6% / 24.8% / 18.2%, MODE
+         (mnist512_20k, `--resume DIR --iters 20000` from an earlier build's seeds 1-3,
+         bit-identical to an uninterrupted run, 28-32 minutes a run in all): 10 / 9 / 10 classes, top class 24.6% / 24.8% / 18.2%, MODE
          4.66 / 3.96 / 4.83: the >= 9 classes and top class < 25% targets hold in
          every seed. The critic's estimate falls as the samples improve (Fig. 3): Spearman
-         rho(w_est, MODE) -0.93 / -0.93 / -0.98 over the 32 evaluations to 8k and -0.99 / -0.96
+         rho(w_est, MODE) -0.95 / -0.95 / -0.97 / -0.90 / -0.92 over the 32 evaluations to 8k
+         and -0.99 / -0.96
          / -0.99 over the 80 to 20k; the GAN's JS estimate gives -0.52 / -0.49 / -0.56 against a
          MODE score stuck at 0. Up to commit 0171d2d --arch mlp512 paired the MLP G with the
          authors' MLP_D (their --mlp_D flag, which the README's MLP run does not set); those
