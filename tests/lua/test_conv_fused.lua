@@ -108,6 +108,51 @@ test("second-order gradients through the fused op match the unfused ones", funct
   eq(maxdiff(penalty(true), penalty(false)), 0)
 end)
 
+-- backward masks the activation's gradient in place when only the pass holds
+-- it (core: lg_act_grad_reuse): the same values as into a new tensor, and a
+-- gradient the caller passed in, or a leaf's .grad that shares it, is never
+-- written.
+test("the activation's gradient is masked in place only when nobody else holds it", function()
+  lg.manual_seed(9)
+  local conv = nn.Conv2d(3, 8, 3, {padding = 1})
+  local x0, k = lg.randn(2, 3, 5, 20), lg.randn(2, 8, 5, 20)
+  local function run(how)
+    local x = x0:clone()
+    x.requires_grad = true
+    conv.weight.grad, conv.bias.grad = nil, nil
+    local y = how == "leaky" and lg.leaky_relu(conv(x) * 1, 0.2)
+              or how == "relu" and lg.relu(conv(x) * 1)
+              or conv(x, {act = "relu"})
+    local g = k:clone()
+    if how == "given" then
+      y:backward(g)                       -- the caller's g: not the pass's own
+      eq(maxdiff(g, k), 0, "the caller's gradient was written")
+    else
+      (y * k):sum():backward()            -- mul's backward makes the pass's own copy of k
+    end
+    return {x.grad, conv.weight.grad, conv.bias.grad}
+  end
+  local given, own = run("given"), run("fused")
+  for i = 1, 3 do eq(maxdiff(given[i], own[i]), 0, "gradient " .. i) end
+  -- the standalone relu and leaky_relu, against their unfused value
+  local r = run("relu")
+  for i = 1, 3 do eq(maxdiff(r[i], own[i]), 0, "relu gradient " .. i) end
+  local x = x0:clone()
+  x.requires_grad = true
+  conv.weight.grad = nil
+  local z = conv(x) * 1;
+  (lg.where(z:gt(0), z, z * 0.2) * k):sum():backward()
+  local want = conv.weight.grad:clone()
+  eq(maxdiff(run("leaky")[2], want), 0, "leaky_relu weight gradient")
+  -- a leaf and the activation sharing one gradient tensor (add hands both the same)
+  local b = lg.zeros(2, 8, 5, 20)
+  b.requires_grad = true
+  x = x0:clone()
+  local y = conv(x, {act = "relu"});
+  ((y + b) * k):sum():backward()
+  eq(maxdiff(b.grad, k), 0, "the leaf's .grad was masked")
+end)
+
 test("act option errors", function()
   local x, w = lg.randn(1, 2, 5, 5), lg.randn(3, 2, 3, 3)
   raises(function() lg.conv2d(x, w, {act = "tanh"}) end,
