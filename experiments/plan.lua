@@ -88,7 +88,7 @@ return {
          At 8,000 generator iterations (5 seeds) WGAN covers 8 / 9 / 10 / 8 / 7 classes at the
          last evaluation (6.6-9 on average over the last quarter's; top class 29-41%, MODE
          2.3-3.6) with noisy but varied digits, still rising; the GAN with the same nets (Adam
-         2e-4, sigmoid D) ends as one identical blob in every seed (1 class, MODE 0), the
+         2e-4, sigmoid D) ends as one identical blob in every seed of 5 (1 class, MODE 0), the
          paper's "significant degree of mode collapse in the GAN MLP". Continued to 20,000
          (mnist512_20k, `--resume DIR --iters 20000` from an earlier build's seeds 1-3,
          bit-identical to an uninterrupted run, 28-32 minutes a run in all): 10 / 9 / 10 classes, top class 24.6% / 24.8% / 18.2%, MODE
@@ -96,8 +96,8 @@ return {
          every seed. The critic's estimate falls as the samples improve (Fig. 3): Spearman
          rho(w_est, MODE) -0.95 / -0.95 / -0.97 / -0.90 / -0.92 over the 32 evaluations to 8k
          and -0.99 / -0.96
-         / -0.99 over the 80 to 20k; the GAN's JS estimate gives -0.52 / -0.49 / -0.56 against a
-         MODE score stuck at 0. Up to commit 0171d2d --arch mlp512 paired the MLP G with the
+         / -0.99 over the 80 to 20k; the GAN's JS estimate gives -0.27 / -0.31 / -0.40 / -0.18 /
+         -0.72 (5 seeds) against a MODE score stuck at 0. Up to commit 0171d2d --arch mlp512 paired the MLP G with the
          authors' MLP_D (their --mlp_D flag, which the README's MLP run does not set); those
          runs are the mnist512mlpd rows, `--critic mlp`.]],
         [[The 256-unit MLP pair (--arch mlp: 256 units, Tanh output, MLP critic), 8,000
