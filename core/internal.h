@@ -214,9 +214,10 @@ static inline float lg_epilogue_apply(lg_epilogue ep, float x, int64_t i) {
 }
 
 /* The gradient through the activation given its output y: relu's (as
-** lg_relu's backward) or leaky relu's; differentiable in g (ops_elementwise.c). */
+** lg_relu's backward) or leaky relu's; differentiable in g (ops_elementwise.c).
+** For backward functions only: g is the pass's gradient, and is written over
+** (and returned, retained) when nothing else holds it. */
 lg_tensor *lg_act_grad(lg_tensor *g, lg_tensor *y, lg_act act, float slope);
-lg_tensor *lg_act_grad_reuse(lg_tensor *g, lg_tensor *y, lg_act act, float slope);
 
 /* Row-major C[m,n] = op(A) op(B) + beta C, op(X) = X^T when the flag is set
 ** (gemm.c).  C is not read when beta is 0.  `par` lets it split C over the

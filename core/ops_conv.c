@@ -979,9 +979,7 @@ static int bw_conv2d(lg_node *n, lg_tensor *g, lg_tensor **gin) {
 static int bw_conv2d_act(lg_node *n, lg_tensor *g, lg_tensor **gin) {
   lg_tensor *gy = g;
   if (n->ints[I_ACT] == LG_ACT_NONE) lg_retain(g);
-  else if (!(gy = lg_act_grad_reuse(g, n->saved[0], (lg_act)n->ints[I_ACT], n->floats[0])) &&
-           !(gy = lg_act_grad(g, n->saved[0], (lg_act)n->ints[I_ACT], n->floats[0])))
-    return -1;
+  else if (!(gy = lg_act_grad(g, n->saved[0], (lg_act)n->ints[I_ACT], n->floats[0]))) return -1;
   if (wants(n, 3)) {
     lg_retain(gy);
     gin[3] = gy;

@@ -372,21 +372,17 @@ lg_tensor *lg_relu_grad(lg_tensor *g, lg_tensor *x, float slope) {
   return relu_grad(g, x, slope, false);
 }
 
+/* Written over g when nothing else can see it: a gradient only the backward
+** pass holds (one reference to it and to its buffer, no graph of its own,
+** contiguous, y's shape).  Then the activation's gradient needs no buffer of
+** its own: SimGAN's refiner's backward had 3 of its 6 MB gradients alive at
+** once in each fused residual conv, now 2.  Otherwise a new tensor, with a
+** graph when g has one. */
 lg_tensor *lg_act_grad(lg_tensor *g, lg_tensor *y, lg_act act, float slope) {
-  return relu_grad(g, y, act == LG_ACT_LEAKY ? slope : 0.0f, act == LG_ACT_RELU);
-}
-
-/* The same values written over g, when nothing else can see g: a gradient
-** only the backward pass holds (one reference to it and to its buffer, no
-** graph of its own, contiguous, y's shape).  Then the activation's gradient
-** needs no buffer of its own: SimGAN's refiner's backward had 3 of its 6 MB
-** gradients alive at once in each fused residual conv, now 2.  NULL when g
-** cannot be reused (the caller then makes a new tensor). */
-lg_tensor *lg_act_grad_reuse(lg_tensor *g, lg_tensor *y, lg_act act, float slope) {
   if (g->refcount != 1 || g->storage->refcount != 1 || g->grad_fn || g->requires_grad ||
       !lg_is_contiguous(g) || !lg_is_contiguous(y) || g->ndim != y->ndim ||
       memcmp(g->shape, y->shape, (size_t)g->ndim * sizeof g->shape[0]))
-    return NULL;
+    return relu_grad(g, y, act == LG_ACT_LEAKY ? slope : 0.0f, act == LG_ACT_RELU);
   float *d = lg_data(g);
   const float *m = lg_data(y);
   bool relu = act == LG_ACT_RELU;
@@ -525,10 +521,9 @@ UNARY_BW(bw_clamp, t = lg_clamp_mask(x, n->floats[0], n->floats[1]);
 /* From the output (relu always saves it; leaky_relu for a slope >= 0): y > 0
 ** exactly where x > 0 (NaN in both or neither), and the mask's own
 ** derivative is zero, so the detached output loses no second-order term. */
-UNARY_BW(bw_relu, t = lg_act_grad_reuse(g, n->saved[0], LG_ACT_RELU, 0.0f);
-         if (!t) t = relu_grad(g, n->saved[0], 0.0f, true))
-UNARY_BW(bw_leaky, t = n->saved[0] ? lg_act_grad_reuse(g, n->saved[0], LG_ACT_LEAKY, n->floats[0]) : NULL;
-         if (!t) t = lg_relu_grad(g, n->saved[0] ? n->saved[0] : x, n->floats[0]))
+UNARY_BW(bw_relu, t = lg_act_grad(g, n->saved[0], LG_ACT_RELU, 0.0f))
+UNARY_BW(bw_leaky, t = n->saved[0] ? lg_act_grad(g, n->saved[0], LG_ACT_LEAKY, n->floats[0])
+                                   : lg_relu_grad(g, x, n->floats[0]))
 UNARY_BW(bw_sigmoid, lg_tensor *y = lg_node_output(n); t = y ? lg_sigmoid_grad(g, y) : NULL;
          lg_release(y))
 UNARY_BW(bw_tanh, lg_tensor *y = lg_node_output(n); t = y ? lg_tanh_grad(g, y) : NULL;

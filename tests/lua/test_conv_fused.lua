@@ -109,7 +109,7 @@ test("second-order gradients through the fused op match the unfused ones", funct
 end)
 
 -- backward masks the activation's gradient in place when only the pass holds
--- it (core: lg_act_grad_reuse): the same values as into a new tensor, and a
+-- it (core: lg_act_grad): the same values as into a new tensor, and a
 -- gradient the caller passed in, or a leaf's .grad that shares it, is never
 -- written.
 test("the activation's gradient is masked in place only when nobody else holds it", function()
