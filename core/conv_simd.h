@@ -26,6 +26,7 @@ typedef __mmask16 vmask;
 #define vfma(a, b, c) _mm512_fmadd_ps(a, b, c)
 #define vloadu(p) _mm512_loadu_ps(p)
 #define vadd(a, b) _mm512_add_ps(a, b)
+#define vsub(a, b) _mm512_sub_ps(a, b)
 #define vstoreu(p, v) _mm512_storeu_ps(p, v)
 /* lanes l with lo <= l < hi */
 static inline vmask lanes(int64_t lo, int64_t hi) {
@@ -55,6 +56,7 @@ typedef __m256i vmask;
 #define vfma(a, b, c) _mm256_fmadd_ps(a, b, c)
 #define vloadu(p) _mm256_loadu_ps(p)
 #define vadd(a, b) _mm256_add_ps(a, b)
+#define vsub(a, b) _mm256_sub_ps(a, b)
 #define vstoreu(p, v) _mm256_storeu_ps(p, v)
 static inline vmask lanes(int64_t lo, int64_t hi) {
   if (lo < 0) lo = 0;

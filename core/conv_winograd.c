@@ -50,7 +50,6 @@ static bool is_3x3(const lg_direct_geom *g) {
 #include "conv_simd.h"
 
 #ifdef __AVX512F__
-#define vsub(a, b) _mm512_sub_ps(a, b)
 /* (a, b) = 2 VW consecutive floats -> their even and odd ones */
 static inline void deinterleave(vec a, vec b, vec *even, vec *odd) {
   const __m512i ie = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
@@ -66,7 +65,6 @@ static inline void interleave(vec e, vec o, vec *lo, vec *hi) {
   *hi = _mm512_permutex2var_ps(e, ih, o);
 }
 #else
-#define vsub(a, b) _mm256_sub_ps(a, b)
 /* shuffle_ps picks within 128-bit halves (a0 a2 b0 b2 | a4 a6 b4 b6); the
 ** 64-bit permute puts the halves' pairs in order */
 static inline void deinterleave(vec a, vec b, vec *even, vec *odd) {

@@ -55,7 +55,6 @@ static bool is_3x3(const lg_direct_geom *g) {
 #define WCHUNKS 8
 
 #ifdef __AVX512F__
-#define vsub(a, b) _mm512_sub_ps(a, b)
 /* One stage of a VW x VW transpose: swaps bit b of the row index with bit
 ** b of the column index.  r_i keeps its lanes l without bit b and takes
 ** r_{i+b}'s lane l - b in the others; r_{i+b} the converse. */
@@ -76,7 +75,6 @@ static inline __attribute__((always_inline)) void swap_bit(vec *lo, vec *hi, int
   *hi = _mm512_permutex2var_ps(a, ih, c);
 }
 #else
-#define vsub(a, b) _mm256_sub_ps(a, b)
 static inline __attribute__((always_inline)) void swap_bit(vec *lo, vec *hi, int b) {
   static const int32_t down[3][8] = {{0, 1, 2, 3, 0, 1, 2, 3}, {0, 1, 0, 1, 4, 5, 4, 5},
                                      {0, 0, 2, 2, 4, 4, 6, 6}};
