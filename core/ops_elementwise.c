@@ -383,15 +383,13 @@ lg_tensor *lg_act_grad(lg_tensor *g, lg_tensor *y, lg_act act, float slope) {
       !lg_is_contiguous(g) || !lg_is_contiguous(y) || g->ndim != y->ndim ||
       memcmp(g->shape, y->shape, (size_t)g->ndim * sizeof g->shape[0]))
     return relu_grad(g, y, act == LG_ACT_LEAKY ? slope : 0.0f, act == LG_ACT_RELU);
-  float *d = lg_data(g);
-  const float *m = lg_data(y);
-  bool relu = act == LG_ACT_RELU;
-  float f = act == LG_ACT_LEAKY ? slope : 0.0f;
-  /* as k_relu_mask and k_relu_grad */
-  if (relu)
-    for (int64_t i = 0; i < g->numel; i++) d[i] = m[i] <= 0.0f ? 0.0f : d[i];
-  else
-    for (int64_t i = 0; i < g->numel; i++) d[i] = d[i] * (m[i] > 0.0f ? 1.0f : f);
+  /* g = mask(g, y) over g's own buffer, split over threads as map2 would
+  ** (each element is read before it is written) */
+  float p[2] = {act == LG_ACT_LEAKY ? slope : 0.0f, 0.0f};
+  walk w = {.ndim = 1, .nops = 3, .shape = {g->numel}, .stride = {{1}, {1}, {1}}};
+  w.base[0] = w.base[1] = lg_data(g);
+  w.base[2] = lg_data(y);
+  run_walk(&w, NULL, act == LG_ACT_RELU ? k_relu_mask : k_relu_grad, p);
   lg_bump_version(g);
   lg_retain(g);
   return g;

@@ -111,11 +111,12 @@ end)
 -- backward masks the activation's gradient in place when only the pass holds
 -- it (core: lg_act_grad): the same values as into a new tensor, and a
 -- gradient the caller passed in, or a leaf's .grad that shares it, is never
--- written.
-test("the activation's gradient is masked in place only when nobody else holds it", function()
+-- written.  Two sizes: 1,600 values (one thread) and 163,840 (above
+-- LG_PAR_MIN: split over two threads).
+local function masked_in_place(n, h, w)
   lg.manual_seed(9)
   local conv = nn.Conv2d(3, 8, 3, {padding = 1})
-  local x0, k = lg.randn(2, 3, 5, 20), lg.randn(2, 8, 5, 20)
+  local x0, k = lg.randn(n, 3, h, w), lg.randn(n, 8, h, w)
   local function run(how)
     local x = x0:clone()
     x.requires_grad = true
@@ -145,12 +146,24 @@ test("the activation's gradient is masked in place only when nobody else holds i
   local want = conv.weight.grad:clone()
   eq(maxdiff(run("leaky")[2], want), 0, "leaky_relu weight gradient")
   -- a leaf and the activation sharing one gradient tensor (add hands both the same)
-  local b = lg.zeros(2, 8, 5, 20)
+  local b = lg.zeros(n, 8, h, w)
   b.requires_grad = true
   x = x0:clone()
   local y = conv(x, {act = "relu"});
   ((y + b) * k):sum():backward()
   eq(maxdiff(b.grad, k), 0, "the leaf's .grad was masked")
+end
+
+test("the activation's gradient is masked in place only when nobody else holds it", function()
+  masked_in_place(2, 5, 20)
+end)
+
+test("the in-place mask split over two threads gives the one-thread values", function()
+  local threads = lg.get_num_threads()
+  lg.set_num_threads(2)
+  local ok, err = pcall(masked_in_place, 4, 64, 80)
+  lg.set_num_threads(threads)
+  assert(ok, err)
 end)
 
 test("act option errors", function()
