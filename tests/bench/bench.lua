@@ -424,6 +424,38 @@ W["dcgan-28"] = function()
   report_gan("dcgan-28", G, D, 30, 3, step, rss_before)
 end
 
+-- dcgan-28's 2-thread speed-up measured in one process: PAIRS pairs of
+-- blocks, the two thread counts back to back in each pair (1 then 2, then
+-- 2 then 1, ...), so that a slow spell of a shared machine falls on both
+-- sides of a pair.  Separate 1- and 2-thread processes, minutes apart, moved
+-- the ratio between 1.37 and 2.15 on one 2-vCPU VM; the pairs' median is the
+-- number run.sh judges (target 1.8).  THREADS is the larger count.
+W["dcgan-28-pairs"] = function()
+  local G, D = dcgan_nets(false)
+  local oG, oD = adam(G), adam(D)
+  local real = lg.rand(64, 1, 28, 28) * 2 - 1
+  local step = bce_step(G, D, oG, oD, real)
+  local PAIRS, M = 7, 8
+  local function block(t)
+    lg.set_num_threads(t)
+    return timed(function() for _ = 1, M do step() end end) / M
+  end
+  block(threads); block(1)                           -- warm-up at both counts
+  local ratios = {}
+  for i = 1, PAIRS do
+    local one, many
+    if i % 2 == 1 then one = block(1); many = block(threads)
+    else many = block(threads); one = block(1) end
+    ratios[i] = one / many
+  end
+  local sorted = {table.unpack(ratios)}
+  table.sort(sorted)
+  local fmt = function(t) local o = {} for i, r in ipairs(t) do o[i] = ("%.3f"):format(r) end return table.concat(o, " ") end
+  print(("dcgan-28-pairs_ratios: %s"):format(fmt(ratios)))
+  print(("dcgan-28-pairs: %.3f median t%d/t1 (%d pairs of %d-step blocks, min %.3f, max %.3f, clock=%s)")
+    :format(sorted[(PAIRS + 1) // 2], threads, PAIRS, M, sorted[1], sorted[PAIRS], clock_name))
+end
+
 -- WGAN-GP (Gulrajani et al. 2017) on the dcgan-28 networks, critic without BN:
 -- one iteration = 5 critic steps (each with the gradient penalty, lambda 10,
 -- through lg.grad with create_graph) + one G step.  Adam 2e-4 (0.5, 0.999) as
