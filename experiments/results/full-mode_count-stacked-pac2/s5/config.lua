@@ -1,0 +1,28 @@
+-- luagan run 'mode_count': the resolved flags (read back by --resume as data)
+return {
+  batch = 64,
+  beta1 = 0.5,
+  checkpoint_every = 0,
+  d_layers = 3,
+  d_units = 128,
+  dataset = "stacked_mnist",
+  eval_every = 1000,
+  eval_n = 26000,
+  g_hidden = 128,
+  g_layers = 4,
+  g_steps = 2,
+  init_std = 0.02,
+  iters = 5000,
+  lr = 0.0002,
+  ndf = 16,
+  ngf = 16,
+  nz = 100,
+  out = "runsB/reproduce-full/mode_count-stacked-pac2-s5/stacked_mnist-pac2-seed5",
+  pack = 2,
+  packs = "2",
+  pieces = 5,
+  sample_every = 2500,
+  seed = 5,
+  seeds = 1,
+  threads = 1
+}
