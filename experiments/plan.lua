@@ -372,12 +372,11 @@ return {
          which lambda1 = 0.2 makes the geometric term ~0.02 against an adversarial loss of 1-3,
          so Reg-GAN is little more than a second adversarial term on G(E(x)). With the per-image
          squared L2 (--distance sse, 784 times larger; the 2-D default) the reconstruction
-         dominates. The none and mse rows were rerun with their series (window: the last 25% of
-         evaluations); the sse rows are ablations from the first runs, read at their last
-         evaluation. Where the GAN collapses (lr 2e-4, no BN: window MODE 1.54 / 0.12 / 1.07; mse
-         Reg-GAN 0.71 / 0.71 / 1.27) sse Reg-GAN covered 9 / 8 / 8 classes, MODE 2.66-3.15; with BN
-         it scored 3.53-3.56 against the GAN's 3.43-3.77 and mse Reg-GAN's 3.88-4.05; at lr 1e-3
-         4.50-4.90 against the GAN's 5.83-5.99. So neither scale meets the pooled target (mse:
+         dominates. All rows were rerun with their series (window: the last 25% of evaluations).
+         Where the GAN collapses (lr 2e-4, no BN: window MODE 1.54 / 0.12 / 1.07; mse Reg-GAN
+         0.71 / 0.71 / 1.27) sse Reg-GAN covers 9.5 / 9 / 9.5 classes, MODE 2.91-3.11; with BN it
+         scores 3.42-3.48 against the GAN's 3.43-3.77 and mse Reg-GAN's 3.88-4.05; at lr 1e-3
+         4.58-5.03 against the GAN's 5.83-5.99. So neither scale meets the pooled target (mse:
          Reg-GAN above the GAN in 6 of 12 pairs), and the per-image scale shows the paper's trade:
          fewer missing modes where the GAN fails, lower sample quality at the faster rate.]],
       },
