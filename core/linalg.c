@@ -25,7 +25,8 @@
 ** again.  Every backward is written with differentiable ops (matmul, views,
 ** elementwise, and the ops of this file), so second order works.  The
 ** formulas are PyTorch's (FunctionsManual.cpp): eigh and svd assume distinct
-** eigenvalues / singular values, det and slogdet a non-singular A.
+** eigenvalues / singular values, slogdet a non-singular A.  det's gradient
+** at a singular A is its cofactor matrix, from the minors' determinants.
 */
 #include "internal.h"
 
@@ -916,37 +917,126 @@ static int logdets(const char *op, lg_tensor *a, float *sign, float *logabs, flo
   return 0;
 }
 
-/* g * A^-T (broadcast over the matrix), with `scale` (may be NULL) times g.
-** A singular A has no inverse: its gradient (the adjugate) is not provided. */
-static lg_tensor *g_inv_t(const char *op, lg_tensor *A, lg_tensor *g, lg_tensor *scale) {
+/* g (one value per matrix) times M, broadcast over each matrix */
+static lg_tensor *times_g(lg_tensor *g, lg_tensor *M) {
   arena ar = {0};
-  lg_tensor *Ai, *t, *out = NULL;
-  if (!(Ai = keep(&ar, lg_linalg_inv(A)))) {
-    lg_seterr("linalg.%s: backward needs a non-singular A (the gradient at a singular "
-              "matrix is not implemented)", op);
-    goto done;
-  }
-  if (scale) K(g, lg_mul(g, scale));
-  K(g, lg_unsqueeze(g, g->ndim));
-  K(g, lg_unsqueeze(g, g->ndim));
-  K(t, mT(Ai));
-  out = lg_mul(g, t);
+  lg_tensor *t, *out = NULL;
+  K(t, lg_unsqueeze(g, g->ndim));
+  K(t, lg_unsqueeze(t, t->ndim));
+  out = lg_mul(t, M);
 done:
   arena_free(&ar);
   return out;
 }
 
-/* gA = g det(A) A^-T */
+/* A 1-D index tensor of 0 .. n-1 without `skip` (none when skip < 0),
+** repeated for every skip of `each` (each >= 0: n blocks, block j without j). */
+static lg_tensor *index_without(int64_t n, int64_t skip, bool each) {
+  int64_t len = each ? n * (n - 1) : n - 1, k = 0;
+  float *v = malloc((size_t)(len > 0 ? len : 1) * sizeof *v);
+  if (!v) return lg_seterr("linalg.det: out of memory");
+  for (int64_t b = 0; b < (each ? n : 1); b++)
+    for (int64_t i = 0; i < n; i++)
+      if (i != (each ? b : skip)) v[k++] = (float)i;
+  lg_tensor *t = lg_from_data(1, &len, v);
+  free(v);
+  return t;
+}
+
+/* Row i of the cofactor matrices of A [..., n, n], n >= 2:
+** cof[..., i, j] = (-1)^(i+j) det(A without row i and column j). */
+static lg_tensor *cofactor_row(lg_tensor *A, int64_t i, lg_tensor *cols) {
+  arena ar = {0};
+  int nd = A->ndim;
+  int64_t n = A->shape[nd - 1], shape[LG_MAXDIM];
+  int perm[LG_MAXDIM];
+  lg_tensor *rows, *t, *sign, *out = NULL;
+  K(rows, index_without(n, i, false));
+  K(t, lg_index_select(A, nd - 2, rows));        /* [..., n-1, n] */
+  K(t, lg_index_select(t, nd - 1, cols));        /* [..., n-1, n (n-1)]: column blocks j */
+  for (int d = 0; d < nd - 2; d++) shape[d] = A->shape[d], perm[d] = d;
+  shape[nd - 2] = n - 1, shape[nd - 1] = n, shape[nd] = n - 1;
+  K(t, lg_reshape(t, nd + 1, shape));            /* [..., r, j, c] */
+  perm[nd - 2] = nd - 1, perm[nd - 1] = nd - 2, perm[nd] = nd;
+  K(t, lg_permute(t, perm));                     /* [..., j, r, c]: n minors */
+  K(t, lg_linalg_det(t));                        /* [..., n] */
+  float *sv = malloc((size_t)n * sizeof *sv);
+  if (!sv) {
+    lg_seterr("linalg.det: out of memory");
+    goto done;
+  }
+  for (int64_t j = 0; j < n; j++) sv[j] = (i + j) % 2 ? -1.0f : 1.0f;
+  sign = keep(&ar, lg_from_data(1, &n, sv));
+  free(sv);
+  if (!sign) goto done;
+  out = lg_mul(t, sign);
+done:
+  arena_free(&ar);
+  return out;
+}
+
+/* The cofactor matrices of A [..., n, n]: adj(A)^T, which is det(A) A^-T
+** when A is invertible and the gradient of det at every A, singular ones
+** included.  Made of differentiable ops (index_select, det of the minors),
+** so it has a gradient itself; a singular minor recurses the same way.
+** n^2 determinants of (n-1) x (n-1) minors: O(n^5), the price of a matrix
+** with no inverse. */
+static lg_tensor *cofactors(lg_tensor *A) {
+  int nd = A->ndim;
+  int64_t n = A->shape[nd - 1];
+  if (n == 1) return lg_full(nd, A->shape, 1.0f);    /* d a / d a */
+  lg_tensor *cols = index_without(n, -1, true), *out = NULL;
+  lg_tensor **rows = calloc((size_t)n, sizeof *rows);
+  int64_t i = 0;
+  if (!cols || !rows) {
+    if (cols) lg_seterr("linalg.det: out of memory");
+    goto done;
+  }
+  for (; i < n; i++)
+    if (!(rows[i] = cofactor_row(A, i, cols))) goto done;
+  out = lg_stack(rows, (int)n, nd - 2);
+done:
+  for (int64_t r = 0; r < i && rows; r++) lg_release(rows[r]);
+  free(rows);
+  lg_release(cols);
+  return out;
+}
+
+/* gA = g det(A) A^-T = g cof(A).  A^-T where every det is nonzero (a float
+** det can underflow to 0 for an invertible A: the cofactors are right
+** there too); the cofactors otherwise, as the gradient at a singular
+** matrix is not zero (d det / dA of [[1,2],[2,4]] is [[4,-2],[-2,1]]). */
 static int bw_det(lg_node *nd, lg_tensor *g, lg_tensor **gin) {
-  lg_tensor *d = lg_node_output(nd);
-  gin[0] = d ? g_inv_t("det", nd->inputs[0], g, d) : NULL;
-  lg_release(d);
+  lg_tensor *d = lg_node_output(nd), *A = nd->inputs[0], *M = NULL;
+  if (!d) return -1;
+  bool zero = false;
+  lg_tensor *dc = lg_contiguous(d);
+  if (dc) {
+    const float *v = lg_data(dc);
+    for (int64_t e = 0; e < dc->numel; e++) zero |= v[e] == 0.0f;
+  }
+  if (!dc) {
+    gin[0] = NULL;
+  } else if (zero) {
+    M = cofactors(A);
+    gin[0] = M ? times_g(g, M) : NULL;
+  } else {
+    lg_tensor *Ai = lg_linalg_inv(A), *t = Ai ? mT(Ai) : NULL, *gd = t ? lg_mul(g, d) : NULL;
+    gin[0] = gd ? times_g(gd, t) : NULL;
+    lg_release(Ai), lg_release(t), lg_release(gd);
+  }
+  lg_release(M), lg_release(dc), lg_release(d);
   return gin[0] ? 0 : -1;
 }
 
-/* gA = g A^-T */
+/* gA = g A^-T.  log|det| is -inf at a singular A, where it has no gradient
+** (PyTorch's backward fails there too, in its solve). */
 static int bw_logabsdet(lg_node *nd, lg_tensor *g, lg_tensor **gin) {
-  gin[0] = g_inv_t("slogdet", nd->inputs[0], g, NULL);
+  lg_tensor *Ai = lg_linalg_inv(nd->inputs[0]), *t = Ai ? mT(Ai) : NULL;
+  if (!Ai)
+    lg_seterr("linalg.slogdet: log|det(A)| has no gradient at a singular A (it is -inf there)");
+  gin[0] = t ? times_g(g, t) : NULL;
+  lg_release(Ai), lg_release(t);
   return gin[0] ? 0 : -1;
 }
 

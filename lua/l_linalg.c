@@ -232,7 +232,8 @@ UNARY(l_cholesky, lg_linalg_cholesky)
 UNARY(l_inv, lg_linalg_inv)
 /*** lg.linalg.det(A) -> Tensor
  * The determinant of a square matrix (of each in a batch).  Differentiable
- * for a non-singular A; prefer slogdet for large matrices.
+ * everywhere, twice too: det(A) A^-T, or at a singular A the cofactor matrix
+ * (n^2 minors' determinants, O(n^5)).  Prefer slogdet for large matrices.
  * Shapes: A [..., n, n] -> [...] (0-dim for one matrix).
  * @function lg.linalg.det
  * @usage local d = lg.linalg.det(lg.tensor{{1, 2}, {3, 4}}):item()   -- -2

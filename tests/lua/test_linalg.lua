@@ -256,6 +256,39 @@ test("second order: a gradient penalty through solve and eigh", function()
   end, spread(3, 3), {3, 3})
 end)
 
+test("det at singular matrices: the cofactors, first and second order; slogdet refuses", function()
+  -- d det / dA is the cofactor matrix, not zero: [[1,2],[2,4]] -> [[4,-2],[-2,1]]
+  local x = lg.tensor{{1, 2}, {2, 4}}
+  x.requires_grad = true
+  la.det(x):backward()
+  eq(x.grad:totable(), {{4, -2}, {-2, 1}})
+  -- rank 2 of 3 (row 2 = 2 row 1): cofactors by hand; rank 1: every 2x2 minor is 0
+  local r2 = {1, 2, 3, 2, 4, 6, 1, 1, 1}
+  x = lg.tensor(r2):view(3, 3):detach()
+  x.requires_grad = true
+  la.det(x):backward()
+  eq(x.grad:totable(), {{-2, 4, -2}, {1, -2, 1}, {0, 0, 0}})
+  gradcheck("det rank 2", function(y) return la.det(y) end, r2, {3, 3})
+  gradcheck("det rank 1", function(y) return la.det(y) end, {1, 2, 3, 2, 4, 6, 3, 6, 9}, {3, 3})
+  -- 4x4 of rank 2 (row 2 = 2 row 1, row 4 = 2 row 3): singular minors inside, the recursion
+  local r4 = {1, 2, 0, 1, 2, 4, 0, 2, 0, 1, 1, 0, 0, 2, 2, 0}
+  gradcheck("det 4x4 rank 2", function(y) return la.det(y) * 3 end, r4, {4, 4})
+  -- a batch with one singular matrix: each gets its own gradient
+  local b = lg.tensor{{{1, 2}, {2, 4}}, {{1, 2}, {3, 4}}}
+  b.requires_grad = true
+  la.det(b):sum():backward()
+  eq(b.grad:totable(), {{{4, -2}, {-2, 1}}, {{4, -3}, {-2, 1}}})
+  -- second order at a singular point: |d det / dA|^2 is differentiable
+  gradcheck("det penalty, rank 2", function(y)
+    local g = lg.grad({la.det(y)}, {y}, {create_graph = true})[1]
+    return (g * g):sum()
+  end, r2, {3, 3})
+  local s = lg.tensor{{1, 2}, {2, 4}}
+  s.requires_grad = true
+  local _, l = la.slogdet(s)
+  raises(function() l:backward() end, "linalg.slogdet: log|det(A)| has no gradient at a singular A")
+end)
+
 -- }------------------------------------------------
 
 test("linalg.sqrtm_psd and linalg.matmul: tables of doubles, known values, errors", function()
