@@ -529,7 +529,7 @@ local kinds = {
   momentum = {function(v) return type(v) == "number" and v >= 0 and v <= 1 end,
               "a number in [0, 1]"},
   number = {function(v) return type(v) == "number" end, "a number"},
-  groups = {function(v) return v == 1 end, "1 (grouped convolutions are not supported)"},
+  groups = {int_from(1), "a positive integer"},
 }
 
 local function check_kind(op, name, kind, v)
@@ -647,7 +647,13 @@ local function conv_init(self, cls, dims, transposed, cin, cout, k, ...)
   self.stride, self.padding = sizes(opts.stride), sizes(opts.padding)
   self.dilation = sizes(opts.dilation)
   if transposed then self.output_padding = sizes(opts.output_padding) end
-  local shape = transposed and {cin, cout} or {cout, cin}
+  local g = opts.groups
+  if cin % g ~= 0 or cout % g ~= 0 then
+    raise(("%s: in_channels (%d) and out_channels (%d) must both be divisible by groups (%d)")
+          :format(cls, cin, cout, g))
+  end
+  self.groups = g
+  local shape = transposed and {cin, cout // g} or {cout, cin // g}
   table.move(self.kernel_size, 1, dims, 3, shape)
   self.weight = param(shape)
   if opts.bias then self.bias = param(cout) end
@@ -659,6 +665,7 @@ local function conv_repr(self)
   local out = ("%d -> %d, k%s, s%s, p%s"):format(self.in_channels, self.out_channels,
     s(self.kernel_size), s(self.stride), s(self.padding))
   if self.output_padding then out = out .. ", op" .. s(self.output_padding) end
+  if self.groups > 1 then out = out .. ", groups " .. self.groups end
   for _, d in ipairs(self.dilation or {}) do
     if d ~= 1 then out = out .. ", d" .. s(self.dilation) break end
   end
@@ -687,10 +694,34 @@ local function dilated(w, dilation)
   return w
 end
 
+-- PyTorch's groups: the channels split into `groups` equal parts and part g
+-- of the output computed from part g of the input alone, with weight [cout,
+-- cin/groups, ...] ([cin, cout/groups, ...] transposed).  Runs as one
+-- convolution per group on channel slices (x's dim 2, the weight's dim 1,
+-- the bias), joined by cat: the grouped layer's multiply-adds plus a call per
+-- group, so a depthwise layer (groups = cin) makes cin calls.
+-- conv(x, w, b, g) runs group g (0-based) of the layer.
+local function per_group(self, cls, x, conv)
+  local G, w, b = self.groups, dilated(self.weight, self.dilation), self.bias
+  if G == 1 then return conv(x, w, b, 0) end
+  if not lg.is_tensor(x) or x:dim() < 2 or x.shape[2] ~= self.in_channels then
+    error(("%s: expected an input with %d channels (dim 2), got %s"):format(cls, self.in_channels,
+      lg.is_tensor(x) and "shape [" .. table.concat(x.shape, ",") .. "]" or type(x)), 3)
+  end
+  local xs, ws, bs = self.in_channels // G, w.shape[1] // G, self.out_channels // G
+  local outs = {}
+  for g = 0, G - 1 do
+    outs[g + 1] = conv(x:narrow(2, g * xs + 1, xs), w:narrow(1, g * ws + 1, ws),
+                       b and b:narrow(1, g * bs + 1, bs), g)
+  end
+  return lg.cat(outs, 2)
+end
+
 --- nn.Conv2d(in_channels, out_channels, kernel_size [, stride, padding, dilation, groups, bias] [, opts]) -> Module
 -- 2-D convolution (cross-correlation, as PyTorch) with weight [cout, cin,
 -- kh, kw] and bias [cout].  kernel_size, stride (1), padding (0) and
--- dilation (1) are integers or {h, w} pairs; groups must be 1; bias (true).
+-- dilation (1) are integers or {h, w} pairs; groups (1) divides both channel
+-- counts (see per_group); bias (true).
 -- The arguments after kernel_size come in PyTorch's order or as an options
 -- table, the table last.  A dilation d runs as a dense kernel with zeros
 -- between the taps (about d*d times the work).
@@ -712,9 +743,13 @@ function Conv2d:forward(x, act)
       raise("Conv2d: the second argument must be a table {act = ..., negative_slope = ..., add = ...}, got "
             .. type(act))
     end
-    opts.act, opts.negative_slope, opts.add = act.act, act.negative_slope, act.add
+    opts.act, opts.negative_slope = act.act, act.negative_slope
   end
-  return lg.conv2d(x, dilated(self.weight, self.dilation), self.bias, opts)
+  local add, per = act and act.add, self.out_channels // self.groups
+  return per_group(self, "Conv2d", x, function(xg, w, b, g)
+    if add then opts.add = self.groups == 1 and add or add:narrow(2, g * per + 1, per) end
+    return lg.conv2d(xg, w, b, opts)
+  end)
 end
 Conv2d.extra_repr = conv_repr
 nn.Conv2d = Conv2d
@@ -731,8 +766,9 @@ local ConvTranspose2d = Module:extend("ConvTranspose2d")
 -- ConvTranspose2d(in, out, k, stride, padding, output_padding, groups = 1, bias, dilation)
 function ConvTranspose2d:init(...) conv_init(self, "ConvTranspose2d", 2, true, ...) end
 function ConvTranspose2d:forward(x)
-  return lg.conv_transpose2d(x, dilated(self.weight, self.dilation), self.bias,
-    {stride = self.stride, padding = self.padding, output_padding = self.output_padding})
+  local opts = {stride = self.stride, padding = self.padding, output_padding = self.output_padding}
+  return per_group(self, "ConvTranspose2d", x,
+                   function(xg, w, b) return lg.conv_transpose2d(xg, w, b, opts) end)
 end
 ConvTranspose2d.extra_repr = conv_repr
 nn.ConvTranspose2d = ConvTranspose2d
@@ -742,8 +778,8 @@ nn.ConvTranspose2d = ConvTranspose2d
 -- kw] and bias [cout], initialised as PyTorch's; the critic's layer in the
 -- video GAN of Vondrick et al. 2016 (section 2.3).  kernel_size, stride (1),
 -- padding (0) and dilation (1) are integers or {t, h, w} triples; groups
--- must be 1; bias (true).  Arguments in PyTorch's order or an options
--- table, the table last.
+-- (1) divides both channel counts; bias (true).  Arguments in PyTorch's
+-- order or an options table, the table last.
 -- Shapes: x [N, cin, T, H, W] -> [N, cout, T', H', W'] with
 -- T' = floor((T + 2 padding - dilation (kt - 1) - 1) / stride) + 1, and so on.
 -- @usage local conv = nn.Conv3d(3, 64, 4, 2, 1)   -- 32x64x64 -> 16x32x32
@@ -751,8 +787,8 @@ local Conv3d = Module:extend("Conv3d")
 -- Conv3d(in, out, k, stride, padding, dilation, groups = 1, bias) or an options table
 function Conv3d:init(...) conv_init(self, "Conv3d", 3, false, ...) end
 function Conv3d:forward(x)
-  return lg.conv3d(x, dilated(self.weight, self.dilation), self.bias,
-                   {stride = self.stride, padding = self.padding})
+  local opts = {stride = self.stride, padding = self.padding}
+  return per_group(self, "Conv3d", x, function(xg, w, b) return lg.conv3d(xg, w, b, opts) end)
 end
 Conv3d.extra_repr = conv_repr
 nn.Conv3d = Conv3d
@@ -770,8 +806,9 @@ local ConvTranspose3d = Module:extend("ConvTranspose3d")
 -- ConvTranspose3d(in, out, k, stride, padding, output_padding, groups = 1, bias, dilation)
 function ConvTranspose3d:init(...) conv_init(self, "ConvTranspose3d", 3, true, ...) end
 function ConvTranspose3d:forward(x)
-  return lg.conv_transpose3d(x, dilated(self.weight, self.dilation), self.bias,
-    {stride = self.stride, padding = self.padding, output_padding = self.output_padding})
+  local opts = {stride = self.stride, padding = self.padding, output_padding = self.output_padding}
+  return per_group(self, "ConvTranspose3d", x,
+                   function(xg, w, b) return lg.conv_transpose3d(xg, w, b, opts) end)
 end
 ConvTranspose3d.extra_repr = conv_repr
 nn.ConvTranspose3d = ConvTranspose3d
@@ -792,10 +829,12 @@ function Conv1d:forward(x)
     error(("Conv1d: expected a 3-D input [N,C,L], got %s"):format(lg.is_tensor(x) and
       "shape [" .. table.concat(x.shape, ",") .. "]" or type(x)), 2)
   end
-  local w = self.weight
-  w = dilated(w:view(w.shape[1], w.shape[2], 1, w.shape[3]), {1, self.dilation[1]})
-  local y = lg.conv2d(x:unsqueeze(3), w, self.bias,
-                      {stride = {1, self.stride[1]}, padding = {0, self.padding[1]}})
+  -- the weight [cout, cin/groups, k] viewed as [cout, cin/groups, 1, k]
+  local view = setmetatable({weight = self.weight:unsqueeze(3), dilation = {1, self.dilation[1]}},
+                            {__index = self})
+  local opts = {stride = {1, self.stride[1]}, padding = {0, self.padding[1]}}
+  local y = per_group(view, "Conv1d", x:unsqueeze(3),
+                      function(xg, w, b) return lg.conv2d(xg, w, b, opts) end)
   return y:squeeze(3)
 end
 Conv1d.extra_repr = conv_repr

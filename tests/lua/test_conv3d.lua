@@ -174,7 +174,8 @@ test("nn.Conv3d and nn.ConvTranspose3d: shapes, PyTorch's init bounds, options, 
          "Conv3d: kernel_size must be a positive integer or {kt, kh, kw}, got {4, 4}")
   raises(function() nn.ConvTranspose3d(3, 8, 4, {stride = {2, 2}}) end,
          "ConvTranspose3d: stride must be a positive integer or {t, h, w}, got {2, 2}")
-  raises(function() nn.Conv3d(3, 8, 3, {groups = 2}) end, "groups must be 1")
+  raises(function() nn.Conv3d(3, 8, 3, {groups = 2}) end,
+         "Conv3d: in_channels (3) and out_channels (8) must both be divisible by groups (2)")
 end)
 
 test("a gradient penalty through a small 3-D critic differentiates twice", function()

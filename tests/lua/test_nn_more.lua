@@ -176,6 +176,78 @@ test("ConvTranspose2d dilation is the adjoint of dilated Conv2d", function()
   gradcheck(function() return weighted(g(yl)) end, g.weight)
 end)
 
+-- The dense weight of a grouped layer: block g of dim 1 (output channels
+-- for a conv, input channels transposed) holds the grouped weight's rows of
+-- group g at columns (dim 2) g*per .. g*per+per-1; zeros elsewhere.
+local function block_diagonal(w, groups, per)
+  local shape = {table.unpack(w.shape)}
+  shape[2] = per * groups
+  local dense = lg.zeros(shape)
+  local rows = w.shape[1] // groups
+  lg.no_grad(function()
+    for g = 0, groups - 1 do
+      dense:narrow(1, g * rows + 1, rows):narrow(2, g * per + 1, per)
+           :copy_(w:narrow(1, g * rows + 1, rows))
+    end
+  end)
+  return dense
+end
+
+test("groups: each block of channels sees only its own inputs (a block-diagonal dense layer)", function()
+  lg.manual_seed(31)
+  local cases = {
+    {nn.Conv2d, nn.Conv2d, {6, 4, 3, {stride = 2, padding = 1, groups = 2}}, {2, 6, 7, 7}},
+    {nn.Conv2d, nn.Conv2d, {4, 8, 3, {padding = 1, dilation = 2, groups = 4}}, {2, 4, 6, 6}},  -- depthwise
+    {nn.ConvTranspose2d, nn.ConvTranspose2d, {6, 9, 4, {stride = 2, padding = 1, groups = 3}}, {2, 6, 3, 3}},
+    {nn.Conv1d, nn.Conv1d, {4, 6, 3, {padding = 1, groups = 2}}, {3, 4, 9}},
+    {nn.Conv3d, nn.Conv3d, {4, 2, 3, {padding = 1, groups = 2}}, {1, 4, 3, 4, 4}},
+    {nn.ConvTranspose3d, nn.ConvTranspose3d, {4, 6, 2, {stride = 2, groups = 2}}, {1, 4, 2, 2, 2}},
+  }
+  for _, case in ipairs(cases) do
+    local cls, args, xshape = case[1], case[3], case[4]
+    local m = cls(table.unpack(args))
+    local cin, cout, groups = args[1], args[2], args[4].groups
+    local transposed = cls == nn.ConvTranspose2d or cls == nn.ConvTranspose3d
+    eq(m.weight.shape[1], transposed and cin or cout)
+    eq(m.weight.shape[2], transposed and cout // groups or cin // groups)
+    eq(m.groups, groups)
+    local dense_args = {table.unpack(args)}
+    dense_args[4] = {}
+    for k, v in pairs(args[4]) do dense_args[4][k] = v end
+    dense_args[4].groups = 1
+    local d = cls(table.unpack(dense_args))
+    set(d.weight, block_diagonal(m.weight, groups, m.weight.shape[2]))
+    set(d.bias, m.bias)
+    local x = leaf(lg.randn(table.unpack(xshape)))
+    local y = m(x)
+    near(flat(y), flat(d(x)), 1e-5)
+    -- gradients: the input's equal, the weight's the dense one's blocks
+    local gx, gw = table.unpack(lg.grad(weighted(y), {x, m.weight}))
+    local dgx, dgw = table.unpack(lg.grad(weighted(d(x)), {x, d.weight}))
+    near(flat(gx), flat(dgx), 1e-5)
+    local rows, per = m.weight.shape[1] // groups, m.weight.shape[2]
+    for g = 0, groups - 1 do
+      near(flat(gw:narrow(1, g * rows + 1, rows)),
+           flat(dgw:narrow(1, g * rows + 1, rows):narrow(2, g * per + 1, per)), 1e-5)
+    end
+    assert(tostring(m):find("groups " .. groups, 1, true), tostring(m))
+  end
+  -- finite differences through a grouped conv, and the fused activation with
+  -- a residual: relu(conv(x) + r) group by group is relu of the whole
+  local m = nn.Conv2d(4, 4, 3, {padding = 1, groups = 2})
+  local x = leaf(lg.randn(1, 4, 5, 5))
+  gradcheck(function() return weighted(m(x)) end, x)
+  gradcheck(function() return weighted(m(x)) end, m.weight)
+  local r = lg.randn(1, 4, 5, 5)
+  near(flat(m(x, {act = "relu", add = r})), flat((m(x) + r):relu()), 1e-6)
+  near(flat(nn.Sequential(m, nn.LeakyReLU(0.2))(x)), flat(lg.leaky_relu(m(x), 0.2)), 1e-6)
+  round_trip(m, nn.Conv2d(4, 4, 3, {padding = 1, groups = 2}), x:detach())
+  raises(function() m(lg.randn(1, 6, 5, 5)) end,
+         "Conv2d: expected an input with 4 channels (dim 2), got shape [1,6,5,5]")
+  raises(function() nn.ConvTranspose2d(6, 4, 3, {groups = 4}) end,
+         "ConvTranspose2d: in_channels (6) and out_channels (4) must both be divisible by groups (4)")
+end)
+
 -- }======================================================
 
 -- {====================================================== Embedding
@@ -572,7 +644,9 @@ test("a wrong constructor argument names itself", function()
   raises(function() nn.Conv2d(1, 64, 4, 1, 1.5) end,
          "Conv2d: padding must be a non-negative integer or {h, w}, got 1.5")
   raises(function() nn.Conv2d(1, 64, 4, 1, 1, 1, 2) end,
-         "Conv2d: groups must be 1 (grouped convolutions are not supported), got 2")
+         "Conv2d: in_channels (1) and out_channels (64) must both be divisible by groups (2)")
+  raises(function() nn.Conv2d(4, 64, 4, 1, 1, 1, 0) end,
+         "Conv2d: groups must be a positive integer, got 0")
   raises(function() nn.Conv2d(1, 64, 4, 1, 1, 1, 1, "no") end,
          "Conv2d: bias must be a boolean, got string")
   raises(function() nn.Conv2d(1, 64, 4, 2, 1, 1, 1, true, "zeros") end,

@@ -493,6 +493,14 @@ do
   mod("nn_Conv2d", nn.Conv2d(3, 4, 4, 2, 1), R(2, 3, 8, 8), "nn.Conv2d(3, 4, 4, 2, 1)")
   mod("nn_ConvTranspose2d", nn.ConvTranspose2d(4, 3, 4, 2, 1), R(2, 4, 3, 3),
       "nn.ConvTranspose2d(4, 3, 4, 2, 1)")
+  mod("nn_Conv2d_groups", nn.Conv2d(6, 4, 3, {stride = 2, padding = 1, groups = 2}), R(2, 6, 7, 7),
+      "nn.Conv2d(6, 4, 3, stride=2, padding=1, groups=2)")
+  mod("nn_Conv2d_depthwise", nn.Conv2d(4, 8, 3, {padding = 2, dilation = 2, groups = 4}), R(2, 4, 6, 6),
+      "nn.Conv2d(4, 8, 3, padding=2, dilation=2, groups=4)")
+  mod("nn_ConvTranspose2d_groups", nn.ConvTranspose2d(6, 9, 4, {stride = 2, padding = 1, groups = 3}),
+      R(2, 6, 3, 3), "nn.ConvTranspose2d(6, 9, 4, stride=2, padding=1, groups=3)")
+  mod("nn_Conv1d_groups", nn.Conv1d(4, 6, 3, {padding = 1, groups = 2}), R(3, 4, 9),
+      "nn.Conv1d(4, 6, 3, padding=1, groups=2)")
   mod("nn_BatchNorm1d", nn.BatchNorm1d(5), R(6, 5) * 3 + 2, "nn.BatchNorm1d(5)",
       {buffers = {"running_mean", "running_var"}})
   mod("nn_BatchNorm1d_3d", nn.BatchNorm1d(3, {momentum = 0.3}), R(4, 3, 5), "nn.BatchNorm1d(3, momentum=0.3)",
