@@ -312,15 +312,21 @@ static void errors(void **state) {
   double dn[4] = {1, NAN, NAN, 1}, w[2];
   EXPECT_RC_ERR(lg_eigh_f64(2, dn, w), "linalg.eigh: the matrix contains NaN or Inf");
 
-  /* det's gradient at a singular matrix is an error, not NaN */
-  lg_tensor *leaf = CK(lg_clone(sing)), *g = NULL;
+  /* det's gradient at a singular matrix is its cofactor matrix, neither an
+  ** error nor NaN; log|det|'s is an error (-inf has no gradient) */
+  lg_tensor *leaf = CK(lg_clone(sing)), *g = NULL, *sg = NULL;
   leaf->requires_grad = true;
   lg_tensor *d = CK(lg_linalg_det(leaf));
-  EXPECT_RC_ERR(lg_grad(1, &d, NULL, 1, &leaf, &g, false, false),
-                "linalg.det: backward needs a non-singular A");
+  assert_int_equal(lg_grad(1, &d, NULL, 1, &leaf, &g, false, false), 0);
+  const float cof[4] = {4, -2, -2, 1};
+  for (int e = 0; e < 4; e++) assert_true(lg_data(g)[e] == cof[e]);
+  lg_tensor *l = NULL, *sign = CK(lg_linalg_slogdet(leaf, &l));
+  EXPECT_RC_ERR(lg_grad(1, &l, NULL, 1, &leaf, &sg, false, false),
+                "linalg.slogdet: log|det(A)| has no gradient at a singular A");
   lg_release(r), lg_release(v), lg_release(sing), lg_release(b2), lg_release(b3);
   lg_release(batch), lg_release(npd), lg_release(npd2), lg_release(nan), lg_release(inf);
-  lg_release(bn), lg_release(id), lg_release(leaf), lg_release(d);
+  lg_release(bn), lg_release(id), lg_release(leaf), lg_release(d), lg_release(g);
+  lg_release(sign), lg_release(l);
 }
 
 /* }====================================================== */
