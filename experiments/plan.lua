@@ -172,10 +172,12 @@ return {
     },
     observations = {
       long = {
-        [[ring8, width 128, 10,000 iterations: seed 1 puts blobs next to 7 of the modes with
-         filaments between them, but the blobs sit further from the centres than 3 std (0.042
-         after gan_toy's /1.414 scaling), hence HQ 7%; seed 2 stays on about one mode until 7.5k
-         and ends at 4/8, HQ 0.3%. Coverage is partial, quality far from the paper's >= 90%.]],
+        [[ring8, width 128, 10,000 iterations (seeds 1 and 2, an evaluation every 100): 0-3 modes
+         and almost no high-quality samples until 5.5-6k, then 4-8 modes; over the last 25% of
+         the evaluations (7.5k-10k) 6.1 and 5.9 modes on average at HQ 4.2% and 2.8% (7/8 and 5/8
+         at 10k). The captured modes hold few samples: most lie further than 3 std (0.042 after
+         gan_toy's /1.414 scaling) from every centre. Coverage is partial, quality far from the
+         paper's >= 90%.]],
         [[ring8 at the paper's width 512, 1,500 iterations (6.8 it/s at 1 thread): 0/8 modes at
          the end, not converged (the full rows run it to 10,000: 8/8).]],
         [[ring8_gantoy: gan_toy.py's own toy recipe (--lambda 0.1 --beta1 0.5; width 512, 5
@@ -222,14 +224,17 @@ return {
          ever.]],
         [[The plain GAN in the same harness (ring8_gan, grid25_gan: `--mode dcgan`, gan_toy's
          nets, data and Adam 1e-4 (0.5, 0.9), sigmoid cross-entropy D, non-saturating G, one D
-         step, 10,000 iterations, ~6 minutes a run): on the ring it covers 8 / 7 / 7 modes with
-         HQ 36% / 64% / 63%, as well as WGAN-GP at 10k (8 / 8 / 8, HQ 15-49%): with these
-         512-unit ReLU nets the ring does not make the plain GAN collapse, so the target's "where
-         the plain GAN collapses or hops" is not shown on the ring here (the unrolled-GAN
-         harness's K = 0 hops on it; mode_count.lua's GAN covers it too). On the 25-grid it
-         misses modes: 18 / 17 / 14 (HQ 20-24%) against WGAN-GP's 24 / 24 / 25 at similar HQ
-         (both change their set of captured modes at most evaluations there: 40 and 34-35 of
-         41).]],
+         step, 10,000 iterations, 4-6 minutes a run; seeds 1-5, means over the last 25% of the
+         evaluations, 7,500-10,000): on the ring it covers 8 / 6 / 7 / 8 / 7 modes at HQ 47-55%,
+         close to WGAN-GP's 8 / 8 / 8 / 8 / 8 at HQ 31-47%. Its captured set changes at 13-22 of
+         the 41 evaluations, all but three of them (seed 3) before 5k, and never in the window
+         (WGAN-GP's: 8-14, one after 5k). With these 512-unit ReLU nets the ring does not make the
+         plain GAN collapse or keep hopping, so the target's "where the plain GAN collapses or
+         hops" is not shown on the ring here (the unrolled-GAN harness's K = 0 hops on it;
+         mode_count.lua's GAN covers it too). On the 25-grid it misses modes: 13.3-17.4 (HQ
+         15-24%) against WGAN-GP's 23.7-24.6 (HQ 28-38%), fewer in every seed (paired differences
+         7.2-11.1 modes); both change their captured set at most evaluations there (38-40 and
+         34-40 of the 40 changes possible).]],
       },
     },
   },
