@@ -700,9 +700,10 @@ end
 -- convolution per group on channel slices (x's dim 2, the weight's dim 1,
 -- the bias), joined by cat: the grouped layer's multiply-adds plus a call per
 -- group, so a depthwise layer (groups = cin) makes cin calls.
+-- w is the layer's weight as the convolution takes it (dilated);
 -- conv(x, w, b, g) runs group g (0-based) of the layer.
-local function per_group(self, cls, x, conv)
-  local G, w, b = self.groups, dilated(self.weight, self.dilation), self.bias
+local function per_group(self, cls, x, w, conv)
+  local G, b = self.groups, self.bias
   if G == 1 then return conv(x, w, b, 0) end
   if not lg.is_tensor(x) or x:dim() < 2 or x.shape[2] ~= self.in_channels then
     error(("%s: expected an input with %d channels (dim 2), got %s"):format(cls, self.in_channels,
@@ -746,7 +747,7 @@ function Conv2d:forward(x, act)
     opts.act, opts.negative_slope = act.act, act.negative_slope
   end
   local add, per = act and act.add, self.out_channels // self.groups
-  return per_group(self, "Conv2d", x, function(xg, w, b, g)
+  return per_group(self, "Conv2d", x, dilated(self.weight, self.dilation), function(xg, w, b, g)
     if add then opts.add = self.groups == 1 and add or add:narrow(2, g * per + 1, per) end
     return lg.conv2d(xg, w, b, opts)
   end)
@@ -767,7 +768,7 @@ local ConvTranspose2d = Module:extend("ConvTranspose2d")
 function ConvTranspose2d:init(...) conv_init(self, "ConvTranspose2d", 2, true, ...) end
 function ConvTranspose2d:forward(x)
   local opts = {stride = self.stride, padding = self.padding, output_padding = self.output_padding}
-  return per_group(self, "ConvTranspose2d", x,
+  return per_group(self, "ConvTranspose2d", x, dilated(self.weight, self.dilation),
                    function(xg, w, b) return lg.conv_transpose2d(xg, w, b, opts) end)
 end
 ConvTranspose2d.extra_repr = conv_repr
@@ -788,7 +789,8 @@ local Conv3d = Module:extend("Conv3d")
 function Conv3d:init(...) conv_init(self, "Conv3d", 3, false, ...) end
 function Conv3d:forward(x)
   local opts = {stride = self.stride, padding = self.padding}
-  return per_group(self, "Conv3d", x, function(xg, w, b) return lg.conv3d(xg, w, b, opts) end)
+  return per_group(self, "Conv3d", x, dilated(self.weight, self.dilation),
+                   function(xg, w, b) return lg.conv3d(xg, w, b, opts) end)
 end
 Conv3d.extra_repr = conv_repr
 nn.Conv3d = Conv3d
@@ -807,7 +809,7 @@ local ConvTranspose3d = Module:extend("ConvTranspose3d")
 function ConvTranspose3d:init(...) conv_init(self, "ConvTranspose3d", 3, true, ...) end
 function ConvTranspose3d:forward(x)
   local opts = {stride = self.stride, padding = self.padding, output_padding = self.output_padding}
-  return per_group(self, "ConvTranspose3d", x,
+  return per_group(self, "ConvTranspose3d", x, dilated(self.weight, self.dilation),
                    function(xg, w, b) return lg.conv_transpose3d(xg, w, b, opts) end)
 end
 ConvTranspose3d.extra_repr = conv_repr
@@ -830,11 +832,10 @@ function Conv1d:forward(x)
       "shape [" .. table.concat(x.shape, ",") .. "]" or type(x)), 2)
   end
   -- the weight [cout, cin/groups, k] viewed as [cout, cin/groups, 1, k]
-  local view = setmetatable({weight = self.weight:unsqueeze(3), dilation = {1, self.dilation[1]}},
-                            {__index = self})
+  local w = dilated(self.weight:unsqueeze(3), {1, self.dilation[1]})
   local opts = {stride = {1, self.stride[1]}, padding = {0, self.padding[1]}}
-  local y = per_group(view, "Conv1d", x:unsqueeze(3),
-                      function(xg, w, b) return lg.conv2d(xg, w, b, opts) end)
+  local y = per_group(self, "Conv1d", x:unsqueeze(3), w,
+                      function(xg, wg, b) return lg.conv2d(xg, wg, b, opts) end)
   return y:squeeze(3)
 end
 Conv1d.extra_repr = conv_repr
