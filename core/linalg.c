@@ -943,14 +943,14 @@ static lg_tensor *index_without(int64_t n, int64_t skip, bool each) {
   return t;
 }
 
-/* Row i of the cofactor matrices of A [..., n, n], n >= 2:
-** cof[..., i, j] = (-1)^(i+j) det(A without row i and column j). */
-static lg_tensor *cofactor_row(lg_tensor *A, int64_t i, lg_tensor *cols) {
+/* Row i of the minors of A [..., n, n], n >= 2: [..., n], entry j
+** det(A without row i and column j).  cols: index_without(n, -1, true). */
+static lg_tensor *minors_row(lg_tensor *A, int64_t i, lg_tensor *cols) {
   arena ar = {0};
   int nd = A->ndim;
   int64_t n = A->shape[nd - 1], shape[LG_MAXDIM];
   int perm[LG_MAXDIM];
-  lg_tensor *rows, *t, *sign, *out = NULL;
+  lg_tensor *rows, *t, *out = NULL;
   K(rows, index_without(n, i, false));
   K(t, lg_index_select(A, nd - 2, rows));        /* [..., n-1, n] */
   K(t, lg_index_select(t, nd - 1, cols));        /* [..., n-1, n (n-1)]: column blocks j */
@@ -959,17 +959,7 @@ static lg_tensor *cofactor_row(lg_tensor *A, int64_t i, lg_tensor *cols) {
   K(t, lg_reshape(t, nd + 1, shape));            /* [..., r, j, c] */
   perm[nd - 2] = nd - 1, perm[nd - 1] = nd - 2, perm[nd] = nd;
   K(t, lg_permute(t, perm));                     /* [..., j, r, c]: n minors */
-  K(t, lg_linalg_det(t));                        /* [..., n] */
-  float *sv = malloc((size_t)n * sizeof *sv);
-  if (!sv) {
-    lg_seterr("linalg.det: out of memory");
-    goto done;
-  }
-  for (int64_t j = 0; j < n; j++) sv[j] = (i + j) % 2 ? -1.0f : 1.0f;
-  sign = keep(&ar, lg_from_data(1, &n, sv));
-  free(sv);
-  if (!sign) goto done;
-  out = lg_mul(t, sign);
+  out = lg_linalg_det(t);
 done:
   arena_free(&ar);
   return out;
@@ -977,28 +967,30 @@ done:
 
 /* The cofactor matrices of A [..., n, n]: adj(A)^T, which is det(A) A^-T
 ** when A is invertible and the gradient of det at every A, singular ones
-** included.  Made of differentiable ops (index_select, det of the minors),
-** so it has a gradient itself; a singular minor recurses the same way.
-** n^2 determinants of (n-1) x (n-1) minors: O(n^5), the price of a matrix
-** with no inverse. */
+** included: cof[..., i, j] = (-1)^(i+j) det(A without row i and column j).
+** Made of differentiable ops (index_select, det of the minors), so it has a
+** gradient itself; a singular minor recurses the same way.  n^2
+** determinants of (n-1) x (n-1) minors: O(n^5), the price of a matrix with
+** no inverse. */
 static lg_tensor *cofactors(lg_tensor *A) {
   int nd = A->ndim;
-  int64_t n = A->shape[nd - 1];
+  int64_t n = A->shape[nd - 1], nn[2] = {n, n};
   if (n == 1) return lg_full(nd, A->shape, 1.0f);    /* d a / d a */
-  lg_tensor *cols = index_without(n, -1, true), *out = NULL;
+  lg_tensor *cols = index_without(n, -1, true), *signs = lg_empty(2, nn), *out = NULL, *m = NULL;
   lg_tensor **rows = calloc((size_t)n, sizeof *rows);
   int64_t i = 0;
-  if (!cols || !rows) {
-    if (cols) lg_seterr("linalg.det: out of memory");
+  if (!cols || !signs || !rows) {
+    if (cols && signs) lg_seterr("linalg.det: out of memory");
     goto done;
   }
+  for (int64_t e = 0; e < n * n; e++) lg_data(signs)[e] = (e / n + e % n) % 2 ? -1.0f : 1.0f;
   for (; i < n; i++)
-    if (!(rows[i] = cofactor_row(A, i, cols))) goto done;
-  out = lg_stack(rows, (int)n, nd - 2);
+    if (!(rows[i] = minors_row(A, i, cols))) goto done;
+  if ((m = lg_stack(rows, (int)n, nd - 2))) out = lg_mul(m, signs);
 done:
   for (int64_t r = 0; r < i && rows; r++) lg_release(rows[r]);
   free(rows);
-  lg_release(cols);
+  lg_release(m), lg_release(signs), lg_release(cols);
   return out;
 }
 
