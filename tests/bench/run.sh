@@ -399,6 +399,15 @@ line_of() { awk -v k="$1:" '$1 == k { sub(/^[^:]*: /, ""); print; exit }' "$2" 2
 # commas N: 1234567 -> 1,234,567
 commas() { awk -v n="$1" 'BEGIN { s = ""; while (length(n) > 3) { s = "," substr(n, length(n) - 2) s; n = substr(n, 1, length(n) - 3) } print n s }'; }
 
+# paired W PREFIX NAME LABEL: the "ratio NAME" line of PREFIX_W-pairs_t2
+# (bench.lua W-pairs): the median, each pair's ratio and the load
+paired() {
+  local f="$log/$2_$1-pairs_t2" r pairs
+  r=$(value "$1-pairs" "$f"); r=${r:-n/a}
+  pairs=$(awk -v k="$1-pairs_ratios:" '$1 == k { $1 = ""; print substr($0, 2) }' "$f" 2>/dev/null)
+  echo "ratio $3 ($4: ${pairs:-n/a}): $r   [target >= 1.8: $(verdict "$r" ">=" 1.8)]   ($(load_of "$2_$1-pairs_t2"))"
+}
+
 for w in $gan_workloads; do
   selected $w || continue
   # the two sides must build the same networks: parameter counts and shapes
@@ -441,14 +450,9 @@ for w in $gan_workloads; do
     echo "ratio ${w}_threads (luagan t2/t1 it/s): $r   [target >= 1.8: $(verdict "$r" ">=" 1.8)]"
     r=$(ratio "$(value "$w" "$log/luaganspin_${w}_t2")" "$(value "$w" "$log/luagan_${w}_t1")")
     echo "ratio ${w}_threads_spin (luagan t2 spin/t1 it/s): $r   [target >= 1.8: $(verdict "$r" ">=" 1.8)]"
-    f="$log/luagan_${w}-pairs_t2"
-    r=$(value "${w}-pairs" "$f"); r=${r:-n/a}
-    pairs=$(awk -v k="${w}-pairs_ratios:" '$1 == k { $1 = ""; print substr($0, 2) }' "$f" 2>/dev/null)
-    echo "ratio ${w}_threads_paired (luagan t2/t1, median of 1- and 2-thread blocks back to back in one process: ${pairs:-n/a}): $r   [target >= 1.8: $(verdict "$r" ">=" 1.8)]   ($(load_of "luagan_${w}-pairs_t2"))"
-    f="$log/luaganspin_${w}-pairs_t2"
-    r=$(value "${w}-pairs" "$f"); r=${r:-n/a}
-    pairs=$(awk -v k="${w}-pairs_ratios:" '$1 == k { $1 = ""; print substr($0, 2) }' "$f" 2>/dev/null)
-    echo "ratio ${w}_threads_paired_spin (the same with GOMP_SPINCOUNT=100000: ${pairs:-n/a}): $r   [target >= 1.8: $(verdict "$r" ">=" 1.8)]   ($(load_of "luaganspin_${w}-pairs_t2"))"
+    paired "$w" luagan "${w}_threads_paired" \
+      "luagan t2/t1, median of 1- and 2-thread blocks back to back in one process"
+    paired "$w" luaganspin "${w}_threads_paired_spin" "the same with GOMP_SPINCOUNT=100000"
   else
     echo "ratio ${w}_threads (luagan t2/t1 it/s): $r"
   fi
