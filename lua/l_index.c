@@ -116,11 +116,25 @@ static int parse_key(lua_State *L, lg_range *r) {
   return n;
 }
 
+/* x[t] with a tensor t: PyTorch reads a mask or a list of indices by t's
+** dtype; our tensors are all float, so the two look alike ({1, 1, 0} is
+** both) and guessing would return the wrong elements. */
+void lgL_tensorkey(lua_State *L, bool write) {
+  if (lgL_totensor(L, 2) == NULL) return;
+  if (write)
+    luaL_error(L, "index: x[t] = v with a tensor t is not supported (a mask and a list of "
+               "indices look alike): use x:masked_fill(mask, v), lg.where(mask, v, x) or "
+               "x:index_copy_(d, index, src)");
+  luaL_error(L, "index: x[t] with a tensor t is not supported (a mask and a list of indices "
+             "look alike): use x:masked_select(mask) or x:index_select(d, index)");
+}
+
 int lgL_indexget(lua_State *L) {
   lg_range r[LG_MAXDIM];
   lg_tensor **out;
   int n;
   lua_settop(L, 2);
+  lgL_tensorkey(L, false);
   if (lua_type(L, 2) != LUA_TNUMBER && lua_type(L, 2) != LUA_TTABLE) return 0;
   n = parse_key(L, r);
   out = lgL_newslot(L);
@@ -169,6 +183,9 @@ int lgL_indexset(lua_State *L) {
  * dims past the table stay whole.  Both are views, differentiable.
  * x[i] = v and x[{...}] = v copy v (a tensor broadcastable to the view, or
  * a number) into it, in place: refused, as copy_, on tensors of a graph.
+ * A tensor key (PyTorch's x[mask], x[indices]) raises: every tensor is
+ * float, so a mask and a list of indices look alike; x:masked_select(mask)
+ * and x:index_select(d, index) say which is meant.
  * Also lg.select(x, d, i).
  * @function Tensor:select
  * @usage local row = x:select(1, 2)   -- x[2]

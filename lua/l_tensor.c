@@ -354,6 +354,7 @@ static int t_newindex (lua_State *L) {
   const char *k;
   if (lua_type(L, 2) == LUA_TNUMBER || lua_type(L, 2) == LUA_TTABLE)
     return lgL_indexset(L);             /* x[i] = v, x[{...}] = v */
+  lgL_tensorkey(L, true);
   k = lua_tostring(L, 2);               /* may allocate: before taking t */
   lg_tensor *t = lgL_checktensor(L, 1);
   if (k && strcmp(k, "requires_grad") == 0) lgL_setrequiresgrad(L, t, 3);

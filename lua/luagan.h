@@ -207,6 +207,9 @@ int lgL_index(lua_State *L);
 ** returns nothing for other keys. */
 int lgL_indexget(lua_State *L);
 int lgL_indexset(lua_State *L);
+/* Raises if the key at 2 is a tensor (x[mask] and x[indices] are refused
+** with the methods to use instead), for a read or a write. */
+void lgL_tensorkey(lua_State *L, bool write);
 /* Refuses an in-place write into t while it could be part of a graph
 ** (copy_, fill_, add_, x[i] = v, ...). */
 void lgL_checkinplace(lua_State *L, const lg_tensor *t, const char *op);

@@ -62,6 +62,19 @@ test("x[i] out of range, fractions, NaN and 0-dim tensors raise with 1-based ran
          "index: index 1 out of range for dim 1 of shape [0,2] (the dim is empty)")
 end)
 
+test("x[t] with a tensor t raises and names the methods to use (mask and indices look alike)", function()
+  local x = lg.tensor{10, 20, 30}
+  local mask = x:gt(15)
+  raises(function() return x[mask] end,
+         "index: x[t] with a tensor t is not supported (a mask and a list of indices look alike): "
+         .. "use x:masked_select(mask) or x:index_select(d, index)")
+  raises(function() x[mask] = 0 end, "use x:masked_fill(mask, v), lg.where(mask, v, x) or x:index_copy_")
+  raises(function() return x[lg.tensor{1, 3}] end, "x[t] with a tensor t is not supported")
+  eq(x:totable(), {10, 20, 30})                   -- the refused write changed nothing
+  eq(x:masked_select(mask):totable(), {20, 30})   -- what the message points to
+  eq(x:index_select(1, lg.tensor{3, 1}):totable(), {30, 10})
+end)
+
 test("select(d, i) removes dim d; errors speak 1-based", function()
   local x = lg.arange(24):view(2, 3, 4)
   local s = x:select(2, 3)
