@@ -10,6 +10,7 @@
 */
 #include "internal.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -653,6 +654,57 @@ lg_tensor *lg_cat(lg_tensor **ts, int n, int dim) {
   if (node) node->ints[0] = dim;
   return out;
 }
+
+/* torch.tile: each repeated dim is a cat of copies, so the gradient is the
+** sum of the copies' gradients with no code of its own. */
+lg_tensor *lg_tile(lg_tensor *t, int nreps, const int64_t *reps) {
+  int nd = t->ndim > nreps ? t->ndim : nreps;
+  if (nd > LG_MAXDIM) return lg_seterr("tile: %d repeats need %d dims (at most %d)", nreps, nd, LG_MAXDIM);
+  int64_t sh[LG_MAXDIM], r[LG_MAXDIM];
+  for (int d = 0; d < nd; d++) {
+    int k = d - (nd - nreps), td = d - (nd - t->ndim);
+    r[d] = k >= 0 ? reps[k] : 1;
+    if (r[d] < 0) return lg_seterr("tile: repeat %lld for dim %d is negative", (long long)r[d], d + 1);
+    if (!lg_mul_ok(td >= 0 ? t->shape[td] : 1, r[d], &sh[d]))
+      return lg_seterr("tile: repeating dim %d %lld times overflows", d + 1, (long long)r[d]);
+  }
+  if (!lg_check_shape("tile", nd, sh)) return NULL;
+  lg_tensor *x = t;
+  lg_retain(x);
+  while (x->ndim < nd) {   /* leading dims of size 1 */
+    lg_tensor *y = lg_unsqueeze(x, 0);
+    lg_release(x);
+    if (!(x = y)) return NULL;
+  }
+  bool copied = false;
+  for (int d = 0; d < nd && x; d++) {
+    if (r[d] == 1) continue;
+    lg_tensor *y;
+    if (r[d] == 0) {
+      y = lg_narrow(x, d, 0, 0);
+    } else {
+      lg_tensor **copies = malloc((size_t)r[d] * sizeof *copies);
+      if (!copies) {
+        lg_release(x);
+        return lg_seterr("tile: out of memory");
+      }
+      for (int64_t i = 0; i < r[d]; i++) copies[i] = x;
+      y = r[d] > INT_MAX ? lg_seterr("tile: %lld repeats is too many", (long long)r[d])
+                         : lg_cat(copies, (int)r[d], d);
+      free(copies);
+      copied = true;
+    }
+    lg_release(x);
+    x = y;
+  }
+  if (x && !copied) {   /* always a copy, as PyTorch's repeat */
+    lg_tensor *y = lg_clone(x);
+    lg_release(x);
+    x = y;
+  }
+  return x;
+}
+
 
 /* }====================================================== */
 

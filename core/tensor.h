@@ -128,6 +128,9 @@ lg_tensor *lg_contiguous(lg_tensor *t);   /* returns t retained when already con
 lg_tensor *lg_clone(lg_tensor *t);        /* always copies */
 lg_tensor *lg_detach(lg_tensor *t);       /* shares storage, no graph */
 lg_tensor *lg_cat(lg_tensor **ts, int n, int dim);
+/* t repeated reps[d] times along each dim, a copy (torch.tile, Tensor.repeat):
+** fewer reps than dims repeat the last dims, more add leading dims of size 1. */
+lg_tensor *lg_tile(lg_tensor *t, int nreps, const int64_t *reps);
 /* Sums t down to `shape` (the inverse of broadcasting): backward of expand. */
 lg_tensor *lg_sum_to(lg_tensor *t, int ndim, const int64_t *shape);
 /* Zeros of `shape` with g written at [start, start+len) of dim: backward of narrow. */

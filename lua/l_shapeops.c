@@ -1,5 +1,5 @@
 /*
-** Shape and scan ops from Lua: stack, chunk, split, pad, var, std, cumsum,
+** Shape and scan ops from Lua: stack, chunk, split, tile, pad, var, std, cumsum,
 ** sort, topk.  Numerics are the core's (core/ops_stack.c, ops_scan.c);
 ** this file reads arguments, counts dims from 1 (negative from the end) in
 ** every message, and converts positions to 1-based.
@@ -395,6 +395,27 @@ static int t_topk (lua_State *L) {
   return two_results(L, v, ix, val, idx);
 }
 
+/*** Tensor:tile(r1, r2, ...) -> Tensor
+ * x repeated r_d times along each dim d, a copy: PyTorch's x.repeat and
+ * torch.tile (`repeat` is a Lua keyword).  The repeats are given as numbers
+ * or as one list; fewer than x's dims repeat its last dims, more add
+ * leading dims of size 1 to x first.  A repeat of 0 gives an empty dim.
+ * Also lg.tile(x, ...).  Differentiable (the gradient sums the copies).
+ * Shapes: [2, 3] -> tile(2, 1) -> [4, 3]; [3] -> tile(2, 2) -> [2, 6].
+ * @function Tensor:tile
+ * @usage local labels = lg.tensor{1, 2, 3}:tile(4)   -- 1 2 3 1 2 3 ...
+ */
+static int t_tile (lua_State *L) {
+  int64_t reps[LG_MAXDIM];
+  lg_tensor **r;
+  int n;
+  lgL_checktensor(L, 1);
+  n = lgL_checkshape(L, 2, reps, "tile", 0);
+  if (n == 0) return luaL_error(L, "tile: give the repeats, one per dim (e.g. x:tile(2, 1))");
+  r = lgL_newslot(L);
+  return lgL_settensor(L, r, lg_tile(lgL_checktensor(L, 1), n, reps));
+}
+
 /* }====================================================== */
 
 #define SHAPEOPS_FUNCS    \
@@ -405,7 +426,8 @@ static int t_topk (lua_State *L) {
   {"std", t_std},         \
   {"cumsum", t_cumsum},   \
   {"sort", t_sort},       \
-  {"topk", t_topk}
+  {"topk", t_topk},       \
+  {"tile", t_tile}
 
 const luaL_Reg lgL_shapeops_methods[] = {
   SHAPEOPS_FUNCS,

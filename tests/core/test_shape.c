@@ -220,6 +220,8 @@ FN(f_transpose_sq, squared(lg_transpose(x[0], 0, 1)))
 FN(f_narrow_sq, squared(lg_narrow(x[0], 1, 1, 2)))
 FN(f_expand_sq, squared(lg_expand(x[0], SHAPE(2, 3))))
 FN(f_cat_sq, squared(lg_cat(x, 2, 1)))
+FN(f_tile, lg_tile(x[0], 3, (const int64_t[]){2, 1, 3}))
+FN(f_tile_sq, squared(lg_tile(x[0], 2, (const int64_t[]){3, 2})))
 
 static void grad_views(void **state) {
   (void)state;
@@ -250,6 +252,34 @@ static void grad_cat(void **state) {
   (void)state;
   CHECK_GRADS(f_cat0, NULL, ck_randn(SHAPE(2, 3)), ck_randn(SHAPE(1, 3)));
   CHECK_GRADS(f_cat1, NULL, ck_randn(SHAPE(2, 1)), ck_randn(SHAPE(2, 3)), ck_randn(SHAPE(2, 2)));
+}
+
+/* torch.tile: copies along each dim, leading dims for extra repeats. */
+static void tile_repeats_each_dim(void **state) {
+  (void)state;
+  lg_tensor *b = iota(SHAPE(2, 3));
+  lg_tensor *rows = CK(lg_tile(b, 2, (const int64_t[]){2, 1}));
+  EXPECT_SHAPE(rows, 4, 3);
+  EXPECT_VALUES(rows, 0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4, 5);
+  lg_tensor *last = CK(lg_tile(b, 1, (const int64_t[]){2}));   /* fewer reps: the last dims */
+  EXPECT_SHAPE(last, 2, 6);
+  EXPECT_VALUES(last, 0, 1, 2, 0, 1, 2, 3, 4, 5, 3, 4, 5);
+  lg_tensor *lead = CK(lg_tile(b, 3, (const int64_t[]){2, 1, 1}));
+  EXPECT_SHAPE(lead, 2, 2, 3);
+  lg_tensor *same = CK(lg_tile(b, 2, (const int64_t[]){1, 1}));   /* still a copy */
+  assert_ptr_not_equal(same->storage, b->storage);
+  lg_tensor *none = CK(lg_tile(b, 2, (const int64_t[]){0, 2}));
+  EXPECT_SHAPE(none, 0, 6);
+  assert_null(lg_tile(b, 2, (const int64_t[]){-1, 1}));
+  assert_non_null(strstr(lg_errmsg(), "tile: repeat -1 for dim 1 is negative"));
+  assert_null(lg_tile(b, 9, (const int64_t[]){1, 1, 1, 1, 1, 1, 1, 1, 1}));
+  assert_non_null(strstr(lg_errmsg(), "tile: 9 repeats need 9 dims"));
+  assert_null(lg_tile(b, 2, (const int64_t[]){INT64_MAX, 2}));
+  assert_non_null(strstr(lg_errmsg(), "tile: repeating dim 1"));
+  lg_release(b), lg_release(rows), lg_release(last), lg_release(lead), lg_release(same);
+  lg_release(none);
+  CHECK_GRADS(f_tile, NULL, ck_randn(SHAPE(2, 2)));
+  CHECK_GRADS(f_tile_sq, NULL, ck_randn(SHAPE(2)));
 }
 
 static void grad_sum_to_and_narrow_scatter(void **state) {
@@ -288,6 +318,7 @@ int main(void) {
       TEST(grad_expand_sums_over_copies),
       TEST(grad_copies),
       TEST(grad_cat),
+      TEST(tile_repeats_each_dim),
       TEST(grad_sum_to_and_narrow_scatter),
       TEST(grad_second_order_through_views),
   };

@@ -1,4 +1,4 @@
--- stack, chunk, split, pad, var, std, cumsum, sort, topk from Lua.  Expected
+-- stack, chunk, split, tile, pad, var, std, cumsum, sort, topk from Lua.  Expected
 -- values are worked out by hand with PyTorch's rules; dims and positions
 -- are 1-based (negative from the end) as everywhere in the API.
 local lg = require "luagan"
@@ -111,6 +111,36 @@ test("stack, chunk and split are differentiable (views share the gradient)", fun
   local parts = l:split(2)
   ;(parts[1]:sum() + parts[3]:sum() * 3):backward()
   eq(T(l.grad:sum(2):reshape(-1)), {3, 3, 0, 0, 9})
+end)
+
+test("tile: PyTorch's repeat, fewer or more repeats than dims, always a copy", function()
+  local x = lg.tensor{{1, 2, 3}, {4, 5, 6}}
+  eq(T(x:tile(2, 1)), {{1, 2, 3}, {4, 5, 6}, {1, 2, 3}, {4, 5, 6}})
+  eq(T(x:tile(1, 2)), {{1, 2, 3, 1, 2, 3}, {4, 5, 6, 4, 5, 6}})
+  eq(T(x:tile{2}), T(x:tile(1, 2)))                        -- fewer: the last dims
+  eq(T(lg.tensor{1, 2}:tile(2, 2)), {{1, 2, 1, 2}, {1, 2, 1, 2}})   -- more: leading dims
+  eq(lg.tile(x, 3, 1, 1).shape, {3, 2, 3})
+  eq(x:tile(0, 2).shape, {0, 6})
+  local y = x:tile(1, 1)
+  y[{1, 1}] = 9                                          -- a copy, not a view
+  eq(T(x)[1][1], 1)
+  raises(function() return x:tile() end, "tile: give the repeats, one per dim")
+  raises(function() return x:tile(-1, 1) end, "tile: negative size -1")
+  raises(function() return x:tile(2, 1.5) end, "bad argument #2 to 'tile'")
+  raises(function() return x:tile(1, 1, 1, 1, 1, 1, 1, 1, 1) end, "at most 8")
+  raises(function() return x:tile(2 ^ 20, 2 ^ 20) end, "too large")
+end)
+
+test("tile: the gradient sums the copies (finite differences, second order)", function()
+  eq(T((function()
+    local l = lg.tensor{1, 2}
+    l.requires_grad = true
+    ;(l:tile(3) * lg.tensor{1, 2, 3, 4, 5, 6}):sum():backward()
+    return l.grad
+  end)()), {9, 12})
+  gradcheck(function(v) return v:tile(2, 3) end, lg.randn(2, 3), "tile")
+  gradcheck(function(v) return v:tile(2, 1, 2) end, lg.randn(2, 3), "tile new dim")
+  gradgradcheck(function(v) return v:tile(2, 1) * v:tile(2, 1) end, lg.randn(2, 2), "tile second order")
 end)
 
 -- {---------------------------------------------------------- pad
