@@ -170,6 +170,19 @@ static int t_eq_meta (lua_State *L) {
   return 1;
 }
 
+/* __lt and __le, which Lua calls for a < b and a <= b (and > and >=, with
+** the operands swapped) when either is a tensor.  Lua truncates the result
+** to a boolean, so an elementwise answer is impossible; without them the
+** message is Lua's generic "attempt to compare". */
+static int t_lt_meta (lua_State *L) {
+  return luaL_error(L, "a < b and a > b on tensors are not elementwise: use a:lt(b) or a:gt(b) "
+                    "(0/1 tensors), or compare numbers (x:item())");
+}
+static int t_le_meta (lua_State *L) {
+  return luaL_error(L, "a <= b and a >= b on tensors are not elementwise: use a:le(b) or a:ge(b) "
+                    "(0/1 tensors), or compare numbers (x:item())");
+}
+
 /* }====================================================== */
 
 /* {====================================================== selection */
@@ -501,6 +514,8 @@ static int l_one_hot (lua_State *L) {
 
 const luaL_Reg lgL_compare_meta[] = {
   {"__eq", t_eq_meta},
+  {"__lt", t_lt_meta},
+  {"__le", t_le_meta},
   {NULL, NULL}
 };
 

@@ -405,4 +405,17 @@ test("a == b between two tensors raises; identity stays available", function()
   eq(lg.equal(a, b), true)
 end)
 
+test("a < b, a > b, a <= b and a >= b on tensors raise and name the methods", function()
+  local a, b = lg.ones(2), lg.zeros(2)
+  local lt = "a < b and a > b on tensors are not elementwise: use a:lt(b) or a:gt(b)"
+  local le = "a <= b and a >= b on tensors are not elementwise: use a:le(b) or a:ge(b)"
+  raises(function() return a < b end, lt)
+  raises(function() return a > b end, lt)
+  raises(function() return a < 1 end, lt)
+  raises(function() return 0 > a end, lt)
+  raises(function() return a <= b end, le)
+  raises(function() return a >= 0 end, le)
+  eq(a:gt(b):totable(), {1, 1})
+end)
+
 -- }----------------------------------------------------------
