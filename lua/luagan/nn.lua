@@ -1517,6 +1517,7 @@ nn.ModuleDict = ModuleDict
 -- they require "luagan.nn", which is this table from here on.
 package.loaded["luagan.nn"] = nn
 require "luagan.nn_weight_norm"
+require "luagan.nn_spectral_norm"
 require "luagan.nn_noise"
 
 -- nn.SyncBatchNorm is luagan.dist's (it needs the collectives), found there

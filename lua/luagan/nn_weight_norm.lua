@@ -10,7 +10,8 @@
 local lg = require "luagan"
 local nn = require "luagan.nn"
 
-local is_module = require("luagan.util").is_module
+local util = require "luagan.util"
+local is_module = util.is_module
 
 -- ||v|| over every dim but d (1-based), kept as size-1 dims so that it
 -- broadcasts against v; d == nil: the norm of the whole tensor, 0-dim (as
@@ -30,13 +31,6 @@ end
 local function weight(m, wn)
   local g, v = rawget(m, wn.name .. "_g"), rawget(m, wn.name .. "_v")
   return v * (g / norm_except(v, wn.dim))
-end
-
-local function remove_from_order(m, name)
-  local order = rawget(m, "_order")
-  for i, k in ipairs(order) do
-    if k == name then table.remove(order, i) return end
-  end
 end
 
 --- nn.weight_norm(module [, name] [, dim]) -> Module
@@ -79,18 +73,12 @@ function nn.weight_norm(m, name, dim)
   local v = w:detach():clone()
   local g = norm_except(v, wn.dim):detach():clone()
   v.requires_grad, g.requires_grad = true, true
-  remove_from_order(m, name)
-  rawset(m, name, nil)
+  util.drop_tensor(m, name)
   m[name .. "_g"] = g     -- registered in this order, as PyTorch's
   m[name .. "_v"] = v
   rawset(m, "_weight_norm", wn)
-  local forward = m.forward
-  -- the weight is a plain field, set before each forward and not in _order,
-  -- so it is neither a parameter nor in the state_dict (PyTorch's hook)
-  rawset(m, "forward", function(self, ...)
-    rawset(self, name, weight(self, wn))
-    return forward(self, ...)
-  end)
+  -- the weight is recomputed before each forward (PyTorch's hook)
+  util.recompute_before_forward(m, name, function(self) return weight(self, wn) end)
   return m
 end
 
@@ -106,11 +94,8 @@ function nn.remove_weight_norm(m)
   end
   local w = lg.no_grad(function() return weight(m, wn) end)
   w.requires_grad = true
-  for _, k in ipairs{wn.name .. "_g", wn.name .. "_v"} do
-    remove_from_order(m, k)
-    rawset(m, k, nil)
-  end
-  rawset(m, "forward", nil)
+  for _, k in ipairs{wn.name .. "_g", wn.name .. "_v"} do util.drop_tensor(m, k) end
+  util.recompute_before_forward(m)
   rawset(m, "_weight_norm", nil)
   rawset(m, wn.name, nil)
   m[wn.name] = w

@@ -42,4 +42,33 @@ function util.is_module(m)
   return type(m) == "table" and getmetatable(m) ~= nil and rawget(m, "_order") ~= nil
 end
 
+--- util.drop_tensor(m, name)
+-- Removes module m's parameter or buffer name: from its field, its order of
+-- registration and its buffer marks (nn.remove_weight_norm and
+-- nn.remove_spectral_norm drop the tensors they had added).
+-- @usage util.drop_tensor(m, "weight_g")
+function util.drop_tensor(m, name)
+  local order = rawget(m, "_order")
+  for i, k in ipairs(order) do
+    if k == name then table.remove(order, i) break end
+  end
+  rawget(m, "_buffers")[name] = nil
+  rawset(m, name, nil)
+end
+
+--- util.recompute_before_forward(m, name, fn)
+-- Makes m[name] a plain field (neither a parameter nor in the state_dict)
+-- set to fn(m) before each forward of m, as PyTorch's forward pre-hooks of
+-- weight_norm and spectral_norm do; util.recompute_before_forward(m) undoes
+-- it.
+-- @usage util.recompute_before_forward(m, "weight", function(self) return self.w_v * 2 end)
+function util.recompute_before_forward(m, name, fn)
+  if not name then return rawset(m, "forward", nil) end
+  local forward = m.forward
+  rawset(m, "forward", function(self, ...)
+    rawset(self, name, fn(self))
+    return forward(self, ...)
+  end)
+end
+
 return util

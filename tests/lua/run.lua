@@ -64,6 +64,42 @@ function raises(fn, pattern)
   return err
 end
 
+-- gradcheck_leaf(f, t [, tol] [, h]): lg.grad(f(), t) against central differences
+-- (f(t + h e_i) - f(t - h e_i)) / 2h for every element of the leaf t; f returns a
+-- 0-dim tensor.  float32 values: h = 1e-2 keeps roundoff near 1e-4 of |f|.
+function gradcheck_leaf(f, t, tol, h)
+  local lg = require "luagan"
+  h, tol = h or 1e-2, tol or 2e-3
+  local analytic = lg.grad(f(), t):reshape(-1):totable()
+  local v = t:view(-1)
+  for i = 1, #analytic do
+    local cell = v:narrow(1, i, 1)
+    local x0 = cell:item()
+    lg.no_grad(function() cell:fill_(x0 + h) end)
+    local fp = f():item()
+    lg.no_grad(function() cell:fill_(x0 - h) end)
+    local fm = f():item()
+    lg.no_grad(function() cell:fill_(x0) end)
+    local numeric = (fp - fm) / (2 * h)
+    if math.abs(numeric - analytic[i]) > tol * math.max(1, math.abs(numeric)) then
+      error(("gradcheck: element %d: analytic %.6g, central difference %.6g"):format(i,
+        analytic[i], numeric), 2)
+    end
+  end
+end
+
+-- weighted(y [, seed]): sum(y * c) with fixed random c (seed 99), so that every
+-- output element counts differently (plain sums vanish under normalisation);
+-- the global generator's state is left as it was.
+function weighted(y, seed)
+  local lg = require "luagan"
+  local state = lg.get_rng_state()
+  lg.manual_seed(seed or 99)
+  local c = lg.randn(y.shape)
+  lg.set_rng_state(state)
+  return (y * c):sum()
+end
+
 -- {---------------------------------------------------------- files and processes
 -- Globals for tests that write files or run luagan in a child process.
 

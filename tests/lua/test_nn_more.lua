@@ -26,39 +26,6 @@ end
 
 local function set(t, values) lg.no_grad(function() t:copy_(values) end) end
 
--- Checks lg.grad(f(), t) against central differences (f(t + h e_i) -
--- f(t - h e_i)) / 2h for every element of the leaf t; f returns a 0-dim
--- tensor.  float32 values: h = 1e-2 keeps roundoff near 1e-4 of |f|.
-local function gradcheck(f, t, tol, h)
-  h, tol = h or 1e-2, tol or 2e-3
-  local analytic = flat(lg.grad(f(), t))
-  local v = t:view(-1)
-  for i = 1, #analytic do
-    local cell = v:narrow(1, i, 1)
-    local x0 = cell:item()
-    lg.no_grad(function() cell:fill_(x0 + h) end)
-    local fp = f():item()
-    lg.no_grad(function() cell:fill_(x0 - h) end)
-    local fm = f():item()
-    lg.no_grad(function() cell:fill_(x0) end)
-    local numeric = (fp - fm) / (2 * h)
-    if math.abs(numeric - analytic[i]) > tol * math.max(1, math.abs(numeric)) then
-      error(("gradcheck: element %d: analytic %.6g, central difference %.6g"):format(i,
-        analytic[i], numeric), 2)
-    end
-  end
-end
-
--- A scalar that depends on every output element differently: sum(y * c)
--- with fixed coefficients c (plain sums vanish under normalization).
-local function weighted(y, seed)
-  local g = lg.get_rng_state()
-  lg.manual_seed(seed or 99)
-  local c = lg.randn(y.shape)
-  lg.set_rng_state(g)
-  return (y * c):sum()
-end
-
 -- The gradient-penalty shape: sum((d weighted(m(x)) / dx)^2), as a function
 -- to be differentiated once more.
 local function penalty(m, x)
@@ -129,9 +96,9 @@ test("Conv1d: gradients of input, weight and bias match central differences", fu
   lg.manual_seed(12)
   local m = nn.Conv1d(2, 3, 3, {stride = 2, padding = 1, dilation = 2})
   local x = leaf(lg.randn(2, 2, 9))
-  gradcheck(function() return weighted(m(x)) end, x)
-  gradcheck(function() return weighted(m(x)) end, m.weight)
-  gradcheck(function() return weighted(m(x)) end, m.bias)
+  gradcheck_leaf(function() return weighted(m(x)) end, x)
+  gradcheck_leaf(function() return weighted(m(x)) end, m.weight)
+  gradcheck_leaf(function() return weighted(m(x)) end, m.bias)
 end)
 
 test("Conv2d dilation: the taps d apart, by hand; gradients by differences", function()
@@ -146,8 +113,8 @@ test("Conv2d dilation: the taps d apart, by hand; gradients by differences", fun
   lg.manual_seed(13)
   local g = nn.Conv2d(2, 2, 2, {dilation = {2, 1}, stride = 1, padding = 1})
   local x = leaf(lg.randn(1, 2, 4, 4))
-  gradcheck(function() return weighted(g(x)) end, x)
-  gradcheck(function() return weighted(g(x)) end, g.weight)
+  gradcheck_leaf(function() return weighted(g(x)) end, x)
+  gradcheck_leaf(function() return weighted(g(x)) end, g.weight)
 end)
 
 test("ConvTranspose2d dilation is the adjoint of dilated Conv2d", function()
@@ -172,8 +139,8 @@ test("ConvTranspose2d dilation is the adjoint of dilated Conv2d", function()
   lg.manual_seed(15)
   local g = nn.ConvTranspose2d(2, 2, 2, {stride = 2, dilation = 2})
   local yl = leaf(lg.randn(1, 2, 3, 3))
-  gradcheck(function() return weighted(g(yl)) end, yl)
-  gradcheck(function() return weighted(g(yl)) end, g.weight)
+  gradcheck_leaf(function() return weighted(g(yl)) end, yl)
+  gradcheck_leaf(function() return weighted(g(yl)) end, g.weight)
 end)
 
 -- The dense weight of a grouped layer: block g of dim 1 (output channels
@@ -236,8 +203,8 @@ test("groups: each block of channels sees only its own inputs (a block-diagonal 
   -- a residual: relu(conv(x) + r) group by group is relu of the whole
   local m = nn.Conv2d(4, 4, 3, {padding = 1, groups = 2})
   local x = leaf(lg.randn(1, 4, 5, 5))
-  gradcheck(function() return weighted(m(x)) end, x)
-  gradcheck(function() return weighted(m(x)) end, m.weight)
+  gradcheck_leaf(function() return weighted(m(x)) end, x)
+  gradcheck_leaf(function() return weighted(m(x)) end, m.weight)
   local r = lg.randn(1, 4, 5, 5)
   near(flat(m(x, {act = "relu", add = r})), flat((m(x) + r):relu()), 1e-6)
   near(flat(nn.Sequential(m, nn.LeakyReLU(0.2))(x)), flat(lg.leaky_relu(m(x), 0.2)), 1e-6)
@@ -282,7 +249,7 @@ test("Embedding: gradient accumulates into the rows used", function()
   eq(e.weight.grad:totable(), {{6, 8}, {0, 0}, {3, 4}, {0, 0}})
   lg.manual_seed(22)
   local idx = lg.tensor{{2, 4}, {4, 1}}
-  gradcheck(function() return weighted(e(idx)) end, e.weight)
+  gradcheck_leaf(function() return weighted(e(idx)) end, e.weight)
 end)
 
 test("Embedding: padding_idx row starts at zero and gets no gradient", function()
@@ -376,11 +343,11 @@ test("LayerNorm: first and second order gradients match central differences", fu
   set(ln.weight, lg.randn(5))
   set(ln.bias, lg.randn(5))
   local x = leaf(lg.randn(3, 5))
-  gradcheck(function() return weighted(ln(x)) end, x)
-  gradcheck(function() return weighted(ln(x)) end, ln.weight)
-  gradcheck(function() return weighted(ln(x)) end, ln.bias)
-  gradcheck(function() return penalty(ln, x) end, x, 5e-3)
-  gradcheck(function() return penalty(ln, x) end, ln.weight, 5e-3)
+  gradcheck_leaf(function() return weighted(ln(x)) end, x)
+  gradcheck_leaf(function() return weighted(ln(x)) end, ln.weight)
+  gradcheck_leaf(function() return weighted(ln(x)) end, ln.bias)
+  gradcheck_leaf(function() return penalty(ln, x) end, x, 5e-3)
+  gradcheck_leaf(function() return penalty(ln, x) end, ln.weight, 5e-3)
 end)
 
 test("GroupNorm: known values; groups = 1 is LayerNorm over C,H,W", function()
@@ -414,11 +381,11 @@ test("GroupNorm: first and second order gradients match central differences", fu
   set(gn.weight, lg.randn(4))
   set(gn.bias, lg.randn(4))
   local x = leaf(lg.randn(2, 4, 2, 2))
-  gradcheck(function() return weighted(gn(x)) end, x)
-  gradcheck(function() return weighted(gn(x)) end, gn.weight)
-  gradcheck(function() return weighted(gn(x)) end, gn.bias)
-  gradcheck(function() return penalty(gn, x) end, x, 5e-3)
-  gradcheck(function() return penalty(gn, x) end, gn.weight, 5e-3)
+  gradcheck_leaf(function() return weighted(gn(x)) end, x)
+  gradcheck_leaf(function() return weighted(gn(x)) end, gn.weight)
+  gradcheck_leaf(function() return weighted(gn(x)) end, gn.bias)
+  gradcheck_leaf(function() return penalty(gn, x) end, x, 5e-3)
+  gradcheck_leaf(function() return penalty(gn, x) end, gn.weight, 5e-3)
 end)
 
 test("InstanceNorm2d: per sample and channel; equals GroupNorm with groups = C", function()
@@ -482,9 +449,9 @@ test("InstanceNorm2d: first and second order gradients match central differences
   set(m.weight, lg.randn(2))
   set(m.bias, lg.randn(2))
   local x = leaf(lg.randn(2, 2, 2, 3))
-  gradcheck(function() return weighted(m(x)) end, x)
-  gradcheck(function() return weighted(m(x)) end, m.weight)
-  gradcheck(function() return penalty(m, x) end, x, 5e-3)
+  gradcheck_leaf(function() return weighted(m(x)) end, x)
+  gradcheck_leaf(function() return weighted(m(x)) end, m.weight)
+  gradcheck_leaf(function() return penalty(m, x) end, x, 5e-3)
 end)
 
 -- }======================================================

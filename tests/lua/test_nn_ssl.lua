@@ -16,36 +16,6 @@ local function sorted_keys(t)
   return out
 end
 
--- lg.grad(f(), t) against central differences, every element of the leaf t
-local function gradcheck(f, t, tol, h)
-  h, tol = h or 1e-2, tol or 2e-3
-  local analytic = lg.grad(f(), t):reshape(-1):totable()
-  local v = t:view(-1)
-  for i = 1, #analytic do
-    local cell = v:narrow(1, i, 1)
-    local x0 = cell:item()
-    lg.no_grad(function() cell:fill_(x0 + h) end)
-    local fp = f():item()
-    lg.no_grad(function() cell:fill_(x0 - h) end)
-    local fm = f():item()
-    lg.no_grad(function() cell:fill_(x0) end)
-    local numeric = (fp - fm) / (2 * h)
-    if math.abs(numeric - analytic[i]) > tol * math.max(1, math.abs(numeric)) then
-      error(("gradcheck: element %d: analytic %.6g, central difference %.6g"):format(i,
-        analytic[i], numeric), 2)
-    end
-  end
-end
-
--- sum(y * c) with fixed random c: every output element weighted differently
-local function weighted(y)
-  local state = lg.get_rng_state()
-  lg.manual_seed(99)
-  local c = lg.randn(y.shape)
-  lg.set_rng_state(state)
-  return (y * c):sum()
-end
-
 -- {====================================================== weight_norm
 
 test("weight_norm: g and v replace the weight; the layer computes what it did", function()
@@ -93,16 +63,16 @@ test("weight_norm: gradients of g, v, bias and x match central differences", fun
   local x = lg.randn(5, 4)
   x.requires_grad = true
   local f = function() return weighted(fc(x):tanh()) end
-  gradcheck(f, fc.weight_g)
-  gradcheck(f, fc.weight_v)
-  gradcheck(f, fc.bias)
-  gradcheck(f, x)
+  gradcheck_leaf(f, fc.weight_g)
+  gradcheck_leaf(f, fc.weight_v)
+  gradcheck_leaf(f, fc.bias)
+  gradcheck_leaf(f, x)
   local conv = nn.weight_norm(nn.Conv2d(2, 3, 3, 1, 1))
   local xc = lg.randn(2, 2, 4, 4)
   local fconv = function() return weighted(conv(xc)) end
   eq(conv.weight_g.shape, {3, 1, 1, 1})
-  gradcheck(fconv, conv.weight_g)
-  gradcheck(fconv, conv.weight_v)
+  gradcheck_leaf(fconv, conv.weight_g)
+  gradcheck_leaf(fconv, conv.weight_v)
 end)
 
 test("weight_norm: second order, as under a gradient penalty", function()
@@ -114,8 +84,8 @@ test("weight_norm: second order, as under a gradient penalty", function()
     local g = lg.grad(net(x):sum(), x, {create_graph = true})
     return (g * g):sum()
   end
-  gradcheck(penalty, net[1].weight_g, 5e-3)
-  gradcheck(penalty, net[3].weight_v, 5e-3)
+  gradcheck_leaf(penalty, net[1].weight_g, 5e-3)
+  gradcheck_leaf(penalty, net[3].weight_v, 5e-3)
 end)
 
 test("weight_norm: state_dict round trip into a fresh weight-normed net", function()

@@ -658,6 +658,21 @@ def gp(x):
         nn.GaussianNoise(0.5), nn.weight_norm(nn.Linear(6, 3))):eval(), R(5, 4),
       "nn.Sequential(nn.Identity(), " .. WN .. "(nn.Linear(4, 6)), nn.ReLU(), nn.Identity(), " ..
       WN .. "(nn.Linear(6, 3)))")
+  -- spectral normalisation against torch.nn.utils.spectral_norm: in training mode one
+  -- (or three) power iterations from the same u and v (the buffers are compared after
+  -- the call), in eval mode the stored u and v; ConvTranspose2d's rows are its dim 2,
+  -- torch's dim=1, by default on both sides
+  local SN, SNB = "torch.nn.utils.spectral_norm", {buffers = {"weight_u", "weight_v"}}
+  mod("nn_spectral_norm_Linear", nn.spectral_norm(nn.Linear(4, 3)), R(5, 4),
+      SN .. "(nn.Linear(4, 3))", SNB)
+  mod("nn_spectral_norm_Linear_3its", nn.spectral_norm(nn.Linear(4, 3), {n_power_iterations = 3}),
+      R(5, 4), SN .. "(nn.Linear(4, 3), n_power_iterations=3)", SNB)
+  mod("nn_spectral_norm_Conv2d", nn.spectral_norm(nn.Conv2d(3, 4, 4, 2, 1)), R(2, 3, 8, 8),
+      SN .. "(nn.Conv2d(3, 4, 4, 2, 1))", SNB)
+  mod("nn_spectral_norm_ConvTranspose2d", nn.spectral_norm(nn.ConvTranspose2d(4, 3, 4, 2, 1)),
+      R(2, 4, 3, 3), SN .. "(nn.ConvTranspose2d(4, 3, 4, 2, 1))", SNB)
+  mod("nn_spectral_norm_eval", nn.spectral_norm(nn.Linear(4, 3)):eval(), R(5, 4),
+      SN .. "(nn.Linear(4, 3)).eval()", SNB)
   gpmod("gp_weight_norm_mlp", nn.Sequential(nn.weight_norm(nn.Linear(3, 6)), nn.Softplus(),
           nn.weight_norm(nn.Linear(6, 1))), R(5, 3),
         "nn.Sequential(" .. WN .. "(nn.Linear(3, 6)), nn.Softplus(), " .. WN .. "(nn.Linear(6, 1)))")
