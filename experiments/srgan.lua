@@ -56,32 +56,25 @@ local bicubic = SR.bicubic(lr_img, SCALE):clamp(-1, 1)
 -- }
 
 -- {---------------------------------------------------------- models
-local PReLU = nn.Module:extend("PReLU")   -- max(0, x) + a min(0, x), one a per channel
-function PReLU:init(c)
-  self.weight = lg.full({c}, 0.25)
-  self.weight.requires_grad = true
-end
-function PReLU:forward(x)
-  return x:relu() - (-x):relu() * self.weight:view(1, -1, 1, 1)
-end
-
 -- residual block (Fig. 4): conv-BN-PReLU-conv-BN plus the input
 local Block = nn.Module:extend("SRBlock")
 function Block:init(c)
-  self.body = nn.Sequential(nn.Conv2d(c, c, 3, {padding = 1}), nn.BatchNorm2d(c), PReLU(c),
+  self.body = nn.Sequential(nn.Conv2d(c, c, 3, {padding = 1}), nn.BatchNorm2d(c), nn.PReLU(c),
                             nn.Conv2d(c, c, 3, {padding = 1}), nn.BatchNorm2d(c))
 end
 function Block:forward(x) return x + self.body(x) end
 
 -- sub-pixel upsampling (Shi et al. 2016): conv to 4c maps, pixel shuffle x2, PReLU
 local Up = nn.Module:extend("SubPixel")
-function Up:init(c) self.conv, self.act = nn.Conv2d(c, 4 * c, 3, {padding = 1}), PReLU(c) end
-function Up:forward(x) return self.act(SR.pixel_shuffle(self.conv(x), 2)) end
+function Up:init(c)
+  self.conv, self.shuffle, self.act = nn.Conv2d(c, 4 * c, 3, {padding = 1}), nn.PixelShuffle(2), nn.PReLU(c)
+end
+function Up:forward(x) return self.act(self.shuffle(self.conv(x))) end
 
 -- G (Fig. 4, scaled): conv-PReLU, residual blocks, conv-BN + the global skip, two x2 stages, conv, tanh
 local Generator = nn.Module:extend("SRResNet")
 function Generator:init(c, blocks)
-  self.head = nn.Sequential(nn.Conv2d(1, c, 5, {padding = 2}), PReLU(c))
+  self.head = nn.Sequential(nn.Conv2d(1, c, 5, {padding = 2}), nn.PReLU(c))
   self.body = nn.Sequential()
   for _ = 1, blocks do self.body:add(Block(c)) end
   self.body:add(nn.Conv2d(c, c, 3, {padding = 1})):add(nn.BatchNorm2d(c))

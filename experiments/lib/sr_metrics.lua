@@ -1,12 +1,11 @@
 -- sr_metrics.lua: what a super-resolution experiment needs beside the nets:
--- the bicubic baseline, sub-pixel upsampling (pixel shuffle), and the
--- distortion measures PSNR and SSIM (Wang, Bovik, Sheikh and Simoncelli,
--- "Image Quality Assessment: From Error Visibility to Structural Similarity",
--- IEEE TIP 2004), plus the high-frequency energy of an image.
+-- the bicubic baseline and the distortion measures PSNR and SSIM (Wang, Bovik,
+-- Sheikh and Simoncelli, "Image Quality Assessment: From Error Visibility to
+-- Structural Similarity", IEEE TIP 2004), plus the high-frequency energy of an
+-- image.
 --
 --   local SR = require "lib.sr_metrics"
 --   local up = SR.bicubic(lr, 4)                    -- [N,C,7,7] -> [N,C,28,28]
---   local y = SR.pixel_shuffle(x, 2)                -- [N,4C,H,W] -> [N,C,2H,2W]
 --   local db = SR.psnr(sr, hr)                      -- images in [0, 1], mean over images
 --   local s = SR.ssim(sr, hr, {window = 7})         -- Gaussian window, sigma 1.5
 --   local e = SR.hf_energy(x)                       -- variance of the Laplacian
@@ -59,19 +58,6 @@ function M.bicubic(x, scale, a)
   local uh, uw = M.bicubic_matrix(h, scale, a), M.bicubic_matrix(w, scale, a)
   local y = uh:matmul(x:reshape(n * c, h, w)):matmul(uw:t())
   return y:view(n, c, h * scale, w * scale)
-end
-
---- SR.pixel_shuffle(x, r) -> Tensor
--- Sub-pixel convolution's rearrangement (Shi et al. 2016, eq. 4; PyTorch's
--- PixelShuffle): [N, C*r*r, H, W] -> [N, C, H*r, W*r], out[n, c, h*r+i, w*r+j]
--- = x[n, c*r*r + i*r + j, h, w] (0-based), as one view, permute and reshape.
-function M.pixel_shuffle(x, r)
-  local n, crr, h, w = table.unpack(x.shape)
-  if x:dim() ~= 4 or crr % (r * r) ~= 0 then
-    error(("pixel_shuffle: x must be [N, C*%d, H, W], got [%s]"):format(r * r, table.concat(x.shape, ",")), 2)
-  end
-  local c = crr // (r * r)
-  return x:view(n, c, r, r, h, w):permute(1, 2, 5, 3, 6, 4):reshape(n, c, h * r, w * r)
 end
 -- }
 

@@ -1287,6 +1287,99 @@ function Dropout:init(p)
   self.p = p
 end
 
+--- nn.PReLU([num_parameters] [, init] [, opts]) -> Module
+-- max(0, x) + a min(0, x) with a learnt slope a (He et al. 2015), one for all
+-- channels (num_parameters 1) or one per channel (num_parameters = C, dim 2
+-- of x); init 0.25, as PyTorch's.  SRGAN's generator uses it.
+-- Shapes: any -> the same shape.
+-- @usage local act = nn.PReLU(64)
+local PReLU = activation("PReLU", function(self, x)
+  local a = self.weight
+  if a:numel() > 1 then
+    if x:dim() < 2 or x:size(2) ~= a:numel() then
+      error(("PReLU: %d slopes for an input of shape [%s]: dim 2 must have %d channels"):format(
+        a:numel(), table.concat(x.shape, ","), a:numel()), 2)
+    end
+    local shape = {1, a:numel()}
+    for d = 3, x:dim() do shape[d] = 1 end
+    a = a:view(shape)
+  end
+  return x:relu() - (-x):relu() * a
+end, function(self) return "num_parameters=" .. self.weight:numel() end)
+function PReLU:init(...)
+  local opts = arguments("PReLU", {}, {{"num_parameters", "size1"}, {"init", "number"}},
+                         {num_parameters = 1, init = 0.25}, ...)
+  self.weight = lg.full({opts.num_parameters}, opts.init)
+  self.weight.requires_grad = true
+end
+
+--- nn.ELU([alpha] [, opts]) -> Module
+-- x for x > 0, alpha (exp(x) - 1) otherwise (Clevert et al. 2016; alpha 1).
+-- Shapes: any -> the same shape.
+-- @usage local act = nn.ELU()
+local ELU = activation("ELU", function(self, x)
+  return x:relu() + ((-(-x):relu()):exp() - 1) * self.alpha
+end, function(self) return "alpha=" .. self.alpha end)
+function ELU:init(...)
+  self.alpha = arguments("ELU", {}, {{"alpha", "number"}, {"inplace", "bool"}},
+                         {alpha = 1, inplace = false}, ...).alpha
+end
+
+--- nn.SiLU() -> Module
+-- x sigmoid(x) elementwise (the swish of Ramachandran et al. 2017).
+-- Shapes: any -> the same shape.
+-- @function nn.SiLU
+-- @usage local act = nn.SiLU()
+activation("SiLU", function(_, x) return x * x:sigmoid() end)
+
+-- Softmax and LogSoftmax over dim (1-based, negative from the end; PyTorch's
+-- dim=1 for [N, C] is our 2, the default here)
+local function softmax_module(name, fn)
+  local cls = activation(name, function(self, x) return fn(x, self.dim) end,
+    function(self) return "dim=" .. self.dim end)
+  function cls:init(dim)
+    if dim ~= nil and math.type(dim) ~= "integer" then
+      error(("%s: dim must be an integer, got %s"):format(name, tostring(dim)), 3)
+    end
+    self.dim = dim or 2
+  end
+  return cls
+end
+--- nn.Softmax([dim]) -> Module
+-- exp(x) / sum exp(x) along dim (default 2, the classes of [N, C]).
+-- Shapes: any -> the same shape.
+-- @function nn.Softmax
+-- @usage local probs = nn.Softmax(2)(logits)
+softmax_module("Softmax", lg.softmax)
+--- nn.LogSoftmax([dim]) -> Module
+-- log of nn.Softmax along dim (default 2), computed stably.
+-- Shapes: any -> the same shape.
+-- @function nn.LogSoftmax
+-- @usage local logp = nn.LogSoftmax()(logits)
+softmax_module("LogSoftmax", lg.log_softmax)
+
+--- nn.PixelShuffle(upscale_factor) -> Module
+-- Sub-pixel convolution's rearrangement (Shi et al. 2016, eq. 4; PyTorch's
+-- PixelShuffle): out[n, c, h r + i, w r + j] = x[n, c r^2 + i r + j, h, w]
+-- (0-based), one view, permute and reshape.  SRGAN's x2 upsampling is a conv
+-- to 4C maps, then PixelShuffle(2).
+-- Shapes: x [N, C r^2, H, W] -> [N, C, H r, W r].
+-- @usage local up = nn.Sequential(nn.Conv2d(64, 256, 3, 1, 1), nn.PixelShuffle(2))
+local PixelShuffle = activation("PixelShuffle", function(self, x)
+  local r = self.r
+  if x:dim() ~= 4 or x:size(2) % (r * r) ~= 0 then
+    error(("PixelShuffle: x must be [N, C*%d, H, W], got [%s]"):format(r * r,
+      table.concat(x.shape, ",")), 2)
+  end
+  local n, crr, h, w = table.unpack(x.shape)
+  local c = crr // (r * r)
+  return x:view(n, c, r, r, h, w):permute(1, 2, 5, 3, 6, 4):reshape(n, c, h * r, w * r)
+end, function(self) return "upscale_factor=" .. self.r end)
+function PixelShuffle:init(r)
+  check_int("PixelShuffle", "upscale_factor", r, 1)
+  self.r = r
+end
+
 --- nn.Flatten() -> Module
 -- Keeps the batch dim and flattens the rest, as D's bridge from
 -- convolutions to a linear layer.

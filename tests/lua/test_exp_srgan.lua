@@ -35,15 +35,6 @@ test("sr_metrics: Keys' cubic kernel and bicubic upsampling on known values", fu
   raises(function() SR.bicubic(x, 1.5) end, "scale must be a positive integer")
 end)
 
-test("sr_metrics: pixel shuffle as PyTorch's", function()
-  -- torch.nn.functional.pixel_shuffle(torch.arange(16.).view(1, 4, 2, 2), 2)
-  local y = SR.pixel_shuffle(lg.arange(16):view(1, 4, 2, 2), 2)
-  eq(y.shape, {1, 1, 4, 4})
-  eq(y:view(4, 4):totable(), {{0, 4, 1, 5}, {8, 12, 9, 13}, {2, 6, 3, 7}, {10, 14, 11, 15}})
-  eq(SR.pixel_shuffle(lg.zeros(2, 8, 3, 5), 2).shape, {2, 2, 6, 10})
-  raises(function() SR.pixel_shuffle(lg.zeros(1, 6, 2, 2), 2) end, "must be [N, C*4, H, W], got [1,6,2,2]")
-end)
-
 test("sr_metrics: PSNR and SSIM on known values", function()
   local a = lg.rand(3, 1, 12, 12)
   local db, per = SR.psnr(a, a)

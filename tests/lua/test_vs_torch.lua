@@ -658,6 +658,14 @@ def gp(x):
         nn.GaussianNoise(0.5), nn.weight_norm(nn.Linear(6, 3))):eval(), R(5, 4),
       "nn.Sequential(nn.Identity(), " .. WN .. "(nn.Linear(4, 6)), nn.ReLU(), nn.Identity(), " ..
       WN .. "(nn.Linear(6, 3)))")
+  -- PReLU, ELU, SiLU, Softmax, LogSoftmax (our dim 2 is torch's dim=1), PixelShuffle
+  mod("nn_PReLU_channels", nn.PReLU(3), R(2, 3, 4, 4), "nn.PReLU(3)")
+  mod("nn_PReLU_shared", nn.PReLU(), R(5, 4), "nn.PReLU()")
+  mod("nn_ELU", nn.ELU(0.5), R(5, 4) * 3, "nn.ELU(0.5)")
+  mod("nn_SiLU", nn.SiLU(), R(5, 4) * 3, "nn.SiLU()")
+  mod("nn_Softmax", nn.Softmax(2), R(5, 4) * 3, "nn.Softmax(dim=1)")
+  mod("nn_LogSoftmax_last", nn.LogSoftmax(-1), R(2, 3, 4) * 3, "nn.LogSoftmax(dim=-1)")
+  mod("nn_PixelShuffle", nn.PixelShuffle(2), R(2, 8, 3, 3), "nn.PixelShuffle(2)")
   -- spectral normalisation against torch.nn.utils.spectral_norm: in training mode one
   -- (or three) power iterations from the same u and v (the buffers are compared after
   -- the call), in eval mode the stored u and v; ConvTranspose2d's rows are its dim 2,
