@@ -1,4 +1,4 @@
--- luagan.optim: SGD, Adam, RMSprop over a list of parameter tensors.
+-- luagan.optim: SGD, Adam, AdamW, RMSprop over a list of parameter tensors.
 --
 -- Each optimizer's formula (PyTorch's, weight decay included as an L2 term
 -- added to the gradient) is written once with differentiable tensor ops in
@@ -57,6 +57,11 @@ local fused = {
     lg.adam_step(p, g, st.exp_avg, st.exp_avg_sq, c.lr, c.betas[1], c.betas[2], c.eps,
                  c.weight_decay, st.step)
   end,
+  -- the decay first, on p alone, then Adam's step (which does not read p)
+  AdamW = function(c, p, g, st)
+    if c.weight_decay ~= 0 then lg.no_grad(function() p:mul_(1 - c.lr * c.weight_decay) end) end
+    lg.adam_step(p, g, st.exp_avg, st.exp_avg_sq, c.lr, c.betas[1], c.betas[2], c.eps, 0, st.step)
+  end,
   RMSprop = function(c, p, g, st)
     lg.rmsprop_step(p, g, st.square_avg, st.grad_avg, st.momentum_buffer, c.lr, c.alpha, c.eps,
                     c.weight_decay, c.momentum, c.centered)
@@ -108,6 +113,16 @@ function optim.update.Adam(c, p, g, st)
   local bc1, bc2 = 1 - b1 ^ t, 1 - b2 ^ t
   local denom = safe_sqrt(v) / math.sqrt(bc2) + c.eps
   return p - m / denom * (c.lr / bc1), {step = t, exp_avg = m, exp_avg_sq = v}
+end
+
+--- optim.update.AdamW(config, p, grad, state) -> Tensor, table
+-- One AdamW step (the formula of optim.AdamW) with differentiable tensor
+-- ops: optim.update.Adam without the L2 term, applied to p (1 - lr
+-- weight_decay).  See optim.update.SGD.
+-- @usage local p1, st1 = optim.update.AdamW(opt.config, p, g, opt.state[1])
+function optim.update.AdamW(c, p, g, st)
+  local plain = {lr = c.lr, betas = c.betas, eps = c.eps, weight_decay = 0}
+  return optim.update.Adam(plain, p * (1 - c.lr * c.weight_decay), g, st)
 end
 
 --- optim.update.RMSprop(config, p, grad, state) -> Tensor, table
@@ -246,6 +261,15 @@ function optim.SGD(params, opts)
   return new("SGD", params, c, c.momentum ~= 0 and {"momentum_buffer"} or {})
 end
 
+-- Adam and AdamW: betas checked, the two moments as state
+local function adam_like(name, params, c)
+  local b1, b2 = c.betas[1], c.betas[2]
+  if type(b1) ~= "number" or type(b2) ~= "number" or b1 < 0 or b1 >= 1 or b2 < 0 or b2 >= 1 then
+    error(name .. ": betas must be two numbers in [0, 1)", 3)
+  end
+  return new(name, params, c, {"exp_avg", "exp_avg_sq"})
+end
+
 --- optim.Adam(params [, opts]) -> Optimizer
 -- Adam (Kingma and Ba 2015, Algorithm 1) with PyTorch's placement of eps:
 -- m = b1 m + (1 - b1) g, v = b2 v + (1 - b2) g^2, then
@@ -258,11 +282,20 @@ end
 -- @usage local optG = optim.Adam(G:parameters(), {lr = 2e-4, betas = {0.5, 0.999}})
 function optim.Adam(params, opts)
   local c = config("Adam", opts, {lr = 1e-3, betas = {0.9, 0.999}, eps = 1e-8, weight_decay = 0})
-  local b1, b2 = c.betas[1], c.betas[2]
-  if type(b1) ~= "number" or type(b2) ~= "number" or b1 < 0 or b1 >= 1 or b2 < 0 or b2 >= 1 then
-    error("Adam: betas must be two numbers in [0, 1)", 2)
-  end
-  return new("Adam", params, c, {"exp_avg", "exp_avg_sq"})
+  return adam_like("Adam", params, c)
+end
+
+--- optim.AdamW(params [, opts]) -> Optimizer
+-- Adam with decoupled weight decay (Loshchilov and Hutter 2019, Algorithm
+-- 2), as torch.optim.AdamW: p = p (1 - lr weight_decay), then optim.Adam's
+-- step on the plain gradient.  Options: lr (1e-3), betas ({0.9, 0.999}), eps
+-- (1e-8), weight_decay (1e-2, PyTorch's default).
+-- @param params list of tensors with requires_grad (a module's :parameters())
+-- @param opts table of options
+-- @usage local opt = optim.AdamW(net:parameters(), {lr = 1e-3, weight_decay = 0.05})
+function optim.AdamW(params, opts)
+  local c = config("AdamW", opts, {lr = 1e-3, betas = {0.9, 0.999}, eps = 1e-8, weight_decay = 1e-2})
+  return adam_like("AdamW", params, c)
 end
 
 --- optim.RMSprop(params [, opts]) -> Optimizer
@@ -290,7 +323,8 @@ function optim.RMSprop(params, opts)
   return self
 end
 
--- Polyak averaging (optim.EMA) lives in its own file
+-- Polyak averaging (optim.EMA) and the learning-rate schedules live in files of their own
 optim.EMA = require "luagan.optim_ema"
+require("luagan.optim_schedule")(optim)
 
 return optim

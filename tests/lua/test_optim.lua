@@ -332,6 +332,8 @@ local UPDATE_CASES = {
   {"Adam", {lr = 0.01}},
   {"Adam", {lr = 0.05, betas = {0.5, 0.9}}},
   {"Adam", {lr = 0.01, betas = {0.9, 0.99}, eps = 1e-6, weight_decay = 0.1}},
+  {"AdamW", {lr = 0.01}},
+  {"AdamW", {lr = 0.05, betas = {0.5, 0.9}, weight_decay = 0.3}},
   {"RMSprop", {lr = 0.01}},
   {"RMSprop", {lr = 0.01, centered = true}},
   {"RMSprop", {lr = 0.01, momentum = 0.5}},
@@ -413,4 +415,48 @@ test("optim.update leaves its inputs alone and is differentiable", function()
   local sgd = optim.SGD({p}, {lr = 0.5, weight_decay = 0.1})
   local p2 = optim.update.SGD(sgd.config, p, p * p, sgd.state[1])
   near(lg.grad(p2:sum(), p):totable(), {1 - 0.5 * 2.1, 1 - 0.5 * -3.9, 1 - 0.5 * 6.1}, 1e-5)
+end)
+
+test("optim.AdamW: the decay is decoupled from the moments (by hand)", function()
+  local p = lg.tensor{2, -4}
+  p.requires_grad = true
+  local opt = optim.AdamW({p}, {lr = 0.1, weight_decay = 0.5})
+  eq(opt.config.eps, 1e-8)
+  p.grad = lg.tensor{3, 0}
+  opt:step()
+  -- p (1 - 0.1 * 0.5), then Adam's first step, lr * sign(g) (0 where g is 0)
+  near(p:totable(), {2 * 0.95 - 0.1, -4 * 0.95}, 1e-6)
+  eq(opt.state[1].exp_avg:totable()[2], 0, "the decay does not enter the moments")
+  eq(optim.AdamW({lg.zeros(1):requires_grad_()}).config.weight_decay, 1e-2)
+  raises(function() optim.AdamW({p}, {betas = {1, 0.9}}) end, "AdamW: betas must be two numbers in [0, 1)")
+  raises(function() optim.AdamW({p}, {weight_decay = -1}) end, "AdamW: weight_decay must be >= 0")
+end)
+
+test("learning-rate schedules: values by epoch, state_dict round trip, errors", function()
+  local function sgd(lr) return optim.SGD({lg.zeros(1):requires_grad_()}, {lr = lr}) end
+  local function lrs(sched, n)
+    local out = {sched.optimizer.config.lr}
+    for _ = 1, n do sched:step(); out[#out + 1] = sched.optimizer.config.lr end
+    return out
+  end
+  near(lrs(optim.StepLR(sgd(1), 2, 0.5), 5), {1, 1, 0.5, 0.5, 0.25, 0.25}, 1e-12)
+  near(lrs(optim.ExponentialLR(sgd(2), 0.5), 3), {2, 1, 0.5, 0.25}, 1e-12)
+  near(lrs(optim.LambdaLR(sgd(0.1), function(e) return 1 / (e + 1) end), 3), {0.1, 0.05, 0.1 / 3, 0.025}, 1e-12)
+  near(lrs(optim.LinearLR(sgd(0.3), {start_factor = 0.5, total_iters = 2}), 3), {0.15, 0.225, 0.3, 0.3}, 1e-12)
+  near(lrs(optim.CosineAnnealingLR(sgd(1), 2, 0.2), 4), {1, 0.6, 0.2, 0.6, 1}, 1e-12)
+  -- a schedule restored from its state_dict continues where the first one was
+  local a = optim.CosineAnnealingLR(sgd(0.1), 10)
+  for _ = 1, 4 do a:step() end
+  local b = optim.CosineAnnealingLR(sgd(0.1), 10):load_state_dict(a:state_dict())
+  eq(b.optimizer.config.lr, a.optimizer.config.lr)
+  a:step(); b:step()
+  eq(b:get_last_lr(), a:get_last_lr())
+  raises(function() optim.StepLR({}, 2) end, "StepLR: an optimizer (optim.SGD, Adam, AdamW, RMSprop) is expected")
+  raises(function() optim.StepLR(sgd(1), 0) end, "StepLR: step_size must be an integer >= 1, got 0")
+  raises(function() optim.ExponentialLR(sgd(1)) end, "ExponentialLR: gamma must be a number >= 0, got nil")
+  raises(function() optim.LinearLR(sgd(1), {start_factor = 0}) end, "LinearLR: start_factor must be in (0, 1]")
+  raises(function() optim.LinearLR(sgd(1), {steps = 3}) end, "LinearLR: unknown option 'steps'")
+  raises(function() optim.LambdaLR(sgd(1), function() return "x" end) end,
+         "LambdaLR: fn(0) returned string, expected a number")
+  raises(function() b:load_state_dict({}) end, "CosineAnnealingLR.load_state_dict: expected last_epoch")
 end)

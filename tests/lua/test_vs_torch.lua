@@ -903,11 +903,48 @@ out = p.detach()]=]):format(ctor_py)})
   opt("optim_adam_gan", function(ps)
         return optim.Adam(ps, {lr = 2e-4, betas = {0.5, 0.999}, eps = 1e-6, weight_decay = 0.1}) end,
       "Adam([p], lr=2e-4, betas=(0.5, 0.999), eps=1e-6, weight_decay=0.1)")
+  opt("optim_adamw", function(ps) return optim.AdamW(ps, {lr = 1e-2}) end, "AdamW([p], lr=1e-2)")
+  opt("optim_adamw_decay", function(ps)
+        return optim.AdamW(ps, {lr = 5e-2, betas = {0.5, 0.9}, weight_decay = 0.3}) end,
+      "AdamW([p], lr=5e-2, betas=(0.5, 0.9), weight_decay=0.3)")
   opt("optim_rmsprop", function(ps) return optim.RMSprop(ps, {lr = 1e-2}) end, "RMSprop([p], lr=1e-2)")
   opt("optim_rmsprop_centered", function(ps)
         return optim.RMSprop(ps, {lr = 1e-3, alpha = 0.9, eps = 1e-6, weight_decay = 0.1, momentum = 0.5,
                                   centered = true}) end,
       "RMSprop([p], lr=1e-3, alpha=0.9, eps=1e-6, weight_decay=0.1, momentum=0.5, centered=True)")
+end
+
+-- Learning-rate schedules: the lr of 12 epochs (after each optimizer step) against
+-- torch.optim.lr_scheduler's
+do
+  local function sched(name, make, py)
+    case(name, {inputs = {}, tol = 1e-7,
+      lua = function()
+        local o = lg.optim.SGD({lg.zeros(1):requires_grad_()}, {lr = 0.1})
+        local s, out = make(o), {o.config.lr}
+        for _ = 1, 12 do s:step(); out[#out + 1] = o.config.lr end
+        return lg.tensor(out)
+      end,
+      py = ([=[
+_p = torch.zeros(1, requires_grad=True)
+_o = torch.optim.SGD([_p], lr=0.1)
+_s = torch.optim.lr_scheduler.%s
+_lrs = [_o.param_groups[0]["lr"]]
+for _ in range(12):
+    _o.step()
+    _s.step()
+    _lrs.append(_o.param_groups[0]["lr"])
+out = torch.tensor(_lrs)]=]):format(py)})
+  end
+  local optim = lg.optim
+  sched("sched_step", function(o) return optim.StepLR(o, 3, 0.5) end, "StepLR(_o, 3, 0.5)")
+  sched("sched_exponential", function(o) return optim.ExponentialLR(o, 0.8) end, "ExponentialLR(_o, 0.8)")
+  sched("sched_lambda", function(o) return optim.LambdaLR(o, function(e) return 1 - math.max(0, e + 1 - 6) / 7 end) end,
+        "LambdaLR(_o, lambda e: 1 - max(0, e + 1 - 6) / 7)")
+  sched("sched_linear", function(o) return optim.LinearLR(o, {start_factor = 0.25, end_factor = 0.75, total_iters = 8}) end,
+        "LinearLR(_o, start_factor=0.25, end_factor=0.75, total_iters=8)")
+  sched("sched_cosine", function(o) return optim.CosineAnnealingLR(o, 5, 0.01) end,
+        "CosineAnnealingLR(_o, 5, 0.01)")
 end
 
 -- Polyak averaging: optim.EMA over five parameter values against
