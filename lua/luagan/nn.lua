@@ -1212,6 +1212,45 @@ nn.InstanceNorm2d = InstanceNorm2d
 
 -- {------------------------------------------------------ activations and shapes
 
+-- A matrix built once per size: key -> tensor (a handful of image sizes per run)
+local function memo(build)
+  local cache = {}
+  return function(n, k)
+    local key = n .. "," .. k
+    cache[key] = cache[key] or build(n, k)
+    return cache[key]
+  end
+end
+
+-- [n * s, n]: 1-D linear interpolation by an integer factor s as a matrix,
+-- PyTorch's align_corners=False (sample at (i + 0.5) / s - 0.5, clamped)
+local linear_interp = memo(function(n, s)
+  local m = {}
+  for i = 0, n * s - 1 do
+    local row = {}
+    for j = 1, n do row[j] = 0 end
+    local src = math.max((i + 0.5) / s - 0.5, 0)
+    local i0 = math.floor(src)
+    local i1, t = math.min(i0 + 1, n - 1), src - i0
+    row[i0 + 1] = row[i0 + 1] + (1 - t)
+    row[i1 + 1] = row[i1 + 1] + t
+    m[#m + 1] = row
+  end
+  return lg.tensor(m)
+end)
+
+-- [k, n]: row i averages the bin floor(i n / k) .. ceil((i + 1) n / k) - 1
+local bin_means = memo(function(n, k)
+  local m = {}
+  for i = 0, k - 1 do
+    local a, b = (i * n) // k, -((-(i + 1) * n) // k)
+    local row = {}
+    for j = 1, n do row[j] = (j - 1 >= a and j - 1 < b) and 1 / (b - a) or 0 end
+    m[#m + 1] = row
+  end
+  return lg.tensor(m)
+end)
+
 -- activations: one line each
 local function activation(name, fn, repr)
   local cls = Module:extend(name)
@@ -1400,18 +1439,90 @@ function Reshape:init(...)
   self.shape = type(...) == "table" and {table.unpack((...))} or {...}
 end
 
---- nn.Upsample(scale_factor) -> Module
--- Nearest-neighbour upsampling by an integer factor of the last two dims
--- (lg.upsample_nearest).
+--- nn.Upsample(scale_factor [, {mode = "nearest"}]) -> Module
+-- Upsampling of the last two dims by an integer factor: mode "nearest"
+-- (lg.upsample_nearest) or "bilinear" (PyTorch's align_corners=False: output
+-- pixel i samples the input at (i + 0.5) / scale - 0.5, clamped at the
+-- border), the latter as two products with interpolation matrices, so it is
+-- differentiable to any order.
 -- Shapes: x [N, C, H, W] -> [N, C, H * s, W * s].
--- @usage local up = nn.Upsample(2)
+-- @usage local up = nn.Upsample(2, {mode = "bilinear"})
 local Upsample = activation("Upsample", function(self, x)
-  return lg.upsample_nearest(x, self.scale_factor)
-end, function(self) return "scale_factor=" .. self.scale_factor .. ", nearest" end)
-function Upsample:init(scale)
+  if self.mode == "nearest" then return lg.upsample_nearest(x, self.scale_factor) end
+  if x:dim() ~= 4 then
+    error(("Upsample: bilinear mode takes [N, C, H, W], got [%s]"):format(table.concat(x.shape, ",")), 2)
+  end
+  local n, c, h, w = table.unpack(x.shape)
+  local s = self.scale_factor
+  local y = linear_interp(h, s):matmul(x:reshape(n * c, h, w)):matmul(linear_interp(w, s):t())
+  return y:view(n, c, h * s, w * s)
+end, function(self) return "scale_factor=" .. self.scale_factor .. ", " .. self.mode end)
+function Upsample:init(scale, opts)
   check_int("Upsample", "scale_factor", scale, 1)
-  self.scale_factor = scale
+  local o = util.options("Upsample", opts, {mode = "nearest"})
+  if o.mode ~= "nearest" and o.mode ~= "bilinear" then
+    raise(("Upsample: mode must be \"nearest\" or \"bilinear\", got %s"):format(tostring(o.mode)))
+  end
+  self.scale_factor, self.mode = scale, o.mode
 end
+
+--- nn.AdaptiveAvgPool2d(output_size) -> Module
+-- Average pooling to a fixed output size (an integer or {h, w}), bins as
+-- PyTorch's: output row i averages input rows floor(i H / h) to
+-- ceil((i + 1) H / h) - 1.  AdaptiveAvgPool2d(1) is global average pooling.
+-- Shapes: x [N, C, H, W] -> [N, C, h, w].
+-- @usage local gap = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten())
+local AdaptiveAvgPool2d = activation("AdaptiveAvgPool2d", function(self, x)
+  if x:dim() ~= 4 then
+    error(("AdaptiveAvgPool2d: x must be [N, C, H, W], got [%s]"):format(table.concat(x.shape, ",")), 2)
+  end
+  local n, c, h, w = table.unpack(x.shape)
+  local oh, ow = self.output_size[1], self.output_size[2]
+  local y = bin_means(h, oh):matmul(x:reshape(n * c, h, w)):matmul(bin_means(w, ow):t())
+  return y:view(n, c, oh, ow)
+end, function(self) return table.concat(self.output_size, "x") end)
+function AdaptiveAvgPool2d:init(size)
+  check_kind("AdaptiveAvgPool2d", "output_size", "size2", size)
+  self.output_size = pair(size)
+end
+
+-- ZeroPad2d, ReflectionPad2d, ReplicationPad2d: lg.pad of the last two dims
+-- by one integer or {left, right, top, bottom}
+local function pad_module(name, mode)
+  local cls = activation(name, function(self, x) return lg.pad(x, self.padding, {mode = mode}) end,
+    function(self) return table.concat(self.padding, ", ") end)
+  function cls:init(p)
+    if math.type(p) == "integer" then p = {p, p, p, p} end
+    local ok = type(p) == "table" and #p == 4
+    for i = 1, 4 do ok = ok and math.type(p[i]) == "integer" end
+    if not ok then
+      raise(("%s: padding must be an integer or {left, right, top, bottom}, got %s"):format(name, shown(p)))
+    end
+    self.padding = {p[1], p[2], p[3], p[4]}
+  end
+  return cls
+end
+--- nn.ZeroPad2d(padding) -> Module
+-- Pads the last two dims with zeros: padding is one integer or {left,
+-- right, top, bottom} (lg.pad's order); negative values crop.
+-- Shapes: x [N, C, H, W] -> [N, C, H + top + bottom, W + left + right].
+-- @function nn.ZeroPad2d
+-- @usage local pad = nn.ZeroPad2d(1)
+pad_module("ZeroPad2d", "constant")
+--- nn.ReflectionPad2d(padding) -> Module
+-- Pads the last two dims by mirroring without repeating the edge (each pad
+-- below the dim's size), as the ResNet generators of CycleGAN and pix2pix do
+-- before their 7x7 convolutions.
+-- Shapes: x [N, C, H, W] -> [N, C, H + top + bottom, W + left + right].
+-- @function nn.ReflectionPad2d
+-- @usage local G = nn.Sequential(nn.ReflectionPad2d(3), nn.Conv2d(3, 64, 7))
+pad_module("ReflectionPad2d", "reflect")
+--- nn.ReplicationPad2d(padding) -> Module
+-- Pads the last two dims by repeating the edge pixels.
+-- Shapes: x [N, C, H, W] -> [N, C, H + top + bottom, W + left + right].
+-- @function nn.ReplicationPad2d
+-- @usage local pad = nn.ReplicationPad2d({1, 1, 0, 0})
+pad_module("ReplicationPad2d", "replicate")
 
 -- MaxPool2d / AvgPool2d(kernel_size [, stride] [, padding] [, opts]): square
 -- windows, stride defaulting to the kernel size as in PyTorch.

@@ -705,3 +705,28 @@ test("PReLU, ELU, SiLU, Softmax, LogSoftmax, PixelShuffle: known values and erro
   gradcheck_leaf(function() return weighted(nn.ELU()(x) + nn.SiLU()(x)) end, x)
   gradcheck_leaf(function() return weighted(nn.PixelShuffle(1)(x) + nn.LogSoftmax()(x)) end, x)
 end)
+
+test("Upsample bilinear, AdaptiveAvgPool2d and the padding modules: known values and errors", function()
+  -- F.interpolate(torch.tensor([[[[1., 2], [3, 4]]]]), scale_factor=2, mode="bilinear")
+  eq(nn.Upsample(2, {mode = "bilinear"})(lg.tensor{{{{1, 2}, {3, 4}}}}):view(4, 4):totable(),
+     {{1, 1.25, 1.75, 2}, {1.5, 1.75, 2.25, 2.5}, {2.5, 2.75, 3.25, 3.5}, {3, 3.25, 3.75, 4}})
+  eq(nn.Upsample(2)(lg.tensor{{{{1, 2}}}}):view(2, 4):totable(), {{1, 1, 2, 2}, {1, 1, 2, 2}})
+  raises(function() nn.Upsample(2, {mode = "bicubic"}) end, 'Upsample: mode must be "nearest" or "bilinear"')
+  raises(function() nn.Upsample(2, {mode = "bilinear"})(lg.ones(2, 3)) end, "bilinear mode takes [N, C, H, W]")
+  -- bins floor(i W / w) .. ceil((i + 1) W / w) - 1: 5 columns into 3 are 0-1, 1-3, 3-4
+  near(nn.AdaptiveAvgPool2d({2, 3})(lg.arange(20):view(1, 1, 4, 5)):view(2, 3):totable(),
+       {{3, 4.5, 6}, {13, 14.5, 16}}, 1e-5)
+  eq(nn.AdaptiveAvgPool2d(1)(lg.arange(8):view(1, 2, 2, 2)):view(2):totable(), {1.5, 5.5})
+  raises(function() nn.AdaptiveAvgPool2d(0) end, "AdaptiveAvgPool2d: output_size must be a positive integer or {h, w}")
+  eq(nn.ReflectionPad2d(1)(lg.arange(4):view(1, 1, 2, 2)):view(4, 4):totable(),
+     {{3, 2, 3, 2}, {1, 0, 1, 0}, {3, 2, 3, 2}, {1, 0, 1, 0}})
+  eq(nn.ReplicationPad2d({1, 0, 0, 1})(lg.arange(4):view(1, 1, 2, 2)):view(3, 3):totable(),
+     {{0, 0, 1}, {2, 2, 3}, {2, 2, 3}})
+  eq(nn.ZeroPad2d({0, 1, 0, 0})(lg.ones(1, 1, 1, 1)):view(2):totable(), {1, 0})
+  raises(function() nn.ZeroPad2d({1, 2}) end, "ZeroPad2d: padding must be an integer or {left, right, top, bottom}")
+  local x = lg.randn(1, 2, 3, 4)
+  x.requires_grad = true
+  gradcheck_leaf(function()
+    return weighted(nn.Upsample(2, {mode = "bilinear"})(x):sum(2) + nn.AdaptiveAvgPool2d({2, 3})(x):mean())
+  end, x)
+end)

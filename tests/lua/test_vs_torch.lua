@@ -666,6 +666,13 @@ def gp(x):
   mod("nn_Softmax", nn.Softmax(2), R(5, 4) * 3, "nn.Softmax(dim=1)")
   mod("nn_LogSoftmax_last", nn.LogSoftmax(-1), R(2, 3, 4) * 3, "nn.LogSoftmax(dim=-1)")
   mod("nn_PixelShuffle", nn.PixelShuffle(2), R(2, 8, 3, 3), "nn.PixelShuffle(2)")
+  mod("nn_Upsample_bilinear", nn.Upsample(3, {mode = "bilinear"}), R(2, 3, 4, 5),
+      "nn.Upsample(scale_factor=3, mode='bilinear')")
+  mod("nn_AdaptiveAvgPool2d", nn.AdaptiveAvgPool2d({3, 4}), R(2, 3, 7, 9), "nn.AdaptiveAvgPool2d((3, 4))")
+  mod("nn_AdaptiveAvgPool2d_global", nn.AdaptiveAvgPool2d(1), R(2, 3, 5, 5), "nn.AdaptiveAvgPool2d(1)")
+  mod("nn_ReflectionPad2d", nn.ReflectionPad2d({1, 2, 3, 0}), R(2, 3, 4, 5), "nn.ReflectionPad2d((1, 2, 3, 0))")
+  mod("nn_ReplicationPad2d", nn.ReplicationPad2d(2), R(2, 3, 4, 5), "nn.ReplicationPad2d(2)")
+  mod("nn_ZeroPad2d", nn.ZeroPad2d({1, 0, -1, 2}), R(2, 3, 4, 5), "nn.ZeroPad2d((1, 0, -1, 2))")
   -- spectral normalisation against torch.nn.utils.spectral_norm: in training mode one
   -- (or three) power iterations from the same u and v (the buffers are compared after
   -- the call), in eval mode the stored u and v; ConvTranspose2d's rows are its dim 2,
