@@ -138,6 +138,25 @@ static lg_tensor *compare(const char *op, lg_tensor *a, lg_tensor *b, run_fn k) 
   return map(op, 2, in, k);
 }
 
+/* isnan, isinf, isfinite: 0/1 per element, no graph */
+#define CLASSIFY(name, TEST)                                                            \
+  static void name(float *restrict o, const float *const *x, const int64_t *s,         \
+                   int64_t n) {                                                         \
+    const float *restrict a = x[0];                                                     \
+    for (int64_t i = 0; i < n; i++) {                                                   \
+      float v = a[i * s[0]];                                                            \
+      o[i] = (float)(TEST);                                                             \
+    }                                                                                   \
+  }
+
+CLASSIFY(k_isnan, isnan(v) != 0)
+CLASSIFY(k_isinf, isinf(v) != 0)   /* glibc's isinf(-inf) is -1 */
+CLASSIFY(k_isfinite, isfinite(v) != 0)
+
+lg_tensor *lg_isnan(lg_tensor *t) { return map("isnan", 1, &t, k_isnan); }
+lg_tensor *lg_isinf(lg_tensor *t) { return map("isinf", 1, &t, k_isinf); }
+lg_tensor *lg_isfinite(lg_tensor *t) { return map("isfinite", 1, &t, k_isfinite); }
+
 lg_tensor *lg_gt(lg_tensor *a, lg_tensor *b) { return compare("gt", a, b, k_gt); }
 lg_tensor *lg_ge(lg_tensor *a, lg_tensor *b) { return compare("ge", a, b, k_ge); }
 lg_tensor *lg_lt(lg_tensor *a, lg_tensor *b) { return compare("lt", a, b, k_lt); }

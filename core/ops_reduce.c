@@ -428,6 +428,35 @@ lg_tensor *lg_max_dim(lg_tensor *t, int dim, bool keepdim, lg_tensor **indices) 
   return max_op("max", t, dim, keepdim, indices);
 }
 
+/* m + log(sum(exp(t - m))), m the maximum along dim as a constant (no
+** graph), replaced by 0 where it is infinite or NaN: a row of -inf then
+** gives log 0 = -inf, a +inf gives +inf, a NaN gives NaN, as torch. */
+lg_tensor *lg_logsumexp(lg_tensor *t, int dim, bool keepdim) {
+  if (!lg_check_dim("logsumexp", t, dim)) return NULL;
+  lg_tensor *m = NULL, *plain = NULL;
+  if (t->shape[dim] > 0) {
+    plain = lg_detach(t);
+    m = plain ? lg_max_dim(plain, dim, true, NULL) : NULL;
+    lg_release(plain);
+    if (!m) return NULL;
+    float *d = lg_data(m);
+    for (int64_t i = 0; i < m->numel; i++)
+      if (!isfinite(d[i])) d[i] = 0.0f;
+  }
+  lg_tensor *shifted = m ? lg_sub(t, m) : (lg_retain(t), t);
+  lg_tensor *e = shifted ? lg_exp(shifted) : NULL;
+  lg_tensor *sum = e ? lg_sum_dim(e, dim, true) : NULL;
+  lg_tensor *l = sum ? lg_log(sum) : NULL;
+  lg_tensor *out = l && m ? lg_add(l, m) : (l ? (lg_retain(l), l) : NULL);
+  lg_release(m), lg_release(shifted), lg_release(e), lg_release(sum), lg_release(l);
+  if (out && !keepdim) {
+    lg_tensor *sq = lg_squeeze(out, dim);
+    lg_release(out);
+    out = sq;
+  }
+  return out;
+}
+
 /* max() and min() over all elements, as torch 1.13: the gradient is split
 ** evenly among the elements equal to the value (the NaNs when it is NaN),
 ** g / count on a mask.  The mask is flat in x and the rest linear in g, so

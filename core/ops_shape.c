@@ -657,6 +657,32 @@ lg_tensor *lg_cat(lg_tensor **ts, int n, int dim) {
 
 /* torch.tile: each repeated dim is a cat of copies, so the gradient is the
 ** sum of the copies' gradients with no code of its own. */
+/* torch.flip: per dim an index_select of the positions in reverse, so the
+** gradient is index_select's. */
+lg_tensor *lg_flip(lg_tensor *t, int ndims, const int *dims) {
+  for (int k = 0; k < ndims; k++) {
+    if (!lg_check_dim("flip", t, dims[k])) return NULL;
+    for (int j = 0; j < k; j++)
+      if (dims[j] == dims[k]) return lg_seterr("flip: dim %d is given twice", dims[k] + 1);
+  }
+  if (ndims == 0) return lg_clone(t);
+  lg_tensor *x = t;
+  lg_retain(x);
+  for (int k = 0; k < ndims && x; k++) {
+    int64_t n = x->shape[dims[k]];
+    lg_tensor *index = lg_empty(1, &n), *y = NULL;
+    if (index) {
+      float *d = lg_data(index);
+      for (int64_t i = 0; i < n; i++) d[i] = (float)(n - 1 - i);
+      y = lg_index_select(x, dims[k], index);
+    }
+    lg_release(index);
+    lg_release(x);
+    x = y;
+  }
+  return x;
+}
+
 lg_tensor *lg_tile(lg_tensor *t, int nreps, const int64_t *reps) {
   int nd = t->ndim > nreps ? t->ndim : nreps;
   if (nd > LG_MAXDIM) return lg_seterr("tile: %d repeats need %d dims (at most %d)", nreps, nd, LG_MAXDIM);

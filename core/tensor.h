@@ -131,6 +131,9 @@ lg_tensor *lg_cat(lg_tensor **ts, int n, int dim);
 /* t repeated reps[d] times along each dim, a copy (torch.tile, Tensor.repeat):
 ** fewer reps than dims repeat the last dims, more add leading dims of size 1. */
 lg_tensor *lg_tile(lg_tensor *t, int nreps, const int64_t *reps);
+/* t with the order of elements reversed along each of the ndims (0-based,
+** distinct) dims, a copy (torch.flip); differentiable. */
+lg_tensor *lg_flip(lg_tensor *t, int ndims, const int *dims);
 /* Sums t down to `shape` (the inverse of broadcasting): backward of expand. */
 lg_tensor *lg_sum_to(lg_tensor *t, int ndim, const int64_t *shape);
 /* Zeros of `shape` with g written at [start, start+len) of dim: backward of narrow. */
@@ -174,6 +177,9 @@ lg_tensor *lg_sum_dim(lg_tensor *t, int dim, bool keepdim);
 lg_tensor *lg_mean(lg_tensor *t);
 lg_tensor *lg_mean_dim(lg_tensor *t, int dim, bool keepdim);
 lg_tensor *lg_max(lg_tensor *t);                   /* all -> 0-dim */
+/* log(sum(exp(t))) along dim, computed stably (torch.logsumexp); an empty
+** dim gives -inf.  Differentiable: the gradient is softmax(t) along dim. */
+lg_tensor *lg_logsumexp(lg_tensor *t, int dim, bool keepdim);
 /* values (differentiable) and *indices (0-based, as floats, no grad). */
 lg_tensor *lg_max_dim(lg_tensor *t, int dim, bool keepdim, lg_tensor **indices);
 /* torch's gather and scatter-add, an adjoint pair: index (0-based positions
@@ -341,6 +347,10 @@ lg_tensor *lg_lt(lg_tensor *a, lg_tensor *b);
 lg_tensor *lg_le(lg_tensor *a, lg_tensor *b);
 lg_tensor *lg_eq(lg_tensor *a, lg_tensor *b);
 lg_tensor *lg_ne(lg_tensor *a, lg_tensor *b);
+/* 1 where the element is NaN / +-inf / neither, else 0 (torch.isnan, isinf, isfinite). */
+lg_tensor *lg_isnan(lg_tensor *t);
+lg_tensor *lg_isinf(lg_tensor *t);
+lg_tensor *lg_isfinite(lg_tensor *t);
 /* 1 when same shape and every element equal (torch.equal), 0 if not, -1 on error. */
 int lg_equal(lg_tensor *a, lg_tensor *b);
 /* c ? a : b elementwise, all three broadcast; differentiable in a and b. */

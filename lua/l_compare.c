@@ -389,6 +389,31 @@ static int t_min (lua_State *L) {
     return lgL_settensor(L, r, fn(lgL_checktensor(L, 1))); \
   }
 
+/*** Tensor:isnan() -> Tensor
+ * 1 where the element is NaN, else 0; no graph.  Also lg.isnan(x).
+ * Shapes: any -> the same.
+ * @function Tensor:isnan
+ * @usage if loss:isnan():item() == 1 then error("the loss diverged") end
+ */
+UNARY(t_isnan, lg_isnan)
+
+/*** Tensor:isinf() -> Tensor
+ * 1 where the element is +inf or -inf, else 0; no graph.  Also lg.isinf(x).
+ * Shapes: any -> the same.
+ * @function Tensor:isinf
+ * @usage local n = x:isinf():sum():item()
+ */
+UNARY(t_isinf, lg_isinf)
+
+/*** Tensor:isfinite() -> Tensor
+ * 1 where the element is neither NaN nor infinite, else 0; no graph.  Also
+ * lg.isfinite(x).
+ * Shapes: any -> the same.
+ * @function Tensor:isfinite
+ * @usage assert(lg.equal(g:isfinite(), lg.ones_like(g)), "a gradient is not finite")
+ */
+UNARY(t_isfinite, lg_isfinite)
+
 /*** Tensor:floor() -> Tensor
  * Elementwise floor.  Like torch, the result stays in the graph with a
  * zero gradient.
@@ -537,7 +562,10 @@ const luaL_Reg lgL_compare_meta[] = {
   {"floor", t_floor},                 \
   {"ceil", t_ceil},                   \
   {"round", t_round},                 \
-  {"trunc", t_trunc}
+  {"trunc", t_trunc},                 \
+  {"isnan", t_isnan},                 \
+  {"isinf", t_isinf},                 \
+  {"isfinite", t_isfinite}
 
 const luaL_Reg lgL_compare_methods[] = {
   COMPARE_FUNCS,

@@ -1,5 +1,5 @@
 /*
-** Shape and scan ops from Lua: stack, chunk, split, tile, pad, var, std, cumsum,
+** Shape and scan ops from Lua: stack, chunk, split, tile, flip, pad, logsumexp, var, std, cumsum,
 ** sort, topk.  Numerics are the core's (core/ops_stack.c, ops_scan.c);
 ** this file reads arguments, counts dims from 1 (negative from the end) in
 ** every message, and converts positions to 1-based.
@@ -300,6 +300,52 @@ static int t_std (lua_State *L) { return moment(L, "std", 1); }
 
 /* }====================================================== */
 
+/*** Tensor:logsumexp(d [, keepdim]) -> Tensor
+ * log(sum(exp(x))) along dim d, computed as m + log(sum(exp(x - m))) with m
+ * the maximum, so that large values do not overflow (torch.logsumexp); an
+ * empty dim gives -inf.  keepdim keeps d with size 1.  Differentiable to any
+ * order: the gradient is the softmax along d.  Also lg.logsumexp(x, d).
+ * Shapes: [N, K] -> logsumexp(2) -> [N].
+ * @function Tensor:logsumexp
+ * @usage local log_mean_p = logp:logsumexp(2) - math.log(logp:size(2))
+ */
+static int t_logsumexp (lua_State *L) {
+  lg_tensor *x = lgL_checktensor(L, 1), **r;
+  int dim = lgL_checkdim(L, 2, x, "logsumexp");
+  bool keepdim = lua_toboolean(L, 3);
+  lua_settop(L, 2);
+  r = lgL_newslot(L);
+  return lgL_settensor(L, r, lg_logsumexp(lgL_checktensor(L, 1), dim, keepdim));
+}
+
+/*** Tensor:flip(d1, d2, ...) -> Tensor
+ * x with the order of its elements reversed along each given dim (numbers
+ * or one list; 1-based, negative from the end), a copy (torch.flip).
+ * Differentiable.  Also lg.flip(x, ...).
+ * Shapes: any -> the same.
+ * @function Tensor:flip
+ * @usage local mirrored = images:flip(4)   -- left-right, [N, C, H, W]
+ */
+static int t_flip (lua_State *L) {
+  int dims[LG_MAXDIM], n = 0;
+  lg_tensor **r;
+  lg_tensor *x = lgL_checktensor(L, 1);
+  bool list = lua_type(L, 2) == LUA_TTABLE;
+  int count = list ? (int)luaL_len(L, 2) : lua_gettop(L) - 1;
+  if (count < 1) return luaL_error(L, "flip: give the dims to flip (e.g. x:flip(4))");
+  if (count > x->ndim && count > LG_MAXDIM)
+    return luaL_error(L, "flip: %d dims for a %d-dim tensor", count, x->ndim);
+  for (int i = 0; i < count; i++) {
+    if (list) lua_rawgeti(L, 2, i + 1);
+    else lua_pushvalue(L, i + 2);
+    dims[n++] = lgL_checkdim(L, lua_gettop(L), x, "flip");
+    lua_pop(L, 1);
+  }
+  lua_settop(L, 1);
+  r = lgL_newslot(L);
+  return lgL_settensor(L, r, lg_flip(lgL_checktensor(L, 1), n, dims));
+}
+
 /* {====================================================== cumsum, sort, topk */
 
 /*** Tensor:cumsum(d) -> Tensor
@@ -427,7 +473,9 @@ static int t_tile (lua_State *L) {
   {"cumsum", t_cumsum},   \
   {"sort", t_sort},       \
   {"topk", t_topk},       \
-  {"tile", t_tile}
+  {"tile", t_tile},       \
+  {"flip", t_flip},       \
+  {"logsumexp", t_logsumexp}
 
 const luaL_Reg lgL_shapeops_methods[] = {
   SHAPEOPS_FUNCS,

@@ -705,6 +705,30 @@ static int l_zeros_like (lua_State *L) { return like(L, 0.0f); }
  */
 static int l_ones_like (lua_State *L) { return like(L, 1.0f); }
 
+/*** lg.linspace(start, stop, steps) -> Tensor
+ * steps values evenly spaced from start to stop, both included
+ * (torch.linspace; computed in double, and the second half counted back
+ * from stop, so that the last value is stop exactly).  Walks in latent space are
+ * lg.linspace(0, 1, n):view(n, 1) * (z1 - z0) + z0.
+ * @function lg.linspace
+ * @usage local t = lg.linspace(-1, 1, 5)   -- -1, -0.5, 0, 0.5, 1
+ */
+static int l_linspace (lua_State *L) {
+  lua_Number a = luaL_checknumber(L, 1), b = luaL_checknumber(L, 2);
+  lua_Integer steps = lgL_checkintrange(L, 3, "linspace", "steps", 0, (lua_Integer)1 << 40);
+  int64_t n = (int64_t)steps;
+  lg_tensor **r;
+  float *d;
+  if (!isfinite(a) || !isfinite(b)) return luaL_error(L, "linspace: start and stop must be finite");
+  r = lgL_newslot(L);
+  lgL_settensor(L, r, lg_empty(1, &n));
+  d = lg_data(*r);
+  lua_Number step = n > 1 ? (b - a) / (lua_Number)(n - 1) : 0;
+  for (int64_t i = 0; i < n; i++)   /* one step: start, as torch */
+    d[i] = (float)(n == 1 || i < n / 2 ? a + step * (lua_Number)i : b - step * (lua_Number)(n - 1 - i));
+  return 1;
+}
+
 /*** lg.arange([start,] stop [, step]) -> Tensor
  * 1-D tensor of the values start, start + step, ... while below stop (above it
  * for a negative step), as numpy: arange(n) is 0 .. n-1, start defaults to 0
@@ -1272,6 +1296,7 @@ const luaL_Reg lgL_tensor_funcs[] = {
   {"zeros_like", l_zeros_like},
   {"ones_like", l_ones_like},
   {"arange", l_arange},
+  {"linspace", l_linspace},
   {"manual_seed", l_manual_seed},
   {"is_tensor", l_is_tensor},
   {"memory", l_memory},

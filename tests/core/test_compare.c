@@ -2,6 +2,8 @@
 ** with PyTorch's rules, broadcasting, NaN/Inf, errors, gradients. */
 #include "check.h"
 
+#include <math.h>
+
 /* {====================================================== comparisons */
 
 static void comparisons_broadcast_with_ieee_nan(void **state) {
@@ -345,6 +347,18 @@ static void eye_and_one_hot(void **state) {
 
 /* }====================================================== */
 
+/* isnan / isinf / isfinite: 0/1 floats, -inf counts as inf (glibc's isinf is -1 there) */
+static void classify_nan_and_inf(void **state) {
+  (void)state;
+  lg_tensor *x = TENSOR(SHAPE(5), 1, NAN, INFINITY, -INFINITY, -0.0f);
+  lg_tensor *n = CK(lg_isnan(x)), *i = CK(lg_isinf(x)), *f = CK(lg_isfinite(x));
+  EXPECT_VALUES(n, 0, 1, 0, 0, 0);
+  EXPECT_VALUES(i, 0, 0, 1, 1, 0);
+  EXPECT_VALUES(f, 1, 0, 0, 0, 1);
+  assert_null(n->grad_fn);
+  lg_release(x), lg_release(n), lg_release(i), lg_release(f);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       TEST(comparisons_broadcast_with_ieee_nan),
@@ -366,6 +380,7 @@ int main(void) {
       TEST(rounding_gradient_is_zero),
       TEST(randint_range_and_seed),
       TEST(eye_and_one_hot),
+      TEST(classify_nan_and_inf),
   };
   return cmocka_run_group_tests_name("compare", tests, NULL, NULL);
 }

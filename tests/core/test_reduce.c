@@ -1,6 +1,8 @@
 /* Reductions, max with indices, gather/scatter, softmax: values and gradients. */
 #include "check.h"
 
+#include <math.h>
+
 /* {====================================================== values */
 
 static void sum_and_mean(void **state) {
@@ -202,6 +204,29 @@ static void grad_softmax(void **state) {
   CHECK_GRADS(f_softmax, &DIM2, ck_randn(SHAPE(2, 2, 3)));
 }
 
+FN(f_logsumexp, lg_logsumexp(x[0], DIM, false))
+FN(f_logsumexp_keep, lg_logsumexp(x[0], DIM, true))
+
+/* logsumexp: stable at large values, -inf rows and empty dims; gradient softmax */
+static void logsumexp_values_and_gradients(void **state) {
+  (void)state;
+  lg_tensor *x = TENSOR(SHAPE(3, 2), 1000, 1000, -INFINITY, -INFINITY, 0, 0);
+  lg_tensor *y = CK(lg_logsumexp(x, 1, false));
+  EXPECT_SHAPE(y, 3);
+  assert_float_equal(ck_get(y, 0), 1000 + logf(2), 1e-3);
+  assert_true(isinf(ck_get(y, 1)) && ck_get(y, 1) < 0);
+  assert_float_equal(ck_get(y, 2), logf(2), 1e-6);
+  lg_tensor *empty = CK(lg_zeros(SHAPE(2, 0)));
+  lg_tensor *e = CK(lg_logsumexp(empty, 1, true));
+  EXPECT_SHAPE(e, 2, 1);
+  assert_true(isinf(ck_get(e, 0)) && ck_get(e, 0) < 0);
+  assert_null(lg_logsumexp(x, 2, false));
+  assert_non_null(strstr(lg_errmsg(), "logsumexp"));
+  lg_release(x), lg_release(y), lg_release(empty), lg_release(e);
+  CHECK_GRADS(f_logsumexp, &DIM1, ck_randn(SHAPE(3, 4)));
+  CHECK_GRADS(f_logsumexp_keep, &DIM0, ck_randn(SHAPE(2, 3, 2)));
+}
+
 /* }====================================================== */
 
 int main(void) {
@@ -218,6 +243,7 @@ int main(void) {
       TEST(grad_max_away_from_ties),
       TEST(grad_gather_and_scatter),
       TEST(grad_softmax),
+      TEST(logsumexp_values_and_gradients),
   };
   return cmocka_run_group_tests_name("reduce", tests, NULL, NULL);
 }

@@ -221,6 +221,7 @@ FN(f_narrow_sq, squared(lg_narrow(x[0], 1, 1, 2)))
 FN(f_expand_sq, squared(lg_expand(x[0], SHAPE(2, 3))))
 FN(f_cat_sq, squared(lg_cat(x, 2, 1)))
 FN(f_tile, lg_tile(x[0], 3, (const int64_t[]){2, 1, 3}))
+FN(f_flip, squared(lg_flip(x[0], 2, (const int[]){1, 0})))
 FN(f_tile_sq, squared(lg_tile(x[0], 2, (const int64_t[]){3, 2})))
 
 static void grad_views(void **state) {
@@ -282,6 +283,22 @@ static void tile_repeats_each_dim(void **state) {
   CHECK_GRADS(f_tile_sq, NULL, ck_randn(SHAPE(2)));
 }
 
+/* torch.flip: reversed along each dim, a copy; a dim twice is an error */
+static void flip_reverses_each_dim(void **state) {
+  (void)state;
+  lg_tensor *b = iota(SHAPE(2, 3));
+  lg_tensor *cols = CK(lg_flip(b, 1, (const int[]){1}));
+  EXPECT_VALUES(cols, 2, 1, 0, 5, 4, 3);
+  lg_tensor *both = CK(lg_flip(b, 2, (const int[]){0, 1}));
+  EXPECT_VALUES(both, 5, 4, 3, 2, 1, 0);
+  assert_ptr_not_equal(both->storage, b->storage);
+  assert_null(lg_flip(b, 2, (const int[]){1, 1}));
+  assert_non_null(strstr(lg_errmsg(), "flip: dim 2 is given twice"));
+  assert_null(lg_flip(b, 1, (const int[]){2}));
+  lg_release(b), lg_release(cols), lg_release(both);
+  CHECK_GRADS(f_flip, NULL, ck_randn(SHAPE(2, 3)));
+}
+
 static void grad_sum_to_and_narrow_scatter(void **state) {
   (void)state;
   CHECK_GRADS(f_sum_to_row, NULL, ck_randn(SHAPE(2, 3)));
@@ -319,6 +336,7 @@ int main(void) {
       TEST(grad_copies),
       TEST(grad_cat),
       TEST(tile_repeats_each_dim),
+      TEST(flip_reverses_each_dim),
       TEST(grad_sum_to_and_narrow_scatter),
       TEST(grad_second_order_through_views),
   };

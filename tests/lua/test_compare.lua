@@ -419,3 +419,12 @@ test("a < b, a > b, a <= b and a >= b on tensors raise and name the methods", fu
 end)
 
 -- }----------------------------------------------------------
+
+test("isnan, isinf, isfinite: 0/1 tensors outside the graph", function()
+  local x = lg.tensor{1, 0 / 0, math.huge, -math.huge, -0.0}
+  x.requires_grad = true
+  eq(x:isnan():totable(), {0, 1, 0, 0, 0})
+  eq(lg.isinf(x):totable(), {0, 0, 1, 1, 0})
+  eq(x:isfinite():totable(), {1, 0, 0, 0, 1})
+  eq(x:isnan().requires_grad, false)
+end)

@@ -1,4 +1,4 @@
--- stack, chunk, split, tile, pad, var, std, cumsum, sort, topk from Lua.  Expected
+-- stack, chunk, split, tile, flip, logsumexp, linspace, pad, var, std, cumsum, sort, topk from Lua.  Expected
 -- values are worked out by hand with PyTorch's rules; dims and positions
 -- are 1-based (negative from the end) as everywhere in the API.
 local lg = require "luagan"
@@ -141,6 +141,26 @@ test("tile: the gradient sums the copies (finite differences, second order)", fu
   gradcheck(function(v) return v:tile(2, 3) end, lg.randn(2, 3), "tile")
   gradcheck(function(v) return v:tile(2, 1, 2) end, lg.randn(2, 3), "tile new dim")
   gradgradcheck(function(v) return v:tile(2, 1) * v:tile(2, 1) end, lg.randn(2, 2), "tile second order")
+end)
+
+test("flip, logsumexp and linspace: values, gradients, errors", function()
+  local x = lg.arange(6):view(2, 3)
+  eq(T(x:flip(2)), {{2, 1, 0}, {5, 4, 3}})
+  eq(T(lg.flip(x, {1, -1})), {{5, 4, 3}, {2, 1, 0}})
+  raises(function() return x:flip() end, "flip: give the dims to flip")
+  raises(function() return x:flip(2, -1) end, "flip: dim 2 is given twice")
+  raises(function() return x:flip(3) end, "flip: dim 3 out of range")
+  gradcheck(function(v) return v:flip(1, 2) * v end, lg.randn(2, 3), "flip")
+  near(T(lg.tensor{{1e4, 1e4}, {0, math.log(3)}}:logsumexp(2)), {1e4 + math.log(2), math.log(4)}, 1e-3)
+  eq(lg.randn(2, 3, 4):logsumexp(2, true).shape, {2, 1, 4})
+  gradcheck(function(v) return v:logsumexp(2) end, lg.randn(3, 4), "logsumexp")
+  gradgradcheck(function(v) return v:logsumexp(1) end, lg.randn(3, 2), "logsumexp second order")
+  raises(function() return x:logsumexp(3) end, "logsumexp: dim 3 out of range")
+  near(T(lg.linspace(0, 1, 5)), {0, 0.25, 0.5, 0.75, 1}, 1e-7)
+  eq(T(lg.linspace(2, 7, 1)), {2})
+  eq(lg.linspace(0, 1, 0).shape, {0})
+  raises(function() return lg.linspace(0, 1, -1) end, "linspace: steps -1 is out of range")
+  raises(function() return lg.linspace(0, inf, 3) end, "linspace: start and stop must be finite")
 end)
 
 -- {---------------------------------------------------------- pad

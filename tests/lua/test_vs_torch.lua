@@ -868,6 +868,21 @@ do
      "[x.sum(), x.sum(0), x.mean(1)]")
   ec("empty_cat", {a = lg.zeros(0, 3), b = R(2, 3)}, {"b"},
      function(v) return lg.cat({v.a, v.b}) end, "torch.cat([a, b])")
+  ec("logsumexp_dims", {x = R(3, 4, 5) * 10}, {"x"},
+     function(v) return {v.x:logsumexp(2), v.x:logsumexp(-1, true), v.x:logsumexp(1)} end,
+     "[x.logsumexp(1), x.logsumexp(-1, keepdim=True), x.logsumexp(0)]", 1e-4)
+  ec("logsumexp_extremes", {x = lg.tensor{{-inf, -inf}, {inf, 1}, {nan, 1}, {100, 100}, {-200, -210}}}, {},
+     function(v) return v.x:logsumexp(2) end, "x.logsumexp(1)")
+  ec("flip", {x = R(2, 3, 4)}, {"x"}, function(v) return {v.x:flip(1), v.x:flip(-1, 2)} end,
+     "[x.flip(0), x.flip((-1, 1))]")
+  ec("linspace", {}, {}, function()
+       return {lg.linspace(-1, 1, 5), lg.linspace(0.1, 0.7, 7), lg.linspace(3, -2, 4), lg.linspace(2, 5, 1),
+               lg.linspace(0, 1, 0)}
+     end, "[torch.linspace(-1, 1, 5), torch.linspace(0.1, 0.7, 7), torch.linspace(3, -2, 4), "
+       .. "torch.linspace(2, 5, 1), torch.linspace(0, 1, 0)]", 1e-6)
+  ec("isnan_isinf_isfinite", {x = lg.tensor{0, -0.0, 1, nan, inf, -inf}}, {},
+     function(v) return {v.x:isnan(), v.x:isinf(), v.x:isfinite()} end,
+     "[x.isnan().float(), x.isinf().float(), x.isfinite().float()]", 0)
   ec("masked_select_none", {x = R(3), m = lg.zeros(3)}, {},
      function(v) return v.x:masked_select(v.m) end, "x.masked_select(m != 0)")
 end
