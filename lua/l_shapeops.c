@@ -331,9 +331,9 @@ static int t_flip (lua_State *L) {
   lg_tensor **r;
   lg_tensor *x = lgL_checktensor(L, 1);
   bool list = lua_type(L, 2) == LUA_TTABLE;
-  int count = list ? (int)luaL_len(L, 2) : lua_gettop(L) - 1;
+  int count = list ? (int)lua_rawlen(L, 2) : lua_gettop(L) - 1;   /* raw: no __len runs */
   if (count < 1) return luaL_error(L, "flip: give the dims to flip (e.g. x:flip(4))");
-  if (count > x->ndim && count > LG_MAXDIM)
+  if (count > LG_MAXDIM)
     return luaL_error(L, "flip: %d dims for a %d-dim tensor", count, x->ndim);
   for (int i = 0; i < count; i++) {
     if (list) lua_rawgeti(L, 2, i + 1);

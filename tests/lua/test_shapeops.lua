@@ -150,6 +150,9 @@ test("flip, logsumexp and linspace: values, gradients, errors", function()
   raises(function() return x:flip() end, "flip: give the dims to flip")
   raises(function() return x:flip(2, -1) end, "flip: dim 2 is given twice")
   raises(function() return x:flip(3) end, "flip: dim 3 out of range")
+  raises(function() return x:flip(1, 1, 1, 1, 1, 1, 1, 1, 1) end, "flip: 9 dims for a 2-dim tensor")
+  raises(function() return x:flip(setmetatable({}, {__len = function() return 2 end})) end,
+         "flip: give the dims to flip")   -- the list is read raw
   gradcheck(function(v) return v:flip(1, 2) * v end, lg.randn(2, 3), "flip")
   near(T(lg.tensor{{1e4, 1e4}, {0, math.log(3)}}:logsumexp(2)), {1e4 + math.log(2), math.log(4)}, 1e-3)
   eq(lg.randn(2, 3, 4):logsumexp(2, true).shape, {2, 1, 4})
