@@ -430,24 +430,30 @@ lg_tensor *lg_max_dim(lg_tensor *t, int dim, bool keepdim, lg_tensor **indices) 
 
 /* m + log(sum(exp(t - m))), m the maximum along dim as a constant (no
 ** graph), replaced by 0 where it is infinite or NaN: a row of -inf then
-** gives log 0 = -inf, a +inf gives +inf, a NaN gives NaN, as torch. */
+** gives log 0 = -inf, a +inf gives +inf, a NaN gives NaN, as torch.  An
+** empty dim has no maximum: m is 0 there, and the sum's log is -inf. */
 lg_tensor *lg_logsumexp(lg_tensor *t, int dim, bool keepdim) {
   if (!lg_check_dim("logsumexp", t, dim)) return NULL;
-  lg_tensor *m = NULL, *plain = NULL;
-  if (t->shape[dim] > 0) {
+  int64_t kept[LG_MAXDIM];
+  memcpy(kept, t->shape, sizeof kept);
+  kept[dim] = 1;
+  lg_tensor *plain = NULL, *m;
+  if (t->shape[dim] == 0) {
+    m = lg_zeros(t->ndim, kept);
+  } else {
     plain = lg_detach(t);
     m = plain ? lg_max_dim(plain, dim, true, NULL) : NULL;
-    lg_release(plain);
-    if (!m) return NULL;
-    float *d = lg_data(m);
-    for (int64_t i = 0; i < m->numel; i++)
-      if (!isfinite(d[i])) d[i] = 0.0f;
   }
-  lg_tensor *shifted = m ? lg_sub(t, m) : (lg_retain(t), t);
+  lg_release(plain);
+  if (!m) return NULL;
+  float *d = lg_data(m);
+  for (int64_t i = 0; i < m->numel; i++)
+    if (!isfinite(d[i])) d[i] = 0.0f;
+  lg_tensor *shifted = lg_sub(t, m);
   lg_tensor *e = shifted ? lg_exp(shifted) : NULL;
   lg_tensor *sum = e ? lg_sum_dim(e, dim, true) : NULL;
   lg_tensor *l = sum ? lg_log(sum) : NULL;
-  lg_tensor *out = l && m ? lg_add(l, m) : (l ? (lg_retain(l), l) : NULL);
+  lg_tensor *out = l ? lg_add(l, m) : NULL;
   lg_release(m), lg_release(shifted), lg_release(e), lg_release(sum), lg_release(l);
   if (out && !keepdim) {
     lg_tensor *sq = lg_squeeze(out, dim);

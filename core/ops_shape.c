@@ -655,8 +655,6 @@ lg_tensor *lg_cat(lg_tensor **ts, int n, int dim) {
   return out;
 }
 
-/* torch.tile: each repeated dim is a cat of copies, so the gradient is the
-** sum of the copies' gradients with no code of its own. */
 /* torch.flip: per dim an index_select of the positions in reverse, so the
 ** gradient is index_select's. */
 lg_tensor *lg_flip(lg_tensor *t, int ndims, const int *dims) {
@@ -683,6 +681,8 @@ lg_tensor *lg_flip(lg_tensor *t, int ndims, const int *dims) {
   return x;
 }
 
+/* torch.tile: each repeated dim is a cat of copies, so the gradient is the
+** sum of the copies' gradients with no code of its own. */
 lg_tensor *lg_tile(lg_tensor *t, int nreps, const int64_t *reps) {
   int nd = t->ndim > nreps ? t->ndim : nreps;
   if (nd > LG_MAXDIM) return lg_seterr("tile: %d repeats need %d dims (at most %d)", nreps, nd, LG_MAXDIM);
@@ -709,14 +709,15 @@ lg_tensor *lg_tile(lg_tensor *t, int nreps, const int64_t *reps) {
     if (r[d] == 0) {
       y = lg_narrow(x, d, 0, 0);
     } else {
-      lg_tensor **copies = malloc((size_t)r[d] * sizeof *copies);
+      /* the count is checked before the list of r[d] pointers is allocated */
+      lg_tensor **copies = r[d] > INT_MAX ? NULL : malloc((size_t)r[d] * sizeof *copies);
       if (!copies) {
         lg_release(x);
-        return lg_seterr("tile: out of memory");
+        return r[d] > INT_MAX ? lg_seterr("tile: %lld repeats is too many", (long long)r[d])
+                              : lg_seterr("tile: out of memory");
       }
       for (int64_t i = 0; i < r[d]; i++) copies[i] = x;
-      y = r[d] > INT_MAX ? lg_seterr("tile: %lld repeats is too many", (long long)r[d])
-                         : lg_cat(copies, (int)r[d], d);
+      y = lg_cat(copies, (int)r[d], d);
       free(copies);
       copied = true;
     }
@@ -730,7 +731,6 @@ lg_tensor *lg_tile(lg_tensor *t, int nreps, const int64_t *reps) {
   }
   return x;
 }
-
 
 /* }====================================================== */
 

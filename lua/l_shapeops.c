@@ -1,6 +1,6 @@
 /*
-** Shape and scan ops from Lua: stack, chunk, split, tile, flip, pad, logsumexp, var, std, cumsum,
-** sort, topk.  Numerics are the core's (core/ops_stack.c, ops_scan.c);
+** Shape and scan ops from Lua: stack, chunk, split, tile, flip, pad,
+** logsumexp, var, std, cumsum, sort, topk.  Numerics are the core's (core/ops_stack.c, ops_scan.c);
 ** this file reads arguments, counts dims from 1 (negative from the end) in
 ** every message, and converts positions to 1-based.
 **
