@@ -1251,6 +1251,14 @@ local bin_means = memo(function(n, k)
   return lg.tensor(m)
 end)
 
+-- rows x cols for each [H, W] map of x [N, C, H, W]: a [h, H] matrix on the
+-- left, a [w, W] one (transposed) on the right; differentiable to any order
+local function separable(x, rows, cols)
+  local n, c, h, w = table.unpack(x.shape)
+  local y = rows:matmul(x:reshape(n * c, h, w)):matmul(cols:t())
+  return y:view(n, c, rows.shape[1], cols.shape[1])
+end
+
 -- activations: one line each
 local function activation(name, fn, repr)
   local cls = Module:extend(name)
@@ -1452,10 +1460,8 @@ local Upsample = activation("Upsample", function(self, x)
   if x:dim() ~= 4 then
     error(("Upsample: bilinear mode takes [N, C, H, W], got [%s]"):format(table.concat(x.shape, ",")), 2)
   end
-  local n, c, h, w = table.unpack(x.shape)
   local s = self.scale_factor
-  local y = linear_interp(h, s):matmul(x:reshape(n * c, h, w)):matmul(linear_interp(w, s):t())
-  return y:view(n, c, h * s, w * s)
+  return separable(x, linear_interp(x.shape[3], s), linear_interp(x.shape[4], s))
 end, function(self) return "scale_factor=" .. self.scale_factor .. ", " .. self.mode end)
 function Upsample:init(scale, opts)
   check_int("Upsample", "scale_factor", scale, 1)
@@ -1476,10 +1482,8 @@ local AdaptiveAvgPool2d = activation("AdaptiveAvgPool2d", function(self, x)
   if x:dim() ~= 4 then
     error(("AdaptiveAvgPool2d: x must be [N, C, H, W], got [%s]"):format(table.concat(x.shape, ",")), 2)
   end
-  local n, c, h, w = table.unpack(x.shape)
-  local oh, ow = self.output_size[1], self.output_size[2]
-  local y = bin_means(h, oh):matmul(x:reshape(n * c, h, w)):matmul(bin_means(w, ow):t())
-  return y:view(n, c, oh, ow)
+  local size = self.output_size
+  return separable(x, bin_means(x.shape[3], size[1]), bin_means(x.shape[4], size[2]))
 end, function(self) return table.concat(self.output_size, "x") end)
 function AdaptiveAvgPool2d:init(size)
   check_kind("AdaptiveAvgPool2d", "output_size", "size2", size)

@@ -51,25 +51,13 @@ local function weight(m, sn, power)
   return w / sigma
 end
 
-local function check_options(opts)
-  if opts == nil then return {} end
-  if type(opts) ~= "table" then
-    error("spectral_norm: options must be a table, got " .. type(opts), 3)
-  end
-  for k in pairs(opts) do
-    if k ~= "n_power_iterations" and k ~= "eps" and k ~= "dim" then
-      error(("spectral_norm: unknown option '%s' (n_power_iterations, eps, dim)"):format(tostring(k)), 3)
-    end
-  end
-  return opts
-end
-
 --- nn.spectral_norm(module [, name] [, {n_power_iterations = 1, eps = 1e-12, dim}]) -> Module
 -- Spectral normalisation (Miyato et al. 2018, Algorithm 1): the layer uses
 -- W / sigma(W), sigma(W) W's largest singular value estimated by power
 -- iteration, so that the matrix has spectral norm 1 (SN-GAN normalises every
--- layer of D so, bounding D's Lipschitz constant).  W is read as a matrix with dim (1-based; default 1,
--- or 2 for ConvTranspose2d/3d, whose output channels are dim 2) as its rows.
+-- layer of D so, bounding D's Lipschitz constant).  W is read as a matrix
+-- with dim (1-based; default 1, or 2 for ConvTranspose2d/3d, whose output
+-- channels are dim 2) as its rows.
 -- The parameter module[name] (default "weight") becomes name_orig, and the
 -- buffers name_u and name_v (random unit vectors at the start) carry the
 -- iteration from step to step: each forward in training mode runs
@@ -88,7 +76,10 @@ function nn.spectral_norm(m, name, opts)
   if type(name) ~= "string" then
     error("spectral_norm: the parameter name must be a string, got " .. type(name), 2)
   end
-  opts = check_options(opts)
+  -- PyTorch's dim=1 for transposed convolutions (their output channels)
+  local transposed = m.__name == "ConvTranspose2d" or m.__name == "ConvTranspose3d"
+  opts = util.options("spectral_norm", opts, {n_power_iterations = 1, eps = 1e-12,
+                                              dim = transposed and 2 or 1})
   if rawget(m, "_spectral_norm") then
     error(("spectral_norm: %s already has spectral normalisation on '%s'"):format(m.__name,
       m._spectral_norm.name), 2)
@@ -99,16 +90,15 @@ function nn.spectral_norm(m, name, opts)
   end
   local n = w:dim()
   if n < 1 then error(("spectral_norm: '%s' is 0-dim, there is no matrix to normalise"):format(name), 2) end
-  local iterations = opts.n_power_iterations or 1
+  local iterations = opts.n_power_iterations
   if math.type(iterations) ~= "integer" or iterations < 1 then
     error("spectral_norm: n_power_iterations must be an integer >= 1, got " .. tostring(iterations), 2)
   end
-  local eps = opts.eps or 1e-12
+  local eps = opts.eps
   if type(eps) ~= "number" or not (eps > 0) then
     error("spectral_norm: eps must be a positive number, got " .. tostring(eps), 2)
   end
   local dim = opts.dim
-  if dim == nil then dim = (m.__name == "ConvTranspose2d" or m.__name == "ConvTranspose3d") and 2 or 1 end
   if math.type(dim) ~= "integer" or dim == 0 or dim < -n or dim > n then
     error(("spectral_norm: dim must be an integer in 1..%d (or -%d..-1), got %s")
           :format(n, n, tostring(dim)), 2)

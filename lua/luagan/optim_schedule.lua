@@ -7,6 +7,7 @@
 -- iteration, after opt:step()).  Each lr is a closed form of the epoch count,
 -- so a schedule restored from its state_dict continues exactly.
 local lg = require "luagan"
+local util = require "luagan.util"
 
 local Schedule = {}
 Schedule.__index = Schedule
@@ -117,7 +118,7 @@ return function(optim)
   -- @usage local sched = optim.LinearLR(opt, {start_factor = 1, end_factor = 0, total_iters = 100})
   function optim.LinearLR(opt, opts)
     check_optimizer("LinearLR", opt)
-    local o = require("luagan.util").options("LinearLR", opts,
+    local o = util.options("LinearLR", opts,
       {start_factor = 1 / 3, end_factor = 1, total_iters = 5})
     check_number("LinearLR", "start_factor", o.start_factor, function(v) return v > 0 and v <= 1 end,
       "in (0, 1]")
