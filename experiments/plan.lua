@@ -211,12 +211,15 @@ return {
          at 5,000 (46-59 on the last-25% window), below WGAN-GP per generator iteration (paper
          Fig. 3: DCGAN faster in wall-clock time, less stable).]],
         [[ring8 with the paper's Algorithm 1 values (lambda 10, Adam beta1 0; width 512, 10,000
-         iterations, seeds 1-3, 7.1-7.5 it/s at 1 thread): 0-5 modes and no HQ samples until 3k,
-         then coverage: 8/8 at the end in every seed and >= 7 modes at 49 / 42 / 49 of the 50
-         evaluations after 5k. HQ climbs late and unevenly (mean over those evaluations 28% /
-         13% / 17%; 62% / 16% / 28% at 10k), as with gan_toy.py's recipe, which covers the ring
-         sooner (from 4-6k). So the >= 7/8 target holds with the paper's own hyperparameters too;
-         the >= 90% HQ target does not at 10% of gan_toy.py's 100,000 iterations.]],
+         iterations, seeds 1-5, 19-25 minutes a run beside a second run): coverage comes late
+         and at different times (>= 7 modes first at 6.0k / 4.0k / 5.2k / 2.1k / 3.2k), then
+         holds: >= 7 modes at 38 / 49 / 45 / 50 / 50 of the 50 evaluations after 5k, 8/8 at 10k
+         in every seed, 7.88-7.96 on average over the last quarter (7.5k-10k), just under the
+         8 the toy target asks. HQ climbs late and unevenly: 17% / 32% / 21% / 38% / 23% over
+         the last quarter (20-39% at 10k), far from >= 90%, below gan_toy.py's recipe
+         (ring8_gantoy: 31-47%). The earlier 3-seed run (an older build, last evaluation only)
+         read 8/8 and HQ 62% / 16% / 28% at 10k; its windowed series bear out the coverage and
+         not that HQ.]],
         [[ring8_gantoy_30k: the three 10k gan_toy-recipe runs continued to 30,000 iterations
          (`--resume DIR --iters 30000`, bit-identical to an uninterrupted run; 11.4 it/s at 1
          thread, ~44 minutes a run in all). 8/8 modes at every evaluation after 10k in every
