@@ -709,12 +709,14 @@ lg_tensor *lg_tile(lg_tensor *t, int nreps, const int64_t *reps) {
     if (r[d] == 0) {
       y = lg_narrow(x, d, 0, 0);
     } else {
-      /* the count is checked before the list of r[d] pointers is allocated */
-      lg_tensor **copies = r[d] > INT_MAX ? NULL : malloc((size_t)r[d] * sizeof *copies);
+      if (r[d] > INT_MAX) {   /* before the list of r[d] pointers is allocated */
+        lg_release(x);
+        return lg_seterr("tile: %lld repeats is too many", (long long)r[d]);
+      }
+      lg_tensor **copies = malloc((size_t)r[d] * sizeof *copies);
       if (!copies) {
         lg_release(x);
-        return r[d] > INT_MAX ? lg_seterr("tile: %lld repeats is too many", (long long)r[d])
-                              : lg_seterr("tile: out of memory");
+        return lg_seterr("tile: out of memory");
       }
       for (int64_t i = 0; i < r[d]; i++) copies[i] = x;
       y = lg_cat(copies, (int)r[d], d);
