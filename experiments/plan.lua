@@ -90,16 +90,16 @@ return {
          2.3-3.6) with noisy but varied digits, still rising; the GAN with the same nets (Adam
          2e-4, sigmoid D) ends as one identical blob in every seed of 5 (1 class, MODE 0), the
          paper's "significant degree of mode collapse in the GAN MLP". Run to 20,000
-         (mnist512_20k, seeds 1-3, 47-63 minutes a run, mostly beside a second one): over the last
-         quarter (15k-20k) 8.5 / 9.8 / 10 classes, top class 28.1% / 19.3% / 21.9%, MODE 3.34 /
+         (mnist512_20k, seeds 1-3, 47-63 minutes a run, mostly beside a second one): over the
+         last quarter (15k-20k) 8.5 / 9.8 / 10 classes, top class 28.1% / 19.3% / 21.9%, MODE 3.34 /
          4.93 / 4.87 (at 20k: 10 classes in every seed, top class 26.5% / 16.7% / 21.3%): seed
          1 still has a dominant digit, so the >= 9 classes and top class < 25% targets are met
          by two seeds of three and the interval over seeds straddles both (an earlier build's
          runs, resumed from 8k and judged on their last evaluation only, read 10 / 9 / 10
          classes and top class 24.6% / 24.8% / 18.2%). The critic's estimate falls as the
          samples improve (Fig. 3): Spearman rho(w_est, MODE) -0.95 / -0.95 / -0.97 / -0.90 /
-         -0.92 over the 32 evaluations to 8k and -0.98 / -0.99 / -0.99 over the 80 to 20k; the GAN's JS estimate gives -0.27 / -0.31 / -0.40 / -0.18 /
-         -0.72 (5 seeds) against a MODE score stuck at 0. Up to commit 0171d2d --arch mlp512 paired the MLP G with the
+         -0.92 over the 32 evaluations to 8k and -0.98 / -0.99 / -0.99 over the 80 to 20k; the
+         GAN's JS estimate gives -0.27 / -0.31 / -0.40 / -0.18 / -0.72 (5 seeds) against a MODE score stuck at 0. Up to commit 0171d2d --arch mlp512 paired the MLP G with the
          authors' MLP_D (their --mlp_D flag, which the README's MLP run does not set); those
          runs are the mnist512mlpd rows, `--critic mlp`.]],
         [[The 256-unit MLP pair (--arch mlp: 256 units, Tanh output, MLP critic), 8,000

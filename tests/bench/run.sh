@@ -28,8 +28,8 @@
 #            workers spin about a millisecond before they sleep.  luagan waits
 #            passively by default (lua/main.c: spinning threads made a loaded machine
 #            10-60x slower), and then every parallel region and barrier (13 and 3 a
-#            step) pays a futex wake-up; on an idle machine the spin is worth 5-8% at 2 threads,
-#            on a shared one it loses (README, Threads); counted in luagan's best.
+#            step) pays a futex wake-up; on an idle machine the spin is worth 5-8% at
+#            2 threads, on a shared one it loses (README, Threads); counted in luagan's best.
 #   pairs:   dcgan-28's 2-thread speed-up once more, from 1- and 2-thread blocks of
 #            steps back to back in one process (bench.lua dcgan-28-pairs): on a
 #            shared VM two processes minutes apart meet different neighbours, and
