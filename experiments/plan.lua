@@ -292,7 +292,8 @@ return {
          collapses (1, 1 and 0 modes at 35k; seed 3 from 10k on). the target "chi2 within +-1
          mode of the 0-1 coding" does not hold at either rate.]],
         [[The low HQ comes from D's lr 1e-4 (the authors' code): D stays near chance and G never
-         tightens (the same in PyTorch for the unrolled-GAN notebook these scripts copy). With
+         tightens (the same in PyTorch for the unrolled-GAN notebook these scripts copy:
+         experiments/reference/unrolled_gan_torch.py, experiments/notes/unrolled_gan.md). With
          --lr_d 1e-3 (*_fastD, seeds 1-5 with their series) the runs concentrate: HQ over the
          last 25% of the evaluations 0.64-0.86 for LS and 0.68-0.88 for sigmoid, and neither
          loss collapses for good. Mean modes over 5k windows after 15k: LS 7.6 -> 5.8 (seed 1),
