@@ -30,6 +30,9 @@ return {
        flags = "--loss nonsat --parzen --g_hidden 1200 --g_hidden2 1200 --iters 30000 --sample_every 10000"},
       {mode = "full", variant = "nonsat_g1200_60k", seeds = {1, 2, 3},
        flags = "--loss nonsat --parzen --g_hidden 1200 --g_hidden2 1200 --iters 60000 --sample_every 10000"},
+      {mode = "full", variant = "grad_both", seeds = {1, 2, 3, 4, 5},
+       flags = "--loss nonsat --grad_both --iters 80 --sample_every 0",
+       cols = {"gnorm_ns", "gnorm_mm", "gnorm_ratio"}, evalcol = "gnorm_mm"},
     },
     observations = {
       full = {

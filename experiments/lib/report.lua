@@ -315,6 +315,8 @@ function report.read_seed(dir, evalcol, window)
     for k, v in pairs(read_kv(derived)) do r.v[k] = v end
   end
   if r.v.hops and r.v.evals then r.v.hop_share = r.v.hops / r.v.evals end
+  -- gan_mnist.lua --grad_both: the non-saturating G gradient norm over the saturating one
+  if r.v.gnorm_ns and r.v.gnorm_mm and r.v.gnorm_mm > 0 then r.v.gnorm_ratio = r.v.gnorm_ns / r.v.gnorm_mm end
   if r.v.probe_trained and r.v.probe_random and r.v.probe_pixels then
     r.v.probe_gain = r.v.probe_trained - math.max(r.v.probe_random, r.v.probe_pixels)
   end

@@ -436,6 +436,21 @@ test("report: the last-25% window averages the last quarter of the evaluations",
   eq({r.v.score, r.v.window_rows}, {3, 1})
 end)
 
+test("report: the gradient-norm ratio is the ratio of the window's means", function()
+  local dir = temp_dir()
+  -- 8 rows, window the last 2: ns mean 3, mm mean 0.5 (the mean of the per-row ratios: 21.1)
+  write(dir .. "/metrics.csv", "iter,gnorm_mm,gnorm_ns\n1,1,1\n2,1,1\n3,1,1\n4,1,1\n5,1,1\n6,1,1\n"
+    .. "7,0.9,2\n8,0.1,4\n")
+  local r = report.read_seed(dir, "gnorm_mm", "last25")
+  near(r.v.gnorm_ratio, 6)
+  eq(report.read_seed(dir, "gnorm_mm", "last").v.gnorm_ratio, 40)
+  -- no ratio without both columns, or with a zero saturating norm
+  write(dir .. "/metrics.csv", "iter,gnorm_mm\n1,0.5\n")
+  eq(report.read_seed(dir, "gnorm_mm", "last").v.gnorm_ratio, nil)
+  write(dir .. "/metrics.csv", "iter,gnorm_mm,gnorm_ns\n1,0,1\n")
+  eq(report.read_seed(dir, "gnorm_mm", "last").v.gnorm_ratio, nil)
+end)
+
 -- results written by hand: RESULTS/full-fake-<variant>/s<seed>/metrics.csv
 local function fake_result(results, variant, seed, csv, derived)
   local d = ("%s/full-fake-%s/s%d"):format(results, variant, seed)
