@@ -19,6 +19,10 @@ Options:
                   as plain text or matches it as a Lua pattern (string.find), e.g.
                   --only stacked, --only wgan_gp-ring8, --only "^wgan%-"
   --jobs N        runs at once (default 2)
+  --checkpoint_every N
+                  each run keeps a checkpoint every N iterations (default 0: none
+                  before its end), so that a run killed midway continues from its
+                  latest one (below); checkpoints do not change a run's numbers
   --report        run nothing: rewrite the report from the results only
   --collect       run nothing: copy MODE's finished runs into the results, then
                   rewrite the report (a campaign stopped before its end)
@@ -32,16 +36,20 @@ Options:
   --help          this text
 
 Each run is
-  LUAGAN SCRIPTS/<exp>.lua FLAGS --seed S --threads 1 --checkpoint_every 0 --out RUNS/reproduce-MODE/<name>
-with its output in RUNS/reproduce-MODE/<name>.log; one driver at a time per
-RUNS/reproduce-MODE (a lock file there).  A finished run gets wall.txt
-(seconds) and cmd.txt (the command) and is skipped next time, so an interrupted
-campaign continues where it stopped; a run directory without wall.txt (killed or
-failed midway) is removed and run again.  A run whose results are in RESULTS
-already (wall.txt, and cmd.txt with the same script, flags and seed) is skipped
-too (full and long mode), so a campaign spread over machines runs only what the
-results lack: delete a configuration's results to run it again.  Quick mode, a
-smoke test of the pipeline, always runs.  Each finished run is copied to
+  LUAGAN SCRIPTS/<exp>.lua FLAGS --seed S --threads 1 --checkpoint_every N --out RUNS/reproduce-MODE/<name>
+with its output in RUNS/reproduce-MODE/<name>.log (of its last part, when
+resumed); one driver at a time per RUNS/reproduce-MODE (a lock file there).  A
+finished run gets wall.txt (seconds) and cmd.txt (the command) and is skipped
+next time, so an interrupted campaign continues where it stopped.  A run
+directory without wall.txt (killed or failed midway) continues from its latest
+checkpoint with `--resume` when it has one and was started with the same
+command (bitwise the numbers of an uninterrupted run; wall.txt adds the seconds
+the checkpoint records), else it is removed and run again.  A run whose results
+are in RESULTS already (wall.txt, and cmd.txt with the same script, flags and
+seed; --checkpoint_every aside) is skipped too (full and long mode), so a
+campaign spread over machines runs only what the results lack: delete a
+configuration's results to run it again.  Quick mode, a smoke test of the
+pipeline, always runs.  Each finished run is copied to
 RESULTS/<mode>-<exp>-<variant>/s<seed>/ (metrics.csv's evaluation rows, the files the
 script writes beside it, config.lua, wall.txt, cmd.txt) with the first seed's last sample grid
 as samples.png.  Exit status 1 when a run failed (its log is printed), 2 on a
@@ -65,8 +73,8 @@ local function parse_args(argv)
   local o = {jobs = 2, plan = at_root("experiments/plan.lua"), claims = at_root("experiments/claims.lua"),
              results = at_root("experiments/results"), runs = at_root("runs"), out = at_root("experiments"),
              scripts = at_root("experiments"), luagan = at_root("build/luagan")}
-  local valued = {only = true, jobs = true, plan = true, claims = true, results = true, runs = true, out = true,
-                  scripts = true, luagan = true}
+  local valued = {only = true, jobs = true, checkpoint_every = true, plan = true, claims = true, results = true,
+                  runs = true, out = true, scripts = true, luagan = true}
   local i = 1
   while i <= #argv do
     local a = argv[i]
@@ -95,6 +103,11 @@ local function parse_args(argv)
   local jobs = tonumber(o.jobs)
   if not jobs or jobs < 1 or jobs ~= math.floor(jobs) then usage_error("--jobs must be a positive integer") end
   o.jobs = jobs
+  local every = tonumber(o.checkpoint_every or "0")
+  if not every or every < 0 or every ~= math.floor(every) then
+    usage_error("--checkpoint_every must be an integer >= 0")
+  end
+  o.checkpoint_every = math.tointeger(every)
   if not o.mode and not o.report_only then usage_error("give MODE (quick, long or full) or --report") end
   if o.collect_only and not o.mode then usage_error("--collect needs MODE") end
   if o.only and not pcall(string.find, "", o.only) then usage_error("--only: bad pattern '" .. o.only .. "'") end
@@ -116,11 +129,13 @@ local function runs_of(plan, o)
             local dir = base .. "/" .. name
             local argv = {o.luagan, ("%s/%s.lua"):format(o.scripts, e.exp)}
             for f in spec.flags:gmatch("%S+") do argv[#argv + 1] = f end
-            for _, f in ipairs{"--seed", tostring(s), "--threads", "1", "--checkpoint_every", "0", "--out", dir} do
+            for _, f in ipairs{"--seed", tostring(s), "--threads", "1", "--checkpoint_every",
+                               tostring(o.checkpoint_every), "--out", dir} do
               argv[#argv + 1] = f
             end
             out[#out + 1] = {name = name, exp = e.exp, spec = spec, seed = s, argv = argv,
                              cmd = table.concat(argv, " "), dir = dir, log = base .. "/" .. name .. ".log",
+                             started = base .. "/" .. name .. ".cmd",
                              evalcol = spec.evalcol or e.evalcol}
           end
         end
@@ -134,9 +149,11 @@ local function finished(run) return report.exists(run.dir .. "/wall.txt") end
 
 -- "<exp>.lua FLAGS --seed S ..." of a command line, without the interpreter's
 -- and the script's directory and the run directory, which differ between
--- machines and checkouts
+-- machines and checkouts, and without --checkpoint_every, which does not
+-- change the numbers
 local function what_ran(cmd)
-  return (cmd:gsub("^%S+%s+%S*/", ""):gsub("%s+%-%-out%s+%S+%s*$", ""):gsub("%s+$", ""))
+  return (cmd:gsub("^%S+%s+%S*/", ""):gsub("%s+%-%-out%s+%S+%s*$", "")
+    :gsub("%s+%-%-checkpoint_every%s+%d+", ""):gsub("%s+$", ""))
 end
 
 -- The run's results are committed already (a campaign spread over machines):
@@ -148,6 +165,17 @@ local function in_results(run, o)
 end
 
 -- the last lines of a log, indented
+-- A run killed midway that can continue: it has a checkpoint and was started
+-- with this command (RUNS/reproduce-MODE/<name>.cmd, written at its start).
+-- Returns the checkpoint's iteration and seconds, or nil.
+local function resumable(run)
+  local ckpt = run.dir .. "/checkpoint.safetensors"
+  if not report.exists(ckpt) or report.readfile(run.started) ~= run.cmd .. "\n" then return nil end
+  local ok, _, meta = pcall(lg.load, ckpt)
+  if not ok or type(meta) ~= "table" or not tonumber(meta.iter) then return nil end
+  return tonumber(meta.iter), tonumber(meta.seconds or "0") or 0
+end
+
 local function tail(path, n)
   local lines = {}
   for line in (report.readfile(path) or ""):gmatch("[^\n]*") do lines[#lines + 1] = line end
@@ -245,9 +273,18 @@ local function run_all(runs, o)
     while next_run <= #todo and nrunning < o.jobs do
       local r = todo[next_run]
       next_run = next_run + 1
-      report.rm_rf(r.dir)      -- a run killed or failed midway starts over
-      print("  run     " .. r.name)
-      local ok, pid = pcall(lg.proc.spawn, r.argv, r.log)
+      local argv, at
+      at, r.before = resumable(r)
+      if at then
+        argv = {r.argv[1], r.argv[2], "--resume", r.dir}
+        print(("  resume  %s (from iteration %d)"):format(r.name, at))
+      else
+        argv, r.before = r.argv, 0
+        report.rm_rf(r.dir)    -- a run killed or failed midway starts over
+        report.writefile(r.started, r.cmd .. "\n")
+        print("  run     " .. r.name)
+      end
+      local ok, pid = pcall(lg.proc.spawn, argv, r.log)
       if ok then
         r.t0 = lg.clock()
         running[pid], nrunning = r, nrunning + 1
@@ -260,7 +297,7 @@ local function run_all(runs, o)
     local r = pid and running[pid]
     if r then
       running[pid], nrunning = nil, nrunning - 1
-      local wall = lg.clock() - r.t0
+      local wall = r.before + lg.clock() - r.t0
       if code == 0 and report.exists(r.dir) then
         report.writefile(r.dir .. "/cmd.txt", r.cmd .. "\n")
         report.writefile(r.dir .. "/wall.txt", ("%.1f\n"):format(wall))

@@ -1453,10 +1453,12 @@ function report.write(plan, claims, opts)
   w("build/luagan experiments/reproduce.lua --help")
   w("```")
   w()
-  w("Every run is `build/luagan experiments/<exp>.lua FLAGS --seed S --threads 1 --checkpoint_every 0 "
+  w("Every run is `build/luagan experiments/<exp>.lua FLAGS --seed S --threads 1 --checkpoint_every N "
     .. "--out runs/reproduce-MODE/<exp>-<variant>-s<seed>` (log: runs/reproduce-MODE/<exp>-<variant>-s<seed>.log), "
     .. "two at a time by default; a run whose directory has wall.txt is finished and skipped, so an interrupted "
-    .. "campaign continues where it stopped. Each finished run is copied to "
+    .. "campaign continues where it stopped. With `--checkpoint_every N` (default 0) each run keeps a checkpoint "
+    .. "every N iterations and a run killed midway continues from its latest one (`--resume`: the same numbers as "
+    .. "an uninterrupted run); without one it starts over. Each finished run is copied to "
     .. "experiments/results/MODE-<exp>-<variant>/s<seed>/ (its whole metrics.csv, the files the script writes "
     .. "beside it, config.lua, wall.txt, cmd.txt), with the first seed's last sample grid as samples.png; "
     .. "the report reads only experiments/results/.")

@@ -62,8 +62,10 @@
 -- state_dict/load_state_dict), and in its metadata the iteration, lg's random
 -- generator state, the length of metrics.csv at that point and the plain
 -- tables passed to track (numbers, strings, booleans; tensors in them are
--- stored as tensors).  The run's checkpoints come after the row, the sample
--- and the plot of their iteration.
+-- stored as tensors) and the wall-clock seconds the run has taken up to it,
+-- set-up included and summed over its resumes (what a process ran after its
+-- last checkpoint is not counted: it is run again).  The run's checkpoints
+-- come after the row, the sample and the plot of their iteration.
 --
 -- --resume DIR reruns the script's set-up (same seed, so the same models,
 -- loader and fixed noise are built), then run:iterations() loads
@@ -653,7 +655,9 @@ local function new(defaults, argv)
     error("experiment: name must be a word (letters, digits, _ - .)", 2)
   end
   local cli = argv == nil
-  local self = setmetatable({name = name, tracked = {}, tracked_order = {}}, Run)
+  -- born: when this process's part of the run began (set-up included), for
+  -- the seconds a checkpoint records
+  local self = setmetatable({name = name, tracked = {}, tracked_order = {}, born = now()}, Run)
   -- user errors: a message and exit status 2 from the command line, an
   -- error when argv was given (tests, REPL)
   local function fail(msg)
@@ -994,6 +998,7 @@ function Run:checkpoint(it, keep)
     rng = table.concat(lg.get_rng_state(), ","),
     metrics_bytes = ("%d"):format(self.metrics:size()),
     ranks = ("%d"):format(dist.size()), rng_own = streams,
+    seconds = ("%.1f"):format((self.seconds_before or 0) + now() - self.born),
   }
   for _, name in ipairs(self.tracked_order) do
     local obj = self.tracked[name]
@@ -1056,6 +1061,7 @@ function Run:_restore()
     end
     r = r + 1
   end
+  self.seconds_before = tonumber(meta.seconds or "0") or 0   -- absent before this field existed
   if not writer() then return math.tointeger(tonumber(meta.iter)) end
   -- metrics.csv cut back in place to its length at the checkpoint (needs
   -- no free space); the rows after it are written again

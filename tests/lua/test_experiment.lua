@@ -212,6 +212,23 @@ test("--stop_at N then --resume gives a byte-identical metrics.csv", function()
   eq(read(tmp .. "/stopped/metrics.csv"), read(tmp .. "/straight/metrics.csv"))
 end)
 
+test("a checkpoint records the run's seconds, summed over its resumes", function()
+  eq(run_tiny("--out timed --stop_at 6"), 0)
+  local path = tmp .. "/timed/checkpoint.safetensors"
+  local t, meta = lg.load(path)
+  local first = tonumber(meta.seconds)
+  assert(first and first >= 0 and first < 600, "seconds of the first part: " .. tostring(meta.seconds))
+  -- as if the first part had taken 1000 s: the resumed run's checkpoints count on from there
+  meta.seconds = "1000.0"
+  lg.save(path, t, meta)
+  eq(run_tiny("--resume timed"), 0)
+  local _, final = lg.load(path)
+  eq(final.iter, "12")
+  local total = tonumber(final.seconds)
+  assert(total and total >= 1000 and total < 1600, "seconds after the resume: " .. tostring(final.seconds))
+  eq(read(tmp .. "/timed/metrics.csv"), read(tmp .. "/straight/metrics.csv"), "the rows are unchanged")
+end)
+
 test("killed before its first checkpoint: --resume and the same --out start it over", function()
   -- checkpoint every 4, killed inside iteration 3: config.lua and rows 1-2, no checkpoint
   eq(run_tiny("--out early", "CRASH_AT=3 "), 3)

@@ -67,10 +67,27 @@ end)
 -- VALUE + SEED at the end), OUT/extra.txt, appends its name to COUNT; with
 -- --mark DIR waits (up to 5 s) for another run's start file in DIR and
 -- records whether it saw one; --fail N exits N after writing half its output.
+-- With --checkpoint_every N > 0 it saves OUT/checkpoint.safetensors at
+-- iteration 10 (recording 100 s) and its flags, and --die 1 then kills it;
+-- --resume DIR continues such a run (appending "resumed NAME" to COUNT).
 local FAKE = [[
 local lg = require "luagan"
 local a = {}
 for i = 1, #arg, 2 do a[arg[i]:gsub("^%-%-", "")] = arg[i + 1] end
+if a.resume then
+  local dir = a.resume
+  a = {}
+  for k, v in io.open(dir .. "/args.txt"):read("a"):gmatch("(%S+) (%S+)") do a[k] = v end
+  a.die = nil
+  local f = assert(io.open(a.count, "a")); f:write("resumed ", a.out:match("[^/]+$"), "\n"); f:close()
+elseif tonumber(a.checkpoint_every) > 0 then
+  lg.fs.mkdir(a.out)
+  local f = io.open(a.out .. "/args.txt", "w")
+  for k, v in pairs(a) do f:write(k, " ", v, "\n") end
+  f:close()
+  lg.save(a.out .. "/checkpoint.safetensors", {x = lg.zeros(1)}, {iter = "10", seconds = "100.0"})
+  if a.die then os.exit(9) end
+end
 lg.fs.mkdir(a.out)
 local name = a.out:match("[^/]+$")
 local f = assert(io.open(a.count, "a")); f:write(name, "\n"); f:close()
@@ -234,6 +251,51 @@ test("reproduce: resume skips finished runs and reruns one killed midway", funct
   eq(count_lines(dir .. "/count.log"), 4, "only the unfinished run reran")
   eq(read_file(run .. "/stale.txt"), nil, "its old directory was removed first")
   assert(read_file(run .. "/wall.txt"))
+end)
+
+test("reproduce: a run killed after a checkpoint continues from it, with its seconds", function()
+  local count = temp_dir() .. "/c.log"
+  local dir = campaign([[{mode = "full", variant = "long", seeds = {1}, flags = "--value 3 --count ]] .. count
+    .. [[ --die 1"},]])
+  local run = dir .. "/runs/reproduce-full/fake-long-s1"
+  local cmd = ("%s %s/scripts/fake.lua --value 3 --count %s --die 1 --seed 1 --threads 1 --checkpoint_every 10 "
+    .. "--out %s"):format(LUAGAN, dir, count, run)
+  -- killed (exit 9) after its checkpoint at iteration 10
+  local code, out = drive(dir, "full --only long --checkpoint_every 10")
+  eq(code, 1, out)
+  has(out, "FAILED  fake-long-s1 (exit 9")
+  eq(read_file(dir .. "/runs/reproduce-full/fake-long-s1.cmd"), cmd .. "\n")
+  -- the same command again: it continues with --resume, and wall.txt adds the 100 s its checkpoint records
+  code, out = drive(dir, "full --only long --checkpoint_every 10")
+  eq(code, 0, out)
+  has(out, "resume  fake-long-s1 (from iteration 10)")
+  eq(read_file(count), "resumed fake-long-s1\nfake-long-s1\n")
+  local r = dir .. "/results/full-fake-long/s1"
+  eq(read_file(r .. "/cmd.txt"), cmd .. "\n", "the command it is equivalent to")
+  local wall = tonumber(read_file(r .. "/wall.txt"))
+  assert(wall >= 100 and wall < 160, "wall " .. tostring(wall))
+  eq(read_file(r .. "/metrics.csv"), "iter,score,loss\n10,3,0.5\n20,4,0.25\n")
+  -- --checkpoint_every aside, the results hold the run: another campaign skips it
+  report.rm_rf(dir .. "/runs")
+  code, out = drive(dir, "full --only long")
+  eq(code, 0, out)
+  has(out, "skip    fake-long-s1 (in " .. dir .. "/results)")
+  -- killed again, then asked for with another command: it starts over (and dies again)
+  os.remove(r .. "/wall.txt")
+  code, out = drive(dir, "full --only long --checkpoint_every 10")
+  eq(code, 1, out)
+  code, out = drive(dir, "full --only long --checkpoint_every 20")
+  eq(code, 1, out)
+  has(out, "run     fake-long-s1")
+  assert(not out:find("resume", 1, true), out)
+  -- a checkpoint that cannot be read is not resumed either
+  report.writefile(run .. "/checkpoint.safetensors", "not a checkpoint")
+  code, out = drive(dir, "full --only long --checkpoint_every 20")
+  has(out, "run     fake-long-s1")
+  -- and a bad value is a usage error
+  code, out = drive(dir, "full --checkpoint_every -1")
+  eq(code, 2, out)
+  has(out, "--checkpoint_every must be an integer >= 0")
 end)
 
 test("reproduce: a campaign continues on another machine from the committed results", function()
