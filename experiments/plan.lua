@@ -291,9 +291,13 @@ return {
          window means 0.11-0.22 modes, HQ under 1%, at most 2-5 modes at any evaluation. With D
          near chance D(G(z)) ~ 0 = c, where G's loss (D(G(z)) - c)^2 / 2 has no gradient, so G
          hardly moves. With --lr_d 1e-3
-         (chi2_fastD) it does move: 3-4 modes with HQ 0.5-0.8 in the first 10-20k, then it
-         collapses (1, 1 and 0 modes at 35k; seed 3 from 10k on). the target "chi2 within +-1
-         mode of the 0-1 coding" does not hold at either rate.]],
+         (chi2_fastD, seeds 1-5 with their series) it does move: 2.7-4.4 modes at HQ 59-70% over
+         the first 5k in every seed; then seeds 2 and 4 lose every mode (0 modes, no sample
+         within 3 std, from 10-15k on), seed 3 from 30k, while seeds 1 and 5 keep 3-5 (6 and 3
+         at 35k). Over the last 25% of the evaluations 4.5 / 0 / 0.5 / 0 / 2.5 modes at HQ 46% /
+         0 / 1% / 0 / 13%. (The first 3-seed run, an older build judged on its last evaluation,
+         read 1, 1 and 0 modes at 35k.) At neither D rate does the -1/1/0 coding come near the
+         0-1 coding's coverage of the ring.]],
         [[The low HQ comes from D's lr 1e-4 (the authors' code): D stays near chance and G never
          tightens (the same in PyTorch for the unrolled-GAN notebook these scripts copy:
          experiments/reference/unrolled_gan_torch.py, experiments/notes/unrolled_gan.md). With
