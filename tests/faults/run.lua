@@ -160,13 +160,15 @@ local function ref_checkpoint(it)
   return ("%s/checkpoints/iter-%06d.safetensors"):format(REF_RUN, it)
 end
 
--- two checkpoints hold the same tensors (bit for bit) and metadata; the
--- bytes may differ, lg.save writes the metadata in table order
+-- two checkpoints hold the same tensors (bit for bit) and metadata, but for
+-- the wall-clock seconds each records; the bytes may differ, lg.save writes
+-- the metadata in table order
 local function same_checkpoint(a, b)
   local ok1, ta, ma = pcall(lg.load, a)
   local ok2, tb, mb = pcall(lg.load, b)
   if not (ok1 and ok2) then return false end
-  for k, v in pairs(ma) do if mb[k] ~= v then return false end end
+  if not (tonumber(ma.seconds) and tonumber(mb.seconds)) then return false end
+  for k, v in pairs(ma) do if k ~= "seconds" and mb[k] ~= v then return false end end
   for k in pairs(mb) do if ma[k] == nil then return false end end
   for k, t in pairs(ta) do
     local u = tb[k]
