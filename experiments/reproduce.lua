@@ -44,7 +44,8 @@ next time, so an interrupted campaign continues where it stopped.  A run
 directory without wall.txt (killed or failed midway) continues from its latest
 checkpoint with `--resume` when it has one and was started with the same
 command (bitwise the numbers of an uninterrupted run; wall.txt adds the seconds
-the checkpoint records), else it is removed and run again.  A run whose results
+the checkpoint records; delete the directory to start it over, as after a change
+to the code), else it is removed and run again.  A run whose results
 are in RESULTS already (wall.txt, and cmd.txt with the same script, flags and
 seed; --checkpoint_every aside) is skipped too (full and long mode), so a
 campaign spread over machines runs only what the results lack: delete a
