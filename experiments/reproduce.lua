@@ -165,7 +165,6 @@ local function in_results(run, o)
   return cmd and what_ran(cmd) == what_ran(run.cmd)
 end
 
--- the last lines of a log, indented
 -- A run killed midway that can continue: it has a checkpoint and was started
 -- with this command (RUNS/reproduce-MODE/<name>.cmd, written at its start).
 -- Returns the checkpoint's iteration and seconds, or nil.
@@ -177,6 +176,7 @@ local function resumable(run)
   return tonumber(meta.iter), tonumber(meta.seconds or "0") or 0
 end
 
+-- the last lines of a log, indented
 local function tail(path, n)
   local lines = {}
   for line in (report.readfile(path) or ""):gmatch("[^\n]*") do lines[#lines + 1] = line end
