@@ -1,0 +1,25 @@
+-- luagan run 'wgan_gp': the resolved flags (read back by --resume as data)
+return {
+  batch = 256,
+  beta1 = 0.5,
+  beta2 = 0.9,
+  bn = "auto",
+  checkpoint_every = 1000,
+  clip = 0.01,
+  dataset = "ring8",
+  dim = 64,
+  eval_every = 250,
+  eval_n = 2000,
+  hidden = 512,
+  iters = 30000,
+  lambda = 0.1,
+  layers = 3,
+  lr = 0.0001,
+  mode = "wgan-gp",
+  n_critic = 5,
+  nz = 2,
+  out = "runs9Rs4/reproduce-full/wgan_gp-ring8_gantoy_30k-s4",
+  sample_every = 1000,
+  seed = 4,
+  threads = 1
+}
