@@ -580,7 +580,7 @@ return {
       {mode = "full", variant = "vanilla_150ep", seeds = {1, 2, 3, 4, 5}, flags = "--method vanilla --epochs 150"},
       {mode = "full", variant = "ensemble", seeds = {1, 2, 3, 4, 5}, flags = "--method ensemble"},
       {mode = "full", variant = "adagan", seeds = {1, 2, 3, 4, 5}, flags = "--method adagan"},
-      {mode = "full", variant = "adagan_beta05", seeds = {1, 2, 3}, flags = "--method adagan --beta constant"},
+      {mode = "full", variant = "adagan_beta05", seeds = {1, 2, 3, 4, 5}, flags = "--method adagan --beta constant"},
     },
   },
   {exp = "ssgan", cols = {"test_acc", "test_acc_raw"}, evalcol = "test_acc",
